@@ -1,0 +1,82 @@
+# tdcflow — developer tasks.  `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PORT ?= 8000
+PGDIR := var/pg-test
+PYTEST_ARGS ?=
+
+LOCK := requirements.lock
+STAMP := $(VENV)/.installed
+BIN := $(VENV)/bin
+
+.PHONY: help install lock run lint test test-fast bench clean
+
+help:
+	@echo "make install    create $(VENV) and install tdcflow with its test extras (pinned by $(LOCK))"
+	@echo "make run        load the demo data and serve on 127.0.0.1:\$$PORT (now $(PORT))"
+	@echo "make lint       ruff + import-linter"
+	@echo "make test       lint, then the whole suite (SQLite and a throw-away PostgreSQL in $(PGDIR))"
+	@echo "make test-fast  the SQLite-only tests, no PostgreSQL, no browser"
+	@echo "make bench      engine benchmark"
+	@echo "make lock       rewrite $(LOCK) from what $(VENV) holds"
+	@echo "make clean      stop/remove $(PGDIR) and remove caches"
+	@echo "Extra pytest arguments: PYTEST_ARGS='-k something -x'"
+
+install: $(STAMP)
+
+# Rebuilt when pyproject.toml or requirements.lock changes; the lock only constrains versions.
+$(STAMP): pyproject.toml $(wildcard $(LOCK))
+	@if [ ! -x $(BIN)/python ]; then \
+	    echo "creating $(VENV) with $(PYTHON)"; \
+	    $(PYTHON) -m venv $(VENV) || { \
+	        rm -rf $(VENV); \
+	        echo "error: '$(PYTHON) -m venv' failed (Debian: apt-get install python3-venv)" >&2; \
+	        exit 1; }; \
+	fi
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@if [ -f $(LOCK) ]; then \
+	    echo "$(BIN)/pip install -c $(LOCK) -e '.[test]'"; \
+	    $(BIN)/pip install --quiet -c $(LOCK) -e '.[test]'; \
+	else \
+	    echo "$(BIN)/pip install -e '.[test]'  ($(LOCK) missing: versions not pinned)"; \
+	    $(BIN)/pip install --quiet -e '.[test]'; \
+	fi
+	@touch $@
+
+lock: install
+	$(BIN)/pip freeze --exclude-editable \
+	    | grep -viE '^(#|-e |tdcflow([ =@]|$$)|pip==|setuptools==|wheel==)' > $(LOCK).tmp
+	mv $(LOCK).tmp $(LOCK)
+	@touch $(STAMP)
+
+run: install
+	TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow demo
+	TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow serve --host 127.0.0.1 --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+# Start the throw-away PostgreSQL, run pytest against it, and always stop it again; exit with pytest's status.
+test: install lint
+	@trap 'bash scripts/pg.sh stop $(PGDIR)' EXIT; \
+	trap 'exit 130' INT TERM; \
+	bash scripts/pg.sh start $(PGDIR) >/dev/null; \
+	export TDCFLOW_TEST_PG_URL="$$(cat $(PGDIR)/url)"; \
+	echo "TDCFLOW_TEST_PG_URL=$$TDCFLOW_TEST_PG_URL $(BIN)/pytest -n 2 -q $(PYTEST_ARGS)"; \
+	$(BIN)/pytest -n 2 -q $(PYTEST_ARGS)
+
+test-fast: install
+	env -u TDCFLOW_TEST_PG_URL $(BIN)/pytest -n 2 -q -m 'not postgres and not browser' $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/engine.py
+
+clean:
+	bash scripts/pg.sh stop $(PGDIR)
+	rm -rf .pytest_cache .ruff_cache .hypothesis .import_linter_cache build test-artifacts *.egg-info
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,85 @@
+"""The ``tdcflow`` command: serve, demo, check."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from workflows.catalogue import CatalogueError
+from workflows.config import get_settings
+
+
+def _runtime():  # type: ignore[no-untyped-def]
+    from workflows.runtime import build_runtime
+
+    try:
+        return build_runtime()
+    except CatalogueError as exc:
+        print(f"tdcflow: cannot start — {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def cmd_check(_: argparse.Namespace) -> int:
+    """Parse and cross-check the catalogue, models and forms."""
+    rt = _runtime()
+    for procedure in rt.catalogue.procedures.values():
+        print(
+            f"ok  {procedure.code}  ({procedure.process_id}, model version {rt.current_versions[procedure.code]})"
+        )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from workflows.demo import create_demo_accounts, create_demo_dossiers
+
+    settings = get_settings()
+    if not (settings.demo_mode or args.force):
+        print(
+            "tdcflow demo: refusing outside demo mode (set TDCFLOW_DEMO_MODE=1 or pass --force).",
+            file=sys.stderr,
+        )
+        return 2
+    rt = _runtime()
+    created = create_demo_accounts(rt)
+    if created:
+        codes = create_demo_dossiers(rt)
+        print(f"Demo dossiers: {', '.join(codes)}")
+    print("Tài khoản demo / demo accounts (e-mail, mật khẩu / password, vai trò / role):")
+    from workflows.demo import DEMO_ACCOUNTS
+
+    for account in DEMO_ACCOUNTS:
+        print(f"  {account.email:32} {account.password:24} {', '.join(account.roles)}")
+    print(f"Database: {settings.database_url}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.main import create_app
+
+    app = create_app(_runtime())
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="tdcflow", description="Một cửa điện tử TĐC / TĐC online one-stop shop"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the web app and API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+    demo = sub.add_parser("demo", help="create the database, demo accounts and demo dossiers")
+    demo.add_argument("--force", action="store_true", help="run even when TDCFLOW_DEMO_MODE is not set")
+    demo.set_defaults(func=cmd_demo)
+    check = sub.add_parser("check", help="validate the catalogue, models and forms")
+    check.set_defaults(func=cmd_check)
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""Injected dependencies: the runtime, the current user (from the bearer token), role checks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from api.security import decode_access_token
+from workflows.db import reading
+from workflows.errors import DomainError, Forbidden
+from workflows.models import User
+from workflows.runtime import Runtime
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+class NotAuthenticated(DomainError):
+    """No valid token: HTTP 401 with a WWW-Authenticate header."""
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def user_from_token(rt: Runtime, token: str | None) -> User:
+    if not token:
+        raise NotAuthenticated("Bạn cần đăng nhập.", "Authentication required.", "not_authenticated")
+    try:
+        claims = decode_access_token(rt.settings, token)
+        user_id = int(claims["sub"])
+    except jwt.ExpiredSignatureError as exc:
+        raise NotAuthenticated(
+            "Phiên đăng nhập đã hết hạn.", "The access token has expired.", "token_expired"
+        ) from exc
+    except (jwt.PyJWTError, ValueError, KeyError) as exc:
+        raise NotAuthenticated(
+            "Mã truy cập không hợp lệ.", "The access token is not valid.", "invalid_token"
+        ) from exc
+    with reading(rt.engine) as session:
+        user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise NotAuthenticated(
+            "Tài khoản không còn hiệu lực.", "The account is not active.", "inactive_account"
+        )
+    return user
+
+
+def current_user(rt: RuntimeDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+    return user_from_token(rt, token)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_officer(user: CurrentUser) -> User:
+    if not user.is_officer:
+        raise Forbidden("Chức năng dành cho cán bộ.", "Officers only.", "forbidden")
+    return user
+
+
+Officer = Annotated[User, Depends(require_officer)]

@@ -1,0 +1,157 @@
+"""One error shape for every failure:
+
+``{"error": {"code", "message" (Vietnamese), "message_en", "fields": [{"field", "message", "message_en", "code"}]}}``
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from workflows.errors import (
+    Conflict,
+    DomainError,
+    FieldProblem,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    UploadRejected,
+)
+
+log = logging.getLogger("tdcflow.api")
+
+
+class FieldErrorBody(BaseModel):
+    field: str
+    message: str
+    message_en: str
+    code: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    message_en: str
+    fields: list[FieldErrorBody] = []
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+ERROR_RESPONSES = {
+    401: {"model": ErrorBody, "description": "Chưa đăng nhập / Not authenticated"},
+    403: {"model": ErrorBody, "description": "Không có quyền / Forbidden"},
+    404: {"model": ErrorBody, "description": "Không tìm thấy / Not found"},
+    409: {"model": ErrorBody, "description": "Xung đột / Conflict"},
+    422: {"model": ErrorBody, "description": "Dữ liệu không hợp lệ / Invalid input"},
+}
+
+_HTTP_MESSAGES = {
+    400: ("Yêu cầu không hợp lệ.", "Bad request.", "bad_request"),
+    401: ("Bạn cần đăng nhập.", "Authentication required.", "not_authenticated"),
+    403: ("Bạn không có quyền thực hiện thao tác này.", "You are not allowed to do this.", "forbidden"),
+    404: ("Không tìm thấy.", "Not found.", "not_found"),
+    405: ("Phương thức không được hỗ trợ.", "Method not allowed.", "method_not_allowed"),
+    413: ("Dữ liệu gửi lên quá lớn.", "Payload too large.", "too_large"),
+}
+
+
+def error_response(status: int, error: DomainError, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {
+        "error": {
+            "code": error.code,
+            "message": error.message,
+            "message_en": error.message_en,
+            "fields": [
+                {"field": f.field, "message": f.message, "message_en": f.message_en, "code": f.code}
+                for f in error.fields
+            ],
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def status_of(error: DomainError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, Forbidden):
+        return 403
+    if isinstance(error, Conflict):
+        return 409
+    if isinstance(error, UploadRejected):
+        return 413 if error.too_large else 415
+    if isinstance(error, InvalidInput):
+        return 422
+    return 400
+
+
+def _field_of(loc: tuple | list) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie", "form")]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return error_response(status_of(exc), exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            FieldProblem(
+                _field_of(err.get("loc", ())), _vi_for(err), str(err.get("msg", "")), str(err.get("type"))
+            )
+            for err in exc.errors()
+        ]
+        return error_response(
+            422,
+            InvalidInput(
+                "Dữ liệu gửi lên chưa hợp lệ.", "The request is not valid.", "validation_error", fields
+            ),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        vi, en, code = _HTTP_MESSAGES.get(exc.status_code, ("Lỗi.", str(exc.detail), "error"))
+        if isinstance(exc.detail, dict):
+            vi, en, code = (
+                exc.detail.get("message", vi),
+                exc.detail.get("message_en", en),
+                exc.detail.get("code", code),
+            )
+        return error_response(
+            exc.status_code, DomainError(vi, en, code), headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("Unhandled error", exc_info=exc)
+        return error_response(
+            500,
+            DomainError(
+                "Đã xảy ra lỗi hệ thống; không có thay đổi nào được lưu.",
+                "An internal error occurred; nothing was saved.",
+                "internal_error",
+            ),
+        )
+
+
+def _vi_for(err: dict) -> str:
+    kind = str(err.get("type", ""))
+    if kind == "missing":
+        return "Trường này là bắt buộc."
+    if kind.startswith(("string_", "int_", "float_", "bool_")) or kind in {
+        "model_attributes_type",
+        "dict_type",
+    }:
+        return "Giá trị không đúng kiểu dữ liệu."
+    return "Giá trị không hợp lệ."

@@ -1,0 +1,70 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+from api.errors import error_response, install_error_handlers
+from api.routes import auth, documents, dossiers, health, pages, procedures, public, tasks
+from workflows.attachments import too_large
+from workflows.runtime import Runtime, build_runtime
+
+# Multipart framing and form fields on top of the largest accepted file.
+_UPLOAD_OVERHEAD = 1024 * 1024
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if not request.url.path.startswith("/docs"):
+            response.headers.setdefault(
+                "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+            )
+        return response
+
+
+class BodySizeLimit(BaseHTTPMiddleware):
+    """Refuses a request whose declared body is larger than any accepted upload, before reading it."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        limit = request.app.state.runtime.settings.max_upload_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit + _UPLOAD_OVERHEAD:
+            return error_response(413, too_large(limit))
+        return await call_next(request)
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    """The app. Without a runtime, one is built from the environment at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "runtime", None) is None:
+            app.state.runtime = build_runtime()
+        yield
+
+    app = FastAPI(
+        title="tdcflow — Một cửa điện tử TĐC",
+        description=(
+            "Hệ thống một cửa điện tử về tiêu chuẩn, đo lường, chất lượng của Sở KH&CN.\n\n"
+            "The online one-stop shop for standards, metrology and quality procedures."
+        ),
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    app.add_middleware(BodySizeLimit)
+    app.add_middleware(SecurityHeaders)
+    install_error_handlers(app)
+    for module in (health, auth, procedures, dossiers, tasks, documents, public, pages):
+        app.include_router(module.router)
+    return app

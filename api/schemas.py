@@ -1,0 +1,312 @@
+"""Response and request bodies of the JSON API. Instants are ISO 8601 in Asia/Ho_Chi_Minh (+07:00)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, field_serializer
+
+from workflows.clock import format_date, to_local
+from workflows.models import Attachment, AuditEvent, Document, Dossier, User, WorkTask
+from workflows.statuses import status_label
+
+
+class LocalTimes(BaseModel):
+    @field_serializer("*", when_used="json")
+    def _local(self, value: Any) -> Any:
+        return to_local(value).isoformat() if isinstance(value, datetime) else value
+
+
+class RegisterBusiness(BaseModel):
+    email: str = Field(max_length=254, examples=["lienhe@congtyabc.vn"])
+    password: str = Field(max_length=200)
+    full_name: str = Field(max_length=200, description="Người đăng ký / Registrant")
+    tax_code: str = Field(max_length=14, examples=["0101234567"])
+    organisation_name: str = Field(max_length=300)
+    address: str = Field(default="", max_length=500)
+    phone: str = Field(default="", max_length=30)
+
+
+class ChangePassword(BaseModel):
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(max_length=200)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class UserOut(LocalTimes):
+    id: int
+    email: str
+    full_name: str
+    roles: list[str]
+    tax_code: str | None
+    organisation_name: str | None
+    job_title: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls.model_validate(user, from_attributes=True)
+
+
+class Label(BaseModel):
+    vi: str
+    en: str
+
+
+class ProcedureOut(BaseModel):
+    code: str
+    name: Label
+    summary: Label
+    field: str
+    legal_basis: list[str]
+    legal_days: int
+    committed_days: int
+    required_documents: list[Label]
+    fees: list[dict[str, Any]]
+    outputs: list[str]
+    start_form: str
+    model_version_id: int
+
+
+class ProcedureDetailOut(ProcedureOut):
+    start_form_schema: dict[str, Any]
+    start_form_ui_schema: dict[str, Any]
+
+
+class TaskOut(LocalTimes):
+    id: str
+    dossier_code: str
+    step: str
+    name: Label
+    candidate_role: str
+    form: str | None
+    status: str
+    assignee_id: int | None
+    created_at: datetime
+    claimed_at: datetime | None
+    due_at: datetime | None
+
+    @classmethod
+    def of(cls, task: WorkTask, dossier_code: str) -> TaskOut:
+        return cls(
+            id=task.id,
+            dossier_code=dossier_code,
+            step=task.spec_name,
+            name=Label(vi=task.name, en=task.name_en),
+            candidate_role=task.candidate_role,
+            form=task.form,
+            status=task.status,
+            assignee_id=task.assignee_id,
+            created_at=task.created_at,
+            claimed_at=task.claimed_at,
+            due_at=task.due_at,
+        )
+
+
+class InboxItemOut(TaskOut):
+    procedure_code: str
+    applicant_name: str
+    subject: str
+    dossier_status: str
+
+
+class TaskDetailOut(BaseModel):
+    task: TaskOut
+    form_schema: dict[str, Any] | None
+    form_ui_schema: dict[str, Any] | None
+    data: dict[str, Any]
+
+
+class DossierSummaryOut(LocalTimes):
+    code: str
+    procedure_code: str
+    applicant_name: str
+    applicant_tax_code: str
+    subject: str
+    status: str
+    status_label: Label
+    current_step: str | None
+    outcome: str | None
+    submitted_at: datetime
+    received_at: datetime | None
+    appointment_at: datetime | None
+    legal_due_at: datetime | None
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, dossier: Dossier) -> DossierSummaryOut:
+        vi, en = status_label(dossier.status)
+        return cls(
+            code=dossier.code,
+            procedure_code=dossier.procedure_code,
+            applicant_name=dossier.applicant_name,
+            applicant_tax_code=dossier.applicant_tax_code,
+            subject=dossier.subject,
+            status=dossier.status,
+            status_label=Label(vi=vi, en=en),
+            current_step=dossier.current_step,
+            outcome=dossier.outcome,
+            submitted_at=dossier.submitted_at,
+            received_at=dossier.received_at,
+            appointment_at=dossier.appointment_at,
+            legal_due_at=dossier.legal_due_at,
+            completed_at=dossier.completed_at,
+        )
+
+
+class DossierPageOut(BaseModel):
+    items: list[DossierSummaryOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class InboxPageOut(BaseModel):
+    items: list[InboxItemOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class HistoryEventOut(LocalTimes):
+    seq: int
+    action: str
+    at: datetime
+    actor: str
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: AuditEvent, with_details: bool) -> HistoryEventOut:
+        details = (
+            event.details if with_details else {k: v for k, v in event.details.items() if k in _PUBLIC_KEYS}
+        )
+        return cls(seq=event.seq, action=event.action, at=event.at, actor=event.actor_label, details=details)
+
+
+# What a business may read of an event's details (the rest is the department's working record).
+_PUBLIC_KEYS = frozenset(
+    {
+        "code",
+        "procedure",
+        "reason",
+        "items",
+        "reasons",
+        "outcome",
+        "kind",
+        "number",
+        "received_at",
+        "appointment_at",
+        "legal_due_at",
+        "task",
+        "filename",
+    }
+)
+
+
+class DocumentOut(LocalTimes):
+    id: str
+    kind: str
+    title: str
+    number: str
+    filename: str
+    sha256: str
+    size: int
+    verification_code: str
+    issued_at: datetime
+    download_url: str
+
+    @classmethod
+    def of(cls, document: Document) -> DocumentOut:
+        return cls(
+            id=document.id,
+            kind=document.kind,
+            title=document.title,
+            number=document.number,
+            filename=document.filename,
+            sha256=document.sha256,
+            size=document.size,
+            verification_code=document.verification_code,
+            issued_at=document.issued_at,
+            download_url=f"/api/documents/{document.id}",
+        )
+
+
+class AttachmentOut(LocalTimes):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+    download_url: str
+
+    @classmethod
+    def of(cls, attachment: Attachment) -> AttachmentOut:
+        return cls(
+            id=attachment.id,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            size=attachment.size,
+            sha256=attachment.sha256,
+            created_at=attachment.created_at,
+            download_url=f"/api/attachments/{attachment.id}",
+        )
+
+
+class SupplementRequestOut(LocalTimes):
+    requested_at: datetime
+    answered_at: datetime | None
+    items: list[str]
+
+
+class DossierOut(DossierSummaryOut):
+    data: dict[str, Any]
+    open_tasks: list[TaskOut]
+    history: list[HistoryEventOut]
+    documents: list[DocumentOut]
+    attachments: list[AttachmentOut]
+    supplement_requests: list[SupplementRequestOut]
+
+
+class PublicDossierOut(BaseModel):
+    code: str
+    procedure: Label
+    status: str
+    status_label: Label
+    appointment_date: str | None = Field(description="dd/mm/yyyy, Asia/Ho_Chi_Minh")
+
+
+class VerifiedDocumentOut(LocalTimes):
+    verification_code: str
+    kind: str
+    title: str
+    number: str
+    dossier_code: str
+    applicant_name: str
+    issued_at: datetime
+    issued_date: str
+    sha256: str
+
+    @classmethod
+    def of(cls, document: Document, dossier: Dossier) -> VerifiedDocumentOut:
+        return cls(
+            verification_code=document.verification_code,
+            kind=document.kind,
+            title=document.title,
+            number=document.number,
+            dossier_code=dossier.code,
+            applicant_name=dossier.applicant_name,
+            issued_at=document.issued_at,
+            issued_date=format_date(document.issued_at),
+            sha256=document.sha256,
+        )
+
+
+class WithdrawIn(BaseModel):
+    reason: str = Field(default="", max_length=2000)

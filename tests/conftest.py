@@ -1,0 +1,106 @@
+"""Test fixtures: a runtime and an HTTP client on a real SQLite file and on a real PostgreSQL server.
+
+``make test`` starts a throw-away PostgreSQL and sets ``TDCFLOW_TEST_PG_URL``; every test that takes
+the ``rt``/``client`` fixtures then runs once per database. Without that variable the PostgreSQL
+runs are skipped locally and fail under CI, where they must not be silently lost.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from api.main import create_app
+from workflows.config import PROJECT_ROOT, Settings
+from workflows.db import create_schema, make_engine
+from workflows.runtime import Runtime, build_runtime
+
+PG_URL = os.environ.get("TDCFLOW_TEST_PG_URL")
+
+DATABASES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+_prepared_pg: dict[str, str] = {}
+
+
+def _worker_pg_url(worker: str) -> str:
+    """A database of this xdist worker's own on the test server, schema created once."""
+    if worker in _prepared_pg:
+        return _prepared_pg[worker]
+    base = make_url(PG_URL)
+    name = f"tdcflow_{worker}"
+    admin = base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = base.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    create_schema(engine)
+    engine.dispose()
+    _prepared_pg[worker] = url
+    return url
+
+
+def _truncate(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        tables = [
+            r[0] for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+        ]
+        if tables:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tdcflow.sqlite3'}"
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("TDCFLOW_TEST_PG_URL is not set: run the tests with 'make test'")
+        pytest.skip("no PostgreSQL server (run 'make test' to start one)")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    url = _worker_pg_url(worker)
+    _truncate(url)
+    return url
+
+
+def make_settings(tmp_path: Path, db_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": db_url,
+        "secret_key": "test-secret-key-not-for-production-0123456789",
+        "data_dir": tmp_path / "data",
+        "bpmn_dir": PROJECT_ROOT / "bpmn",
+        "base_url": "http://testserver",
+        "max_upload_bytes": 256 * 1024,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    return make_settings(tmp_path, db_url)
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[Runtime]:
+    runtime = build_runtime(settings)
+    yield runtime
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def client(rt: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(rt)) as test_client:
+        yield test_client

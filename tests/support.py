@@ -1,0 +1,165 @@
+"""Helpers that act as the people of a dossier through the HTTP API."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from workflows import accounts
+from workflows.db import transaction
+from workflows.runtime import Runtime
+
+PROCEDURE = "cong-bo-hop-chuan-hop-quy"
+PASSWORD = "mat-khau-an-toan-2026"
+
+# The smallest well-formed PDF, PNG and DOCX-like inputs the type check recognises by content.
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+_tax_codes = itertools.count(1)
+
+
+@dataclass
+class Person:
+    client: TestClient
+    email: str
+    token: str
+    tax_code: str | None = None
+    organisation: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def get(self, url: str, **kw: Any):  # type: ignore[no-untyped-def]
+        return self.client.get(url, headers=self.headers, **kw)
+
+    def post(self, url: str, **kw: Any):  # type: ignore[no-untyped-def]
+        headers = {**self.headers, **kw.pop("headers", {})}
+        return self.client.post(url, headers=headers, **kw)
+
+    # --- as a business -------------------------------------------------------------------------
+    def upload(self, name: str = "tep.pdf", content: bytes = PDF, mime: str = "application/pdf") -> str:
+        response = self.post("/api/attachments", files={"file": (name, content, mime)})
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    def declaration(self, basis: str = "certificate", **changes: Any) -> dict[str, Any]:
+        attachments = {
+            "declaration_form": self.upload("ban-cong-bo.pdf"),
+            "business_registration": self.upload("dang-ky-kinh-doanh.pdf"),
+        }
+        if basis == "certificate":
+            attachments["certificate_copy"] = self.upload("giay-chung-nhan.pdf")
+        else:
+            attachments["test_report"] = self.upload("phieu-thu-nghiem.pdf")
+        data: dict[str, Any] = {
+            "declaration_type": "hop_quy",
+            "applicant": {
+                "name": self.organisation,
+                "tax_code": self.tax_code,
+                "address": "12 Lê Duẩn, Đông Hà",
+                "phone": "0233 3852 123",
+                "email": self.email,
+                "representative": "Nguyễn Văn An",
+            },
+            "product": {
+                "name": "Mũ bảo hiểm cho người đi mô tô",
+                "trademark": "AnToàn",
+                "model": "AT-01",
+                "manufacturer": self.organisation,
+                "place_of_production": "Quảng Trị",
+            },
+            "standard": {"number": "QCVN 2:2021/BKHCN", "title": "Mũ bảo hiểm cho người đi mô tô, xe máy"},
+            "basis": basis,
+            "attachments": attachments,
+        }
+        if basis == "certificate":
+            data["certificate"] = {
+                "number": "QC-2026-001",
+                "body": "Quacert",
+                "issued_on": "2026-01-05",
+                "valid_until": "2029-01-04",
+            }
+        else:
+            data["self_assessment"] = {
+                "test_report_number": "KQ-118",
+                "laboratory": "VILAS 012",
+                "issued_on": "2026-10-15",
+            }
+        data.update(changes)
+        return data
+
+    def submit(self, data: dict[str, Any] | None = None, key: str | None = None):  # type: ignore[no-untyped-def]
+        headers = {"Idempotency-Key": key} if key else {}
+        return self.post(
+            "/api/dossiers",
+            json={"procedure": PROCEDURE, "data": data or self.declaration()},
+            headers=headers,
+        )
+
+    def submitted(self, **changes: Any) -> str:
+        response = self.submit(self.declaration(**changes))
+        assert response.status_code == 201, response.text
+        return response.json()["code"]
+
+    # --- as anyone with tasks ------------------------------------------------------------------
+    def task(self, code: str, step: str | None = None) -> dict[str, Any]:
+        items = self.get("/api/tasks").json()["items"]
+        matching = [t for t in items if t["dossier_code"] == code and (step is None or t["step"] == step)]
+        assert matching, f"no open task {step or ''} of {code} for {self.email}: {items}"
+        return matching[0]
+
+    def complete(self, code: str, data: dict[str, Any], step: str | None = None):  # type: ignore[no-untyped-def]
+        task = self.task(code, step)
+        return self.post(f"/api/tasks/{task['id']}/complete", json={"data": data})
+
+    def done(self, code: str, data: dict[str, Any], step: str | None = None) -> dict[str, Any]:
+        response = self.complete(code, data, step)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    response = client.post("/api/auth/token", data={"username": email, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def business(client: TestClient, name: str = "Công ty TNHH An Toàn") -> Person:
+    number = next(_tax_codes)
+    tax_code = f"{3200000000 + number:010d}"
+    email = f"dn{number}@an-toan.vn"
+    response = client.post(
+        "/api/auth/register",
+        json={
+            "email": email,
+            "password": PASSWORD,
+            "full_name": "Nguyễn Văn An",
+            "tax_code": tax_code,
+            "organisation_name": name,
+            "address": "12 Lê Duẩn, Đông Hà",
+        },
+    )
+    assert response.status_code == 201, response.text
+    return Person(client, email, login(client, email), tax_code=tax_code, organisation=name)
+
+
+def officer(client: TestClient, rt: Runtime, role: str, title: str = "", name: str | None = None) -> Person:
+    email = f"{role}{next(_tax_codes)}@so-khcn.gov.vn"
+    with transaction(rt.engine) as session:
+        accounts.create_officer(
+            session,
+            email=email,
+            password=PASSWORD,
+            full_name=name or f"Cán bộ {role}",
+            roles=[role],
+            job_title=title,
+        )
+    return Person(client, email, login(client, email))

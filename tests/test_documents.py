@@ -1,0 +1,483 @@
+"""Official .docx outputs: layout of Decree 30/2020, content of each kind, QR and verification code."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import docx
+import pytest
+import qrcode
+import qrcode.constants
+from docx.oxml.ns import qn
+from PIL import Image
+
+from workflows.documents import (
+    DOCUMENT_KINDS,
+    NATIONAL_MOTTO,
+    NATIONAL_NAME,
+    VERIFICATION_ALPHABET,
+    DocumentContext,
+    agency_in_text,
+    document_title,
+    new_verification_code,
+    normalise_verification_code,
+    place_and_date,
+    qr_png,
+    render_document,
+    sha256_hex,
+)
+
+# 18:30 UTC on the 25th is 01:30 on the 26th in Asia/Ho_Chi_Minh (UTC+7).
+ISSUED = datetime(2026, 11, 25, 18, 30, tzinfo=UTC)
+LOCAL_DATE_LINE = "Quảng Trị, ngày 26 tháng 11 năm 2026"
+VERIFY_URL = "https://motcua.skhcn.quangtri.example/xac-thuc/K7QF-2MXR-9HDA"
+
+DECLARATION = {
+    "declaration_type": "hop_chuan",
+    "applicant": {
+        "name": "Công ty TNHH Vật liệu Miền Trung",
+        "tax_code": "3200123456",
+        "address": "12 Lê Lợi, phường Đông Hà, tỉnh Quảng Trị",
+        "phone": "0233 3852 123",
+        "email": "info@vlmt.example",
+        "representative": "Trần Thị B",
+    },
+    "product": {
+        "name": "Gạch bê tông không nung",
+        "trademark": "VLMT",
+        "model": "GB-390",
+        "description": "Gạch block 390 x 190 x 190 mm",
+        "manufacturer": "Công ty TNHH Vật liệu Miền Trung",
+        "place_of_production": "Khu công nghiệp Nam Đông Hà",
+    },
+    "standard": {"number": "TCVN 6477:2016", "title": "Gạch bê tông"},
+    "basis": "certificate",
+    "certificate": {
+        "number": "HC-2026-0456",
+        "body": "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng 2",
+        "issued_on": "2026-10-05",
+        "valid_until": "2029-10-04",
+    },
+}
+
+DATA_BY_KIND = {
+    "declaration_notice": DECLARATION,
+    "declaration_rejection": {
+        **DECLARATION,
+        "rejection_reasons": [
+            "Phiếu kết quả thử nghiệm không do phòng thử nghiệm đã đăng ký cấp",
+            "Nhãn hàng hóa không thể hiện số hiệu tiêu chuẩn công bố",
+        ],
+        "examination_findings": "Chỉ tiêu cường độ nén chưa được thử nghiệm.",
+    },
+    "receipt_refusal": {**DECLARATION, "refusal_reason": "Hồ sơ không thuộc thẩm quyền giải quyết của Sở"},
+}
+NUMBERS = {
+    "declaration_notice": "15/TB-SKHCN",
+    "declaration_rejection": "16/TB-SKHCN",
+    "receipt_refusal": "03/PTC-SKHCN",
+}
+
+
+def make_ctx(kind: str = "declaration_notice", **changes) -> DocumentContext:
+    ctx = DocumentContext(
+        kind=kind,
+        number=NUMBERS.get(kind, "1/TB-SKHCN"),
+        issued_at=ISSUED,
+        agency_parent="UBND TỈNH QUẢNG TRỊ",
+        agency_name="SỞ KHOA HỌC VÀ CÔNG NGHỆ",
+        place="Quảng Trị",
+        dossier_code="000.00.15.H50-261126-0001",
+        applicant_name="Công ty TNHH Vật liệu Miền Trung",
+        applicant_tax_code="3200123456",
+        applicant_address="12 Lê Lợi, phường Đông Hà, tỉnh Quảng Trị",
+        data=DATA_BY_KIND.get(kind, DECLARATION),
+        signer_name="Nguyễn Văn A",
+        signer_title="PHÓ GIÁM ĐỐC",
+        verification_code="K7QF-2MXR-9HDA",
+        verify_url=VERIFY_URL,
+        received_at=datetime(2026, 11, 19, 20, 0, tzinfo=UTC),  # 03:00 on 20/11 local
+    )
+    return replace(ctx, **changes)
+
+
+def open_docx(content: bytes) -> docx.document.Document:
+    return docx.Document(io.BytesIO(content))
+
+
+def all_text(document) -> str:
+    """Every paragraph of the body, of its tables (nested too) and of the page footer."""
+    body = document.element.body
+    lines = ["".join(t.text or "" for t in p.iter(qn("w:t"))) for p in body.iter(qn("w:p"))]
+    for section in document.sections:
+        lines += [p.text for p in section.footer.paragraphs]
+    return "\n".join(lines)
+
+
+def document_xml(content: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        return package.read("word/document.xml").decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, bytes]:
+    return {kind: render_document(make_ctx(kind)) for kind in DATA_BY_KIND}
+
+
+# ---------------------------------------------------------------- every kind
+
+
+def test_the_three_kinds_are_registered():
+    assert {"declaration_notice", "declaration_rejection", "receipt_refusal"} <= set(DOCUMENT_KINDS)
+    for kind in DOCUMENT_KINDS.values():
+        assert kind.title_vi and kind.title_en and kind.symbol and callable(kind.builder)
+
+
+@pytest.mark.parametrize("kind", sorted(DATA_BY_KIND))
+def test_each_kind_carries_the_official_parts(rendered, kind):
+    content = rendered[kind]
+    assert content[:2] == b"PK"
+    text = all_text(open_docx(content))
+    for expected in (
+        "000.00.15.H50-261126-0001",
+        "Công ty TNHH Vật liệu Miền Trung",
+        f"Số: {NUMBERS[kind]}",
+        NATIONAL_NAME,
+        NATIONAL_MOTTO,
+        "UBND TỈNH QUẢNG TRỊ",
+        "SỞ KHOA HỌC VÀ CÔNG NGHỆ",
+        LOCAL_DATE_LINE,
+        "Nơi nhận:",
+        "KT. GIÁM ĐỐC",
+        "PHÓ GIÁM ĐỐC",
+        "(Đã ký)",
+        "Nguyễn Văn A",
+        "K7QF-2MXR-9HDA",
+        f"Tra cứu/xác thực văn bản tại: {VERIFY_URL}",
+        f"Verify this document at {VERIFY_URL}",
+    ):
+        assert expected in text, f"{kind}: {expected!r} missing"
+    assert "ngày 25 tháng 11" not in text  # the UTC date must not leak
+    assert "None" not in text
+
+
+@pytest.mark.parametrize(
+    ("kind", "heading", "subject"),
+    [
+        ("declaration_notice", "THÔNG BÁO", "Tiếp nhận hồ sơ công bố hợp chuẩn"),
+        ("declaration_rejection", "THÔNG BÁO", "Không tiếp nhận hồ sơ công bố hợp chuẩn"),
+        ("receipt_refusal", "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ", ""),
+    ],
+)
+def test_title_is_centred_and_bold(rendered, kind, heading, subject):
+    document = open_docx(rendered[kind])
+    by_text = {p.text: p for p in document.paragraphs}
+    for line in filter(None, (heading, subject)):
+        paragraph = by_text[line]
+        assert paragraph.alignment == docx.enum.text.WD_ALIGN_PARAGRAPH.CENTER
+        assert all(run.bold for run in paragraph.runs)
+    assert document_title(make_ctx(kind)) == f"{heading} {subject}".strip()
+    assert document.core_properties.title == f"{heading} {subject}".strip()
+
+
+def test_hop_chuan_and_hop_quy_titles_differ():
+    chuan = make_ctx(data={**DECLARATION, "declaration_type": "hop_chuan"})
+    quy = make_ctx(
+        data={**DECLARATION, "declaration_type": "hop_quy", "standard": {"number": "QCVN 16:2023/BXD"}}
+    )
+    assert document_title(chuan) == "THÔNG BÁO Tiếp nhận hồ sơ công bố hợp chuẩn"
+    assert document_title(quy) == "THÔNG BÁO Tiếp nhận hồ sơ công bố hợp quy"
+    chuan_text = all_text(open_docx(render_document(chuan)))
+    quy_text = all_text(open_docx(render_document(quy)))
+    assert "phù hợp với tiêu chuẩn TCVN 6477:2016 Gạch bê tông" in chuan_text
+    assert "phù hợp với quy chuẩn kỹ thuật QCVN 16:2023/BXD" in quy_text
+    assert "hợp quy" not in chuan_text.replace("hợp chuẩn/hợp quy", "")
+    rejection = make_ctx(
+        "declaration_rejection", data={**DATA_BY_KIND["declaration_rejection"], "declaration_type": "hop_quy"}
+    )
+    assert document_title(rejection) == "THÔNG BÁO Không tiếp nhận hồ sơ công bố hợp quy"
+
+
+def test_notice_body_names_product_standard_basis_and_responsibility(rendered):
+    document = open_docx(rendered["declaration_notice"])
+    text = all_text(document)
+    for expected in (
+        "Sở Khoa học và Công nghệ xác nhận đã nhận hồ sơ công bố hợp chuẩn",
+        "mã số thuế 3200123456",
+        "Gạch bê tông không nung",
+        "VLMT",
+        "GB-390",
+        "Khu công nghiệp Nam Đông Hà",
+        "Giấy chứng nhận hợp chuẩn số HC-2026-0456 do Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng 2",
+        "cấp ngày 05/10/2026",
+        "có giá trị đến ngày 04/10/2029",
+        "ngày tiếp nhận hồ sơ đầy đủ: 20/11/2026",  # 2026-11-19T20:00Z is the 20th locally
+        "phải chịu hoàn toàn trách nhiệm về sự phù hợp",
+        "Thông tư số 28/2012/TT-BKHCN",
+        "02/2017/TT-BKHCN",
+    ):
+        assert expected in text, expected
+    assert text.count("./.") == 1
+    product_table = next(t for t in document.tables if t.rows[0].cells[0].text == "TT")
+    assert [c.text for c in product_table.rows[1].cells][:4] == [
+        "1",
+        "Gạch bê tông không nung\nGạch block 390 x 190 x 190 mm",
+        "VLMT",
+        "GB-390",
+    ]
+
+
+def test_notice_by_self_assessment_names_the_test_report():
+    data = {
+        **DECLARATION,
+        "basis": "self_assessment",
+        "self_assessment": {"test_report_number": "KQ-789/2026", "laboratory": "Phòng thử nghiệm LAS-XD 123"},
+    }
+    text = all_text(open_docx(render_document(make_ctx(data=data))))
+    assert "tự đánh giá" in text
+    assert "Phiếu kết quả thử nghiệm số KQ-789/2026 của Phòng thử nghiệm LAS-XD 123" in text
+    assert "HC-2026-0456" not in text
+
+
+def test_rejection_lists_reasons_and_findings(rendered):
+    text = all_text(open_docx(rendered["declaration_rejection"]))
+    assert "1. Phiếu kết quả thử nghiệm không do phòng thử nghiệm đã đăng ký cấp;" in text
+    assert "2. Nhãn hàng hóa không thể hiện số hiệu tiêu chuẩn công bố." in text
+    assert "Chỉ tiêu cường độ nén chưa được thử nghiệm." in text
+
+
+def test_receipt_refusal_is_form_03(rendered):
+    text = all_text(open_docx(rendered["receipt_refusal"]))
+    assert "Công bố hợp chuẩn/hợp quy" in text
+    assert "với lý do: Hồ sơ không thuộc thẩm quyền giải quyết của Sở." in text
+    assert "0233 3852 123" in text
+    assert "ngày nộp hồ sơ: 20/11/2026" in text
+
+
+def test_decisions_without_reasons_are_refused():
+    no_reasons = {**DECLARATION, "rejection_reasons": []}
+    with pytest.raises(ValueError, match="rejection_reasons"):
+        render_document(make_ctx("declaration_rejection", data=no_reasons))
+    with pytest.raises(ValueError, match="refusal_reason"):
+        render_document(make_ctx("receipt_refusal", data={**DECLARATION, "refusal_reason": "  "}))
+
+
+def test_unknown_kind_raises_value_error():
+    with pytest.raises(ValueError, match="no_such_kind"):
+        render_document(make_ctx("no_such_kind"))
+
+
+@pytest.mark.parametrize("kind", sorted(DATA_BY_KIND))
+def test_missing_optional_values_do_not_crash(kind):
+    required = {k: v for k, v in DATA_BY_KIND[kind].items() if k in ("rejection_reasons", "refusal_reason")}
+    sparse = {
+        **required,
+        "product": {"name": "Gạch", "trademark": None},
+        "standard": {"number": None, "title": None},
+        "basis": "certificate",
+        "certificate": None,
+    }
+    for data in (required, sparse):
+        ctx = make_ctx(kind, data=data, received_at=None, applicant_tax_code="", applicant_address="")
+        text = all_text(open_docx(render_document(ctx)))
+        assert "None" not in text
+        assert "mã số thuế" not in text
+        assert "ngày tiếp nhận" not in text
+        assert "  " not in text.replace("\n", "")
+
+
+def test_markup_in_input_appears_literally_and_control_characters_are_dropped():
+    name = "Công ty <b>&</b> \"Q\" 'T'\x00\x0b"
+    content = render_document(make_ctx(applicant_name=name))
+    text = all_text(open_docx(content))
+    assert "Công ty <b>&</b> \"Q\" 'T'" in text
+    assert "<b>" not in document_xml(content)  # escaped, not interpreted
+    assert "&lt;b&gt;&amp;&lt;/b&gt;" in document_xml(content)
+
+
+# ---------------------------------------------------------------- layout
+
+
+def test_page_is_a4_with_decree_30_margins(rendered):
+    for content in rendered.values():
+        section = open_docx(content).sections[0]
+        for actual, mm in (
+            (section.page_width, 210),
+            (section.page_height, 297),
+            (section.top_margin, 20),
+            (section.bottom_margin, 20),
+            (section.left_margin, 30),
+            (section.right_margin, 15),
+        ):
+            assert abs(actual.mm - mm) < 0.1
+
+
+def test_every_run_is_times_new_roman_including_east_asian(rendered):
+    document = open_docx(rendered["declaration_notice"])
+    runs = [r for r in document.element.body.iter(qn("w:r")) if r.find(qn("w:t")) is not None]
+    assert len(runs) > 20
+    for run in runs:
+        fonts = run.find(qn("w:rPr")).find(qn("w:rFonts"))
+        for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+            assert fonts.get(qn(attr)) == "Times New Roman"
+        size = run.find(qn("w:rPr")).find(qn("w:sz"))
+        assert 9 * 2 <= int(size.get(qn("w:val"))) <= 14 * 2
+    defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault"))
+    default_fonts = defaults.find(qn("w:rPr")).find(qn("w:rFonts"))
+    assert default_fonts.get(qn("w:eastAsia")) == "Times New Roman"
+    assert default_fonts.get(qn("w:asciiTheme")) is None  # a theme font would override the name
+    assert document.styles["Normal"].font.name == "Times New Roman"
+
+
+def test_body_text_is_13_to_14_pt(rendered):
+    document = open_docx(rendered["declaration_notice"])
+    body = next(p for p in document.paragraphs if "xác nhận đã nhận" in p.text)
+    assert all(r.font.size.pt in (13, 14) for r in body.runs)
+
+
+def test_header_table_is_borderless_with_agency_left_and_nation_right(rendered):
+    document = open_docx(rendered["declaration_notice"])
+    header = document.tables[0]
+    borders = header._tbl.tblPr.find(qn("w:tblBorders"))
+    assert {b.get(qn("w:val")) for b in borders} == {"nil"}
+    (agency, nation), (number, when) = ([c for c in row.cells] for row in header.rows)
+    assert agency.paragraphs[0].text == "UBND TỈNH QUẢNG TRỊ"
+    assert agency.paragraphs[1].text == "SỞ KHOA HỌC VÀ CÔNG NGHỆ"
+    assert all(r.bold for r in agency.paragraphs[1].runs)
+    assert [p.text for p in nation.paragraphs[:2]] == [NATIONAL_NAME, NATIONAL_MOTTO]
+    assert all(r.bold for p in nation.paragraphs[:2] for r in p.runs)
+    assert number.text == "Số: 15/TB-SKHCN"
+    assert when.text == LOCAL_DATE_LINE
+    assert all(r.italic for r in when.paragraphs[0].runs)
+
+
+def test_recipients_bottom_left_and_signature_bottom_right(rendered):
+    document = open_docx(rendered["declaration_notice"])
+    closing = next(t for t in document.tables if t.rows[0].cells[0].text.startswith("Nơi nhận:"))
+    left, right = closing.rows[0].cells
+    assert left.paragraphs[-1].text == "- Lưu: VT, TĐC."
+    assert left.paragraphs[1].text == "- Công ty TNHH Vật liệu Miền Trung;"
+    titles = [p for p in right.paragraphs if p.text in ("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC")]
+    assert len(titles) == 2 and all(r.bold for p in titles for r in p.runs)
+    assert right.paragraphs[-1].text == "Nguyễn Văn A"
+
+
+# Child order of property elements in WordprocessingML (ECMA-376 part 1, CT_PPrBase, CT_TblPr, CT_RPr).
+SCHEMA_ORDER = {
+    "pPr": """pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers pBdr
+        shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi
+        adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents suppressOverlap jc textDirection
+        textAlignment textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange""",
+    "tblPr": """tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize tblW jc
+        tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook tblCaption
+        tblDescription tblPrChange""",
+    "rPr": """rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint noProof
+        snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd fitText
+        vertAlign rtl cs em lang eastAsianLayout specVanish oMath""",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DATA_BY_KIND))
+def test_property_elements_follow_the_schema_order(rendered, kind):
+    """Word refuses to open a file whose <w:pPr>/<w:tblPr>/<w:rPr> children are out of order."""
+    document = open_docx(rendered[kind])
+    parts = [document.element, *(s.footer._element for s in document.sections)]
+    for name, sequence in SCHEMA_ORDER.items():
+        order = [qn(f"w:{tag}") for tag in sequence.split()]
+        checked = 0
+        for part in parts:
+            for props in part.iter(qn(f"w:{name}")):
+                if props.getparent().tag == qn("w:rPrDefault") or props.getparent().tag == qn("w:pPrDefault"):
+                    continue
+                positions = [order.index(child.tag) for child in props]
+                assert positions == sorted(positions), [child.tag for child in props]
+                checked += 1
+        assert checked, name
+
+
+def test_place_and_date_uses_local_time_and_decree_30_zero_padding():
+    assert place_and_date("Quảng Trị", ISSUED) == LOCAL_DATE_LINE
+    assert place_and_date("Huế", datetime(2026, 3, 4, 17, 0, tzinfo=UTC)) == "Huế, ngày 05 tháng 3 năm 2026"
+    assert place_and_date("Huế", datetime(2026, 1, 31, 20, 0, tzinfo=UTC)) == "Huế, ngày 01 tháng 02 năm 2026"
+    assert place_and_date("Huế", datetime(2026, 12, 10, 3, 0, tzinfo=UTC)) == "Huế, ngày 10 tháng 12 năm 2026"
+
+
+def test_agency_name_inside_sentences():
+    assert agency_in_text("SỞ KHOA HỌC VÀ CÔNG NGHỆ") == "Sở Khoa học và Công nghệ"
+    assert (
+        agency_in_text("SỞ KHOA HỌC VÀ CÔNG NGHỆ TỈNH QUẢNG TRỊ") == "Sở Khoa học và Công nghệ tỉnh Quảng Trị"
+    )
+
+
+# ---------------------------------------------------------------- QR and verification
+
+
+def _png_modules(png: bytes, modules: int) -> list[list[bool]]:
+    """Sample the centre of each module of the PNG with Pillow (True = dark)."""
+    image = Image.open(io.BytesIO(png)).convert("L")
+    assert image.format is None or image.width == image.height
+    px = image.width // modules
+    return [
+        [image.getpixel((c * px + px // 2, r * px + px // 2)) < 128 for c in range(modules)]
+        for r in range(modules)
+    ]
+
+
+def _expected_modules(text: str) -> list[list[bool]]:
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    qr.add_data(text)
+    qr.make(fit=True)
+    return qr.get_matrix()
+
+
+def test_qr_png_encodes_the_verify_url():
+    expected = _expected_modules(VERIFY_URL)
+    assert _png_modules(qr_png(VERIFY_URL), len(expected)) == expected
+    assert _expected_modules(VERIFY_URL + "x") != expected
+
+
+@pytest.mark.parametrize("kind", sorted(DATA_BY_KIND))
+def test_document_embeds_the_qr_png_of_the_verify_url(rendered, kind):
+    document = open_docx(rendered[kind])
+    assert len(document.inline_shapes) == 1
+    images = [p for p in document.part.package.iter_parts() if p.content_type == "image/png"]
+    assert len(images) == 1
+    expected = _expected_modules(VERIFY_URL)
+    assert _png_modules(images[0].blob, len(expected)) == expected
+    assert abs(document.inline_shapes[0].width.mm - 24) < 0.5
+    with zipfile.ZipFile(io.BytesIO(rendered[kind])) as package:
+        names = package.namelist()
+    assert [n for n in names if n.startswith("word/media/")] == ["word/media/image1.png"]
+    assert not [n for n in names if "thumbnail" in n]  # no preview picture from the template
+
+
+def test_verification_code_format_and_uniqueness():
+    codes = {new_verification_code() for _ in range(1000)}
+    assert len(codes) == 1000
+    pattern = re.compile(
+        rf"^[{VERIFICATION_ALPHABET}]{{4}}-[{VERIFICATION_ALPHABET}]{{4}}-[{VERIFICATION_ALPHABET}]{{4}}$"
+    )
+    assert all(pattern.match(code) for code in codes)
+    assert not set("01OIL") & set("".join(codes))
+    assert normalise_verification_code(" k7qf 2mxr-9hda ") == "K7QF-2MXR-9HDA"
+
+
+def test_sha256_and_deterministic_rendering():
+    assert sha256_hex(b"") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    ctx = make_ctx()
+    first, second = render_document(ctx), render_document(ctx)
+    assert sha256_hex(first) == sha256_hex(second)
+    assert sha256_hex(render_document(replace(ctx, verification_code="AAAA-BBBB-CCCC"))) != sha256_hex(first)
+
+
+def test_core_properties_are_the_documents_own(rendered):
+    props = open_docx(rendered["declaration_notice"]).core_properties
+    assert props.author == "SỞ KHOA HỌC VÀ CÔNG NGHỆ"
+    assert props.created == ISSUED
+    assert props.modified == ISSUED
+    assert props.identifier == "15/TB-SKHCN"
+    assert "K7QF-2MXR-9HDA" in props.keywords

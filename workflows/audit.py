@@ -1,0 +1,83 @@
+"""Append-only audit trail, hash-chained per stream so that any edit or deletion shows.
+
+A stream is ``dossier:<id>`` or ``user:<id>``. Each event's hash covers its content and the hash
+of the previous event of the stream; ``(stream, seq)`` is unique, so two writers racing on one
+stream cannot fork the chain (one of them fails and its whole command rolls back).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from workflows.clock import as_utc, now
+from workflows.models import AuditEvent, User
+
+GENESIS = "0" * 64
+
+
+def _digest(event: AuditEvent) -> str:
+    body = {
+        "stream": event.stream,
+        "seq": event.seq,
+        "dossier_id": event.dossier_id,
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "at": as_utc(event.at).isoformat(timespec="microseconds"),
+        "details": event.details,
+        "prev_hash": event.prev_hash,
+    }
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def actor_label(actor: User | None) -> str:
+    if actor is None:
+        return "Hệ thống / System"
+    return actor.display_name
+
+
+def record(
+    session: Session,
+    stream: str,
+    action: str,
+    actor: User | None,
+    details: dict[str, Any] | None = None,
+    dossier_id: int | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    last = session.exec(
+        select(AuditEvent).where(AuditEvent.stream == stream).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    event = AuditEvent(
+        stream=stream,
+        seq=(last.seq + 1) if last else 1,
+        dossier_id=dossier_id,
+        actor_id=actor.id if actor else None,
+        actor_label=actor_label(actor),
+        action=action,
+        at=at or now(),
+        details=json.loads(json.dumps(details or {}, ensure_ascii=False, default=str)),
+        prev_hash=last.hash if last else GENESIS,
+        hash="",
+    )
+    event.hash = _digest(event)
+    session.add(event)
+    return event
+
+
+def verify_stream(session: Session, stream: str) -> int | None:
+    """The seq of the first event whose chain is broken, or None when the stream is intact."""
+    previous = GENESIS
+    expected_seq = 1
+    for event in session.exec(select(AuditEvent).where(AuditEvent.stream == stream).order_by(AuditEvent.seq)):
+        if event.seq != expected_seq or event.prev_hash != previous or _digest(event) != event.hash:
+            return event.seq
+        previous = event.hash
+        expected_seq += 1
+    return None

@@ -1,0 +1,187 @@
+"""The procedure catalogue: ``bpmn/catalogue.toml`` plus the models and forms it points at.
+
+Everything is parsed and cross-checked once at start-up; anything wrong stops start-up with a
+``CatalogueError`` that names the file and the element at fault.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forms.registry import FormNotFound, FormRegistry, FormSchemaError
+from workflows.documents import DOCUMENT_KINDS
+from workflows.effects import OPERATORS
+from workflows.engine import OPERATOR_PREFIX, ModelError, ProcessModel, parse_model, service_operators
+from workflows.models import ROLES
+
+
+class CatalogueError(Exception):
+    """The catalogue, a model or a form it names cannot be used."""
+
+
+@dataclass(frozen=True)
+class Procedure:
+    code: str
+    name_vi: str
+    name_en: str
+    summary_vi: str
+    summary_en: str
+    field_vi: str
+    legal_basis: tuple[str, ...]
+    process_id: str
+    bpmn_files: tuple[str, ...]
+    start_form: str
+    start_ui_form: str | None
+    subject_field: str
+    applicant_name_field: str
+    applicant_tax_code_field: str
+    legal_days: int
+    committed_days: int
+    step_budgets: dict[str, float]
+    required_documents: tuple[dict[str, str], ...]
+    fees: tuple[dict[str, Any], ...]
+    outputs: tuple[str, ...]
+    model: ProcessModel = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    procedures: dict[str, Procedure]
+    source: Path
+
+    def get(self, code: str) -> Procedure | None:
+        return self.procedures.get(code)
+
+    def by_process_id(self, process_id: str) -> Procedure | None:
+        return next((p for p in self.procedures.values() if p.process_id == process_id), None)
+
+
+def load_catalogue(bpmn_dir: Path, forms: FormRegistry) -> Catalogue:
+    path = bpmn_dir / "catalogue.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CatalogueError(f"{path}: the catalogue file is missing") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{path}: not valid TOML: {exc}") from exc
+    procedures: dict[str, Procedure] = {}
+    for index, entry in enumerate(raw.get("procedure", [])):
+        procedure = _load_procedure(path, index, entry, bpmn_dir, forms)
+        if procedure.code in procedures:
+            raise CatalogueError(f"{path}: procedure '{procedure.code}' is listed twice")
+        procedures[procedure.code] = procedure
+    if not procedures:
+        raise CatalogueError(f"{path}: no [[procedure]] entries")
+    return Catalogue(procedures=procedures, source=path)
+
+
+_REQUIRED_KEYS = (
+    "code",
+    "name_vi",
+    "name_en",
+    "process_id",
+    "bpmn_files",
+    "start_form",
+    "legal_days",
+    "committed_days",
+)
+
+
+def _load_procedure(path: Path, index: int, entry: dict, bpmn_dir: Path, forms: FormRegistry) -> Procedure:
+    where = f"{path}: procedure #{index + 1} ({entry.get('code', '?')})"
+    missing = [key for key in _REQUIRED_KEYS if key not in entry]
+    if missing:
+        raise CatalogueError(f"{where}: missing {', '.join(missing)}")
+    if not 0 < int(entry["committed_days"]) <= int(entry["legal_days"]):
+        raise CatalogueError(f"{where}: committed_days must be > 0 and not more than legal_days")
+
+    sources: dict[str, str] = {}
+    for name in entry["bpmn_files"]:
+        file = bpmn_dir / name
+        if not file.is_file():
+            raise CatalogueError(f"{where}: model file {file} does not exist")
+        sources[name] = file.read_text(encoding="utf-8")
+    try:
+        model = parse_model(entry["process_id"], sources)
+    except ModelError as exc:
+        raise CatalogueError(f"{where}: {exc}") from exc
+
+    _check_form(forms, where, "start_form", entry["start_form"])
+    if entry.get("start_ui_form"):
+        _check_form(forms, where, "start_ui_form", entry["start_ui_form"], ui=True)
+    check_model(model, forms, where)
+    outputs = tuple(entry.get("outputs", ()))
+    for kind in outputs:
+        if kind not in DOCUMENT_KINDS:
+            raise CatalogueError(f"{where}: output '{kind}' is not a known document kind")
+    budgets = {str(k): float(v) for k, v in entry.get("step_budgets", {}).items()}
+    for spec_name in budgets:
+        if spec_name not in model.user_tasks:
+            raise CatalogueError(
+                f"{where}: step_budgets names '{spec_name}', which is no user task of the model"
+            )
+
+    return Procedure(
+        code=entry["code"],
+        name_vi=entry["name_vi"],
+        name_en=entry["name_en"],
+        summary_vi=entry.get("summary_vi", ""),
+        summary_en=entry.get("summary_en", ""),
+        field_vi=entry.get("field", ""),
+        legal_basis=tuple(entry.get("legal_basis", ())),
+        process_id=entry["process_id"],
+        bpmn_files=tuple(entry["bpmn_files"]),
+        start_form=entry["start_form"],
+        start_ui_form=entry.get("start_ui_form"),
+        subject_field=entry.get("subject_field", ""),
+        applicant_name_field=entry.get("applicant_name_field", ""),
+        applicant_tax_code_field=entry.get("applicant_tax_code_field", ""),
+        legal_days=int(entry["legal_days"]),
+        committed_days=int(entry["committed_days"]),
+        step_budgets=budgets,
+        required_documents=tuple(entry.get("required_documents", ())),
+        fees=tuple(entry.get("fees", ())),
+        outputs=outputs,
+        model=model,
+    )
+
+
+def check_model(model: ProcessModel, forms: FormRegistry, where: str) -> None:
+    """Every user task names a known role and existing forms; every service task a known operator."""
+    files = ", ".join(sorted(model.sources))
+    for task in model.user_task_specs():
+        element = f"{files}, element bpmn:userTask {task.spec_name}"
+        if task.candidate_role not in ROLES:
+            raise CatalogueError(
+                f"{where}: {element}: lane/candidateRole '{task.candidate_role}' is not one of {', '.join(ROLES)}"
+            )
+        if not task.form:
+            raise CatalogueError(f"{where}: {element}: no formJsonSchemaFilename property")
+        _check_form(forms, f"{where}: {element}", "formJsonSchemaFilename", task.form)
+        if task.ui_form:
+            _check_form(forms, f"{where}: {element}", "formUiSchemaFilename", task.ui_form, ui=True)
+    for spec_name, operator in service_operators(model):
+        name = operator.removeprefix(OPERATOR_PREFIX)
+        if not operator.startswith(OPERATOR_PREFIX) or name not in OPERATORS:
+            raise CatalogueError(
+                f"{where}: {files}, element bpmn:serviceTask {spec_name}: unknown operator '{operator}'"
+            )
+
+
+def _check_form(forms: FormRegistry, where: str, key: str, name: str, ui: bool = False) -> None:
+    if ui:
+        schema_name = name.replace(".uischema.json", ".schema.json")
+        try:
+            form = forms.get(schema_name)
+        except (FormNotFound, FormSchemaError) as exc:
+            raise CatalogueError(f"{where}: {key} '{name}': {exc}") from exc
+        if not form.ui_schema:
+            raise CatalogueError(f"{where}: {key} '{name}' does not exist")
+        return
+    try:
+        forms.get(name)
+    except (FormNotFound, FormSchemaError) as exc:
+        raise CatalogueError(f"{where}: {key} '{name}': {exc}") from exc

@@ -1,0 +1,419 @@
+"""The commands that change a dossier. Each is one database transaction (DESIGN rules 2 and 3).
+
+A command loads the instance, runs the engine, applies the effects the model asked for, and
+commits together: the serialized instance (guarded by its version), the projected tasks, the
+dossier's fields, the audit events and the issued documents. Any exception rolls all of it back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from forms.validation import FormValidationError, validate
+from workflows import audit
+from workflows.attachments import store_upload
+from workflows.catalogue import Procedure
+from workflows.clock import now
+from workflows.codes import new_dossier_code
+from workflows.context import CommandContext
+from workflows.db import transaction
+from workflows.effects import apply_effects, close_open_pause
+from workflows.engine import EngineError, RunningProcess, TaskNotReady
+from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
+from workflows.models import Attachment, Dossier, ProcessInstance, User, WorkTask
+from workflows.projection import cancel_open_tasks, sync_after_run
+from workflows.queries import may_act_on
+from workflows.runtime import Runtime
+
+CLOSED_STATUSES = frozenset({"issued", "rejected", "refused", "withdrawn", "completed"})
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _dig(data: Any, dotted: str) -> Any:
+    for part in dotted.split(".") if dotted else []:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
+
+def _validate_form(rt: Runtime, form_name: str, payload: Any) -> None:
+    form = rt.forms.get(form_name)
+    try:
+        validate(form, payload)
+    except FormValidationError as exc:
+        raise InvalidInput(
+            "Dữ liệu biểu mẫu chưa hợp lệ, xin kiểm tra các trường được đánh dấu.",
+            "The form data is not valid; check the fields marked.",
+            "validation_error",
+            [FieldProblem(e.field, e.message, e.message_en, e.code) for e in exc.errors],
+        ) from exc
+
+
+def _bind_attachments(
+    rt: Runtime, session: Session, form_name: str, payload: Any, actor: User, dossier: Dossier
+) -> None:
+    """Every attachment the form names must be the actor's own (or already this dossier's)."""
+    form = rt.forms.get(form_name)
+    problems = []
+    for path, attachment_id in form.attachment_paths(payload):
+        attachment = session.get(Attachment, attachment_id)
+        usable = attachment is not None and (
+            attachment.dossier_id == dossier.id
+            or (attachment.dossier_id is None and attachment.owner_id == actor.id)
+        )
+        if not usable:
+            problems.append(
+                FieldProblem(
+                    path,
+                    "Tệp đính kèm không tồn tại hoặc không thuộc về bạn.",
+                    "The attachment does not exist or is not yours.",
+                    "attachment",
+                )
+            )
+            continue
+        if attachment.dossier_id is None:
+            attachment.dossier_id = dossier.id
+            session.add(attachment)
+    if problems:
+        raise InvalidInput(
+            "Tệp đính kèm không hợp lệ.", "An attachment is not valid.", "validation_error", problems
+        )
+
+
+def _load_instance(session: Session, dossier: Dossier) -> ProcessInstance:
+    return session.exec(select(ProcessInstance).where(ProcessInstance.dossier_id == dossier.id)).one()
+
+
+def _save_instance(session: Session, instance: ProcessInstance, process: RunningProcess) -> None:
+    """Write the new state only if nobody else wrote since we read it (optimistic lock)."""
+    result = session.execute(
+        update(ProcessInstance)
+        .where(ProcessInstance.id == instance.id, ProcessInstance.version == instance.version)
+        .values(state=process.serialize(), version=instance.version + 1, completed=process.completed)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise stale()
+
+
+def stale() -> Conflict:
+    return Conflict(
+        "Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại và thử lại.",
+        "The dossier was just changed by someone else. Reload and try again.",
+        "conflict",
+    )
+
+
+def _context(rt: Runtime, session: Session, actor: User | None, dossier: Dossier) -> CommandContext:
+    return CommandContext(
+        rt=rt,
+        session=session,
+        actor=actor,
+        dossier=dossier,
+        procedure=rt.procedure(dossier.procedure_code),
+        at=now(),
+    )
+
+
+# --- submit -------------------------------------------------------------------------------------
+
+
+def submit_dossier(
+    rt: Runtime, actor: User, procedure_code: str, data: dict[str, Any], idempotency_key: str | None = None
+) -> tuple[Dossier, bool]:
+    """Start a dossier. Returns (dossier, created); a repeated idempotency key returns the first one."""
+    if not actor.has_role("business"):
+        raise Forbidden(
+            "Chỉ tổ chức, doanh nghiệp mới nộp hồ sơ.", "Only a business can submit a dossier.", "forbidden"
+        )
+    procedure = rt.procedure(procedure_code)
+    if idempotency_key:
+        existing = _by_idempotency_key(rt, actor, idempotency_key)
+        if existing is not None:
+            return existing, False
+    _validate_form(rt, procedure.start_form, data)
+    _check_applicant(procedure, actor, data)
+    try:
+        with transaction(rt.engine) as session:
+            dossier = _start(rt, session, actor, procedure, data, idempotency_key)
+        return dossier, True
+    except IntegrityError:
+        # Two submissions with one idempotency key raced: the first one won.
+        if idempotency_key:
+            existing = _by_idempotency_key(rt, actor, idempotency_key)
+            if existing is not None:
+                return existing, False
+        raise
+
+
+def _by_idempotency_key(rt: Runtime, actor: User, key: str) -> Dossier | None:
+    with transaction(rt.engine) as session:
+        return session.exec(
+            select(Dossier).where(Dossier.applicant_id == actor.id, Dossier.idempotency_key == key)
+        ).first()
+
+
+def _check_applicant(procedure: Procedure, actor: User, data: dict[str, Any]) -> None:
+    field = procedure.applicant_tax_code_field
+    if field and actor.tax_code and _dig(data, field) != actor.tax_code:
+        raise InvalidInput(
+            "Mã số thuế trong hồ sơ phải là mã số thuế của tài khoản nộp hồ sơ.",
+            "The tax code in the dossier must be the submitting account's tax code.",
+            "validation_error",
+            [FieldProblem(field, f"Phải là {actor.tax_code}.", f"Must be {actor.tax_code}.", "const")],
+        )
+
+
+def _start(
+    rt: Runtime, session: Session, actor: User, procedure: Procedure, data: dict[str, Any], key: str | None
+) -> Dossier:
+    at = now()
+    dossier = Dossier(
+        code=new_dossier_code(session, rt.settings.agency_code, at),
+        procedure_code=procedure.code,
+        applicant_id=actor.id,
+        applicant_name=str(_dig(data, procedure.applicant_name_field) or actor.display_name),
+        applicant_tax_code=actor.tax_code or "",
+        subject=str(_dig(data, procedure.subject_field) or "")[:500],
+        status="submitted",
+        idempotency_key=key,
+        data=data,
+        submitted_at=at,
+        updated_at=at,
+    )
+    session.add(dossier)
+    session.flush()
+    _bind_attachments(rt, session, procedure.start_form, data, actor, dossier)
+    version_id = rt.current_versions[procedure.code]
+    try:
+        process = RunningProcess.start(rt.models.get(version_id), data)
+    except EngineError as exc:
+        raise _engine_failure(exc) from exc
+    ctx = CommandContext(rt=rt, session=session, actor=actor, dossier=dossier, procedure=procedure, at=at)
+    audit.record(
+        session,
+        ctx.stream,
+        "submitted",
+        actor,
+        {"procedure": procedure.code, "code": dossier.code},
+        dossier_id=dossier.id,
+        at=at,
+    )
+    apply_effects(ctx, process.drain_effects())
+    session.add(
+        ProcessInstance(
+            dossier_id=dossier.id,
+            model_version_id=version_id,
+            state=process.serialize(),
+            completed=process.completed,
+        )
+    )
+    sync_after_run(ctx, process)
+    return dossier
+
+
+def _engine_failure(exc: EngineError) -> Conflict:
+    return Conflict(
+        "Quy trình không thể thực hiện bước tiếp theo; đã thông báo cho quản trị.",
+        f"The process could not run its next step: {exc}",
+        "engine_error",
+    )
+
+
+# --- tasks --------------------------------------------------------------------------------------
+
+
+def _task_for(session: Session, task_id: str) -> tuple[WorkTask, Dossier]:
+    task = session.get(WorkTask, task_id)
+    if task is None:
+        raise not_found("công việc", "Task")
+    dossier = session.get(Dossier, task.dossier_id)
+    return task, dossier
+
+
+def _check_may_act(actor: User, task: WorkTask, dossier: Dossier) -> None:
+    if not may_act_on(actor, task, dossier):
+        if actor.has_role("business"):
+            raise not_found("công việc", "Task")  # a business must not learn of others' work
+        raise Forbidden(
+            f"Công việc này dành cho vai trò '{task.candidate_role}'.",
+            f"This task is for the '{task.candidate_role}' role.",
+            "forbidden",
+        )
+    if task.status != "open":
+        raise Conflict(
+            "Công việc này đã được xử lý xong.", "This task has already been completed.", "task_closed"
+        )
+
+
+def claim_task(rt: Runtime, actor: User, task_id: str) -> WorkTask:
+    with transaction(rt.engine) as session:
+        task, dossier = _task_for(session, task_id)
+        _check_may_act(actor, task, dossier)
+        if task.assignee_id == actor.id:
+            return task
+        result = session.execute(
+            update(WorkTask)
+            .where(WorkTask.id == task_id, WorkTask.status == "open", WorkTask.assignee_id.is_(None))
+            .values(assignee_id=actor.id, claimed_at=now())
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise _taken(session, task)
+        audit.record(
+            session,
+            f"dossier:{dossier.id}",
+            "task_claimed",
+            actor,
+            {"task": task.spec_name, "task_id": task.id},
+            dossier_id=dossier.id,
+        )
+        session.refresh(task)
+        return task
+
+
+def _taken(session: Session, task: WorkTask) -> Conflict:
+    session.refresh(task)
+    holder = session.get(User, task.assignee_id) if task.assignee_id else None
+    name = holder.full_name if holder else "?"
+    return Conflict(
+        f"Công việc đang do {name} xử lý.", f"The task is already claimed by {name}.", "task_taken"
+    )
+
+
+def release_task(rt: Runtime, actor: User, task_id: str) -> WorkTask:
+    with transaction(rt.engine) as session:
+        task, dossier = _task_for(session, task_id)
+        _check_may_act(actor, task, dossier)
+        if task.candidate_role == "business":
+            raise Conflict(
+                "Công việc của doanh nghiệp không thể trả lại.",
+                "A business's task cannot be released.",
+                "not_releasable",
+            )
+        if task.assignee_id != actor.id and not actor.has_role("leader"):
+            raise Conflict("Bạn không giữ công việc này.", "You do not hold this task.", "not_assignee")
+        task.assignee_id = None
+        task.claimed_at = None
+        session.add(task)
+        audit.record(
+            session,
+            f"dossier:{dossier.id}",
+            "task_released",
+            actor,
+            {"task": task.spec_name, "task_id": task.id},
+            dossier_id=dossier.id,
+        )
+        return task
+
+
+def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) -> Dossier:
+    """Complete a user task with its form data; the engine then runs to the next wait."""
+    with transaction(rt.engine) as session:
+        task, dossier = _task_for(session, task_id)
+        _check_may_act(actor, task, dossier)
+        if task.assignee_id not in (None, actor.id):
+            raise _taken(session, task)
+        if task.form:
+            _validate_form(rt, task.form, data)
+            _bind_attachments(rt, session, task.form, data, actor, dossier)
+        instance = _load_instance(session, dossier)
+        process = RunningProcess.restore(rt.models.get(instance.model_version_id), instance.state)
+        try:
+            process.complete(task_id, data)
+        except TaskNotReady as exc:
+            raise stale() from exc
+        except EngineError as exc:
+            raise _engine_failure(exc) from exc
+        _save_instance(session, instance, process)
+        ctx = _context(rt, session, actor, dossier)
+        audit.record(
+            session,
+            ctx.stream,
+            "task_completed",
+            actor,
+            {"task": task.spec_name, "task_id": task.id, "data": data},
+            dossier_id=dossier.id,
+            at=ctx.at,
+        )
+        apply_effects(ctx, process.drain_effects())
+        sync_after_run(ctx, process, completed_task_id=task_id)
+        return dossier
+
+
+# --- withdraw -----------------------------------------------------------------------------------
+
+
+def withdraw_dossier(rt: Runtime, actor: User, code: str, reason: str = "") -> Dossier:
+    with transaction(rt.engine) as session:
+        dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
+        if dossier is None or dossier.applicant_id != actor.id:
+            raise not_found("hồ sơ", "Dossier")
+        if dossier.status in CLOSED_STATUSES:
+            raise Conflict(
+                "Hồ sơ đã kết thúc, không thể rút.",
+                "The dossier is closed and cannot be withdrawn.",
+                "closed",
+            )
+        instance = _load_instance(session, dossier)
+        process = RunningProcess.restore(rt.models.get(instance.model_version_id), instance.state)
+        process.cancel()
+        _save_instance(session, instance, process)
+        ctx = _context(rt, session, actor, dossier)
+        close_open_pause(ctx)
+        cancel_open_tasks(ctx)
+        dossier.status = dossier.outcome = "withdrawn"
+        dossier.current_step = None
+        dossier.completed_at = dossier.updated_at = ctx.at
+        session.add(dossier)
+        audit.record(
+            session,
+            ctx.stream,
+            "withdrawn",
+            actor,
+            {"reason": reason.strip()},
+            dossier_id=dossier.id,
+            at=ctx.at,
+        )
+        return dossier
+
+
+# --- attachments --------------------------------------------------------------------------------
+
+
+def upload_attachment(
+    rt: Runtime, actor: User, filename: str, content: bytes, dossier_code: str | None = None
+) -> Attachment:
+    with transaction(rt.engine) as session:
+        dossier_id = None
+        if dossier_code is not None:
+            dossier = session.exec(select(Dossier).where(Dossier.code == dossier_code)).first()
+            if dossier is None or (actor.has_role("business") and dossier.applicant_id != actor.id):
+                raise not_found("hồ sơ", "Dossier")
+            if dossier.status in CLOSED_STATUSES:
+                raise Conflict("Hồ sơ đã kết thúc.", "The dossier is closed.", "closed")
+            dossier_id = dossier.id
+        attachment = store_upload(
+            session, rt.store, actor, filename, content, rt.settings.max_upload_bytes, dossier_id=dossier_id
+        )
+        if dossier_id is not None:
+            audit.record(
+                session,
+                f"dossier:{dossier_id}",
+                "attachment_added",
+                actor,
+                {
+                    "attachment_id": attachment.id,
+                    "filename": attachment.filename,
+                    "sha256": attachment.sha256,
+                },
+                dossier_id=dossier_id,
+            )
+        return attachment

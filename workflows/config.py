@@ -1,0 +1,70 @@
+"""Settings read from the environment (``TDCFLOW_*``); the defaults give a working local install."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TDCFLOW_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'tdcflow.sqlite3'}",
+        description="SQLAlchemy URL; sqlite:///path or postgresql+psycopg://user@host:port/db",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Key that signs access tokens. Unset: a random key is created once in the data folder.",
+    )
+    data_dir: Path = PROJECT_ROOT / "var"
+    storage_dir: Path | None = Field(
+        default=None, description="Uploads and issued documents; default data_dir/storage"
+    )
+    bpmn_dir: Path = PROJECT_ROOT / "bpmn"
+    calendar_overrides: Path | None = Field(
+        default=None,
+        description="TOML file of extra days off / make-up working days; default bpmn_dir/calendar_overrides.toml",
+    )
+    timezone: str = "Asia/Ho_Chi_Minh"
+    base_url: str = "http://127.0.0.1:8000"
+    agency_code: str = Field(
+        default="000.00.15.H50", description="Receiving agency code (Circular 01/2018 art. 19)"
+    )
+    agency_name: str = "SỞ KHOA HỌC VÀ CÔNG NGHỆ"
+    agency_parent: str = "UBND TỈNH QUẢNG TRỊ"
+    agency_place: str = "Quảng Trị"
+    document_symbol: str = "SKHCN"
+    access_token_minutes: int = 60 * 8
+    max_upload_bytes: int = 20 * 1024 * 1024
+    demo_mode: bool = False
+
+    @property
+    def storage_path(self) -> Path:
+        return self.storage_dir or self.data_dir / "storage"
+
+    @property
+    def overrides_path(self) -> Path:
+        return self.calendar_overrides or self.bpmn_dir / "calendar_overrides.toml"
+
+    def signing_key(self) -> str:
+        """The token signing key: the environment's, else one kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,30 @@
+"""The state one command works on: runtime, open transaction, actor, dossier, the instant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from workflows.models import Dossier, User
+
+if TYPE_CHECKING:
+    from workflows.catalogue import Procedure
+    from workflows.runtime import Runtime
+
+
+@dataclass
+class CommandContext:
+    rt: Runtime
+    session: Session
+    actor: User | None
+    dossier: Dossier
+    procedure: Procedure
+    at: datetime
+    issued_documents: list[str] = field(default_factory=list)
+
+    @property
+    def stream(self) -> str:
+        return f"dossier:{self.dossier.id}"

@@ -1,0 +1,90 @@
+"""Database engine and sessions, for SQLite (embedded default) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel, create_engine
+
+from workflows import models  # noqa: F401  (registers the tables)
+from workflows.models import Counter
+
+_WRITE_OPTION = "tdcflow_writes"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    # A command reads then writes; taking the write lock at BEGIN (IMMEDIATE) avoids the
+    # SQLITE_BUSY that two deferred transactions upgrading to writers at once would meet.
+    # Reads stay deferred so they never wait for a writer (WAL).
+    if connection.get_execution_options().get(_WRITE_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def create_schema(engine: Engine) -> None:
+    SQLModel.metadata.create_all(engine)
+
+
+def drop_schema(engine: Engine) -> None:
+    SQLModel.metadata.drop_all(engine)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One unit of work that writes: commit on success, roll back everything on any exception."""
+    writer = engine.execution_options(**{_WRITE_OPTION: True})
+    with Session(writer, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """A read-only unit of work (queries for pages and lists)."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def next_in_sequence(session: Session, key: str) -> int:
+    """Atomically take the next number of a named counter (row-locked upsert)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt = pg_insert(Counter).values(key=key, value=1)
+        stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"value": Counter.value + 1})
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(Counter).values(key=key, value=1)
+        stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"value": Counter.value + 1})
+    else:  # pragma: no cover - other databases are not supported
+        stmt = insert(Counter).values(key=key, value=1)
+    result = session.execute(stmt.returning(Counter.value))
+    return int(result.scalar_one())

@@ -1,0 +1,344 @@
+"""The one adapter between tdcflow and SpiffWorkflow.
+
+No other module imports SpiffWorkflow or touches its task objects: they see ``ProcessModel``,
+``RunningProcess``, ``UserTaskView`` and ``Effect``.
+
+Two things here go beyond SpiffWorkflow's defaults:
+
+* **State, not the model** (DESIGN rule 11). The default serializer embeds the whole parsed spec in
+  every instance. ``_StateOnlyWorkflowConverter`` writes only the instance state; the spec comes
+  from the registered model version the dossier is pinned to.
+* **Effects.** Service tasks name an operator (``tdcflow/receive``, ``tdcflow/issue_document`` ...)
+  in the SpiffArena way (``spiffworkflow:serviceTaskOperator``). Running one only records an
+  ``Effect``; the command that ran the engine applies the effects in the same database
+  transaction. The model decides *when*; Python only knows *what* each operator means.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+OPERATOR_PREFIX = "tdcflow/"
+# Keys SpiffWorkflow writes into task data for service results; not part of the dossier's data.
+_INTERNAL_KEY_PREFIX = "spiff__"
+
+
+class ModelError(Exception):
+    """A BPMN/DMN model that cannot be used. The message names the file and the element."""
+
+
+class EngineError(Exception):
+    """The engine could not run a step (a script or expression failed in the model)."""
+
+
+class TaskNotReady(Exception):
+    """The task is not (or no longer) waiting for a person."""
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A side effect requested by a service task, applied by the command after the engine ran."""
+
+    operation: str
+    params: dict[str, Any]
+    task_spec: str
+
+
+@dataclass(frozen=True)
+class UserTaskView:
+    """What the rest of tdcflow may know about a user task that waits for a person."""
+
+    id: str
+    spec_name: str
+    name: str
+    lane: str | None
+    properties: Mapping[str, str]
+
+    @property
+    def candidate_role(self) -> str | None:
+        return self.properties.get("candidateRole") or self.lane
+
+    @property
+    def form(self) -> str | None:
+        return self.properties.get("formJsonSchemaFilename")
+
+    @property
+    def ui_form(self) -> str | None:
+        return self.properties.get("formUiSchemaFilename")
+
+    @property
+    def name_en(self) -> str:
+        return self.properties.get("nameEn") or self.name
+
+    @property
+    def dossier_status(self) -> str | None:
+        return self.properties.get("dossierStatus")
+
+
+@dataclass(frozen=True)
+class ProcessModel:
+    """A parsed, immutable process model version: process id + hash of its source files."""
+
+    process_id: str
+    content_hash: str
+    sources: Mapping[str, str]
+    spec: Any = field(repr=False)
+    subprocess_specs: Mapping[str, Any] = field(repr=False)
+    user_tasks: Mapping[str, UserTaskView] = field(repr=False)
+
+    def user_task_specs(self) -> list[UserTaskView]:
+        return list(self.user_tasks.values())
+
+
+def content_hash(sources: Mapping[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(sources):
+        digest.update(name.encode())
+        digest.update(b"\0")
+        digest.update(sources[name].encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _describe(exc: ValidationException, fallback_file: str) -> str:
+    where = getattr(exc, "file_name", "") or fallback_file
+    parts = [f"{where}"]
+    if getattr(exc, "line_number", ""):
+        parts.append(f"line {exc.line_number}")
+    element = " ".join(p for p in (getattr(exc, "tag", ""), getattr(exc, "id", "")) if p)
+    if element:
+        parts.append(f"element {element}")
+    return f"{', '.join(parts)}: {exc}"
+
+
+def parse_model(process_id: str, sources: Mapping[str, str]) -> ProcessModel:
+    """Parse and validate BPMN (and DMN) sources; return the model of ``process_id``.
+
+    ``sources`` maps file names to XML text. Files ending in ``.dmn`` are decision tables.
+    """
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    for filename in sorted(sources):
+        text = sources[filename]
+        try:
+            if filename.endswith(".dmn"):
+                parser.add_dmn_str(text.encode(), filename=filename)
+            else:
+                parser.add_bpmn_str(text.encode(), filename=filename)
+        except ValidationException as exc:
+            raise ModelError(_describe(exc, filename)) from exc
+        except etree.XMLSyntaxError as exc:
+            raise ModelError(f"{filename}: not well-formed XML: {exc}") from exc
+    try:
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as exc:
+        raise ModelError(_describe(exc, ", ".join(sorted(sources)))) from exc
+    if spec is None:
+        raise ModelError(f"{', '.join(sorted(sources))}: no process with id '{process_id}'")
+    user_tasks: dict[str, UserTaskView] = {}
+    for task_spec in _all_task_specs(spec, subprocess_specs):
+        if getattr(task_spec, "manual", False):
+            user_tasks[task_spec.name] = _view_of_spec(task_spec, task_id="")
+    return ProcessModel(
+        process_id=process_id,
+        content_hash=content_hash(sources),
+        sources=dict(sources),
+        spec=spec,
+        subprocess_specs=subprocess_specs,
+        user_tasks=user_tasks,
+    )
+
+
+def _all_task_specs(spec: Any, subprocess_specs: Mapping[str, Any]) -> list[Any]:
+    specs = list(spec.task_specs.values())
+    for sub in subprocess_specs.values():
+        specs.extend(sub.task_specs.values())
+    return specs
+
+
+def _view_of_spec(task_spec: Any, task_id: str) -> UserTaskView:
+    extensions = getattr(task_spec, "extensions", {}) or {}
+    return UserTaskView(
+        id=task_id,
+        spec_name=task_spec.name,
+        name=task_spec.bpmn_name or task_spec.name,
+        lane=task_spec.lane,
+        properties=dict(extensions.get("properties", {})),
+    )
+
+
+def service_operators(model: ProcessModel) -> list[tuple[str, str]]:
+    """(task spec name, operator name) of every service task in the model."""
+    found = []
+    for task_spec in _all_task_specs(model.spec, model.subprocess_specs):
+        operator = getattr(task_spec, "operation_name", None)
+        if operator:
+            found.append((task_spec.name, operator))
+    return found
+
+
+class _EffectRecorder(TaskDataEnvironment):
+    """Script environment whose service calls are recorded as effects instead of performed."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.effects: list[Effect] = []
+        self.current_task_spec = ""
+
+    def call_service(
+        self, context: dict, operation_name: str = "", operation_params: dict | None = None, **_: Any
+    ) -> str:
+        if not operation_name.startswith(OPERATOR_PREFIX):
+            raise EngineError(f"Unknown service operator '{operation_name}'")
+        params = {name: spec.get("value") for name, spec in (operation_params or {}).items()}
+        self.effects.append(Effect(operation_name[len(OPERATOR_PREFIX) :], params, self.current_task_spec))
+        return "null"
+
+
+class _ScriptEngine(PythonScriptEngine):
+    def __init__(self) -> None:
+        self.recorder = _EffectRecorder()
+        super().__init__(environment=self.recorder)
+
+    def call_service(self, task: Any, **kwargs: Any) -> str:
+        # The base class passes only the task data on; the recorder wants the task's name too.
+        self.recorder.current_task_spec = task.task_spec.name
+        return self.recorder.call_service(task.data, **kwargs)
+
+
+class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
+    """Serializes a workflow without its spec; restores it onto a spec supplied by the caller."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict, model: ProcessModel | None = None) -> BpmnWorkflow:
+        if model is None:
+            raise EngineError("A stored instance can only be restored onto its model version")
+        workflow = self.target_class(model.spec, dict(model.subprocess_specs), deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _StateOnlyWorkflowConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+_SERIALIZER = _make_serializer()
+
+
+class RunningProcess:
+    """One process instance loaded for one command."""
+
+    def __init__(self, model: ProcessModel, workflow: BpmnWorkflow, script_engine: _ScriptEngine) -> None:
+        self.model = model
+        self._workflow = workflow
+        self._script_engine = script_engine
+
+    # --- life cycle -------------------------------------------------------------------------
+    @classmethod
+    def start(cls, model: ProcessModel, data: Mapping[str, Any]) -> RunningProcess:
+        engine = _ScriptEngine()
+        workflow = BpmnWorkflow(model.spec, dict(model.subprocess_specs), script_engine=engine)
+        workflow.data.update(data)
+        start_task = workflow.task_tree
+        start_task.data.update(data)
+        process = cls(model, workflow, engine)
+        process.run()
+        return process
+
+    @classmethod
+    def restore(cls, model: ProcessModel, state: str) -> RunningProcess:
+        dct = json.loads(state)
+        _SERIALIZER.migrate(dct)
+        workflow = _SERIALIZER.from_dict(dct, model=model)
+        engine = _ScriptEngine()
+        workflow.script_engine = engine
+        return cls(model, workflow, engine)
+
+    def serialize(self) -> str:
+        return _SERIALIZER.serialize_json(self._workflow)
+
+    def run(self) -> None:
+        """Advance every automatic step until the process waits for people (or ends)."""
+        try:
+            self._workflow.do_engine_steps()
+        except SpiffWorkflowException as exc:
+            raise EngineError(str(exc)) from exc
+
+    # --- what it is waiting for -------------------------------------------------------------
+    def ready_user_tasks(self) -> list[UserTaskView]:
+        tasks = self._workflow.get_tasks(state=TaskState.READY, manual=True)
+        return [_view_of_spec(task.task_spec, str(task.id)) for task in tasks]
+
+    def task_data(self, task_id: str) -> dict[str, Any]:
+        return _public_data(self._ready_task(task_id).data)
+
+    @property
+    def completed(self) -> bool:
+        return self._workflow.is_completed()
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The process's current data: that of the last completed task, without engine internals."""
+        last = self._workflow.last_task
+        base = last.data if last is not None else self._workflow.task_tree.data
+        merged = dict(self._workflow.data)
+        merged.update(base)
+        return _public_data(merged)
+
+    def drain_effects(self) -> list[Effect]:
+        effects = list(self._script_engine.recorder.effects)
+        self._script_engine.recorder.effects.clear()
+        return effects
+
+    # --- commands ---------------------------------------------------------------------------
+    def complete(self, task_id: str, data: Mapping[str, Any]) -> None:
+        task = self._ready_task(task_id)
+        task.data.update(data)
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise EngineError(str(exc)) from exc
+        self.run()
+
+    def cancel(self) -> None:
+        self._workflow.cancel()
+
+    def _ready_task(self, task_id: str) -> Any:
+        try:
+            task = self._workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, WorkflowException, TypeError):
+            task = None
+        if task is None or not task.task_spec.manual or task.state != TaskState.READY:
+            raise TaskNotReady(task_id)
+        return task
+
+
+def _public_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not k.startswith(_INTERNAL_KEY_PREFIX)}

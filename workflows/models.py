@@ -1,0 +1,205 @@
+"""The database tables (SQLModel). Every instant is stored as aware UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from workflows.clock import now
+
+ROLES = ("business", "clerk", "specialist", "leader", "tbt_officer", "council", "admin")
+OFFICER_ROLES = frozenset(ROLES) - {"business"}
+
+
+def _instant(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index))
+
+
+def _created() -> Any:
+    return Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=256)
+    full_name: str = Field(max_length=200)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tax_code: str | None = Field(default=None, max_length=14, unique=True, index=True)
+    organisation_name: str | None = Field(default=None, max_length=300)
+    address: str | None = Field(default=None, max_length=500)
+    phone: str | None = Field(default=None, max_length=30)
+    job_title: str | None = Field(default=None, max_length=120)
+    is_active: bool = True
+    created_at: datetime = _created()
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def is_officer(self) -> bool:
+        return any(role in OFFICER_ROLES for role in self.roles)
+
+    @property
+    def display_name(self) -> str:
+        return self.organisation_name or self.full_name
+
+
+class ModelVersion(SQLModel, table=True):
+    """A registered version of a process model: its sources are kept so old dossiers still run."""
+
+    __tablename__ = "model_version"
+    __table_args__ = (UniqueConstraint("process_id", "content_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: str = Field(max_length=120, index=True)
+    content_hash: str = Field(max_length=64)
+    sources: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _created()
+
+
+class Dossier(SQLModel, table=True):
+    """A dossier's searchable fields, kept in step with its process instance by every command."""
+
+    __tablename__ = "dossier"
+    __table_args__ = (
+        UniqueConstraint("applicant_id", "idempotency_key"),
+        Index("ix_dossier_status_submitted", "status", "submitted_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True, index=True)
+    procedure_code: str = Field(max_length=60, index=True)
+    applicant_id: int = Field(foreign_key="app_user.id", index=True)
+    applicant_name: str = Field(max_length=300)
+    applicant_tax_code: str = Field(max_length=14, index=True)
+    subject: str = Field(default="", max_length=500)
+    status: str = Field(max_length=40, index=True)
+    current_step: str | None = Field(default=None, max_length=500)
+    outcome: str | None = Field(default=None, max_length=40)
+    idempotency_key: str | None = Field(default=None, max_length=120)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    submitted_at: datetime = _created()
+    received_at: datetime | None = _instant(nullable=True)
+    appointment_at: datetime | None = _instant(nullable=True)
+    legal_due_at: datetime | None = _instant(nullable=True)
+    completed_at: datetime | None = _instant(nullable=True)
+    updated_at: datetime = _created()
+
+
+class ProcessInstance(SQLModel, table=True):
+    """The serialized SpiffWorkflow state of one dossier, pinned to its model version.
+
+    ``version`` is the optimistic lock: a command writes only if nobody wrote since it read.
+    """
+
+    __tablename__ = "process_instance"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    model_version_id: int = Field(foreign_key="model_version.id", index=True)
+    state: str = Field(sa_column=Column(Text, nullable=False))
+    version: int = 1
+    completed: bool = False
+
+
+class ClockPause(SQLModel, table=True):
+    """An interval during which the dossier's processing clock stood still (waiting on the business)."""
+
+    __tablename__ = "clock_pause"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    reason: str = Field(max_length=60)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    started_at: datetime = _created()
+    ended_at: datetime | None = _instant(nullable=True)
+
+
+class WorkTask(SQLModel, table=True):
+    """A user task projected from the process instance, for inboxes and history."""
+
+    __tablename__ = "work_task"
+    __table_args__ = (Index("ix_work_task_inbox", "status", "candidate_role", "due_at"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    spec_name: str = Field(max_length=120)
+    name: str = Field(max_length=300)
+    name_en: str = Field(max_length=300)
+    candidate_role: str = Field(max_length=40)
+    form: str | None = Field(default=None, max_length=200)
+    ui_form: str | None = Field(default=None, max_length=200)
+    status: str = Field(default="open", max_length=20)
+    assignee_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    completed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _created()
+    claimed_at: datetime | None = _instant(nullable=True)
+    completed_at: datetime | None = _instant(nullable=True)
+    due_at: datetime | None = _instant(nullable=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only, hash-chained per stream (one stream per dossier or per account)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("stream", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    stream: str = Field(max_length=60, index=True)
+    seq: int
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="app_user.id")
+    actor_label: str = Field(max_length=300)
+    action: str = Field(max_length=60)
+    at: datetime = _created()
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class Attachment(SQLModel, table=True):
+    """An uploaded file; the bytes live content-addressed (SHA-256) in the storage folder."""
+
+    __tablename__ = "attachment"
+
+    id: str = Field(primary_key=True, max_length=32)
+    sha256: str = Field(max_length=64, index=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=120)
+    size: int
+    owner_id: int = Field(foreign_key="app_user.id", index=True)
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
+    created_at: datetime = _created()
+
+
+class Document(SQLModel, table=True):
+    """An issued output document (.docx), stored with its SHA-256 and a verification code."""
+
+    __tablename__ = "document"
+
+    id: str = Field(primary_key=True, max_length=32)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    kind: str = Field(max_length=60)
+    title: str = Field(max_length=300)
+    number: str = Field(max_length=60)
+    filename: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+    size: int
+    verification_code: str = Field(max_length=20, unique=True, index=True)
+    issued_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    issued_at: datetime = _created()
+
+
+class Counter(SQLModel, table=True):
+    """Named sequences (dossier codes per agency and day, document numbers per year)."""
+
+    __tablename__ = "counter"
+
+    key: str = Field(primary_key=True, max_length=120)
+    value: int = 0

@@ -1,0 +1,84 @@
+"""Keeps the tables people query in step with the process instance after the engine ran.
+
+The open user tasks become ``work_task`` rows (the inboxes), and the dossier's searchable fields
+(status, current step, data) follow the process. Called by every command, inside its transaction.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from workflows.context import CommandContext
+from workflows.engine import RunningProcess, UserTaskView
+from workflows.models import WorkTask
+from workflows.sla import add_budget
+
+STATUS_WHEN_NO_TASK_SAYS = "processing"
+
+
+def sync_after_run(
+    ctx: CommandContext, process: RunningProcess, completed_task_id: str | None = None
+) -> None:
+    session = ctx.session
+    dossier = ctx.dossier
+    ready = {task.id: task for task in process.ready_user_tasks()}
+    open_rows = session.exec(
+        select(WorkTask).where(WorkTask.dossier_id == dossier.id, WorkTask.status == "open")
+    ).all()
+    known = set()
+    for row in open_rows:
+        known.add(row.id)
+        if row.id in ready:
+            continue
+        if row.id == completed_task_id:
+            row.status = "completed"
+            row.completed_by_id = ctx.actor.id if ctx.actor else None
+            row.completed_at = ctx.at
+        else:
+            row.status = "cancelled"
+            row.completed_at = ctx.at
+        session.add(row)
+    for task in ready.values():
+        if task.id not in known:
+            session.add(_new_row(ctx, task))
+
+    dossier.data = process.data
+    if process.completed:
+        dossier.status = dossier.outcome or "completed"
+        dossier.current_step = None
+    else:
+        tasks = list(ready.values())
+        dossier.status = next((t.dossier_status for t in tasks if t.dossier_status), STATUS_WHEN_NO_TASK_SAYS)
+        dossier.current_step = "; ".join(t.name for t in tasks) or None
+    dossier.updated_at = ctx.at
+    session.add(dossier)
+
+
+def _new_row(ctx: CommandContext, task: UserTaskView) -> WorkTask:
+    budget = ctx.procedure.step_budgets.get(task.spec_name)
+    is_business = task.candidate_role == "business"
+    return WorkTask(
+        id=task.id,
+        dossier_id=ctx.dossier.id,
+        spec_name=task.spec_name,
+        name=task.name,
+        name_en=task.name_en,
+        candidate_role=task.candidate_role or "",
+        form=task.form,
+        ui_form=task.ui_form,
+        status="open",
+        # A business's task belongs to the applicant alone.
+        assignee_id=ctx.dossier.applicant_id if is_business else None,
+        claimed_at=ctx.at if is_business else None,
+        created_at=ctx.at,
+        due_at=add_budget(ctx.rt.calendar, ctx.at, budget) if budget else None,
+    )
+
+
+def cancel_open_tasks(ctx: CommandContext) -> None:
+    for row in ctx.session.exec(
+        select(WorkTask).where(WorkTask.dossier_id == ctx.dossier.id, WorkTask.status == "open")
+    ).all():
+        row.status = "cancelled"
+        row.completed_at = ctx.at
+        ctx.session.add(row)

@@ -1,0 +1,233 @@
+"""Read-side queries: dossier lists and details, inboxes, documents, public lookup and verification.
+
+Access rules live here too: a business sees only its own dossiers (another's is "not found"),
+officers see all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from workflows.clock import as_utc, now
+from workflows.db import reading
+from workflows.errors import not_found
+from workflows.models import (
+    Attachment,
+    AuditEvent,
+    ClockPause,
+    Document,
+    Dossier,
+    ProcessInstance,
+    User,
+    WorkTask,
+)
+from workflows.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class DossierFilter:
+    q: str | None = None  # code, tax code, applicant name or subject
+    procedure: str | None = None
+    status: str | None = None
+    tax_code: str | None = None
+    submitted_from: datetime | None = None
+    submitted_to: datetime | None = None
+    page: int = 1
+    page_size: int = 20
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    page_size: int
+
+
+@dataclass(frozen=True)
+class DossierDetail:
+    dossier: Dossier
+    model_version_id: int
+    open_tasks: list[WorkTask]
+    history: list[AuditEvent]
+    documents: list[Document]
+    attachments: list[Attachment]
+    pauses: list[ClockPause]
+
+
+def visible_dossier(session: Session, actor: User, code: str) -> Dossier:
+    dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
+    if dossier is None or not can_see(actor, dossier):
+        raise not_found("hồ sơ", "Dossier")
+    return dossier
+
+
+def can_see(actor: User, dossier: Dossier) -> bool:
+    return actor.is_officer or dossier.applicant_id == actor.id
+
+
+def may_act_on(actor: User, task: WorkTask, dossier: Dossier) -> bool:
+    """A business's task is the applicant's alone; any other task belongs to its candidate role."""
+    if task.candidate_role == "business":
+        return actor.id == dossier.applicant_id
+    return actor.has_role(task.candidate_role)
+
+
+def list_dossiers(rt: Runtime, actor: User, flt: DossierFilter) -> Page:
+    with reading(rt.engine) as session:
+        query = select(Dossier)
+        if not actor.is_officer:
+            query = query.where(Dossier.applicant_id == actor.id)
+        if flt.q:
+            like = f"%{flt.q.strip().lower()}%"
+            query = query.where(
+                or_(
+                    func.lower(Dossier.code).like(like),
+                    Dossier.applicant_tax_code.like(like),
+                    func.lower(Dossier.applicant_name).like(like),
+                    func.lower(Dossier.subject).like(like),
+                )
+            )
+        if flt.procedure:
+            query = query.where(Dossier.procedure_code == flt.procedure)
+        if flt.status:
+            query = query.where(Dossier.status == flt.status)
+        if flt.tax_code:
+            query = query.where(Dossier.applicant_tax_code == flt.tax_code)
+        if flt.submitted_from:
+            query = query.where(Dossier.submitted_at >= as_utc(flt.submitted_from))
+        if flt.submitted_to:
+            query = query.where(Dossier.submitted_at < as_utc(flt.submitted_to))
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(
+            query.order_by(Dossier.submitted_at.desc(), Dossier.id.desc())
+            .offset((flt.page - 1) * flt.page_size)
+            .limit(flt.page_size)
+        ).all()
+        return Page(items=list(rows), total=int(total), page=flt.page, page_size=flt.page_size)
+
+
+def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
+    with reading(rt.engine) as session:
+        dossier = visible_dossier(session, actor, code)
+        instance = session.exec(
+            select(ProcessInstance.model_version_id).where(ProcessInstance.dossier_id == dossier.id)
+        ).one()
+        tasks = session.exec(
+            select(WorkTask)
+            .where(WorkTask.dossier_id == dossier.id, WorkTask.status == "open")
+            .order_by(WorkTask.created_at)
+        ).all()
+        history = session.exec(
+            select(AuditEvent).where(AuditEvent.stream == f"dossier:{dossier.id}").order_by(AuditEvent.seq)
+        ).all()
+        documents = session.exec(
+            select(Document).where(Document.dossier_id == dossier.id).order_by(Document.issued_at)
+        ).all()
+        attachments = session.exec(
+            select(Attachment).where(Attachment.dossier_id == dossier.id).order_by(Attachment.created_at)
+        ).all()
+        pauses = session.exec(
+            select(ClockPause).where(ClockPause.dossier_id == dossier.id).order_by(ClockPause.started_at)
+        ).all()
+        return DossierDetail(
+            dossier,
+            int(instance),
+            list(tasks),
+            list(history),
+            list(documents),
+            list(attachments),
+            list(pauses),
+        )
+
+
+def inbox(rt: Runtime, actor: User, mine_only: bool = False, page: int = 1, page_size: int = 50) -> Page:
+    """Open tasks the actor may work on, earliest due first (tasks without a due time last)."""
+    with reading(rt.engine) as session:
+        query = (
+            select(WorkTask, Dossier)
+            .join(Dossier, Dossier.id == WorkTask.dossier_id)
+            .where(WorkTask.status == "open")
+        )
+        officer_roles = [r for r in actor.roles if r != "business"]
+        conditions = []
+        if officer_roles:
+            conditions.append(WorkTask.candidate_role.in_(officer_roles))
+        if actor.has_role("business"):
+            conditions.append((WorkTask.candidate_role == "business") & (Dossier.applicant_id == actor.id))
+        if not conditions:
+            return Page([], 0, page, page_size)
+        query = query.where(or_(*conditions))
+        if mine_only:
+            query = query.where(WorkTask.assignee_id == actor.id)
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(
+            query.order_by(WorkTask.due_at.is_(None), WorkTask.due_at, WorkTask.created_at)
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        ).all()
+        return Page(
+            items=[(task, dossier) for task, dossier in rows],
+            total=int(total),
+            page=page,
+            page_size=page_size,
+        )
+
+
+def task_with_dossier(rt: Runtime, actor: User, task_id: str) -> tuple[WorkTask, Dossier, dict[str, Any]]:
+    """A task the actor may see, its dossier, and the data its form starts from."""
+    with reading(rt.engine) as session:
+        task = session.get(WorkTask, task_id)
+        dossier = session.get(Dossier, task.dossier_id) if task else None
+        if task is None or dossier is None or not can_see(actor, dossier):
+            raise not_found("công việc", "Task")
+        if not actor.is_officer and not may_act_on(actor, task, dossier):
+            raise not_found("công việc", "Task")
+        return task, dossier, dict(dossier.data)
+
+
+def document_for(rt: Runtime, actor: User, document_id: str) -> tuple[Document, bytes]:
+    with reading(rt.engine) as session:
+        document = session.get(Document, document_id)
+        dossier = session.get(Dossier, document.dossier_id) if document else None
+        if document is None or dossier is None or not can_see(actor, dossier):
+            raise not_found("văn bản", "Document")
+        return document, rt.store.read(document.sha256)
+
+
+def attachment_for(rt: Runtime, actor: User, attachment_id: str) -> tuple[Attachment, bytes]:
+    with reading(rt.engine) as session:
+        attachment = session.get(Attachment, attachment_id)
+        if attachment is None:
+            raise not_found("tệp đính kèm", "Attachment")
+        dossier = session.get(Dossier, attachment.dossier_id) if attachment.dossier_id else None
+        allowed = attachment.owner_id == actor.id or (dossier is not None and can_see(actor, dossier))
+        if not allowed:
+            raise not_found("tệp đính kèm", "Attachment")
+        return attachment, rt.store.read(attachment.sha256)
+
+
+def public_lookup(rt: Runtime, code: str) -> Dossier:
+    with reading(rt.engine) as session:
+        dossier = session.exec(select(Dossier).where(Dossier.code == code.strip())).first()
+        if dossier is None:
+            raise not_found("hồ sơ", "Dossier")
+        return dossier
+
+
+def verify_document(rt: Runtime, verification_code: str) -> tuple[Document, Dossier]:
+    normalised = verification_code.strip().upper()
+    with reading(rt.engine) as session:
+        document = session.exec(select(Document).where(Document.verification_code == normalised)).first()
+        if document is None:
+            raise not_found("văn bản với mã xác thực này", "Document with this verification code")
+        return document, session.get(Dossier, document.dossier_id)
+
+
+def is_overdue(due: datetime | None) -> bool:
+    return due is not None and as_utc(due) < now()

@@ -1,0 +1,116 @@
+"""What one running tdcflow holds: settings, database, catalogue, forms, models, storage, calendar.
+
+Built once at start-up (``build_runtime``); commands and queries receive it. Building it parses and
+checks every model and form, and registers each model version in the database (rule 11).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from forms.registry import FormRegistry, default_registry
+from workflows.calendar import WorkingCalendar, get_calendar
+from workflows.catalogue import Catalogue, Procedure, load_catalogue
+from workflows.config import Settings, get_settings
+from workflows.db import create_schema, make_engine, transaction
+from workflows.engine import ProcessModel, parse_model
+from workflows.errors import not_found
+from workflows.models import ModelVersion
+from workflows.storage import BlobStore
+
+
+@dataclass
+class ModelCache:
+    """Parsed models by version id. Current versions are loaded at start-up, old ones on demand."""
+
+    engine: Engine
+    _models: dict[int, ProcessModel] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def put(self, version_id: int, model: ProcessModel) -> None:
+        self._models[version_id] = model
+
+    def get(self, version_id: int) -> ProcessModel:
+        model = self._models.get(version_id)
+        if model is not None:
+            return model
+        with self._lock:
+            if version_id not in self._models:
+                with transaction(self.engine) as session:
+                    row = session.get(ModelVersion, version_id)
+                    if row is None:
+                        raise not_found("phiên bản quy trình", "Process model version")
+                    self._models[version_id] = parse_model(row.process_id, row.sources)
+            return self._models[version_id]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    catalogue: Catalogue
+    forms: FormRegistry
+    models: ModelCache
+    store: BlobStore
+    calendar: WorkingCalendar
+    current_versions: dict[str, int]  # procedure code -> model version id new dossiers start on
+
+    def procedure(self, code: str) -> Procedure:
+        procedure = self.catalogue.get(code)
+        if procedure is None:
+            raise not_found("thủ tục", "Procedure")
+        return procedure
+
+
+def register_model_versions(engine: Engine, catalogue: Catalogue, cache: ModelCache) -> dict[str, int]:
+    current: dict[str, int] = {}
+    with transaction(engine) as session:
+        for procedure in catalogue.procedures.values():
+            model = procedure.model
+            row = session.exec(
+                select(ModelVersion).where(
+                    ModelVersion.process_id == model.process_id,
+                    ModelVersion.content_hash == model.content_hash,
+                )
+            ).first()
+            if row is None:
+                row = ModelVersion(
+                    process_id=model.process_id, content_hash=model.content_hash, sources=dict(model.sources)
+                )
+                session.add(row)
+                session.flush()
+            cache.put(row.id, model)
+            current[procedure.code] = row.id
+    return current
+
+
+def build_runtime(settings: Settings | None = None, create_tables: bool = True) -> Runtime:
+    settings = settings or get_settings()
+    forms = default_registry()
+    catalogue = load_catalogue(settings.bpmn_dir, forms)
+    engine = make_engine(settings.database_url)
+    if create_tables:
+        create_schema(engine)
+    cache = ModelCache(engine)
+    current = register_model_versions(engine, catalogue, cache)
+    calendar = (
+        get_calendar()
+        if settings is get_settings()
+        else WorkingCalendar(
+            __import__("zoneinfo").ZoneInfo(settings.timezone), overrides_path=settings.overrides_path
+        )
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        catalogue=catalogue,
+        forms=forms,
+        models=cache,
+        store=BlobStore(settings.storage_path),
+        calendar=calendar,
+        current_versions=current,
+    )

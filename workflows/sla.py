@@ -1,0 +1,67 @@
+"""Deadlines, always computed — from the receipt instant, the working-day limits and the pauses.
+
+Nothing here is stored by hand: a dossier's appointment (committed) and legal deadline are
+``receipt instant + N working days``, then moved by the office time that every clock pause
+(waiting on the business) lasted. A task's due time is its creation + its step budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from workflows.calendar import WorkingCalendar
+
+
+@dataclass(frozen=True)
+class Pause:
+    started_at: datetime
+    ended_at: datetime | None  # None while still paused
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    appointment_at: datetime
+    legal_due_at: datetime
+
+
+def working_day_length(calendar: WorkingCalendar) -> timedelta:
+    total = timedelta()
+    for start, end in calendar.periods:
+        total += datetime.combine(datetime.min, end) - datetime.combine(datetime.min, start)
+    return total
+
+
+def add_budget(calendar: WorkingCalendar, start: datetime, days: float) -> datetime:
+    """``start`` + a budget in working days; a fraction of a day counts office hours."""
+    whole = int(days)
+    fraction = days - whole
+    due = calendar.add_working_days(start, whole)
+    if fraction > 0:
+        due = calendar.add_working_time(due, working_day_length(calendar) * fraction)
+    return due
+
+
+def paused_working_time(calendar: WorkingCalendar, pauses: Iterable[Pause], until: datetime) -> timedelta:
+    total = timedelta()
+    for pause in pauses:
+        total += calendar.working_time_between(pause.started_at, pause.ended_at or until)
+    return total
+
+
+def dossier_deadlines(
+    calendar: WorkingCalendar,
+    received_at: datetime,
+    committed_days: int,
+    legal_days: int,
+    pauses: Iterable[Pause],
+    now: datetime,
+) -> Deadlines:
+    shift = paused_working_time(calendar, list(pauses), now)
+
+    def moved(days: int) -> datetime:
+        due = calendar.add_working_days(received_at, days)
+        return calendar.add_working_time(due, shift) if shift else due
+
+    return Deadlines(appointment_at=moved(committed_days), legal_due_at=moved(legal_days))

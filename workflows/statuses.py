@@ -1,0 +1,24 @@
+"""The dossier statuses people see, with their Vietnamese and English labels.
+
+Open statuses come from the ``dossierStatus`` property of the waiting user task in the model;
+closed ones from the ``outcome`` of the model's ``tdcflow/close`` step, or from a withdrawal.
+"""
+
+from __future__ import annotations
+
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "submitted": ("Đã nộp", "Submitted"),
+    "awaiting_receipt": ("Chờ tiếp nhận", "Awaiting receipt"),
+    "supplement_requested": ("Yêu cầu bổ sung", "Supplement requested"),
+    "processing": ("Đang xử lý", "Being processed"),
+    "awaiting_approval": ("Chờ phê duyệt", "Awaiting approval"),
+    "issued": ("Đã trả kết quả", "Result issued"),
+    "rejected": ("Không tiếp nhận", "Rejected"),
+    "refused": ("Từ chối tiếp nhận", "Refused"),
+    "withdrawn": ("Đã rút hồ sơ", "Withdrawn"),
+    "completed": ("Đã hoàn thành", "Completed"),
+}
+
+
+def status_label(status: str) -> tuple[str, str]:
+    return STATUS_LABELS.get(status, (status, status))

@@ -32,14 +32,20 @@ Values
       fails). Formats are always checked; ``email`` needs ``local@domain.tld``.
     * Text a person must fill in: ``minLength: 1`` plus ``pattern: "\\\\S"`` (not blank), with a
       ``maxLength``. Patterns follow ECMA-262 (``$`` is the very end); write ``[0-9]``, not ``\\\\d``.
-    * Every object has ``additionalProperties: false`` so a mistyped key is an error.
+    * Every object has ``additionalProperties: false`` so a mistyped key is an error. A form whose
+      fields come through ``$ref`` closes its root with ``unevaluatedProperties: false`` instead
+      (draft 2020-12: keys described through ``$ref``/``allOf``/``then`` count as evaluated).
     * Conditional requirements use ``if``/``then`` inside ``allOf``; errors come from the inner
       keyword, so they point at the field.
     * A blank optional input is left out of the data, not sent as ``""`` (``""`` would fail
       ``minLength``).
     * ``$ref`` may name another schema file of the folder by its bare name
-      (``"$ref": "declaration.schema.json"``); it resolves through a ``referencing`` registry of the
-      folder, never the network.
+      (``"$ref": "declaration.schema.json"``), or a part of it
+      (``"declaration.schema.json#/$defs/declaration_fields"``); it resolves through a
+      ``referencing`` registry of the folder, never the network. The declaration's fields and
+      rules live open in ``declaration.schema.json#/$defs/declaration_fields``: the declaration
+      form and the flat supplement form (the same top-level keys plus ``supplement_note``, as the
+      engine merges task data into process data by top-level key) both ``$ref`` them.
 
 Errors
     :func:`validate` raises :class:`FormValidationError` whose ``errors`` are :class:`FieldError`

@@ -134,6 +134,11 @@ class Form:
             return self.field_title(path[:-1], lang)
         return str(last)
 
+    def field_names(self, path: Sequence[str | int] = ()) -> list[str]:
+        """The property names of the object at ``path`` (``[]``: the form's top-level fields), in
+        schema order, including those it gets through ``$ref``, ``allOf`` or ``then``."""
+        return _walk.property_names(_walk.at(self._root, path))
+
     # -- attachments ---------------------------------------------------------------------------
 
     @cached_property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,9 @@ from ._validator import ecma_pattern
 from .registry import Form
 
 Path = list[str | int]
+
+# jsonschema's unevaluatedProperties message: "... ('a', 'b' were unexpected)".
+_LISTED_KEYS = re.compile(r"\((.*) (?:was|were) (?:unexpected|unevaluated and invalid)\)$", re.DOTALL)
 
 # A pattern that only asks for one non-space character means "not blank".
 _NOT_BLANK_PATTERNS = frozenset({r"\S", r"[^\s]"})
@@ -47,7 +51,10 @@ class FieldError:
 
     ``field`` is the dotted path (``product.name``, ``goods[0].hs_code``, ``""`` for the whole
     form), ``path`` the same as a list, ``code`` the JSON Schema keyword that failed (``required``,
-    ``type``, ``pattern``, ``enum``, ``format``, ``minLength``, ``additionalProperties``...).
+    ``type``, ``pattern``, ``enum``, ``format``, ``minLength``, ``additionalProperties``...). An
+    unexpected key is reported at the key itself, with code ``additionalProperties``, or
+    ``unevaluatedProperties`` where the object is closed that way (the root of a form that
+    ``$ref``-s its fields, such as ``declaration`` and ``supplement``).
     """
 
     field: str
@@ -131,7 +138,7 @@ def _convert(form: Form, error: ValidationError) -> list[FieldError]:
     if keyword in ("additionalProperties", "unevaluatedProperties") and isinstance(instance, Mapping):
         return [
             _unexpected(form, path, key, keyword)
-            for key in _unexpected_keys(form, keyword, schema, instance, path)
+            for key in _unexpected_keys(form, keyword, schema, instance, path, error.message)
         ]
 
     vi, en = _subject(form, path)
@@ -253,7 +260,12 @@ def _unexpected(form: Form, parent: Path, key: str, code: str) -> FieldError:
 
 
 def _unexpected_keys(
-    form: Form, keyword: str, schema: Mapping[str, Any], instance: Mapping[str, Any], path: Path
+    form: Form,
+    keyword: str,
+    schema: Mapping[str, Any],
+    instance: Mapping[str, Any],
+    path: Path,
+    message: str,
 ) -> list[str]:
     if keyword == "additionalProperties":
         known = schema.get("properties") or {}
@@ -263,9 +275,16 @@ def _unexpected_keys(
             for key in instance
             if key not in known and not any(ecma_pattern(pattern).search(key) for pattern in patterns)
         ]
-    # unevaluatedProperties: anything no subschema at this place describes.
+    # unevaluatedProperties: anything no subschema at this place describes (through $ref, allOf,
+    # then...), and also what jsonschema lists in its message: a key that only a branch which did
+    # not apply describes (a `then` whose `if` failed) is described, yet unexpected here.
     nodes = _walk.at(form._root, path)
-    return [key for key in instance if not _walk.child(nodes, key)]
+    listed = _LISTED_KEYS.search(message)
+    return [
+        key
+        for key in instance
+        if not _walk.child(nodes, key) or (listed is not None and repr(key) in listed.group(1))
+    ]
 
 
 def _choices(values: Sequence[Any], schema: Mapping[str, Any], lang: str) -> str:

@@ -83,6 +83,11 @@ def make_settings(tmp_path: Path, db_url: str, **overrides: object) -> Settings:
         "bpmn_dir": PROJECT_ROOT / "bpmn",
         "base_url": "http://testserver",
         "max_upload_bytes": 256 * 1024,
+        # Cheap argon2 in tests only: still argon2id, a fraction of the production cost.
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+        # Tests travel in time across weeks; a token must outlive the trip.
+        "access_token_minutes": 60 * 24 * 60,
     }
     values.update(overrides)
     return Settings(**values)

@@ -33,6 +33,11 @@ class Person:
     organisation: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def relogin(self) -> Person:
+        """A new token, e.g. after travelling in time to before the old one was issued."""
+        self.token = login(self.client, self.email)
+        return self
+
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
@@ -59,6 +64,7 @@ class Person:
             attachments["certificate_copy"] = self.upload("giay-chung-nhan.pdf")
         else:
             attachments["test_report"] = self.upload("phieu-thu-nghiem.pdf")
+            attachments["quality_control_plan"] = self.upload("ke-hoach-kiem-soat-chat-luong.pdf")
         data: dict[str, Any] = {
             "declaration_type": "hop_quy",
             "applicant": {

@@ -117,7 +117,12 @@ def test_minimal_declaration_passes() -> None:
     for key in ("trademark", "model", "description"):
         del data["product"][key]
     del data["standard"]["title"]
-    data["attachments"] = {"declaration_form": "a1", "business_registration": "a2", "test_report": "a3"}
+    data["attachments"] = {
+        "declaration_form": "a1",
+        "business_registration": "a2",
+        "test_report": "a3",
+        "quality_control_plan": "a4",
+    }
     validate(form("declaration.schema.json"), data)
 
 
@@ -151,7 +156,7 @@ def test_minimal_declaration_passes() -> None:
         ("approve.schema.json", {"approval_decision": "send_back", "approval_comment": "Sửa căn cứ"}),
         (
             "supplement.schema.json",
-            {"declaration": declaration(), "supplement_note": "Đã nộp bản sao chứng nhận"},
+            {**declaration(), "supplement_note": "Đã nộp bản sao chứng nhận"},
         ),
     ],
 )
@@ -213,14 +218,34 @@ def test_certificate_basis_requires_certificate_and_its_copy() -> None:
     assert errors[1].message_en == "'Certificate of conformity' is required."
 
 
-def test_self_assessment_basis_requires_test_report() -> None:
+def test_self_assessment_basis_requires_test_report_and_quality_control_plan() -> None:
     data = declaration("self_assessment")
     del data["self_assessment"]
     del data["attachments"]["test_report"]
+    del data["attachments"]["quality_control_plan"]
     assert [(e.field, e.code) for e in validate_or_errors(form("declaration.schema.json"), data)] == [
+        ("attachments.quality_control_plan", "required"),
         ("attachments.test_report", "required"),
         ("self_assessment", "required"),
     ]
+
+
+@pytest.mark.parametrize("name", ["declaration.schema.json", "supplement.schema.json"])
+def test_quality_control_plan_is_required_for_self_assessment_only(name: str) -> None:
+    note = {"supplement_note": "Đã bổ sung"} if name == "supplement.schema.json" else {}
+    data = {**declaration("self_assessment"), **note}
+    del data["attachments"]["quality_control_plan"]
+    error = only_error(name, data)
+    assert (error.field, error.path, error.code) == (
+        "attachments.quality_control_plan",
+        ["attachments", "quality_control_plan"],
+        "required",
+    )
+    assert error.message == "Trường 'Kế hoạch kiểm soát chất lượng' là bắt buộc."
+    assert error.message_en == "'Quality-control plan' is required."
+    certificate_based = {**declaration("certificate"), **note}
+    assert "quality_control_plan" not in certificate_based["attachments"]
+    assert validate_or_errors(form(name), certificate_based) == []
 
 
 def test_inner_error_of_a_conditional_certificate() -> None:
@@ -257,7 +282,7 @@ def test_unexpected_key_is_named() -> None:
     data["extra"] = 1
     errors = validate_or_errors(form("declaration.schema.json"), data)
     assert [(e.field, e.path, e.code) for e in errors] == [
-        ("extra", ["extra"], "additionalProperties"),
+        ("extra", ["extra"], "unevaluatedProperties"),
         ("product.nmae", ["product", "nmae"], "additionalProperties"),
     ]
     assert errors[0].message == "Trường 'extra' không có trong biểu mẫu."
@@ -438,37 +463,113 @@ def test_approve_send_back_needs_a_comment() -> None:
     assert (error.field, error.code) == ("approval_decision", "enum")
 
 
-def test_supplement_validates_the_nested_declaration_through_ref() -> None:
-    data = {"declaration": declaration("self_assessment"), "supplement_note": "Đã bổ sung phiếu thử nghiệm"}
-    assert validate_or_errors(form("supplement.schema.json"), data) == []
-    del data["declaration"]["product"]["name"]
-    data["declaration"]["self_assessment"]["issued_on"] = "2026-02-30"
-    data["declaration"]["applicant"]["fax"] = "0233 000"
+def supplement(basis: str = "self_assessment") -> dict[str, Any]:
+    """Flat: the whole declaration re-sent, plus the note."""
+    return {**declaration(basis), "supplement_note": "Đã bổ sung phiếu kết quả thử nghiệm"}
+
+
+def test_supplement_is_the_flat_declaration_plus_a_note() -> None:
+    supplement_form = form("supplement.schema.json")
+    assert supplement_form.field_names() == [
+        "supplement_note",
+        *form("declaration.schema.json").field_names(),
+    ]
+    assert form("declaration.schema.json").field_names() == [
+        "declaration_type",
+        "applicant",
+        "product",
+        "standard",
+        "basis",
+        "certificate",
+        "self_assessment",
+        "attachments",
+    ]
+    for basis in ("certificate", "self_assessment"):
+        assert validate_or_errors(supplement_form, supplement(basis)) == []
+
+
+def test_supplement_needs_its_note() -> None:
+    data = supplement()
     del data["supplement_note"]
+    error = only_error("supplement.schema.json", data)
+    assert (error.field, error.path, error.code) == ("supplement_note", ["supplement_note"], "required")
+    assert error.message == "Trường 'Nội dung đã bổ sung' là bắt buộc."
+    assert error.message_en == "'What was completed' is required."
+    data["supplement_note"] = " "
+    assert only_error("supplement.schema.json", data).code == "pattern"
+
+
+def test_supplement_applies_the_declaration_rules_at_the_same_paths() -> None:
+    data = supplement()
+    del data["product"]["name"]
+    data["self_assessment"]["issued_on"] = "2026-02-30"
+    data["applicant"]["fax"] = "0233 000"
     errors = validate_or_errors(form("supplement.schema.json"), data)
     assert [(e.field, e.code) for e in errors] == [
-        ("declaration.applicant.fax", "additionalProperties"),
-        ("declaration.product.name", "required"),
-        ("declaration.self_assessment.issued_on", "format"),
-        ("supplement_note", "required"),
+        ("applicant.fax", "additionalProperties"),
+        ("product.name", "required"),
+        ("self_assessment.issued_on", "format"),
     ]
-    assert errors[1].path == ["declaration", "product", "name"]
+    assert errors[1].path == ["product", "name"]
     assert errors[1].message == "Trường 'Tên sản phẩm' là bắt buộc."
     assert errors[1].message_en == "'Product name' is required."
-    assert errors[3].message_en == "'What was completed' is required."
+    assert (
+        errors[2].message == "Trường 'Ngày cấp phiếu kết quả' phải là một ngày hợp lệ theo dạng YYYY-MM-DD."
+    )
 
 
-def test_supplement_needs_the_declaration() -> None:
-    error = only_error("supplement.schema.json", {"supplement_note": "Đã bổ sung"})
-    assert (error.field, error.code) == ("declaration", "required")
-    assert error.message_en == "'Updated declaration' is required."
-
-
-def test_supplement_conditionals_apply_inside_the_ref() -> None:
-    data = {"declaration": declaration("certificate"), "supplement_note": "x"}
-    del data["declaration"]["certificate"]
+def test_supplement_needs_the_declarations_required_fields() -> None:
+    data = supplement()
+    del data["applicant"]
     error = only_error("supplement.schema.json", data)
-    assert (error.field, error.code) == ("declaration.certificate", "required")
+    assert (error.field, error.code) == ("applicant", "required")
+    assert error.message_en == "'Declaring organisation' is required."
+
+
+@pytest.mark.parametrize("name", ["declaration.schema.json", "supplement.schema.json"])
+def test_unexpected_top_level_key_is_named_in_both_forms(name: str) -> None:
+    data = supplement() if name == "supplement.schema.json" else declaration("self_assessment")
+    data["declaration"] = {"product": {}}  # the old nested shape of the supplement
+    error = only_error(name, data)
+    assert (error.field, error.path, error.code) == ("declaration", ["declaration"], "unevaluatedProperties")
+    assert error.message == "Trường 'declaration' không có trong biểu mẫu."
+    assert error.message_en == "Unexpected field 'declaration'."
+
+
+def test_declaration_does_not_take_a_supplement_note() -> None:
+    data = {**declaration(), "supplement_note": "x"}
+    error = only_error("declaration.schema.json", data)
+    assert (error.field, error.code) == ("supplement_note", "unevaluatedProperties")
+
+
+def test_unexpected_key_is_named_even_with_other_errors() -> None:
+    data = supplement()
+    data["extra"] = 1
+    del data["product"]["name"]
+    del data["supplement_note"]
+    assert [(e.field, e.code) for e in validate_or_errors(form("supplement.schema.json"), data)] == [
+        ("extra", "unevaluatedProperties"),
+        ("product.name", "required"),
+        ("supplement_note", "required"),
+    ]
+
+
+def test_supplement_conditionals_point_at_the_inner_field() -> None:
+    data = supplement("certificate")
+    del data["certificate"]
+    del data["attachments"]["certificate_copy"]
+    errors = validate_or_errors(form("supplement.schema.json"), data)
+    assert [(e.field, e.code) for e in errors] == [
+        ("attachments.certificate_copy", "required"),
+        ("certificate", "required"),
+    ]
+    assert errors[1].message == "Trường 'Giấy chứng nhận hợp chuẩn / hợp quy' là bắt buộc."
+    data = supplement("certificate")
+    data["declaration_type"] = "hop_quy"
+    data["standard"]["number"] = "TCVN 6238-1:2017"
+    error = only_error("supplement.schema.json", data)
+    assert (error.field, error.code) == ("standard.number", "pattern")
+    assert "'Standard / regulation number' must start with 'QCVN'" in error.message_en
 
 
 # -- attachments ------------------------------------------------------------------------------------
@@ -486,13 +587,19 @@ def test_attachment_paths_of_a_declaration() -> None:
     ]
 
 
-def test_attachment_paths_inside_the_nested_supplement() -> None:
-    data = {"declaration": declaration("self_assessment"), "supplement_note": "x"}
-    paths = dict(form("supplement.schema.json").attachment_paths(data))
-    assert paths["declaration.attachments.other[1]"] == "att-007"
-    assert paths["declaration.attachments.test_report"] == "att-004"
-    assert len(paths) == 7
-    assert all(not p.startswith("declaration.product") for p in paths)
+def test_attachment_paths_of_the_flat_supplement() -> None:
+    data = supplement("self_assessment")
+    paths = form("supplement.schema.json").attachment_paths(data)
+    assert paths == form("declaration.schema.json").attachment_paths(declaration("self_assessment"))
+    assert dict(paths) == {
+        "attachments.declaration_form": "att-001",
+        "attachments.business_registration": "att-002",
+        "attachments.label": "att-005",
+        "attachments.other[0]": "att-006",
+        "attachments.other[1]": "att-007",
+        "attachments.test_report": "att-004",
+        "attachments.quality_control_plan": "att-008",
+    }
 
 
 def test_attachment_paths_ignore_non_attachments_and_empty_values() -> None:
@@ -529,7 +636,7 @@ def test_attachment_fields_of_the_declaration() -> None:
     assert "application/pdf" in fields[-1].accept
     assert fields[-1].title_en == "Other documents"
     supplement_fields = form("supplement.schema.json").attachment_fields()
-    assert [f.path for f in supplement_fields] == [f"declaration.{f.path}" for f in fields]
+    assert supplement_fields == fields
     assert form("approve.schema.json").attachment_fields() == []
 
 
@@ -610,7 +717,7 @@ def test_every_schema_passes_the_metaschema_and_has_a_ui_schema(name: str) -> No
     assert ui_file.is_file()
     loaded = form(name)
     assert loaded.ui_schema == json.loads(ui_file.read_text(encoding="utf-8"))
-    assert sorted(loaded.ui_schema["ui:order"]) == sorted(schema["properties"])
+    assert sorted(loaded.ui_schema["ui:order"]) == sorted(loaded.field_names())
     assert loaded.title_vi and loaded.title_en and loaded.title_vi != loaded.title_en
 
 
@@ -642,7 +749,28 @@ def test_every_field_is_labelled_in_both_languages(name: str) -> None:
         if "enum" in sub:
             assert set(sub["x-enum-labels"]) == set(sub["enum"]), where
             assert all(label["vi"] and label["en"] for label in sub["x-enum-labels"].values()), where
-    assert schema["additionalProperties"] is False
+    # Closed at the root: plainly, or (fields through $ref) for whatever the $ref did not describe.
+    assert schema.get("additionalProperties") is False or schema.get("unevaluatedProperties") is False
+    if "$ref" in schema:
+        assert "additionalProperties" not in schema  # it would reject the $ref's own fields
+
+
+def test_the_declaration_fields_are_open_so_both_forms_can_close_them() -> None:
+    declaration_schema = form("declaration.schema.json").schema
+    fields = declaration_schema["$defs"]["declaration_fields"]
+    assert "additionalProperties" not in fields and "unevaluatedProperties" not in fields
+    assert declaration_schema["$ref"] == "#/$defs/declaration_fields"
+    supplement_schema = form("supplement.schema.json").schema
+    assert supplement_schema["$ref"] == "declaration.schema.json#/$defs/declaration_fields"
+    assert list(supplement_schema["properties"]) == ["supplement_note"]  # nothing copied
+
+
+def test_supplement_ui_shows_the_note_then_the_declaration_as_its_own_form_does() -> None:
+    declaration_ui = dict(form("declaration.schema.json").ui_schema)
+    supplement_ui = dict(form("supplement.schema.json").ui_schema)
+    assert supplement_ui.pop("ui:order") == ["supplement_note", *declaration_ui.pop("ui:order")]
+    assert supplement_ui.pop("supplement_note")["ui:widget"] == "textarea"
+    assert supplement_ui == declaration_ui
 
 
 def test_default_registry_is_cached_and_forms_too() -> None:
@@ -659,9 +787,12 @@ def test_form_field_titles() -> None:
     assert declaration_form.field_title(["attachments", "other", 3], "en") == "Other document"
     assert declaration_form.field_title(["unknown"]) == "unknown"
     assert declaration_form.field_title([]) == "Bản công bố hợp chuẩn / hợp quy"
-    assert form("supplement.schema.json").field_title(["declaration", "standard", "number"], "en") == (
-        "Standard / regulation number"
-    )
+    supplement_form = form("supplement.schema.json")
+    assert supplement_form.field_title(["product", "name"]) == "Tên sản phẩm"
+    assert supplement_form.field_title(["standard", "number"], "en") == "Standard / regulation number"
+    assert supplement_form.field_title(["supplement_note"]) == "Nội dung đã bổ sung"
+    assert supplement_form.field_title([]) == "Bổ sung, hoàn thiện hồ sơ"
+    assert supplement_form.field_schemas(["attachments", "quality_control_plan"])[0]["format"] == "attachment"
 
 
 # -- registry errors ---------------------------------------------------------------------------------
@@ -768,4 +899,33 @@ def test_references_between_files_resolve_without_network(tmp_path: Path) -> Non
     error = only_error_of(outer, {"inner": {"when": "2026-02-30"}})
     assert [(e.field, e.code, e.message_en) for e in error] == [
         ("inner.when", "format", "'Day' must be a valid date in the form YYYY-MM-DD.")
+    ]
+
+
+def test_unevaluated_key_of_a_branch_that_did_not_apply_is_still_named(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "branch.schema.json",
+        {
+            "type": "object",
+            "unevaluatedProperties": False,
+            "properties": {"kind": {"enum": ["a", "b"]}},
+            "allOf": [
+                {
+                    "if": {"properties": {"kind": {"const": "a"}}},
+                    "then": {"properties": {"only_for_a": {"type": "string"}}},
+                }
+            ],
+        },
+    )
+    branch = FormRegistry(tmp_path).get("branch")
+    assert only_error_of(branch, {"kind": "a", "only_for_a": "x"}) == []
+    errors = only_error_of(branch, {"kind": "b", "only_for_a": "x", "it's": 1})
+    assert [(e.field, e.code) for e in errors] == [
+        ("it's", "unevaluatedProperties"),
+        ("only_for_a", "unevaluatedProperties"),
+    ]
+    errors = only_error_of(branch, {"kind": "b", "only_for_a": "x"})
+    assert [(e.field, e.code, e.message_en) for e in errors] == [
+        ("only_for_a", "unevaluatedProperties", "Unexpected field 'only_for_a'.")
     ]

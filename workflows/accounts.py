@@ -21,6 +21,15 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("tdcflow-timing-equaliser")
 
 
+def configure_password_hashing(time_cost: int, memory_kib: int) -> None:
+    """Set the argon2 cost (from settings). Existing hashes keep verifying and are upgraded at login."""
+    global _hasher, _DUMMY_HASH
+    if (_hasher.time_cost, _hasher.memory_cost) == (time_cost, memory_kib):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    _DUMMY_HASH = _hasher.hash("tdcflow-timing-equaliser")
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

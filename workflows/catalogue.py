@@ -46,6 +46,25 @@ class Procedure:
     outputs: tuple[str, ...]
     model: ProcessModel = field(repr=False)
 
+    def subject_of(self, data: dict[str, Any]) -> str:
+        return str(value_at(data, self.subject_field) or "")[:500]
+
+    def applicant_name_of(self, data: dict[str, Any]) -> str:
+        return str(value_at(data, self.applicant_name_field) or "")[:300]
+
+    def tax_code_of(self, data: dict[str, Any]) -> str | None:
+        value = value_at(data, self.applicant_tax_code_field)
+        return str(value) if value is not None else None
+
+
+def value_at(data: Any, dotted: str) -> Any:
+    """The value at a dotted path (``product.name``) of form data, or None."""
+    for part in dotted.split(".") if dotted else []:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
 
 @dataclass(frozen=True)
 class Catalogue:

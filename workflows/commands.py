@@ -35,14 +35,6 @@ CLOSED_STATUSES = frozenset({"issued", "rejected", "refused", "withdrawn", "comp
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _dig(data: Any, dotted: str) -> Any:
-    for part in dotted.split(".") if dotted else []:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(part)
-    return data
-
-
 def _validate_form(rt: Runtime, form_name: str, payload: Any) -> None:
     form = rt.forms.get(form_name)
     try:
@@ -162,7 +154,7 @@ def _by_idempotency_key(rt: Runtime, actor: User, key: str) -> Dossier | None:
 
 def _check_applicant(procedure: Procedure, actor: User, data: dict[str, Any]) -> None:
     field = procedure.applicant_tax_code_field
-    if field and actor.tax_code and _dig(data, field) != actor.tax_code:
+    if field and actor.tax_code and procedure.tax_code_of(data) != actor.tax_code:
         raise InvalidInput(
             "Mã số thuế trong hồ sơ phải là mã số thuế của tài khoản nộp hồ sơ.",
             "The tax code in the dossier must be the submitting account's tax code.",
@@ -179,9 +171,9 @@ def _start(
         code=new_dossier_code(session, rt.settings.agency_code, at),
         procedure_code=procedure.code,
         applicant_id=actor.id,
-        applicant_name=str(_dig(data, procedure.applicant_name_field) or actor.display_name),
+        applicant_name=procedure.applicant_name_of(data) or actor.display_name,
         applicant_tax_code=actor.tax_code or "",
-        subject=str(_dig(data, procedure.subject_field) or "")[:500],
+        subject=procedure.subject_of(data),
         status="submitted",
         idempotency_key=key,
         data=data,
@@ -206,7 +198,6 @@ def _start(
         dossier_id=dossier.id,
         at=at,
     )
-    apply_effects(ctx, process.drain_effects())
     session.add(
         ProcessInstance(
             dossier_id=dossier.id,
@@ -215,8 +206,15 @@ def _start(
             completed=process.completed,
         )
     )
-    sync_after_run(ctx, process)
+    _after_engine(ctx, process)
     return dossier
+
+
+def _after_engine(ctx: CommandContext, process: RunningProcess, completed_task_id: str | None = None) -> None:
+    """Apply what the model asked for (on the data it just produced), then project tasks and fields."""
+    ctx.dossier.data = process.data
+    apply_effects(ctx, process.drain_effects())
+    sync_after_run(ctx, process, completed_task_id=completed_task_id)
 
 
 def _engine_failure(exc: EngineError) -> Conflict:
@@ -343,8 +341,7 @@ def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) 
             dossier_id=dossier.id,
             at=ctx.at,
         )
-        apply_effects(ctx, process.drain_effects())
-        sync_after_run(ctx, process, completed_task_id=task_id)
+        _after_engine(ctx, process, completed_task_id=task_id)
         return dossier
 
 

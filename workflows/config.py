@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     agency_place: str = "Quảng Trị"
     document_symbol: str = "SKHCN"
     access_token_minutes: int = 60 * 8
+    argon2_time_cost: int = Field(default=3, ge=1, description="argon2id passes (OWASP: >= 2)")
+    argon2_memory_kib: int = Field(default=64 * 1024, ge=8, description="argon2id memory in KiB")
     max_upload_bytes: int = 20 * 1024 * 1024
     demo_mode: bool = False
 

@@ -43,6 +43,7 @@ def sync_after_run(
             session.add(_new_row(ctx, task))
 
     dossier.data = process.data
+    refresh_searchable_fields(ctx)
     if process.completed:
         dossier.status = dossier.outcome or "completed"
         dossier.current_step = None
@@ -82,3 +83,13 @@ def cancel_open_tasks(ctx: CommandContext) -> None:
         row.status = "cancelled"
         row.completed_at = ctx.at
         ctx.session.add(row)
+
+
+def refresh_searchable_fields(ctx: CommandContext) -> None:
+    """Subject and applicant name follow the dossier's data (a supplement may correct them)."""
+    subject = ctx.procedure.subject_of(ctx.dossier.data)
+    if subject:
+        ctx.dossier.subject = subject
+    name = ctx.procedure.applicant_name_of(ctx.dossier.data)
+    if name:
+        ctx.dossier.applicant_name = name

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from forms.registry import FormRegistry, default_registry
+from workflows.accounts import configure_password_hashing
 from workflows.calendar import WorkingCalendar, get_calendar
 from workflows.catalogue import Catalogue, Procedure, load_catalogue
 from workflows.config import Settings, get_settings
@@ -90,6 +91,7 @@ def register_model_versions(engine: Engine, catalogue: Catalogue, cache: ModelCa
 
 def build_runtime(settings: Settings | None = None, create_tables: bool = True) -> Runtime:
     settings = settings or get_settings()
+    configure_password_hashing(settings.argon2_time_cost, settings.argon2_memory_kib)
     forms = default_registry()
     catalogue = load_catalogue(settings.bpmn_dir, forms)
     engine = make_engine(settings.database_url)

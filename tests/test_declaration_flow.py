@@ -1,0 +1,239 @@
+"""The declaration of conformity end to end through the HTTP API, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from docx import Document as DocxDocument
+
+from tests.support import business, officer
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=VN)
+
+
+@pytest.fixture
+def people(client, rt):
+    return {
+        "business": business(client, "Công ty TNHH Mũ An Toàn"),
+        "clerk": officer(client, rt, "clerk", "CÁN BỘ TIẾP NHẬN", "Lê Thị Hoa"),
+        "specialist": officer(client, rt, "specialist", "CHUYÊN VIÊN", "Trần Văn Nam"),
+        "leader": officer(client, rt, "leader", "PHÓ GIÁM ĐỐC", "Nguyễn Minh Đức"),
+    }
+
+
+def relogin(people: dict) -> None:
+    for person in people.values():
+        person.relogin()
+
+
+def docx_text(content: bytes) -> str:
+    document = DocxDocument(io.BytesIO(content))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    for section in document.sections:
+        parts.extend(p.text for p in section.footer.paragraphs)
+    return "\n".join(parts)
+
+
+def test_declaration_from_submission_to_issued_notice(people):
+    firm, clerk, specialist, leader = (people[k] for k in ("business", "clerk", "specialist", "leader"))
+    # Friday 13/02/2026 10:00, just before Tết (Mon 16 – Fri 20/02 off).
+    with time_machine.travel(local(2026, 2, 13, 10, 0), tick=False):
+        relogin(people)
+        response = firm.submit()
+        assert response.status_code == 201, response.text
+        dossier = response.json()
+        code = dossier["code"]
+        assert code.startswith("000.00.15.H50-260213-")
+        assert dossier["status"] == "awaiting_receipt"
+        assert [t["step"] for t in dossier["open_tasks"]] == ["check_completeness"]
+
+        inbox = clerk.get("/api/tasks").json()["items"]
+        assert [t["dossier_code"] for t in inbox] == [code]
+        assert clerk.done(code, {"completeness_decision": "receive"})["status"] == "processing"
+
+        received = firm.get(f"/api/dossiers/{code}").json()
+        assert received["received_at"] == "2026-02-13T10:00:00+07:00"
+        # 3 committed working days across Tết: Mon 23, Tue 24, Wed 25/02.
+        assert received["appointment_at"] == "2026-02-25T10:00:00+07:00"
+        assert received["legal_due_at"] == "2026-02-27T10:00:00+07:00"
+
+        specialist.done(code, {"examination_findings": "Hồ sơ đầy đủ, hợp lệ.", "examination_conclusion": "accept"})
+        assert leader.done(code, {"approval_decision": "approve"})["status"] == "issued"
+
+    relogin(people)
+    final = firm.get(f"/api/dossiers/{code}").json()
+    assert final["status"] == "issued" and final["status_label"]["vi"] == "Đã trả kết quả"
+    assert final["open_tasks"] == []
+    assert final["completed_at"] is not None
+    actions = [event["action"] for event in final["history"]]
+    assert actions[0] == "submitted" and actions[-1] == "closed"
+    assert "received" in actions and "document_issued" in actions
+
+    [notice] = final["documents"]
+    assert notice["kind"] == "declaration_notice"
+    assert notice["number"].endswith("/TB-SKHCN")
+    download = firm.get(notice["download_url"])
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("application/vnd.openxmlformats")
+    text = docx_text(download.content)
+    assert code in text
+    assert "Công ty TNHH Mũ An Toàn" in text
+    assert "hợp quy" in text.lower()
+    assert notice["number"] in text
+    assert "Nguyễn Minh Đức" in text  # the leader who approved signs
+
+    import hashlib
+
+    assert hashlib.sha256(download.content).hexdigest() == notice["sha256"]
+
+    public = firm.client.get(f"/api/public/dossiers/{code}").json()
+    assert public == {
+        "code": code,
+        "procedure": {"vi": "Công bố hợp chuẩn, hợp quy",
+                      "en": "Declaration of conformity (to standards / technical regulations)"},
+        "status": "issued",
+        "status_label": {"vi": "Đã trả kết quả", "en": "Result issued"},
+        "appointment_date": "25/02/2026",
+    }
+    verified = firm.client.get(f"/api/public/documents/{notice['verification_code']}").json()
+    assert verified["dossier_code"] == code and verified["sha256"] == notice["sha256"]
+    page = firm.client.get(f"/verify/{notice['verification_code']}")
+    assert page.status_code == 200 and code in page.text
+
+
+def test_supplement_loop_pauses_the_clock(people):
+    firm, clerk = people["business"], people["clerk"]
+    with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False) as travel:  # Monday
+        relogin(people)
+        code = firm.submitted()
+        clerk.done(code, {"completeness_decision": "supplement",
+                          "missing_items": ["Bản sao giấy chứng nhận hợp quy có chứng thực", "Nhãn hàng hóa"]})
+        waiting = firm.get(f"/api/dossiers/{code}").json()
+        assert waiting["status"] == "supplement_requested"
+        assert waiting["supplement_requests"][0]["items"] == [
+            "Bản sao giấy chứng nhận hợp quy có chứng thực", "Nhãn hàng hóa"]
+        assert clerk.get("/api/tasks").json()["items"] == []  # nothing for the clerk while the business works
+
+        travel.move_to(local(2026, 3, 5, 9, 0))  # Thursday: 3 working days later
+        answer = firm.declaration()
+        answer["product"]["name"] = "Mũ bảo hiểm cho người đi mô tô (đã sửa)"
+        answer["supplement_note"] = "Đã bổ sung bản sao chứng thực và nhãn hàng hóa."
+        firm.done(code, answer, step="provide_supplement")
+        back = clerk.get(f"/api/dossiers/{code}").json()
+        assert back["status"] == "awaiting_receipt"
+        assert back["subject"] == "Mũ bảo hiểm cho người đi mô tô (đã sửa)"
+        assert [t["step"] for t in back["open_tasks"]] == ["recheck_completeness"]
+
+        # The supplement may be asked once: the re-check offers no second request.
+        again = clerk.complete(code, {"completeness_decision": "supplement", "missing_items": ["x"]})
+        assert again.status_code == 422
+        assert again.json()["error"]["fields"][0]["field"] == "completeness_decision"
+
+        travel.move_to(local(2026, 3, 5, 10, 0))
+        clerk.done(code, {"completeness_decision": "receive"})
+        received = clerk.get(f"/api/dossiers/{code}").json()
+    assert received["received_at"] == "2026-03-02T09:00:00+07:00"
+    # Mon + 3 working days = Thu 05/03 09:00, moved by the 3 working days paused = Tue 10/03 09:00.
+    assert received["appointment_at"] == "2026-03-10T09:00:00+07:00"
+    assert received["legal_due_at"] == "2026-03-12T09:00:00+07:00"
+    assert received["supplement_requests"][0]["answered_at"] == "2026-03-05T09:00:00+07:00"
+    assert received["data"]["product"]["name"].endswith("(đã sửa)")
+
+
+def test_refusal_at_receipt_issues_the_refusal_slip(people):
+    firm, clerk = people["business"], people["clerk"]
+    code = firm.submitted()
+    result = clerk.done(code, {"completeness_decision": "refuse",
+                               "refusal_reason": "Sản phẩm không thuộc thẩm quyền tiếp nhận của Sở."})
+    assert result["status"] == "refused"
+    dossier = firm.get(f"/api/dossiers/{code}").json()
+    [slip] = dossier["documents"]
+    assert slip["kind"] == "receipt_refusal"
+    text = docx_text(firm.get(slip["download_url"]).content)
+    assert "PHIẾU TỪ CHỐI TIẾP NHẬN" in text
+    assert "không thuộc thẩm quyền tiếp nhận" in text
+    assert dossier["open_tasks"] == []
+
+
+def test_leader_sends_back_then_rejection_notice(people):
+    firm, clerk, specialist, leader = (people[k] for k in ("business", "clerk", "specialist", "leader"))
+    code = firm.submitted()
+    clerk.done(code, {"completeness_decision": "receive"})
+    specialist.done(code, {"examination_findings": "Đạt.", "examination_conclusion": "accept"})
+    back = leader.done(code, {"approval_decision": "send_back",
+                              "approval_comment": "Kiểm tra lại hiệu lực giấy chứng nhận."})
+    assert back["status"] == "processing"
+    assert specialist.task(code)["step"] == "examine"
+    specialist.done(code, {"examination_findings": "Giấy chứng nhận đã hết hiệu lực.",
+                           "examination_conclusion": "reject",
+                           "rejection_reasons": ["Giấy chứng nhận hợp quy hết hiệu lực từ 01/10/2026."]})
+    assert leader.done(code, {"approval_decision": "approve"})["status"] == "rejected"
+    dossier = firm.get(f"/api/dossiers/{code}").json()
+    [notice] = dossier["documents"]
+    assert notice["kind"] == "declaration_rejection"
+    assert "hết hiệu lực từ 01/10/2026" in docx_text(firm.get(notice["download_url"]).content)
+    # The business reads its filing back, not the department's working notes.
+    assert "examination_findings" not in dossier["data"] and "approval_comment" not in dossier["data"]
+    assert "examination_findings" in leader.get(f"/api/dossiers/{code}").json()["data"]
+
+
+def test_withdrawal_before_the_result(people):
+    firm, clerk = people["business"], people["clerk"]
+    code = firm.submitted()
+    clerk.done(code, {"completeness_decision": "receive"})
+    response = firm.post(f"/api/dossiers/{code}/withdraw", json={"reason": "Doanh nghiệp thay đổi mẫu sản phẩm."})
+    assert response.status_code == 200 and response.json()["status"] == "withdrawn"
+    assert people["specialist"].get("/api/tasks").json()["items"] == []
+    again = firm.post(f"/api/dossiers/{code}/withdraw", json={})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "closed"
+    history = firm.get(f"/api/dossiers/{code}").json()["history"]
+    assert history[-1]["action"] == "withdrawn"
+    assert history[-1]["details"]["reason"] == "Doanh nghiệp thay đổi mẫu sản phẩm."
+
+
+def test_idempotency_key_returns_the_first_dossier(people):
+    firm = people["business"]
+    data = firm.declaration()
+    first = firm.submit(data, key="nop-lan-1")
+    second = firm.submit(data, key="nop-lan-1")
+    assert first.status_code == 201 and second.status_code == 200
+    assert first.json()["code"] == second.json()["code"]
+    assert firm.get("/api/dossiers").json()["total"] == 1
+
+
+def test_claim_and_release_in_the_inbox(people, client, rt):
+    firm, clerk = people["business"], people["clerk"]
+    other_clerk = officer(client, rt, "clerk", name="Phan Văn Tư")
+    code = firm.submitted()
+    task = clerk.task(code)
+    claimed = clerk.post(f"/api/tasks/{task['id']}/claim")
+    assert claimed.status_code == 200 and claimed.json()["assignee_id"] is not None
+    taken = other_clerk.post(f"/api/tasks/{task['id']}/complete", json={"data": {"completeness_decision": "receive"}})
+    assert taken.status_code == 409
+    assert taken.json()["error"]["message"] == "Công việc đang do Lê Thị Hoa xử lý."
+    assert clerk.post(f"/api/tasks/{task['id']}/release").status_code == 200
+    assert other_clerk.done(code, {"completeness_decision": "receive"})["status"] == "processing"
+
+
+def test_inbox_is_ordered_by_due_time(people):
+    firm, clerk = people["business"], people["clerk"]
+    with time_machine.travel(local(2026, 4, 1, 8, 0), tick=False) as travel:
+        relogin(people)
+        first = firm.submitted()
+        travel.move_to(local(2026, 4, 1, 14, 0))
+        second = firm.submitted()
+    clerk.relogin()
+    items = clerk.get("/api/tasks").json()["items"]
+    assert [t["dossier_code"] for t in items] == [first, second]
+    assert items[0]["due_at"] < items[1]["due_at"]

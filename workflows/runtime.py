@@ -17,7 +17,7 @@ from workflows.accounts import configure_password_hashing
 from workflows.calendar import WorkingCalendar, get_calendar
 from workflows.catalogue import Catalogue, Procedure, load_catalogue
 from workflows.config import Settings, get_settings
-from workflows.db import create_schema, make_engine, transaction
+from workflows.db import create_schema, make_engine, reading, transaction
 from workflows.engine import ProcessModel, parse_model
 from workflows.errors import not_found
 from workflows.models import ModelVersion
@@ -41,7 +41,8 @@ class ModelCache:
             return model
         with self._lock:
             if version_id not in self._models:
-                with transaction(self.engine) as session:
+                # A read on its own connection: commands call this while holding the write lock.
+                with reading(self.engine) as session:
                     row = session.get(ModelVersion, version_id)
                     if row is None:
                         raise not_found("phiên bản quy trình", "Process model version")

@@ -1,0 +1,188 @@
+"""Command-layer guarantees: one transaction per command, optimistic locking, race-free codes, audit chain."""
+
+from __future__ import annotations
+
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, text
+from sqlmodel import select
+
+from tests.support import business, officer
+from workflows import audit, commands
+from workflows.db import reading
+from workflows.errors import Conflict
+from workflows.models import AuditEvent, Document, Dossier, ProcessInstance, User, WorkTask
+
+
+def user(rt, email: str) -> User:
+    with reading(rt.engine) as session:
+        return session.exec(select(User).where(User.email == email)).one()
+
+
+def snapshot(rt, code: str) -> dict:
+    """Everything a command writes for one dossier."""
+    with reading(rt.engine) as session:
+        dossier = session.exec(select(Dossier).where(Dossier.code == code)).one()
+        instance = session.exec(select(ProcessInstance).where(ProcessInstance.dossier_id == dossier.id)).one()
+        tasks = session.exec(select(WorkTask).where(WorkTask.dossier_id == dossier.id).order_by(WorkTask.id)).all()
+        return {
+            "status": dossier.status,
+            "data": dossier.data,
+            "received_at": dossier.received_at,
+            "version": instance.version,
+            "state": instance.state,
+            "tasks": [(t.id, t.status, t.assignee_id) for t in tasks],
+            "events": session.exec(select(func.count()).where(AuditEvent.dossier_id == dossier.id)).one(),
+            "documents": session.exec(select(func.count()).where(Document.dossier_id == dossier.id)).one(),
+        }
+
+
+@pytest.fixture
+def cast(client, rt):
+    firm = business(client)
+    people = {
+        "business": firm,
+        "clerk": officer(client, rt, "clerk"),
+        "clerk2": officer(client, rt, "clerk", name="Phan Văn Tư"),
+        "specialist": officer(client, rt, "specialist"),
+        "leader": officer(client, rt, "leader", "PHÓ GIÁM ĐỐC"),
+    }
+    return people
+
+
+def test_exception_in_the_middle_of_a_command_leaves_no_partial_state(cast, rt, monkeypatch):
+    firm, clerk, specialist, leader = (cast[k] for k in ("business", "clerk", "specialist", "leader"))
+    code = firm.submitted()
+    clerk.done(code, {"completeness_decision": "receive"})
+    specialist.done(code, {"examination_findings": "Đạt.", "examination_conclusion": "accept"})
+    before = snapshot(rt, code)
+    task_id = leader.task(code)["id"]
+
+    # Fail after the engine ran, the state was written, the document was issued and audited,
+    # but before the tasks and the dossier's fields were projected.
+    def crash(*args, **kwargs):
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(commands, "sync_after_run", crash)
+    with pytest.raises(RuntimeError, match="injected failure"):
+        commands.complete_task(rt, user(rt, leader.email), task_id, {"approval_decision": "approve"})
+    assert snapshot(rt, code) == before
+
+    monkeypatch.undo()
+    assert leader.done(code, {"approval_decision": "approve"})["status"] == "issued"
+    after = snapshot(rt, code)
+    assert after["version"] == before["version"] + 1 and after["documents"] == 1
+
+
+def test_a_failed_submission_leaves_no_dossier_and_no_code(cast, rt, monkeypatch):
+    firm = cast["business"]
+    data = firm.declaration()
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(commands, "_after_engine", crash)
+    with pytest.raises(RuntimeError):
+        commands.submit_dossier(rt, user(rt, firm.email), "cong-bo-hop-chuan-hop-quy", data)
+    with reading(rt.engine) as session:
+        assert session.exec(select(func.count()).select_from(Dossier)).one() == 0
+        assert session.exec(select(func.count()).select_from(ProcessInstance)).one() == 0
+    monkeypatch.undo()
+    code = firm.submitted()
+    assert code.endswith("-0001")  # the failed attempt consumed no sequence number
+
+
+def test_two_concurrent_completions_one_wins_one_gets_409(cast, client):
+    firm, clerk, clerk2 = cast["business"], cast["clerk"], cast["clerk2"]
+    code = firm.submitted()
+    task_id = clerk.task(code)["id"]
+    barrier = threading.Barrier(2)
+
+    def complete(person):
+        barrier.wait()
+        return person.post(f"/api/tasks/{task_id}/complete", json={"data": {"completeness_decision": "receive"}})
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(complete, [clerk, clerk2]))
+    assert sorted(r.status_code for r in results) == [200, 409]
+    loser = next(r for r in results if r.status_code == 409).json()["error"]
+    assert loser["message"] and loser["message_en"]
+    # The process moved exactly one step: one examine task, one "received" event.
+    dossier = clerk.get(f"/api/dossiers/{code}").json()
+    assert [t["step"] for t in dossier["open_tasks"]] == ["examine"]
+    assert [e["action"] for e in dossier["history"]].count("received") == 1
+
+
+def test_optimistic_lock_rejects_a_write_based_on_a_stale_read(cast, rt, monkeypatch):
+    """Interleave two commands deterministically: A reads, B commits, then A tries to write."""
+    if rt.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite takes the write lock at BEGIN IMMEDIATE, so no second writer can read before the first commits")
+    firm, clerk, clerk2 = cast["business"], cast["clerk"], cast["clerk2"]
+    code = firm.submitted()
+    task_id = clerk.task(code)["id"]
+    a_has_read, b_done = threading.Event(), threading.Event()
+    real_save = commands._save_instance
+
+    def save_after_b(session, instance, process):
+        if threading.current_thread().name == "A":
+            a_has_read.set()
+            assert b_done.wait(10)
+        return real_save(session, instance, process)
+
+    monkeypatch.setattr(commands, "_save_instance", save_after_b)
+    outcome = {}
+
+    def run_a():
+        try:
+            commands.complete_task(rt, user(rt, clerk.email), task_id, {"completeness_decision": "receive"})
+            outcome["a"] = "ok"
+        except Conflict as exc:
+            outcome["a"] = exc.code
+
+    thread_a = threading.Thread(target=run_a, name="A")
+    thread_a.start()
+    assert a_has_read.wait(10)
+    commands.complete_task(rt, user(rt, clerk2.email), task_id, {"completeness_decision": "refuse",
+                                                                  "refusal_reason": "Sai thẩm quyền."})
+    b_done.set()
+    thread_a.join(10)
+    assert outcome["a"] == "conflict"
+    assert clerk.get(f"/api/dossiers/{code}").json()["status"] == "refused"
+
+
+def test_dossier_codes_are_unique_under_concurrent_submissions(cast, rt):
+    firm = cast["business"]
+    applicant = user(rt, firm.email)
+    payloads = [firm.declaration() for _ in range(8)]
+    barrier = threading.Barrier(len(payloads))
+
+    def submit(data):
+        barrier.wait()
+        dossier, _ = commands.submit_dossier(rt, applicant, "cong-bo-hop-chuan-hop-quy", data)
+        return dossier.code
+
+    with ThreadPoolExecutor(len(payloads)) as pool:
+        codes = list(pool.map(submit, payloads))
+    assert len(set(codes)) == len(codes)
+    assert sorted(int(c.rsplit("-", 1)[1]) for c in codes) == list(range(1, len(codes) + 1))
+    assert all(re.fullmatch(r"000\.00\.15\.H50-\d{6}-\d{4}", c) for c in codes)
+
+
+def test_audit_chain_is_intact_and_shows_tampering(cast, rt):
+    firm, clerk = cast["business"], cast["clerk"]
+    code = firm.submitted()
+    clerk.done(code, {"completeness_decision": "refuse", "refusal_reason": "Không thuộc thẩm quyền."})
+    with reading(rt.engine) as session:
+        dossier = session.exec(select(Dossier).where(Dossier.code == code)).one()
+        stream = f"dossier:{dossier.id}"
+        events = session.exec(select(AuditEvent).where(AuditEvent.stream == stream).order_by(AuditEvent.seq)).all()
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        assert audit.verify_stream(session, stream) is None
+        target = events[1]
+    with rt.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET actor_label = 'Người khác' WHERE id = :id"), {"id": target.id})
+    with reading(rt.engine) as session:
+        assert audit.verify_stream(session, stream) == target.seq

@@ -49,6 +49,10 @@ def fields_of(error: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {problem["field"]: problem for problem in error["fields"]}
 
 
+def stored_files(rt) -> list[str]:
+    return sorted(p.name for p in rt.settings.storage_path.rglob("*") if p.is_file())
+
+
 def codes(person: Person, **params: Any) -> tuple[int, set[str]]:
     page = person.get("/api/dossiers", params=params).json()
     return page["total"], {d["code"] for d in page["items"]}
@@ -116,6 +120,7 @@ def test_business_cannot_download_another_business_files(client, rt):
         error_of(other.get(url), 404, "not_found")
     # The clerk may read what was filed with the dossier, not a file nobody filed yet.
     assert clerk.get(detail["attachments"][0]["download_url"]).content == PDF
+    error_of(clerk.get(f"/api/attachments/{unsubmitted}"), 404, "not_found")
 
 
 def test_lists_show_a_business_only_its_own_dossiers_and_officers_all(client, rt):
@@ -155,14 +160,18 @@ def test_business_cannot_act_on_another_business_dossier(client, rt):
         other.post(f"/api/tasks/{task['id']}/complete", json={"data": {"supplement_note": "Đã bổ sung."}}),
     ):
         assert error_of(response, 404, "not_found") == unknown_task
-    error_of(other.post(f"/api/dossiers/{code}/withdraw", json={"reason": "Không cần nữa."}), 404, "not_found")
-    attach = other.post(f"/api/dossiers/{code}/attachments", files={"file": ("x.pdf", PDF, "application/pdf")})
+    error_of(
+        other.post(f"/api/dossiers/{code}/withdraw", json={"reason": "Không cần nữa."}), 404, "not_found"
+    )
+    attach = other.post(
+        f"/api/dossiers/{code}/attachments", files={"file": ("x.pdf", PDF, "application/pdf")}
+    )
     error_of(attach, 404, "not_found")
 
     after = owner.get(f"/api/dossiers/{code}").json()
     assert after["status"] == "supplement_requested"
     assert [t["id"] for t in after["open_tasks"]] == [task["id"]]
-    assert after["open_tasks"][0]["assignee_id"] is None
+    assert after["open_tasks"][0]["assignee_id"] == before["open_tasks"][0]["assignee_id"] == _user_id(owner)
     assert len(after["attachments"]) == len(before["attachments"])
     assert [e["action"] for e in after["history"]] == [e["action"] for e in before["history"]]
     # The owner still can: the refusals above were about who asked, not about the dossier.
@@ -228,7 +237,9 @@ def test_officers_act_only_on_the_tasks_of_their_role(client, rt):
 
     for response in (
         specialist.post(f"/api/tasks/{check['id']}/claim"),
-        specialist.post(f"/api/tasks/{check['id']}/complete", json={"data": {"completeness_decision": "receive"}}),
+        specialist.post(
+            f"/api/tasks/{check['id']}/complete", json={"data": {"completeness_decision": "receive"}}
+        ),
     ):
         assert "clerk" in error_of(response, 403, "forbidden")["message_en"]
     assert firm.get(f"/api/dossiers/{code}").json()["open_tasks"][0]["assignee_id"] is None
@@ -293,15 +304,18 @@ def test_a_token_made_with_the_right_key_opens_the_api(client, rt):
 def test_requests_without_a_valid_token_are_refused(client, rt):
     firm = business(client)
     code = firm.submitted()
+    stored = stored_files(rt)
     for kind, (headers, error_code) in _bad_tokens(rt, firm).items():
         for url in ("/api/me", "/api/dossiers", f"/api/dossiers/{code}", "/api/tasks"):
             response = client.get(url, headers=headers)
             assert response.status_code >= 400, (kind, url)
             assert error_of(response, response.status_code, error_code), (kind, url)
             assert firm.email not in response.text and code not in response.text
-        upload = client.post("/api/attachments", headers=headers, files={"file": ("a.pdf", PDF, "application/pdf")})
+        upload = client.post(
+            "/api/attachments", headers=headers, files={"file": ("a.pdf", PDF, "application/pdf")}
+        )
         error_of(upload, upload.status_code, error_code)
-    assert not list(rt.settings.storage_path.rglob("*.pdf"))
+    assert stored_files(rt) == stored
     assert firm.get("/api/dossiers").json()["total"] == 1
 
 
@@ -343,7 +357,11 @@ def test_me_tells_who_is_logged_in_and_their_roles(client, rt):
     firm, leader = business(client, "HTX Nông sản Cam Lộ"), officer(client, rt, "leader", "PHÓ GIÁM ĐỐC")
     me = firm.get("/api/me").json()
     assert me["roles"] == ["business"]
-    assert (me["email"], me["tax_code"], me["organisation_name"]) == (firm.email, firm.tax_code, "HTX Nông sản Cam Lộ")
+    assert (me["email"], me["tax_code"], me["organisation_name"]) == (
+        firm.email,
+        firm.tax_code,
+        "HTX Nông sản Cam Lộ",
+    )
     assert "password" not in str(me) and "argon2" not in str(me)
     me = leader.get("/api/me").json()
     assert me["roles"] == ["leader"] and me["tax_code"] is None and me["job_title"] == "PHÓ GIÁM ĐỐC"
@@ -378,13 +396,18 @@ def test_registration_accepts_a_dependent_unit_tax_code(client, rt):
     response = client.post("/api/auth/register", json=_registration(tax_code="0101234567-001"))
     assert response.status_code == 201, response.text
     assert response.json()["tax_code"] == "0101234567-001" and response.json()["roles"] == ["business"]
-    assert client.post("/api/auth/token", data={"username": "0101234567-001", "password": PASSWORD}).status_code == 200
+    assert (
+        client.post("/api/auth/token", data={"username": "0101234567-001", "password": PASSWORD}).status_code
+        == 200
+    )
 
 
 def test_registration_refuses_a_taken_email_or_tax_code(client, rt):
     assert client.post("/api/auth/register", json=_registration()).status_code == 201
 
-    same_email = client.post("/api/auth/register", json=_registration(email="LienHe@HopTac-CamLo.vn", tax_code="3209999999"))
+    same_email = client.post(
+        "/api/auth/register", json=_registration(email="LienHe@HopTac-CamLo.vn", tax_code="3209999999")
+    )
     assert list(fields_of(error_of(same_email, 409, "email_taken"))) == ["email"]
     same_tax_code = client.post("/api/auth/register", json=_registration(email="khac@hoptac-camlo.vn"))
     assert list(fields_of(error_of(same_tax_code, 409, "tax_code_taken"))) == ["tax_code"]

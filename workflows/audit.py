@@ -51,23 +51,33 @@ def record(
     dossier_id: int | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    last = session.exec(
-        select(AuditEvent).where(AuditEvent.stream == stream).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    # The chain's head is read once per transaction and stream, then carried in the session
+    # (tdcflow opens one session per transaction: see workflows.db.transaction).
+    heads: dict[str, tuple[int, str]] = session.info.setdefault("audit_heads", {})
+    if stream not in heads:
+        last = session.exec(
+            select(AuditEvent.seq, AuditEvent.hash)
+            .where(AuditEvent.stream == stream)
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        ).first()
+        heads[stream] = (last[0], last[1]) if last else (0, GENESIS)
+    last_seq, last_hash = heads[stream]
     event = AuditEvent(
         stream=stream,
-        seq=(last.seq + 1) if last else 1,
+        seq=last_seq + 1,
         dossier_id=dossier_id,
         actor_id=actor.id if actor else None,
         actor_label=actor_label(actor),
         action=action,
         at=at or now(),
         details=json.loads(json.dumps(details or {}, ensure_ascii=False, default=str)),
-        prev_hash=last.hash if last else GENESIS,
+        prev_hash=last_hash,
         hash="",
     )
     event.hash = _digest(event)
     session.add(event)
+    heads[stream] = (event.seq, event.hash)
     return event
 
 

@@ -52,10 +52,12 @@ def _bind_attachments(
     rt: Runtime, session: Session, form_name: str, payload: Any, actor: User, dossier: Dossier
 ) -> None:
     """Every attachment the form names must be the actor's own (or already this dossier's)."""
-    form = rt.forms.get(form_name)
+    references = rt.forms.get(form_name).attachment_paths(payload)
+    ids = {attachment_id for _, attachment_id in references}
+    found = {a.id: a for a in session.exec(select(Attachment).where(Attachment.id.in_(ids)))} if ids else {}
     problems = []
-    for path, attachment_id in form.attachment_paths(payload):
-        attachment = session.get(Attachment, attachment_id)
+    for path, attachment_id in references:
+        attachment = found.get(attachment_id)
         usable = attachment is not None and (
             attachment.dossier_id == dossier.id
             or (attachment.dossier_id is None and attachment.owner_id == actor.id)
@@ -212,9 +214,10 @@ def _start(
 
 def _after_engine(ctx: CommandContext, process: RunningProcess, completed_task_id: str | None = None) -> None:
     """Apply what the model asked for (on the data it just produced), then project tasks and fields."""
-    ctx.dossier.data = process.data
-    apply_effects(ctx, process.drain_effects())
-    sync_after_run(ctx, process, completed_task_id=completed_task_id)
+    with ctx.session.no_autoflush:  # one write per row at the end, not one per query in between
+        ctx.dossier.data = process.data
+        apply_effects(ctx, process.drain_effects())
+        sync_after_run(ctx, process, completed_task_id=completed_task_id)
 
 
 def _engine_failure(exc: EngineError) -> Conflict:

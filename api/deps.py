@@ -8,17 +8,14 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from api.errors import NotAuthenticated
 from api.security import decode_access_token
 from workflows.db import reading
-from workflows.errors import DomainError, Forbidden
+from workflows.errors import Forbidden
 from workflows.models import User
 from workflows.runtime import Runtime
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
-
-
-class NotAuthenticated(DomainError):
-    """No valid token: HTTP 401 with a WWW-Authenticate header."""
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -26,6 +26,10 @@ from workflows.errors import (
 log = logging.getLogger("tdcflow.api")
 
 
+class NotAuthenticated(DomainError):
+    """No valid credentials: HTTP 401 with a Bearer challenge."""
+
+
 class FieldErrorBody(BaseModel):
     field: str
     message: str
@@ -78,6 +82,8 @@ def error_response(status: int, error: DomainError, headers: dict[str, str] | No
 
 
 def status_of(error: DomainError) -> int:
+    if isinstance(error, NotAuthenticated):
+        return 401
     if isinstance(error, NotFound):
         return 404
     if isinstance(error, Forbidden):
@@ -102,7 +108,8 @@ def _field_of(loc: tuple | list) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return error_response(status_of(exc), exc)
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+        return error_response(status_of(exc), exc, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -75,6 +75,7 @@ class ProcedureOut(BaseModel):
 
 
 class ProcedureDetailOut(ProcedureOut):
+    start_form_fields: list[str] = Field(description="Top-level fields of the start form (through its $refs)")
     start_form_schema: dict[str, Any]
     start_form_ui_schema: dict[str, Any]
 

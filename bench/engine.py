@@ -40,32 +40,61 @@ def percentile(values: list[float], q: float) -> float:
 
 def setup_people(rt: Runtime) -> dict[str, User]:
     with transaction(rt.engine) as session:
-        firm = accounts.register_business(session, email="bench@firm.vn", password="bench-password",
-                                          full_name="Bench", tax_code="0100000001", organisation_name="Công ty Bench")
+        firm = accounts.register_business(
+            session,
+            email="bench@firm.vn",
+            password="bench-password",
+            full_name="Bench",
+            tax_code="0100000001",
+            organisation_name="Công ty Bench",
+        )
         people = {"business": firm}
         for role, title in (("clerk", ""), ("specialist", ""), ("leader", "PHÓ GIÁM ĐỐC")):
-            people[role] = accounts.create_officer(session, email=f"{role}@bench.vn", password="bench-password",
-                                                   full_name=f"Bench {role}", roles=[role], job_title=title)
+            people[role] = accounts.create_officer(
+                session,
+                email=f"{role}@bench.vn",
+                password="bench-password",
+                full_name=f"Bench {role}",
+                roles=[role],
+                job_title=title,
+            )
     return people
 
 
 def declaration(firm: User, attachments: dict[str, str], n: int) -> dict:
     return {
         "declaration_type": "hop_quy",
-        "applicant": {"name": "Công ty Bench", "tax_code": firm.tax_code, "address": "1 Lê Lợi",
-                      "phone": "0900000000", "representative": "Bench"},
-        "product": {"name": f"Sản phẩm {n}", "manufacturer": "Công ty Bench", "place_of_production": "Quảng Trị"},
+        "applicant": {
+            "name": "Công ty Bench",
+            "tax_code": firm.tax_code,
+            "address": "1 Lê Lợi",
+            "phone": "0900000000",
+            "representative": "Bench",
+        },
+        "product": {
+            "name": f"Sản phẩm {n}",
+            "manufacturer": "Công ty Bench",
+            "place_of_production": "Quảng Trị",
+        },
         "standard": {"number": "QCVN 2:2021/BKHCN"},
         "basis": "certificate",
-        "certificate": {"number": f"C-{n}", "body": "Quacert", "issued_on": "2026-01-01", "valid_until": "2029-01-01"},
+        "certificate": {
+            "number": f"C-{n}",
+            "body": "Quacert",
+            "issued_on": "2026-01-01",
+            "valid_until": "2029-01-01",
+        },
         "attachments": attachments,
     }
 
 
 def open_task(rt: Runtime, code: str) -> str:
     with reading(rt.engine) as session:
-        return session.exec(select(WorkTask.id).join(Dossier, Dossier.id == WorkTask.dossier_id)
-                            .where(Dossier.code == code, WorkTask.status == "open")).one()
+        return session.exec(
+            select(WorkTask.id)
+            .join(Dossier, Dossier.id == WorkTask.dossier_id)
+            .where(Dossier.code == code, WorkTask.status == "open")
+        ).one()
 
 
 def run_round(database_url: str | None, dossiers: int) -> dict:
@@ -77,8 +106,10 @@ def run_round(database_url: str | None, dossiers: int) -> dict:
             firm = people["business"]
             payloads = []
             for n in range(dossiers):
-                ids = {field: commands.upload_attachment(rt, firm, f"{field}.pdf", DEMO_PDF).id
-                       for field in ("declaration_form", "business_registration", "certificate_copy")}
+                ids = {
+                    field: commands.upload_attachment(rt, firm, f"{field}.pdf", DEMO_PDF).id
+                    for field in ("declaration_form", "business_registration", "certificate_copy")
+                }
                 payloads.append(declaration(firm, ids, n))
             steps = [
                 ("clerk", {"completeness_decision": "receive"}),
@@ -106,7 +137,9 @@ def run_round(database_url: str | None, dossiers: int) -> dict:
                 "wall_s": elapsed,
                 "p50_ms": percentile(all_latencies, 0.50) * 1000,
                 "p99_ms": percentile(all_latencies, 0.99) * 1000,
-                "by_kind": {k: (percentile(v, 0.5) * 1000, percentile(v, 0.99) * 1000) for k, v in latencies.items()},
+                "by_kind": {
+                    k: (percentile(v, 0.5) * 1000, percentile(v, 0.99) * 1000) for k, v in latencies.items()
+                },
                 "state_bytes": statistics.median(sizes),
             }
         finally:
@@ -123,12 +156,16 @@ def main() -> None:
     args = parser.parse_args()
     rounds = [run_round(args.database_url, args.dossiers) for _ in range(args.rounds)]
     med = statistics.median
-    print(f"database: {args.database_url or 'sqlite (file)'}; {args.dossiers} dossiers x 4 commands, "
-          f"{args.rounds} rounds (medians over rounds)")
+    print(
+        f"database: {args.database_url or 'sqlite (file)'}; {args.dossiers} dossiers x 4 commands, "
+        f"{args.rounds} rounds (medians over rounds)"
+    )
     print(f"commands/s        {med(r['commands_per_s'] for r in rounds):8.1f}")
     print(f"latency p50 (ms)  {med(r['p50_ms'] for r in rounds):8.2f}")
     print(f"latency p99 (ms)  {med(r['p99_ms'] for r in rounds):8.2f}")
-    print(f"instance (bytes)  {med(r['state_bytes'] for r in rounds):8.0f}   serialized state of a finished dossier")
+    print(
+        f"instance (bytes)  {med(r['state_bytes'] for r in rounds):8.0f}   serialized state of a finished dossier"
+    )
     for kind in rounds[0]["by_kind"]:
         p50 = med(r["by_kind"][kind][0] for r in rounds)
         p99 = med(r["by_kind"][kind][1] for r in rounds)

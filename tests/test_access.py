@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-import pytest
 import time_machine
 from argon2 import PasswordHasher
 from sqlmodel import select
@@ -21,12 +20,6 @@ from api.security import ALGORITHM, ISSUER, create_access_token
 from tests.support import PASSWORD, PDF, PROCEDURE, Person, business, login, officer
 from workflows.db import reading
 from workflows.models import User
-
-BUG_NOT_401 = (
-    "bug: api/errors.py status_of() has no branch for api.deps.NotAuthenticated, so a missing, "
-    "malformed, foreign or expired token and a failed login answer HTTP 400 without a "
-    "WWW-Authenticate header instead of 401"
-)
 
 
 def error_of(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
@@ -74,14 +67,6 @@ def test_business_cannot_read_another_business_dossier(client, rt):
     assert error_of(missing, 404) == error
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: api/routes/dossiers.py _applicant_view() (line 68) keeps only the keys of the start "
-        "form schema's top-level 'properties'; declaration.schema.json now declares its fields "
-        "under $defs through a root $ref, so a business reading its own dossier gets data == {}"
-    ),
-)
 def test_business_reads_back_what_it_filed_but_not_the_officers_notes(client, rt):
     firm, clerk = business(client), officer(client, rt, "clerk")
     filed = firm.declaration()
@@ -319,7 +304,6 @@ def test_requests_without_a_valid_token_are_refused(client, rt):
     assert firm.get("/api/dossiers").json()["total"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_NOT_401)
 def test_requests_without_a_valid_token_get_401_with_a_bearer_challenge(client, rt):
     firm = business(client)
     for kind, (headers, _) in _bad_tokens(rt, firm).items():
@@ -338,7 +322,6 @@ def test_wrong_password_or_unknown_login_gets_no_token(client, rt):
     assert (unknown.status_code, error_of(unknown, unknown.status_code)) == (wrong.status_code, error)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_NOT_401)
 def test_wrong_password_gets_401(client, rt):
     firm = business(client)
     response = client.post("/api/auth/token", data={"username": firm.email, "password": "sai-mat-khau-1"})

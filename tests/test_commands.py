@@ -27,7 +27,9 @@ def snapshot(rt, code: str) -> dict:
     with reading(rt.engine) as session:
         dossier = session.exec(select(Dossier).where(Dossier.code == code)).one()
         instance = session.exec(select(ProcessInstance).where(ProcessInstance.dossier_id == dossier.id)).one()
-        tasks = session.exec(select(WorkTask).where(WorkTask.dossier_id == dossier.id).order_by(WorkTask.id)).all()
+        tasks = session.exec(
+            select(WorkTask).where(WorkTask.dossier_id == dossier.id).order_by(WorkTask.id)
+        ).all()
         return {
             "status": dossier.status,
             "data": dossier.data,
@@ -103,7 +105,9 @@ def test_two_concurrent_completions_one_wins_one_gets_409(cast, client):
 
     def complete(person):
         barrier.wait()
-        return person.post(f"/api/tasks/{task_id}/complete", json={"data": {"completeness_decision": "receive"}})
+        return person.post(
+            f"/api/tasks/{task_id}/complete", json={"data": {"completeness_decision": "receive"}}
+        )
 
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(complete, [clerk, clerk2]))
@@ -119,7 +123,9 @@ def test_two_concurrent_completions_one_wins_one_gets_409(cast, client):
 def test_optimistic_lock_rejects_a_write_based_on_a_stale_read(cast, rt, monkeypatch):
     """Interleave two commands deterministically: A reads, B commits, then A tries to write."""
     if rt.engine.dialect.name == "sqlite":
-        pytest.skip("SQLite takes the write lock at BEGIN IMMEDIATE, so no second writer can read before the first commits")
+        pytest.skip(
+            "SQLite takes the write lock at BEGIN IMMEDIATE, so no second writer can read before the first commits"
+        )
     firm, clerk, clerk2 = cast["business"], cast["clerk"], cast["clerk2"]
     code = firm.submitted()
     task_id = clerk.task(code)["id"]
@@ -145,8 +151,12 @@ def test_optimistic_lock_rejects_a_write_based_on_a_stale_read(cast, rt, monkeyp
     thread_a = threading.Thread(target=run_a, name="A")
     thread_a.start()
     assert a_has_read.wait(10)
-    commands.complete_task(rt, user(rt, clerk2.email), task_id, {"completeness_decision": "refuse",
-                                                                  "refusal_reason": "Sai thẩm quyền."})
+    commands.complete_task(
+        rt,
+        user(rt, clerk2.email),
+        task_id,
+        {"completeness_decision": "refuse", "refusal_reason": "Sai thẩm quyền."},
+    )
     b_done.set()
     thread_a.join(10)
     assert outcome["a"] == "conflict"
@@ -178,11 +188,15 @@ def test_audit_chain_is_intact_and_shows_tampering(cast, rt):
     with reading(rt.engine) as session:
         dossier = session.exec(select(Dossier).where(Dossier.code == code)).one()
         stream = f"dossier:{dossier.id}"
-        events = session.exec(select(AuditEvent).where(AuditEvent.stream == stream).order_by(AuditEvent.seq)).all()
+        events = session.exec(
+            select(AuditEvent).where(AuditEvent.stream == stream).order_by(AuditEvent.seq)
+        ).all()
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
         assert audit.verify_stream(session, stream) is None
         target = events[1]
     with rt.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_event SET actor_label = 'Người khác' WHERE id = :id"), {"id": target.id})
+        conn.execute(
+            text("UPDATE audit_event SET actor_label = 'Người khác' WHERE id = :id"), {"id": target.id}
+        )
     with reading(rt.engine) as session:
         assert audit.verify_stream(session, stream) == target.seq

@@ -68,7 +68,9 @@ def test_declaration_from_submission_to_issued_notice(people):
         assert received["appointment_at"] == "2026-02-25T10:00:00+07:00"
         assert received["legal_due_at"] == "2026-02-27T10:00:00+07:00"
 
-        specialist.done(code, {"examination_findings": "Hồ sơ đầy đủ, hợp lệ.", "examination_conclusion": "accept"})
+        specialist.done(
+            code, {"examination_findings": "Hồ sơ đầy đủ, hợp lệ.", "examination_conclusion": "accept"}
+        )
         assert leader.done(code, {"approval_decision": "approve"})["status"] == "issued"
 
     relogin(people)
@@ -100,8 +102,10 @@ def test_declaration_from_submission_to_issued_notice(people):
     public = firm.client.get(f"/api/public/dossiers/{code}").json()
     assert public == {
         "code": code,
-        "procedure": {"vi": "Công bố hợp chuẩn, hợp quy",
-                      "en": "Declaration of conformity (to standards / technical regulations)"},
+        "procedure": {
+            "vi": "Công bố hợp chuẩn, hợp quy",
+            "en": "Declaration of conformity (to standards / technical regulations)",
+        },
         "status": "issued",
         "status_label": {"vi": "Đã trả kết quả", "en": "Result issued"},
         "appointment_date": "25/02/2026",
@@ -117,12 +121,19 @@ def test_supplement_loop_pauses_the_clock(people):
     with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False) as travel:  # Monday
         relogin(people)
         code = firm.submitted()
-        clerk.done(code, {"completeness_decision": "supplement",
-                          "missing_items": ["Bản sao giấy chứng nhận hợp quy có chứng thực", "Nhãn hàng hóa"]})
+        clerk.done(
+            code,
+            {
+                "completeness_decision": "supplement",
+                "missing_items": ["Bản sao giấy chứng nhận hợp quy có chứng thực", "Nhãn hàng hóa"],
+            },
+        )
         waiting = firm.get(f"/api/dossiers/{code}").json()
         assert waiting["status"] == "supplement_requested"
         assert waiting["supplement_requests"][0]["items"] == [
-            "Bản sao giấy chứng nhận hợp quy có chứng thực", "Nhãn hàng hóa"]
+            "Bản sao giấy chứng nhận hợp quy có chứng thực",
+            "Nhãn hàng hóa",
+        ]
         assert clerk.get("/api/tasks").json()["items"] == []  # nothing for the clerk while the business works
 
         travel.move_to(local(2026, 3, 5, 9, 0))  # Thursday: 3 working days later
@@ -154,8 +165,13 @@ def test_supplement_loop_pauses_the_clock(people):
 def test_refusal_at_receipt_issues_the_refusal_slip(people):
     firm, clerk = people["business"], people["clerk"]
     code = firm.submitted()
-    result = clerk.done(code, {"completeness_decision": "refuse",
-                               "refusal_reason": "Sản phẩm không thuộc thẩm quyền tiếp nhận của Sở."})
+    result = clerk.done(
+        code,
+        {
+            "completeness_decision": "refuse",
+            "refusal_reason": "Sản phẩm không thuộc thẩm quyền tiếp nhận của Sở.",
+        },
+    )
     assert result["status"] == "refused"
     dossier = firm.get(f"/api/dossiers/{code}").json()
     [slip] = dossier["documents"]
@@ -171,13 +187,19 @@ def test_leader_sends_back_then_rejection_notice(people):
     code = firm.submitted()
     clerk.done(code, {"completeness_decision": "receive"})
     specialist.done(code, {"examination_findings": "Đạt.", "examination_conclusion": "accept"})
-    back = leader.done(code, {"approval_decision": "send_back",
-                              "approval_comment": "Kiểm tra lại hiệu lực giấy chứng nhận."})
+    back = leader.done(
+        code, {"approval_decision": "send_back", "approval_comment": "Kiểm tra lại hiệu lực giấy chứng nhận."}
+    )
     assert back["status"] == "processing"
     assert specialist.task(code)["step"] == "examine"
-    specialist.done(code, {"examination_findings": "Giấy chứng nhận đã hết hiệu lực.",
-                           "examination_conclusion": "reject",
-                           "rejection_reasons": ["Giấy chứng nhận hợp quy hết hiệu lực từ 01/10/2026."]})
+    specialist.done(
+        code,
+        {
+            "examination_findings": "Giấy chứng nhận đã hết hiệu lực.",
+            "examination_conclusion": "reject",
+            "rejection_reasons": ["Giấy chứng nhận hợp quy hết hiệu lực từ 01/10/2026."],
+        },
+    )
     assert leader.done(code, {"approval_decision": "approve"})["status"] == "rejected"
     dossier = firm.get(f"/api/dossiers/{code}").json()
     [notice] = dossier["documents"]
@@ -192,7 +214,9 @@ def test_withdrawal_before_the_result(people):
     firm, clerk = people["business"], people["clerk"]
     code = firm.submitted()
     clerk.done(code, {"completeness_decision": "receive"})
-    response = firm.post(f"/api/dossiers/{code}/withdraw", json={"reason": "Doanh nghiệp thay đổi mẫu sản phẩm."})
+    response = firm.post(
+        f"/api/dossiers/{code}/withdraw", json={"reason": "Doanh nghiệp thay đổi mẫu sản phẩm."}
+    )
     assert response.status_code == 200 and response.json()["status"] == "withdrawn"
     assert people["specialist"].get("/api/tasks").json()["items"] == []
     again = firm.post(f"/api/dossiers/{code}/withdraw", json={})
@@ -219,7 +243,9 @@ def test_claim_and_release_in_the_inbox(people, client, rt):
     task = clerk.task(code)
     claimed = clerk.post(f"/api/tasks/{task['id']}/claim")
     assert claimed.status_code == 200 and claimed.json()["assignee_id"] is not None
-    taken = other_clerk.post(f"/api/tasks/{task['id']}/complete", json={"data": {"completeness_decision": "receive"}})
+    taken = other_clerk.post(
+        f"/api/tasks/{task['id']}/complete", json={"data": {"completeness_decision": "receive"}}
+    )
     assert taken.status_code == 409
     assert taken.json()["error"]["message"] == "Công việc đang do Lê Thị Hoa xử lý."
     assert clerk.post(f"/api/tasks/{task['id']}/release").status_code == 200

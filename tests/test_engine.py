@@ -35,8 +35,11 @@ def test_restore_runs_on_from_the_saved_state():
     m = model()
     process = RunningProcess.start(m, {"product": {"name": "Mũ bảo hiểm"}})
     [task] = process.ready_user_tasks()
-    assert (task.spec_name, task.candidate_role, task.form) == ("check_completeness", "clerk",
-                                                                "check_completeness.schema.json")
+    assert (task.spec_name, task.candidate_role, task.form) == (
+        "check_completeness",
+        "clerk",
+        "check_completeness.schema.json",
+    )
     restored = RunningProcess.restore(m, process.serialize())
     restored.complete(task.id, {"completeness_decision": "receive"})
     assert [e.operation for e in restored.drain_effects()] == ["receive"]
@@ -60,8 +63,12 @@ def test_running_dossiers_stay_on_their_model_version(tmp_path: Path, db_url: st
 
     # An administrator renames the examination step; the model gets a new version.
     model_file = bpmn_copy / MODEL.name
-    model_file.write_text(model_file.read_text(encoding="utf-8").replace(
-        'name="Thẩm định hồ sơ, dự thảo kết quả"', 'name="Thẩm định hồ sơ (quy trình mới)"'), encoding="utf-8")
+    model_file.write_text(
+        model_file.read_text(encoding="utf-8").replace(
+            'name="Thẩm định hồ sơ, dự thảo kết quả"', 'name="Thẩm định hồ sơ (quy trình mới)"'
+        ),
+        encoding="utf-8",
+    )
     new_rt = build_runtime(settings)
     with TestClient(create_app(new_rt)) as client:
         firm.client = client
@@ -75,7 +82,12 @@ def test_running_dossiers_stay_on_their_model_version(tmp_path: Path, db_url: st
     assert names[new_code] == "Thẩm định hồ sơ (quy trình mới)"
     with reading(new_rt.engine) as session:
         versions = session.exec(select(ModelVersion.id)).all()
-        pinned = dict(session.exec(select(Dossier.code, ProcessInstance.model_version_id)
-                                   .join(ProcessInstance, ProcessInstance.dossier_id == Dossier.id)).all())
+        pinned = dict(
+            session.exec(
+                select(Dossier.code, ProcessInstance.model_version_id).join(
+                    ProcessInstance, ProcessInstance.dossier_id == Dossier.id
+                )
+            ).all()
+        )
     assert len(versions) == 2 and pinned[old_code] != pinned[new_code]
     new_rt.engine.dispose()

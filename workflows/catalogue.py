@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import Field as PydanticField
+
 from forms.registry import FormNotFound, FormRegistry, FormSchemaError
 from workflows.documents import DOCUMENT_KINDS
 from workflows.effects import OPERATORS
@@ -78,6 +81,43 @@ class Catalogue:
         return next((p for p in self.procedures.values() if p.process_id == process_id), None)
 
 
+class _Entry(BaseModel):
+    """One [[procedure]] table as written in catalogue.toml; types are checked, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    code: str = PydanticField(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name_vi: str = PydanticField(min_length=1)
+    name_en: str = PydanticField(min_length=1)
+    summary_vi: str = ""
+    summary_en: str = ""
+    field: str = ""
+    legal_basis: list[str] = []
+    process_id: str = PydanticField(min_length=1)
+    bpmn_files: list[str] = PydanticField(min_length=1)
+    start_form: str
+    start_ui_form: str | None = None
+    subject_field: str = ""
+    applicant_name_field: str = ""
+    applicant_tax_code_field: str = ""
+    legal_days: int = PydanticField(gt=0)
+    committed_days: int = PydanticField(gt=0)
+    outputs: list[str] = []
+    step_budgets: dict[str, float] = {}
+    required_documents: list[dict[str, str]] = []
+    fees: list[dict[str, str | int]] = []
+
+    @field_validator("step_budgets", mode="before")
+    @classmethod
+    def _numbers(cls, value: Any) -> Any:
+        # TOML gives ints for "1" and floats for "1.5": both are budgets in days.
+        if isinstance(value, dict):
+            return {
+                k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in value.items()
+            }
+        return value
+
+
 def load_catalogue(bpmn_dir: Path, forms: FormRegistry) -> Catalogue:
     path = bpmn_dir / "catalogue.toml"
     try:
@@ -86,8 +126,11 @@ def load_catalogue(bpmn_dir: Path, forms: FormRegistry) -> Catalogue:
         raise CatalogueError(f"{path}: the catalogue file is missing") from exc
     except tomllib.TOMLDecodeError as exc:
         raise CatalogueError(f"{path}: not valid TOML: {exc}") from exc
+    entries = raw.get("procedure", [])
+    if not isinstance(entries, list):
+        raise CatalogueError(f"{path}: procedure: write each procedure as a [[procedure]] table")
     procedures: dict[str, Procedure] = {}
-    for index, entry in enumerate(raw.get("procedure", [])):
+    for index, entry in enumerate(entries):
         procedure = _load_procedure(path, index, entry, bpmn_dir, forms)
         if procedure.code in procedures:
             raise CatalogueError(f"{path}: procedure '{procedure.code}' is listed twice")
@@ -97,73 +140,68 @@ def load_catalogue(bpmn_dir: Path, forms: FormRegistry) -> Catalogue:
     return Catalogue(procedures=procedures, source=path)
 
 
-_REQUIRED_KEYS = (
-    "code",
-    "name_vi",
-    "name_en",
-    "process_id",
-    "bpmn_files",
-    "start_form",
-    "legal_days",
-    "committed_days",
-)
+def _parse_entry(where: str, raw: Any) -> _Entry:
+    try:
+        return _Entry.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'entry'}: {error['msg']}" for error in exc.errors()
+        )
+        raise CatalogueError(f"{where}: {problems}") from exc
 
 
-def _load_procedure(path: Path, index: int, entry: dict, bpmn_dir: Path, forms: FormRegistry) -> Procedure:
-    where = f"{path}: procedure #{index + 1} ({entry.get('code', '?')})"
-    missing = [key for key in _REQUIRED_KEYS if key not in entry]
-    if missing:
-        raise CatalogueError(f"{where}: missing {', '.join(missing)}")
-    if not 0 < int(entry["committed_days"]) <= int(entry["legal_days"]):
-        raise CatalogueError(f"{where}: committed_days must be > 0 and not more than legal_days")
+def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: FormRegistry) -> Procedure:
+    code = raw.get("code", "?") if isinstance(raw, dict) else "?"
+    where = f"{path}: procedure #{index + 1} ({code})"
+    entry = _parse_entry(where, raw)
+    if entry.committed_days > entry.legal_days:
+        raise CatalogueError(f"{where}: committed_days must not be more than legal_days")
 
     sources: dict[str, str] = {}
-    for name in entry["bpmn_files"]:
+    for name in entry.bpmn_files:
         file = bpmn_dir / name
         if not file.is_file():
             raise CatalogueError(f"{where}: model file {file} does not exist")
         sources[name] = file.read_text(encoding="utf-8")
     try:
-        model = parse_model(entry["process_id"], sources)
+        model = parse_model(entry.process_id, sources)
     except ModelError as exc:
         raise CatalogueError(f"{where}: {exc}") from exc
 
-    _check_form(forms, where, "start_form", entry["start_form"])
-    if entry.get("start_ui_form"):
-        _check_form(forms, where, "start_ui_form", entry["start_ui_form"], ui=True)
+    _check_form(forms, where, "start_form", entry.start_form)
+    if entry.start_ui_form:
+        _check_form(forms, where, "start_ui_form", entry.start_ui_form, ui=True)
     check_model(model, forms, where)
-    outputs = tuple(entry.get("outputs", ()))
-    for kind in outputs:
+    for kind in entry.outputs:
         if kind not in DOCUMENT_KINDS:
             raise CatalogueError(f"{where}: output '{kind}' is not a known document kind")
-    budgets = {str(k): float(v) for k, v in entry.get("step_budgets", {}).items()}
-    for spec_name in budgets:
+    for spec_name in entry.step_budgets:
         if spec_name not in model.user_tasks:
             raise CatalogueError(
                 f"{where}: step_budgets names '{spec_name}', which is no user task of the model"
             )
 
     return Procedure(
-        code=entry["code"],
-        name_vi=entry["name_vi"],
-        name_en=entry["name_en"],
-        summary_vi=entry.get("summary_vi", ""),
-        summary_en=entry.get("summary_en", ""),
-        field_vi=entry.get("field", ""),
-        legal_basis=tuple(entry.get("legal_basis", ())),
-        process_id=entry["process_id"],
-        bpmn_files=tuple(entry["bpmn_files"]),
-        start_form=entry["start_form"],
-        start_ui_form=entry.get("start_ui_form"),
-        subject_field=entry.get("subject_field", ""),
-        applicant_name_field=entry.get("applicant_name_field", ""),
-        applicant_tax_code_field=entry.get("applicant_tax_code_field", ""),
-        legal_days=int(entry["legal_days"]),
-        committed_days=int(entry["committed_days"]),
-        step_budgets=budgets,
-        required_documents=tuple(entry.get("required_documents", ())),
-        fees=tuple(entry.get("fees", ())),
-        outputs=outputs,
+        code=entry.code,
+        name_vi=entry.name_vi,
+        name_en=entry.name_en,
+        summary_vi=entry.summary_vi,
+        summary_en=entry.summary_en,
+        field_vi=entry.field,
+        legal_basis=tuple(entry.legal_basis),
+        process_id=entry.process_id,
+        bpmn_files=tuple(entry.bpmn_files),
+        start_form=entry.start_form,
+        start_ui_form=entry.start_ui_form,
+        subject_field=entry.subject_field,
+        applicant_name_field=entry.applicant_name_field,
+        applicant_tax_code_field=entry.applicant_tax_code_field,
+        legal_days=entry.legal_days,
+        committed_days=entry.committed_days,
+        step_budgets=dict(entry.step_budgets),
+        required_documents=tuple(entry.required_documents),
+        fees=tuple(entry.fees),
+        outputs=tuple(entry.outputs),
         model=model,
     )
 

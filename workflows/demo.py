@@ -187,7 +187,9 @@ def create_demo_dossiers(rt: Runtime) -> list[str]:
     ]
     for product, basis, steps in plans:
         ids = {}
-        basis_files = ("certificate_copy",) if basis == "certificate" else ("test_report", "quality_control_plan")
+        basis_files = (
+            ("certificate_copy",) if basis == "certificate" else ("test_report", "quality_control_plan")
+        )
         for field in ("declaration_form", "business_registration", *basis_files):
             ids[field] = commands.upload_attachment(rt, business, f"{field}.pdf", DEMO_PDF).id
         dossier, _ = commands.submit_dossier(

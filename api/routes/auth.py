@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import CurrentUser, NotAuthenticated, RuntimeDep
-from api.errors import ERROR_RESPONSES
+from api.deps import CurrentUser, RuntimeDep
+from api.errors import ERROR_RESPONSES, NotAuthenticated
 from api.schemas import ChangePassword, RegisterBusiness, TokenOut, UserOut
 from api.security import create_access_token
 from workflows import accounts

@@ -65,7 +65,7 @@ def _applicant_view(rt: Runtime, procedure_code: str, data: dict[str, Any]) -> d
     procedure = rt.catalogue.get(procedure_code)
     if procedure is None:
         return {}
-    keys = rt.forms.get(procedure.start_form).schema.get("properties", {}).keys()
+    keys = set(rt.forms.get(procedure.start_form).field_names())
     return {k: v for k, v in data.items() if k in keys}
 
 

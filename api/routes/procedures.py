@@ -42,5 +42,8 @@ def get_procedure(code: str, rt: RuntimeDep) -> ProcedureDetailOut:
     procedure = rt.procedure(code)
     form = rt.forms.get(procedure.start_form)
     return ProcedureDetailOut(
-        **_summary(rt, procedure), start_form_schema=form.schema, start_form_ui_schema=form.ui_schema
+        **_summary(rt, procedure),
+        start_form_fields=form.field_names(),
+        start_form_schema=form.schema,
+        start_form_ui_schema=form.ui_schema,
     )

@@ -114,7 +114,7 @@ def test_a_request_without_the_form_data_points_at_it(client, rt):
     unknown = firm.post(
         "/api/dossiers", json={"procedure": "khong-co-thu-tuc-nay", "data": firm.declaration()}
     )
-    error_of(unknown, 404, "not_found")
+    assert fields_of(error_of(unknown, 422, "validation_error"))["procedure"]["code"] == "enum"
     assert firm.get("/api/dossiers").json()["total"] == 0
 
 

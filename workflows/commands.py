@@ -127,7 +127,21 @@ def submit_dossier(
         raise Forbidden(
             "Chỉ tổ chức, doanh nghiệp mới nộp hồ sơ.", "Only a business can submit a dossier.", "forbidden"
         )
-    procedure = rt.procedure(procedure_code)
+    procedure = rt.catalogue.get(procedure_code)
+    if procedure is None:
+        raise InvalidInput(
+            "Thủ tục không có trong danh mục.",
+            "No such procedure in the catalogue.",
+            "validation_error",
+            [
+                FieldProblem(
+                    "procedure",
+                    f"Không có thủ tục '{procedure_code}'.",
+                    f"Unknown procedure '{procedure_code}'.",
+                    "enum",
+                )
+            ],
+        )
     if idempotency_key:
         existing = _by_idempotency_key(rt, actor, idempotency_key)
         if existing is not None:

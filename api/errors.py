@@ -9,7 +9,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -106,8 +106,17 @@ def _field_of(loc: tuple | list) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    from api.web.errors import is_page_request, page_error
+    from api.web.session import LoginRequired, login_redirect
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(_: Request, exc: LoginRequired) -> Response:
+        return login_redirect(exc.next_url)
+
     @app.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if is_page_request(request):
+            return page_error(request, status_of(exc), exc)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
         return error_response(status_of(exc), exc, headers=headers)
 
@@ -127,7 +136,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         vi, en, code = _HTTP_MESSAGES.get(exc.status_code, ("Lỗi.", str(exc.detail), "error"))
         if isinstance(exc.detail, dict):
             vi, en, code = (
@@ -135,6 +144,8 @@ def install_error_handlers(app: FastAPI) -> None:
                 exc.detail.get("message_en", en),
                 exc.detail.get("code", code),
             )
+        if is_page_request(request):
+            return page_error(request, exc.status_code, DomainError(vi, en, code))
         return error_response(
             exc.status_code, DomainError(vi, en, code), headers=getattr(exc, "headers", None)
         )

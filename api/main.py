@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
 from api.errors import error_response, install_error_handlers
-from api.routes import auth, documents, dossiers, health, pages, procedures, public, tasks
+from api.routes import auth, documents, dossiers, health, procedures, public, tasks
+from api.web import account as account_pages
+from api.web import dossier_pages, work_pages
+from api.web import public as public_pages
+from api.web.middleware import PageContext
 from workflows.attachments import too_large
 from workflows.runtime import Runtime, build_runtime
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+# Front-end libraries installed from npm by the Makefile (package.json + package-lock.json);
+# only the packages the pages use are served.
+NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+VENDOR_PACKAGES = ("bpmn-js",)
 
 # Multipart framing and form fields on top of the largest accepted file.
 _UPLOAD_OVERHEAD = 1024 * 1024
@@ -25,8 +37,11 @@ class SecurityHeaders(BaseHTTPMiddleware):
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         if not request.url.path.startswith("/docs"):
+            # No inline scripts anywhere; inline style attributes are allowed for the diagram viewer.
             response.headers.setdefault(
-                "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+                "Content-Security-Policy",
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
             )
         return response
 
@@ -62,9 +77,16 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     if runtime is not None:
         app.state.runtime = runtime
+    app.add_middleware(PageContext)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
-    for module in (health, auth, procedures, dossiers, tasks, documents, public, pages):
+    for module in (health, auth, procedures, dossiers, tasks, documents, public):
         app.include_router(module.router)
+    for module in (public_pages, account_pages, dossier_pages, work_pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for package in VENDOR_PACKAGES:
+        if (NODE_MODULES / package).is_dir():
+            app.mount(f"/vendor/{package}", StaticFiles(directory=NODE_MODULES / package), name=f"vendor-{package}")
     return app

@@ -316,14 +316,47 @@ def test_page_is_a4_with_decree_30_margins(rendered):
             assert abs(actual.mm - mm) < 0.1
 
 
+FONT_SLOTS = (("w:ascii", "w:asciiTheme"), ("w:hAnsi", "w:hAnsiTheme"), ("w:eastAsia", "w:eastAsiaTheme"),
+              ("w:cs", "w:cstheme"))  # fmt: skip
+
+
+def effective_fonts(document, run) -> dict[str, str | None]:
+    """The font of each slot a reader gets for ``run``: its own <w:rFonts>, else its paragraph style's
+    (through w:basedOn), else the document defaults'; a theme font at a level beats a name there."""
+    styles = document.styles.element
+    by_id = {s.get(qn("w:styleId")): s for s in styles.iter(qn("w:style"))}
+    paragraph = next(run.iterancestors(qn("w:p")))
+    style_id = paragraph.xpath("string(w:pPr/w:pStyle/@w:val)") or next(
+        s.get(qn("w:styleId"))
+        for s in by_id.values()
+        if s.get(qn("w:type")) == "paragraph" and s.get(qn("w:default")) in ("1", "true", "on")
+    )
+    levels = [run.find(qn("w:rPr"))]
+    while style_id:
+        style = by_id[style_id]
+        levels.append(style.find(qn("w:rPr")))
+        style_id = style.xpath("string(w:basedOn/@w:val)")
+    levels.append(styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")))
+    found: dict[str, str | None] = {}
+    for slot, theme in FONT_SLOTS:
+        found[slot] = None
+        for r_pr in levels:
+            fonts = None if r_pr is None else r_pr.find(qn("w:rFonts"))
+            if fonts is not None and (fonts.get(qn(theme)) or fonts.get(qn(slot))):
+                found[slot] = f"theme {fonts.get(qn(theme))}" if fonts.get(qn(theme)) else fonts.get(qn(slot))
+                break
+    return found
+
+
 def test_every_run_is_times_new_roman_including_east_asian(rendered):
     document = open_docx(rendered["declaration_notice"])
-    runs = [r for r in document.element.body.iter(qn("w:r")) if r.find(qn("w:t")) is not None]
+    parts = [document.element.body, document.sections[0].footer._element]
+    runs = [r for part in parts for r in part.iter(qn("w:r")) if r.find(qn("w:t")) is not None]
     assert len(runs) > 20
+    slots = [slot for slot, _ in FONT_SLOTS]
     for run in runs:
-        fonts = run.find(qn("w:rPr")).find(qn("w:rFonts"))
-        for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-            assert fonts.get(qn(attr)) == "Times New Roman"
+        text = "".join(t.text for t in run.iter(qn("w:t")))
+        assert effective_fonts(document, run) == dict.fromkeys(slots, "Times New Roman"), text
         size = run.find(qn("w:rPr")).find(qn("w:sz"))
         assert 9 * 2 <= int(size.get(qn("w:val"))) <= 14 * 2
     defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault"))

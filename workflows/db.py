@@ -63,9 +63,17 @@ def drop_schema(engine: Engine) -> None:
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work that writes: commit on success, roll back everything on any exception."""
-    writer = engine.execution_options(**{_WRITE_OPTION: True})
-    with Session(writer, expire_on_commit=False) as session, session.begin():
+    with Session(_writer(engine), expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def _writer(engine: Engine) -> Engine:
+    """The engine with the write option set, made once per engine (making it costs per call)."""
+    writer = getattr(engine, "_tdcflow_writer", None)
+    if writer is None:
+        writer = engine.execution_options(**{_WRITE_OPTION: True})
+        engine._tdcflow_writer = writer  # type: ignore[attr-defined]
+    return writer
 
 
 @contextmanager

@@ -18,11 +18,14 @@ The QR code comes from the ``qrcode`` package (PNG through Pillow).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
 import secrets
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -32,12 +35,12 @@ import qrcode
 import qrcode.constants
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml import OxmlElement
+from docx.opc.coreprops import CoreProperties
+from docx.oxml.coreprops import CT_CoreProperties
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
+from lxml import etree
 
 from workflows.clock import to_local
 
@@ -235,6 +238,15 @@ def qr_png(text: str, *, module_px: int = 8, border: int = 4) -> bytes:
 
 
 # --------------------------------------------------------------------------- rendering
+#
+# A rendering runs inside the transaction of the command that issues the result, so it is kept
+# cheap: the package (python-docx's default template with the page, margins, fonts and styles set,
+# a footer part and an image part) is built once per process (:func:`_base`); a rendering fills a
+# fresh copy of its document and footer XML with lxml, writes new core properties and the QR code,
+# and zips these with the deflated bytes of every other part reused as they are.
+#
+# The fonts live in the document defaults and the Normal style (which the Footer style is based
+# on); a run only carries its size and its emphasis.
 
 
 def render_document(ctx: DocumentContext) -> bytes:
@@ -267,26 +279,33 @@ def _kind(name: str) -> DocumentKind:
 
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_ALIGN = {
-    "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
-    "left": WD_ALIGN_PARAGRAPH.LEFT,
-    "center": WD_ALIGN_PARAGRAPH.CENTER,
-    "right": WD_ALIGN_PARAGRAPH.RIGHT,
-}
+_RUN_BREAKS = re.compile(r"([\t\r\n])")
+_JC = {"justify": "both", "left": "left", "center": "center", "right": "right"}
+_FIRST_LINE_INDENT = str(Cm(1.27).twips)
+_EDGES = ("top", "left", "bottom", "right", "insideH", "insideV")
+_TABLE_LOOK = {  # what python-docx and Word write for a new table
+    "w:firstColumn": "1", "w:firstRow": "1", "w:lastColumn": "0", "w:lastRow": "0",
+    "w:noHBand": "0", "w:noVBand": "1", "w:val": "04A0",
+}  # fmt: skip
+_PICTURE = (  # an inline picture, as python-docx writes it; the document holds only this one
+    '<wp:inline xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"'
+    ' xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+    ' xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture"'
+    ' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<wp:extent cx="{cx}" cy="{cy}"/><wp:docPr id="1" name="Picture 1"/>'
+    '<wp:cNvGraphicFramePr><a:graphicFrameLocks noChangeAspect="1"/></wp:cNvGraphicFramePr>'
+    '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+    '<pic:pic><pic:nvPicPr><pic:cNvPr id="0" name="image.png"/><pic:cNvPicPr/></pic:nvPicPr>'
+    '<pic:blipFill><a:blip r:embed="{r_id}"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill>'
+    '<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>'
+    '<a:prstGeom prst="rect"/></pic:spPr></pic:pic></a:graphicData></a:graphic></wp:inline>'
+)
 
+_q = functools.cache(qn)  # "w:p" → "{http://…/main}p"
 
-# Word rejects a package whose property children are out of schema order: the elements that must
-# follow <w:tblBorders> in <w:tblPr> and <w:pBdr> in <w:pPr> (ECMA-376 part 1, §17.4.60, §17.3.1.26).
-_AFTER_TBL_BORDERS = (
-    "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange",
-)  # fmt: skip
-_AFTER_P_BDR = (
-    "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
-    "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
-    "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
-    "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
-    "w:rPr", "w:sectPr", "w:pPrChange",
-)  # fmt: skip
+# The builders below append property elements in schema order, which Word insists on (ECMA-376
+# part 1: <w:pPr> pStyle, pBdr, spacing, ind, jc; <w:rPr> b, i, sz; <w:tblPr> tblW, jc, tblBorders,
+# tblLayout, tblLook), and write what python-docx wrote for the same layout.
 
 
 def _clean(text: str) -> str:
@@ -294,69 +313,119 @@ def _clean(text: str) -> str:
     return _XML_ILLEGAL.sub("", text)
 
 
-def _set_run_font(run, size: float, *, bold: bool = False, italic: bool = False) -> None:
-    run.font.name = FONT
-    fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
-    fonts.set(qn("w:eastAsia"), FONT)
-    fonts.set(qn("w:cs"), FONT)
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    run.font.italic = italic
+def _sub(parent: etree._Element, tag: str, attrs: dict[str, str] | None = None) -> etree._Element:
+    """Append a ``tag`` child (``"w:jc"``) with ``attrs`` (``{"w:val": "center"}``) to ``parent``."""
+    child = etree.SubElement(parent, _q(tag))
+    if attrs:
+        for name, value in attrs.items():
+            child.set(_q(name), value)
+    return child
 
 
-def _compact(paragraph, align: str = "center", after: float = 0) -> None:
-    fmt = paragraph.paragraph_format
-    fmt.alignment = _ALIGN[align]
-    fmt.space_before = Pt(0)
-    fmt.space_after = Pt(after)
-    fmt.line_spacing = 1.0
-    fmt.first_line_indent = None
+def _twips(points: float) -> str:
+    return str(round(points * 20))
 
 
-def _set_table_borders(table, value: str) -> None:
-    """``value`` "nil" for none, "single" for thin lines."""
-    tbl_pr = table._tbl.tblPr
-    for old in tbl_pr.findall(qn("w:tblBorders")):
-        tbl_pr.remove(old)
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        el = OxmlElement(f"w:{edge}")
-        el.set(qn("w:val"), value)
-        if value != "nil":
-            el.set(qn("w:sz"), "4")
-            el.set(qn("w:space"), "0")
-            el.set(qn("w:color"), "000000")
-        borders.append(el)
-    tbl_pr.insert_element_before(borders, *_AFTER_TBL_BORDERS)
+def _mm_twips(mm: float) -> str:
+    return str(Mm(mm).twips)
 
 
-def _fix_widths(table, widths_mm: Sequence[float]) -> None:
-    table.autofit = False  # also writes <w:tblLayout w:type="fixed"/>
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths_mm, strict=True):
-            cell.width = Mm(width)
-    for col, width in zip(table.columns, widths_mm, strict=True):
-        col.width = Mm(width)
+def _compact(
+    parent: etree._Element,
+    align: str = "center",
+    *,
+    before: float = 0,
+    after: float = 0,
+    style: str | None = None,
+) -> etree._Element:
+    """A new paragraph with single line spacing and no space but ``before``/``after`` (points)."""
+    p = _sub(parent, "w:p")
+    p_pr = _sub(p, "w:pPr")
+    if style:
+        _sub(p_pr, "w:pStyle", {"w:val": style})
+    spacing = {"w:before": _twips(before), "w:after": _twips(after), "w:line": "240", "w:lineRule": "auto"}
+    _sub(p_pr, "w:spacing", spacing)
+    _sub(p_pr, "w:jc", {"w:val": _JC[align]})
+    return p
 
 
-def _short_rule(cell_or_doc, width_mm: float, container_mm: float) -> None:
+def _run(p: etree._Element, text: str, size: float, *, bold: bool = False, italic: bool = False) -> None:
+    """A run of ``text``; tabs and line breaks become <w:tab/> and <w:br/>, as python-docx does."""
+    r = _sub(p, "w:r")
+    r_pr = _sub(r, "w:rPr")
+    if bold:
+        _sub(r_pr, "w:b")
+    if italic:
+        _sub(r_pr, "w:i")
+    _sub(r_pr, "w:sz", {"w:val": str(round(size * 2))})
+    for piece in _RUN_BREAKS.split(_clean(text)):
+        if piece == "\t":
+            _sub(r, "w:tab")
+        elif piece in ("\r", "\n"):
+            _sub(r, "w:br")
+        elif piece:
+            t = _sub(r, "w:t")
+            t.text = piece
+            if len(piece.strip()) < len(piece):
+                t.set(_q("xml:space"), "preserve")
+
+
+def _short_rule(parent: etree._Element, width_mm: float, container_mm: float, *, after: float = 0) -> None:
     """A short centred horizontal line (the rule under the agency name, motto and title)."""
-    p = cell_or_doc.add_paragraph()
-    _compact(p)
-    side = max((container_mm - width_mm) / 2, 0)
-    p.paragraph_format.left_indent = Mm(side)
-    p.paragraph_format.right_indent = Mm(side)
-    p_pr = p._p.get_or_add_pPr()
-    borders = OxmlElement("w:pBdr")
-    top = OxmlElement("w:top")
-    for attr, val in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
-        top.set(qn(attr), val)
-    borders.append(top)
-    p_pr.insert_element_before(borders, *_AFTER_P_BDR)
-    run = p.add_run("")
-    _set_run_font(run, 4)
-    p.paragraph_format.line_spacing = Pt(4)
+    side = _mm_twips(max((container_mm - width_mm) / 2, 0))
+    p = _sub(parent, "w:p")
+    p_pr = _sub(p, "w:pPr")
+    borders = _sub(p_pr, "w:pBdr")
+    _sub(borders, "w:top", {"w:val": "single", "w:sz": "6", "w:space": "1", "w:color": "000000"})
+    _sub(
+        p_pr, "w:spacing", {"w:before": "0", "w:after": _twips(after), "w:line": "80", "w:lineRule": "exact"}
+    )
+    _sub(p_pr, "w:ind", {"w:left": side, "w:right": side})
+    _sub(p_pr, "w:jc", {"w:val": "center"})
+    _run(p, "", 4)
+
+
+def _table(
+    parent: etree._Element,
+    widths_mm: Sequence[float],
+    rows: int = 1,
+    *,
+    lined: Iterable[str] = (),
+    header_row: bool = False,
+) -> list[list[etree._Element]]:
+    """A centred fixed-layout table; ``lined`` edges get a thin line, the others none.
+
+    Returns the (still empty) cells by row; every cell must be given at least one paragraph.
+    """
+    lined = set(lined)
+    widths = [_mm_twips(width) for width in widths_mm]
+    tbl = _sub(parent, "w:tbl")
+    tbl_pr = _sub(tbl, "w:tblPr")
+    _sub(tbl_pr, "w:tblW", {"w:type": "auto", "w:w": "0"})
+    _sub(tbl_pr, "w:jc", {"w:val": "center"})
+    borders = _sub(tbl_pr, "w:tblBorders")
+    for edge in _EDGES:
+        if edge in lined:
+            _sub(borders, f"w:{edge}", {"w:val": "single", "w:sz": "4", "w:space": "0", "w:color": "000000"})
+        else:
+            _sub(borders, f"w:{edge}", {"w:val": "nil"})
+    _sub(tbl_pr, "w:tblLayout", {"w:type": "fixed"})
+    _sub(tbl_pr, "w:tblLook", _TABLE_LOOK)
+    grid = _sub(tbl, "w:tblGrid")
+    for width in widths:
+        _sub(grid, "w:gridCol", {"w:w": width})
+    cells = []
+    for index in range(rows):
+        tr = _sub(tbl, "w:tr")
+        if header_row and index == 0:
+            _sub(_sub(tr, "w:trPr"), "w:tblHeader")  # repeats on every page
+        row = []
+        for width in widths:
+            tc = _sub(tr, "w:tc")
+            _sub(_sub(tc, "w:tcPr"), "w:tcW", {"w:type": "dxa", "w:w": width})
+            row.append(tc)
+        cells.append(row)
+    return cells
 
 
 class _Writer:
@@ -364,78 +433,34 @@ class _Writer:
 
     def __init__(self, ctx: DocumentContext) -> None:
         self.ctx = ctx
-        self.doc = Document()
-        self._drop_template_thumbnail()
-        self._page_and_fonts()
-
-    def _drop_template_thumbnail(self) -> None:
-        """python-docx's template carries a preview picture of another document: drop it."""
-        rels = self.doc.part.package.rels
-        for r_id in [r_id for r_id, rel in rels.items() if rel.reltype == RT.THUMBNAIL]:
-            del rels[r_id]
-
-    # -- set-up
-    def _page_and_fonts(self) -> None:
-        section = self.doc.sections[0]
-        section.orientation = WD_ORIENT.PORTRAIT
-        section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
-        section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
-        section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
-        section.header_distance, section.footer_distance = Mm(10), Mm(8)
-
-        # Defaults of the whole document: no theme fonts, Times New Roman everywhere, Vietnamese.
-        styles_el = self.doc.styles.element
-        r_pr = styles_el.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
-        fonts = r_pr.find(qn("w:rFonts"))
-        for attr in list(fonts.attrib):
-            del fonts.attrib[attr]
-        for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-            fonts.set(qn(attr), FONT)
-        lang = r_pr.find(qn("w:lang"))
-        if lang is not None:
-            lang.set(qn("w:val"), "vi-VN")
-
-        normal = self.doc.styles["Normal"]
-        normal.font.name = FONT
-        normal.font.size = Pt(BODY_PT)
-        n_fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
-        n_fonts.set(qn("w:eastAsia"), FONT)
-        n_fonts.set(qn("w:cs"), FONT)
-        fmt = normal.paragraph_format
-        fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(0), Pt(6), 1.15
-
-    def _run(self, paragraph, text: str, size: float = BODY_PT, *, bold: bool = False, italic: bool = False):
-        run = paragraph.add_run(_clean(text))
-        _set_run_font(run, size, bold=bold, italic=italic)
-        return run
+        self.base = _base()
+        self.document = etree.fromstring(self.base.document_xml)
+        self.body = self.document.find(_q("w:body"))
+        self.footer = etree.fromstring(self.base.footer_xml)
+        self.core = CT_CoreProperties.new()
+        self.image = b""
 
     def _line(
-        self, container, text: str, size: float, *, bold=False, italic=False, align="center", after=0.0
-    ):
-        p = container.add_paragraph()
-        _compact(p, align, after)
-        self._run(p, text, size, bold=bold, italic=italic)
+        self,
+        container,
+        text: str,
+        size: float,
+        *,
+        bold=False,
+        italic=False,
+        align="center",
+        before=0.0,
+        after=0.0,
+    ) -> etree._Element:
+        p = _compact(container, align, before=before, after=after)
+        _run(p, text, size, bold=bold, italic=italic)
         return p
-
-    def _layout_table(self, rows: int, widths_mm: Sequence[float]):
-        table = self.doc.add_table(rows=rows, cols=len(widths_mm))
-        _set_table_borders(table, "nil")
-        _fix_widths(table, widths_mm)
-        return table
-
-    @staticmethod
-    def _first_paragraph(cell):
-        """A cell starts with one empty paragraph; drop it once real paragraphs follow."""
-        first = cell.paragraphs[0]
-        if len(cell.paragraphs) > 1 and not first.text:
-            first._p.getparent().remove(first._p)
 
     # -- parts of the page
     def header(self) -> None:
         ctx = self.ctx
         left_mm, right_mm = 68.0, TEXT_WIDTH_MM - 68.0
-        table = self._layout_table(2, (left_mm, right_mm))
-        agency, nation = table.rows[0].cells
+        (agency, nation), (number, when) = _table(self.body, (left_mm, right_mm), 2)
         if ctx.agency_parent.strip():
             self._line(agency, ctx.agency_parent.upper(), HEADER_PT)
         self._line(agency, ctx.agency_name.upper(), HEADER_PT, bold=True)
@@ -443,93 +468,67 @@ class _Writer:
         self._line(nation, NATIONAL_NAME, HEADER_PT, bold=True)
         self._line(nation, NATIONAL_MOTTO, BODY_PT, bold=True)
         _short_rule(nation, 62, right_mm)
-        number, when = table.rows[1].cells
         self._line(number, f"Số: {ctx.number}", HEADER_PT, after=6)
         self._line(when, place_and_date(ctx.place, ctx.issued_at), BODY_PT, italic=True, after=6)
-        for cell in (agency, nation, number, when):
-            self._first_paragraph(cell)
 
     def title(self, body: DocumentBody) -> None:
-        p = self._line(self.doc, body.heading, BODY_PT, bold=True)
-        p.paragraph_format.space_before = Pt(18)
+        self._line(self.body, body.heading, BODY_PT, bold=True, before=18)
         if body.subject:
-            self._line(self.doc, body.subject, BODY_PT, bold=True)
-        _short_rule(self.doc, 30, TEXT_WIDTH_MM)
-        self.doc.paragraphs[-1].paragraph_format.space_after = Pt(12)
+            self._line(self.body, body.subject, BODY_PT, bold=True)
+        _short_rule(self.body, 30, TEXT_WIDTH_MM, after=12)
 
     def para(self, block: Para) -> None:
-        p = self.doc.add_paragraph()
-        p.paragraph_format.alignment = _ALIGN[block.align]
+        """Body paragraphs keep the Normal style's spacing (0 before, 6 pt after, 1.15 lines)."""
+        p = _sub(self.body, "w:p")
+        p_pr = _sub(p, "w:pPr")
         if block.indent:
-            p.paragraph_format.first_line_indent = Cm(1.27)
+            _sub(p_pr, "w:ind", {"w:firstLine": _FIRST_LINE_INDENT})
+        _sub(p_pr, "w:jc", {"w:val": _JC[block.align]})
         for part in block.parts:
             span = part if isinstance(part, Span) else Span(part)
             if span.text:
-                self._run(p, span.text, bold=span.bold, italic=span.italic)
+                _run(p, span.text, BODY_PT, bold=span.bold, italic=span.italic)
 
     def grid(self, block: Grid) -> None:
         cols = len(block.header)
         widths = block.widths_mm or tuple(TEXT_WIDTH_MM / cols for _ in range(cols))
-        table = self.doc.add_table(rows=1 + len(block.rows), cols=cols)
-        _set_table_borders(table, "single")
-        _fix_widths(table, widths)
-        header_row = table.rows[0]
-        tr_pr = header_row._tr.get_or_add_trPr()
-        repeat = OxmlElement("w:tblHeader")
-        tr_pr.append(repeat)
-        for r, values in enumerate((block.header, *block.rows)):
-            for c, value in enumerate(values):
-                p = table.rows[r].cells[c].paragraphs[0]
-                _compact(p, "center" if r == 0 or c == 0 else "left")
-                self._run(p, value, SMALL_PT + 2, bold=r == 0)
-        spacer = self.doc.add_paragraph()
-        _compact(spacer, after=6)
+        cells = _table(self.body, widths, 1 + len(block.rows), lined=_EDGES, header_row=True)
+        for r, (row, values) in enumerate(zip(cells, (block.header, *block.rows), strict=True)):
+            for c, (cell, value) in enumerate(zip(row, values, strict=True)):
+                p = _compact(cell, "center" if r == 0 or c == 0 else "left")
+                _run(p, value, SMALL_PT + 2, bold=r == 0)
+        _compact(self.body, after=6)
 
     def closing(self, recipients: Sequence[str]) -> None:
-        table = self._layout_table(1, (80.0, TEXT_WIDTH_MM - 80.0))
-        left, right = table.rows[0].cells
-        head = self._line(left, "Nơi nhận:", RECIPIENTS_HEAD_PT, bold=True, italic=True, align="left")
-        head.paragraph_format.space_before = Pt(12)
+        ((left, right),) = _table(self.body, (80.0, TEXT_WIDTH_MM - 80.0))
+        self._line(left, "Nơi nhận:", RECIPIENTS_HEAD_PT, bold=True, italic=True, align="left", before=12)
         items = [_clean(r).strip().rstrip(";.").strip() for r in recipients]
         items = [i for i in items if i]
         for index, item in enumerate(items):
             end = "." if index == len(items) - 1 else ";"
             self._line(left, f"- {item}{end}", RECIPIENTS_PT, align="left")
 
-        for line in _signature_title_lines(self.ctx.signer_title):
-            self._line(right, line, BODY_PT, bold=True)
-        for _ in range(2):
-            self._line(right, "", BODY_PT)
-        self._line(right, "(Đã ký)", BODY_PT, italic=True)
-        self._line(right, "", BODY_PT)
-        self._line(right, self.ctx.signer_name, BODY_PT, bold=True)
-        self._first_paragraph(left)
-        self._first_paragraph(right)
-        right.paragraphs[0].paragraph_format.space_before = Pt(12)
+        signature = [(line, True, False) for line in _signature_title_lines(self.ctx.signer_title)]
+        signature += [("", False, False)] * 2 + [("(Đã ký)", False, True), ("", False, False)]
+        signature.append((self.ctx.signer_name, True, False))
+        for index, (text, bold, italic) in enumerate(signature):
+            self._line(right, text, BODY_PT, bold=bold, italic=italic, before=12 if index == 0 else 0)
 
     def verification(self) -> None:
         ctx = self.ctx
-        spacer = self.doc.add_paragraph()
-        _compact(spacer, after=12)
-        table = self._layout_table(1, (30.0, TEXT_WIDTH_MM - 30.0))
-        top = table._tbl.tblPr.find(qn("w:tblBorders")).find(qn("w:top"))
-        top.set(qn("w:val"), "single")
-        top.set(qn("w:sz"), "4")
-        top.set(qn("w:space"), "0")
-        top.set(qn("w:color"), "000000")
-        qr_cell, text_cell = table.rows[0].cells
-        pic = qr_cell.paragraphs[0]
-        _compact(pic, "left")
-        pic.paragraph_format.space_before = Pt(3)
-        pic.add_run().add_picture(io.BytesIO(qr_png(ctx.verify_url)), width=QR_WIDTH)
+        _compact(self.body, after=12)
+        ((qr_cell, text_cell),) = _table(self.body, (30.0, TEXT_WIDTH_MM - 30.0), lined=("top",))
+        self.image = qr_png(ctx.verify_url)
+        picture = _sub(_sub(_compact(qr_cell, "left", before=3), "w:r"), "w:drawing")
+        # The PNG is square: as wide as it is high.
+        picture.append(etree.fromstring(_PICTURE.format(cx=QR_WIDTH, cy=QR_WIDTH, r_id=self.base.image_r_id)))
 
+        p = self._line(text_cell, "", SMALL_PT, align="left", before=6)
+        _run(p, "Mã xác thực: ", SMALL_PT)
+        _run(p, ctx.verification_code, SMALL_PT + 1, bold=True)
         p = self._line(text_cell, "", SMALL_PT, align="left")
-        p.paragraph_format.space_before = Pt(6)
-        self._run(p, "Mã xác thực: ", SMALL_PT)
-        self._run(p, ctx.verification_code, SMALL_PT + 1, bold=True)
-        p = self._line(text_cell, "", SMALL_PT, align="left")
-        self._run(p, "Mã hồ sơ: ", SMALL_PT)
-        self._run(p, ctx.dossier_code, SMALL_PT, bold=True)
+        _run(p, "Mã hồ sơ: ", SMALL_PT)
+        _run(p, ctx.dossier_code, SMALL_PT, bold=True)
         self._line(text_cell, f"Tra cứu/xác thực văn bản tại: {ctx.verify_url}", SMALL_PT, align="left")
         self._line(
             text_cell,
@@ -538,11 +537,9 @@ class _Writer:
             italic=True,
             align="left",
         )
-        self._first_paragraph(text_cell)
 
-        footer = self.doc.sections[0].footer.paragraphs[0]
-        _compact(footer)
-        self._run(
+        footer = _compact(self.footer, style="Footer")
+        _run(
             footer,
             f"Mã hồ sơ {ctx.dossier_code} · Mã xác thực {ctx.verification_code} · {ctx.verify_url}",
             TINY_PT,
@@ -551,7 +548,7 @@ class _Writer:
 
     def core_properties(self, body: DocumentBody, kind: DocumentKind) -> None:
         ctx = self.ctx
-        props = self.doc.core_properties
+        props = CoreProperties(self.core)
         issued_utc = ctx.issued_at.astimezone(UTC) if ctx.issued_at.tzinfo else ctx.issued_at
         issued_naive = issued_utc.replace(tzinfo=None)
         props.title = _clean(body.title)[:255]
@@ -569,29 +566,161 @@ class _Writer:
         props.last_printed = issued_naive
 
     def to_bytes(self) -> bytes:
-        buffer = io.BytesIO()
-        self.doc.save(buffer)
-        return _pin_zip_times(buffer.getvalue(), to_local(self.ctx.issued_at))
+        base = self.base
+        self.body.append(self.body.find(_q("w:sectPr")))  # moved back to the end, after the content
+        own = {
+            base.document_name: _xml(self.document),
+            base.footer_name: _xml(self.footer),
+            base.core_name: _xml(self.core),
+            base.image_name: self.image,
+        }
+        members = [(name, stored or _deflate(own[name])) for name, stored in base.members]
+        return _zip(members, to_local(self.ctx.issued_at))
 
 
-def _pin_zip_times(blob: bytes, when: datetime) -> bytes:
-    """Rewrite the package with every member dated ``when`` so one context gives one SHA-256."""
-    stamp = (
-        max(when.year, 1980),
-        when.month,
-        when.day,
-        when.hour,
-        when.minute,
-        when.second - when.second % 2,
+def _xml(element: etree._Element) -> bytes:
+    """An XML part as python-docx stores one."""
+    return etree.tostring(element, encoding="UTF-8", standalone=True)
+
+
+# --------------------------------------------------------------------------- the package
+
+_RT_STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # the layouts of PKWARE's APPNOTE, as zipfile writes them
+_CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")
+_END_OF_CENTRAL_DIRECTORY = struct.Struct("<4s4H2LH")
+
+
+@dataclass(frozen=True)
+class _Deflated:
+    crc: int
+    size: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class _Base:
+    """The package every document starts from; see :func:`_base`."""
+
+    members: tuple[tuple[str, _Deflated | None], ...]  # in package order; None: each document's own
+    document_xml: bytes  # an empty body but for the section properties
+    footer_xml: bytes  # an empty footer
+    document_name: str
+    footer_name: str
+    core_name: str
+    image_name: str
+    image_r_id: str
+
+
+def _deflate(raw: bytes) -> _Deflated:
+    """``raw`` compressed as zipfile does at its default level."""
+    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    return _Deflated(zlib.crc32(raw), len(raw), compressor.compress(raw) + compressor.flush())
+
+
+@functools.cache
+def _base() -> _Base:
+    """python-docx's default template set up for Decree 30, once per process.
+
+    Page size and margins, Times New Roman and Vietnamese in the document defaults and the Normal
+    style, a footer part and an image part (a placeholder: every document brings its own QR code).
+    Its document, footer, core properties and image are replaced by each rendering; the other
+    parts are kept deflated, as they are.
+    """
+    doc = Document()
+    # python-docx's template carries a preview picture of another document, and a copy of its
+    # styles "with effects" (for Word 2010) that keeps the template's Cambria: drop both, so that
+    # every reader gets the styles set below.
+    rels = doc.part.package.rels
+    for r_id in [r_id for r_id, rel in rels.items() if rel.reltype == RT.THUMBNAIL]:
+        del rels[r_id]
+    for r_id in [r_id for r_id, rel in doc.part.rels.items() if rel.reltype == _RT_STYLES_WITH_EFFECTS]:
+        del doc.part.rels[r_id]
+
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
+    section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
+    section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
+    section.header_distance, section.footer_distance = Mm(10), Mm(8)
+
+    # Defaults of the whole document: no theme fonts, Times New Roman everywhere, Vietnamese.
+    styles_el = doc.styles.element
+    r_pr = styles_el.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    fonts = r_pr.find(qn("w:rFonts"))
+    for attr in list(fonts.attrib):
+        del fonts.attrib[attr]
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), FONT)
+    lang = r_pr.find(qn("w:lang"))
+    if lang is not None:
+        lang.set(qn("w:val"), "vi-VN")
+
+    # Every paragraph is Normal or based on it (the footer's): its font is the one a run gets.
+    normal = doc.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(BODY_PT)
+    n_fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
+    n_fonts.set(qn("w:eastAsia"), FONT)
+    n_fonts.set(qn("w:cs"), FONT)
+    fmt = normal.paragraph_format
+    fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(0), Pt(6), 1.15
+
+    image_r_id, _ = doc.part.get_or_add_image(io.BytesIO(qr_png("placeholder")))
+    footer = doc.sections[0].footer
+    footer.is_linked_to_previous = False  # adds the footer part
+    footer_el = footer.part.element
+    for child in list(footer_el):
+        footer_el.remove(child)
+    body = doc.element.body
+    for child in list(body):
+        if child.tag != qn("w:sectPr"):
+            body.remove(child)
+
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    package_rels = doc.part.package.rels.values()
+    names = {
+        "document_name": doc.part.partname,
+        "footer_name": footer.part.partname,
+        "core_name": next(r.target_part.partname for r in package_rels if r.reltype == RT.CORE_PROPERTIES),
+        "image_name": doc.part.related_parts[image_r_id].partname,
+    }
+    names = {key: name.lstrip("/") for key, name in names.items()}
+    own = set(names.values())
+    with zipfile.ZipFile(buffer) as package:
+        members = tuple(
+            (name, None if name in own else _deflate(package.read(name))) for name in package.namelist()
+        )
+        document_xml = package.read(names["document_name"])
+        footer_xml = package.read(names["footer_name"])
+    return _Base(members, document_xml, footer_xml, image_r_id=image_r_id, **names)
+
+
+def _zip(members: Sequence[tuple[str, _Deflated]], when: datetime) -> bytes:
+    """The zip archive of deflated ``members``, each dated ``when`` (so one context gives one SHA-256).
+
+    What ``zipfile`` writes for the same members, byte for byte, without deflating the parts
+    that every document shares again.
+    """
+    dos_time = when.hour << 11 | when.minute << 5 | when.second // 2
+    dos_date = (max(when.year, 1980) - 1980) << 9 | when.month << 5 | when.day
+    local, central = bytearray(), bytearray()
+    for name, member in members:
+        encoded = name.encode("ascii")
+        # flags, method (8: deflate), time, date, CRC-32, compressed and full size, name length
+        stamp = (0, 8, dos_time, dos_date, member.crc, len(member.data), member.size, len(encoded))
+        offset = len(local)
+        local += _LOCAL_HEADER.pack(b"PK\x03\x04", 20, 0, *stamp, 0)  # needs version 2.0; no extra
+        local += encoded
+        local += member.data
+        # made by version 2.0 on Unix, needs 2.0; no extra, comment, disk; a -rw-r--r-- file
+        central += _CENTRAL_HEADER.pack(b"PK\x01\x02", 20, 3, 20, 0, *stamp, 0, 0, 0, 0, 0o644 << 16, offset)
+        central += encoded
+    end = _END_OF_CENTRAL_DIRECTORY.pack(
+        b"PK\x05\x06", 0, 0, len(members), len(members), len(central), len(local), 0
     )
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(blob)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            pinned = zipfile.ZipInfo(info.filename, date_time=stamp)
-            pinned.compress_type = zipfile.ZIP_DEFLATED
-            pinned.external_attr = 0o644 << 16
-            dst.writestr(pinned, src.read(info.filename))
-    return out.getvalue()
+    return bytes(local + central + end)
 
 
 def _signature_title_lines(title: str) -> list[str]:

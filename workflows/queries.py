@@ -54,6 +54,7 @@ class DossierDetail:
     dossier: Dossier
     model_version_id: int
     open_tasks: list[WorkTask]
+    all_tasks: list[WorkTask]
     history: list[AuditEvent]
     documents: list[Document]
     attachments: list[Attachment]
@@ -118,11 +119,10 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
         instance = session.exec(
             select(ProcessInstance.model_version_id).where(ProcessInstance.dossier_id == dossier.id)
         ).one()
-        tasks = session.exec(
-            select(WorkTask)
-            .where(WorkTask.dossier_id == dossier.id, WorkTask.status == "open")
-            .order_by(WorkTask.created_at)
+        all_tasks = session.exec(
+            select(WorkTask).where(WorkTask.dossier_id == dossier.id).order_by(WorkTask.created_at, WorkTask.id)
         ).all()
+        tasks = [t for t in all_tasks if t.status == "open"]
         history = session.exec(
             select(AuditEvent).where(AuditEvent.stream == f"dossier:{dossier.id}").order_by(AuditEvent.seq)
         ).all()
@@ -139,6 +139,7 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
             dossier,
             int(instance),
             list(tasks),
+            list(all_tasks),
             list(history),
             list(documents),
             list(attachments),
@@ -231,3 +232,20 @@ def verify_document(rt: Runtime, verification_code: str) -> tuple[Document, Doss
 
 def is_overdue(due: datetime | None) -> bool:
     return due is not None and as_utc(due) < now()
+
+
+def model_sources(rt: Runtime, version_id: int) -> dict[str, str]:
+    """The BPMN sources of a model version (what the dossier's diagram shows)."""
+    return dict(rt.models.get(version_id).sources)
+
+
+def data_for(rt: Runtime, actor: User, dossier: Dossier) -> dict[str, Any]:
+    """Officers read the whole process data; a business reads back what it filed (its start form's
+    fields), not the department's working notes."""
+    if actor.is_officer:
+        return dict(dossier.data)
+    procedure = rt.catalogue.get(dossier.procedure_code)
+    if procedure is None:
+        return {}
+    keys = set(rt.forms.get(procedure.start_form).field_names())
+    return {k: v for k, v in dossier.data.items() if k in keys}

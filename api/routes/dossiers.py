@@ -41,7 +41,7 @@ class SubmitDossier(BaseModel):
 def dossier_out(rt: Runtime, actor: User, detail: DossierDetail) -> DossierOut:
     dossier = detail.dossier
     officer = actor.is_officer
-    data = dossier.data if officer else _applicant_view(rt, dossier.procedure_code, dossier.data)
+    data = queries.data_for(rt, actor, dossier)
     summary = DossierSummaryOut.of(dossier).model_dump()
     return DossierOut(
         **summary,
@@ -58,15 +58,6 @@ def dossier_out(rt: Runtime, actor: User, detail: DossierDetail) -> DossierOut:
             if p.reason == "supplement_requested"
         ],
     )
-
-
-def _applicant_view(rt: Runtime, procedure_code: str, data: dict[str, Any]) -> dict[str, Any]:
-    """A business reads back what it filed (its start form's fields), not the officers' working notes."""
-    procedure = rt.catalogue.get(procedure_code)
-    if procedure is None:
-        return {}
-    keys = set(rt.forms.get(procedure.start_form).field_names())
-    return {k: v for k, v in data.items() if k in keys}
 
 
 @router.post("/dossiers", status_code=status.HTTP_201_CREATED, response_model=DossierOut)

@@ -1,0 +1,117 @@
+"""A dossier's page (business and officers alike), the business's list, files, withdrawal, diagram data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.responses import Response
+
+from api.deps import RuntimeDep
+from api.routes.documents import DOCX
+from api.routes.dossiers import file_response
+from api.web import i18n
+from api.web.csrf import verify_csrf
+from api.web.presentation import shown_fields, timeline, working_notes
+from api.web.session import PageUser
+from api.web.templating import render
+from forms.registry import Form as FormSchema
+from workflows import commands, queries
+from workflows.catalogue import Procedure
+from workflows.errors import DomainError
+from workflows.queries import DossierFilter
+from workflows.runtime import Runtime
+from workflows.statuses import STATUS_LABELS
+
+router = APIRouter(include_in_schema=False)
+Csrf = Depends(verify_csrf)
+
+
+def task_forms(rt: Runtime, procedure: Procedure) -> list[FormSchema]:
+    return [rt.forms.get(task.form) for task in procedure.model.user_task_specs() if task.form]
+
+
+@router.get("/my/dossiers")
+def my_dossiers(
+    request: Request,
+    rt: RuntimeDep,
+    user: PageUser,
+    q: Annotated[str, Query(max_length=200)] = "",
+    status: Annotated[str, Query(max_length=40)] = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+    welcome: str = "",
+) -> Response:
+    result = queries.list_dossiers(rt, user, DossierFilter(q=q or None, status=status or None, page=page))
+    return render(request, "my_dossiers.html", user, {
+        "result": result, "q": q, "status": status, "statuses": STATUS_LABELS, "catalogue": rt.catalogue,
+        "flash": i18n._("Đăng ký thành công. Chào mừng!") if welcome else None, "flash_kind": "success",
+    })
+
+
+@router.get("/dossiers/{code}")
+def dossier_page(code: str, request: Request, rt: RuntimeDep, user: PageUser, flash: str = "") -> Response:
+    detail = queries.dossier_detail(rt, user, code)
+    dossier = detail.dossier
+    procedure = rt.catalogue.get(dossier.procedure_code)
+    data = queries.data_for(rt, user, dossier)
+    start_form = rt.forms.get(procedure.start_form) if procedure else None
+    attachments = {a.id: a for a in detail.attachments}
+    my_tasks = [t for t in detail.open_tasks if queries.may_act_on(user, t, dossier)]
+    messages = {
+        "submitted": i18n._("Đã nộp hồ sơ. Mã hồ sơ của bạn được ghi ở trên; hãy dùng mã này để tra cứu."),
+        "withdrawn": i18n._("Đã rút hồ sơ."),
+        "supplemented": i18n._("Đã gửi hồ sơ bổ sung. Bộ phận một cửa sẽ kiểm tra lại."),
+        "done": i18n._("Đã hoàn thành công việc."),
+    }
+    return render(request, "dossier.html", user, {
+        "detail": detail,
+        "dossier": dossier,
+        "procedure": procedure,
+        "fields": shown_fields(start_form, data) if start_form else [],
+        "notes": working_notes(task_forms(rt, procedure), start_form, data) if user.is_officer and start_form else [],
+        "attachments": attachments,
+        "timeline": timeline(detail.history, detail.all_tasks),
+        "my_tasks": my_tasks,
+        "closed": dossier.status in commands.CLOSED_STATUSES,
+        "is_applicant": dossier.applicant_id == user.id,
+        "flash": messages.get(flash),
+        "flash_kind": "success",
+    })
+
+
+@router.get("/dossiers/{code}/diagram.json")
+def diagram(code: str, rt: RuntimeDep, user: PageUser) -> Response:
+    """The model version the dossier runs on, with the steps done and the steps waiting."""
+    detail = queries.dossier_detail(rt, user, code)
+    sources = queries.model_sources(rt, detail.model_version_id)
+    xml = next((text for name, text in sources.items() if name.endswith(".bpmn")), "")
+    return JSONResponse({
+        "xml": xml,
+        "current": sorted({t.spec_name for t in detail.open_tasks}),
+        "done": sorted({t.spec_name for t in detail.all_tasks if t.status == "completed"}),
+    }, headers={"Cache-Control": "private, no-store"})
+
+
+@router.post("/dossiers/{code}/withdraw", dependencies=[Csrf])
+def withdraw(
+    code: str, request: Request, rt: RuntimeDep, user: PageUser, reason: Annotated[str, Form(max_length=2000)] = ""
+) -> Response:
+    try:
+        commands.withdraw_dossier(rt, user, code, reason)
+    except DomainError as exc:
+        if exc.code != "closed":
+            raise
+    return RedirectResponse(f"/dossiers/{code}?flash=withdrawn", status_code=303)
+
+
+@router.get("/files/attachments/{attachment_id}")
+def attachment_file(attachment_id: str, rt: RuntimeDep, user: PageUser) -> Response:
+    attachment, content = queries.attachment_for(rt, user, attachment_id)
+    return file_response(content, attachment.content_type, attachment.filename, inline=True)
+
+
+@router.get("/files/documents/{document_id}")
+def document_file(document_id: str, rt: RuntimeDep, user: PageUser) -> Response:
+    document, content = queries.document_for(rt, user, document_id)
+    return file_response(content, DOCX, document.filename)

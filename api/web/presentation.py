@@ -1,0 +1,122 @@
+"""How dossier data and history read on a page: labels of events, fields of the filed form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from api.web.i18n import _, pick
+from forms.registry import Form
+from workflows.models import AuditEvent, WorkTask
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: Any
+    actor: str
+    text: str
+    details: str
+
+
+def _action_text(event: AuditEvent, tasks: dict[str, WorkTask]) -> str:
+    d = event.details
+    labels = {
+        "submitted": _("Nộp hồ sơ"),
+        "received": _("Tiếp nhận hồ sơ, hẹn ngày trả kết quả"),
+        "clock_paused": _("Yêu cầu bổ sung hồ sơ (tạm dừng tính thời gian)"),
+        "clock_resumed": _("Nhận hồ sơ bổ sung (tiếp tục tính thời gian)"),
+        "task_claimed": _("Nhận xử lý"),
+        "task_released": _("Trả lại việc"),
+        "document_issued": _("Phát hành văn bản"),
+        "closed": _("Kết thúc hồ sơ"),
+        "withdrawn": _("Rút hồ sơ"),
+        "attachment_added": _("Thêm tệp đính kèm"),
+    }
+    if event.action == "task_completed":
+        task = tasks.get(str(d.get("task_id", "")))
+        name = pick(task.name, task.name_en) if task else str(d.get("task", ""))
+        return _("Hoàn thành: %(step)s", step=name)
+    if event.action in ("task_claimed", "task_released"):
+        task = tasks.get(str(d.get("task_id", "")))
+        if task:
+            return f"{labels[event.action]}: {pick(task.name, task.name_en)}"
+    return labels.get(event.action, event.action)
+
+
+def _action_details(event: AuditEvent) -> str:
+    d = event.details
+    if event.action == "clock_paused" and d.get("items"):
+        return "; ".join(str(i) for i in d["items"])
+    if event.action == "closed":
+        reasons = d.get("reasons") or ([d["reason"]] if d.get("reason") else [])
+        return "; ".join(str(r) for r in reasons)
+    if event.action == "document_issued":
+        return str(d.get("number", ""))
+    if event.action == "withdrawn":
+        return str(d.get("reason", ""))
+    if event.action == "attachment_added":
+        return str(d.get("filename", ""))
+    return ""
+
+
+def timeline(history: list[AuditEvent], tasks: list[WorkTask]) -> list[TimelineEntry]:
+    by_id = {t.id: t for t in tasks}
+    return [
+        TimelineEntry(event.at, event.actor_label, _action_text(event, by_id), _action_details(event))
+        for event in history
+    ]
+
+
+@dataclass(frozen=True)
+class ShownField:
+    label: str
+    value: Any
+    children: list[ShownField]
+    is_attachment: bool = False
+
+
+def shown_fields(form: Form, data: dict[str, Any], path: tuple = ()) -> list[ShownField]:
+    """The filed data as labelled rows, in the form's order (nested objects indented)."""
+    lang_en = pick("vi", "en") == "en"
+    rows: list[ShownField] = []
+    names = form.field_names(path)
+    for name in names:
+        if name not in data:
+            continue
+        value = data[name]
+        label = form.field_title((*path, name), "en" if lang_en else "vi")
+        if isinstance(value, dict):
+            rows.append(ShownField(label, None, shown_fields(form, value, (*path, name))))
+        else:
+            schemas = form.field_schemas((*path, name))
+            is_attachment = any(s.get("format") == "attachment" for s in schemas) or any(
+                isinstance(s.get("items"), dict) and s["items"].get("format") == "attachment" for s in schemas
+            )
+            rows.append(ShownField(label, value, [], is_attachment))
+    return rows
+
+
+def working_notes(forms: list[Form], start_form: Form, data: dict[str, Any]) -> list[ShownField]:
+    """The officers' decisions and notes in the data, labelled by the task forms that asked for them."""
+    filed = set(start_form.field_names())
+    rows: list[ShownField] = []
+    seen: set[str] = set()
+    for form in forms:
+        for name in form.field_names():
+            if name in filed or name in seen or name not in data:
+                continue
+            seen.add(name)
+            rows.append(ShownField(_label(form, name), _enum_label(form, name, data[name]), []))
+    return rows
+
+
+def _label(form: Form, name: str) -> str:
+    return form.field_title((name,), "en" if pick("vi", "en") == "en" else "vi")
+
+
+def _enum_label(form: Form, name: str, value: Any) -> Any:
+    for schema in form.field_schemas((name,)):
+        labels = schema.get("x-enum-labels")
+        if isinstance(labels, dict) and isinstance(value, str) and value in labels:
+            return pick(labels[value].get("vi", value), labels[value].get("en", value))
+    return value

@@ -1,0 +1,58 @@
+"""Pages for everyone: the catalogue, a procedure, dossier lookup, document verification."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from api.deps import RuntimeDep
+from api.web.session import MaybeUser
+from api.web.templating import render
+from workflows import queries
+from workflows.errors import NotFound
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def home(request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
+    return render(request, "home.html", user, {"procedures": list(rt.catalogue.procedures.values())})
+
+
+@router.get("/procedures/{code}")
+def procedure_page(code: str, request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
+    return render(request, "procedure.html", user, {"procedure": rt.procedure(code)})
+
+
+@router.get("/lookup")
+def lookup(request: Request, rt: RuntimeDep, user: MaybeUser, code: str = "") -> Response:
+    dossier = procedure = None
+    not_found = False
+    if code.strip():
+        try:
+            dossier = queries.public_lookup(rt, code)
+            procedure = rt.catalogue.get(dossier.procedure_code)
+        except NotFound:
+            not_found = True
+    return render(request, "lookup.html", user, {
+        "code": code, "dossier": dossier, "procedure": procedure, "not_found": not_found,
+    }, status_code=404 if not_found else 200)
+
+
+@router.get("/verify")
+def verify_form(request: Request, rt: RuntimeDep, user: MaybeUser, code: str = "") -> Response:
+    if code.strip():
+        return verify_page(code, request, rt, user)
+    return render(request, "verify.html", user, {"asked": False})
+
+
+@router.get("/verify/{verification_code}")
+def verify_page(verification_code: str, request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
+    try:
+        document, dossier = queries.verify_document(rt, verification_code)
+    except NotFound:
+        return render(request, "verify.html", user, {"asked": True, "found": False, "code": verification_code},
+                      status_code=404)
+    return render(request, "verify.html", user, {
+        "asked": True, "found": True, "code": document.verification_code, "document": document, "dossier": dossier,
+    })

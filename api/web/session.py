@@ -1,0 +1,80 @@
+"""The page session: the access token in an HttpOnly, SameSite=Lax cookie (Secure under HTTPS)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse
+
+from api.deps import RuntimeDep, user_from_token
+from api.errors import NotAuthenticated
+from api.security import create_access_token
+from workflows.errors import Forbidden
+from workflows.models import User
+from workflows.runtime import Runtime
+
+SESSION_COOKIE = "tdcflow_session"
+
+
+class LoginRequired(Exception):
+    """A page needs a logged-in user: the handler redirects to /login?next=…"""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def is_secure(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+def start_session(response: RedirectResponse, request: Request, rt: Runtime, user: User) -> None:
+    token, lifetime = create_access_token(rt.settings, user.id, user.roles)
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=lifetime, httponly=True, samesite="lax", secure=is_secure(request), path="/"
+    )
+
+
+def end_session(response: RedirectResponse) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def optional_page_user(request: Request, rt: RuntimeDep) -> User | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return user_from_token(rt, token)
+    except NotAuthenticated:
+        return None
+
+
+def page_user(request: Request, user: Annotated[User | None, Depends(optional_page_user)]) -> User:
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    return user
+
+
+def officer_page_user(user: Annotated[User, Depends(page_user)]) -> User:
+    if not user.is_officer:
+        raise Forbidden("Trang này dành cho cán bộ.", "This page is for officers.", "forbidden")
+    return user
+
+
+def admin_page_user(user: Annotated[User, Depends(page_user)]) -> User:
+    if not user.has_role("admin"):
+        raise Forbidden("Trang này dành cho quản trị.", "This page is for administrators.", "forbidden")
+    return user
+
+
+def login_redirect(next_url: str) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(next_url, safe='/')}", status_code=303)
+
+
+MaybeUser = Annotated[User | None, Depends(optional_page_user)]
+PageUser = Annotated[User, Depends(page_user)]
+OfficerUser = Annotated[User, Depends(officer_page_user)]
+AdminUser = Annotated[User, Depends(admin_page_user)]

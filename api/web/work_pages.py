@@ -1,0 +1,93 @@
+"""The officers' workspace: the inbox by due time, claim/release, the task page, dossier search."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from api.deps import RuntimeDep
+from api.web.csrf import verify_csrf
+from api.web.session import OfficerUser
+from api.web.templating import render
+from workflows import commands, queries
+from workflows.clock import local_zone
+from workflows.errors import DomainError
+from workflows.queries import DossierFilter
+from workflows.statuses import STATUS_LABELS
+
+router = APIRouter(include_in_schema=False)
+Csrf = Depends(verify_csrf)
+
+
+@router.get("/work/inbox")
+def inbox(
+    request: Request,
+    rt: RuntimeDep,
+    user: OfficerUser,
+    mine: bool = False,
+    page: Annotated[int, Query(ge=1)] = 1,
+    flash: str = "",
+) -> Response:
+    result = queries.inbox(rt, user, mine_only=mine, page=page, page_size=50)
+    return render(request, "inbox.html", user, {
+        "result": result, "mine": mine, "catalogue": rt.catalogue, "flash": flash or None,
+    })
+
+
+@router.post("/work/tasks/{task_id}/claim", dependencies=[Csrf])
+def claim(task_id: str, rt: RuntimeDep, user: OfficerUser) -> Response:
+    commands.claim_task(rt, user, task_id)
+    return RedirectResponse(f"/work/tasks/{task_id}", status_code=303)
+
+
+@router.post("/work/tasks/{task_id}/release", dependencies=[Csrf])
+def release(task_id: str, rt: RuntimeDep, user: OfficerUser) -> Response:
+    commands.release_task(rt, user, task_id)
+    return RedirectResponse("/work/inbox", status_code=303)
+
+
+@router.get("/work/dossiers")
+def search(
+    request: Request,
+    rt: RuntimeDep,
+    user: OfficerUser,
+    q: Annotated[str, Query(max_length=200)] = "",
+    procedure: Annotated[str, Query(max_length=60)] = "",
+    status: Annotated[str, Query(max_length=40)] = "",
+    tax_code: Annotated[str, Query(max_length=14)] = "",
+    date_from: Annotated[str, Query(max_length=10)] = "",
+    date_to: Annotated[str, Query(max_length=10)] = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    zone = local_zone()
+
+    def day(value: str, shift: int = 0) -> datetime | None:
+        try:
+            return datetime.combine(date.fromisoformat(value) + timedelta(days=shift), time.min, zone)
+        except ValueError:
+            return None
+
+    flt = DossierFilter(
+        q=q or None, procedure=procedure or None, status=status or None, tax_code=tax_code or None,
+        submitted_from=day(date_from), submitted_to=day(date_to, 1), page=page,
+    )
+    return render(request, "search.html", user, {
+        "result": queries.list_dossiers(rt, user, flt), "catalogue": rt.catalogue, "statuses": STATUS_LABELS,
+        "q": q, "procedure": procedure, "status": status, "tax_code": tax_code,
+        "date_from": date_from, "date_to": date_to,
+    })
+
+
+def complete_redirect(rt, user, task_id: str, data: dict) -> Response:  # type: ignore[no-untyped-def]
+    """Complete and go back to the inbox; a lost race becomes a message, not an error page."""
+    try:
+        dossier = commands.complete_task(rt, user, task_id, data)
+    except DomainError as exc:
+        if exc.code in {"conflict", "task_closed", "task_taken"}:
+            return RedirectResponse(f"/work/inbox?flash={exc.message}", status_code=303)
+        raise
+    return RedirectResponse(f"/dossiers/{dossier.code}?flash=done", status_code=303)

@@ -12,8 +12,11 @@ PYTEST_ARGS ?=
 LOCK := requirements.lock
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
+NODE_STAMP := node_modules/.installed
+# Debian's chromium drives the browser tests (Playwright's own browser download is not used).
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install lock run lint test test-fast bench clean
+.PHONY: help install lock run lint test test-fast test-browser browser messages bench clean
 
 help:
 	@echo "make install    create $(VENV) and install tdcflow with its test extras (pinned by $(LOCK))"
@@ -21,12 +24,35 @@ help:
 	@echo "make lint       ruff + import-linter"
 	@echo "make test       lint, then the whole suite (SQLite and a throw-away PostgreSQL in $(PGDIR))"
 	@echo "make test-fast  the SQLite-only tests, no PostgreSQL, no browser"
+	@echo "make test-browser  the page tests in Debian's chromium only"
+	@echo "make messages   refresh the English message catalogue (api/locale)"
 	@echo "make bench      engine benchmark"
 	@echo "make lock       rewrite $(LOCK) from what $(VENV) holds"
 	@echo "make clean      stop/remove $(PGDIR) and remove caches"
 	@echo "Extra pytest arguments: PYTEST_ARGS='-k something -x'"
 
-install: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
+
+# Front-end libraries (bpmn-js) from npm, pinned by package-lock.json, into the ignored node_modules/.
+$(NODE_STAMP): package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" -eq 0 ]; then \
+	        echo "installing Debian's nodejs and npm"; \
+	        DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm </dev/null; \
+	    else echo "error: npm is required (apt-get install npm)" >&2; exit 1; fi; \
+	fi
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The browser for the page tests: Debian's chromium, installed when missing.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	    if [ "$$(id -u)" -eq 0 ]; then \
+	        echo "installing Debian's chromium"; \
+	        DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-noto-core </dev/null; \
+	    else echo "error: $(CHROMIUM) is missing (apt-get install chromium chromium-driver)" >&2; exit 1; fi; \
+	fi
 
 # Rebuilt when pyproject.toml or requirements.lock changes; the lock only constrains versions.
 $(STAMP): pyproject.toml $(wildcard $(LOCK))
@@ -62,7 +88,7 @@ lint: install
 	$(BIN)/lint-imports
 
 # Start the throw-away PostgreSQL, run pytest against it, and always stop it again; exit with pytest's status.
-test: install lint
+test: install lint browser
 	@trap 'bash scripts/pg.sh stop $(PGDIR)' EXIT; \
 	trap 'exit 130' INT TERM; \
 	bash scripts/pg.sh start $(PGDIR) >/dev/null; \
@@ -72,6 +98,14 @@ test: install lint
 
 test-fast: install
 	env -u TDCFLOW_TEST_PG_URL $(BIN)/pytest -n 2 -q -m 'not postgres and not browser' $(PYTEST_ARGS)
+
+test-browser: install browser
+	env -u TDCFLOW_TEST_PG_URL $(BIN)/pytest -q -m browser $(PYTEST_ARGS)
+
+# Refresh the message catalogue after changing texts in templates or page code.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -o api/locale/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i api/locale/messages.pot -d api/locale -l en --no-fuzzy-matching
 
 bench: install
 	$(BIN)/python bench/engine.py

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from api.errors import error_response, install_error_handlers
 from api.routes import auth, documents, dossiers, health, procedures, public, tasks
 from api.web import account as account_pages
-from api.web import dossier_pages, work_pages
+from api.web import admin_pages, dossier_pages, form_pages, work_pages
 from api.web import public as public_pages
 from api.web.middleware import PageContext
 from workflows.attachments import too_large
@@ -83,10 +83,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (health, auth, procedures, dossiers, tasks, documents, public):
         app.include_router(module.router)
-    for module in (public_pages, account_pages, dossier_pages, work_pages):
+    for module in (public_pages, account_pages, dossier_pages, form_pages, work_pages, admin_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for package in VENDOR_PACKAGES:
         if (NODE_MODULES / package).is_dir():
-            app.mount(f"/vendor/{package}", StaticFiles(directory=NODE_MODULES / package), name=f"vendor-{package}")
+            app.mount(
+                f"/vendor/{package}", StaticFiles(directory=NODE_MODULES / package), name=f"vendor-{package}"
+            )
     return app

@@ -141,8 +141,23 @@ def create_officer(
             "validation_error",
             [FieldProblem("roles", "Vai trò không hợp lệ.", "Invalid role.", "enum")],
         )
+    email = normalise_email(email)
+    if not EMAIL.match(email):
+        raise InvalidInput(
+            "Địa chỉ thư điện tử không hợp lệ.",
+            "Invalid e-mail address.",
+            "validation_error",
+            [FieldProblem("email", "Địa chỉ thư điện tử không hợp lệ.", "Invalid e-mail address.", "format")],
+        )
+    if session.exec(select(User.id).where(User.email == email)).first() is not None:
+        raise Conflict(
+            "Địa chỉ thư điện tử này đã có tài khoản.",
+            "This e-mail address already has an account.",
+            "email_taken",
+            [FieldProblem("email", "Đã có tài khoản.", "Already registered.", "unique")],
+        )
     user = User(
-        email=normalise_email(email),
+        email=email,
         password_hash=hash_password(password),
         full_name=full_name,
         roles=list(roles),
@@ -197,3 +212,22 @@ def _safe_verify(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def set_active(session: Session, admin: User, user_id: int, active: bool) -> User:
+    """Deactivate (or reactivate) an account; its tokens stop working at once."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise InvalidInput("Không có tài khoản này.", "No such account.", "not_found")
+    if user.id == admin.id and not active:
+        raise Conflict(
+            "Không thể tự khóa tài khoản của mình.", "You cannot deactivate your own account.", "self"
+        )
+    user.is_active = active
+    session.add(user)
+    audit.record(session, f"user:{user.id}", "activated" if active else "deactivated", admin)
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.is_active.desc(), User.email)).all())

@@ -120,7 +120,9 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
             select(ProcessInstance.model_version_id).where(ProcessInstance.dossier_id == dossier.id)
         ).one()
         all_tasks = session.exec(
-            select(WorkTask).where(WorkTask.dossier_id == dossier.id).order_by(WorkTask.created_at, WorkTask.id)
+            select(WorkTask)
+            .where(WorkTask.dossier_id == dossier.id)
+            .order_by(WorkTask.created_at, WorkTask.id)
         ).all()
         tasks = [t for t in all_tasks if t.status == "open"]
         history = session.exec(

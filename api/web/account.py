@@ -54,9 +54,17 @@ def login(
     with transaction(rt.engine) as session:
         user = accounts.authenticate(session, login, password)
     if user is None:
-        return render(request, "login.html", None, {
-            "next": next, "login": login, "error": i18n._("Sai tên đăng nhập hoặc mật khẩu."),
-        }, status_code=401)
+        return render(
+            request,
+            "login.html",
+            None,
+            {
+                "next": next,
+                "login": login,
+                "error": i18n._("Sai tên đăng nhập hoặc mật khẩu."),
+            },
+            status_code=401,
+        )
     response = RedirectResponse(_safe_next(next, _home_of(user)), status_code=303)
     start_session(response, request, rt, user)
     return response
@@ -83,16 +91,31 @@ async def register(request: Request, rt: RuntimeDep) -> Response:
     values = {name: str(form.get(name, ""))[:500] for name in REGISTER_FIELDS}
     password = str(form.get("password", ""))[:200]
     if password != str(form.get("password_confirm", "")):
-        return render(request, "register.html", None, {
-            "values": values, "errors": {"password_confirm": i18n._("Hai mật khẩu không trùng nhau.")},
-        }, status_code=422)
+        return render(
+            request,
+            "register.html",
+            None,
+            {
+                "values": values,
+                "errors": {"password_confirm": i18n._("Hai mật khẩu không trùng nhau.")},
+            },
+            status_code=422,
+        )
     try:
         with transaction(rt.engine) as session:
             user = accounts.register_business(session, password=password, **values)
     except DomainError as exc:
-        return render(request, "register.html", None, {
-            "values": values, "errors": field_errors(exc), "error": i18n.pick(exc.message, exc.message_en),
-        }, status_code=422 if exc.code == "validation_error" else 409)
+        return render(
+            request,
+            "register.html",
+            None,
+            {
+                "values": values,
+                "errors": field_errors(exc),
+                "error": i18n.pick(exc.message, exc.message_en),
+            },
+            status_code=422 if exc.code == "validation_error" else 409,
+        )
     response = RedirectResponse("/my/dossiers?welcome=1", status_code=303)
     start_session(response, request, rt, user)
     return response
@@ -113,12 +136,21 @@ def change_password(
     new_password_confirm: Annotated[str, Form(max_length=200)],
 ) -> Response:
     if new_password != new_password_confirm:
-        return render(request, "password.html", user, {
-            "errors": {"new_password_confirm": i18n._("Hai mật khẩu không trùng nhau.")}}, status_code=422)
+        return render(
+            request,
+            "password.html",
+            user,
+            {"errors": {"new_password_confirm": i18n._("Hai mật khẩu không trùng nhau.")}},
+            status_code=422,
+        )
     try:
         with transaction(rt.engine) as session:
             accounts.change_password(session, session.merge(user), current_password, new_password)
     except DomainError as exc:
         return render(request, "password.html", user, {"errors": field_errors(exc)}, status_code=422)
-    return render(request, "password.html", user, {
-        "errors": {}, "flash": i18n._("Đã đổi mật khẩu."), "flash_kind": "success"})
+    return render(
+        request,
+        "password.html",
+        user,
+        {"errors": {}, "flash": i18n._("Đã đổi mật khẩu."), "flash_kind": "success"},
+    )

@@ -43,10 +43,20 @@ def my_dossiers(
     welcome: str = "",
 ) -> Response:
     result = queries.list_dossiers(rt, user, DossierFilter(q=q or None, status=status or None, page=page))
-    return render(request, "my_dossiers.html", user, {
-        "result": result, "q": q, "status": status, "statuses": STATUS_LABELS, "catalogue": rt.catalogue,
-        "flash": i18n._("Đăng ký thành công. Chào mừng!") if welcome else None, "flash_kind": "success",
-    })
+    return render(
+        request,
+        "my_dossiers.html",
+        user,
+        {
+            "result": result,
+            "q": q,
+            "status": status,
+            "statuses": STATUS_LABELS,
+            "catalogue": rt.catalogue,
+            "flash": i18n._("Đăng ký thành công. Chào mừng!") if welcome else None,
+            "flash_kind": "success",
+        },
+    )
 
 
 @router.get("/dossiers/{code}")
@@ -64,20 +74,27 @@ def dossier_page(code: str, request: Request, rt: RuntimeDep, user: PageUser, fl
         "supplemented": i18n._("Đã gửi hồ sơ bổ sung. Bộ phận một cửa sẽ kiểm tra lại."),
         "done": i18n._("Đã hoàn thành công việc."),
     }
-    return render(request, "dossier.html", user, {
-        "detail": detail,
-        "dossier": dossier,
-        "procedure": procedure,
-        "fields": shown_fields(start_form, data) if start_form else [],
-        "notes": working_notes(task_forms(rt, procedure), start_form, data) if user.is_officer and start_form else [],
-        "attachments": attachments,
-        "timeline": timeline(detail.history, detail.all_tasks),
-        "my_tasks": my_tasks,
-        "closed": dossier.status in commands.CLOSED_STATUSES,
-        "is_applicant": dossier.applicant_id == user.id,
-        "flash": messages.get(flash),
-        "flash_kind": "success",
-    })
+    return render(
+        request,
+        "dossier.html",
+        user,
+        {
+            "detail": detail,
+            "dossier": dossier,
+            "procedure": procedure,
+            "fields": shown_fields(start_form, data) if start_form else [],
+            "notes": working_notes(task_forms(rt, procedure), start_form, data)
+            if user.is_officer and start_form
+            else [],
+            "attachments": attachments,
+            "timeline": timeline(detail.history, detail.all_tasks),
+            "my_tasks": my_tasks,
+            "closed": dossier.status in commands.CLOSED_STATUSES,
+            "is_applicant": dossier.applicant_id == user.id,
+            "flash": messages.get(flash),
+            "flash_kind": "success",
+        },
+    )
 
 
 @router.get("/dossiers/{code}/diagram.json")
@@ -86,16 +103,23 @@ def diagram(code: str, rt: RuntimeDep, user: PageUser) -> Response:
     detail = queries.dossier_detail(rt, user, code)
     sources = queries.model_sources(rt, detail.model_version_id)
     xml = next((text for name, text in sources.items() if name.endswith(".bpmn")), "")
-    return JSONResponse({
-        "xml": xml,
-        "current": sorted({t.spec_name for t in detail.open_tasks}),
-        "done": sorted({t.spec_name for t in detail.all_tasks if t.status == "completed"}),
-    }, headers={"Cache-Control": "private, no-store"})
+    return JSONResponse(
+        {
+            "xml": xml,
+            "current": sorted({t.spec_name for t in detail.open_tasks}),
+            "done": sorted({t.spec_name for t in detail.all_tasks if t.status == "completed"}),
+        },
+        headers={"Cache-Control": "private, no-store"},
+    )
 
 
 @router.post("/dossiers/{code}/withdraw", dependencies=[Csrf])
 def withdraw(
-    code: str, request: Request, rt: RuntimeDep, user: PageUser, reason: Annotated[str, Form(max_length=2000)] = ""
+    code: str,
+    request: Request,
+    rt: RuntimeDep,
+    user: PageUser,
+    reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     try:
         commands.withdraw_dossier(rt, user, code, reason)

@@ -25,5 +25,10 @@ def page_error(request: Request, status: int, error: DomainError) -> Response:
     except Exception:
         user = None
     message = i18n.pick(error.message, error.message_en)
-    return render(request, "error.html", user, {"status": status, "message": message, "error": error},
-                  status_code=status)
+    return render(
+        request,
+        "error.html",
+        user,
+        {"status": status, "message": message, "error": error},
+        status_code=status,
+    )

@@ -92,8 +92,20 @@ def shown_fields(form: Form, data: dict[str, Any], path: tuple = ()) -> list[Sho
             is_attachment = any(s.get("format") == "attachment" for s in schemas) or any(
                 isinstance(s.get("items"), dict) and s["items"].get("format") == "attachment" for s in schemas
             )
-            rows.append(ShownField(label, value, [], is_attachment))
+            rows.append(ShownField(label, _readable(schemas, value), [], is_attachment))
     return rows
+
+
+def _readable(schemas: list, value: Any) -> Any:
+    """Enum values by their label, dates as dd/mm/yyyy."""
+    for schema in schemas:
+        labels = schema.get("x-enum-labels")
+        if isinstance(labels, dict) and isinstance(value, str) and value in labels:
+            return pick(labels[value].get("vi", value), labels[value].get("en", value))
+        if schema.get("format") == "date" and isinstance(value, str) and len(value) == 10:
+            year, month, day = value.split("-")
+            return f"{day}/{month}/{year}"
+    return value
 
 
 def working_notes(forms: list[Form], start_form: Form, data: dict[str, Any]) -> list[ShownField]:
@@ -106,17 +118,11 @@ def working_notes(forms: list[Form], start_form: Form, data: dict[str, Any]) -> 
             if name in filed or name in seen or name not in data:
                 continue
             seen.add(name)
-            rows.append(ShownField(_label(form, name), _enum_label(form, name, data[name]), []))
+            rows.append(
+                ShownField(_label(form, name), _readable(form.field_schemas((name,)), data[name]), [])
+            )
     return rows
 
 
 def _label(form: Form, name: str) -> str:
     return form.field_title((name,), "en" if pick("vi", "en") == "en" else "vi")
-
-
-def _enum_label(form: Form, name: str, value: Any) -> Any:
-    for schema in form.field_schemas((name,)):
-        labels = schema.get("x-enum-labels")
-        if isinstance(labels, dict) and isinstance(value, str) and value in labels:
-            return pick(labels[value].get("vi", value), labels[value].get("en", value))
-    return value

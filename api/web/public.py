@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from api.deps import RuntimeDep
@@ -12,6 +13,11 @@ from workflows import queries
 from workflows.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/")
@@ -34,9 +40,18 @@ def lookup(request: Request, rt: RuntimeDep, user: MaybeUser, code: str = "") ->
             procedure = rt.catalogue.get(dossier.procedure_code)
         except NotFound:
             not_found = True
-    return render(request, "lookup.html", user, {
-        "code": code, "dossier": dossier, "procedure": procedure, "not_found": not_found,
-    }, status_code=404 if not_found else 200)
+    return render(
+        request,
+        "lookup.html",
+        user,
+        {
+            "code": code,
+            "dossier": dossier,
+            "procedure": procedure,
+            "not_found": not_found,
+        },
+        status_code=404 if not_found else 200,
+    )
 
 
 @router.get("/verify")
@@ -51,8 +66,22 @@ def verify_page(verification_code: str, request: Request, rt: RuntimeDep, user: 
     try:
         document, dossier = queries.verify_document(rt, verification_code)
     except NotFound:
-        return render(request, "verify.html", user, {"asked": True, "found": False, "code": verification_code},
-                      status_code=404)
-    return render(request, "verify.html", user, {
-        "asked": True, "found": True, "code": document.verification_code, "document": document, "dossier": dossier,
-    })
+        return render(
+            request,
+            "verify.html",
+            user,
+            {"asked": True, "found": False, "code": verification_code},
+            status_code=404,
+        )
+    return render(
+        request,
+        "verify.html",
+        user,
+        {
+            "asked": True,
+            "found": True,
+            "code": document.verification_code,
+            "document": document,
+            "dossier": dossier,
+        },
+    )

@@ -33,7 +33,13 @@ def is_secure(request: Request) -> bool:
 def start_session(response: RedirectResponse, request: Request, rt: Runtime, user: User) -> None:
     token, lifetime = create_access_token(rt.settings, user.id, user.roles)
     response.set_cookie(
-        SESSION_COOKIE, token, max_age=lifetime, httponly=True, samesite="lax", secure=is_secure(request), path="/"
+        SESSION_COOKIE,
+        token,
+        max_age=lifetime,
+        httponly=True,
+        samesite="lax",
+        secure=is_secure(request),
+        path="/",
     )
 
 

@@ -56,7 +56,7 @@ def _remaining(due: datetime | None) -> str:
     seconds = abs(seconds)
     days, rest = divmod(seconds, 86400)
     hours = rest // 3600
-    text = (i18n._("%(d)s ngày %(h)s giờ", d=days, h=hours) if days else i18n._("%(h)s giờ", h=hours))
+    text = i18n._("%(d)s ngày %(h)s giờ", d=days, h=hours) if days else i18n._("%(h)s giờ", h=hours)
     return i18n._("trễ %(t)s", t=text) if late else i18n._("còn %(t)s", t=text)
 
 
@@ -80,7 +80,11 @@ templates.env.globals.update(pick=i18n.pick, csrf_field=CSRF_FIELD, languages=i1
 
 
 def render(
-    request: Request, name: str, user: User | None, context: dict[str, Any] | None = None, status_code: int = 200
+    request: Request,
+    name: str,
+    user: User | None,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
 ) -> Response:
     values = {
         "user": user,
@@ -89,6 +93,7 @@ def render(
         "path": request.url.path,
         "agency_name": request.app.state.runtime.settings.agency_name,
         "agency_parent": request.app.state.runtime.settings.agency_parent,
+        "max_upload_mb": f"{request.app.state.runtime.settings.max_upload_bytes / 1024 / 1024:g}",
     }
     values.update(context or {})
     return templates.TemplateResponse(request, name, values, status_code=status_code)

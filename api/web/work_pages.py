@@ -15,7 +15,6 @@ from api.web.session import OfficerUser
 from api.web.templating import render
 from workflows import commands, queries
 from workflows.clock import local_zone
-from workflows.errors import DomainError
 from workflows.queries import DossierFilter
 from workflows.statuses import STATUS_LABELS
 
@@ -33,9 +32,17 @@ def inbox(
     flash: str = "",
 ) -> Response:
     result = queries.inbox(rt, user, mine_only=mine, page=page, page_size=50)
-    return render(request, "inbox.html", user, {
-        "result": result, "mine": mine, "catalogue": rt.catalogue, "flash": flash or None,
-    })
+    return render(
+        request,
+        "inbox.html",
+        user,
+        {
+            "result": result,
+            "mine": mine,
+            "catalogue": rt.catalogue,
+            "flash": flash or None,
+        },
+    )
 
 
 @router.post("/work/tasks/{task_id}/claim", dependencies=[Csrf])
@@ -72,22 +79,27 @@ def search(
             return None
 
     flt = DossierFilter(
-        q=q or None, procedure=procedure or None, status=status or None, tax_code=tax_code or None,
-        submitted_from=day(date_from), submitted_to=day(date_to, 1), page=page,
+        q=q or None,
+        procedure=procedure or None,
+        status=status or None,
+        tax_code=tax_code or None,
+        submitted_from=day(date_from),
+        submitted_to=day(date_to, 1),
+        page=page,
     )
-    return render(request, "search.html", user, {
-        "result": queries.list_dossiers(rt, user, flt), "catalogue": rt.catalogue, "statuses": STATUS_LABELS,
-        "q": q, "procedure": procedure, "status": status, "tax_code": tax_code,
-        "date_from": date_from, "date_to": date_to,
-    })
-
-
-def complete_redirect(rt, user, task_id: str, data: dict) -> Response:  # type: ignore[no-untyped-def]
-    """Complete and go back to the inbox; a lost race becomes a message, not an error page."""
-    try:
-        dossier = commands.complete_task(rt, user, task_id, data)
-    except DomainError as exc:
-        if exc.code in {"conflict", "task_closed", "task_taken"}:
-            return RedirectResponse(f"/work/inbox?flash={exc.message}", status_code=303)
-        raise
-    return RedirectResponse(f"/dossiers/{dossier.code}?flash=done", status_code=303)
+    return render(
+        request,
+        "search.html",
+        user,
+        {
+            "result": queries.list_dossiers(rt, user, flt),
+            "catalogue": rt.catalogue,
+            "statuses": STATUS_LABELS,
+            "q": q,
+            "procedure": procedure,
+            "status": status,
+            "tax_code": tax_code,
+            "date_from": date_from,
+            "date_to": date_to,
+        },
+    )

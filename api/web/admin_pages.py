@@ -1,0 +1,117 @@
+"""Administration: officer accounts and roles, the catalogue as loaded, the calendar in force."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import select
+from starlette.responses import Response
+
+from api.deps import RuntimeDep
+from api.web import i18n
+from api.web.account import field_errors
+from api.web.csrf import verify_csrf
+from api.web.session import AdminUser
+from api.web.templating import render
+from workflows import accounts
+from workflows.db import reading, transaction
+from workflows.errors import DomainError
+from workflows.models import ROLES, ModelVersion
+
+router = APIRouter(include_in_schema=False)
+Csrf = Depends(verify_csrf)
+OFFICER_ROLES = [r for r in ROLES if r != "business"]
+
+
+def _users_page(request: Request, rt, user, **context) -> Response:  # type: ignore[no-untyped-def]
+    with reading(rt.engine) as session:
+        users = accounts.list_users(session)
+    values = {"users": users, "roles": OFFICER_ROLES, "values": {}, "errors": {}, "chosen": []}
+    values.update(context)
+    return render(
+        request, "admin_users.html", user, values, status_code=422 if context.get("errors") else 200
+    )
+
+
+@router.get("/admin/users")
+def users(request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+    return _users_page(request, rt, user)
+
+
+@router.post("/admin/users", dependencies=[Csrf])
+async def create_officer(request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k, ""))[:300] for k in ("email", "full_name", "job_title")}
+    chosen = [str(r) for r in form.getlist("roles")]
+    password = str(form.get("password", ""))[:200]
+    errors: dict[str, str] = {}
+    if len(password) < accounts.MIN_PASSWORD:
+        errors["password"] = i18n._("Mật khẩu phải có ít nhất %(n)s ký tự.", n=accounts.MIN_PASSWORD)
+    if not accounts.EMAIL.match(values["email"].strip()):
+        errors["email"] = i18n._("Địa chỉ thư điện tử không hợp lệ.")
+    if not values["full_name"].strip():
+        errors["full_name"] = i18n._("Họ tên là bắt buộc.")
+    if errors:
+        return _users_page(request, rt, user, values=values, chosen=chosen, errors=errors)
+    try:
+        with transaction(rt.engine) as session:
+            accounts.create_officer(
+                session,
+                email=values["email"],
+                password=password,
+                full_name=values["full_name"].strip(),
+                roles=chosen,
+                job_title=values["job_title"].strip(),
+            )
+    except DomainError as exc:
+        return _users_page(request, rt, user, values=values, chosen=chosen, errors=field_errors(exc))
+    return _users_page(
+        request,
+        rt,
+        user,
+        flash=i18n._("Đã tạo tài khoản %(email)s.", email=values["email"]),
+        flash_kind="success",
+    )
+
+
+@router.post("/admin/users/{user_id}/active", dependencies=[Csrf])
+async def set_active(user_id: int, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+    form = await request.form()
+    with transaction(rt.engine) as session:
+        accounts.set_active(session, user, user_id, form.get("active") == "1")
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/admin/catalogue")
+def catalogue(request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+    with reading(rt.engine) as session:
+        versions = session.exec(select(ModelVersion).order_by(ModelVersion.process_id, ModelVersion.id)).all()
+    return render(
+        request,
+        "admin_catalogue.html",
+        user,
+        {
+            "procedures": list(rt.catalogue.procedures.values()),
+            "versions": versions,
+            "current": rt.current_versions,
+            "source": rt.catalogue.source,
+        },
+    )
+
+
+@router.get("/admin/calendar")
+def calendar(request: Request, rt: RuntimeDep, user: AdminUser, year: int = 0) -> Response:
+    year = year if 2000 <= year <= 2100 else date.today().year
+    return render(
+        request,
+        "admin_calendar.html",
+        user,
+        {
+            "year": year,
+            "days": rt.calendar.days_in_year(year),
+            "periods": rt.calendar.periods,
+            "overrides": rt.settings.overrides_path,
+        },
+    )

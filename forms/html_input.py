@@ -156,10 +156,14 @@ class _Parser:
                 out[key] = value
         if not out and not root:
             return MISSING
-        # An unticked checkbox posts nothing: a boolean the object always requires is then false.
         for key in _required_names(nodes):
-            if key not in out and _type(_child(nodes, key)) == "boolean":
+            if key in out:
+                continue
+            kind = _type(_child(nodes, key))
+            if kind == "boolean":  # an unticked checkbox posts nothing: a required boolean is then false
                 out[key] = False
+            elif kind == "object":  # an always-required group left blank: its own fields are reported
+                out[key] = {}
         return out
 
     def array(self, nodes: list[_Node], path: tuple[str | int, ...], depth: int) -> Any:

@@ -797,3 +797,12 @@ def test_a_view_can_be_walked() -> None:
     field = view.field("product.name")
     assert field is not None and field.label == "Product name" and field.required
     assert view.field("nope") is None
+
+
+def test_a_required_group_left_blank_reports_its_own_fields():
+    form = default_registry().get("declaration.schema.json")
+    data, extra = parse_submission(form, {"declaration_type": ["hop_quy"]}, {})
+    assert extra == {} and data["product"] == {}
+    fields = {e.field for e in validate_or_errors(form, data)}
+    assert {"product.name", "product.manufacturer", "product.place_of_production"} <= fields
+    assert "product" not in fields

@@ -1,0 +1,162 @@
+"""The pages over HTTP: session cookie, CSRF, roles, escaping, security headers, the schema forms."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.support import PASSWORD, PDF, business, officer
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "the page has no CSRF field"
+    return match.group(1)
+
+
+def page_login(client, login: str, password: str = PASSWORD, next_url: str = ""):  # type: ignore[no-untyped-def]
+    client.cookies.clear()
+    form = client.get("/login")
+    return client.post(
+        "/login",
+        data={"login": login, "password": password, "next": next_url, "csrf_token": csrf(form.text)},
+        follow_redirects=False,
+    )
+
+
+@pytest.fixture
+def cast(client, rt):
+    owner = business(client, "Công ty <b>Mũ</b> & Con")
+    return {
+        "owner": owner,
+        "other": business(client, "Công ty Khác"),
+        "clerk": officer(client, rt, "clerk"),
+        "admin": officer(client, rt, "admin"),
+    }
+
+
+def test_login_sets_an_httponly_lax_session_cookie_and_logout_clears_it(client, cast):
+    response = page_login(client, cast["owner"].email)
+    assert response.status_code == 303 and response.headers["location"] == "/my/dossiers"
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("tdcflow_session="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    page = client.get("/my/dossiers")
+    assert page.status_code == 200 and "Công ty &lt;b&gt;Mũ&lt;/b&gt; &amp; Con" in page.text
+    out = client.post("/logout", data={"csrf_token": csrf(page.text)}, follow_redirects=False)
+    assert out.status_code == 303
+    assert client.get("/my/dossiers", follow_redirects=False).headers["location"].startswith("/login")
+
+
+def test_wrong_password_keeps_the_login_and_says_so(client, cast):
+    response = page_login(client, cast["owner"].email, "sai-mat-khau")
+    assert response.status_code == 401
+    assert "Sai tên đăng nhập hoặc mật khẩu." in response.text
+    assert f'value="{cast["owner"].email}"' in response.text
+
+
+def test_login_never_redirects_to_another_site(client, cast):
+    for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+        response = page_login(client, cast["owner"].email, next_url=target)
+        assert response.headers["location"] == "/my/dossiers"
+    assert page_login(client, cast["owner"].email, next_url="/lookup").headers["location"] == "/lookup"
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(client, cast):
+    owner = cast["owner"]
+    code = owner.submitted()
+    page_login(client, owner.email)
+    response = client.post(f"/dossiers/{code}/withdraw", data={"reason": "x"})
+    assert response.status_code == 403
+    assert "Phiên làm việc của biểu mẫu đã hết hạn" in response.text
+    forged = client.post(f"/dossiers/{code}/withdraw", data={"reason": "x", "csrf_token": "forged"})
+    assert forged.status_code == 403
+    assert owner.get(f"/api/dossiers/{code}").json()["status"] == "awaiting_receipt"
+
+
+def test_pages_check_the_role(client, cast):
+    page_login(client, cast["owner"].email)
+    assert client.get("/work/inbox").status_code == 403
+    assert client.get("/admin/users").status_code == 403
+    page_login(client, cast["clerk"].email)
+    assert client.get("/work/inbox").status_code == 200
+    assert client.get("/admin/users").status_code == 403
+    assert client.get("/my/dossiers/new/cong-bo-hop-chuan-hop-quy").status_code == 403
+    page_login(client, cast["admin"].email)
+    assert client.get("/admin/users").status_code == 200
+    assert client.get("/admin/calendar?year=2026").status_code == 200
+    assert "24/11/2026" in client.get("/admin/calendar?year=2026").text  # Vietnam Culture Day
+
+
+def test_another_business_gets_404_for_the_dossier_page_and_its_files(client, cast):
+    owner, other = cast["owner"], cast["other"]
+    code = owner.submitted()
+    attachment_id = owner.get(f"/api/dossiers/{code}").json()["attachments"][0]["id"]
+    page_login(client, other.email)
+    for url in (f"/dossiers/{code}", f"/dossiers/{code}/diagram.json", f"/files/attachments/{attachment_id}"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "Công ty &lt;b&gt;Mũ" not in response.text
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    csp = response.headers["content-security-policy"]
+    assert (
+        "script-src 'self'" in csp
+        and "frame-ancestors 'none'" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    )
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "<script>" not in response.text  # no inline scripts anywhere on the page
+
+
+def test_the_declaration_form_keeps_input_and_points_at_the_field(client, cast):
+    owner = cast["owner"]
+    page_login(client, owner.email)
+    form = client.get("/my/dossiers/new/cong-bo-hop-chuan-hop-quy")
+    assert form.status_code == 200
+    assert f'value="{owner.tax_code}"' in form.text  # prefilled from the account
+    token = csrf(form.text)
+    response = client.post(
+        "/my/dossiers/new/cong-bo-hop-chuan-hop-quy",
+        data={
+            "csrf_token": token,
+            "declaration_type": "hop_quy",
+            "standard.number": "QCVN 2:2021/BKHCN",
+            "product.name": "<script>alert(1)</script>",
+        },
+        files=[("attachments.declaration_form", ("ban-cong-bo.pdf", PDF, "application/pdf"))],
+    )
+    assert response.status_code == 422
+    assert 'value="QCVN 2:2021/BKHCN"' in response.text
+    assert (
+        "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text and "<script>alert(1)" not in response.text
+    )
+    assert "ban-cong-bo.pdf" in response.text  # the uploaded file is kept, not asked again
+    assert re.search(r'aria-invalid="true"[^>]*|[^<]*aria-invalid="true"', response.text)
+    assert "Trường &#39;Nơi sản xuất&#39; là bắt buộc." in response.text
+
+
+def test_a_wrong_file_type_is_reported_at_its_field(client, cast):
+    page_login(client, cast["owner"].email)
+    form = client.get("/my/dossiers/new/cong-bo-hop-chuan-hop-quy")
+    response = client.post(
+        "/my/dossiers/new/cong-bo-hop-chuan-hop-quy",
+        data={"csrf_token": csrf(form.text)},
+        files=[
+            ("attachments.declaration_form", ("ban-cong-bo.pdf", b"MZ\x90\x00 not a pdf", "application/pdf"))
+        ],
+    )
+    assert response.status_code == 422
+    assert "Loại tệp không được chấp nhận" in response.text
+
+
+def test_english_switch(client):
+    response = client.get("/?lang=en")
+    assert '<html lang="en">' in response.text
+    assert "lang=en" in response.headers.get("set-cookie", "")
+    assert '<html lang="en">' in client.get("/lookup").text  # the choice is remembered
+    assert '<html lang="vi">' in client.get("/?lang=vi").text

@@ -63,6 +63,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(_: argparse.Namespace) -> int:
+    """The scheduler alone (timers and alarms); run the web app with TDCFLOW_SCHEDULER=0 beside it."""
+    import logging
+
+    from workflows.scheduler import run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    run_forever(_runtime())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="tdcflow", description="Một cửa điện tử TĐC / TĐC online one-stop shop"
@@ -75,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="create the database, demo accounts and demo dossiers")
     demo.add_argument("--force", action="store_true", help="run even when TDCFLOW_DEMO_MODE is not set")
     demo.set_defaults(func=cmd_demo)
+    worker = sub.add_parser("worker", help="run the scheduler (timers, SLA alarms) without the web app")
+    worker.set_defaults(func=cmd_worker)
     check = sub.add_parser("check", help="validate the catalogue, models and forms")
     check.set_defaults(func=cmd_check)
     args = parser.parse_args(argv)

@@ -12,13 +12,14 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import Response
 
 from api.errors import error_response, install_error_handlers
-from api.routes import auth, documents, dossiers, health, procedures, public, tasks
+from api.routes import auth, documents, dossiers, health, procedures, public, reports, tasks
 from api.web import account as account_pages
 from api.web import admin_pages, dossier_pages, form_pages, work_pages
 from api.web import public as public_pages
 from api.web.middleware import PageContext
 from workflows.attachments import too_large
 from workflows.runtime import Runtime, build_runtime
+from workflows.scheduler import start_background
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Front-end libraries installed from npm by the Makefile (package.json + package-lock.json);
@@ -64,7 +65,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "runtime", None) is None:
             app.state.runtime = build_runtime()
-        yield
+        scheduler = start_background(app.state.runtime) if app.state.runtime.settings.scheduler else None
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=True)
 
     app = FastAPI(
         title="tdcflow — Một cửa điện tử TĐC",
@@ -81,7 +87,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
-    for module in (health, auth, procedures, dossiers, tasks, documents, public):
+    for module in (health, auth, procedures, dossiers, tasks, documents, public, reports):
         app.include_router(module.router)
     for module in (public_pages, account_pages, dossier_pages, form_pages, work_pages, admin_pages):
         app.include_router(module.router)

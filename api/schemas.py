@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_serializer
 
-from workflows.clock import format_date, to_local
+from workflows.calendar import get_calendar
+from workflows.clock import as_utc, format_date, now, to_local
 from workflows.models import Attachment, AuditEvent, Document, Dossier, User, WorkTask
 from workflows.statuses import status_label
 
@@ -80,6 +81,17 @@ class ProcedureDetailOut(ProcedureOut):
     start_form_ui_schema: dict[str, Any]
 
 
+def remaining_minutes(due: datetime | None) -> int | None:
+    """Working (office) minutes from now to ``due``; negative once it has passed."""
+    if due is None:
+        return None
+    calendar = get_calendar()
+    instant, due = now(), as_utc(due)
+    if due >= instant:
+        return int(calendar.working_time_between(instant, due).total_seconds() // 60)
+    return -int(calendar.working_time_between(due, instant).total_seconds() // 60)
+
+
 class TaskOut(LocalTimes):
     id: str
     dossier_code: str
@@ -92,6 +104,7 @@ class TaskOut(LocalTimes):
     created_at: datetime
     claimed_at: datetime | None
     due_at: datetime | None
+    remaining_working_minutes: int | None = None
 
     @classmethod
     def of(cls, task: WorkTask, dossier_code: str) -> TaskOut:
@@ -107,6 +120,7 @@ class TaskOut(LocalTimes):
             created_at=task.created_at,
             claimed_at=task.claimed_at,
             due_at=task.due_at,
+            remaining_working_minutes=remaining_minutes(task.due_at) if task.status == "open" else None,
         )
 
 
@@ -139,6 +153,14 @@ class DossierSummaryOut(LocalTimes):
     appointment_at: datetime | None
     legal_due_at: datetime | None
     completed_at: datetime | None
+    extension_days: int = 0
+    timeliness_committed: str | None = Field(
+        default=None, description="early | on_time | late, at completion"
+    )
+    timeliness_legal: str | None = None
+    remaining_working_minutes: int | None = Field(
+        default=None, description="Office time left until the appointment (negative when late)"
+    )
 
     @classmethod
     def of(cls, dossier: Dossier) -> DossierSummaryOut:
@@ -158,6 +180,12 @@ class DossierSummaryOut(LocalTimes):
             appointment_at=dossier.appointment_at,
             legal_due_at=dossier.legal_due_at,
             completed_at=dossier.completed_at,
+            extension_days=dossier.extension_days,
+            timeliness_committed=dossier.timeliness_committed,
+            timeliness_legal=dossier.timeliness_legal,
+            remaining_working_minutes=remaining_minutes(dossier.appointment_at)
+            if not dossier.completed_at
+            else None,
         )
 
 
@@ -311,3 +339,17 @@ class VerifiedDocumentOut(LocalTimes):
 
 class WithdrawIn(BaseModel):
     reason: str = Field(default="", max_length=2000)
+
+
+class ExtendIn(BaseModel):
+    days: int = Field(ge=1, le=30, description="Ngày làm việc gia hạn / working days added")
+    reason: str = Field(min_length=10, max_length=2000, description="Lý do chậm / why the result is late")
+
+
+class TimelinessOut(BaseModel):
+    group: str
+    total: int
+    early: int
+    on_time: int
+    late: int
+    legal_late: int

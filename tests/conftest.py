@@ -83,6 +83,8 @@ def make_settings(tmp_path: Path, db_url: str, **overrides: object) -> Settings:
         "bpmn_dir": PROJECT_ROOT / "bpmn",
         "base_url": "http://testserver",
         "max_upload_bytes": 256 * 1024,
+        # Tests tick the scheduler themselves, at the instants they choose.
+        "scheduler": False,
         # Cheap argon2 in tests only: still argon2id, a fraction of the production cost.
         "argon2_time_cost": 1,
         "argon2_memory_kib": 1024,

@@ -82,7 +82,12 @@ def test_declaration_from_submission_to_issued_notice(people):
     assert actions[0] == "submitted" and actions[-1] == "closed"
     assert "received" in actions and "document_issued" in actions
 
-    [notice] = final["documents"]
+    assert [d["kind"] for d in final["documents"]] == [
+        "receipt_slip",
+        "declaration_notice",
+        "process_control_slip",
+    ]
+    notice = final["documents"][1]
     assert notice["kind"] == "declaration_notice"
     assert notice["number"].endswith("/TB-SKHCN")
     download = firm.get(notice["download_url"])
@@ -135,6 +140,10 @@ def test_supplement_loop_pauses_the_clock(people):
             "Nhãn hàng hóa",
         ]
         assert clerk.get("/api/tasks").json()["items"] == []  # nothing for the clerk while the business works
+        [request] = waiting["documents"]  # Mẫu 02, listing everything missing
+        assert request["kind"] == "supplement_request"
+        request_text = docx_text(firm.get(request["download_url"]).content)
+        assert "PHIẾU YÊU CẦU BỔ SUNG" in request_text and "Nhãn hàng hóa" in request_text
 
         travel.move_to(local(2026, 3, 5, 9, 0))  # Thursday: 3 working days later
         answer = firm.declaration()
@@ -202,8 +211,7 @@ def test_leader_sends_back_then_rejection_notice(people):
     )
     assert leader.done(code, {"approval_decision": "approve"})["status"] == "rejected"
     dossier = firm.get(f"/api/dossiers/{code}").json()
-    [notice] = dossier["documents"]
-    assert notice["kind"] == "declaration_rejection"
+    notice = next(d for d in dossier["documents"] if d["kind"] == "declaration_rejection")
     assert "hết hiệu lực từ 01/10/2026" in docx_text(firm.get(notice["download_url"]).content)
     # The business reads its filing back, not the department's working notes.
     assert "examination_findings" not in dossier["data"] and "approval_comment" not in dossier["data"]

@@ -121,8 +121,8 @@ BROKEN = {
     ),
     "unknown output": (
         CATALOGUE,
-        '"receipt_refusal"]',
-        '"receipt_refusal", "medal"]',
+        '"receipt_refusal",',
+        '"receipt_refusal", "medal",',
         [CATALOGUE, PROCEDURE, "'medal'"],
     ),
 }

@@ -14,14 +14,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from forms.validation import FormValidationError, validate
-from workflows import audit
+from workflows import audit, sla
+from workflows.alarms import schedule_dossier_alarms
 from workflows.attachments import store_upload
 from workflows.catalogue import Procedure
-from workflows.clock import now
+from workflows.clock import as_utc, now
 from workflows.codes import new_dossier_code
 from workflows.context import CommandContext
 from workflows.db import transaction
-from workflows.effects import apply_effects, close_open_pause
+from workflows.effects import apply_effects, close_open_pause, issue_document, refresh_deadlines
 from workflows.engine import EngineError, RunningProcess, TaskNotReady
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.models import Attachment, Dossier, ProcessInstance, User, WorkTask
@@ -29,7 +30,7 @@ from workflows.projection import cancel_open_tasks, sync_after_run
 from workflows.queries import may_act_on
 from workflows.runtime import Runtime
 
-CLOSED_STATUSES = frozenset({"issued", "rejected", "refused", "withdrawn", "completed"})
+CLOSED_STATUSES = frozenset({"issued", "rejected", "refused", "withdrawn", "expired", "completed"})
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -81,6 +82,16 @@ def _bind_attachments(
         )
 
 
+def script_functions(rt: Runtime) -> dict[str, Any]:
+    return sla.script_functions(rt.calendar, now)
+
+
+def _restore(rt: Runtime, instance: ProcessInstance) -> RunningProcess:
+    return RunningProcess.restore(
+        rt.models.get(instance.model_version_id), instance.state, script_functions(rt)
+    )
+
+
 def _load_instance(session: Session, dossier: Dossier) -> ProcessInstance:
     return session.exec(select(ProcessInstance).where(ProcessInstance.dossier_id == dossier.id)).one()
 
@@ -90,7 +101,12 @@ def _save_instance(session: Session, instance: ProcessInstance, process: Running
     result = session.execute(
         update(ProcessInstance)
         .where(ProcessInstance.id == instance.id, ProcessInstance.version == instance.version)
-        .values(state=process.serialize(), version=instance.version + 1, completed=process.completed)
+        .values(
+            state=process.serialize(),
+            version=instance.version + 1,
+            completed=process.completed,
+            next_timer_at=process.next_timer_at(),
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -201,7 +217,7 @@ def _start(
     _bind_attachments(rt, session, procedure.start_form, data, actor, dossier)
     version_id = rt.current_versions[procedure.code]
     try:
-        process = RunningProcess.start(rt.models.get(version_id), data)
+        process = RunningProcess.start(rt.models.get(version_id), data, script_functions(rt))
     except EngineError as exc:
         raise _engine_failure(exc) from exc
     ctx = CommandContext(rt=rt, session=session, actor=actor, dossier=dossier, procedure=procedure, at=at)
@@ -220,6 +236,7 @@ def _start(
             model_version_id=version_id,
             state=process.serialize(),
             completed=process.completed,
+            next_timer_at=process.next_timer_at(),
         )
     )
     _after_engine(ctx, process)
@@ -340,7 +357,7 @@ def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) 
             _validate_form(rt, task.form, data)
             _bind_attachments(rt, session, task.form, data, actor, dossier)
         instance = _load_instance(session, dossier)
-        process = RunningProcess.restore(rt.models.get(instance.model_version_id), instance.state)
+        process = _restore(rt, instance)
         try:
             process.complete(task_id, data)
         except TaskNotReady as exc:
@@ -377,7 +394,7 @@ def withdraw_dossier(rt: Runtime, actor: User, code: str, reason: str = "") -> D
                 "closed",
             )
         instance = _load_instance(session, dossier)
-        process = RunningProcess.restore(rt.models.get(instance.model_version_id), instance.state)
+        process = _restore(rt, instance)
         process.cancel()
         _save_instance(session, instance, process)
         ctx = _context(rt, session, actor, dossier)
@@ -386,6 +403,7 @@ def withdraw_dossier(rt: Runtime, actor: User, code: str, reason: str = "") -> D
         dossier.status = dossier.outcome = "withdrawn"
         dossier.current_step = None
         dossier.completed_at = dossier.updated_at = ctx.at
+        schedule_dossier_alarms(ctx)
         session.add(dossier)
         audit.record(
             session,
@@ -431,3 +449,115 @@ def upload_attachment(
                 dossier_id=dossier_id,
             )
         return attachment
+
+
+# --- timers and deadlines -----------------------------------------------------------------------
+
+
+def run_due_timers(rt: Runtime, session: Session, instance: ProcessInstance) -> None:
+    """Let the process catch the timers that fell due (called by the scheduler, which claimed the
+    instance row in this same transaction)."""
+    dossier = session.get(Dossier, instance.dossier_id)
+    process = _restore(rt, instance)
+    before = {t.id for t in process.ready_user_tasks()}
+    try:
+        process.run()
+    except EngineError as exc:
+        raise _engine_failure(exc) from exc
+    _save_instance(session, instance, process)
+    ctx = _context(rt, session, None, dossier)
+    after = {t.id for t in process.ready_user_tasks()}
+    audit.record(
+        session,
+        ctx.stream,
+        "timer_fired",
+        None,
+        {"tasks_closed": sorted(before - after), "tasks_opened": sorted(after - before)},
+        dossier_id=dossier.id,
+        at=ctx.at,
+    )
+    _after_engine(ctx, process)
+
+
+MAX_EXTENSION_DAYS = 30
+
+
+def extend_deadline(rt: Runtime, actor: User, code: str, days: int, reason: str) -> Dossier:
+    """A leader moves the appointment once, by whole working days, with a reason; the apology slip
+    (Mẫu 04) with the new date is issued in the same transaction."""
+    if not actor.has_role("leader"):
+        raise Forbidden("Chỉ lãnh đạo được gia hạn.", "Only a leader can extend a deadline.", "forbidden")
+    problems = []
+    if not 1 <= days <= MAX_EXTENSION_DAYS:
+        problems.append(
+            FieldProblem(
+                "days",
+                f"Từ 1 đến {MAX_EXTENSION_DAYS} ngày làm việc.",
+                f"Between 1 and {MAX_EXTENSION_DAYS} working days.",
+                "range",
+            )
+        )
+    if len(reason.strip()) < 10:
+        problems.append(
+            FieldProblem(
+                "reason",
+                "Nêu rõ lý do chậm trả kết quả (ít nhất 10 ký tự).",
+                "State why the result is late (at least 10 characters).",
+                "minLength",
+            )
+        )
+    if problems:
+        raise InvalidInput(
+            "Thông tin gia hạn chưa hợp lệ.", "The extension is not valid.", "validation_error", problems
+        )
+    with transaction(rt.engine) as session:
+        dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
+        if dossier is None:
+            raise not_found("hồ sơ", "Dossier")
+        if dossier.received_at is None or dossier.completed_at is not None:
+            raise Conflict(
+                "Chỉ gia hạn hồ sơ đã tiếp nhận và đang xử lý.",
+                "Only a received dossier still in progress can be extended.",
+                "not_extendable",
+            )
+        claimed = session.execute(
+            update(Dossier)
+            .where(Dossier.id == dossier.id, Dossier.extension_days == 0)
+            .values(extension_days=days, extension_reason=reason.strip())
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            raise Conflict(
+                "Hồ sơ đã được gia hạn một lần.",
+                "The dossier has already been extended once.",
+                "already_extended",
+            )
+        session.refresh(dossier)
+        ctx = _context(rt, session, actor, dossier)
+        old_appointment = dossier.appointment_at
+        refresh_deadlines(ctx)
+        issue_document(
+            ctx,
+            "apology_slip",
+            {
+                "reason": reason.strip(),
+                "old_appointment_at": as_utc(old_appointment) if old_appointment else None,
+                "new_appointment_at": dossier.appointment_at,
+            },
+        )
+        audit.record(
+            session,
+            ctx.stream,
+            "deadline_extended",
+            actor,
+            {
+                "days": days,
+                "reason": reason.strip(),
+                "old_appointment_at": as_utc(old_appointment).isoformat() if old_appointment else None,
+                "appointment_at": as_utc(dossier.appointment_at).isoformat(),
+            },
+            dossier_id=dossier.id,
+            at=ctx.at,
+        )
+        session.add(dossier)
+        return dossier

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=64 * 1024, ge=8, description="argon2id memory in KiB")
     max_upload_bytes: int = 20 * 1024 * 1024
     demo_mode: bool = False
+    scheduler: bool = Field(default=True, description="Run the timer/alarm scheduler inside the web app")
+    tick_seconds: float = Field(default=5.0, gt=0, description="How often the scheduler looks for due work")
 
     @property
     def storage_path(self) -> Path:

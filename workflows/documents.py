@@ -21,14 +21,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import itertools
 import re
 import secrets
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any
 
 import qrcode
@@ -42,12 +44,14 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 from lxml import etree
 
-from workflows.clock import to_local
+from workflows.clock import as_utc, to_local
 
 __all__ = [
     "DOCUMENT_KINDS",
     "NATIONAL_MOTTO",
     "NATIONAL_NAME",
+    "OUTCOMES_VI",
+    "PROCESS_COLUMNS",
     "DocumentBody",
     "DocumentContext",
     "DocumentKind",
@@ -105,6 +109,12 @@ class DocumentContext:
     verification_code: str
     verify_url: str
     received_at: datetime | None = None  # receipt instant of the complete dossier
+    # Values of this slip that are not form data: the appointment, the items to supplement, the
+    # steps of the process… (see each kind). Kept as a read-only copy of what was given.
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extra", MappingProxyType(dict(self.extra or {})))
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,9 @@ class DocumentBody:
     subject: str = ""  # "Tiếp nhận hồ sơ công bố hợp chuẩn"
     blocks: tuple[Block, ...] = ()
     recipients: tuple[str, ...] = field(default_factory=tuple)  # without "- " and final ";"/"."
+    # The title over the signature when the form prescribes one ("NGƯỜI TIẾP NHẬN HỒ SƠ");
+    # empty: the signer's own title (``DocumentContext.signer_title``).
+    signer_title: str = ""
 
     @property
     def title(self) -> str:
@@ -264,7 +277,7 @@ def render_document(ctx: DocumentContext) -> bytes:
             writer.grid(block)
         else:
             writer.para(block)
-    writer.closing(body.recipients)
+    writer.closing(body)
     writer.verification()
     writer.core_properties(body, kind)
     return writer.to_bytes()
@@ -499,16 +512,17 @@ class _Writer:
                 _run(p, value, SMALL_PT + 2, bold=r == 0)
         _compact(self.body, after=6)
 
-    def closing(self, recipients: Sequence[str]) -> None:
+    def closing(self, body: DocumentBody) -> None:
         ((left, right),) = _table(self.body, (80.0, TEXT_WIDTH_MM - 80.0))
         self._line(left, "Nơi nhận:", RECIPIENTS_HEAD_PT, bold=True, italic=True, align="left", before=12)
-        items = [_clean(r).strip().rstrip(";.").strip() for r in recipients]
+        items = [_clean(r).strip().rstrip(";.").strip() for r in body.recipients]
         items = [i for i in items if i]
         for index, item in enumerate(items):
             end = "." if index == len(items) - 1 else ";"
             self._line(left, f"- {item}{end}", RECIPIENTS_PT, align="left")
 
-        signature = [(line, True, False) for line in _signature_title_lines(self.ctx.signer_title)]
+        title = body.signer_title or self.ctx.signer_title
+        signature = [(line, True, False) for line in _signature_title_lines(title)]
         signature += [("", False, False)] * 2 + [("(Đã ký)", False, True), ("", False, False)]
         signature.append((self.ctx.signer_name, True, False))
         for index, (text, bold, italic) in enumerate(signature):
@@ -914,6 +928,80 @@ def _received_phrase(ctx: DocumentContext, label: str) -> str:
     return f"{label} {_date_vn(ctx.received_at)}" if ctx.received_at else ""
 
 
+ONE_STOP_UNIT = "Bộ phận Tiếp nhận và Trả kết quả"
+DEFAULT_PROCEDURE = "Công bố hợp chuẩn/hợp quy"
+
+
+def _procedure_name(ctx: DocumentContext) -> str:
+    """The procedure: ``extra["procedure_name"]``, else ``data["procedure_name"]``, else the default."""
+    data = ctx.data or {}
+    return _text(ctx.extra.get("procedure_name")) or _text(data.get("procedure_name")) or DEFAULT_PROCEDURE
+
+
+def _applicant_paras(ctx: DocumentContext) -> list[Block]:
+    """The applicant as the one-stop-shop slips list it, one line a value (blank values left out)."""
+    contact = _section(ctx.data or {}, "applicant")
+    blocks: list[Block] = [
+        Para(("Tổ chức, cá nhân: ", Span(_text(ctx.applicant_name), bold=True)), align="left")
+    ]
+    for label, value in (
+        ("Mã số thuế: ", ctx.applicant_tax_code),
+        ("Địa chỉ: ", ctx.applicant_address),
+        ("Người đại diện: ", contact.get("representative")),
+        ("Số điện thoại: ", contact.get("phone")),
+        ("Thư điện tử: ", contact.get("email")),
+    ):
+        if _text(value):
+            blocks.append(Para((label, _text(value)), align="left"))
+    return blocks
+
+
+def _instant(value: Any, what: str) -> datetime | None:
+    """``value`` as an instant: a datetime, or an ISO 8601 string (naive is taken as UTC); blank → None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{what} is not a date and time: {value!r}")
+
+
+def _extra_instant(ctx: DocumentContext, key: str, *, required: bool = False) -> datetime | None:
+    instant = _instant(ctx.extra.get(key), f"{ctx.kind}: extra[{key!r}]")
+    if instant is None and required:
+        raise ValueError(f"{ctx.kind} needs extra[{key!r}] (a date and time)")
+    return instant
+
+
+def _extra_days(ctx: DocumentContext, key: str) -> int | None:
+    """``extra[key]`` as a positive whole number of days (15, 15.0, "15"), or None when not given."""
+    value = ctx.extra.get(key)
+    if value is None or value == "":
+        return None
+    try:
+        days = float(value) if not isinstance(value, bool) else 0.0
+    except (TypeError, ValueError):
+        days = 0.0
+    if days <= 0 or not days.is_integer():
+        raise ValueError(f"{ctx.kind}: extra[{key!r}] must be a positive whole number of days: {value!r}")
+    return int(days)
+
+
+def _instant_vn(instant: datetime) -> str:
+    """An instant as the forms write it, in local time: "03 giờ 00 phút, ngày 20/11/2026"."""
+    local = to_local(instant)
+    return f"{local:%H} giờ {local:%M} phút, ngày {local:%d/%m/%Y}"
+
+
+def _instant_short(instant: datetime | None) -> str:
+    """An instant in a table cell, in local time: "03:00 20/11/2026"."""
+    return to_local(instant).strftime("%H:%M %d/%m/%Y") if instant else ""
+
+
 def _end(blocks: list[Block]) -> tuple[Block, ...]:
     """End the body with "./." as Decree 30 does."""
     last = blocks[-1]
@@ -1062,22 +1150,12 @@ def receipt_refusal(ctx: DocumentContext) -> DocumentBody:
         raise ValueError("receipt_refusal needs data['refusal_reason']")
     agency = agency_in_text(ctx.agency_name)
     applicant = _text(ctx.applicant_name)
-    contact = _section(data, "applicant")
-    procedure = _text(data.get("procedure_name")) or "Công bố hợp chuẩn/hợp quy"
+    procedure = _procedure_name(ctx)
 
     blocks: list[Block] = [
-        Para((f"Bộ phận Tiếp nhận và Trả kết quả - {agency} đã tiếp nhận hồ sơ của:",)),
-        Para(("Tổ chức, cá nhân: ", Span(applicant, bold=True)), align="left"),
+        Para((f"{ONE_STOP_UNIT} - {agency} đã tiếp nhận hồ sơ của:",)),
+        *_applicant_paras(ctx),
     ]
-    for label, value in (
-        ("Mã số thuế: ", ctx.applicant_tax_code),
-        ("Địa chỉ: ", ctx.applicant_address),
-        ("Người đại diện: ", contact.get("representative")),
-        ("Số điện thoại: ", contact.get("phone")),
-        ("Thư điện tử: ", contact.get("email")),
-    ):
-        if _text(value):
-            blocks.append(Para((label, _text(value)), align="left"))
     blocks.append(
         Para(("Nội dung yêu cầu giải quyết: thủ tục ", Span(procedure, bold=True), "."), align="left")
     )
@@ -1099,4 +1177,284 @@ def receipt_refusal(ctx: DocumentContext) -> DocumentBody:
         heading="PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ",
         blocks=_end(blocks),
         recipients=(applicant, "Lưu: Bộ phận Tiếp nhận và Trả kết quả"),
+    )
+
+
+def _numbered(items: Sequence[str]) -> list[Block]:
+    """Items as "1. …;" … "n. …." paragraphs."""
+    last = len(items)
+    return [
+        Para((f"{i}. {_ending(item, '.' if i == last else ';')}",)) for i, item in enumerate(items, start=1)
+    ]
+
+
+@document_kind(
+    "receipt_slip",
+    title_vi="Phiếu tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu 01, Thông tư 01/2018/TT-VPCP)",
+    title_en="Receipt and appointment slip (form 01, Circular 01/2018/TT-VPCP)",
+    symbol="TNHS",
+)
+def receipt_slip(ctx: DocumentContext) -> DocumentBody:
+    """Mẫu 01. ``extra``: ``documents`` (the documents received), ``appointment_at`` (the instant
+    the result is due), ``processing_days`` (the legal time, working days), ``procedure_name``."""
+    agency = agency_in_text(ctx.agency_name)
+    applicant = _text(ctx.applicant_name)
+    code = _text(ctx.dossier_code)
+    documents = _list_of_text(ctx.extra.get("documents"))
+    appointment = _extra_instant(ctx, "appointment_at")
+    days = _extra_days(ctx, "processing_days")
+    number = itertools.count(1)
+
+    blocks: list[Block] = [
+        Para((f"{ONE_STOP_UNIT} - {agency} tiếp nhận hồ sơ của:",)),
+        *_applicant_paras(ctx),
+        Para(
+            ("Nội dung yêu cầu giải quyết: thủ tục ", Span(_procedure_name(ctx), bold=True), "."),
+            align="left",
+        ),
+        Para(("Mã hồ sơ: ", Span(code, bold=True), "."), align="left"),
+    ]
+    if documents:
+        blocks.append(Para((f"{next(number)}. Thành phần hồ sơ nộp gồm:",)))
+        last = len(documents)
+        blocks.extend(
+            Para((f"- {_ending(document, '.' if i == last else ';')}",))
+            for i, document in enumerate(documents, start=1)
+        )
+    blocks.append(Para((f"{next(number)}. Số lượng hồ sơ: 01 bộ.",)))
+    if days:
+        blocks.append(
+            Para((f"{next(number)}. Thời gian giải quyết hồ sơ theo quy định: {days} ngày làm việc.",))
+        )
+    if ctx.received_at:
+        blocks.append(
+            Para(
+                (
+                    f"{next(number)}. Thời gian nhận hồ sơ: ",
+                    Span(_instant_vn(ctx.received_at), bold=True),
+                    ".",
+                )
+            )
+        )
+    if appointment:
+        blocks.append(
+            Para(
+                (
+                    f"{next(number)}. Thời gian trả kết quả giải quyết hồ sơ: ",
+                    Span(_instant_vn(appointment), bold=True),
+                    ".",
+                )
+            )
+        )
+    blocks.append(
+        Para(
+            (
+                f"{next(number)}. Nơi trả kết quả: Trả kết quả trực tuyến qua tài khoản của tổ chức; "
+                f"hoặc tại Bộ phận một cửa - {agency}.",
+            )
+        )
+    )
+    blocks.append(
+        Para(
+            (
+                f"{applicant} có thể tra cứu tình trạng giải quyết hồ sơ trực tuyến bằng mã hồ sơ ",
+                Span(code, bold=True),
+                ".",
+            )
+        )
+    )
+    return DocumentBody(
+        heading="PHIẾU TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
+        blocks=_end(blocks),
+        recipients=(applicant, f"Lưu: {ONE_STOP_UNIT}"),
+        signer_title="NGƯỜI TIẾP NHẬN HỒ SƠ",
+    )
+
+
+@document_kind(
+    "supplement_request",
+    title_vi="Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02, Thông tư 01/2018/TT-VPCP)",
+    title_en="Request to supplement a dossier (form 02, Circular 01/2018/TT-VPCP)",
+    symbol="YCBS",
+)
+def supplement_request(ctx: DocumentContext) -> DocumentBody:
+    """Mẫu 02. ``extra``: ``items`` (what to supplement, required), ``answer_days`` (working days
+    the business has to answer), ``procedure_name``."""
+    items = _list_of_text(ctx.extra.get("items"))
+    if not items:
+        raise ValueError("supplement_request needs at least one item in extra['items']")
+    days = _extra_days(ctx, "answer_days")
+    agency = agency_in_text(ctx.agency_name)
+    applicant = _text(ctx.applicant_name)
+
+    received = f"; ngày nhận hồ sơ: {_date_vn(ctx.received_at)}" if ctx.received_at else ""
+    blocks: list[Block] = [
+        Para((f"{ONE_STOP_UNIT} - {agency} đã nhận hồ sơ của:",)),
+        *_applicant_paras(ctx),
+        Para(
+            ("Nội dung yêu cầu giải quyết: thủ tục ", Span(_procedure_name(ctx), bold=True), "."),
+            align="left",
+        ),
+        Para(("Mã hồ sơ: ", Span(_text(ctx.dossier_code), bold=True), f"{received}."), align="left"),
+        Para(
+            (
+                f"Sau khi nghiên cứu, đối chiếu với quy định hiện hành, {ONE_STOP_UNIT} đề nghị {applicant} "
+                "bổ sung, hoàn thiện hồ sơ gồm những nội dung sau:",
+            )
+        ),
+        *_numbered(items),
+    ]
+    if days:
+        blocks.append(
+            Para(
+                (
+                    "Thời hạn bổ sung, hoàn thiện hồ sơ: ",
+                    Span(f"{days} ngày làm việc", bold=True),
+                    " kể từ ngày nhận được Phiếu này.",
+                )
+            )
+        )
+    blocks.append(
+        Para(
+            (
+                "Thời gian giải quyết hồ sơ tạm dừng trong thời gian bổ sung, hoàn thiện hồ sơ và được "
+                "tiếp tục tính khi nhận đủ hồ sơ đã bổ sung, hoàn thiện.",
+            )
+        )
+    )
+    blocks.append(
+        Para(
+            (
+                f"Trong quá trình bổ sung, hoàn thiện hồ sơ, nếu có vướng mắc, {applicant} liên hệ "
+                f"{ONE_STOP_UNIT} - {agency} để được hướng dẫn.",
+            )
+        )
+    )
+    blocks.append(Para((f"Xin lỗi về sự bất tiện này và trân trọng cảm ơn sự hợp tác của {applicant}.",)))
+    return DocumentBody(
+        heading="PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ",
+        blocks=_end(blocks),
+        recipients=(applicant, f"Lưu: {ONE_STOP_UNIT}"),
+        signer_title="NGƯỜI HƯỚNG DẪN, TIẾP NHẬN HỒ SƠ",
+    )
+
+
+@document_kind(
+    "apology_slip",
+    title_vi="Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04, Thông tư 01/2018/TT-VPCP)",
+    title_en="Apology and new appointment slip (form 04, Circular 01/2018/TT-VPCP)",
+    symbol="XL",
+)
+def apology_slip(ctx: DocumentContext) -> DocumentBody:
+    """Mẫu 04, signed by the leader. ``extra``: ``reason`` (why it is late, required),
+    ``new_appointment_at`` (required), ``old_appointment_at``, ``procedure_name``."""
+    reason = _text(ctx.extra.get("reason"))
+    if not reason:
+        raise ValueError("apology_slip needs extra['reason']")
+    new = _extra_instant(ctx, "new_appointment_at", required=True)
+    old = _extra_instant(ctx, "old_appointment_at")
+    if new is not None and old is not None and as_utc(new) <= as_utc(old):
+        raise ValueError("apology_slip: extra['new_appointment_at'] must be later than the old appointment")
+    agency = agency_in_text(ctx.agency_name)
+    applicant = _text(ctx.applicant_name)
+
+    received = f"Ngày {_date_vn(ctx.received_at)}, {agency} đã" if ctx.received_at else f"{agency} đã"
+    blocks: list[Block] = [
+        Para(("Kính gửi: ", Span(applicant, bold=True)), align="center", indent=False),
+        Para(
+            (
+                f"{received} tiếp nhận hồ sơ của ",
+                *_applicant_identity(ctx),
+                " đề nghị giải quyết thủ tục ",
+                Span(_procedure_name(ctx), bold=True),
+                ".",
+            )
+        ),
+        Para(("Mã hồ sơ: ", Span(_text(ctx.dossier_code), bold=True), "."), align="left"),
+    ]
+    if old is not None:
+        blocks.append(Para(("Thời gian hẹn trả kết quả giải quyết hồ sơ: ", _instant_vn(old), ".")))
+    blocks.append(
+        Para(
+            (
+                f"Tuy nhiên đến nay, {agency} chưa trả kết quả giải quyết hồ sơ của {applicant} với lý do: ",
+                Span(_ending(reason, "."), bold=True),
+            )
+        )
+    )
+    blocks.append(
+        Para(
+            (
+                f"Sự chậm trễ này đã gây phiền hà, tốn kém chi phí đi lại của {applicant}. "
+                f"{agency} xin lỗi {applicant} và sẽ trả kết quả giải quyết hồ sơ vào ",
+                Span(_instant_vn(new), bold=True),
+                ".",
+            )
+        )
+    )
+    blocks.append(Para((f"Xin trân trọng cảm ơn sự hợp tác của {applicant}.",)))
+    return DocumentBody(
+        heading="PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
+        blocks=_end(blocks),
+        recipients=(applicant, f"Lưu: VT, {ONE_STOP_UNIT}"),
+    )
+
+
+OUTCOMES_VI = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Trễ hạn", None: ""}
+PROCESS_COLUMNS = (
+    "TÊN CƠ QUAN / BƯỚC",
+    "THỜI GIAN GIAO, NHẬN HỒ SƠ",
+    "HẠN XỬ LÝ",
+    "HOÀN THÀNH",
+    "KẾT QUẢ (trước hạn / đúng hạn / trễ hạn)",
+    "NGƯỜI XỬ LÝ",
+)
+
+
+def _step_row(ctx: DocumentContext, index: int, step: Any) -> tuple[str, ...]:
+    if not isinstance(step, Mapping):
+        raise ValueError(f"process_control_slip: extra['steps'][{index}] is not a mapping: {step!r}")
+    outcome = step.get("outcome") or None
+    if outcome not in OUTCOMES_VI:
+        known = ", ".join(k for k in OUTCOMES_VI if k)
+        raise ValueError(f"process_control_slip: unknown outcome {outcome!r} (known: {known})")
+    instants = (
+        _instant_short(_instant(step.get(key), f"process_control_slip: extra['steps'][{index}][{key!r}]"))
+        for key in ("received_at", "due_at", "done_at")
+    )
+    return (_text(step.get("step")), *instants, OUTCOMES_VI[outcome], _text(step.get("by")))
+
+
+@document_kind(
+    "process_control_slip",
+    title_vi="Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 05, Thông tư 01/2018/TT-VPCP)",
+    title_en="Dossier process control slip (form 05, Circular 01/2018/TT-VPCP)",
+    symbol="KSQT",
+)
+def process_control_slip(ctx: DocumentContext) -> DocumentBody:
+    """Mẫu 05: every hand-over of the dossier, planned against actual. ``extra``: ``steps`` (a list
+    of {step, received_at, due_at, done_at, by, outcome: "early" | "on_time" | "late" | None}),
+    ``appointment_at``, ``procedure_name``."""
+    steps = ctx.extra.get("steps") or ()
+    if isinstance(steps, str | bytes | Mapping) or not isinstance(steps, Iterable):
+        raise ValueError("process_control_slip: extra['steps'] must be a list of steps")
+    rows = tuple(_step_row(ctx, index, step) for index, step in enumerate(steps))
+    appointment = _extra_instant(ctx, "appointment_at")
+    agency = agency_in_text(ctx.agency_name)
+
+    blocks: list[Block] = [
+        Para(("Mã hồ sơ: ", Span(_text(ctx.dossier_code), bold=True)), align="left"),
+        *_applicant_paras(ctx),
+        Para(("Nội dung yêu cầu giải quyết: thủ tục ", Span(_procedure_name(ctx), bold=True)), align="left"),
+        Para((f"Cơ quan giải quyết hồ sơ: {agency}",), align="left"),
+    ]
+    if ctx.received_at:
+        blocks.append(Para(("Thời gian nhận hồ sơ: ", _instant_vn(ctx.received_at)), align="left"))
+    if appointment is not None:
+        blocks.append(Para(("Thời gian hẹn trả kết quả: ", _instant_vn(appointment)), align="left"))
+    blocks.append(Grid(header=PROCESS_COLUMNS, rows=rows, widths_mm=(35, 26, 26, 26, 27, 25)))
+    return DocumentBody(
+        heading="PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ",
+        blocks=_end(blocks),
+        recipients=("Các cơ quan, bộ phận giải quyết hồ sơ", f"Lưu: {ONE_STOP_UNIT}"),
     )

@@ -3,6 +3,12 @@
 The model decides when (``<spiffworkflow:serviceTaskOperator id="tdcflow/receive">``); this module
 only knows what: record the receipt and the deadlines, pause or resume the clock, issue a
 document, close the dossier.
+
+The one-stop slips of Circular 01/2018/TT-VPCP belong to these acts for every procedure, so the
+operators issue them: ``receive`` the receipt and appointment slip (Mẫu 01), ``pause_clock`` for
+a supplement request the supplement request slip (Mẫu 02), ``close`` of a received dossier the
+process control slip (Mẫu 05). The refusal (Mẫu 03) and the results are issued by the model's
+own ``issue_document`` steps; the apology slip (Mẫu 04) by a leader's extension.
 """
 
 from __future__ import annotations
@@ -14,12 +20,14 @@ from typing import Any
 from sqlmodel import select
 
 from workflows import audit, sla
+from workflows.alarms import schedule_dossier_alarms
 from workflows.clock import as_utc
 from workflows.codes import new_document_number
 from workflows.context import CommandContext
 from workflows.documents import DOCUMENT_KINDS, DocumentContext, new_verification_code, render_document
 from workflows.engine import Effect
-from workflows.models import ClockPause, Document
+from workflows.errors import Conflict
+from workflows.models import Attachment, ClockPause, Document, User, WorkTask
 
 
 def apply_effects(ctx: CommandContext, effects: list[Effect]) -> None:
@@ -34,6 +42,7 @@ def _receive(ctx: CommandContext, params: dict[str, Any]) -> None:
     dossier = ctx.dossier
     dossier.received_at = ctx.rt.calendar.receipt_instant(as_utc(dossier.submitted_at))
     refresh_deadlines(ctx)
+    issue_document(ctx, "receipt_slip")
     audit.record(
         ctx.session,
         ctx.stream,
@@ -54,17 +63,22 @@ def refresh_deadlines(ctx: CommandContext) -> None:
     dossier = ctx.dossier
     if dossier.received_at is None:
         return
-    pauses = ctx.session.exec(select(ClockPause).where(ClockPause.dossier_id == dossier.id)).all()
-    deadlines = sla.dossier_deadlines(
+    pauses = list(ctx.session.exec(select(ClockPause).where(ClockPause.dossier_id == dossier.id)).all())
+    deadlines = _deadlines(ctx, pauses, extension=dossier.extension_days)
+    dossier.appointment_at = deadlines.appointment_at
+    dossier.legal_due_at = deadlines.legal_due_at
+    schedule_dossier_alarms(ctx)
+
+
+def _deadlines(ctx: CommandContext, pauses: list[ClockPause], extension: int) -> sla.Deadlines:
+    return sla.dossier_deadlines(
         ctx.rt.calendar,
-        as_utc(dossier.received_at),
-        ctx.procedure.committed_days,
+        as_utc(ctx.dossier.received_at),
+        ctx.procedure.committed_days + extension,
         ctx.procedure.legal_days,
         [sla.Pause(as_utc(p.started_at), as_utc(p.ended_at) if p.ended_at else None) for p in pauses],
         ctx.at,
     )
-    dossier.appointment_at = deadlines.appointment_at
-    dossier.legal_due_at = deadlines.legal_due_at
 
 
 def _open_pause(ctx: CommandContext) -> ClockPause | None:
@@ -79,6 +93,7 @@ def _pause_clock(ctx: CommandContext, params: dict[str, Any]) -> None:
     details = {k: v for k, v in params.items() if k != "reason"}
     reason = str(params.get("reason") or "waiting_on_business")
     ctx.session.add(ClockPause(dossier_id=ctx.dossier.id, reason=reason, details=details, started_at=ctx.at))
+    ctx.session.flush()
     audit.record(
         ctx.session,
         ctx.stream,
@@ -88,6 +103,8 @@ def _pause_clock(ctx: CommandContext, params: dict[str, Any]) -> None:
         dossier_id=ctx.dossier.id,
         at=ctx.at,
     )
+    if reason == "supplement_requested":
+        issue_document(ctx, "supplement_request")
 
 
 def _resume_clock(ctx: CommandContext, params: dict[str, Any]) -> None:
@@ -116,7 +133,12 @@ def close_open_pause(ctx: CommandContext) -> ClockPause | None:
 
 
 def _issue_document(ctx: CommandContext, params: dict[str, Any]) -> None:
-    kind_name = str(params.get("kind", ""))
+    issue_document(ctx, str(params.get("kind", "")), {k: v for k, v in params.items() if k != "kind"})
+
+
+def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | None = None) -> Document:
+    """Render, store and register one output document of the dossier (with its number, SHA-256 and
+    verification code), in the command's transaction."""
     kind = DOCUMENT_KINDS[kind_name]
     settings = ctx.rt.settings
     dossier = ctx.dossier
@@ -141,6 +163,7 @@ def _issue_document(ctx: CommandContext, params: dict[str, Any]) -> None:
         verification_code=code,
         verify_url=f"{settings.base_url.rstrip('/')}/verify/{code}",
         received_at=as_utc(dossier.received_at) if dossier.received_at else None,
+        extra={"procedure_name": ctx.procedure.name_vi, **slip_values(ctx, kind_name), **(extra or {})},
     )
     content = render_document(context)
     digest = ctx.rt.store.put(content)
@@ -173,14 +196,83 @@ def _issue_document(ctx: CommandContext, params: dict[str, Any]) -> None:
         dossier_id=dossier.id,
         at=ctx.at,
     )
+    return document
+
+
+def slip_values(ctx: CommandContext, kind_name: str) -> dict[str, Any]:
+    """What the one-stop slips print besides the form data: appointment, files, items, steps."""
+    dossier = ctx.dossier
+    if kind_name == "receipt_slip":
+        files = ctx.session.exec(
+            select(Attachment.filename)
+            .where(Attachment.dossier_id == dossier.id)
+            .order_by(Attachment.created_at)
+        ).all()
+        return {
+            "appointment_at": as_utc(dossier.appointment_at) if dossier.appointment_at else None,
+            "documents": list(files),
+        }
+    if kind_name == "supplement_request":
+        pause = _open_pause(ctx)
+        items = pause.details.get("items") if pause else None
+        budget = ctx.procedure.step_budgets.get("provide_supplement")
+        return {"items": list(items or []), "answer_days": int(budget) if budget else None}
+    if kind_name == "process_control_slip":
+        tasks = ctx.session.exec(
+            select(WorkTask)
+            .where(WorkTask.dossier_id == dossier.id)
+            .order_by(WorkTask.created_at, WorkTask.id)
+        ).all()
+        names = (
+            {
+                u.id: u.full_name
+                for u in ctx.session.exec(
+                    select(User).where(User.id.in_({t.completed_by_id for t in tasks if t.completed_by_id}))
+                ).all()
+            }
+            if tasks
+            else {}
+        )
+        return {
+            "steps": [_step(t, names, ctx.rt.calendar.zone) for t in tasks if t.status != "open"],
+            "appointment_at": as_utc(dossier.appointment_at) if dossier.appointment_at else None,
+        }
+    return {}
+
+
+def _step(task: WorkTask, names: dict[int, str], zone: Any) -> dict[str, Any]:
+    done = as_utc(task.completed_at) if task.completed_at else None
+    due = as_utc(task.due_at) if task.due_at else None
+    return {
+        "step": task.name,
+        "received_at": as_utc(task.created_at),
+        "due_at": due,
+        "done_at": done,
+        "by": names.get(task.completed_by_id or 0, ""),
+        "outcome": sla.classify(done, due, zone) if done and due and task.status == "completed" else None,
+    }
 
 
 def _close(ctx: CommandContext, params: dict[str, Any]) -> None:
     outcome = str(params.get("outcome") or "completed")
     close_open_pause(ctx)
     dossier = ctx.dossier
+    if (
+        dossier.appointment_at is not None
+        and ctx.at > as_utc(dossier.appointment_at)
+        and dossier.extension_days == 0
+    ):
+        raise Conflict(
+            "Hồ sơ đã quá ngày hẹn trả kết quả: lãnh đạo cần lập phiếu xin lỗi và hẹn lại ngày trả trước khi trả kết quả.",
+            "The dossier missed its appointment: a leader must issue the apology slip with a new date before the result is returned.",
+            "apology_required",
+        )
     dossier.outcome = outcome
     dossier.completed_at = ctx.at
+    _classify(ctx)
+    schedule_dossier_alarms(ctx)  # a closed dossier has no pending deadline alarms
+    if dossier.received_at is not None:
+        issue_document(ctx, "process_control_slip")
     details = {k: v for k, v in params.items() if k != "outcome"}
     audit.record(
         ctx.session,
@@ -191,6 +283,19 @@ def _close(ctx: CommandContext, params: dict[str, Any]) -> None:
         dossier_id=dossier.id,
         at=ctx.at,
     )
+
+
+def _classify(ctx: CommandContext) -> None:
+    """Early / on time / late against the committed and the legal deadline (apology extensions do
+    not make a late dossier on time)."""
+    dossier = ctx.dossier
+    if dossier.received_at is None:
+        return
+    pauses = list(ctx.session.exec(select(ClockPause).where(ClockPause.dossier_id == dossier.id)).all())
+    original = _deadlines(ctx, pauses, extension=0)
+    zone = ctx.rt.calendar.zone
+    dossier.timeliness_committed = sla.classify(ctx.at, original.appointment_at, zone)
+    dossier.timeliness_legal = sla.classify(ctx.at, original.legal_due_at, zone)
 
 
 _HANDLERS: dict[str, Callable[[CommandContext, dict[str, Any]], None]] = {

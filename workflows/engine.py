@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +36,9 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 OPERATOR_PREFIX = "tdcflow/"
+_TIMER_TYPES = frozenset(
+    {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
+)
 # Keys SpiffWorkflow writes into task data for service results; not part of the dossier's data.
 _INTERNAL_KEY_PREFIX = "spiff__"
 
@@ -194,10 +198,14 @@ def service_operators(model: ProcessModel) -> list[tuple[str, str]]:
 
 
 class _EffectRecorder(TaskDataEnvironment):
-    """Script environment whose service calls are recorded as effects instead of performed."""
+    """Script environment whose service calls are recorded as effects instead of performed.
 
-    def __init__(self) -> None:
-        super().__init__({})
+    ``functions`` are offered to the model's expressions and scripts, e.g. ``working_days(15)``
+    for a timer that waits fifteen working days.
+    """
+
+    def __init__(self, functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
+        super().__init__(dict(functions or {}))
         self.effects: list[Effect] = []
         self.current_task_spec = ""
 
@@ -212,8 +220,8 @@ class _EffectRecorder(TaskDataEnvironment):
 
 
 class _ScriptEngine(PythonScriptEngine):
-    def __init__(self) -> None:
-        self.recorder = _EffectRecorder()
+    def __init__(self, functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
+        self.recorder = _EffectRecorder(functions)
         super().__init__(environment=self.recorder)
 
     def call_service(self, task: Any, **kwargs: Any) -> str:
@@ -262,8 +270,13 @@ class RunningProcess:
 
     # --- life cycle -------------------------------------------------------------------------
     @classmethod
-    def start(cls, model: ProcessModel, data: Mapping[str, Any]) -> RunningProcess:
-        engine = _ScriptEngine()
+    def start(
+        cls,
+        model: ProcessModel,
+        data: Mapping[str, Any],
+        functions: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> RunningProcess:
+        engine = _ScriptEngine(functions)
         workflow = BpmnWorkflow(model.spec, dict(model.subprocess_specs), script_engine=engine)
         workflow.data.update(data)
         start_task = workflow.task_tree
@@ -273,11 +286,13 @@ class RunningProcess:
         return process
 
     @classmethod
-    def restore(cls, model: ProcessModel, state: str) -> RunningProcess:
+    def restore(
+        cls, model: ProcessModel, state: str, functions: Mapping[str, Callable[..., Any]] | None = None
+    ) -> RunningProcess:
         dct = json.loads(state)
         _SERIALIZER.migrate(dct)
         workflow = _SERIALIZER.from_dict(dct, model=model)
-        engine = _ScriptEngine()
+        engine = _ScriptEngine(functions)
         workflow.script_engine = engine
         return cls(model, workflow, engine)
 
@@ -285,9 +300,17 @@ class RunningProcess:
         return _SERIALIZER.serialize_json(self._workflow)
 
     def run(self) -> None:
-        """Advance every automatic step until the process waits for people (or ends)."""
+        """Advance every automatic step until the process waits for people or timers (or ends).
+
+        Timers that fell due are caught first; a caught timer makes more steps ready, so the
+        engine runs until nothing automatic is left.
+        """
         try:
-            self._workflow.do_engine_steps()
+            for _ in range(100):
+                self._workflow.refresh_timers()
+                self._workflow.do_engine_steps()
+                if not self._workflow.get_tasks(state=TaskState.READY, manual=False):
+                    break
         except SpiffWorkflowException as exc:
             raise EngineError(str(exc)) from exc
 
@@ -311,6 +334,20 @@ class RunningProcess:
         merged = dict(self._workflow.data)
         merged.update(base)
         return _public_data(merged)
+
+    def next_timer_at(self) -> datetime | None:
+        """When the earliest waiting timer of the process falls due (None when none waits)."""
+        instants = []
+        for event in self._workflow.waiting_events():
+            if event.event_type not in _TIMER_TYPES or not event.value:
+                continue
+            value = event.value if isinstance(event.value, str) else event.value.get("next")
+            try:
+                instant = datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                continue
+            instants.append(instant if instant.tzinfo else instant.replace(tzinfo=UTC))
+        return min(instants) if instants else None
 
     def drain_effects(self) -> list[Effect]:
         effects = list(self._script_engine.recorder.effects)

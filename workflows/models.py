@@ -90,6 +90,12 @@ class Dossier(SQLModel, table=True):
     legal_due_at: datetime | None = _instant(nullable=True)
     completed_at: datetime | None = _instant(nullable=True)
     updated_at: datetime = _created()
+    # Working days a leader added once, with the apology slip (Mẫu 04); deadlines are recomputed.
+    extension_days: int = 0
+    extension_reason: str | None = Field(default=None, max_length=2000)
+    # At completion: early / on_time / late against the committed appointment and the legal limit.
+    timeliness_committed: str | None = Field(default=None, max_length=10)
+    timeliness_legal: str | None = Field(default=None, max_length=10)
 
 
 class ProcessInstance(SQLModel, table=True):
@@ -106,6 +112,8 @@ class ProcessInstance(SQLModel, table=True):
     state: str = Field(sa_column=Column(Text, nullable=False))
     version: int = 1
     completed: bool = False
+    # When the earliest BPMN timer of the instance falls due: the scheduler's index (rule 6).
+    next_timer_at: datetime | None = _instant(nullable=True, index=True)
 
 
 class ClockPause(SQLModel, table=True):
@@ -203,3 +211,21 @@ class Counter(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=120)
     value: int = 0
+
+
+class Alarm(SQLModel, table=True):
+    """A warning due at an instant: a reminder before a task's due time, an escalation at it, a
+    dossier about to miss (or missing) its appointment. Fired once by the scheduler (rule 6);
+    an alarm that no longer applies (the task was done, the deadline moved) is deleted unfired."""
+
+    __tablename__ = "alarm"
+    __table_args__ = (Index("ix_alarm_pending", "fired_at", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    task_id: str | None = Field(default=None, max_length=36, index=True)
+    kind: str = Field(max_length=30)
+    due_at: datetime = _created()
+    recipient_role: str | None = Field(default=None, max_length=40)
+    recipient_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    fired_at: datetime | None = _instant(nullable=True)

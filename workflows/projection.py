@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from workflows.alarms import drop_task_alarms, schedule_task_alarms
 from workflows.context import CommandContext
 from workflows.engine import RunningProcess, UserTaskView
 from workflows.models import WorkTask
@@ -30,6 +31,7 @@ def sync_after_run(
         known.add(row.id)
         if row.id in ready:
             continue
+        drop_task_alarms(session, row.id)
         if row.id == completed_task_id:
             row.status = "completed"
             row.completed_by_id = ctx.actor.id if ctx.actor else None
@@ -40,7 +42,9 @@ def sync_after_run(
         session.add(row)
     for task in ready.values():
         if task.id not in known:
-            session.add(_new_row(ctx, task))
+            row = _new_row(ctx, task)
+            session.add(row)
+            schedule_task_alarms(ctx, row)
 
     dossier.data = process.data
     refresh_searchable_fields(ctx)
@@ -80,6 +84,7 @@ def cancel_open_tasks(ctx: CommandContext) -> None:
     for row in ctx.session.exec(
         select(WorkTask).where(WorkTask.dossier_id == ctx.dossier.id, WorkTask.status == "open")
     ).all():
+        drop_task_alarms(ctx.session, row.id)
         row.status = "cancelled"
         row.completed_at = ctx.at
         ctx.session.add(row)

@@ -7,7 +7,7 @@ Nothing here is stored by hand: a dossier's appointment (committed) and legal de
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,3 +65,27 @@ def dossier_deadlines(
         return calendar.add_working_time(due, shift) if shift else due
 
     return Deadlines(appointment_at=moved(committed_days), legal_due_at=moved(legal_days))
+
+
+def classify(completed_at: datetime, deadline: datetime, zone: object) -> str:
+    """early (done on an earlier day than the deadline), on_time (by the deadline), or late."""
+    if completed_at > deadline:
+        return "late"
+    local_done = completed_at.astimezone(zone).date()  # type: ignore[arg-type]
+    local_due = deadline.astimezone(zone).date()  # type: ignore[arg-type]
+    return "early" if local_done < local_due else "on_time"
+
+
+def script_functions(calendar: WorkingCalendar, now: Callable[[], datetime]) -> dict[str, Callable[..., str]]:
+    """Functions a model's timer expressions may use: ``working_days(15)`` is the instant fifteen
+    working days from now (ISO 8601), for a ``timeDate`` timer."""
+
+    def working_days(n: int) -> str:
+        return calendar.add_working_days(now(), int(n)).isoformat()
+
+    def working_hours(hours: float) -> str:
+        return calendar.add_working_time(
+            calendar.receipt_instant(now()), timedelta(hours=float(hours))
+        ).isoformat()
+
+    return {"working_days": working_days, "working_hours": working_hours}

@@ -16,6 +16,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "rejected": ("Không tiếp nhận", "Rejected"),
     "refused": ("Từ chối tiếp nhận", "Refused"),
     "withdrawn": ("Đã rút hồ sơ", "Withdrawn"),
+    "expired": ("Dừng xử lý do quá hạn bổ sung", "Stopped: supplement not received in time"),
     "completed": ("Đã hoàn thành", "Completed"),
 }
 

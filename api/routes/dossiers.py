@@ -18,6 +18,7 @@ from api.schemas import (
     DossierOut,
     DossierPageOut,
     DossierSummaryOut,
+    ExtendIn,
     HistoryEventOut,
     SupplementRequestOut,
     TaskOut,
@@ -164,3 +165,9 @@ def file_response(content: bytes, media_type: str, filename: str, inline: bool =
             "Cache-Control": "private, no-store",
         },
     )
+
+
+@router.post("/dossiers/{code}/extend", response_model=DossierSummaryOut)
+def extend(code: str, body: ExtendIn, user: CurrentUser, rt: RuntimeDep) -> DossierSummaryOut:
+    """Gia hạn một lần kèm phiếu xin lỗi (Mẫu 04) / Extend once, issuing the apology slip (leaders)."""
+    return DossierSummaryOut.of(commands.extend_deadline(rt, user, code, body.days, body.reason))

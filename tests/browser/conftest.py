@@ -86,11 +86,18 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def new_page(browser):  # type: ignore[no-untyped-def]
-    """Pages in fresh browser contexts (separate cookies); console errors are collected per page."""
+    """Pages in fresh browser contexts (separate cookies); console errors are collected per page.
+
+    ``new_page(viewport_width=390)`` for a phone; ``new_page(java_script_enabled=False)`` for a browser
+    without JavaScript."""
     contexts = []
 
-    def make(viewport_width: int = 1280):  # type: ignore[no-untyped-def]
-        context = browser.new_context(viewport={"width": viewport_width, "height": 900}, locale="vi-VN")
+    def make(viewport_width: int = 1280, java_script_enabled: bool = True):  # type: ignore[no-untyped-def]
+        context = browser.new_context(
+            viewport={"width": viewport_width, "height": 900},
+            locale="vi-VN",
+            java_script_enabled=java_script_enabled,
+        )
         contexts.append(context)
         page = context.new_page()
         page.console_errors = []

@@ -1,0 +1,118 @@
+"""SLA alarms: when to warn, and what firing one does.
+
+* a task: a reminder to its assignee (or role) at 75% of its budget, an escalation to the leader
+  role at its due time;
+* a received dossier: "at risk" at 75% of the committed time, "appointment missed" at the
+  appointment, "legal limit missed" at the legal deadline.
+
+Alarms are rows with a due instant; the scheduler fires them (``workflows.scheduler``). Whenever a
+deadline moves (a pause, an extension) the dossier's pending alarms are recomputed; a task's are
+deleted when it is done.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlmodel import Session
+
+from workflows import audit
+from workflows.calendar import WorkingCalendar
+from workflows.clock import as_utc
+from workflows.context import CommandContext
+from workflows.models import Alarm, Dossier, WorkTask
+
+REMINDER_SHARE = 0.75
+DOSSIER_KINDS = ("appointment_at_risk", "appointment_missed", "legal_limit_missed")
+
+
+def _share_of(calendar: WorkingCalendar, start: datetime, end: datetime, share: float) -> datetime:
+    span = calendar.working_time_between(start, end)
+    return calendar.add_working_time(start, span * share)
+
+
+def schedule_task_alarms(ctx: CommandContext, task: WorkTask) -> None:
+    if task.due_at is None:
+        return
+    created, due = as_utc(task.created_at), as_utc(task.due_at)
+    ctx.session.add(
+        Alarm(
+            dossier_id=ctx.dossier.id,
+            task_id=task.id,
+            kind="task_reminder",
+            due_at=_share_of(ctx.rt.calendar, created, due, REMINDER_SHARE),
+            recipient_role=task.candidate_role,
+            recipient_user_id=task.assignee_id,
+        )
+    )
+    ctx.session.add(
+        Alarm(
+            dossier_id=ctx.dossier.id,
+            task_id=task.id,
+            kind="task_escalation",
+            due_at=due,
+            recipient_role="leader",
+        )
+    )
+
+
+def drop_task_alarms(session: Session, task_id: str) -> None:
+    session.execute(delete(Alarm).where(Alarm.task_id == task_id, Alarm.fired_at.is_(None)))
+
+
+def schedule_dossier_alarms(ctx: CommandContext) -> None:
+    """(Re)compute the dossier's pending deadline alarms from its current deadlines."""
+    dossier = ctx.dossier
+    ctx.session.execute(
+        delete(Alarm).where(Alarm.dossier_id == dossier.id, Alarm.task_id.is_(None), Alarm.fired_at.is_(None))
+    )
+    if dossier.received_at is None or dossier.completed_at is not None or dossier.appointment_at is None:
+        return
+    received, appointment = as_utc(dossier.received_at), as_utc(dossier.appointment_at)
+    fired = {
+        kind
+        for (kind,) in ctx.session.execute(
+            Alarm.__table__.select()
+            .with_only_columns(Alarm.kind)
+            .where(Alarm.dossier_id == dossier.id, Alarm.task_id.is_(None), Alarm.fired_at.is_not(None))
+        )
+    }
+    plan = {
+        "appointment_at_risk": _share_of(ctx.rt.calendar, received, appointment, REMINDER_SHARE),
+        "appointment_missed": appointment,
+        "legal_limit_missed": as_utc(dossier.legal_due_at) if dossier.legal_due_at else None,
+    }
+    for kind, due in plan.items():
+        # A warning already given is not given again for the same deadline, unless it moved later.
+        if due is None or (kind in fired and due <= ctx.at):
+            continue
+        ctx.session.add(
+            Alarm(
+                dossier_id=dossier.id,
+                kind=kind,
+                due_at=due,
+                recipient_role="leader" if kind != "appointment_at_risk" else "specialist",
+            )
+        )
+
+
+def fire(session: Session, alarm: Alarm, dossier: Dossier, at: datetime) -> None:
+    """Record that the alarm went off (the notification channels pick it up from the audit trail)."""
+    alarm.fired_at = at
+    session.add(alarm)
+    audit.record(
+        session,
+        f"dossier:{dossier.id}",
+        "alarm",
+        None,
+        {
+            "kind": alarm.kind,
+            "task_id": alarm.task_id,
+            "recipient_role": alarm.recipient_role,
+            "recipient_user_id": alarm.recipient_user_id,
+            "due_at": as_utc(alarm.due_at).isoformat(),
+        },
+        dossier_id=dossier.id,
+        at=at,
+    )

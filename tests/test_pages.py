@@ -160,3 +160,32 @@ def test_english_switch(client):
     assert "lang=en" in response.headers.get("set-cookie", "")
     assert '<html lang="en">' in client.get("/lookup").text  # the choice is remembered
     assert '<html lang="vi">' in client.get("/?lang=vi").text
+
+
+def test_leader_extends_from_the_dossier_page_and_officers_see_reports(client, rt, cast):
+    owner, clerk = cast["owner"], cast["clerk"]
+    leader = officer(client, rt, "leader", "PHÓ GIÁM ĐỐC")
+    code = owner.submitted()
+    clerk.done(code, {"completeness_decision": "receive"})
+    page_login(client, leader.email)
+    page = client.get(f"/dossiers/{code}")
+    assert "Gia hạn và phát hành phiếu xin lỗi" in page.text
+    short = client.post(
+        f"/dossiers/{code}/extend",
+        data={"csrf_token": csrf(page.text), "days": "2", "reason": "ngắn"},
+        follow_redirects=True,
+    )
+    assert "ít nhất 10 ký tự" in short.text
+    done = client.post(
+        f"/dossiers/{code}/extend",
+        data={"csrf_token": csrf(page.text), "days": "2", "reason": "Chờ ý kiến của cơ quan chuyên ngành."},
+        follow_redirects=True,
+    )
+    assert "Đã gia hạn" in done.text and "Gia hạn và phát hành phiếu xin lỗi" not in done.text
+    assert "Phiếu xin lỗi và hẹn lại ngày trả kết quả" in done.text
+    assert client.get("/work/at-risk").status_code == 200
+    assert client.get("/work/reports?group_by=month").status_code == 200
+    page_login(client, clerk.email)
+    assert "Gia hạn và phát hành phiếu xin lỗi" not in client.get(f"/dossiers/{code}").text
+    page_login(client, owner.email)
+    assert client.get("/work/reports").status_code == 403

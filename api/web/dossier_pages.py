@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -19,7 +20,7 @@ from api.web.templating import render
 from forms.registry import Form as FormSchema
 from workflows import commands, queries
 from workflows.catalogue import Procedure
-from workflows.errors import DomainError
+from workflows.errors import DomainError, InvalidInput
 from workflows.queries import DossierFilter
 from workflows.runtime import Runtime
 from workflows.statuses import STATUS_LABELS
@@ -60,7 +61,9 @@ def my_dossiers(
 
 
 @router.get("/dossiers/{code}")
-def dossier_page(code: str, request: Request, rt: RuntimeDep, user: PageUser, flash: str = "") -> Response:
+def dossier_page(
+    code: str, request: Request, rt: RuntimeDep, user: PageUser, flash: str = "", extend_error: str = ""
+) -> Response:
     detail = queries.dossier_detail(rt, user, code)
     dossier = detail.dossier
     procedure = rt.catalogue.get(dossier.procedure_code)
@@ -73,6 +76,7 @@ def dossier_page(code: str, request: Request, rt: RuntimeDep, user: PageUser, fl
         "withdrawn": i18n._("Đã rút hồ sơ."),
         "supplemented": i18n._("Đã gửi hồ sơ bổ sung. Bộ phận một cửa sẽ kiểm tra lại."),
         "done": i18n._("Đã hoàn thành công việc."),
+        "extended": i18n._("Đã gia hạn và phát hành phiếu xin lỗi, hẹn lại ngày trả kết quả."),
     }
     return render(
         request,
@@ -91,6 +95,11 @@ def dossier_page(code: str, request: Request, rt: RuntimeDep, user: PageUser, fl
             "my_tasks": my_tasks,
             "closed": dossier.status in commands.CLOSED_STATUSES,
             "is_applicant": dossier.applicant_id == user.id,
+            "can_extend": user.has_role("leader")
+            and dossier.received_at is not None
+            and dossier.completed_at is None
+            and dossier.extension_days == 0,
+            "extend_error": extend_error[:500],
             "flash": messages.get(flash),
             "flash_kind": "success",
         },
@@ -139,3 +148,20 @@ def attachment_file(attachment_id: str, rt: RuntimeDep, user: PageUser) -> Respo
 def document_file(document_id: str, rt: RuntimeDep, user: PageUser) -> Response:
     document, content = queries.document_for(rt, user, document_id)
     return file_response(content, DOCX, document.filename)
+
+
+@router.post("/dossiers/{code}/extend", dependencies=[Csrf])
+def extend(
+    code: str,
+    request: Request,
+    rt: RuntimeDep,
+    user: PageUser,
+    days: Annotated[int, Form(ge=1, le=30)],
+    reason: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    try:
+        commands.extend_deadline(rt, user, code, days, reason)
+    except InvalidInput as exc:
+        message = "; ".join(i18n.pick(f.message, f.message_en) for f in exc.fields)
+        return RedirectResponse(f"/dossiers/{code}?extend_error={quote(message)}", status_code=303)
+    return RedirectResponse(f"/dossiers/{code}?flash=extended", status_code=303)

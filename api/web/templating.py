@@ -13,8 +13,10 @@ from starlette.responses import Response
 
 from api.web import i18n
 from api.web.csrf import CSRF_FIELD, csrf_token
-from workflows.clock import format_date, format_datetime, now, to_local
+from workflows.calendar import get_calendar
+from workflows.clock import as_utc, format_date, format_datetime, now, to_local
 from workflows.models import User
+from workflows.sla import working_day_length
 from workflows.statuses import status_label
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -49,14 +51,22 @@ def _due_state(due: datetime | None) -> str:
 
 
 def _remaining(due: datetime | None) -> str:
+    """Office time left before a deadline (or past it), as a person would say it."""
     if due is None:
         return ""
-    seconds = int((to_local(due) - to_local(now())).total_seconds())
-    late = seconds < 0
-    seconds = abs(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours = rest // 3600
-    text = i18n._("%(d)s ngày %(h)s giờ", d=days, h=hours) if days else i18n._("%(h)s giờ", h=hours)
+    calendar = get_calendar()
+    instant, due_utc = now(), as_utc(due)
+    late = due_utc < instant
+    span = calendar.working_time_between(*(sorted((instant, due_utc))))
+    minutes = int(span.total_seconds() // 60)
+    day_minutes = int(working_day_length(calendar).total_seconds() // 60)
+    days, rest = divmod(minutes, day_minutes)
+    hours = rest // 60
+    text = (
+        i18n._("%(d)s ngày %(h)s giờ làm việc", d=days, h=hours)
+        if days
+        else i18n._("%(h)s giờ %(m)s phút làm việc", h=hours, m=rest % 60)
+    )
     return i18n._("trễ %(t)s", t=text) if late else i18n._("còn %(t)s", t=text)
 
 
@@ -76,7 +86,16 @@ templates.env.filters.update(
     remaining=_remaining,
     filesize=lambda n: f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB",
 )
-templates.env.globals.update(pick=i18n.pick, csrf_field=CSRF_FIELD, languages=i18n.LANGUAGES)
+
+
+def _timeliness(value: str | None) -> str:
+    labels = {"early": i18n._("Trước hạn"), "on_time": i18n._("Đúng hạn"), "late": i18n._("Trễ hạn")}
+    return labels.get(value or "", "")
+
+
+templates.env.globals.update(
+    timeliness_label=_timeliness, pick=i18n.pick, csrf_field=CSRF_FIELD, languages=i18n.LANGUAGES
+)
 
 
 def render(

@@ -103,3 +103,24 @@ def search(
             "date_to": date_to,
         },
     )
+
+
+@router.get("/work/at-risk")
+def at_risk(request: Request, rt: RuntimeDep, user: OfficerUser) -> Response:
+    """Dossiers due within a working day, or already past their appointment."""
+    return render(
+        request, "at_risk.html", user, {"dossiers": queries.at_risk(rt, 1), "catalogue": rt.catalogue}
+    )
+
+
+@router.get("/work/reports")
+def reports(
+    request: Request,
+    rt: RuntimeDep,
+    user: OfficerUser,
+    group_by: Annotated[str, Query(pattern="^(procedure|month|officer)$")] = "procedure",
+) -> Response:
+    rows = queries.timeliness(rt, group_by)
+    return render(
+        request, "reports.html", user, {"rows": rows, "group_by": group_by, "catalogue": rt.catalogue}
+    )

@@ -322,3 +322,14 @@ def test_add_working_days_is_monotonic_in_n(start: datetime, n1: int, n2: int) -
 def test_add_working_days_is_monotonic_in_start(a: datetime, b: datetime, n: int) -> None:
     a, b = sorted((a, b))
     assert CAL.add_working_days(a, n) <= CAL.add_working_days(b, n)
+
+
+def test_office_hours_come_from_the_settings(tmp_path):
+    from workflows.calendar import calendar_for, parse_periods
+    from workflows.config import Settings
+
+    calendar = calendar_for(Settings(office_hours="08:00-12:00,13:00-17:00", bpmn_dir=tmp_path))
+    monday_noon_thirty = datetime(2026, 3, 2, 12, 30, tzinfo=ZONE)
+    assert calendar.receipt_instant(monday_noon_thirty) == datetime(2026, 3, 2, 13, 0, tzinfo=ZONE)
+    with pytest.raises(CalendarConfigError, match="not HH:MM-HH:MM"):
+        parse_periods("8h-12h")

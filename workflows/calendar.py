@@ -41,8 +41,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from workflows import clock
-from workflows.config import get_settings
+from workflows.config import Settings, get_settings
 
 Period = tuple[time, time]
 DayKind = Literal["holiday", "day_off", "working_day"]
@@ -224,7 +223,27 @@ class WorkingCalendar:
 @lru_cache(maxsize=1)
 def get_calendar() -> WorkingCalendar:
     """The installation's calendar (settings' time zone and overrides file); ``cache_clear()`` resets."""
-    return WorkingCalendar(clock.local_zone(), overrides_path=get_settings().overrides_path)
+    return calendar_for(get_settings())
+
+
+def calendar_for(settings: Settings) -> WorkingCalendar:
+    return WorkingCalendar(
+        ZoneInfo(settings.timezone),
+        periods=parse_periods(settings.office_hours),
+        overrides_path=settings.overrides_path,
+    )
+
+
+def parse_periods(text: str) -> tuple[Period, ...]:
+    """``"07:30-11:30,13:30-17:00"`` → the office periods (a clear error on anything else)."""
+    periods = []
+    for part in text.split(","):
+        try:
+            start, end = (time.fromisoformat(x.strip()) for x in part.split("-"))
+        except ValueError as exc:
+            raise CalendarConfigError(f"office hours '{text}': '{part}' is not HH:MM-HH:MM") from exc
+        periods.append((start, end))
+    return _check_periods(periods)
 
 
 def _check_periods(periods: Sequence[Period]) -> tuple[Period, ...]:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         description="TOML file of extra days off / make-up working days; default bpmn_dir/calendar_overrides.toml",
     )
     timezone: str = "Asia/Ho_Chi_Minh"
+    office_hours: str = Field(
+        default="07:30-11:30,13:30-17:00", description="Office periods, Monday to Friday"
+    )
     base_url: str = "http://127.0.0.1:8000"
     agency_code: str = Field(
         default="000.00.15.H50", description="Receiving agency code (Circular 01/2018 art. 19)"

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from forms.registry import FormRegistry, default_registry
 from workflows.accounts import configure_password_hashing
-from workflows.calendar import WorkingCalendar, get_calendar
+from workflows.calendar import WorkingCalendar, calendar_for, get_calendar
 from workflows.catalogue import Catalogue, Procedure, load_catalogue
 from workflows.config import Settings, get_settings
 from workflows.db import create_schema, make_engine, reading, transaction
@@ -100,13 +100,7 @@ def build_runtime(settings: Settings | None = None, create_tables: bool = True) 
         create_schema(engine)
     cache = ModelCache(engine)
     current = register_model_versions(engine, catalogue, cache)
-    calendar = (
-        get_calendar()
-        if settings is get_settings()
-        else WorkingCalendar(
-            __import__("zoneinfo").ZoneInfo(settings.timezone), overrides_path=settings.overrides_path
-        )
-    )
+    calendar = get_calendar() if settings is get_settings() else calendar_for(settings)
     return Runtime(
         settings=settings,
         engine=engine,

@@ -3,13 +3,15 @@ asks for a supplement, the business completes it, the clerk, the specialist and 
 the end, and anyone checks the result. Also: access between businesses, the English interface, no
 console errors, escaping, phone-width pages and the no-JavaScript "add a row".
 
-The journey tests (``test_1_`` to ``test_6_``) run in file order and share one dossier, one live server
-and its database; the others seed what they need through the HTTP API.
+The journey tests (``test_1_`` to ``test_6_``) share one dossier on the module's live server: each
+runs its step, after the earlier steps if this worker has not run them (see ``Journey``). The other
+tests seed what they need through the HTTP API.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +41,6 @@ DUE = re.compile(r"\d{2}:\d{2} \d{2}/\d{2}/\d{4}")
 
 
 # --- fixtures ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def journey() -> dict[str, Any]:
-    """What the journey tests hand to each other: the business's login, the dossier code, the document."""
-    return {}
 
 
 @pytest.fixture(scope="module")
@@ -152,17 +148,57 @@ def no_horizontal_scroll(page: Page) -> tuple[int, int]:
     return page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
 
 
-def need(journey: dict[str, Any], key: str) -> Any:
-    if key not in journey:
-        pytest.skip(f"an earlier journey step did not finish ({key} missing)")
-    return journey[key]
-
-
 # --- the journey -------------------------------------------------------------------------------
 
+STEPS: list[Callable[[Journey, Any], None]] = []
 
-def test_1_business_registers_and_submits_after_an_inline_error(live_server, new_page, files, journey):
-    base = live_server.url
+
+def step(function: Callable[[Journey, Any], None]) -> Callable[[Journey, Any], None]:
+    STEPS.append(function)
+    return function
+
+
+class Journey:
+    """The one dossier the journey tests share, and what its steps hand to each other.
+
+    Each journey test runs the earlier steps this worker has not run yet (``pytest -n`` may send a
+    module's tests to different workers, each with its own live server), every step at most once; a
+    step that failed is not run again, the tests after it are skipped.
+    """
+
+    def __init__(self, base: str, officers: dict[str, str], files: dict[str, Path]) -> None:
+        self.base = base
+        self.officers = officers
+        self.files = files
+        self.state: dict[str, Any] = {}
+        self.done: set[str] = set()
+        self.failed: set[str] = set()
+
+    def run(self, function: Callable[[Journey, Any], None], new_page: Any) -> None:
+        for earlier in STEPS[: STEPS.index(function)]:
+            if earlier.__name__ in self.failed:
+                pytest.skip(f"the journey step {earlier.__name__} failed")
+            if earlier.__name__ not in self.done:
+                self._do(earlier, new_page)
+        self._do(function, new_page)
+
+    def _do(self, function: Callable[[Journey, Any], None], new_page: Any) -> None:
+        try:
+            function(self, new_page)
+        except BaseException:
+            self.failed.add(function.__name__)
+            raise
+        self.done.add(function.__name__)
+
+
+@pytest.fixture(scope="module")
+def journey(live_server, officers, files) -> Journey:  # type: ignore[no-untyped-def]
+    return Journey(live_server.url, officers, files)
+
+
+@step
+def business_registers_and_submits_after_an_inline_error(j: Journey, new_page: Any) -> None:
+    base = j.base
     page = new_page()
     page.goto(base + "/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Dịch vụ công trực tuyến")
@@ -200,7 +236,7 @@ def test_1_business_registers_and_submits_after_an_inline_error(live_server, new
     page.locator("#f-certificate-body").fill("Quacert")
     page.locator("#f-certificate-issued_on").fill("2026-01-05")
     page.get_by_label("Có hiệu lực đến").fill("2029-01-04")
-    page.locator("#f-attachments-declaration_form").set_input_files(files["declaration_form"])
+    page.locator("#f-attachments-declaration_form").set_input_files(j.files["declaration_form"])
     page.get_by_role("button", name="Nộp hồ sơ", exact=True).click()
 
     # The inline error next to the product name; what was typed and uploaded is kept.
@@ -224,8 +260,8 @@ def test_1_business_registers_and_submits_after_an_inline_error(live_server, new
     page.console_errors.clear()
 
     name.fill(PRODUCT)
-    page.locator("#f-attachments-business_registration").set_input_files(files["business_registration"])
-    page.locator("#f-attachments-certificate_copy").set_input_files(files["certificate_copy"])
+    page.locator("#f-attachments-business_registration").set_input_files(j.files["business_registration"])
+    page.locator("#f-attachments-certificate_copy").set_input_files(j.files["certificate_copy"])
     page.get_by_role("button", name="Nộp hồ sơ", exact=True).click()
 
     page.wait_for_url(re.compile(r"/dossiers/[^/?]+\?flash=submitted"))
@@ -235,19 +271,20 @@ def test_1_business_registers_and_submits_after_an_inline_error(live_server, new
     expect(page.get_by_role("status")).to_contain_text("Đã nộp hồ sơ")
     content = page.locator("section", has=page.get_by_role("heading", name="Nội dung hồ sơ"))
     expect(content).to_contain_text(PRODUCT)
-    for pdf in files.values():
+    for pdf in j.files.values():
         expect(content.get_by_role("link", name=pdf.name)).to_be_visible()
     wait_for_diagram(page)
     screenshot(page, "dossier-business")
     assert page.console_errors == []
-    journey.update(code=code, email="phaply@mubaohiem-qt.vn")
+    j.state.update(code=code, email="phaply@mubaohiem-qt.vn")
 
 
-def test_2_clerk_requests_a_supplement_of_two_items(live_server, new_page, officers, journey):
-    code = need(journey, "code")
-    base = live_server.url
+@step
+def clerk_requests_a_supplement_of_two_items(j: Journey, new_page: Any) -> None:
+    code = j.state["code"]
+    base = j.base
     page = new_page()
-    login(page, base, officers["clerk"])
+    login(page, base, j.officers["clerk"])
     page.wait_for_url("**/work/inbox")
     row = page.locator("tr", has=page.get_by_role("link", name=code))
     expect(row).to_have_count(1)
@@ -277,11 +314,12 @@ def test_2_clerk_requests_a_supplement_of_two_items(live_server, new_page, offic
     assert page.console_errors == []
 
 
-def test_3_business_sees_the_request_and_supplements(live_server, new_page, journey):
-    code = need(journey, "code")
-    base = live_server.url
+@step
+def business_sees_the_request_and_supplements(j: Journey, new_page: Any) -> None:
+    code = j.state["code"]
+    base = j.base
     page = new_page()
-    login(page, base, journey["email"])
+    login(page, base, j.state["email"])
     page.get_by_role("link", name=code).click()
     expect(status_of(page)).to_have_text("Yêu cầu bổ sung")
     request = page.locator(
@@ -309,21 +347,20 @@ def test_3_business_sees_the_request_and_supplements(live_server, new_page, jour
     assert page.console_errors == []
 
 
-def test_4_officers_take_it_to_the_result_and_the_business_downloads_it(
-    live_server, new_page, officers, journey
-):
-    code = need(journey, "code")
-    base = live_server.url
+@step
+def officers_take_it_to_the_result_and_the_business_downloads_it(j: Journey, new_page: Any) -> None:
+    code = j.state["code"]
+    base = j.base
 
     clerk = new_page()
-    login(clerk, base, officers["clerk"])
+    login(clerk, base, j.officers["clerk"])
     open_task(clerk, base, code, "Kiểm tra lại hồ sơ đã bổ sung")
     clerk.get_by_label("Hồ sơ đầy đủ, tiếp nhận").check()
     complete(clerk, code)
     expect(status_of(clerk)).to_have_text("Đang xử lý")
 
     specialist = new_page()
-    login(specialist, base, officers["specialist"])
+    login(specialist, base, j.officers["specialist"])
     open_task(specialist, base, code, "Thẩm định hồ sơ")
     dossier_column = specialist.locator("section.card").filter(
         has=specialist.get_by_role("heading", name="Hồ sơ", exact=True)
@@ -337,14 +374,14 @@ def test_4_officers_take_it_to_the_result_and_the_business_downloads_it(
     expect(status_of(specialist)).to_have_text("Chờ phê duyệt")
 
     leader = new_page()
-    login(leader, base, officers["leader"])
+    login(leader, base, j.officers["leader"])
     open_task(leader, base, code, "Phê duyệt, ký kết quả")
     leader.get_by_label("Phê duyệt, ký ban hành").check()
     complete(leader, code)
     expect(status_of(leader)).to_have_text("Đã trả kết quả")
 
     page = new_page()
-    login(page, base, journey["email"])
+    login(page, base, j.state["email"])
     page.goto(f"{base}/dossiers/{code}")
     expect(status_of(page)).to_have_text("Đã trả kết quả")
     documents = page.locator("section", has=page.get_by_role("heading", name="Văn bản kết quả"))
@@ -363,15 +400,16 @@ def test_4_officers_take_it_to_the_result_and_the_business_downloads_it(
     assert code in text
     assert ORGANISATION in text
     verification = notice.locator("a[href^='/verify/']").inner_text()
-    journey.update(document_url=link.get_attribute("href"), verification=verification)
+    j.state.update(document_url=link.get_attribute("href"), verification=verification)
     for each in (clerk, specialist, leader, page):
         assert each.console_errors == []
 
 
-def test_5_anyone_looks_the_dossier_up_and_verifies_the_document(live_server, new_page, journey):
-    code = need(journey, "code")
-    verification = need(journey, "verification")
-    base = live_server.url
+@step
+def anyone_looks_the_dossier_up_and_verifies_the_document(j: Journey, new_page: Any) -> None:
+    code = j.state["code"]
+    verification = j.state["verification"]
+    base = j.base
     page = new_page()
     page.goto(base + "/")
     page.get_by_role("link", name="Tra cứu hồ sơ").click()
@@ -398,10 +436,11 @@ def test_5_anyone_looks_the_dossier_up_and_verifies_the_document(live_server, ne
     expect(page.get_by_role("alert")).to_contain_text("Không tìm thấy văn bản")
 
 
-def test_6_another_business_cannot_open_the_dossier_or_its_document(live_server, new_page, journey):
-    code = need(journey, "code")
-    document_url = need(journey, "document_url")
-    base = live_server.url
+@step
+def another_business_cannot_open_the_dossier_or_its_document(j: Journey, new_page: Any) -> None:
+    code = j.state["code"]
+    document_url = j.state["document_url"]
+    base = j.base
     page = new_page()
     register(page, base, "Công ty TNHH Thép Cửa Việt", "3209876543", "ketoan@thep-cuaviet.vn")
     page.get_by_role("button", name="Đăng ký").click()
@@ -415,6 +454,32 @@ def test_6_another_business_cannot_open_the_dossier_or_its_document(live_server,
         answer = page.request.get(base + url)
         assert answer.status == 404, url
         assert ORGANISATION not in answer.text()
+
+
+def test_1_business_registers_and_submits_after_an_inline_error(journey: Journey, new_page: Any) -> None:
+    journey.run(business_registers_and_submits_after_an_inline_error, new_page)
+
+
+def test_2_clerk_requests_a_supplement_of_two_items(journey: Journey, new_page: Any) -> None:
+    journey.run(clerk_requests_a_supplement_of_two_items, new_page)
+
+
+def test_3_business_sees_the_request_and_supplements(journey: Journey, new_page: Any) -> None:
+    journey.run(business_sees_the_request_and_supplements, new_page)
+
+
+def test_4_officers_take_it_to_the_result_and_the_business_downloads_it(
+    journey: Journey, new_page: Any
+) -> None:
+    journey.run(officers_take_it_to_the_result_and_the_business_downloads_it, new_page)
+
+
+def test_5_anyone_looks_the_dossier_up_and_verifies_the_document(journey: Journey, new_page: Any) -> None:
+    journey.run(anyone_looks_the_dossier_up_and_verifies_the_document, new_page)
+
+
+def test_6_another_business_cannot_open_the_dossier_or_its_document(journey: Journey, new_page: Any) -> None:
+    journey.run(another_business_cannot_open_the_dossier_or_its_document, new_page)
 
 
 # --- the rest ----------------------------------------------------------------------------------

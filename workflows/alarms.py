@@ -22,6 +22,7 @@ from workflows.calendar import WorkingCalendar
 from workflows.clock import as_utc
 from workflows.context import CommandContext
 from workflows.models import Alarm, Dossier, WorkTask
+from workflows.outbox import dossier_event
 
 REMINDER_SHARE = 0.75
 DOSSIER_KINDS = ("appointment_at_risk", "appointment_missed", "legal_limit_missed")
@@ -101,6 +102,9 @@ def fire(session: Session, alarm: Alarm, dossier: Dossier, at: datetime) -> None
     """Record that the alarm went off (the notification channels pick it up from the audit trail)."""
     alarm.fired_at = at
     session.add(alarm)
+    dossier_event(session, alarm.kind, dossier, at, task_id=alarm.task_id, recipient_role=alarm.recipient_role,
+                  recipient_user_id=alarm.recipient_user_id, due_at=as_utc(alarm.due_at),
+                  appointment_at=dossier.appointment_at)
     audit.record(
         session,
         f"dossier:{dossier.id}",

@@ -26,6 +26,7 @@ from workflows.effects import apply_effects, close_open_pause, issue_document, r
 from workflows.engine import EngineError, RunningProcess, TaskNotReady
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.models import Attachment, Dossier, ProcessInstance, User, WorkTask
+from workflows.outbox import dossier_event
 from workflows.projection import cancel_open_tasks, sync_after_run
 from workflows.queries import may_act_on
 from workflows.runtime import Runtime
@@ -230,6 +231,7 @@ def _start(
         dossier_id=dossier.id,
         at=at,
     )
+    dossier_event(session, "dossier_submitted", dossier, at)
     session.add(
         ProcessInstance(
             dossier_id=dossier.id,
@@ -405,6 +407,7 @@ def withdraw_dossier(rt: Runtime, actor: User, code: str, reason: str = "") -> D
         dossier.completed_at = dossier.updated_at = ctx.at
         schedule_dossier_alarms(ctx)
         session.add(dossier)
+        dossier_event(session, "dossier_withdrawn", dossier, ctx.at, reason=reason.strip())
         audit.record(
             session,
             ctx.stream,

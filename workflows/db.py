@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
-from workflows import models  # noqa: F401  (registers the tables)
+from workflows import models, outbox  # noqa: F401  (registers the tables)
 from workflows.models import Counter
 
 _WRITE_OPTION = "tdcflow_writes"

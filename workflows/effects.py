@@ -28,6 +28,7 @@ from workflows.documents import DOCUMENT_KINDS, DocumentContext, new_verificatio
 from workflows.engine import Effect
 from workflows.errors import Conflict
 from workflows.models import Attachment, ClockPause, Document, User, WorkTask
+from workflows.outbox import dossier_event
 
 
 def apply_effects(ctx: CommandContext, effects: list[Effect]) -> None:
@@ -42,7 +43,9 @@ def _receive(ctx: CommandContext, params: dict[str, Any]) -> None:
     dossier = ctx.dossier
     dossier.received_at = ctx.rt.calendar.receipt_instant(as_utc(dossier.submitted_at))
     refresh_deadlines(ctx)
-    issue_document(ctx, "receipt_slip")
+    slip = issue_document(ctx, "receipt_slip")
+    dossier_event(ctx.session, "dossier_received", dossier, ctx.at, appointment_at=dossier.appointment_at,
+                  received_at=dossier.received_at, document_id=slip.id)
     audit.record(
         ctx.session,
         ctx.stream,
@@ -104,7 +107,9 @@ def _pause_clock(ctx: CommandContext, params: dict[str, Any]) -> None:
         at=ctx.at,
     )
     if reason == "supplement_requested":
-        issue_document(ctx, "supplement_request")
+        slip = issue_document(ctx, "supplement_request")
+        dossier_event(ctx.session, "supplement_requested", ctx.dossier, ctx.at, items=details.get("items") or [],
+                      document_id=slip.id)
 
 
 def _resume_clock(ctx: CommandContext, params: dict[str, Any]) -> None:
@@ -112,6 +117,8 @@ def _resume_clock(ctx: CommandContext, params: dict[str, Any]) -> None:
     if pause is None:
         return
     refresh_deadlines(ctx)
+    if pause.reason == "supplement_requested":
+        dossier_event(ctx.session, "supplement_received", ctx.dossier, ctx.at)
     audit.record(
         ctx.session,
         ctx.stream,
@@ -274,6 +281,9 @@ def _close(ctx: CommandContext, params: dict[str, Any]) -> None:
     if dossier.received_at is not None:
         issue_document(ctx, "process_control_slip")
     details = {k: v for k, v in params.items() if k != "outcome"}
+    event = {"refused": "dossier_refused", "expired": "dossier_expired"}.get(outcome, "result_issued")
+    dossier_event(ctx.session, event, dossier, ctx.at, outcome=outcome, documents=list(ctx.issued_documents),
+                  **{k: v for k, v in details.items() if k in ("reason", "reasons")})
     audit.record(
         ctx.session,
         ctx.stream,

@@ -1,0 +1,61 @@
+"""The outbox (DESIGN rule 4): what happened, written in the same transaction as the change.
+
+Commands and the scheduler ``emit`` an event row; the notifications room reads the rows after
+commit and turns each into deliveries (e-mail, in-app, webhook, SMS) with retries. An event
+that was committed is never lost, and one that was rolled back was never sent.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index
+from sqlmodel import Field, Session, SQLModel
+
+from workflows.clock import now
+
+# The events that notify (see notifications.rules for who hears of each).
+EVENT_TYPES = frozenset({
+    "dossier_submitted", "dossier_received", "supplement_requested", "supplement_received", "dossier_refused",
+    "result_issued", "apology_issued", "dossier_withdrawn", "dossier_expired", "task_available",
+    "task_reminder", "task_escalation", "appointment_at_risk", "appointment_missed", "legal_limit_missed",
+})
+
+
+class OutboxEvent(SQLModel, table=True):
+    __tablename__ = "outbox_event"
+    __table_args__ = (Index("ix_outbox_pending", "dispatched_at", "id"),)
+
+    id: str = Field(primary_key=True, max_length=32, description="Also the idempotency key receivers see")
+    type: str = Field(max_length=40)
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    # Set when the dispatcher has turned the event into deliveries (in its own transaction).
+    dispatched_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+def emit(session: Session, event_type: str, dossier_id: int | None, payload: dict[str, Any],
+         at: datetime | None = None) -> OutboxEvent:
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type}")
+    event = OutboxEvent(id=secrets.token_hex(16), type=event_type, dossier_id=dossier_id,
+                        payload=payload, created_at=at or now())
+    session.add(event)
+    return event
+
+
+def dossier_event(session: Session, event_type: str, dossier: Any, at: datetime | None = None,
+                  **details: Any) -> OutboxEvent:
+    """An event about a dossier, carrying what a message about it needs (code, applicant, subject)."""
+    payload = {
+        "code": dossier.code,
+        "procedure_code": dossier.procedure_code,
+        "applicant_id": dossier.applicant_id,
+        "applicant_name": dossier.applicant_name,
+        "subject": dossier.subject,
+        **{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in details.items()},
+    }
+    return emit(session, event_type, dossier.id, payload, at)

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
+import notifications.models  # noqa: F401  (registers the room's tables before the schema is created)
 from api.errors import error_response, install_error_handlers
 from api.routes import auth, documents, dossiers, health, procedures, public, reports, tasks
 from api.web import account as account_pages

@@ -1,0 +1,90 @@
+"""The tables of the notifications room."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from workflows.clock import now
+
+CHANNELS = ("email", "inapp", "webhook", "sms")
+
+
+def _instant(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+
+
+class Delivery(SQLModel, table=True):
+    """One message of one event to one recipient on one channel; retried until sent or dead."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(foreign_key="outbox_event.id", index=True, max_length=32)
+    channel: str = Field(max_length=10)  # one of CHANNELS
+    recipient: str = Field(max_length=320)  # e-mail address, user id, webhook id, phone number
+    recipient_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    webhook_id: int | None = Field(default=None, foreign_key="webhook.id")
+    idempotency_key: str = Field(max_length=120)  # event id + channel + recipient
+    subject: str = Field(default="", max_length=500)
+    body_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    body_html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: str = Field(default="pending", max_length=10)  # pending | sending | sent | dead
+    attempts: int = 0
+    next_attempt_at: datetime | None = _instant()
+    lease_until: datetime | None = _instant()
+    last_error: str | None = Field(default=None, max_length=2000)
+    sent_at: datetime | None = _instant()
+    created_at: datetime = Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Notification(SQLModel, table=True):
+    """An in-app notification: the bell and the list page."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    event_id: str = Field(foreign_key="outbox_event.id", max_length=32)
+    title: str = Field(max_length=300)
+    title_en: str = Field(default="", max_length=300)
+    body: str = Field(default="", max_length=2000)
+    body_en: str = Field(default="", max_length=2000)
+    link: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    read_at: datetime | None = _instant()
+
+
+class Webhook(SQLModel, table=True):
+    """A partner system (customs, market surveillance, the national TBT office) or an SMS gateway."""
+
+    __tablename__ = "webhook"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    url: str = Field(max_length=1000)
+    secret: str = Field(max_length=200)
+    event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    purpose: str = Field(default="partner", max_length=10)  # partner | sms
+    active: bool = True
+    created_at: datetime = Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ChannelPreference(SQLModel, table=True):
+    """How a user wants to hear from tdcflow (in-app is always on)."""
+
+    __tablename__ = "channel_preference"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    email: bool = True
+    sms: bool = False
+    phone: str | None = Field(default=None, max_length=30)
+    digest: bool = True  # officers: the daily digest of their open tasks

@@ -11,11 +11,14 @@ seconds: nothing important lives in its memory.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import update
 from sqlmodel import select
@@ -122,9 +125,12 @@ def _job(rt: Runtime) -> None:
         log.info("tick: %s timers, %s alarms, %s failed", report.timers, report.alarms, report.failed)
 
 
-def start_background(rt: Runtime) -> BackgroundScheduler:
-    """The scheduler inside the web app's process."""
-    scheduler = BackgroundScheduler(timezone="UTC")
+# Other rooms add their periodic work (e.g. notifications: the dispatcher and the daily digest)
+# as (function of the runtime, APScheduler trigger, job id).
+Job = tuple[Callable[[Runtime], None], BaseTrigger, str]
+
+
+def _add_jobs(scheduler: BaseScheduler, rt: Runtime, jobs: Sequence[Job]) -> None:
     scheduler.add_job(
         _job,
         IntervalTrigger(seconds=rt.settings.tick_seconds),
@@ -133,21 +139,24 @@ def start_background(rt: Runtime) -> BackgroundScheduler:
         max_instances=1,
         coalesce=True,
         replace_existing=True,
+        next_run_time=now(),
     )
+    for function, trigger, job_id in jobs:
+        scheduler.add_job(
+            function, trigger, args=[rt], id=job_id, max_instances=1, coalesce=True, replace_existing=True
+        )
+
+
+def start_background(rt: Runtime, jobs: Sequence[Job] = ()) -> BackgroundScheduler:
+    """The scheduler inside the web app's process."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+    _add_jobs(scheduler, rt, jobs)
     scheduler.start()
     return scheduler
 
 
-def run_forever(rt: Runtime) -> None:
+def run_forever(rt: Runtime, jobs: Sequence[Job] = ()) -> None:
     """``tdcflow worker``: the scheduler alone, for a deployment that separates it from the web."""
     scheduler = BlockingScheduler(timezone="UTC")
-    scheduler.add_job(
-        _job,
-        IntervalTrigger(seconds=rt.settings.tick_seconds),
-        args=[rt],
-        id="tick",
-        max_instances=1,
-        coalesce=True,
-        next_run_time=now(),
-    )
+    _add_jobs(scheduler, rt, jobs)
     scheduler.start()

@@ -11,11 +11,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
-import notifications.models  # noqa: F401  (registers the room's tables before the schema is created)
+import notifications.models
 from api.errors import error_response, install_error_handlers
-from api.routes import auth, documents, dossiers, health, procedures, public, reports, tasks
+from api.routes import auth, documents, dossiers, health, notifications, procedures, public, reports, tasks
 from api.web import account as account_pages
-from api.web import admin_pages, dossier_pages, form_pages, work_pages
+from api.web import admin_pages, dossier_pages, form_pages, notification_pages, work_pages
 from api.web import public as public_pages
 from api.web.middleware import PageContext
 from workflows.attachments import too_large
@@ -88,9 +88,17 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
-    for module in (health, auth, procedures, dossiers, tasks, documents, public, reports):
+    for module in (health, auth, procedures, dossiers, tasks, documents, public, reports, notifications):
         app.include_router(module.router)
-    for module in (public_pages, account_pages, dossier_pages, form_pages, work_pages, admin_pages):
+    for module in (
+        public_pages,
+        account_pages,
+        dossier_pages,
+        form_pages,
+        work_pages,
+        admin_pages,
+        notification_pages,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for package in VENDOR_PACKAGES:

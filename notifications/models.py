@@ -42,7 +42,9 @@ class Delivery(SQLModel, table=True):
     lease_until: datetime | None = _instant()
     last_error: str | None = Field(default=None, max_length=2000)
     sent_at: datetime | None = _instant()
-    created_at: datetime = Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(
+        default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
 
 
 class Notification(SQLModel, table=True):
@@ -59,7 +61,9 @@ class Notification(SQLModel, table=True):
     body: str = Field(default="", max_length=2000)
     body_en: str = Field(default="", max_length=2000)
     link: str | None = Field(default=None, max_length=500)
-    created_at: datetime = Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(
+        default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
     read_at: datetime | None = _instant()
 
 
@@ -75,7 +79,9 @@ class Webhook(SQLModel, table=True):
     event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     purpose: str = Field(default="partner", max_length=10)  # partner | sms
     active: bool = True
-    created_at: datetime = Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(
+        default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
 
 
 class ChannelPreference(SQLModel, table=True):

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from api.web import i18n
 from api.web.csrf import CSRF_FIELD, csrf_token
+from notifications.inbox_queries import unread_count
 from workflows.calendar import get_calendar
 from workflows.clock import as_utc, format_date, format_datetime, now, to_local
 from workflows.models import User
@@ -114,5 +115,7 @@ def render(
         "agency_parent": request.app.state.runtime.settings.agency_parent,
         "max_upload_mb": f"{request.app.state.runtime.settings.max_upload_bytes / 1024 / 1024:g}",
     }
+    if user is not None:
+        values["unread_count"] = unread_count(request.app.state.runtime, user.id)
     values.update(context or {})
     return templates.TemplateResponse(request, name, values, status_code=status_code)

@@ -27,12 +27,13 @@ class Delivery(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    event_id: str = Field(foreign_key="outbox_event.id", index=True, max_length=32)
+    # The outbox event it tells of; none for a message of no single event (the daily digest).
+    event_id: str | None = Field(default=None, foreign_key="outbox_event.id", index=True, max_length=32)
     channel: str = Field(max_length=10)  # one of CHANNELS
     recipient: str = Field(max_length=320)  # e-mail address, user id, webhook id, phone number
     recipient_user_id: int | None = Field(default=None, foreign_key="app_user.id")
     webhook_id: int | None = Field(default=None, foreign_key="webhook.id")
-    idempotency_key: str = Field(max_length=120)  # event id + channel + recipient
+    idempotency_key: str = Field(max_length=120)  # event id + channel + recipient; "digest:<user>:<date>"
     subject: str = Field(default="", max_length=500)
     body_text: str = Field(default="", sa_column=Column(Text, nullable=False))
     body_html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -102,9 +102,17 @@ def fire(session: Session, alarm: Alarm, dossier: Dossier, at: datetime) -> None
     """Record that the alarm went off (the notification channels pick it up from the audit trail)."""
     alarm.fired_at = at
     session.add(alarm)
-    dossier_event(session, alarm.kind, dossier, at, task_id=alarm.task_id, recipient_role=alarm.recipient_role,
-                  recipient_user_id=alarm.recipient_user_id, due_at=as_utc(alarm.due_at),
-                  appointment_at=dossier.appointment_at)
+    dossier_event(
+        session,
+        alarm.kind,
+        dossier,
+        at,
+        task_id=alarm.task_id,
+        recipient_role=alarm.recipient_role,
+        recipient_user_id=alarm.recipient_user_id,
+        due_at=as_utc(alarm.due_at),
+        appointment_at=dossier.appointment_at,
+    )
     audit.record(
         session,
         f"dossier:{dossier.id}",

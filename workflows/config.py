@@ -49,13 +49,17 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=64 * 1024, ge=8, description="argon2id memory in KiB")
     max_upload_bytes: int = 20 * 1024 * 1024
     demo_mode: bool = False
-    smtp_host: str | None = Field(default=None, description="SMTP server; unset: e-mail is not sent (stays pending)")
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server; unset: e-mail is not sent (stays pending)"
+    )
     smtp_port: int = 587
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = True
     mail_from: str = "Một cửa TĐC <no-reply@localhost>"
-    digest_time: str = Field(default="07:00", description="Officers' daily digest, HH:MM local, on working days")
+    digest_time: str = Field(
+        default="07:00", description="Officers' daily digest, HH:MM local, on working days"
+    )
     delivery_max_attempts: int = Field(default=8, ge=1)
     scheduler: bool = Field(default=True, description="Run the timer/alarm scheduler inside the web app")
     tick_seconds: float = Field(default=5.0, gt=0, description="How often the scheduler looks for due work")

@@ -44,8 +44,15 @@ def _receive(ctx: CommandContext, params: dict[str, Any]) -> None:
     dossier.received_at = ctx.rt.calendar.receipt_instant(as_utc(dossier.submitted_at))
     refresh_deadlines(ctx)
     slip = issue_document(ctx, "receipt_slip")
-    dossier_event(ctx.session, "dossier_received", dossier, ctx.at, appointment_at=dossier.appointment_at,
-                  received_at=dossier.received_at, document_id=slip.id)
+    dossier_event(
+        ctx.session,
+        "dossier_received",
+        dossier,
+        ctx.at,
+        appointment_at=dossier.appointment_at,
+        received_at=dossier.received_at,
+        document_id=slip.id,
+    )
     audit.record(
         ctx.session,
         ctx.stream,
@@ -108,8 +115,14 @@ def _pause_clock(ctx: CommandContext, params: dict[str, Any]) -> None:
     )
     if reason == "supplement_requested":
         slip = issue_document(ctx, "supplement_request")
-        dossier_event(ctx.session, "supplement_requested", ctx.dossier, ctx.at, items=details.get("items") or [],
-                      document_id=slip.id)
+        dossier_event(
+            ctx.session,
+            "supplement_requested",
+            ctx.dossier,
+            ctx.at,
+            items=details.get("items") or [],
+            document_id=slip.id,
+        )
 
 
 def _resume_clock(ctx: CommandContext, params: dict[str, Any]) -> None:
@@ -282,8 +295,15 @@ def _close(ctx: CommandContext, params: dict[str, Any]) -> None:
         issue_document(ctx, "process_control_slip")
     details = {k: v for k, v in params.items() if k != "outcome"}
     event = {"refused": "dossier_refused", "expired": "dossier_expired"}.get(outcome, "result_issued")
-    dossier_event(ctx.session, event, dossier, ctx.at, outcome=outcome, documents=list(ctx.issued_documents),
-                  **{k: v for k, v in details.items() if k in ("reason", "reasons")})
+    dossier_event(
+        ctx.session,
+        event,
+        dossier,
+        ctx.at,
+        outcome=outcome,
+        documents=list(ctx.issued_documents),
+        **{k: v for k, v in details.items() if k in ("reason", "reasons")},
+    )
     audit.record(
         ctx.session,
         ctx.stream,

@@ -17,11 +17,25 @@ from sqlmodel import Field, Session, SQLModel
 from workflows.clock import now
 
 # The events that notify (see notifications.rules for who hears of each).
-EVENT_TYPES = frozenset({
-    "dossier_submitted", "dossier_received", "supplement_requested", "supplement_received", "dossier_refused",
-    "result_issued", "apology_issued", "dossier_withdrawn", "dossier_expired", "task_available",
-    "task_reminder", "task_escalation", "appointment_at_risk", "appointment_missed", "legal_limit_missed",
-})
+EVENT_TYPES = frozenset(
+    {
+        "dossier_submitted",
+        "dossier_received",
+        "supplement_requested",
+        "supplement_received",
+        "dossier_refused",
+        "result_issued",
+        "apology_issued",
+        "dossier_withdrawn",
+        "dossier_expired",
+        "task_available",
+        "task_reminder",
+        "task_escalation",
+        "appointment_at_risk",
+        "appointment_missed",
+        "legal_limit_missed",
+    }
+)
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -32,23 +46,38 @@ class OutboxEvent(SQLModel, table=True):
     type: str = Field(max_length=40)
     dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(
+        default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
     # Set when the dispatcher has turned the event into deliveries (in its own transaction).
-    dispatched_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    dispatched_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
 
 
-def emit(session: Session, event_type: str, dossier_id: int | None, payload: dict[str, Any],
-         at: datetime | None = None) -> OutboxEvent:
+def emit(
+    session: Session,
+    event_type: str,
+    dossier_id: int | None,
+    payload: dict[str, Any],
+    at: datetime | None = None,
+) -> OutboxEvent:
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
-    event = OutboxEvent(id=secrets.token_hex(16), type=event_type, dossier_id=dossier_id,
-                        payload=payload, created_at=at or now())
+    event = OutboxEvent(
+        id=secrets.token_hex(16),
+        type=event_type,
+        dossier_id=dossier_id,
+        payload=payload,
+        created_at=at or now(),
+    )
     session.add(event)
     return event
 
 
-def dossier_event(session: Session, event_type: str, dossier: Any, at: datetime | None = None,
-                  **details: Any) -> OutboxEvent:
+def dossier_event(
+    session: Session, event_type: str, dossier: Any, at: datetime | None = None, **details: Any
+) -> OutboxEvent:
     """An event about a dossier, carrying what a message about it needs (code, applicant, subject)."""
     payload = {
         "code": dossier.code,

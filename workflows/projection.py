@@ -46,9 +46,19 @@ def sync_after_run(
             row = _new_row(ctx, task)
             session.add(row)
             schedule_task_alarms(ctx, row)
-            dossier_event(session, "task_available", dossier, ctx.at, task_id=row.id, step=row.spec_name,
-                          task_name=row.name, task_name_en=row.name_en, role=row.candidate_role,
-                          assignee_id=row.assignee_id, due_at=row.due_at)
+            dossier_event(
+                session,
+                "task_available",
+                dossier,
+                ctx.at,
+                task_id=row.id,
+                step=row.spec_name,
+                task_name=row.name,
+                task_name_en=row.name_en,
+                role=row.candidate_role,
+                assignee_id=row.assignee_id,
+                due_at=row.due_at,
+            )
 
     dossier.data = process.data
     refresh_searchable_fields(ctx)

@@ -85,7 +85,9 @@ templates.env.filters.update(
     status=_status,
     due_state=_due_state,
     remaining=_remaining,
-    filesize=lambda n: f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB",
+    filesize=lambda n: (
+        f"{n} B" if n < 1024 else f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
+    ),
 )
 
 

@@ -6,7 +6,6 @@ nothing in ``workflows`` imports this room.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -45,8 +44,7 @@ def _dispatch_job(rt: Runtime) -> None:
 
 def _digest_job(rt: Runtime) -> None:
     # The trigger fires every day; the working-time calendar decides (holidays, make-up Saturdays).
-    today = datetime.now(ZoneInfo(rt.settings.timezone)).date()
-    written = send_digest(rt, today)
+    written = send_digest(rt)
     if written:
         log.info("daily digest: %s officers", written)
 

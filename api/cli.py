@@ -86,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="create the database, demo accounts and demo dossiers")
     demo.add_argument("--force", action="store_true", help="run even when TDCFLOW_DEMO_MODE is not set")
     demo.set_defaults(func=cmd_demo)
-    worker = sub.add_parser("worker", help="run the scheduler (timers, SLA alarms) without the web app")
+    worker = sub.add_parser(
+        "worker", help="run the scheduler (timers, SLA alarms, notifications, digest) without the web app"
+    )
     worker.set_defaults(func=cmd_worker)
     check = sub.add_parser("check", help="validate the catalogue, models and forms")
     check.set_defaults(func=cmd_check)

@@ -66,7 +66,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "runtime", None) is None:
             app.state.runtime = build_runtime()
-        scheduler = start_background(app.state.runtime) if app.state.runtime.settings.scheduler else None
+        rt = app.state.runtime
+        scheduler = start_background(rt, notifications.jobs(rt)) if rt.settings.scheduler else None
         try:
             yield
         finally:

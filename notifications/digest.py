@@ -150,4 +150,4 @@ def _insert_once(session: Session, values: dict[str, Any]) -> int:
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(Delivery).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    return session.execute(statement).rowcount or 0
+    return len(session.execute(statement.returning(Delivery.id)).all())

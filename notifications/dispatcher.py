@@ -41,7 +41,7 @@ from workflows.runtime import Runtime
 log = logging.getLogger("tdcflow.notifications")
 
 FAN_OUT_BATCH = 100
-SEND_BATCH = 20
+SEND_BATCH = 10  # × the slowest channel's timeout (10 s) stays within the lease
 LEASE = timedelta(minutes=2)
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=6)
@@ -163,7 +163,7 @@ def _delivery(
         body=message.body_vi,
         body_en=message.body_en,
         link=message.link,
-        created_at=instant,
+        created_at=as_utc(event.created_at),  # when it happened, not when the dispatcher came by
     )
     delivered = Delivery(
         **base, subject=message.title_vi, body_text=message.body_vi, status="sent", sent_at=instant

@@ -63,6 +63,13 @@ class MailSink:
         self._lock = threading.Lock()
         self._mails: list[Mail] = []
         self.port = 0
+        self.unknown: set[str] = set()  # mailboxes that do not exist here (550 at RCPT)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.unknown:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:

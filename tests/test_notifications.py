@@ -16,8 +16,18 @@ import time_machine
 from sqlmodel import select
 
 import notifications.models  # noqa: F401  (registers the room's tables before a runtime is built)
-from notifications import SendReport, dispatch, dispatcher, jobs, retry_dead, send_digest, send_due
-from notifications.admin import delivery_counts, list_deliveries, save_webhook, set_preferences
+from notifications import (
+    DispatchReport,
+    SendReport,
+    admin_commands,
+    dispatch,
+    dispatcher,
+    fan_out,
+    jobs,
+    retry_dead,
+    send_digest,
+    send_due,
+)
 from notifications.channels import message_id
 from notifications.inbox_queries import list_for, mark_read, unread_count
 from notifications.models import Delivery, Notification
@@ -29,8 +39,8 @@ from workflows import audit, commands
 from workflows.clock import as_utc
 from workflows.config import Settings
 from workflows.db import reading, transaction
-from workflows.errors import InvalidInput, NotFound
-from workflows.models import User
+from workflows.errors import NotFound
+from workflows.models import Dossier, User
 from workflows.outbox import EVENT_TYPES, OutboxEvent, emit
 from workflows.runtime import Runtime, build_runtime
 
@@ -98,9 +108,25 @@ def emit_event(rt: Runtime, event_type: str, **payload: object) -> str:
         return emit(session, event_type, None, {"code": "000.00.15.H50-260302-0042", **payload}).id
 
 
-def partner(rt: Runtime, receiver: Receiver, event_types: list[str]) -> int:
-    hook = save_webhook(
-        rt, name="Chi cục Hải quan Lao Bảo", url=receiver.url, event_types=event_types, secret=SECRET
+def an_admin(rt: Runtime) -> User:
+    with transaction(rt.engine) as session:
+        count = len(session.exec(select(User.id)).all())
+        admin = User(
+            email=f"quantri{count}@so-khcn.gov.vn", password_hash="x", full_name="Quản trị", roles=["admin"]
+        )
+        session.add(admin)
+        return admin
+
+
+def partner(rt: Runtime, receiver: Receiver, event_types: list[str], purpose: str = "partner") -> int:
+    hook = admin_commands.create_webhook(
+        rt,
+        an_admin(rt),
+        name="Chi cục Hải quan Lao Bảo",
+        url=receiver.url,
+        event_types=event_types,
+        purpose=purpose,
+        secret=SECRET,
     )
     assert hook.id is not None
     return hook.id
@@ -135,6 +161,15 @@ def test_submission_and_receipt_reach_the_business_the_clerks_and_the_partner(cl
         clerks[0].relogin().done(code, {"completeness_decision": "receive"})
         assert dispatch(rt).events >= 2  # dossier_received, task_available (specialist)
 
+        # The in-app list through the API: the bell's count and the newest first.
+        page = firm.relogin().get("/api/notifications").json()
+        assert page["unread"] == page["total"] == 2
+        assert page["items"][0]["title"] == {
+            "vi": f"Đã tiếp nhận hồ sơ {code}",
+            "en": f"Dossier {code} received",
+        }
+        assert page["items"][0]["link"] == f"/dossiers/{code}"
+
     received = event_of(rt, "dossier_received")
     (receipt,) = [m for m in mail.to(firm.email) if m.event_id == received.id]
     assert receipt.rcpt_tos == (firm.email,)
@@ -148,8 +183,9 @@ def test_submission_and_receipt_reach_the_business_the_clerks_and_the_partner(cl
     assert receipt.message_id == message_id(
         f"{received.id}:email:u{user_by_email(rt, firm.email).id}", rt.settings.mail_from
     )
-    appointment = firm.get(f"/api/dossiers/{code}").json()["appointment_at"]
-    shown = datetime.fromisoformat(appointment).astimezone(VN).strftime("%d/%m/%Y %H:%M")
+    with reading(rt.engine) as session:
+        appointment = session.exec(select(Dossier.appointment_at).where(Dossier.code == code)).one()
+    shown = as_utc(appointment).astimezone(VN).strftime("%d/%m/%Y %H:%M")
     document_id = received.payload["document_id"]
     for part in (receipt.text, receipt.html):
         assert "Kính gửi Công ty TNHH Mũ Bảo Hiểm Đông Hà" in part
@@ -195,7 +231,7 @@ def test_submission_and_receipt_reach_the_business_the_clerks_and_the_partner(cl
     # Each (event, channel, recipient) once; nothing left to send.
     keys = [d.idempotency_key for d in deliveries(rt)]
     assert len(keys) == len(set(keys))
-    assert delivery_counts(rt)["pending"] == 0 and delivery_counts(rt)["dead"] == 0
+    assert {d.status for d in deliveries(rt)} == {"sent"}
     assert dispatch(rt).busy is False
 
 
@@ -221,8 +257,9 @@ def test_supplement_request_lists_the_missing_items_and_its_answer_reaches_the_c
         answer["supplement_note"] = "Đã bổ sung bản sao chứng thực và nhãn hàng hóa."
         firm.done(code, answer, step="provide_supplement")
         dispatch(rt)
-        (answered,) = [m for m in mail.to(clerk.email) if "bổ sung" in m.subject]
+        answered, recheck = sorted(mail.to(clerk.email), key=lambda m: not m.subject.startswith("Hồ sơ"))
         assert answered.subject == f"Hồ sơ {code}: đã nhận hồ sơ bổ sung | Supplement received"
+        assert recheck.subject.startswith("Việc mới: ") and code in recheck.subject
 
 
 # -- retries, dead letters, crashes -------------------------------------------------------------------
@@ -276,7 +313,7 @@ def test_a_receiver_down_for_good_ends_dead_and_is_delivered_once_retried(rt, re
             travel.shift(timedelta(hours=1))
             reports.append(dispatch(rt))
         assert [(r.retried, r.dead) for r in reports] == [(1, 0), (1, 0), (0, 1), (0, 0)]
-        (delivery,) = list_deliveries(rt, status="dead")[0]
+        (delivery,) = admin_commands.dead_deliveries(rt)
         assert delivery.attempts == MAX_ATTEMPTS and delivery.next_attempt_at is None
         assert "refused" in delivery.last_error.lower()
 
@@ -317,23 +354,21 @@ def test_a_crash_between_send_and_mark_resends_with_the_same_ids_and_loses_nothi
             send_due(rt)
         monkeypatch.undo()
         # The first one went out but was not marked; the batch is leased to the dead worker.
-        assert len(mail.mails) + len(receiver.requests) == 1
-        assert {d.status for d in deliveries(rt, channel="email")} | {
-            d.status for d in deliveries(rt, channel="webhook")
-        } == {"sending"}
+        (first,) = [m.message_id for m in mail.mails] + [r.json["id"] for r in receiver.requests]
+        assert {d.status for d in deliveries(rt) if d.channel != "inapp"} == {"sending"}
         assert send_due(rt).sent == 0  # the lease still holds
 
         travel.shift(timedelta(minutes=3))  # the lease ran out
         assert send_due(rt).sent == 4
     assert {d.status for d in deliveries(rt)} == {"sent"}
-    # One duplicate at most, and it carries the same ids: the receiver drops it.
-    mails_by_id = Counter(m.message_id for m in mail.mails)
-    assert sorted(mails_by_id.values()) == [1, 2]
-    assert {m.event_id for m in mail.to(firm.email)} == {event_of(rt, "dossier_submitted").id}
-    assert len(mail.to(clerk.email)) == 1
-    assert Counter(r.json["id"] for r in receiver.requests) == Counter(
-        {event_of(rt, "dossier_submitted").id: 1, event_of(rt, "task_available").id: 1}
-    )
+    # Everything arrived; one message twice, with the same ids, so the receiver can drop it.
+    arrivals = Counter([m.message_id for m in mail.mails] + [r.json["id"] for r in receiver.requests])
+    assert arrivals[first] == 2 and sum(arrivals.values()) == 5 and len(arrivals) == 4
+    submitted, available = event_of(rt, "dossier_submitted").id, event_of(rt, "task_available").id
+    assert [m.event_id for m in mail.to(firm.email)] in ([submitted], [submitted, submitted])
+    assert [m.event_id for m in mail.to(clerk.email)] in ([available], [available, available])
+    assert {r.json["id"] for r in receiver.requests} == {submitted, available}
+    assert all(r.headers["x-tdcflow-event-id"] == r.json["id"] for r in receiver.requests)
 
 
 def test_an_event_rolled_back_with_its_command_is_never_delivered(client, rt, mail, monkeypatch):
@@ -380,10 +415,34 @@ def test_email_waits_while_no_smtp_host_is_set(tmp_path, db_url, rt, mail, recei
     assert "Đổi sản phẩm" in sent.text
 
 
+def test_an_unreachable_mail_server_means_retry_and_an_unknown_mailbox_means_dead(tmp_path, db_url, rt, mail):
+    with transaction(rt.engine) as session:
+        people = [
+            User(email=address, password_hash="x", full_name="Hồ Thị Lan", roles=["business"])
+            for address in ("co-that@cty.vn", "khong-co@cty.vn")
+        ]
+        session.add_all(people)
+    mail.unknown.add("khong-co@cty.vn")
+    for person in people:
+        emit_event(rt, "dossier_submitted", applicant_id=person.id)
+    closed = Receiver().start()  # a port that is free again once closed
+    closed.stop()
+    unreachable = build_runtime(make_settings(tmp_path, db_url, smtp_host="127.0.0.1", smtp_port=closed.port))
+    try:
+        with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False) as travel:
+            assert dispatch(unreachable) == DispatchReport(events=2, retried=2)
+            assert {d.last_error.split(":")[0] for d in deliveries(rt, channel="email")} == {"SMTP 127.0.0.1"}
+            travel.shift(timedelta(minutes=5))
+            assert dispatch(rt) == DispatchReport(sent=1, dead=1)  # 550: no use trying again
+    finally:
+        unreachable.engine.dispose()
+    (dead,) = deliveries(rt, status="dead")
+    assert dead.recipient == "khong-co@cty.vn" and dead.attempts == 2 and "550" in dead.last_error
+    assert [m.rcpt_tos for m in mail.mails] == [("co-that@cty.vn",)]
+
+
 def test_sms_goes_through_the_gateway_when_chosen(rt, receiver):
-    gateway = save_webhook(
-        rt, name="Cổng SMS Viettel", url=receiver.url, event_types=[], purpose="sms", secret=SECRET
-    )
+    gateway_id = partner(rt, receiver, ["*"], purpose="sms")  # the gateway hears of no event as a partner
     with transaction(rt.engine) as session:
         people = [
             User(email=f"dn{i}@cty.vn", password_hash="x", full_name="Hồ Thị Lan", roles=["business"])
@@ -392,7 +451,7 @@ def test_sms_goes_through_the_gateway_when_chosen(rt, receiver):
         session.add_all(people)
         session.flush()
         ids = [p.id for p in people]
-    set_preferences(rt, ids[0], email=False, sms=True, phone="0912 345 678", digest=False)
+    admin_commands.save_preferences(rt, people[0], email=False, sms=True, phone="0912 345 678", digest=False)
     for user_id in ids:
         emit_event(rt, "dossier_received", applicant_id=user_id, appointment_at="2026-03-05T02:00:00+00:00")
     assert dispatch(rt).sent == 2  # one SMS; the other person's e-mail (the first turned e-mail off)
@@ -404,7 +463,7 @@ def test_sms_goes_through_the_gateway_when_chosen(rt, receiver):
         == "Hồ sơ 000.00.15.H50-260302-0042 đã được tiếp nhận. Hẹn trả kết quả: 05/03/2026 09:00."
     )
     (sms,) = deliveries(rt, channel="sms")
-    assert sms.webhook_id == gateway.id and sms.recipient_user_id == ids[0]
+    assert sms.webhook_id == gateway_id and sms.recipient_user_id == ids[0]
     assert [d.recipient for d in deliveries(rt, channel="email")] == ["dn1@cty.vn"]
 
 
@@ -546,9 +605,17 @@ def test_every_event_type_renders_in_both_languages_with_escaped_html(rt):
         assert message.link in (f"/dossiers/{payload['code']}", "/my/tasks/t-1"), event_type
 
 
-def test_a_new_webhook_gets_a_secret_and_bad_ones_are_refused(rt):
-    hook = save_webhook(rt, name="Cục TĐC", url="https://tbt.example.vn/hook", event_types=["result_issued"])
-    assert len(hook.secret) >= 32
-    with pytest.raises(InvalidInput) as refused:
-        save_webhook(rt, name="", url="ftp://x", event_types=["nope"])
-    assert {p.field for p in refused.value.fields} == {"name", "url", "event_types"}
+def test_an_extension_tells_the_business_with_the_new_appointment(rt, client):
+    firm = business(client)
+    clerk, leader = officer(client, rt, "clerk"), officer(client, rt, "leader", "PHÓ GIÁM ĐỐC")
+    code = firm.submitted()
+    clerk.done(code, {"completeness_decision": "receive"})
+    response = leader.post(
+        f"/api/dossiers/{code}/extend", json={"days": 2, "reason": "Chờ ý kiến của cơ quan chuyên ngành."}
+    )
+    assert response.status_code == 200, response.text
+    fan_out(rt)
+    with reading(rt.engine) as session:
+        owner_id = session.exec(select(User.id).where(User.email == firm.email)).one()
+    titles = [n.title for n in list_for(rt, owner_id)[0]]
+    assert any(code in t and ("xin lỗi" in t.lower() or "hẹn lại" in t.lower()) for t in titles), titles

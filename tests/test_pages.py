@@ -189,3 +189,60 @@ def test_leader_extends_from_the_dossier_page_and_officers_see_reports(client, r
     assert "Gia hạn và phát hành phiếu xin lỗi" not in client.get(f"/dossiers/{code}").text
     page_login(client, owner.email)
     assert client.get("/work/reports").status_code == 403
+
+
+def test_the_bell_counts_unread_notifications_and_the_list_marks_them_read(client, rt, cast):
+    from notifications import fan_out
+
+    owner, clerk = cast["owner"], cast["clerk"]
+    code = owner.submitted()
+    clerk.done(code, {"completeness_decision": "receive"})
+    fan_out(rt)
+    page_login(client, owner.email)
+    home = client.get("/my/dossiers")
+    count = re.search(r'class="bell__count">(\d+)<', home.text)
+    assert count and int(count.group(1)) >= 2  # submitted + received
+    listing = client.get("/notifications")
+    assert code in listing.text
+    client.post("/notifications/read-all", data={"csrf_token": csrf(listing.text)})
+    assert 'class="bell__count"' not in client.get("/my/dossiers").text
+    api = owner.get("/api/notifications").json()
+    assert api["unread"] == 0 and api["total"] >= 2
+
+
+def test_channels_and_admin_webhooks_pages(client, rt, cast):
+    page_login(client, cast["owner"].email)
+    form = client.get("/account/notifications")
+    bad = client.post(
+        "/account/notifications", data={"csrf_token": csrf(form.text), "sms": "1", "phone": "abc"}
+    )
+    assert bad.status_code == 422 and "Số điện thoại không hợp lệ." in bad.text
+    good = client.post(
+        "/account/notifications",
+        data={"csrf_token": csrf(form.text), "email": "1", "sms": "1", "phone": "0905 123 456"},
+    )
+    assert good.status_code == 200 and 'value="0905 123 456"' in good.text
+    page_login(client, cast["admin"].email)
+    hooks = client.get("/admin/webhooks")
+    refused = client.post(
+        "/admin/webhooks",
+        data={
+            "csrf_token": csrf(hooks.text),
+            "name": "Hải quan",
+            "url": "ftp://x",
+            "event_types": ["dossier_received"],
+        },
+    )
+    assert refused.status_code == 422 and "http://" in refused.text
+    created = client.post(
+        "/admin/webhooks",
+        data={
+            "csrf_token": csrf(hooks.text),
+            "name": "Chi cục Hải quan Lao Bảo",
+            "url": "http://127.0.0.1:9/hook",
+            "event_types": ["dossier_received", "result_issued"],
+            "purpose": "partner",
+        },
+    )
+    assert created.status_code == 200 and "Chi cục Hải quan Lao Bảo" in created.text
+    assert client.get("/admin/deliveries").status_code == 200

@@ -539,7 +539,7 @@ def extend_deadline(rt: Runtime, actor: User, code: str, days: int, reason: str)
         ctx = _context(rt, session, actor, dossier)
         old_appointment = dossier.appointment_at
         refresh_deadlines(ctx)
-        issue_document(
+        apology = issue_document(
             ctx,
             "apology_slip",
             {
@@ -547,6 +547,15 @@ def extend_deadline(rt: Runtime, actor: User, code: str, days: int, reason: str)
                 "old_appointment_at": as_utc(old_appointment) if old_appointment else None,
                 "new_appointment_at": dossier.appointment_at,
             },
+        )
+        dossier_event(
+            session,
+            "apology_issued",
+            dossier,
+            ctx.at,
+            appointment_at=dossier.appointment_at,
+            reason=reason.strip(),
+            document_id=apology.id,
         )
         audit.record(
             session,

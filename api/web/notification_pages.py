@@ -12,7 +12,7 @@ from api.web.account import field_errors
 from api.web.csrf import verify_csrf
 from api.web.session import AdminUser, PageUser
 from api.web.templating import render
-from notifications import admin_commands
+from notifications import admin_commands, retry_dead
 from notifications.inbox_queries import list_for, mark_read
 from workflows.errors import DomainError
 from workflows.outbox import EVENT_TYPES
@@ -144,7 +144,6 @@ def deliveries(request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
 
 @router.post("/admin/deliveries/{delivery_id}/retry", dependencies=[Csrf])
 def retry(delivery_id: int, rt: RuntimeDep, user: AdminUser) -> Response:
-    from notifications import retry_dead
 
     retry_dead(rt, delivery_id)
     return RedirectResponse("/admin/deliveries", status_code=303)

@@ -21,6 +21,7 @@ from workflows.documents import (
     NATIONAL_MOTTO,
     NATIONAL_NAME,
     PROCESS_COLUMNS,
+    QR_MASK_PATTERN,
     VERIFICATION_ALPHABET,
     DocumentContext,
     agency_in_text,
@@ -764,7 +765,9 @@ def _png_modules(png: bytes, modules: int) -> list[list[bool]]:
 
 
 def _expected_modules(text: str) -> list[list[bool]]:
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    qr = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, mask_pattern=QR_MASK_PATTERN
+    )
     qr.add_data(text)
     qr.make(fit=True)
     return qr.get_matrix()

@@ -11,13 +11,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
-import notifications.models
+import notifications.models  # noqa: F401  (registers the room's tables before the schema is created)
 from api.errors import error_response, install_error_handlers
-from api.routes import auth, documents, dossiers, health, notifications, procedures, public, reports, tasks
+from api.routes import auth, documents, dossiers, health, procedures, public, reports, tasks
+from api.routes import notifications as notification_routes
 from api.web import account as account_pages
 from api.web import admin_pages, dossier_pages, form_pages, notification_pages, work_pages
 from api.web import public as public_pages
 from api.web.middleware import PageContext
+from notifications import jobs as notification_jobs
 from workflows.attachments import too_large
 from workflows.runtime import Runtime, build_runtime
 from workflows.scheduler import start_background
@@ -67,7 +69,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         if getattr(app.state, "runtime", None) is None:
             app.state.runtime = build_runtime()
         rt = app.state.runtime
-        scheduler = start_background(rt, notifications.jobs(rt)) if rt.settings.scheduler else None
+        scheduler = start_background(rt, notification_jobs(rt)) if rt.settings.scheduler else None
+        app.state.scheduler = scheduler
         try:
             yield
         finally:
@@ -89,7 +92,17 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
-    for module in (health, auth, procedures, dossiers, tasks, documents, public, reports, notifications):
+    for module in (
+        health,
+        auth,
+        procedures,
+        dossiers,
+        tasks,
+        documents,
+        public,
+        reports,
+        notification_routes,
+    ):
         app.include_router(module.router)
     for module in (
         public_pages,

@@ -254,3 +254,28 @@ def test_health_check_answers(client, rt):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": rt.engine.dialect.name, "procedures": 1}
+
+
+def test_the_app_starts_and_stops_its_scheduler(tmp_path):
+    """``tdcflow serve`` runs the scheduler inside the app: timers, alarms, notifications, digest."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from tests.conftest import make_settings
+    from workflows.runtime import build_runtime
+
+    rt = build_runtime(
+        make_settings(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}", scheduler=True, tick_seconds=60)
+    )
+    app = create_app(rt)
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        scheduler = app.state.scheduler
+        assert scheduler.running
+        assert {job.id for job in scheduler.get_jobs()} == {
+            "tick",
+            "notifications-dispatch",
+            "notifications-digest",
+        }
+    assert not scheduler.running
+    rt.engine.dispose()

@@ -169,3 +169,29 @@ def officer(client: TestClient, rt: Runtime, role: str, title: str = "", name: s
             job_title=title,
         )
     return Person(client, email, login(client, email))
+
+
+def error_of(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    """The error of a refused request, after checking the one error shape every failure has."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) == {"code", "message", "message_en", "fields"}, error
+    assert error["message"].strip() and error["message_en"].strip()
+    assert error["message"] != error["message_en"]  # both languages, not one copied
+    for problem in error["fields"]:
+        assert set(problem) == {"field", "message", "message_en", "code"}, problem
+    if code is not None:
+        assert error["code"] == code, error
+    return error
+
+
+def fields_of(error: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {problem["field"]: problem for problem in error["fields"]}
+
+
+def stored_files(rt: Runtime) -> list[str]:
+    """The files in the content-addressed store."""
+    root = rt.settings.storage_path
+    return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []

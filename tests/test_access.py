@@ -17,33 +17,20 @@ from argon2 import PasswordHasher
 from sqlmodel import select
 
 from api.security import ALGORITHM, ISSUER, create_access_token
-from tests.support import PASSWORD, PDF, PROCEDURE, Person, business, login, officer
+from tests.support import (
+    PASSWORD,
+    PDF,
+    PROCEDURE,
+    Person,
+    business,
+    error_of,
+    fields_of,
+    login,
+    officer,
+    stored_files,
+)
 from workflows.db import reading
 from workflows.models import User
-
-
-def error_of(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    """The error of a refused request, after checking the one error shape every failure has."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) == {"code", "message", "message_en", "fields"}, error
-    assert error["message"].strip() and error["message_en"].strip()
-    assert error["message"] != error["message_en"]
-    for problem in error["fields"]:
-        assert set(problem) == {"field", "message", "message_en", "code"}, problem
-    if code is not None:
-        assert error["code"] == code, error
-    return error
-
-
-def fields_of(error: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {problem["field"]: problem for problem in error["fields"]}
-
-
-def stored_files(rt) -> list[str]:
-    return sorted(p.name for p in rt.settings.storage_path.rglob("*") if p.is_file())
 
 
 def codes(person: Person, **params: Any) -> tuple[int, set[str]]:

@@ -8,37 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-from typing import Any
 
 from PIL import Image
 
-from tests.support import PDF, Person, business, officer
+from tests.support import PDF, Person, business, error_of, fields_of, officer, stored_files
 
 LIMIT = 256 * 1024  # the test settings' max_upload_bytes
-
-
-def error_of(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    """The error of a refused request, after checking the one error shape every failure has."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) == {"code", "message", "message_en", "fields"}, error
-    assert error["message"].strip() and error["message_en"].strip()
-    for problem in error["fields"]:
-        assert set(problem) == {"field", "message", "message_en", "code"}, problem
-    if code is not None:
-        assert error["code"] == code, error
-    return error
-
-
-def fields_of(error: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {problem["field"]: problem for problem in error["fields"]}
-
-
-def stored_files(rt) -> list[str]:
-    root = rt.settings.storage_path
-    return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
 def upload(person: Person, name: str, content: bytes, mime: str = "application/pdf"):  # type: ignore[no-untyped-def]

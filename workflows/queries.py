@@ -318,3 +318,11 @@ def timeliness(
         row[{"early": 1, "on_time": 2, "late": 3}[dossier.timeliness_committed]] += 1
         row[4] += dossier.timeliness_legal == "late"
     return [TimelinessRow(key, *values) for key, values in sorted(counts.items())]
+
+
+def attachments_by_id(rt: Runtime, ids: list[str]) -> dict[str, Attachment]:
+    """The attachments with these ids (to show files already uploaded in a form)."""
+    if not ids:
+        return {}
+    with reading(rt.engine) as session:
+        return {a.id: a for a in session.exec(select(Attachment).where(Attachment.id.in_(ids))).all()}

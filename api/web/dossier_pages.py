@@ -74,6 +74,7 @@ def dossier_page(
     messages = {
         "submitted": i18n._("Đã nộp hồ sơ. Mã hồ sơ của bạn được ghi ở trên; hãy dùng mã này để tra cứu."),
         "withdrawn": i18n._("Đã rút hồ sơ."),
+        "closed": i18n._("Hồ sơ đã kết thúc nên không thể rút."),
         "supplemented": i18n._("Đã gửi hồ sơ bổ sung. Bộ phận một cửa sẽ kiểm tra lại."),
         "done": i18n._("Đã hoàn thành công việc."),
         "extended": i18n._("Đã gia hạn và phát hành phiếu xin lỗi, hẹn lại ngày trả kết quả."),
@@ -135,6 +136,7 @@ def withdraw(
     except DomainError as exc:
         if exc.code != "closed":
             raise
+        return RedirectResponse(f"/dossiers/{code}?flash=closed", status_code=303)
     return RedirectResponse(f"/dossiers/{code}?flash=withdrawn", status_code=303)
 
 

@@ -28,9 +28,8 @@ from forms.registry import Form
 from forms.rendering import AttachmentInfo, build_view
 from forms.validation import FieldError
 from workflows import commands, queries
-from workflows.db import reading
 from workflows.errors import DomainError, Forbidden, InvalidInput, UploadRejected
-from workflows.models import Attachment, User
+from workflows.models import User
 from workflows.runtime import Runtime
 
 router = APIRouter(include_in_schema=False)
@@ -57,17 +56,11 @@ def _path_of(field: str) -> list[str | int]:
 
 def _attachment_infos(rt: Runtime, data: Any, form: Form) -> dict[str, AttachmentInfo]:
     ids = [attachment_id for _, attachment_id in form.attachment_paths(data)]
-    if not ids:
-        return {}
-    from sqlmodel import select
-
-    with reading(rt.engine) as session:
-        rows = session.exec(select(Attachment).where(Attachment.id.in_(ids))).all()
     return {
         a.id: AttachmentInfo(
             id=a.id, filename=a.filename, size=a.size, download_url=f"/files/attachments/{a.id}"
         )
-        for a in rows
+        for a in queries.attachments_by_id(rt, ids).values()
     }
 
 

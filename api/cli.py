@@ -10,11 +10,12 @@ from workflows.config import get_settings
 
 
 def _runtime():  # type: ignore[no-untyped-def]
+    from workflows.db import SchemaOutOfDate
     from workflows.runtime import build_runtime
 
     try:
         return build_runtime()
-    except CatalogueError as exc:
+    except (CatalogueError, SchemaOutOfDate) as exc:
         print(f"tdcflow: cannot start — {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
 

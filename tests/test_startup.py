@@ -279,3 +279,31 @@ def test_the_app_starts_and_stops_its_scheduler(tmp_path):
         }
     assert not scheduler.running
     rt.engine.dispose()
+
+
+def test_an_older_database_is_refused_with_a_clear_message(tmp_path, monkeypatch, capsys):
+    """A table without a column this version needs stops start-up (and the CLI) naming it."""
+    import sqlite3
+
+    from api.cli import main
+    from tests.conftest import make_settings
+    from workflows.config import get_settings
+    from workflows.db import SchemaOutOfDate
+    from workflows.runtime import build_runtime
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    build_runtime(make_settings(tmp_path, url)).engine.dispose()
+    with sqlite3.connect(tmp_path / "old.sqlite3") as conn:
+        conn.execute("ALTER TABLE dossier DROP COLUMN extension_days")
+    with pytest.raises(SchemaOutOfDate, match=r"dossier\.extension_days"):
+        build_runtime(make_settings(tmp_path, url))
+    monkeypatch.setenv("TDCFLOW_DATABASE_URL", url)
+    monkeypatch.setenv("TDCFLOW_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            main(["check"])
+    finally:
+        get_settings.cache_clear()
+    assert stopped.value.code == 2
+    assert "dossier.extension_days" in capsys.readouterr().err

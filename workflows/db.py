@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
@@ -52,8 +52,28 @@ def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
         connection.exec_driver_sql("BEGIN")
 
 
+class SchemaOutOfDate(Exception):
+    """The database was made by an older tdcflow: tables lack columns this version needs."""
+
+
 def create_schema(engine: Engine) -> None:
+    """Create missing tables, then refuse to run on tables that lack columns (an older database)."""
     SQLModel.metadata.create_all(engine)
+    check_schema(engine)
+
+
+def check_schema(engine: Engine) -> None:
+    inspector = inspect(engine)
+    missing = []
+    for table in SQLModel.metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing += [f"{table.name}.{column.name}" for column in table.columns if column.name not in present]
+    if missing:
+        raise SchemaOutOfDate(
+            f"the database at {engine.url.render_as_string(hide_password=True)} was made by an older version "
+            f"and lacks {', '.join(missing)}. Migrate it (keep a backup), or for a demo database delete it and "
+            "run 'make run' again."
+        )
 
 
 def drop_schema(engine: Engine) -> None:

@@ -32,6 +32,8 @@ APPLICANT_EVENTS = frozenset(
     }
 )
 LEADER_ALARMS = frozenset({"task_escalation", "appointment_missed", "legal_limit_missed"})
+# Events the inspection team (specialists and leaders) hears of; the applicant hears of them too.
+INSPECTION_ALERTS = frozenset({"inspection_violation"})
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,8 @@ def people(directory: Directory, event: OutboxEvent) -> list[User]:
         found = _task_people(directory, role, assignee, applicant)
     elif kind in LEADER_ALARMS:
         found = list(directory.with_role("leader"))
+    elif kind in INSPECTION_ALERTS:
+        found = [*directory.with_role("specialist"), *directory.with_role("leader"), applicant]
     elif kind == "appointment_at_risk":
         found = [*directory.with_role("specialist"), *directory.with_role("leader")]
     else:

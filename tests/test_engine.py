@@ -81,7 +81,9 @@ def test_running_dossiers_stay_on_their_model_version(tmp_path: Path, db_url: st
     assert names[old_code] == "Thẩm định hồ sơ, dự thảo kết quả"
     assert names[new_code] == "Thẩm định hồ sơ (quy trình mới)"
     with reading(new_rt.engine) as session:
-        versions = session.exec(select(ModelVersion.id)).all()
+        versions = session.exec(
+            select(ModelVersion.id).where(ModelVersion.process_id == "declaration_of_conformity")
+        ).all()
         pinned = dict(
             session.exec(
                 select(Dossier.code, ProcessInstance.model_version_id).join(

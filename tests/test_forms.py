@@ -31,6 +31,12 @@ FORM_NAMES = [
     "supplement.schema.json",
     "examine.schema.json",
     "approve.schema.json",
+    "import_registration.schema.json",
+    "import_confirm.schema.json",
+    "import_clearance.schema.json",
+    "import_certificate.schema.json",
+    "import_evaluate.schema.json",
+    "import_sign.schema.json",
 ]
 
 

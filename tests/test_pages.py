@@ -246,3 +246,13 @@ def test_channels_and_admin_webhooks_pages(client, rt, cast):
     )
     assert created.status_code == 200 and "Chi cục Hải quan Lao Bảo" in created.text
     assert client.get("/admin/deliveries").status_code == 200
+
+
+def test_the_import_registration_form_renders_its_goods_lines(client, cast):
+    owner = cast["owner"]
+    page_login(client, owner.email)
+    form = client.get("/my/dossiers/new/kiem-tra-chat-luong-hang-nhap-khau")
+    assert form.status_code == 200
+    assert "Mã HS" in form.text and "Có hệ thống quản lý được chứng nhận" in form.text
+    assert "goods" in form.text and "Vận đơn" in form.text
+    assert f'value="{owner.tax_code}"' in form.text  # prefilled from the account

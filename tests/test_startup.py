@@ -20,6 +20,7 @@ from workflows.config import PROJECT_ROOT, get_settings
 from workflows.runtime import build_runtime
 
 PROCEDURE = "cong-bo-hop-chuan-hop-quy"
+IMPORT_PROCEDURE = "kiem-tra-chat-luong-hang-nhap-khau"
 MODEL = "declaration_of_conformity.bpmn"
 CATALOGUE = "catalogue.toml"
 
@@ -155,6 +156,8 @@ def test_a_value_of_the_wrong_type_is_a_catalogue_error(tmp_path, case):
         # Keep the rest of the file valid TOML under a single [procedure] table.
         path = folder / CATALOGUE
         text = path.read_text(encoding="utf-8")
+        # Only the first procedure: a second [[procedure]] after a [procedure] table is a TOML error.
+        text = text.split("\n[[procedure]]\n", 1)[0]
         for array in ("required_documents", "fees"):
             text = text.replace(f"[[procedure.{array}]]", f"[[procedure.{array}_]]")
         path.write_text(text, encoding="utf-8")
@@ -213,7 +216,7 @@ def test_check_command_passes_the_real_catalogue(tmp_path, environment, capsys):
 
 
 def test_the_real_catalogue_loads_once_per_model_version(rt):
-    assert list(rt.catalogue.procedures) == [PROCEDURE]
+    assert list(rt.catalogue.procedures) == [PROCEDURE, IMPORT_PROCEDURE]
     procedure = rt.catalogue.procedures[PROCEDURE]
     assert procedure.process_id == "declaration_of_conformity"
     assert {"check_completeness", "examine", "approve"} <= set(procedure.model.user_tasks)
@@ -228,7 +231,7 @@ def test_the_real_catalogue_loads_once_per_model_version(rt):
 def test_the_procedure_and_its_start_form_are_served(client):
     listed = client.get("/api/procedures")
     assert listed.status_code == 200
-    assert [p["code"] for p in listed.json()] == [PROCEDURE]
+    assert [p["code"] for p in listed.json()] == [PROCEDURE, IMPORT_PROCEDURE]
 
     response = client.get(f"/api/procedures/{PROCEDURE}")
     assert response.status_code == 200
@@ -253,7 +256,7 @@ def test_the_start_form_schema_lists_its_fields(client):
 def test_health_check_answers(client, rt):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": rt.engine.dialect.name, "procedures": 1}
+    assert response.json() == {"status": "ok", "database": rt.engine.dialect.name, "procedures": 2}
 
 
 def test_the_app_starts_and_stops_its_scheduler(tmp_path):

@@ -61,11 +61,14 @@ class Procedure:
 
 
 def value_at(data: Any, dotted: str) -> Any:
-    """The value at a dotted path (``product.name``) of form data, or None."""
+    """The value at a dotted path (``product.name``, ``goods.0.name``) of form data, or None."""
     for part in dotted.split(".") if dotted else []:
-        if not isinstance(data, dict):
+        if isinstance(data, list) and part.isdigit():
+            data = data[int(part)] if int(part) < len(data) else None
+        elif isinstance(data, dict):
+            data = data.get(part)
+        else:
             return None
-        data = data.get(part)
     return data
 
 

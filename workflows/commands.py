@@ -31,7 +31,9 @@ from workflows.projection import cancel_open_tasks, sync_after_run
 from workflows.queries import may_act_on
 from workflows.runtime import Runtime
 
-CLOSED_STATUSES = frozenset({"issued", "rejected", "refused", "withdrawn", "expired", "completed"})
+CLOSED_STATUSES = frozenset(
+    {"issued", "rejected", "refused", "withdrawn", "expired", "completed", "recorded", "passed", "failed"}
+)
 
 
 # --- helpers ------------------------------------------------------------------------------------

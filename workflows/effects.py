@@ -163,7 +163,8 @@ def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | 
     settings = ctx.rt.settings
     dossier = ctx.dossier
     data = dossier.data
-    applicant = data.get("applicant", {}) if isinstance(data.get("applicant"), dict) else {}
+    # The applicant's section of the start form: "applicant", or "importer" for an import inspection.
+    applicant = next((data[k] for k in ("applicant", "importer") if isinstance(data.get(k), dict)), {})
     number = new_document_number(ctx.session, kind.symbol, settings.document_symbol, ctx.at)
     code = new_verification_code()
     context = DocumentContext(
@@ -328,12 +329,30 @@ def _classify(ctx: CommandContext) -> None:
     dossier.timeliness_legal = sla.classify(ctx.at, original.legal_due_at, zone)
 
 
+def _flag(ctx: CommandContext, params: dict[str, Any]) -> None:
+    """Record a violation on the dossier (audit) and alert the inspection team and the partners
+    (``inspection_violation``); the process goes on, so the dossier can still be completed."""
+    reason = str(params.get("reason") or "violation")
+    details = {k: v for k, v in params.items() if k != "reason"}
+    dossier_event(ctx.session, "inspection_violation", ctx.dossier, ctx.at, reason=reason, **details)
+    audit.record(
+        ctx.session,
+        ctx.stream,
+        "flagged",
+        ctx.actor,
+        {"reason": reason, **details},
+        dossier_id=ctx.dossier.id,
+        at=ctx.at,
+    )
+
+
 _HANDLERS: dict[str, Callable[[CommandContext, dict[str, Any]], None]] = {
     "receive": _receive,
     "pause_clock": _pause_clock,
     "resume_clock": _resume_clock,
     "issue_document": _issue_document,
     "close": _close,
+    "flag": _flag,
 }
 
 # The operator names a model may use (checked when the catalogue loads).

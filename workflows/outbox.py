@@ -34,6 +34,7 @@ EVENT_TYPES = frozenset(
         "appointment_at_risk",
         "appointment_missed",
         "legal_limit_missed",
+        "inspection_violation",
     }
 )
 

@@ -18,6 +18,14 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "withdrawn": ("Đã rút hồ sơ", "Withdrawn"),
     "expired": ("Dừng xử lý do quá hạn bổ sung", "Stopped: supplement not received in time"),
     "completed": ("Đã hoàn thành", "Completed"),
+    # State quality inspection of imported goods
+    "awaiting_confirmation": ("Chờ xác nhận đăng ký", "Awaiting confirmation of the registration"),
+    "awaiting_clearance": ("Chờ báo cáo thông quan", "Awaiting the customs clearance report"),
+    "awaiting_certificate": ("Chờ nộp chứng chỉ chất lượng", "Awaiting the certificate"),
+    "certificate_overdue": ("Quá hạn nộp chứng chỉ chất lượng", "Certificate overdue"),
+    "recorded": ("Đã ghi nhận (biện pháp 1)", "Recorded (measure 1)"),
+    "passed": ("Đáp ứng yêu cầu chất lượng", "Meets the quality requirements"),
+    "failed": ("Không đáp ứng yêu cầu chất lượng", "Does not meet the quality requirements"),
 }
 
 

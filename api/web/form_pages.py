@@ -133,7 +133,8 @@ def _form_page(
 # --- a business starts a dossier -----------------------------------------------------------------
 
 
-def _prefill(user: User) -> dict[str, Any]:
+def _prefill(user: User, section: str = "applicant") -> dict[str, Any]:
+    """The account's details, under the start form's applicant section (``applicant``, ``importer``)."""
     applicant = {
         "name": user.organisation_name,
         "tax_code": user.tax_code,
@@ -142,7 +143,7 @@ def _prefill(user: User) -> dict[str, Any]:
         "email": user.email,
         "representative": user.full_name,
     }
-    return {"applicant": {k: v for k, v in applicant.items() if v}}
+    return {section: {k: v for k, v in applicant.items() if v}}
 
 
 def _require_business(user: User) -> None:
@@ -165,7 +166,7 @@ def new_dossier(procedure_code: str, request: Request, rt: RuntimeDep, user: Pag
         user,
         "dossier_new.html",
         form,
-        _prefill(user),
+        _prefill(user, procedure.applicant_tax_code_field.partition(".")[0] or "applicant"),
         {
             "procedure": procedure,
             "submission": secrets.token_urlsafe(16),

@@ -520,7 +520,7 @@ def test_language_switch_shows_the_english_interface(live_server, new_page):
     page.wait_for_url("**/?lang=en")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     # Data carries its own English (the catalogue), whatever the message catalogue holds.
-    expect(page.locator(".procedure-card h3")).to_contain_text("Declaration of conformity")
+    expect(page.locator(".procedure-card h3").first).to_contain_text("Declaration of conformity")
     expect(page.locator(".lang-switch [aria-current]")).to_have_text("EN")
     # The language sticks (cookie) on the next page.
     page.get_by_role("link", name="Declaration of conformity").first.click()

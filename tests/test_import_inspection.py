@@ -1,0 +1,322 @@
+"""The state quality inspection of imported goods end to end through the HTTP API."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from docx import Document as DocxDocument
+from sqlmodel import select
+
+from tests.support import Person, business, error_of, fields_of, officer
+from workflows import scheduler
+from workflows.db import transaction
+from workflows.engine import RunningProcess
+from workflows.models import Dossier
+from workflows.outbox import OutboxEvent
+
+PROCEDURE = "kiem-tra-chat-luong-hang-nhap-khau"
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=VN)
+
+
+@pytest.fixture
+def people(client, rt):
+    return {
+        "business": business(client, "Công ty TNHH Xuất nhập khẩu Đông Hà"),
+        "clerk": officer(client, rt, "clerk", "CÁN BỘ TIẾP NHẬN", "Lê Thị Hoa"),
+        "specialist": officer(client, rt, "specialist", "CHUYÊN VIÊN", "Trần Văn Nam"),
+        "leader": officer(client, rt, "leader", "PHÓ GIÁM ĐỐC", "Nguyễn Minh Đức"),
+    }
+
+
+def relogin(people: dict) -> None:
+    for person in people.values():
+        person.relogin()
+
+
+def docx_text(content: bytes) -> str:
+    document = DocxDocument(io.BytesIO(content))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+def import_registration(firm: Person, **changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "importer": {
+            "name": firm.organisation,
+            "tax_code": firm.tax_code,
+            "address": "25 Hùng Vương, Đông Hà, Quảng Trị",
+            "phone": "0233 3852 456",
+            "email": firm.email,
+        },
+        "goods": [
+            {
+                "name": "Mũ bảo hiểm cho người đi mô tô",
+                "trademark": "SafeRide",
+                "model": "SR-200",
+                "hs_code": "65061010",
+                "origin": "Thái Lan",
+                "manufacturer": "SafeRide Co., Ltd.",
+                "quantity": 1200,
+                "unit": "chiếc",
+                "qcvn": "QCVN 2:2021/BKHCN",
+            },
+            {
+                "name": "Đồ chơi trẻ em bằng nhựa",
+                "hs_code": "95030099",
+                "origin": "Trung Quốc",
+                "manufacturer": "Happy Toys Ltd.",
+                "quantity": 350.5,
+                "unit": "kg",
+                "qcvn": "QCVN 3:2019/BKHCN",
+            },
+        ],
+        "customs_declaration_number": "105123456780",
+        "contract_number": "HĐ-2026/015",
+        "invoice_number": "INV-88120",
+        "packing_list_number": "PL-88120",
+        "bill_of_lading_number": "BL-TH-5531",
+        "port_of_entry": "Cửa khẩu quốc tế Lao Bảo",
+        "expected_arrival": "2026-03-10",
+        "certification_body": "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng 1",
+        "attachments": {
+            "contract": firm.upload("hop-dong.pdf"),
+            "invoice": firm.upload("hoa-don.pdf"),
+            "packing_list": firm.upload("packing-list.pdf"),
+            "bill_of_lading": firm.upload("van-don.pdf"),
+            "photos_labels": [firm.upload("nhan-hang.pdf")],
+        },
+    }
+    data.update(changes)
+    return data
+
+
+def submit(firm: Person, data: dict[str, Any]):  # type: ignore[no-untyped-def]
+    return firm.post("/api/dossiers", json={"procedure": PROCEDURE, "data": data})
+
+
+def submitted(firm: Person, **changes: Any) -> str:
+    response = submit(firm, import_registration(firm, **changes))
+    assert response.status_code == 201, response.text
+    return response.json()["code"]
+
+
+def certificate(firm: Person) -> dict[str, Any]:
+    return {
+        "certificate_number": "HQ-2026-0331",
+        "issuing_body": "Quacert",
+        "issued_on": "2026-03-12",
+        "certificate_file": firm.upload("giay-chung-nhan-hop-quy.pdf"),
+    }
+
+
+def document_text(person: Person, dossier: dict[str, Any], kind: str) -> str:
+    found = next(d for d in dossier["documents"] if d["kind"] == kind)
+    return docx_text(person.get(found["download_url"]).content)
+
+
+def events_of(rt, code: str, event_type: str) -> list[OutboxEvent]:
+    with transaction(rt.engine) as session:
+        dossier_id = session.exec(select(Dossier.id).where(Dossier.code == code)).one()
+        return list(
+            session.exec(
+                select(OutboxEvent).where(
+                    OutboxEvent.dossier_id == dossier_id, OutboxEvent.type == event_type
+                )
+            ).all()
+        )
+
+
+def test_measure_2_from_registration_to_passed(people):
+    firm, clerk, specialist, leader = (people[k] for k in ("business", "clerk", "specialist", "leader"))
+    response = submit(firm, import_registration(firm))
+    assert response.status_code == 201, response.text
+    dossier = response.json()
+    code = dossier["code"]
+    assert dossier["status"] == "awaiting_confirmation"
+    assert [t["step"] for t in dossier["open_tasks"]] == ["confirm_registration"]
+
+    seen = clerk.get(f"/api/dossiers/{code}").json()
+    assert seen["data"]["inspection_measure"] == 2
+    assert seen["subject"] == "Mũ bảo hiểm cho người đi mô tô"
+    assert seen["applicant_name"] == "Công ty TNHH Xuất nhập khẩu Đông Hà"
+
+    assert clerk.done(code, {"confirm_decision": "confirm"})["status"] == "awaiting_clearance"
+    confirmed = firm.get(f"/api/dossiers/{code}").json()
+    text = document_text(firm, confirmed, "import_registration_confirmation")
+    assert "XÁC NHẬN" in text and code in text and "65061010" in text and "Biện pháp 2" in text
+
+    assert (
+        firm.done(code, {"clearance_date": "2026-03-11", "customs_declaration_number": "105123456780"})[
+            "status"
+        ]
+        == "awaiting_certificate"
+    )
+    assert firm.done(code, certificate(firm))["status"] == "processing"
+    specialist.done(
+        code,
+        {
+            "evaluation_notes": "Giấy chứng nhận còn hiệu lực, khớp các dòng hàng.",
+            "inspection_conclusion": "meets",
+        },
+    )
+    # The leader sends it back once, then signs.
+    back = leader.done(code, {"sign_decision": "send_back", "sign_comment": "Ghi rõ số giấy chứng nhận."})
+    assert back["status"] == "processing"
+    specialist.done(
+        code,
+        {"evaluation_notes": "Giấy chứng nhận HQ-2026-0331 còn hiệu lực.", "inspection_conclusion": "meets"},
+    )
+    assert leader.done(code, {"sign_decision": "approve"})["status"] == "passed"
+
+    final = firm.get(f"/api/dossiers/{code}").json()
+    assert final["status"] == "passed" and final["open_tasks"] == []
+    assert final["status_label"]["vi"] == "Đáp ứng yêu cầu chất lượng"
+    assert {d["kind"] for d in final["documents"]} == {
+        "import_registration_confirmation",
+        "import_inspection_result",
+    }
+    result = document_text(firm, final, "import_inspection_result")
+    assert code in result
+    assert "Công ty TNHH Xuất nhập khẩu Đông Hà" in result
+    assert "65061010" in result and "95030099" in result
+    assert "đáp ứng yêu cầu chất lượng" in result and "HQ-2026-0331" in result
+    # A closed dossier cannot be withdrawn.
+    assert firm.post(f"/api/dossiers/{code}/withdraw", json={"reason": "x"}).status_code == 409
+
+
+def test_does_not_meet_requires_and_prints_the_handling(people):
+    firm, clerk, specialist, leader = (people[k] for k in ("business", "clerk", "specialist", "leader"))
+    code = submitted(firm)
+    clerk.done(code, {"confirm_decision": "confirm"})
+    firm.done(code, {"clearance_date": "2026-03-11", "customs_declaration_number": "105123456780"})
+    firm.done(code, certificate(firm))
+    missing = specialist.complete(
+        code, {"evaluation_notes": "Chứng chỉ không khớp model.", "inspection_conclusion": "does_not_meet"}
+    )
+    assert "required_handling" in fields_of(error_of(missing, 422))
+    specialist.done(
+        code,
+        {
+            "evaluation_notes": "Chứng chỉ không khớp model SR-200.",
+            "inspection_conclusion": "does_not_meet",
+            "required_handling": "re_export",
+        },
+    )
+    assert leader.done(code, {"sign_decision": "approve"})["status"] == "failed"
+    final = firm.get(f"/api/dossiers/{code}").json()
+    result = document_text(firm, final, "import_inspection_result")
+    assert "không đáp ứng yêu cầu chất lượng" in result and "tái xuất hàng hóa" in result
+
+
+def test_the_clerk_refuses_the_registration(people):
+    firm, clerk = people["business"], people["clerk"]
+    code = submitted(firm)
+    missing = clerk.complete(code, {"confirm_decision": "refuse"})
+    assert "refusal_reason" in fields_of(error_of(missing, 422))
+    result = clerk.done(
+        code, {"confirm_decision": "refuse", "refusal_reason": "Hàng hóa không thuộc nhóm 2 phải kiểm tra."}
+    )
+    assert result["status"] == "refused"
+    dossier = firm.get(f"/api/dossiers/{code}").json()
+    assert [d["kind"] for d in dossier["documents"]] == ["receipt_refusal"]
+    text = document_text(firm, dossier, "receipt_refusal")
+    assert "PHIẾU TỪ CHỐI TIẾP NHẬN" in text and "không thuộc nhóm 2" in text
+    assert "25 Hùng Vương" in text  # the importer's address
+
+
+def test_an_hs_code_of_seven_digits_is_refused_at_the_field(people):
+    firm = people["business"]
+    data = import_registration(firm)
+    data["goods"][0]["hs_code"] = "6506101"
+    data["goods"][1]["qcvn"] = "TCVN 6238"
+    error = error_of(submit(firm, data), 422, "validation_error")
+    fields = fields_of(error)
+    assert fields["goods[0].hs_code"]["code"] == "pattern"
+    assert "8 chữ số" in fields["goods[0].hs_code"]["message"]
+    assert "8 digits" in fields["goods[0].hs_code"]["message_en"]
+    assert fields["goods[1].qcvn"]["code"] == "pattern"
+    empty = import_registration(firm, goods=[])
+    assert "goods" in fields_of(error_of(submit(firm, empty), 422))
+    zero = import_registration(firm)
+    zero["goods"][0]["quantity"] = 0
+    assert "goods[0].quantity" in fields_of(error_of(submit(firm, zero), 422))
+
+
+def test_a_certified_management_system_gives_measure_3(people):
+    firm, clerk = people["business"], people["clerk"]
+    code = submitted(firm, has_certified_management_system=True)
+    assert clerk.get(f"/api/dossiers/{code}").json()["data"]["inspection_measure"] == 3
+    clerk.done(code, {"confirm_decision": "confirm"})
+    confirmed = firm.get(f"/api/dossiers/{code}").json()
+    assert confirmed["status"] == "awaiting_clearance"
+    assert "Biện pháp 3" in document_text(firm, confirmed, "import_registration_confirmation")
+
+
+def test_missing_certificate_after_15_working_days_flags_the_dossier(people, rt):
+    firm, clerk, specialist, leader = (people[k] for k in ("business", "clerk", "specialist", "leader"))
+    with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False) as travel:  # Monday
+        relogin(people)
+        code = submitted(firm)
+        clerk.done(code, {"confirm_decision": "confirm"})
+        firm.done(code, {"clearance_date": "2026-03-02", "customs_declaration_number": "105123456780"})
+        # Mon 02/03 + 15 working days = Mon 23/03 09:00.
+        travel.move_to(local(2026, 3, 23, 8, 59))
+        assert scheduler.tick(rt).timers == 0
+        assert events_of(rt, code, "inspection_violation") == []
+        travel.move_to(local(2026, 3, 23, 9, 1))
+        assert scheduler.tick(rt).timers == 1
+        [violation] = events_of(rt, code, "inspection_violation")
+        assert violation.payload["code"] == code
+        assert violation.payload["reason"] == "certificate_overdue"
+
+        relogin(people)
+        flagged = firm.get(f"/api/dossiers/{code}").json()
+        assert flagged["status"] == "certificate_overdue"
+        assert [t["step"] for t in flagged["open_tasks"]] == ["submit_certificate_late"]
+        firm.done(code, certificate(firm), step="submit_certificate_late")
+        specialist.done(
+            code, {"evaluation_notes": "Nộp muộn, chứng chỉ hợp lệ.", "inspection_conclusion": "meets"}
+        )
+        assert leader.done(code, {"sign_decision": "approve"})["status"] == "passed"
+        assert len(events_of(rt, code, "inspection_violation")) == 1
+
+
+def test_the_measure_table_and_measure_1_is_only_recorded(rt):
+    """The DMN table reads the importer's history (not yet fed by the command layer, so checked on
+    the model): three consecutive passes and no recent failure → measure 1, recorded and closed."""
+    model = rt.catalogue.get(PROCEDURE).model
+    functions = {"working_days": lambda n: "2099-01-01T00:00:00+00:00"}
+    cases = [
+        ({}, 2),
+        ({"has_certified_management_system": True}, 3),
+        ({"consecutive_passes": 3}, 1),
+        ({"consecutive_passes": 3, "has_certified_management_system": True}, 1),
+        ({"consecutive_passes": 5, "recent_failures": 1}, 2),
+        ({"consecutive_passes": 2, "has_certified_management_system": True}, 3),
+    ]
+    for data, measure in cases:
+        process = RunningProcess.start(model, data, functions)
+        assert process.data["inspection_measure"] == measure, data
+    process = RunningProcess.start(model, {"consecutive_passes": 3}, functions)
+    [task] = process.ready_user_tasks()
+    process.drain_effects()
+    process.complete(task.id, {"confirm_decision": "confirm"})
+    assert process.completed
+    assert [
+        (e.operation, e.params.get("outcome") or e.params.get("kind")) for e in process.drain_effects()
+    ] == [
+        ("issue_document", "import_registration_confirmation"),
+        ("close", "recorded"),
+    ]

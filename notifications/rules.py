@@ -29,6 +29,7 @@ APPLICANT_EVENTS = frozenset(
         "result_issued",
         "apology_issued",
         "dossier_withdrawn",
+        "registration_confirmed",
     }
 )
 LEADER_ALARMS = frozenset({"task_escalation", "appointment_missed", "legal_limit_missed"})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,11 +14,18 @@ import time_machine
 from docx import Document as DocxDocument
 from sqlmodel import select
 
+from notifications import admin_commands, dispatch
+from notifications.inbox_queries import list_for
+from notifications.models import Delivery
+from tests.notifications_support import Receiver
 from tests.support import Person, business, error_of, fields_of, officer
+from tests.test_startup import broken_copy, start
 from workflows import scheduler
+from workflows.catalogue import CatalogueError
 from workflows.db import transaction
+from workflows.demo import create_demo_accounts, create_demo_dossiers
 from workflows.engine import RunningProcess
-from workflows.models import Dossier
+from workflows.models import Dossier, OutcomeRecord, User
 from workflows.outbox import OutboxEvent
 
 PROCEDURE = "kiem-tra-chat-luong-hang-nhap-khau"
@@ -320,3 +329,218 @@ def test_the_measure_table_and_measure_1_is_only_recorded(rt):
         ("issue_document", "import_registration_confirmation"),
         ("close", "recorded"),
     ]
+
+
+# -- the importer's history feeds the measure -------------------------------------------------------
+
+
+def inspected(people: dict, conclusion: str = "meets") -> str:
+    """One dossier of measure 2 from registration to its result (passed or failed)."""
+    firm, clerk, specialist, leader = (people[k] for k in ("business", "clerk", "specialist", "leader"))
+    code = submitted(firm)
+    assert clerk.get(f"/api/dossiers/{code}").json()["data"]["inspection_measure"] == 2
+    clerk.done(code, {"confirm_decision": "confirm"})
+    firm.done(code, {"clearance_date": "2026-03-03", "customs_declaration_number": "105123456780"})
+    firm.done(code, certificate(firm))
+    evaluation: dict[str, Any] = {"evaluation_notes": "Đã đánh giá.", "inspection_conclusion": conclusion}
+    if conclusion == "does_not_meet":
+        evaluation["required_handling"] = "re_export"
+    specialist.done(code, evaluation)
+    expected = "passed" if conclusion == "meets" else "failed"
+    assert leader.done(code, {"sign_decision": "approve"})["status"] == expected
+    return code
+
+
+def history_of(rt, tax_code: str) -> list[tuple[str, str]]:
+    with transaction(rt.engine) as session:
+        rows = session.exec(
+            select(Dossier.code, OutcomeRecord.outcome)
+            .join(Dossier, Dossier.id == OutcomeRecord.dossier_id)
+            .where(OutcomeRecord.subject_key == tax_code)
+            .order_by(OutcomeRecord.id)
+        ).all()
+        return [(code, outcome) for code, outcome in rows]
+
+
+def test_three_passes_give_measure_1_and_a_failure_resets_it(people, rt):
+    firm, clerk = people["business"], people["clerk"]
+    with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False) as travel:  # Monday
+        relogin(people)
+        passes = []
+        for hour in (9, 10, 11):
+            travel.move_to(local(2026, 3, 2, hour, 0))
+            passes.append(inspected(people))
+        assert history_of(rt, firm.tax_code) == [(code, "passed") for code in passes]
+
+        travel.move_to(local(2026, 3, 2, 14, 0))
+        code = submitted(firm)
+        seen = clerk.get(f"/api/dossiers/{code}").json()
+        assert seen["data"]["inspection_measure"] == 1
+        assert seen["data"]["consecutive_passes"] == 3 and seen["data"]["recent_failures"] == 0
+        assert seen["status"] == "awaiting_confirmation"
+        # Measure 1: recorded right after the clerk's confirmation, with the confirmation issued.
+        assert clerk.done(code, {"confirm_decision": "confirm"})["status"] == "recorded"
+        recorded = firm.get(f"/api/dossiers/{code}").json()
+        assert recorded["open_tasks"] == []
+        assert [d["kind"] for d in recorded["documents"]] == ["import_registration_confirmation"]
+        assert "Biện pháp 1" in document_text(firm, recorded, "import_registration_confirmation")
+        assert len(history_of(rt, firm.tax_code)) == 3  # a recorded dossier is no inspection
+
+
+def test_a_failure_resets_the_run_of_passes_and_counts_for_12_months(people, rt):
+    firm, clerk = people["business"], people["clerk"]
+
+    def facts(code: str) -> tuple[int, int, int]:
+        data = clerk.get(f"/api/dossiers/{code}").json()["data"]
+        return data["consecutive_passes"], data["recent_failures"], data["inspection_measure"]
+
+    with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False) as travel:  # Monday
+        relogin(people)
+        inspected(people)
+        inspected(people)
+        travel.move_to(local(2026, 3, 2, 11, 0))
+        failed = inspected(people, "does_not_meet")
+        assert [o for _, o in history_of(rt, firm.tax_code)] == ["passed", "passed", "failed"]
+        assert history_of(rt, firm.tax_code)[-1][0] == failed
+        for hour in (13, 14, 15):
+            travel.move_to(local(2026, 3, 2, hour, 0))
+            inspected(people)  # each still measure 2: the failure is recent
+        travel.move_to(local(2026, 3, 3, 9, 0))
+        assert facts(submitted(firm)) == (3, 1, 2)
+        # Thirteen months on, the failure is no longer recent: three passes in a row → measure 1.
+        travel.move_to(local(2027, 4, 5, 9, 0))
+        relogin(people)
+        assert facts(submitted(firm)) == (3, 0, 1)
+
+
+def test_the_history_is_the_importers_own(people, client, rt):
+    with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False):
+        relogin(people)
+        for _ in range(3):
+            inspected(people)
+        other = business(client, "Công ty TNHH Nhập khẩu Gio Linh")
+        code = submitted(other)
+        data = people["clerk"].get(f"/api/dossiers/{code}").json()["data"]
+        assert (data["consecutive_passes"], data["inspection_measure"]) == (0, 2)
+        mine = submitted(people["business"])
+        assert people["clerk"].get(f"/api/dossiers/{mine}").json()["data"]["inspection_measure"] == 1
+        # The history comes from the records: the filed form cannot carry it (it is validated as filed).
+        forged = submit(other, import_registration(other, consecutive_passes=99))
+        assert error_of(forged, 422, "validation_error")
+
+
+# -- the confirmed registration goes to customs ------------------------------------------------------
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    endpoint = Receiver().start()
+    yield endpoint
+    endpoint.stop()
+
+
+def test_the_confirmed_registration_goes_to_the_customs_webhook(people, rt, receiver):
+    firm, clerk = people["business"], people["clerk"]
+    with transaction(rt.engine) as session:
+        admin = User(email="quantri@so-khcn.gov.vn", password_hash="x", full_name="Quản trị", roles=["admin"])
+        session.add(admin)
+    customs = admin_commands.create_webhook(
+        rt,
+        admin,
+        name="Chi cục Hải quan Lao Bảo",
+        url=receiver.url,
+        event_types=["registration_confirmed"],
+        purpose="partner",
+        secret="chia-se-bi-mat-voi-hai-quan-2026",
+    )
+    code = submitted(firm)
+    dispatch(rt)
+    assert receiver.requests == []  # subscribed to confirmations only
+    clerk.done(code, {"confirm_decision": "confirm"})
+    [event] = events_of(rt, code, "registration_confirmed")
+    confirmation = next(
+        d
+        for d in firm.get(f"/api/dossiers/{code}").json()["documents"]
+        if d["kind"] == "import_registration_confirmation"
+    )
+    assert event.payload["document_id"] in confirmation["download_url"]
+
+    dispatch(rt)
+    [request] = receiver.accepted
+    body = json.loads(request.body)
+    assert body["type"] == "registration_confirmed" and body["id"] == event.id
+    assert body["dossier"]["code"] == code and body["dossier"]["document_id"] == event.payload["document_id"]
+    with transaction(rt.engine) as session:
+        [delivery] = session.exec(
+            select(Delivery).where(Delivery.channel == "webhook", Delivery.event_id == event.id)
+        ).all()
+        assert delivery.webhook_id == customs.id
+        owner_id = session.exec(select(User.id).where(User.email == firm.email)).one()
+    titles = [n.title for n in list_for(rt, owner_id)[0]]
+    assert f"Đã xác nhận đăng ký kiểm tra: {code}" in titles
+    # A refused registration is no confirmation.
+    refused = submitted(firm)
+    clerk.done(refused, {"confirm_decision": "refuse", "refusal_reason": "Không thuộc nhóm 2."})
+    assert events_of(rt, refused, "registration_confirmed") == []
+
+
+# -- the catalogue checks what the model and the catalogue name ---------------------------------------
+
+MODEL_FILE = "import_quality_inspection.bpmn"
+BROKEN = {
+    "unknown event": (
+        MODEL_FILE,
+        "value=\"'registration_confirmed'\"",
+        "value=\"'registration_sent'\"",
+        ["issue_confirmation", "registration_sent", "registration_confirmed"],
+    ),
+    "event not written literally": (
+        MODEL_FILE,
+        "value=\"'registration_confirmed'\"",
+        'value="event_name"',
+        ["issue_confirmation", "event_name"],
+    ),
+    "unknown outcome": (
+        MODEL_FILE,
+        "value=\"'passed'\" />\n          </spiffworkflow:parameters>\n        </spiffworkflow:serviceTaskOperator>\n      </bpmn:extensionElements>\n      <bpmn:incoming>flow_gw_conclusion_to_record_passed",
+        "value=\"'good'\" />\n          </spiffworkflow:parameters>\n        </spiffworkflow:serviceTaskOperator>\n      </bpmn:extensionElements>\n      <bpmn:incoming>flow_gw_conclusion_to_record_passed",
+        ["record_passed", "record_outcome", "outcome"],
+    ),
+    "unknown start facts": (
+        "catalogue.toml",
+        'start_facts = "import_history"',
+        'start_facts = "importer_history"',
+        [PROCEDURE, "start_facts", "'importer_history'", "import_history"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_the_catalogue_refuses_unknown_events_outcomes_and_facts(tmp_path, case):
+    file, old, new, expected = BROKEN[case]
+    with pytest.raises(CatalogueError) as caught:
+        start(tmp_path, broken_copy(tmp_path, file, old, new))
+    for words in expected:
+        assert words in str(caught.value), f"{words!r} not in: {caught.value}"
+
+
+def test_start_facts_are_optional(tmp_path):
+    rt = start(tmp_path, broken_copy(tmp_path, "catalogue.toml", 'start_facts = "import_history"\n', ""))
+    assert rt.catalogue.get(PROCEDURE).start_facts is None
+
+
+# -- demo ---------------------------------------------------------------------------------------------
+
+
+def test_the_demo_has_import_inspections_in_two_states(rt):
+    create_demo_accounts(rt)
+    create_demo_dossiers(rt)
+    with transaction(rt.engine) as session:
+        states = sorted(
+            session.exec(
+                select(Dossier.status).where(
+                    Dossier.procedure_code == PROCEDURE, Dossier.applicant_tax_code == "3200123456"
+                )
+            ).all()
+        )
+    assert states == ["awaiting_certificate", "awaiting_confirmation"]

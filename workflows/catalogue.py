@@ -16,8 +16,16 @@ from pydantic import Field as PydanticField
 
 from forms.registry import FormNotFound, FormRegistry, FormSchemaError
 from workflows.documents import DOCUMENT_KINDS
-from workflows.effects import OPERATORS
-from workflows.engine import OPERATOR_PREFIX, ModelError, ProcessModel, parse_model, service_operators
+from workflows.effects import OPERATORS, check_operator_params
+from workflows.engine import (
+    OPERATOR_PREFIX,
+    ModelError,
+    ProcessModel,
+    parse_model,
+    service_operator_params,
+    service_operators,
+)
+from workflows.facts import FACT_PROVIDERS
 from workflows.models import ROLES
 
 
@@ -48,6 +56,8 @@ class Procedure:
     fees: tuple[dict[str, Any], ...]
     outputs: tuple[str, ...]
     model: ProcessModel = field(repr=False)
+    # The fact provider (workflows.facts) whose variables the process starts with, if any.
+    start_facts: str | None = None
 
     def subject_of(self, data: dict[str, Any]) -> str:
         return str(value_at(data, self.subject_field) or "")[:500]
@@ -106,6 +116,7 @@ class _Entry(BaseModel):
     legal_days: int = PydanticField(gt=0)
     committed_days: int = PydanticField(gt=0)
     outputs: list[str] = []
+    start_facts: str | None = None
     step_budgets: dict[str, float] = {}
     required_documents: list[dict[str, str]] = []
     fees: list[dict[str, str | int]] = []
@@ -178,6 +189,10 @@ def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: For
     for kind in entry.outputs:
         if kind not in DOCUMENT_KINDS:
             raise CatalogueError(f"{where}: output '{kind}' is not a known document kind")
+    if entry.start_facts is not None and entry.start_facts not in FACT_PROVIDERS:
+        raise CatalogueError(
+            f"{where}: start_facts '{entry.start_facts}' is not one of {', '.join(sorted(FACT_PROVIDERS))}"
+        )
     for spec_name in entry.step_budgets:
         if spec_name not in model.user_tasks:
             raise CatalogueError(
@@ -206,6 +221,7 @@ def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: For
         fees=tuple(entry.fees),
         outputs=tuple(entry.outputs),
         model=model,
+        start_facts=entry.start_facts,
     )
 
 
@@ -229,6 +245,9 @@ def check_model(model: ProcessModel, forms: FormRegistry, where: str) -> None:
             raise CatalogueError(
                 f"{where}: {files}, element bpmn:serviceTask {spec_name}: unknown operator '{operator}'"
             )
+    for spec_name, operator, params in service_operator_params(model):
+        for problem in check_operator_params(operator.removeprefix(OPERATOR_PREFIX), params):
+            raise CatalogueError(f"{where}: {files}, element bpmn:serviceTask {spec_name}: {problem}")
 
 
 def _check_form(forms: FormRegistry, where: str, key: str, name: str, ui: bool = False) -> None:

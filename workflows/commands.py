@@ -25,6 +25,7 @@ from workflows.db import transaction
 from workflows.effects import apply_effects, close_open_pause, issue_document, refresh_deadlines
 from workflows.engine import EngineError, RunningProcess, TaskNotReady
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
+from workflows.facts import FACT_PROVIDERS
 from workflows.models import Attachment, Dossier, ProcessInstance, User, WorkTask
 from workflows.outbox import dossier_event
 from workflows.projection import cancel_open_tasks, sync_after_run
@@ -220,7 +221,9 @@ def _start(
     _bind_attachments(rt, session, procedure.start_form, data, actor, dossier)
     version_id = rt.current_versions[procedure.code]
     try:
-        process = RunningProcess.start(rt.models.get(version_id), data, script_functions(rt))
+        process = RunningProcess.start(
+            rt.models.get(version_id), _start_data(session, procedure, dossier, data), script_functions(rt)
+        )
     except EngineError as exc:
         raise _engine_failure(exc) from exc
     ctx = CommandContext(rt=rt, session=session, actor=actor, dossier=dossier, procedure=procedure, at=at)
@@ -245,6 +248,18 @@ def _start(
     )
     _after_engine(ctx, process)
     return dossier
+
+
+def _start_data(
+    session: Session, procedure: Procedure, dossier: Dossier, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The filed form plus the procedure's start facts (e.g. the importer's history): what the
+    process starts with. The filed form itself is left as it was filed and validated."""
+    if procedure.start_facts is None:
+        return data
+    provider = FACT_PROVIDERS[procedure.start_facts]
+    facts = provider(session, procedure.code, dossier.applicant_tax_code, dossier.submitted_at)
+    return {**data, **facts}
 
 
 def _after_engine(ctx: CommandContext, process: RunningProcess, completed_task_id: str | None = None) -> None:

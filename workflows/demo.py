@@ -146,7 +146,8 @@ def _user(rt: Runtime, email: str) -> User:
 
 
 def create_demo_dossiers(rt: Runtime) -> list[str]:
-    """A few declarations in different states, so a new user sees a living system."""
+    """A few declarations and import inspections in different states, so a new user sees a
+    living system."""
     business, clerk, specialist, leader = (
         _user(rt, a.email) for a in (DEMO_ACCOUNTS[6], DEMO_ACCOUNTS[0], DEMO_ACCOUNTS[1], DEMO_ACCOUNTS[2])
     )
@@ -202,6 +203,79 @@ def create_demo_dossiers(rt: Runtime) -> list[str]:
         for step, actor, data in steps:
             task = _open_task(rt, dossier.code, step)
             commands.complete_task(rt, actor, task, data)
+        codes.append(dossier.code)
+    codes.extend(_import_dossiers(rt, business, clerk, account))
+    return codes
+
+
+def import_data(
+    account: DemoAccount, goods: str, hs_code: str, attachments: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "importer": {
+            "name": account.organisation,
+            "tax_code": account.tax_code,
+            "address": account.address,
+            "phone": "0233 3852 123",
+            "email": account.email,
+        },
+        "goods": [
+            {
+                "name": goods,
+                "trademark": "POSCO",
+                "model": "SD390",
+                "hs_code": hs_code,
+                "origin": "Hàn Quốc",
+                "manufacturer": "POSCO Steel Co., Ltd.",
+                "quantity": 250,
+                "unit": "tấn",
+                "qcvn": "QCVN 7:2019/BKHCN",
+            }
+        ],
+        "customs_declaration_number": "105987654320",
+        "contract_number": "HĐ-2026/021",
+        "invoice_number": "INV-2026-3301",
+        "packing_list_number": "PL-2026-3301",
+        "bill_of_lading_number": "BL-KR-7702",
+        "port_of_entry": "Cảng Cửa Việt",
+        "expected_arrival": "2026-11-20",
+        "certification_body": "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng 2",
+        "attachments": attachments,
+    }
+
+
+def _import_dossiers(rt: Runtime, business: User, clerk: User, account: DemoAccount) -> list[str]:
+    """Two import inspections: one awaiting the clerk's confirmation, one awaiting the certificate."""
+    plans = [
+        ("Thép thanh cán nóng nhập khẩu", "72142031", []),
+        (
+            "Thép cuộn cán nóng nhập khẩu",
+            "72083990",
+            [
+                ("confirm_registration", clerk, {"confirm_decision": "confirm"}),
+                (
+                    "report_clearance",
+                    business,
+                    {"clearance_date": "2026-11-21", "customs_declaration_number": "105987654320"},
+                ),
+            ],
+        ),
+    ]
+    codes = []
+    for goods, hs_code, steps in plans:
+        files: dict[str, Any] = {
+            field: commands.upload_attachment(rt, business, f"{field}.pdf", DEMO_PDF).id
+            for field in ("contract", "invoice", "packing_list", "bill_of_lading")
+        }
+        dossier, _ = commands.submit_dossier(
+            rt,
+            business,
+            "kiem-tra-chat-luong-hang-nhap-khau",
+            import_data(account, goods, hs_code, files),
+            idempotency_key=f"demo-{goods}",
+        )
+        for step, actor, data in steps:
+            commands.complete_task(rt, actor, _open_task(rt, dossier.code, step), data)
         codes.append(dossier.code)
     return codes
 

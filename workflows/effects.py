@@ -13,6 +13,7 @@ own ``issue_document`` steps; the apology slip (Mẫu 04) by a leader's extensio
 
 from __future__ import annotations
 
+import ast
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -27,8 +28,8 @@ from workflows.context import CommandContext
 from workflows.documents import DOCUMENT_KINDS, DocumentContext, new_verification_code, render_document
 from workflows.engine import Effect
 from workflows.errors import Conflict
-from workflows.models import Attachment, ClockPause, Document, User, WorkTask
-from workflows.outbox import dossier_event
+from workflows.models import OUTCOMES, Attachment, ClockPause, Document, OutcomeRecord, User, WorkTask
+from workflows.outbox import MODEL_EVENT_TYPES, dossier_event
 
 
 def apply_effects(ctx: CommandContext, effects: list[Effect]) -> None:
@@ -153,7 +154,15 @@ def close_open_pause(ctx: CommandContext) -> ClockPause | None:
 
 
 def _issue_document(ctx: CommandContext, params: dict[str, Any]) -> None:
-    issue_document(ctx, str(params.get("kind", "")), {k: v for k, v in params.items() if k != "kind"})
+    """Issue the document; with ``event`` (one of outbox.MODEL_EVENT_TYPES) also tell who hears of
+    that event, with the document's id (e.g. the confirmed registration to the customs partner)."""
+    extra = {k: v for k, v in params.items() if k not in ("kind", "event")}
+    document = issue_document(ctx, str(params.get("kind", "")), extra)
+    event = params.get("event")
+    if event:
+        dossier_event(
+            ctx.session, str(event), ctx.dossier, ctx.at, document_id=document.id, kind=document.kind
+        )
 
 
 def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | None = None) -> Document:
@@ -346,6 +355,33 @@ def _flag(ctx: CommandContext, params: dict[str, Any]) -> None:
     )
 
 
+def _record_outcome(ctx: CommandContext, params: dict[str, Any]) -> None:
+    """Record the inspection's outcome against its subject (``subject_key``: e.g. the importer's
+    tax code), the history a procedure's start facts read (workflows.facts)."""
+    outcome = str(params.get("outcome") or "")
+    subject_key = str(params.get("subject_key") or "").strip()
+    if outcome not in OUTCOMES or not subject_key:
+        raise ValueError(f"record_outcome needs a subject_key and an outcome in {OUTCOMES}: {params!r}")
+    ctx.session.add(
+        OutcomeRecord(
+            procedure_code=ctx.dossier.procedure_code,
+            subject_key=subject_key[:120],
+            dossier_id=ctx.dossier.id,
+            outcome=outcome,
+            recorded_at=ctx.at,
+        )
+    )
+    audit.record(
+        ctx.session,
+        ctx.stream,
+        "outcome_recorded",
+        ctx.actor,
+        {"subject_key": subject_key, "outcome": outcome},
+        dossier_id=ctx.dossier.id,
+        at=ctx.at,
+    )
+
+
 _HANDLERS: dict[str, Callable[[CommandContext, dict[str, Any]], None]] = {
     "receive": _receive,
     "pause_clock": _pause_clock,
@@ -353,7 +389,43 @@ _HANDLERS: dict[str, Callable[[CommandContext, dict[str, Any]], None]] = {
     "issue_document": _issue_document,
     "close": _close,
     "flag": _flag,
+    "record_outcome": _record_outcome,
 }
 
 # The operator names a model may use (checked when the catalogue loads).
 OPERATORS = frozenset(_HANDLERS)
+
+
+def _literal(expression: str) -> Any:
+    try:
+        return ast.literal_eval(expression)
+    except (ValueError, SyntaxError):
+        return _NOT_LITERAL
+
+
+_NOT_LITERAL = object()
+
+
+def check_operator_params(operator: str, params: dict[str, str]) -> list[str]:
+    """What is wrong with a service task's parameters (their expressions as written), for the
+    catalogue check at start-up: the values that must be known before the model runs."""
+    problems = []
+    if operator == "issue_document":
+        kind = _literal(params.get("kind", ""))
+        if kind not in DOCUMENT_KINDS:
+            problems.append(
+                f"issue_document: kind must be a known document kind in quotes, not {params.get('kind')!r}"
+            )
+        if "event" in params and _literal(params["event"]) not in MODEL_EVENT_TYPES:
+            problems.append(
+                f"issue_document: event {params['event']!r} is not one of "
+                f"{', '.join(repr(e) for e in sorted(MODEL_EVENT_TYPES))}"
+            )
+    if operator == "record_outcome":
+        if _literal(params.get("outcome", "")) not in OUTCOMES:
+            problems.append(f"record_outcome: outcome must be one of {', '.join(repr(o) for o in OUTCOMES)}")
+        if not params.get("subject_key", "").strip():
+            problems.append(
+                'record_outcome: subject_key (an expression, e.g. importer["tax_code"]) is missing'
+            )
+    return problems

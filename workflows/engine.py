@@ -197,6 +197,17 @@ def service_operators(model: ProcessModel) -> list[tuple[str, str]]:
     return found
 
 
+def service_operator_params(model: ProcessModel) -> list[tuple[str, str, dict[str, str]]]:
+    """(task spec name, operator name, {parameter: its expression as written}) of every service task."""
+    found = []
+    for task_spec in _all_task_specs(model.spec, model.subprocess_specs):
+        operator = getattr(task_spec, "operation_name", None)
+        if operator:
+            params = getattr(task_spec, "operation_params", None) or {}
+            found.append((task_spec.name, operator, {k: str(v.get("value", "")) for k, v in params.items()}))
+    return found
+
+
 class _EffectRecorder(TaskDataEnvironment):
     """Script environment whose service calls are recorded as effects instead of performed.
 

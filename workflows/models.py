@@ -229,3 +229,22 @@ class Alarm(SQLModel, table=True):
     recipient_role: str | None = Field(default=None, max_length=40)
     recipient_user_id: int | None = Field(default=None, foreign_key="app_user.id")
     fired_at: datetime | None = _instant(nullable=True)
+
+
+class OutcomeRecord(SQLModel, table=True):
+    """A closed inspection's outcome against its subject (the importer's tax code for the import
+    inspection), written by a model's ``tdcflow/record_outcome`` step; the subject's history that
+    a procedure's start facts (``workflows.facts``) read, e.g. for the inspection measure."""
+
+    __tablename__ = "outcome_record"
+    __table_args__ = (Index("ix_outcome_record_subject", "procedure_code", "subject_key", "recorded_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    procedure_code: str = Field(max_length=60)
+    subject_key: str = Field(max_length=120)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    outcome: str = Field(max_length=20)  # one of OUTCOMES
+    recorded_at: datetime = _created()
+
+
+OUTCOMES = ("passed", "failed")

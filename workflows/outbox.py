@@ -35,8 +35,11 @@ EVENT_TYPES = frozenset(
         "appointment_missed",
         "legal_limit_missed",
         "inspection_violation",
+        "registration_confirmed",
     }
 )
+# The events a model may emit itself, with its issue_document step's ``event`` parameter.
+MODEL_EVENT_TYPES = frozenset({"registration_confirmed"})
 
 
 class OutboxEvent(SQLModel, table=True):

@@ -256,3 +256,18 @@ def test_the_import_registration_form_renders_its_goods_lines(client, cast):
     assert "Mã HS" in form.text and "Có hệ thống quản lý được chứng nhận" in form.text
     assert "goods" in form.text and "Vận đơn" in form.text
     assert f'value="{owner.tax_code}"' in form.text  # prefilled from the account
+
+
+def test_repeating_groups_and_booleans_read_as_labelled_rows(client, rt):
+    """Goods lines of an import registration show as numbered groups with their labels."""
+    from api.web.presentation import shown_fields
+
+    form = rt.forms.get("import_registration.schema.json")
+    rows = shown_fields(
+        form,
+        {"goods": [{"name": "Thép cuộn", "hs_code": "72083990"}], "has_certified_management_system": False},
+    )
+    goods = next(r for r in rows if r.children and r.children[0].label.endswith(" 1"))
+    assert [c.label for c in goods.children[0].children][:1] == ["Tên hàng hóa"]
+    assert goods.children[0].children[0].value == "Thép cuộn"
+    assert any(r.value == "Không" for r in rows)

@@ -87,6 +87,13 @@ def shown_fields(form: Form, data: dict[str, Any], path: tuple = ()) -> list[Sho
         label = form.field_title((*path, name), "en" if lang_en else "vi")
         if isinstance(value, dict):
             rows.append(ShownField(label, None, shown_fields(form, value, (*path, name))))
+        elif isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            # Repeating groups (e.g. goods lines): one numbered sub-list per item.
+            items = [
+                ShownField(f"{label} {index + 1}", None, shown_fields(form, item, (*path, name, index)))
+                for index, item in enumerate(value)
+            ]
+            rows.append(ShownField(label, None, items))
         else:
             schemas = form.field_schemas((*path, name))
             is_attachment = any(s.get("format") == "attachment" for s in schemas) or any(
@@ -97,7 +104,9 @@ def shown_fields(form: Form, data: dict[str, Any], path: tuple = ()) -> list[Sho
 
 
 def _readable(schemas: list, value: Any) -> Any:
-    """Enum values by their label, dates as dd/mm/yyyy."""
+    """Enum values by their label, dates as dd/mm/yyyy, yes/no for booleans."""
+    if isinstance(value, bool):
+        return _("Có") if value else _("Không")
     for schema in schemas:
         labels = schema.get("x-enum-labels")
         if isinstance(labels, dict) and isinstance(value, str) and value in labels:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from docx import Document as DocxDocument
 from fastapi.testclient import TestClient
 
 from workflows import accounts
@@ -195,3 +199,39 @@ def stored_files(rt: Runtime) -> list[str]:
     """The files in the content-addressed store."""
     root = rt.settings.storage_path
     return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local(*args: int) -> datetime:
+    """An instant in the office's time zone: local(2026, 3, 2, 9, 0)."""
+    return datetime(*args, tzinfo=VN)
+
+
+def cast_of(client: TestClient, rt: Runtime, business_name: str) -> dict[str, Person]:
+    """A business and the three officers a dossier passes through."""
+    return {
+        "business": business(client, business_name),
+        "clerk": officer(client, rt, "clerk", "CÁN BỘ TIẾP NHẬN", "Lê Thị Hoa"),
+        "specialist": officer(client, rt, "specialist", "CHUYÊN VIÊN", "Trần Văn Nam"),
+        "leader": officer(client, rt, "leader", "PHÓ GIÁM ĐỐC", "Nguyễn Minh Đức"),
+    }
+
+
+def relogin(people: dict[str, Person]) -> None:
+    """New tokens for everyone, e.g. after travelling in time before the old ones were issued."""
+    for person in people.values():
+        person.relogin()
+
+
+def docx_text(content: bytes) -> str:
+    """The text a reader sees in a .docx: paragraphs, table cells and footers."""
+    document = DocxDocument(io.BytesIO(content))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    for section in document.sections:
+        parts.extend(p.text for p in section.footer.paragraphs)
+    return "\n".join(parts)

@@ -6,39 +6,21 @@ Time moves with time-machine only; the scheduler is ticked by hand at chosen ins
 from __future__ import annotations
 
 import threading
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from sqlmodel import func, select
 
-from tests.support import business, officer
+from tests.support import cast_of, local, relogin
 from workflows import scheduler
 from workflows.db import reading
 from workflows.models import Alarm, AuditEvent, Dossier
 from workflows.runtime import build_runtime
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=VN)
-
 
 @pytest.fixture
 def cast(client, rt):
-    return {
-        "business": business(client),
-        "clerk": officer(client, rt, "clerk", name="Lê Thị Hoa"),
-        "specialist": officer(client, rt, "specialist"),
-        "leader": officer(client, rt, "leader", "PHÓ GIÁM ĐỐC", "Nguyễn Minh Đức"),
-    }
-
-
-def relogin(cast: dict) -> None:
-    for person in cast.values():
-        person.relogin()
+    return cast_of(client, rt, "Công ty TNHH An Toàn")
 
 
 def events(rt, code: str, action: str) -> list[dict]:

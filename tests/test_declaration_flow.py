@@ -2,47 +2,15 @@
 
 from __future__ import annotations
 
-import io
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 import time_machine
-from docx import Document as DocxDocument
 
-from tests.support import business, officer
-
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=VN)
+from tests.support import cast_of, docx_text, local, officer, relogin
 
 
 @pytest.fixture
 def people(client, rt):
-    return {
-        "business": business(client, "Công ty TNHH Mũ An Toàn"),
-        "clerk": officer(client, rt, "clerk", "CÁN BỘ TIẾP NHẬN", "Lê Thị Hoa"),
-        "specialist": officer(client, rt, "specialist", "CHUYÊN VIÊN", "Trần Văn Nam"),
-        "leader": officer(client, rt, "leader", "PHÓ GIÁM ĐỐC", "Nguyễn Minh Đức"),
-    }
-
-
-def relogin(people: dict) -> None:
-    for person in people.values():
-        person.relogin()
-
-
-def docx_text(content: bytes) -> str:
-    document = DocxDocument(io.BytesIO(content))
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            parts.extend(cell.text for cell in row.cells)
-    for section in document.sections:
-        parts.extend(p.text for p in section.footer.paragraphs)
-    return "\n".join(parts)
+    return cast_of(client, rt, "Công ty TNHH Mũ An Toàn")
 
 
 def test_declaration_from_submission_to_issued_notice(people):

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from docx import Document as DocxDocument
 from sqlmodel import select
 
 from notifications import admin_commands, dispatch
 from notifications.inbox_queries import list_for
 from notifications.models import Delivery
 from tests.notifications_support import Receiver
-from tests.support import Person, business, error_of, fields_of, officer
+from tests.support import Person, business, cast_of, docx_text, error_of, fields_of, local, relogin
 from tests.test_startup import broken_copy, start
 from workflows import scheduler
 from workflows.catalogue import CatalogueError
@@ -29,35 +25,11 @@ from workflows.models import Dossier, OutcomeRecord, User
 from workflows.outbox import OutboxEvent
 
 PROCEDURE = "kiem-tra-chat-luong-hang-nhap-khau"
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=VN)
 
 
 @pytest.fixture
 def people(client, rt):
-    return {
-        "business": business(client, "Công ty TNHH Xuất nhập khẩu Đông Hà"),
-        "clerk": officer(client, rt, "clerk", "CÁN BỘ TIẾP NHẬN", "Lê Thị Hoa"),
-        "specialist": officer(client, rt, "specialist", "CHUYÊN VIÊN", "Trần Văn Nam"),
-        "leader": officer(client, rt, "leader", "PHÓ GIÁM ĐỐC", "Nguyễn Minh Đức"),
-    }
-
-
-def relogin(people: dict) -> None:
-    for person in people.values():
-        person.relogin()
-
-
-def docx_text(content: bytes) -> str:
-    document = DocxDocument(io.BytesIO(content))
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            parts.extend(cell.text for cell in row.cells)
-    return "\n".join(parts)
+    return cast_of(client, rt, "Công ty TNHH Xuất nhập khẩu Đông Hà")
 
 
 def import_registration(firm: Person, **changes: Any) -> dict[str, Any]:

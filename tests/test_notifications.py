@@ -9,7 +9,6 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -34,7 +33,7 @@ from notifications.models import Delivery, Notification
 from notifications.render import Renderer
 from tests.conftest import make_settings
 from tests.notifications_support import MailSink, Receiver, start_smtp
-from tests.support import business, officer
+from tests.support import VN, business, local, officer
 from workflows import audit, commands
 from workflows.clock import as_utc
 from workflows.config import Settings
@@ -44,13 +43,8 @@ from workflows.models import Dossier, User
 from workflows.outbox import EVENT_TYPES, OutboxEvent, emit
 from workflows.runtime import Runtime, build_runtime
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 SECRET = "chia-se-bi-mat-voi-hai-quan-2026"
 MAX_ATTEMPTS = 3
-
-
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=VN)
 
 
 # -- fixtures -----------------------------------------------------------------------------------------

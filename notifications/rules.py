@@ -30,6 +30,8 @@ APPLICANT_EVENTS = frozenset(
         "apology_issued",
         "dossier_withdrawn",
         "registration_confirmed",
+        "tbt_inquiry_forwarded",
+        "tbt_answer_issued",
     }
 )
 LEADER_ALARMS = frozenset({"task_escalation", "appointment_missed", "legal_limit_missed"})
@@ -136,6 +138,10 @@ def people(directory: Directory, event: OutboxEvent) -> list[User]:
         found = list(directory.with_role("leader"))
     elif kind in INSPECTION_ALERTS:
         found = [*directory.with_role("specialist"), *directory.with_role("leader"), applicant]
+    elif kind == "tbt_reply_overdue":
+        found = list(directory.with_role("tbt_officer"))
+    elif kind == "wto_notification_alert":
+        found = [directory.user(int(uid)) for uid in payload.get("user_ids") or []]
     elif kind == "appointment_at_risk":
         found = [*directory.with_role("specialist"), *directory.with_role("leader")]
     else:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from workflows.runtime import Runtime
 
 COMMENT_DAYS = 60  # the usual comment period after circulation
-_SYMBOL = re.compile(r"^G/TBT/N/[A-Z]{3}/\d+(/(Add|Rev|Corr)\.\d+)*$")
+_SYMBOL = re.compile(r"^G/TBT/N/[A-Z]{2,3}/\d+(/(Add|Rev|Corr)\.\d+)*$", re.IGNORECASE)
 _HS = re.compile(r"^\d{2,10}$")
 
 
@@ -97,7 +97,7 @@ def register_notification(rt: Runtime, actor: User, data: dict[str, Any]) -> Wto
         return value
 
     member = text("member", "thành viên WTO thông báo", "the notifying WTO member", 120)
-    symbol = text("symbol", "ký hiệu thông báo", "the notification symbol", 60).upper().replace(" ", "")
+    symbol = text("symbol", "ký hiệu thông báo", "the notification symbol", 60).replace(" ", "")
     if symbol and not _SYMBOL.match(symbol):
         problems.append(
             FieldProblem(

@@ -1,0 +1,111 @@
+"""The TBT inquiry point's pages (server-rendered), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+import time_machine
+
+from tests.support import business, local, officer
+from tests.test_pages import csrf, page_login
+from tests.test_tbt_inquiry import QUESTION, ask_as_visitor
+
+SUM = re.compile(r"Câu hỏi kiểm tra: (\d+) cộng (\d+) bằng mấy\?")
+
+
+def ask_form(client, **fields: str):  # type: ignore[no-untyped-def]
+    page = client.get("/tbt/ask")
+    assert page.status_code == 200
+    a, b = (int(n) for n in SUM.search(page.text).groups())
+    token = re.search(r'name="form_token" value="([^"]+)"', page.text).group(1)
+    data = {
+        "csrf_token": csrf(page.text),
+        "subject": QUESTION["subject"],
+        "product": QUESTION["product"],
+        "hs_code": QUESTION["hs_code"],
+        "market": QUESTION["market"],
+        "question": QUESTION["question"],
+        "asker_name": "Lê Văn Khách",
+        "asker_email": "le.khach@example.vn",
+        "consent_publish": "true",
+        "form_token": token,
+        "captcha_answer": str(a + b),
+        "website": "",
+        **fields,
+    }
+    return client.post("/tbt/ask", data=data)
+
+
+def test_visitor_asks_on_the_page_and_follows_the_link(client):
+    with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
+        sent = ask_form(client)
+        assert sent.status_code == 200, sent.text
+        assert "Đã gửi câu hỏi" in sent.text
+        link = re.search(r'id="follow-link" href="([^"]+)"', sent.text).group(1)
+        followed = client.get(link)
+        assert followed.status_code == 200
+        assert "Đang phân loại câu hỏi" in followed.text and "03/12/2026" in followed.text
+        assert client.get(link[:-4] + "xxxx").status_code == 404
+
+
+def test_ask_page_shows_field_errors_and_keeps_the_values(client):
+    wrong = ask_form(client, captcha_answer="100", asker_email="")
+    assert wrong.status_code == 422
+    assert 'aria-invalid="true"' in wrong.text and "Kết quả phép tính chưa đúng" in wrong.text
+    assert QUESTION["question"] in wrong.text  # nothing typed is lost
+    bad = ask_form(client, hs_code="72-19")
+    assert bad.status_code == 422 and 'id="e-hs_code"' in bad.text
+
+
+def test_business_asks_without_captcha(client):
+    firm = business(client, "Công ty CP Thép Quảng Trị")
+    page_login(client, firm.email)
+    page = client.get("/tbt/ask")
+    assert "Câu hỏi kiểm tra" not in page.text and "Công ty CP Thép Quảng Trị" in page.text
+    data = {"csrf_token": csrf(page.text), **{k: v for k, v in QUESTION.items() if k != "consent_publish"}}
+    sent = client.post("/tbt/ask", data=data)
+    assert sent.status_code == 200, sent.text
+    code = re.search(r'href="/dossiers/([^"]+)"', sent.text).group(1)
+    assert client.get(f"/dossiers/{code}").status_code == 200
+
+
+def test_kb_search_page_highlights_and_wto_pages(client, rt):
+    tbt = officer(client, rt, "tbt_officer")
+    asked = ask_as_visitor(client)
+    code = asked["code"]
+    tbt.done(code, {"topic": "standard", "route": "answer"})
+    tbt.done(code, {"answer": "Thép không gỉ cán nguội áp dụng tiêu chuẩn EN 10088-2 khi xuất khẩu sang EU."})
+    tbt.done(code, {"publication_decision": "publish"})
+    page = client.get("/tbt/kb", params={"q": "thep khong gi"})
+    assert page.status_code == 200
+    assert "<mark>Thép</mark>" in page.text and "<mark>không</mark>" in page.text
+    assert "1 kết quả" in page.text
+    entry = re.search(r'href="(/tbt/kb/\d+)"', page.text).group(1)
+    assert "EN 10088-2" in client.get(entry).text
+    empty = client.get("/tbt/kb", params={"q": "xe máy điện"})
+    assert "Không tìm thấy hỏi đáp phù hợp" in empty.text
+
+    page_login(client, tbt.email)
+    form = client.get("/tbt/wto/new")
+    assert form.status_code == 200
+    created = client.post(
+        "/tbt/wto/new",
+        data={
+            "csrf_token": csrf(form.text),
+            "member": "Hoa Kỳ",
+            "symbol": "G/TBT/N/USA/2001",
+            "title": "Yêu cầu ghi nhãn dụng cụ nhà bếp",
+            "products": "Dụng cụ nhà bếp bằng thép không gỉ",
+            "hs_codes": "7323.93",
+            "description": "Yêu cầu ghi nhãn thành phần vật liệu.",
+            "circulated_on": "2026-11-20",
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303, created.text
+    detail = client.get(created.headers["location"])
+    assert "G/TBT/N/USA/2001" in detail.text and "19/01/2027" in detail.text
+    assert "Tổng hợp góp ý" in detail.text
+    listing = client.get("/tbt/wto")
+    assert "G/TBT/N/USA/2001" in listing.text
+    assert "G/TBT/N/USA/2001" in client.get("/tbt").text

@@ -64,7 +64,9 @@ def test_visitor_asks_officer_answers_and_publishes(client, rt, tbt):
             visitor = session.exec(select(User).where(User.email == "khach@example.vn")).one()
             assert visitor.roles == []
         for password in ("!visitor", visitor.password_hash, "x"):
-            login = client.post("/api/auth/token", data={"username": "khach@example.vn", "password": password})
+            login = client.post(
+                "/api/auth/token", data={"username": "khach@example.vn", "password": password}
+            )
             assert login.status_code == 401
 
         # A wrong token shows nothing.
@@ -146,12 +148,16 @@ def test_forwarded_inquiry_pauses_the_clock_and_reminds(client, rt, tbt):
     # The reply comes on Mon 07/12 09:00: 7 working days paused, the appointment moves by them.
     with time_machine.travel(local(2026, 12, 7, 9, 0), tick=False):
         tbt.relogin(), firm.relogin()
-        tbt.done(code, {"reply_received_on": "2026-12-07", "reply_summary": "Áp dụng Quy định (EU) 2023/1230."})
+        tbt.done(
+            code, {"reply_received_on": "2026-12-07", "reply_summary": "Áp dụng Quy định (EU) 2023/1230."}
+        )
         dossier = firm.get(f"/api/dossiers/{code}").json()
         assert dossier["status"] == "tbt_answering"
         # 26/11 09:00 + 5 working days = 03/12 09:00, + the pause 26/11 09:00 → 07/12 09:00 (7 working days) = 14/12 09:00.
         assert dossier["appointment_at"] == "2026-12-14T09:00:00+07:00"
-        result = tbt.done(code, {"answer": "Theo ý kiến của Văn phòng TBT Việt Nam, áp dụng Quy định (EU) 2023/1230."})
+        result = tbt.done(
+            code, {"answer": "Theo ý kiến của Văn phòng TBT Việt Nam, áp dụng Quy định (EU) 2023/1230."}
+        )
         assert result["status"] == "answered"  # no consent: no publication step
         dossier = firm.get(f"/api/dossiers/{code}").json()
         answer_doc = next(d for d in dossier["documents"] if d["kind"] == "tbt_answer")
@@ -163,7 +169,9 @@ def test_forwarded_inquiry_pauses_the_clock_and_reminds(client, rt, tbt):
 def test_visitor_checks(client, rt):
     payload = visitor_payload(client)
     bad_sum = {**payload, "captcha_answer": "99"}
-    assert fields_of(error_of(client.post("/api/tbt/inquiries", json=bad_sum), 422, "anti_abuse")).keys() == {"captcha_answer"}
+    assert fields_of(error_of(client.post("/api/tbt/inquiries", json=bad_sum), 422, "anti_abuse")).keys() == {
+        "captcha_answer"
+    }
     honey = {**payload, "website": "http://spam.example"}
     error_of(client.post("/api/tbt/inquiries", json=honey), 422, "anti_abuse")
     forged = {**payload, "form_token": payload["form_token"][:-2] + "00"}
@@ -199,3 +207,20 @@ def test_rate_limit_per_email_and_ip(client):
         error_of(client.post("/api/tbt/inquiries", json=visitor_payload(client, email="moi@example.vn")), 429)
     with time_machine.travel(local(2026, 11, 26, 10, 1), tick=False):
         ask_as_visitor(client, email="nhieu@example.vn")
+
+
+def test_the_demo_has_inquiries_in_three_states_answers_and_notifications(rt, client):
+    from workflows.demo import create_demo_accounts, create_demo_dossiers
+    from workflows.models import Dossier
+
+    create_demo_accounts(rt)
+    create_demo_dossiers(rt)
+    with reading(rt.engine) as session:
+        states = sorted(
+            session.exec(select(Dossier.status).where(Dossier.procedure_code == "hoi-dap-tbt")).all()
+        )
+    assert states == ["answered", "answered", "answered", "tbt_awaiting_reply", "tbt_classifying"]
+    assert client.get("/api/tbt/kb", params={"q": "thep khong gi"}).json()["total"] == 1
+    notifications = client.get("/api/tbt/wto-notifications").json()
+    assert notifications["total"] == 3
+    assert [n["comments_open"] for n in notifications["items"]] == [True, True, False]

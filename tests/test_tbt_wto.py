@@ -40,7 +40,9 @@ def test_register_alert_comment_and_compile(client, rt):
     with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
         tbt.relogin(), steel.relogin(), kitchen.relogin()
         error_of(steel.post("/api/tbt/wto-notifications", json=NOTIFICATION), 403)
-        bad = tbt.post("/api/tbt/wto-notifications", json={**NOTIFICATION, "symbol": "EU-1105", "hs_codes": ["72a"]})
+        bad = tbt.post(
+            "/api/tbt/wto-notifications", json={**NOTIFICATION, "symbol": "EU-1105", "hs_codes": ["72a"]}
+        )
         assert {"symbol", "hs_codes"} <= fields_of(error_of(bad, 422)).keys()
         created = tbt.post("/api/tbt/wto-notifications", json=NOTIFICATION)
         assert created.status_code == 201, created.text
@@ -80,7 +82,9 @@ def test_register_alert_comment_and_compile(client, rt):
         assert steel.post(url, json={"body": "Góp ý bổ sung trong ngày cuối cùng."}).status_code == 201
     with time_machine.travel(local(2027, 1, 20, 0, 5), tick=False):
         steel.relogin(), tbt.relogin()
-        late = error_of(steel.post(url, json={"body": "Góp ý sau khi đã hết hạn góp ý."}), 409, "comments_closed")
+        late = error_of(
+            steel.post(url, json={"body": "Góp ý sau khi đã hết hạn góp ý."}), 409, "comments_closed"
+        )
         assert "19/01/2027" in late["message"] and "19/01/2027" in late["message_en"]
 
         error_of(steel.post(f"/api/tbt/wto-notifications/{notification['id']}/compilation"), 403)

@@ -53,7 +53,9 @@ class FormTokenOut(BaseModel):
 def form_token(rt: RuntimeDep) -> FormTokenOut:
     """Phiếu biểu mẫu có phép tính kiểm tra (khách chưa đăng nhập) / A signed form token with a small sum for visitors."""
     challenge = antiabuse.new_challenge(rt.settings.secret_key)
-    return FormTokenOut(token=challenge.token, question=challenge.question_vi, question_en=challenge.question_en)
+    return FormTokenOut(
+        token=challenge.token, question=challenge.question_vi, question_en=challenge.question_en
+    )
 
 
 class AskIn(BaseModel):
@@ -154,9 +156,7 @@ def kb_search(
         "total": results.total,
         "page": results.page,
         "page_size": results.page_size,
-        "items": [
-            {**knowledge.entry_json(h.entry), "highlight": _segments(h.snippet)} for h in results.hits
-        ],
+        "items": [{**knowledge.entry_json(h.entry), "highlight": _segments(h.snippet)} for h in results.hits],
     }
 
 

@@ -36,7 +36,9 @@ def _form(form: Any, *names: str) -> dict[str, str]:
 @router.get("/tbt")
 def home(request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
     today = to_local(now()).date()
-    notifications = [n for n in wto.list_notifications(rt, page_size=100).items if n.comment_deadline >= today]
+    notifications = [
+        n for n in wto.list_notifications(rt, page_size=100).items if n.comment_deadline >= today
+    ]
     return render(
         request,
         "tbt_home.html",
@@ -98,7 +100,9 @@ async def ask(request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
     }
     data["consent_publish"] = values["consent_publish"] == "true"
     asker = {
-        key: values[f"asker_{key}"] for key in ("name", "email", "organisation", "phone") if values[f"asker_{key}"]
+        key: values[f"asker_{key}"]
+        for key in ("name", "email", "organisation", "phone")
+        if values[f"asker_{key}"]
     }
     if asker:
         data["asker"] = asker
@@ -148,7 +152,9 @@ def follow_document(code: str, token: str, document_id: str, rt: RuntimeDep) -> 
 
 @router.get("/tbt/kb")
 def kb(request: Request, rt: RuntimeDep, user: MaybeUser, q: str = "", page: int = 1) -> Response:
-    return render(request, "tbt_kb.html", user, {"result": knowledge.search(rt, q[:200], max(1, min(page, 1000)))})
+    return render(
+        request, "tbt_kb.html", user, {"result": knowledge.search(rt, q[:200], max(1, min(page, 1000)))}
+    )
 
 
 @router.get("/tbt/kb/{entry_id}")
@@ -180,7 +186,9 @@ NOTIFICATION_FIELDS = (
 
 def _officer(user: Any) -> None:
     if not user.has_role("tbt_officer"):
-        raise Forbidden("Trang này dành cho cán bộ điểm hỏi đáp TBT.", "This page is for TBT officers.", "forbidden")
+        raise Forbidden(
+            "Trang này dành cho cán bộ điểm hỏi đáp TBT.", "This page is for TBT officers.", "forbidden"
+        )
 
 
 @router.get("/tbt/wto/new")
@@ -210,7 +218,12 @@ async def wto_register(request: Request, rt: RuntimeDep, user: PageUser) -> Resp
 
 
 def _detail(
-    request: Request, rt: Any, user: Any, notification_id: int, extra: dict[str, Any] | None = None, status: int = 200
+    request: Request,
+    rt: Any,
+    user: Any,
+    notification_id: int,
+    extra: dict[str, Any] | None = None,
+    status: int = 200,
 ) -> Response:
     n = wto.get_notification(rt, notification_id)
     comments = wto.comments_of(rt, user, notification_id) if user is not None else []
@@ -244,7 +257,11 @@ async def wto_comment(notification_id: int, request: Request, rt: RuntimeDep, us
     except (InvalidInput, DomainError) as exc:
         if isinstance(exc, Forbidden):
             raise
-        extra = {"values": values, "errors": field_errors(exc), "error": i18n.pick(exc.message, exc.message_en)}
+        extra = {
+            "values": values,
+            "errors": field_errors(exc),
+            "error": i18n.pick(exc.message, exc.message_en),
+        }
         return _detail(request, rt, user, notification_id, extra, status_of(exc))
     return RedirectResponse(f"/tbt/wto/{notification_id}?commented=1", status_code=303)
 
@@ -296,4 +313,3 @@ async def subscribe(request: Request, rt: RuntimeDep, user: PageUser) -> Respons
 def unsubscribe(subscription_id: int, rt: RuntimeDep, user: PageUser) -> Response:
     wto.unsubscribe(rt, user, subscription_id)
     return RedirectResponse("/tbt/subscriptions", status_code=303)
-

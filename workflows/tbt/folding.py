@@ -42,7 +42,11 @@ def highlight(text: str, words: list[str], width: int = 0) -> list[tuple[str, bo
     ``words``. With ``width``, only a window of about that many characters around the first match."""
     folded = fold(text)
     if not words:
-        return [(text[:width] + ("…" if width and len(text) > width else ""), False)] if width else [(text, False)]
+        return (
+            [(text[:width] + ("…" if width and len(text) > width else ""), False)]
+            if width
+            else [(text, False)]
+        )
     pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(w) for w in words) + r")[^\W_]*")
     spans = [m.span() for m in pattern.finditer(folded)]
     start, end = 0, len(text)

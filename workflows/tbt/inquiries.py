@@ -35,9 +35,7 @@ class Asked:
 def _asker_problems(asker: dict[str, Any]) -> list[FieldProblem]:
     problems = []
     if not str(asker.get("name") or "").strip():
-        problems.append(
-            FieldProblem("asker.name", "Nhập họ và tên.", "Enter your full name.", "required")
-        )
+        problems.append(FieldProblem("asker.name", "Nhập họ và tên.", "Enter your full name.", "required"))
     if not str(asker.get("email") or "").strip():
         problems.append(
             FieldProblem(
@@ -96,7 +94,11 @@ def ask(
             "Khách chưa đăng nhập không gửi kèm tệp; vui lòng mô tả trong câu hỏi hoặc đăng nhập.",
             "Visitors cannot attach files; describe them in the question or log in.",
             "validation_error",
-            [FieldProblem("attachments", "Chỉ doanh nghiệp đã đăng nhập.", "Logged-in businesses only.", "forbidden")],
+            [
+                FieldProblem(
+                    "attachments", "Chỉ doanh nghiệp đã đăng nhập.", "Logged-in businesses only.", "forbidden"
+                )
+            ],
         )
     with transaction(rt.engine) as session:
         antiabuse.check_rate(session, {"ip": client_ip, "email": str(asker["email"]).strip().lower()})
@@ -129,9 +131,7 @@ def follow(rt: Runtime, code: str, token: str) -> FollowView:
             raise not_found("câu hỏi", "Inquiry")
         documents = list(
             session.exec(
-                select(Document)
-                .where(Document.dossier_id == dossier.id)
-                .order_by(Document.issued_at)
+                select(Document).where(Document.dossier_id == dossier.id).order_by(Document.issued_at)
             ).all()
         )
         forwarded = session.exec(

@@ -44,7 +44,10 @@ def publish(ctx: CommandContext, params: dict[str, Any]) -> None:
         ctx.stream,
         "tbt_published",
         ctx.actor,
-        {"entry_id": entry.id, "edited": bool(data.get("published_question") or data.get("published_answer"))},
+        {
+            "entry_id": entry.id,
+            "edited": bool(data.get("published_question") or data.get("published_answer")),
+        },
         dossier_id=ctx.dossier.id,
         at=ctx.at,
     )

@@ -44,9 +44,7 @@ def _invalid(problems: list[FieldProblem]) -> InvalidInput:
 
 def _require_officer(actor: User) -> None:
     if not actor.has_role("tbt_officer"):
-        raise Forbidden(
-            "Chỉ cán bộ điểm hỏi đáp TBT.", "Only the TBT inquiry point's officers.", "forbidden"
-        )
+        raise Forbidden("Chỉ cán bộ điểm hỏi đáp TBT.", "Only the TBT inquiry point's officers.", "forbidden")
 
 
 def _require_business(actor: User) -> None:
@@ -118,7 +116,9 @@ def register_notification(rt: Runtime, actor: User, data: dict[str, Any]) -> Wto
     for code in hs_codes:
         if not _HS.match(hs_digits(code)):
             problems.append(
-                FieldProblem("hs_codes", f"Mã HS không hợp lệ: {code}.", f"Not a valid HS code: {code}.", "pattern")
+                FieldProblem(
+                    "hs_codes", f"Mã HS không hợp lệ: {code}.", f"Not a valid HS code: {code}.", "pattern"
+                )
             )
             break
     circulated = _parse_date(data.get("circulated_on"), "circulated_on", problems)
@@ -168,7 +168,9 @@ def register_notification(rt: Runtime, actor: User, data: dict[str, Any]) -> Wto
             return notification
     except IntegrityError as exc:
         raise Conflict(
-            f"Thông báo {symbol} đã được đăng ký.", f"Notification {symbol} is already registered.", "duplicate"
+            f"Thông báo {symbol} đã được đăng ký.",
+            f"Notification {symbol} is already registered.",
+            "duplicate",
         ) from exc
 
 
@@ -181,7 +183,9 @@ def matches(subscription: WtoSubscription, notification: WtoNotification) -> boo
             return False
     if subscription.keyword:
         haystack = fold(
-            " ".join((notification.title, notification.products, notification.description, notification.objective))
+            " ".join(
+                (notification.title, notification.products, notification.description, notification.objective)
+            )
         )
         if fold(subscription.keyword.strip()) not in haystack:
             return False
@@ -243,7 +247,9 @@ def list_notifications(rt: Runtime, q: str = "", page: int = 1, page_size: int =
             n
             for n in rows
             if needle in fold(" ".join((n.symbol, n.member, n.title, n.products, " ".join(n.hs_codes))))
-            or any(hs_digits(c).startswith(hs_digits(needle)) for c in n.hs_codes if hs_digits(needle).isdigit())
+            or any(
+                hs_digits(c).startswith(hs_digits(needle)) for c in n.hs_codes if hs_digits(needle).isdigit()
+            )
         ]
     start = (page - 1) * page_size
     return NotificationList(rows[start : start + page_size], len(rows), page, page_size)
@@ -307,9 +313,7 @@ def subscribe(rt: Runtime, actor: User, hs_prefix: str = "", keyword: str = "") 
     hs_prefix, keyword = hs_digits(hs_prefix or ""), " ".join((keyword or "").split())
     problems = []
     if hs_prefix and not re.fullmatch(r"\d{2,10}", hs_prefix):
-        problems.append(
-            FieldProblem("hs_prefix", "2 đến 10 chữ số.", "2 to 10 digits.", "pattern")
-        )
+        problems.append(FieldProblem("hs_prefix", "2 đến 10 chữ số.", "2 to 10 digits.", "pattern"))
     if len(keyword) > 100:
         problems.append(FieldProblem("keyword", "Tối đa 100 ký tự.", "At most 100 characters.", "maxLength"))
     if not hs_prefix and not keyword:
@@ -343,7 +347,9 @@ def subscriptions_of(rt: Runtime, actor: User) -> list[WtoSubscription]:
     with reading(rt.engine) as session:
         return list(
             session.exec(
-                select(WtoSubscription).where(WtoSubscription.user_id == actor.id).order_by(WtoSubscription.id)
+                select(WtoSubscription)
+                .where(WtoSubscription.user_id == actor.id)
+                .order_by(WtoSubscription.id)
             ).all()
         )
 

@@ -104,3 +104,35 @@ def test_unsubscribe_only_own(client):
     error_of(other.client.delete(f"/api/tbt/subscriptions/{sub['id']}", headers=other.headers), 404)
     assert firm.client.delete(f"/api/tbt/subscriptions/{sub['id']}", headers=firm.headers).status_code == 204
     assert firm.get("/api/tbt/subscriptions").json()["items"] == []
+
+
+def test_the_alert_message_escapes_and_links_to_the_notification(rt):
+    from notifications.render import Renderer
+    from workflows.models import User
+    from workflows.outbox import OutboxEvent
+
+    user = User(
+        id=3,
+        email="a@b.vn",
+        password_hash="x",
+        full_name="An",
+        organisation_name="Công ty <b>A</b>",
+        roles=["business"],
+    )
+    payload = {
+        "user_ids": [3],
+        "notification_id": 9,
+        "symbol": "G/TBT/N/EU/1105",
+        "member": "EU",
+        "title": "Thép <script>",
+        "products": "Thép không gỉ",
+        "comment_deadline": "2027-01-19",
+        "link_path": "/tbt/wto/9",
+    }
+    event = OutboxEvent(
+        id="e" * 32, type="wto_notification_alert", payload=payload, created_at=local(2026, 11, 26, 9, 0)
+    )
+    message = Renderer(rt).event_message(event, user)
+    assert "G/TBT/N/EU/1105" in message.subject and "19/01/2027" in message.body_vi
+    assert "<script>" not in message.html and "Thép &lt;script&gt;" in message.html
+    assert message.link == "/tbt/wto/9" and "http://testserver/tbt/wto/9" in message.text

@@ -106,6 +106,11 @@ def test_visitor_asks_officer_answers_and_publishes(client, rt, tbt):
     answered = next(m for m in mails if "đã có câu trả lời" in m.subject)
     assert answer in answered.body_text and path in answered.body_text
     assert "/files/documents/" not in answered.body_text
+    # Every message to the visitor (submitted, received, answered) links to its secret page,
+    # never to pages behind a login.
+    assert len(mails) >= 3
+    for mail in mails:
+        assert path in mail.body_text and "/dossiers/" not in mail.body_text, mail.subject
 
     # Published, anonymised: both spellings find it; the asker's name is not published.
     for q in ("thép không gỉ", "thep khong gi", "THEP KHONG GI", "7219"):

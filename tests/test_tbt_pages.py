@@ -6,7 +6,7 @@ import re
 
 import time_machine
 
-from tests.support import business, local, officer
+from tests.support import PDF, business, local, officer
 from tests.test_pages import csrf, page_login
 from tests.test_tbt_inquiry import QUESTION, ask_as_visitor
 
@@ -109,3 +109,25 @@ def test_kb_search_page_highlights_and_wto_pages(client, rt):
     listing = client.get("/tbt/wto")
     assert "G/TBT/N/USA/2001" in listing.text
     assert "G/TBT/N/USA/2001" in client.get("/tbt").text
+
+
+def test_visitor_attaches_files_with_the_question(client, rt):
+    page = client.get("/tbt/ask")
+    a, b = (int(n) for n in SUM.search(page.text).groups())
+    token = re.search(r'name="form_token" value="([^"]+)"', page.text).group(1)
+    fields = {
+        "csrf_token": csrf(page.text),
+        **{k: QUESTION[k] for k in ("subject", "product", "market", "question")},
+        "asker_name": "Lê Văn Khách",
+        "asker_email": "tep@example.vn",
+        "form_token": token,
+        "captcha_answer": str(a + b),
+    }
+    refused = client.post("/tbt/ask", data=fields, files=[("files", ("ghi-chu.txt", b"hello", "text/plain"))])
+    assert refused.status_code == 415 and QUESTION["question"] in refused.text
+    sent = client.post("/tbt/ask", data=fields, files=[("files", ("nhan-hang.pdf", PDF, "application/pdf"))])
+    assert sent.status_code == 200, sent.text
+    code = re.search(r'<dd class="code">([^<]+)</dd>', sent.text).group(1)
+    tbt = officer(client, rt, "tbt_officer")
+    dossier = tbt.get(f"/api/dossiers/{code}").json()
+    assert [a["filename"] for a in dossier["attachments"]] == ["nhan-hang.pdf"]

@@ -13,6 +13,7 @@ from api.deps import RuntimeDep
 from api.errors import status_of
 from api.routes.dossiers import file_response
 from api.routes.tbt import DOCX, client_ip
+from api.uploads import read_limited
 from api.web import i18n
 from api.web.account import field_errors
 from api.web.csrf import verify_csrf
@@ -107,6 +108,11 @@ async def ask(request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
     if asker:
         data["asker"] = asker
     try:
+        files = [
+            (upload.filename, await read_limited(upload, rt.settings.max_upload_bytes))
+            for upload in form.getlist("files")
+            if getattr(upload, "filename", "")
+        ]
         asked = inquiries.ask(
             rt,
             user,
@@ -115,6 +121,7 @@ async def ask(request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
             form_token=str(form.get("form_token") or ""),
             captcha_answer=str(form.get("captcha_answer") or ""),
             honeypot=str(form.get("website") or ""),
+            files=files,
         )
     except (InvalidInput, DomainError) as exc:
         if isinstance(exc, Forbidden):

@@ -8,12 +8,14 @@ started in one transaction with everything else the request writes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from workflows import commands
+from workflows.attachments import store_upload
 from workflows.db import reading, transaction
 from workflows.errors import FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.models import ClockPause, Document, Dossier, User
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from workflows.runtime import Runtime
 
 PROCEDURE = "hoi-dap-tbt"
+MAX_FILES = 5  # sent with the question from the page (the form allows 10 attachments in all)
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,10 @@ def ask(
     form_token: str | None = None,
     captcha_answer: str | None = None,
     honeypot: str | None = None,
+    files: Sequence[tuple[str, bytes]] = (),
 ) -> Asked:
-    """File an inquiry. ``actor`` is the logged-in user, None for a visitor."""
+    """File an inquiry. ``actor`` is the logged-in user, None for a visitor; ``files`` (name,
+    content) are stored as the asker's attachments in the same transaction."""
     procedure = rt.procedure(PROCEDURE)
     data = dict(data)
     data.setdefault("consent_publish", False)
@@ -75,7 +80,9 @@ def ask(
         if actor.organisation_name:
             asker.setdefault("organisation", actor.organisation_name)
         data["asker"] = asker
+        _check_file_count(files)
         with transaction(rt.engine) as session:
+            _attach(rt, session, actor, data, files)
             dossier = commands.start_in_transaction(rt, session, actor, procedure, data)
         return Asked(dossier, None)
 
@@ -109,8 +116,37 @@ def ask(
             str(asker.get("organisation") or ""),
             str(asker.get("phone") or ""),
         )
+        _attach(rt, session, visitor, data, files)
         dossier = commands.start_in_transaction(rt, session, visitor, procedure, data)
     return Asked(dossier, follow_path(rt.settings.secret_key, dossier.code))
+
+
+def _check_file_count(files: Sequence[tuple[str, bytes]]) -> None:
+    if len(files) > MAX_FILES:
+        raise InvalidInput(
+            f"Gửi tối đa {MAX_FILES} tệp cùng câu hỏi.",
+            f"At most {MAX_FILES} files can be sent with a question.",
+            "validation_error",
+            [
+                FieldProblem(
+                    "attachments", f"Tối đa {MAX_FILES} tệp.", f"At most {MAX_FILES} files.", "maxItems"
+                )
+            ],
+        )
+
+
+def _attach(
+    rt: Runtime, session: Session, owner: User, data: dict[str, Any], files: Sequence[tuple[str, bytes]]
+) -> None:
+    """Store the files sent with the question as the asker's, in the question's transaction."""
+    if not files:
+        return
+    ids = list(data.get("attachments") or [])
+    for name, content in files:
+        attachment = store_upload(session, rt.store, owner, name, content, rt.settings.max_upload_bytes)
+        ids.append(attachment.id)
+    session.flush()
+    data["attachments"] = ids
 
 
 @dataclass(frozen=True)

@@ -229,3 +229,37 @@ def test_the_demo_has_inquiries_in_three_states_answers_and_notifications(rt, cl
     notifications = client.get("/api/tbt/wto-notifications").json()
     assert notifications["total"] == 3
     assert [n["comments_open"] for n in notifications["items"]] == [True, True, False]
+
+
+def test_officer_corrects_and_takes_down_a_published_answer(client, rt, tbt):
+    code = ask_as_visitor(client)["code"]
+    tbt.done(code, {"topic": "standard", "route": "answer"})
+    tbt.done(code, {"answer": "Áp dụng tiêu chuẩn EN 10088-2 cho thép không gỉ cán nguội xuất khẩu."})
+    tbt.done(code, {"publication_decision": "publish"})
+    entry = client.get("/api/tbt/kb", params={"q": "thep"}).json()["items"][0]
+    firm = business(client)
+    error_of(
+        firm.client.patch(f"/api/tbt/kb/{entry['id']}", json={"answer": "x" * 20}, headers=firm.headers), 403
+    )
+    bad = tbt.client.patch(f"/api/tbt/kb/{entry['id']}", json={"answer": "ngắn"}, headers=tbt.headers)
+    assert "answer" in fields_of(error_of(bad, 422))
+    fixed = tbt.client.patch(
+        f"/api/tbt/kb/{entry['id']}",
+        json={"answer": "Từ năm 2027 áp dụng tiêu chuẩn nhôm định hình EN 755-2 thay thế."},
+        headers=tbt.headers,
+    )
+    assert fixed.status_code == 200, fixed.text
+    # The index follows the correction in the same transaction.
+    assert client.get("/api/tbt/kb", params={"q": "nhom dinh hinh"}).json()["total"] == 1
+    assert client.get("/api/tbt/kb", params={"q": "10088"}).json()["total"] == 0
+    error_of(tbt.post(f"/api/tbt/kb/{entry['id']}/unpublish", json={"reason": ""}), 422)
+    assert (
+        tbt.post(
+            f"/api/tbt/kb/{entry['id']}/unpublish", json={"reason": "Tiêu chuẩn đã thay thế"}
+        ).status_code
+        == 204
+    )
+    assert client.get("/api/tbt/kb", params={"q": "nhom"}).json()["total"] == 0
+    error_of(client.get(f"/api/tbt/kb/{entry['id']}"), 404)
+    history = [e["action"] for e in tbt.get(f"/api/dossiers/{code}").json()["history"]]
+    assert {"tbt_published", "tbt_entry_edited", "tbt_entry_unpublished"} <= set(history)

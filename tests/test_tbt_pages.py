@@ -131,3 +131,32 @@ def test_visitor_attaches_files_with_the_question(client, rt):
     tbt = officer(client, rt, "tbt_officer")
     dossier = tbt.get(f"/api/dossiers/{code}").json()
     assert [a["filename"] for a in dossier["attachments"]] == ["nhan-hang.pdf"]
+
+
+def test_officer_corrects_a_published_answer_on_its_page(client, rt):
+    tbt = officer(client, rt, "tbt_officer")
+    code = ask_as_visitor(client)["code"]
+    tbt.done(code, {"topic": "standard", "route": "answer"})
+    tbt.done(code, {"answer": "Áp dụng tiêu chuẩn EN 10088-2 cho thép không gỉ cán nguội xuất khẩu."})
+    tbt.done(code, {"publication_decision": "publish"})
+    entry_id = client.get("/api/tbt/kb").json()["items"][0]["id"]
+    assert "Sửa nội dung đã công bố" not in client.get(f"/tbt/kb/{entry_id}").text  # not for the public
+    page_login(client, tbt.email)
+    page = client.get(f"/tbt/kb/{entry_id}")
+    assert "Sửa nội dung đã công bố" in page.text
+    saved = client.post(
+        f"/tbt/kb/{entry_id}/edit",
+        data={
+            "csrf_token": csrf(page.text),
+            "subject": "Thép không gỉ xuất khẩu sang EU",
+            "question": "Cần tiêu chuẩn nào?",
+            "answer": "EN 10088-2 và EN 10088-4.",
+        },
+    )
+    assert saved.status_code == 200 and "Đã lưu nội dung sửa." in saved.text and "EN 10088-4" in saved.text
+    refused = client.post(f"/tbt/kb/{entry_id}/unpublish", data={"csrf_token": csrf(page.text), "reason": ""})
+    assert refused.status_code == 422 and 'id="e-reason"' in refused.text
+    gone = client.post(
+        f"/tbt/kb/{entry_id}/unpublish", data={"csrf_token": csrf(page.text), "reason": "Đã lỗi thời"}
+    )
+    assert gone.status_code == 200 and client.get(f"/tbt/kb/{entry_id}").status_code == 404

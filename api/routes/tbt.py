@@ -165,6 +165,30 @@ def kb_entry(entry_id: int, rt: RuntimeDep) -> dict[str, Any]:
     return knowledge.entry_json(knowledge.get_entry(rt, entry_id))
 
 
+class EntryChanges(BaseModel):
+    subject: str | None = Field(default=None, max_length=400)
+    question: str | None = Field(default=None, max_length=9000)
+    answer: str | None = Field(default=None, max_length=13000)
+
+
+@router.patch("/kb/{entry_id}")
+def kb_edit(entry_id: int, body: EntryChanges, rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
+    """Cán bộ TBT sửa hỏi đáp đã công bố / The TBT officer corrects a published answer."""
+    changes = body.model_dump(exclude_none=True)
+    return knowledge.entry_json(knowledge.edit_entry(rt, user, entry_id, changes))
+
+
+class UnpublishIn(BaseModel):
+    reason: str = Field(max_length=2000)
+
+
+@router.post("/kb/{entry_id}/unpublish", status_code=status.HTTP_204_NO_CONTENT)
+def kb_unpublish(entry_id: int, body: UnpublishIn, rt: RuntimeDep, user: CurrentUser) -> Response:
+    """Gỡ hỏi đáp khỏi cơ sở dữ liệu, có lý do / Take a published answer down, with a reason."""
+    knowledge.unpublish(rt, user, entry_id, body.reason)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 # --- WTO notifications --------------------------------------------------------------------------
 
 

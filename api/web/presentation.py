@@ -42,6 +42,10 @@ def _action_text(event: AuditEvent, tasks: dict[str, WorkTask]) -> str:
         return _("Công bố hỏi đáp trong cơ sở dữ liệu")
     if event.action == "tbt_reply_reminder":
         return _("Nhắc đôn đốc cơ quan được chuyển câu hỏi")
+    if event.action == "tbt_entry_edited":
+        return _("Sửa hỏi đáp đã công bố")
+    if event.action == "tbt_entry_unpublished":
+        return _("Gỡ hỏi đáp khỏi cơ sở dữ liệu")
     if event.action == "task_completed":
         task = tasks.get(str(d.get("task_id", "")))
         name = pick(task.name, task.name_en) if task else str(d.get("task", ""))
@@ -64,7 +68,7 @@ def _action_details(event: AuditEvent) -> str:
         return "; ".join(str(r) for r in reasons)
     if event.action == "document_issued":
         return str(d.get("number", ""))
-    if event.action == "withdrawn":
+    if event.action in ("withdrawn", "tbt_entry_unpublished"):
         return str(d.get("reason", ""))
     if event.action == "attachment_added":
         return str(d.get("filename", ""))

@@ -166,7 +166,41 @@ def kb(request: Request, rt: RuntimeDep, user: MaybeUser, q: str = "", page: int
 
 @router.get("/tbt/kb/{entry_id}")
 def kb_entry(entry_id: int, request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
-    return render(request, "tbt_kb_entry.html", user, {"entry": knowledge.get_entry(rt, entry_id)})
+    flash = i18n._("Đã lưu nội dung sửa.") if request.query_params.get("saved") else None
+    context = {"entry": knowledge.get_entry(rt, entry_id), "values": {}, "errors": {}, "flash_message": flash}
+    return render(request, "tbt_kb_entry.html", user, context)
+
+
+@router.post("/tbt/kb/{entry_id}/edit", dependencies=[Csrf])
+async def kb_edit(entry_id: int, request: Request, rt: RuntimeDep, user: PageUser) -> Response:
+    values = _form(await request.form(), "subject", "question", "answer")
+    try:
+        knowledge.edit_entry(rt, user, entry_id, values)
+    except InvalidInput as exc:
+        context = {
+            "entry": knowledge.get_entry(rt, entry_id),
+            "values": values,
+            "errors": field_errors(exc),
+            "error": i18n.pick(exc.message, exc.message_en),
+        }
+        return render(request, "tbt_kb_entry.html", user, context, status_code=422)
+    return RedirectResponse(f"/tbt/kb/{entry_id}?saved=1", status_code=303)
+
+
+@router.post("/tbt/kb/{entry_id}/unpublish", dependencies=[Csrf])
+async def kb_unpublish(entry_id: int, request: Request, rt: RuntimeDep, user: PageUser) -> Response:
+    values = _form(await request.form(), "reason")
+    try:
+        knowledge.unpublish(rt, user, entry_id, values["reason"])
+    except InvalidInput as exc:
+        context = {
+            "entry": knowledge.get_entry(rt, entry_id),
+            "values": {},
+            "errors": field_errors(exc),
+            "error": i18n.pick(exc.message, exc.message_en),
+        }
+        return render(request, "tbt_kb_entry.html", user, context, status_code=422)
+    return RedirectResponse("/tbt/kb", status_code=303)
 
 
 # --- WTO notifications --------------------------------------------------------------------------

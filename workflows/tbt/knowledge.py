@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
-from workflows.db import reading
-from workflows.errors import not_found
+from workflows import audit
+from workflows.db import reading, transaction
+from workflows.errors import FieldProblem, Forbidden, InvalidInput, not_found
+from workflows.models import User
 from workflows.tbt.folding import fold, highlight, terms
 from workflows.tbt.models import KnowledgeEntry
 
@@ -178,3 +180,76 @@ def entry_json(entry: KnowledgeEntry) -> dict[str, Any]:
         "published_at": entry.published_at.isoformat() if entry.published_at else None,
         "url": f"/tbt/kb/{entry.id}",
     }
+
+
+# --- the officer's corrections ------------------------------------------------------------------
+
+
+def _officer_only(actor: User) -> None:
+    if not actor.has_role("tbt_officer"):
+        raise Forbidden("Chỉ cán bộ điểm hỏi đáp TBT.", "Only the TBT inquiry point's officers.", "forbidden")
+
+
+def edit_entry(rt: Runtime, actor: User, entry_id: int, changes: dict[str, Any]) -> KnowledgeEntry:
+    """Correct a published entry (subject, question, answer); the search index follows."""
+    _officer_only(actor)
+    limits = {"subject": (5, 300), "question": (10, 8000), "answer": (10, 12000)}
+    problems = []
+    cleaned: dict[str, str] = {}
+    for field, (low, high) in limits.items():
+        if field not in changes:
+            continue
+        value = str(changes[field] or "").strip()
+        if not low <= len(value) <= high:
+            problems.append(
+                FieldProblem(
+                    field, f"Từ {low} đến {high} ký tự.", f"Between {low} and {high} characters.", "length"
+                )
+            )
+        cleaned[field] = value
+    if problems:
+        raise InvalidInput(
+            "Nội dung sửa chưa hợp lệ.", "The correction is not valid.", "validation_error", problems
+        )
+    with transaction(rt.engine) as session:
+        entry = session.get(KnowledgeEntry, entry_id)
+        if entry is None:
+            raise not_found("câu hỏi đã công bố", "Published answer")
+        before = {k: getattr(entry, k) for k in cleaned}
+        for field, value in cleaned.items():
+            setattr(entry, field, value)
+        save_entry(session, entry)
+        audit.record(
+            session,
+            f"dossier:{entry.dossier_id}",
+            "tbt_entry_edited",
+            actor,
+            {"entry_id": entry.id, "before": before, "after": cleaned},
+            dossier_id=entry.dossier_id,
+        )
+        return entry
+
+
+def unpublish(rt: Runtime, actor: User, entry_id: int, reason: str) -> None:
+    """Take an entry out of the knowledge base (e.g. the regulation it cites was replaced)."""
+    _officer_only(actor)
+    if len(reason.strip()) < 5:
+        raise InvalidInput(
+            "Nêu lý do gỡ bỏ.",
+            "Give the reason for taking it down.",
+            "validation_error",
+            [FieldProblem("reason", "Ít nhất 5 ký tự.", "At least 5 characters.", "minLength")],
+        )
+    with transaction(rt.engine) as session:
+        entry = session.get(KnowledgeEntry, entry_id)
+        if entry is None:
+            raise not_found("câu hỏi đã công bố", "Published answer")
+        audit.record(
+            session,
+            f"dossier:{entry.dossier_id}",
+            "tbt_entry_unpublished",
+            actor,
+            {"entry_id": entry.id, "subject": entry.subject, "reason": reason.strip()},
+            dossier_id=entry.dossier_id,
+        )
+        delete_entry(session, entry)

@@ -42,6 +42,11 @@ event.listen(
     "after_create",
     DDL("CREATE VIRTUAL TABLE IF NOT EXISTS tbt_kb_fts USING fts5(search_text)").execute_if(dialect="sqlite"),
 )
+event.listen(
+    KnowledgeEntry.__table__,
+    "after_drop",
+    DDL("DROP TABLE IF EXISTS tbt_kb_fts").execute_if(dialect="sqlite"),
+)
 # PostgreSQL: full-text search over the folded column, 'simple' configuration (no stemming).
 event.listen(
     KnowledgeEntry.__table__,

@@ -160,3 +160,56 @@ def test_officer_corrects_a_published_answer_on_its_page(client, rt):
         f"/tbt/kb/{entry_id}/unpublish", data={"csrf_token": csrf(page.text), "reason": "Đã lỗi thời"}
     )
     assert gone.status_code == 200 and client.get(f"/tbt/kb/{entry_id}").status_code == 404
+
+
+def test_the_catalogue_sends_askers_to_the_question_form(client):
+    home = client.get("/")
+    assert 'href="/tbt/ask"' in home.text and 'href="/my/dossiers/new/hoi-dap-tbt"' not in home.text
+    assert 'href="/tbt/ask"' in client.get("/procedures/hoi-dap-tbt").text
+
+
+def test_business_follows_comments_and_subscribes_on_the_pages(client, rt):
+    tbt = officer(client, rt, "tbt_officer")
+    firm = business(client, "Công ty CP Thép Quảng Trị")
+    with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
+        tbt.relogin()
+        created = tbt.post(
+            "/api/tbt/wto-notifications",
+            json={
+                "member": "Nhật Bản",
+                "symbol": "G/TBT/N/JPN/800",
+                "title": "Sửa đổi tiêu chuẩn JIS cho thép không gỉ",
+                "products": "Thép không gỉ",
+                "hs_codes": ["7219"],
+                "description": "Sửa đổi yêu cầu thử nghiệm.",
+                "circulated_on": "2026-11-01",
+                "comment_deadline": "2026-12-31",
+            },
+        ).json()
+        page_login(client, firm.email)
+        subs = client.get("/tbt/subscriptions")
+        added = client.post(
+            "/tbt/subscriptions", data={"csrf_token": csrf(subs.text), "hs_prefix": "72", "keyword": ""}
+        )
+        assert added.status_code == 200 and "Mã HS bắt đầu bằng 72" in added.text
+        empty = client.post(
+            "/tbt/subscriptions", data={"csrf_token": csrf(subs.text), "hs_prefix": "", "keyword": ""}
+        )
+        assert empty.status_code == 422 and 'id="e-hs_prefix"' in empty.text
+        sub_id = re.search(r'action="/tbt/subscriptions/(\d+)/delete"', added.text).group(1)
+        removed = client.post(f"/tbt/subscriptions/{sub_id}/delete", data={"csrf_token": csrf(subs.text)})
+        assert "Mã HS bắt đầu bằng 72" not in removed.text
+
+        detail = client.get(f"/tbt/wto/{created['id']}")
+        assert "Ý kiến góp ý" in detail.text
+        sent = client.post(
+            f"/tbt/wto/{created['id']}/comments",
+            data={"csrf_token": csrf(detail.text), "body": "Đề nghị thừa nhận kết quả thử nghiệm VILAS."},
+        )
+        assert sent.status_code == 200 and "Đã gửi góp ý." in sent.text and "VILAS" in sent.text
+    with time_machine.travel(local(2027, 1, 2, 9, 0), tick=False):
+        late = client.post(
+            f"/tbt/wto/{created['id']}/comments",
+            data={"csrf_token": csrf(detail.text), "body": "Góp ý gửi sau hạn cuối cùng."},
+        )
+        assert late.status_code == 409 and "31/12/2026" in late.text

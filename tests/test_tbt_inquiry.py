@@ -214,6 +214,18 @@ def test_rate_limit_per_email_and_ip(client):
         ask_as_visitor(client, email="nhieu@example.vn")
 
 
+def test_rate_counts_older_than_the_window_are_dropped(client, rt):
+    from workflows.tbt.models import RateEvent
+
+    with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
+        ask_as_visitor(client, email="mot@example.vn")
+    with time_machine.travel(local(2026, 11, 26, 10, 1), tick=False):
+        ask_as_visitor(client, email="hai@example.vn")
+    with reading(rt.engine) as session:
+        keys = sorted(e.key for e in session.exec(select(RateEvent)).all())
+    assert keys == ["email:hai@example.vn", "ip:testclient"]
+
+
 def test_the_demo_has_inquiries_in_three_states_answers_and_notifications(rt, client):
     from workflows.demo import create_demo_accounts, create_demo_dossiers
     from workflows.models import Dossier

@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from workflows.clock import as_utc, format_datetime, now
@@ -111,3 +111,5 @@ def check_rate(session: Session, keys: dict[str, str]) -> None:
             )
     for kind, value in keys.items():
         session.add(RateEvent(key=f"{kind}:{value}", at=now()))
+    # What no window can count any more is of no use: keep the table small.
+    session.execute(delete(RateEvent).where(RateEvent.at <= since))

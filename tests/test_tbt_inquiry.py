@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from notifications.dispatcher import fan_out
 from tests.support import business, docx_text, error_of, fields_of, local, officer
-from workflows.db import reading
+from workflows.db import reading, transaction
 from workflows.models import User
 from workflows.outbox import OutboxEvent
 from workflows.scheduler import tick
@@ -193,6 +193,17 @@ def test_visitor_checks(client, rt):
     firm = business(client)
     taken = client.post("/api/tbt/inquiries", json=visitor_payload(client, email=firm.email))
     error_of(taken, 409, "account_exists")
+    # An address an administrator blocked may not ask again.
+    ask_as_visitor(client, email="spam@example.vn")
+    with transaction(rt.engine) as session:
+        spammer = session.exec(select(User).where(User.email == "spam@example.vn")).one()
+        spammer.is_active = False
+        session.add(spammer)
+    error_of(
+        client.post("/api/tbt/inquiries", json=visitor_payload(client, email="spam@example.vn")),
+        403,
+        "blocked",
+    )
     # Officers do not ask with their work account.
     tbt = officer(client, rt, "tbt_officer")
     error_of(tbt.post("/api/tbt/inquiries", json={"data": QUESTION}), 403)

@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, RuntimeDep, user_from_token
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, ErrorBody
 from api.routes.dossiers import file_response
 from workflows.clock import as_utc
 from workflows.models import User
@@ -18,7 +18,8 @@ from workflows.runtime import Runtime
 from workflows.statuses import status_label
 from workflows.tbt import antiabuse, inquiries, knowledge, wto
 
-router = APIRouter(prefix="/api/tbt", tags=["tbt"], responses={**ERROR_RESPONSES, 429: ERROR_RESPONSES[409]})
+_TOO_MANY = {"model": ErrorBody, "description": "Quá nhiều yêu cầu / Too many requests (Retry-After)"}
+router = APIRouter(prefix="/api/tbt", tags=["tbt"], responses={**ERROR_RESPONSES, 429: _TOO_MANY})
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _optional_bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)

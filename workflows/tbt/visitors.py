@@ -16,7 +16,7 @@ import hmac
 from sqlmodel import Session, select
 
 from workflows.accounts import normalise_email
-from workflows.errors import Conflict
+from workflows.errors import Conflict, Forbidden
 from workflows.models import User
 
 NO_PASSWORD = "!visitor"  # not an argon2 hash: verification always fails
@@ -36,6 +36,12 @@ def visitor_for(session: Session, email: str, name: str, organisation: str = "",
             "Địa chỉ thư điện tử này đã có tài khoản: vui lòng đăng nhập để gửi câu hỏi.",
             "This e-mail address has an account: please log in to ask.",
             "account_exists",
+        )
+    if user is not None and not user.is_active:  # an administrator blocked the address (abuse)
+        raise Forbidden(
+            "Địa chỉ thư điện tử này đã bị khóa gửi câu hỏi.",
+            "This e-mail address may no longer ask questions.",
+            "blocked",
         )
     if user is None:
         user = User(email=address, password_hash=NO_PASSWORD, full_name=name.strip()[:200], roles=[])

@@ -57,7 +57,7 @@ def test_ask_page_shows_field_errors_and_keeps_the_values(client):
     assert bad.status_code == 422 and 'id="e-hs_code"' in bad.text
 
 
-def test_business_asks_without_captcha(client):
+def test_business_asks_without_captcha(client, rt):
     firm = business(client, "Công ty CP Thép Quảng Trị")
     page_login(client, firm.email)
     page = client.get("/tbt/ask")
@@ -67,6 +67,13 @@ def test_business_asks_without_captcha(client):
     assert sent.status_code == 200, sent.text
     code = re.search(r'href="/dossiers/([^"]+)"', sent.text).group(1)
     assert client.get(f"/dossiers/{code}").status_code == 200
+    assert 'id="tbt-answer"' not in client.get(f"/dossiers/{code}").text
+    tbt = officer(client, rt, "tbt_officer")
+    tbt.done(code, {"topic": "standard", "route": "answer"})
+    tbt.done(code, {"answer": "Áp dụng EN 10088-2 cho thép không gỉ cán nguội.", "references": ["EN 10088-2"]})
+    page = client.get(f"/dossiers/{code}")
+    assert 'id="tbt-answer"' in page.text and "Áp dụng EN 10088-2" in page.text
+    assert "Đã trả lời" in page.text
 
 
 def test_kb_search_page_highlights_and_wto_pages(client, rt):

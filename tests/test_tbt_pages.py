@@ -220,3 +220,15 @@ def test_business_follows_comments_and_subscribes_on_the_pages(client, rt):
             data={"csrf_token": csrf(detail.text), "body": "Góp ý gửi sau hạn cuối cùng."},
         )
         assert late.status_code == 409 and "31/12/2026" in late.text
+
+
+def test_the_publication_form_starts_from_the_question_and_the_answer(client, rt):
+    tbt = officer(client, rt, "tbt_officer")
+    code = ask_as_visitor(client)["code"]
+    tbt.done(code, {"topic": "standard", "route": "answer"})
+    tbt.done(code, {"answer": "Áp dụng tiêu chuẩn EN 10088-2 cho thép không gỉ cán nguội xuất khẩu."})
+    task = tbt.task(code, "publish")
+    page_login(client, tbt.email)
+    page = client.get(f"/work/tasks/{task['id']}")
+    assert page.status_code == 200
+    assert "Áp dụng tiêu chuẩn EN 10088-2" in page.text and QUESTION["question"] in page.text

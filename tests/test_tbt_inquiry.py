@@ -14,7 +14,7 @@ from sqlmodel import select
 from notifications.dispatcher import fan_out
 from tests.support import business, docx_text, error_of, fields_of, local, officer
 from workflows.db import reading, transaction
-from workflows.models import User
+from workflows.models import Dossier, ProcessInstance, User
 from workflows.outbox import OutboxEvent
 from workflows.scheduler import tick
 
@@ -286,3 +286,22 @@ def test_officer_corrects_and_takes_down_a_published_answer(client, rt, tbt):
     error_of(client.get(f"/api/tbt/kb/{entry['id']}"), 404)
     history = [e["action"] for e in tbt.get(f"/api/dossiers/{code}").json()["history"]]
     assert {"tbt_published", "tbt_entry_edited", "tbt_entry_unpublished"} <= set(history)
+
+
+def test_a_reply_before_the_reminder_cancels_it(client, rt, tbt):
+    with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
+        tbt.relogin()
+        code = ask_as_visitor(client, consent_publish=False)["code"]
+        tbt.done(code, {"topic": "labelling", "route": "forward", "forward_to": "Bộ Công Thương"})
+    with time_machine.travel(local(2026, 11, 27, 9, 0), tick=False):
+        tbt.relogin()
+        tbt.done(code, {"reply_received_on": "2026-11-27", "reply_summary": "Theo Nghị định 43/2017/NĐ-CP."})
+    with time_machine.travel(local(2026, 12, 10, 9, 0), tick=False):
+        tick(rt)
+        with reading(rt.engine) as session:
+            types = {e.type for e in session.exec(select(OutboxEvent)).all()}
+            instance_timer = session.exec(
+                select(ProcessInstance.next_timer_at).join(Dossier).where(Dossier.code == code)
+            ).one()
+    assert "tbt_reply_overdue" not in types
+    assert instance_timer is None

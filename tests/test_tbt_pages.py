@@ -70,7 +70,9 @@ def test_business_asks_without_captcha(client, rt):
     assert 'id="tbt-answer"' not in client.get(f"/dossiers/{code}").text
     tbt = officer(client, rt, "tbt_officer")
     tbt.done(code, {"topic": "standard", "route": "answer"})
-    tbt.done(code, {"answer": "Áp dụng EN 10088-2 cho thép không gỉ cán nguội.", "references": ["EN 10088-2"]})
+    tbt.done(
+        code, {"answer": "Áp dụng EN 10088-2 cho thép không gỉ cán nguội.", "references": ["EN 10088-2"]}
+    )
     page = client.get(f"/dossiers/{code}")
     assert 'id="tbt-answer"' in page.text and "Áp dụng EN 10088-2" in page.text
     assert "Đã trả lời" in page.text

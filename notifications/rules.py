@@ -35,6 +35,8 @@ APPLICANT_EVENTS = frozenset(
     }
 )
 LEADER_ALARMS = frozenset({"task_escalation", "appointment_missed", "legal_limit_missed"})
+# Who processes a procedure's dossiers, when not the specialists (hears of an appointment at risk).
+PROCESSING_ROLE = {"hoi-dap-tbt": "tbt_officer"}
 # Events the inspection team (specialists and leaders) hears of; the applicant hears of them too.
 INSPECTION_ALERTS = frozenset({"inspection_violation"})
 
@@ -143,7 +145,8 @@ def people(directory: Directory, event: OutboxEvent) -> list[User]:
     elif kind == "wto_notification_alert":
         found = [directory.user(int(uid)) for uid in payload.get("user_ids") or []]
     elif kind == "appointment_at_risk":
-        found = [*directory.with_role("specialist"), *directory.with_role("leader")]
+        team = PROCESSING_ROLE.get(str(payload.get("procedure_code")), "specialist")
+        found = [*directory.with_role(team), *directory.with_role("leader")]
     else:
         found = []
     return _unique(found)

@@ -305,3 +305,22 @@ def test_a_reply_before_the_reminder_cancels_it(client, rt, tbt):
             ).one()
     assert "tbt_reply_overdue" not in types
     assert instance_timer is None
+
+
+def test_an_inquiry_at_risk_warns_the_tbt_officers_not_the_specialists(client, rt, tbt):
+    from notifications.models import Notification
+
+    specialist = officer(client, rt, "specialist")
+    with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
+        code = ask_as_visitor(client, consent_publish=False)["code"]
+    # 75% of 5 working days: Wed 02/12 around 09:00.
+    with time_machine.travel(local(2026, 12, 2, 11, 0), tick=False):
+        tick(rt)
+        fan_out(rt)
+    with reading(rt.engine) as session:
+        events = session.exec(select(OutboxEvent).where(OutboxEvent.type == "appointment_at_risk")).all()
+        assert [e.payload["code"] for e in events] == [code]
+        ids = {e.id for e in events}
+        told = {n.user_id for n in session.exec(select(Notification)).all() if n.event_id in ids}
+        emails = {u.email for u in session.exec(select(User).where(User.id.in_(told))).all()}
+    assert tbt.email in emails and specialist.email not in emails

@@ -20,6 +20,7 @@ from workflows.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    RateLimited,
     UploadRejected,
 )
 
@@ -94,6 +95,8 @@ def status_of(error: DomainError) -> int:
         return 413 if error.too_large else 415
     if isinstance(error, InvalidInput):
         return 422
+    if isinstance(error, RateLimited):
+        return 429
     return 400
 
 
@@ -118,6 +121,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if is_page_request(request):
             return page_error(request, status_of(exc), exc)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after)}
         return error_response(status_of(exc), exc, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -15,8 +15,9 @@ import notifications.models  # noqa: F401  (registers the room's tables before t
 from api.errors import error_response, install_error_handlers
 from api.routes import auth, documents, dossiers, health, procedures, public, reports, tasks
 from api.routes import notifications as notification_routes
+from api.routes import tbt as tbt_routes
 from api.web import account as account_pages
-from api.web import admin_pages, dossier_pages, form_pages, notification_pages, work_pages
+from api.web import admin_pages, dossier_pages, form_pages, notification_pages, tbt_pages, work_pages
 from api.web import public as public_pages
 from api.web.middleware import PageContext
 from notifications import jobs as notification_jobs
@@ -102,6 +103,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         public,
         reports,
         notification_routes,
+        tbt_routes,
     ):
         app.include_router(module.router)
     for module in (
@@ -112,6 +114,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         work_pages,
         admin_pages,
         notification_pages,
+        tbt_pages,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

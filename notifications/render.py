@@ -24,6 +24,7 @@ from workflows.clock import as_utc
 from workflows.models import User, WorkTask
 from workflows.outbox import OutboxEvent
 from workflows.runtime import Runtime
+from workflows.tbt.visitors import follow_path, is_visitor
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Events whose link is the task page rather than the dossier page.
@@ -161,6 +162,12 @@ class Renderer:
         link = task_path if event.type in TASK_EVENTS and task_path else dossier_path
         document_ids = [p["document_id"]] if p.get("document_id") else _as_list(p.get("documents"))
         documents = [{"id": d, "url": self.url(f"/files/documents/{d}")} for d in document_ids]
+        if user is not None and code and is_visitor(user):
+            # A visitor has no login: its links are the inquiry's secret follow link.
+            link = dossier_path = follow_path(self.settings.secret_key, code)
+            documents = [{"id": d, "url": self.url(f"{link}/documents/{d}")} for d in document_ids]
+        if p.get("link_path"):  # an event about something other than a dossier (a WTO notification)
+            link = str(p["link_path"])
         is_applicant = user is not None and user.id == p.get("applicant_id")
         return {
             **self.common(),

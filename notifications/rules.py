@@ -30,9 +30,13 @@ APPLICANT_EVENTS = frozenset(
         "apology_issued",
         "dossier_withdrawn",
         "registration_confirmed",
+        "tbt_inquiry_forwarded",
+        "tbt_answer_issued",
     }
 )
 LEADER_ALARMS = frozenset({"task_escalation", "appointment_missed", "legal_limit_missed"})
+# Who processes a procedure's dossiers, when not the specialists (hears of an appointment at risk).
+PROCESSING_ROLE = {"hoi-dap-tbt": "tbt_officer"}
 # Events the inspection team (specialists and leaders) hears of; the applicant hears of them too.
 INSPECTION_ALERTS = frozenset({"inspection_violation"})
 
@@ -136,8 +140,13 @@ def people(directory: Directory, event: OutboxEvent) -> list[User]:
         found = list(directory.with_role("leader"))
     elif kind in INSPECTION_ALERTS:
         found = [*directory.with_role("specialist"), *directory.with_role("leader"), applicant]
+    elif kind == "tbt_reply_overdue":
+        found = list(directory.with_role("tbt_officer"))
+    elif kind == "wto_notification_alert":
+        found = [directory.user(int(uid)) for uid in payload.get("user_ids") or []]
     elif kind == "appointment_at_risk":
-        found = [*directory.with_role("specialist"), *directory.with_role("leader")]
+        team = PROCESSING_ROLE.get(str(payload.get("procedure_code")), "specialist")
+        found = [*directory.with_role(team), *directory.with_role("leader")]
     else:
         found = []
     return _unique(found)

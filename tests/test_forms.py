@@ -37,6 +37,11 @@ FORM_NAMES = [
     "import_certificate.schema.json",
     "import_evaluate.schema.json",
     "import_sign.schema.json",
+    "tbt_inquiry.schema.json",
+    "tbt_classify.schema.json",
+    "tbt_record_reply.schema.json",
+    "tbt_answer.schema.json",
+    "tbt_publish.schema.json",
 ]
 
 

@@ -33,7 +33,7 @@ from workflows.queries import may_act_on
 from workflows.runtime import Runtime
 
 CLOSED_STATUSES = frozenset(
-    {"issued", "rejected", "refused", "withdrawn", "expired", "completed", "recorded", "passed", "failed"}
+    {"issued", "rejected", "refused", "withdrawn", "expired", "completed", "recorded", "passed", "failed", "answered"}
 )
 
 
@@ -179,6 +179,16 @@ def submit_dossier(
             if existing is not None:
                 return existing, False
         raise
+
+
+def start_in_transaction(
+    rt: Runtime, session: Session, actor: User, procedure: Procedure, data: dict[str, Any]
+) -> Dossier:
+    """Start a dossier inside a caller's transaction, for a command that writes other rows with it
+    (the TBT inquiry of a visitor: the visitor identity and the rate-limit record). The caller
+    decides who may start it; the form is validated here."""
+    _validate_form(rt, procedure.start_form, data)
+    return _start(rt, session, actor, procedure, data, None)
 
 
 def _by_idempotency_key(rt: Runtime, actor: User, key: str) -> Dossier | None:

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from workflows import accounts, commands
 from workflows.db import transaction
+from workflows.demo_tbt import create_demo_tbt
 from workflows.models import User
 from workflows.runtime import Runtime
 
@@ -205,6 +206,7 @@ def create_demo_dossiers(rt: Runtime) -> list[str]:
             commands.complete_task(rt, actor, task, data)
         codes.append(dossier.code)
     codes.extend(_import_dossiers(rt, business, clerk, account))
+    codes.extend(create_demo_tbt(rt, business, _user(rt, DEMO_ACCOUNTS[3].email)))
     return codes
 
 

@@ -160,8 +160,10 @@ def _issue_document(ctx: CommandContext, params: dict[str, Any]) -> None:
     document = issue_document(ctx, str(params.get("kind", "")), extra)
     event = params.get("event")
     if event:
+        # The step's other parameters travel with the event too (e.g. the TBT answer's text, which
+        # the e-mail to the asker quotes).
         dossier_event(
-            ctx.session, str(event), ctx.dossier, ctx.at, document_id=document.id, kind=document.kind
+            ctx.session, str(event), ctx.dossier, ctx.at, **extra, document_id=document.id, kind=document.kind
         )
 
 
@@ -303,17 +305,20 @@ def _close(ctx: CommandContext, params: dict[str, Any]) -> None:
     schedule_dossier_alarms(ctx)  # a closed dossier has no pending deadline alarms
     if dossier.received_at is not None:
         issue_document(ctx, "process_control_slip")
-    details = {k: v for k, v in params.items() if k != "outcome"}
+    details = {k: v for k, v in params.items() if k not in ("outcome", "notify")}
     event = {"refused": "dossier_refused", "expired": "dossier_expired"}.get(outcome, "result_issued")
-    dossier_event(
-        ctx.session,
-        event,
-        dossier,
-        ctx.at,
-        outcome=outcome,
-        documents=list(ctx.issued_documents),
-        **{k: v for k, v in details.items() if k in ("reason", "reasons")},
-    )
+    # ``notify=False``: the model already told the applicant (e.g. the TBT answer was sent when
+    # it was issued), so closing is not announced a second time.
+    if params.get("notify", True) is not False:
+        dossier_event(
+            ctx.session,
+            event,
+            dossier,
+            ctx.at,
+            outcome=outcome,
+            documents=list(ctx.issued_documents),
+            **{k: v for k, v in details.items() if k in ("reason", "reasons")},
+        )
     audit.record(
         ctx.session,
         ctx.stream,
@@ -392,8 +397,17 @@ _HANDLERS: dict[str, Callable[[CommandContext, dict[str, Any]], None]] = {
     "record_outcome": _record_outcome,
 }
 
-# The operator names a model may use (checked when the catalogue loads).
-OPERATORS = frozenset(_HANDLERS)
+# The operator names a model may use (checked when the catalogue loads): a live view, so the
+# operators a procedure's own module registers (``register_operator``) count too.
+OPERATORS = _HANDLERS.keys()
+
+
+def register_operator(name: str, handler: Callable[[CommandContext, dict[str, Any]], None]) -> None:
+    """Let models use ``tdcflow/<name>``: a procedure's module adds its own acts (e.g. the TBT
+    inquiry point's ``tbt_publish``) without this module knowing of them."""
+    if name in _HANDLERS:
+        raise ValueError(f"operator {name!r} is already registered")
+    _HANDLERS[name] = handler
 
 
 def _literal(expression: str) -> Any:

@@ -46,5 +46,12 @@ class UploadRejected(DomainError):
     too_large: bool = False
 
 
+@dataclass
+class RateLimited(DomainError):
+    """Too many requests from one client or address: try again after ``retry_after`` seconds."""
+
+    retry_after: int = 60
+
+
 def not_found(what_vi: str, what_en: str) -> NotFound:
     return NotFound(f"Không tìm thấy {what_vi}.", f"{what_en} not found.", code="not_found")

@@ -36,10 +36,15 @@ EVENT_TYPES = frozenset(
         "legal_limit_missed",
         "inspection_violation",
         "registration_confirmed",
+        # TBT inquiry point (workflows.tbt)
+        "tbt_inquiry_forwarded",
+        "tbt_answer_issued",
+        "tbt_reply_overdue",
+        "wto_notification_alert",
     }
 )
 # The events a model may emit itself, with its issue_document step's ``event`` parameter.
-MODEL_EVENT_TYPES = frozenset({"registration_confirmed"})
+MODEL_EVENT_TYPES = frozenset({"registration_confirmed", "tbt_inquiry_forwarded", "tbt_answer_issued"})
 
 
 class OutboxEvent(SQLModel, table=True):

@@ -26,6 +26,12 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "recorded": ("Đã ghi nhận (biện pháp 1)", "Recorded (measure 1)"),
     "passed": ("Đáp ứng yêu cầu chất lượng", "Meets the quality requirements"),
     "failed": ("Không đáp ứng yêu cầu chất lượng", "Does not meet the quality requirements"),
+    # TBT inquiry point
+    "tbt_classifying": ("Đang phân loại câu hỏi", "Being classified"),
+    "tbt_awaiting_reply": ("Đã chuyển, chờ ý kiến cơ quan chuyên môn", "Forwarded, awaiting the reply"),
+    "tbt_answering": ("Đang soạn câu trả lời", "Answer being written"),
+    "tbt_publishing": ("Đã trả lời, đang biên tập để công bố", "Answered; being edited for publication"),
+    "answered": ("Đã trả lời", "Answered"),
 }
 
 

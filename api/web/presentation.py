@@ -32,6 +32,20 @@ def _action_text(event: AuditEvent, tasks: dict[str, WorkTask]) -> str:
         "withdrawn": _("Rút hồ sơ"),
         "attachment_added": _("Thêm tệp đính kèm"),
     }
+    if event.action in ("clock_paused", "clock_resumed") and d.get("reason") == "forwarded":
+        return (
+            _("Chuyển câu hỏi xin ý kiến (tạm dừng tính thời gian)")
+            if event.action == "clock_paused"
+            else _("Nhận ý kiến trả lời (tiếp tục tính thời gian)")
+        )
+    if event.action == "tbt_published":
+        return _("Công bố hỏi đáp trong cơ sở dữ liệu")
+    if event.action == "tbt_reply_reminder":
+        return _("Nhắc đôn đốc cơ quan được chuyển câu hỏi")
+    if event.action == "tbt_entry_edited":
+        return _("Sửa hỏi đáp đã công bố")
+    if event.action == "tbt_entry_unpublished":
+        return _("Gỡ hỏi đáp khỏi cơ sở dữ liệu")
     if event.action == "task_completed":
         task = tasks.get(str(d.get("task_id", "")))
         name = pick(task.name, task.name_en) if task else str(d.get("task", ""))
@@ -45,6 +59,8 @@ def _action_text(event: AuditEvent, tasks: dict[str, WorkTask]) -> str:
 
 def _action_details(event: AuditEvent) -> str:
     d = event.details
+    if event.action in ("clock_paused", "tbt_reply_reminder") and d.get("forwarded_to"):
+        return str(d["forwarded_to"])
     if event.action == "clock_paused" and d.get("items"):
         return "; ".join(str(i) for i in d["items"])
     if event.action == "closed":
@@ -52,7 +68,7 @@ def _action_details(event: AuditEvent) -> str:
         return "; ".join(str(r) for r in reasons)
     if event.action == "document_issued":
         return str(d.get("number", ""))
-    if event.action == "withdrawn":
+    if event.action in ("withdrawn", "tbt_entry_unpublished"):
         return str(d.get("reason", ""))
     if event.action == "attachment_added":
         return str(d.get("filename", ""))

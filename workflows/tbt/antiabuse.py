@@ -1,0 +1,115 @@
+"""Keeping robots out of the public inquiry form, accessibly.
+
+* a honeypot field (``website``) hidden from people, which robots fill in;
+* a signed form token carrying a small sum ("3 + 4 = ?") whose answer the asker types, valid for
+  two hours (no image, readable by screen readers);
+* a rate limit per client IP and per e-mail address, counted in the database so that every app
+  process sees the same count; the refusal says when to try again.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
+
+from workflows.clock import as_utc, format_datetime, now
+from workflows.errors import FieldProblem, InvalidInput, RateLimited
+from workflows.tbt.models import RateEvent
+
+TOKEN_LIFETIME = timedelta(hours=2)
+RATE_WINDOW = timedelta(hours=1)
+LIMITS = {"ip": 5, "email": 3}  # inquiries per RATE_WINDOW
+
+
+@dataclass(frozen=True)
+class FormChallenge:
+    token: str
+    question_vi: str
+    question_en: str
+
+
+def _sign(secret_key: str, body: str) -> str:
+    return hmac.new(secret_key.encode(), f"tbt-form:{body}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def new_challenge(secret_key: str) -> FormChallenge:
+    a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
+    payload = {"a": a, "b": b, "t": int(now().timestamp()), "n": secrets.token_hex(4)}
+    body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
+    return FormChallenge(
+        token=f"{body}.{_sign(secret_key, body)}",
+        question_vi=f"{a} cộng {b} bằng mấy?",
+        question_en=f"What is {a} plus {b}?",
+    )
+
+
+def _problem(field: str, vi: str, en: str, code: str) -> InvalidInput:
+    return InvalidInput(
+        "Chưa xác nhận được bạn là người gửi câu hỏi.",
+        "We could not confirm that a person sent the question.",
+        "anti_abuse",
+        [FieldProblem(field, vi, en, code)],
+    )
+
+
+def check_challenge(secret_key: str, token: str | None, answer: str | None, honeypot: str | None) -> None:
+    if honeypot:
+        raise _problem("website", "Trường này phải để trống.", "This field must be left empty.", "honeypot")
+    body, _, signature = (token or "").partition(".")
+    try:
+        valid = bool(body) and hmac.compare_digest(_sign(secret_key, body), signature)
+        payload = json.loads(base64.urlsafe_b64decode(body.encode())) if valid else {}
+        issued = datetime.fromtimestamp(int(payload["t"]), tz=now().tzinfo) if valid else None
+    except (ValueError, KeyError, TypeError):
+        valid, issued, payload = False, None, {}
+    if not valid or issued is None or now() - issued > TOKEN_LIFETIME:
+        raise _problem(
+            "form_token",
+            "Biểu mẫu đã hết hạn, vui lòng tải lại trang.",
+            "The form has expired; reload the page.",
+            "expired",
+        )
+    try:
+        typed = int(str(answer).strip())
+    except ValueError:
+        typed = None
+    if typed != payload["a"] + payload["b"]:
+        raise _problem(
+            "captcha_answer",
+            "Kết quả phép tính chưa đúng.",
+            "The answer to the sum is not right.",
+            "captcha",
+        )
+
+
+def check_rate(session: Session, keys: dict[str, str]) -> None:
+    """Refuse when any key (``{"ip": "203.0.113.5", "email": "a@b.vn"}``) reached its limit in
+    the window; otherwise count this request (in the caller's transaction)."""
+    since = now() - RATE_WINDOW
+    for kind, value in keys.items():
+        key = f"{kind}:{value}"
+        count, oldest = session.exec(
+            select(func.count(), func.min(RateEvent.at)).where(RateEvent.key == key, RateEvent.at > since)
+        ).one()
+        if count >= LIMITS[kind]:
+            retry_at = as_utc(oldest) + RATE_WINDOW
+            seconds = max(1, math.ceil((retry_at - now()).total_seconds()))
+            raise RateLimited(
+                f"Bạn đã gửi quá nhiều câu hỏi. Vui lòng thử lại sau {format_datetime(retry_at)}.",
+                f"Too many questions sent. Please try again after {format_datetime(retry_at)}.",
+                "rate_limited",
+                retry_after=seconds,
+            )
+    for kind, value in keys.items():
+        session.add(RateEvent(key=f"{kind}:{value}", at=now()))
+    # What no window can count any more is of no use: keep the table small.
+    session.execute(delete(RateEvent).where(RateEvent.at <= since))

@@ -1,0 +1,188 @@
+"""The TBT inquiry point's documents, in the layout every document of tdcflow has
+(workflows.documents): the letter forwarding an inquiry, the answer, the compiled comments on a
+WTO notification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflows.documents import (
+    Block,
+    DocumentBody,
+    DocumentContext,
+    Grid,
+    Para,
+    Span,
+    agency_in_text,
+    document_kind,
+)
+
+TOPICS_VI = {
+    "technical_regulation": "Quy chuẩn kỹ thuật",
+    "standard": "Tiêu chuẩn",
+    "conformity_assessment": "Đánh giá sự phù hợp",
+    "labelling": "Nhãn hàng hóa",
+    "other": "Khác",
+}
+
+
+def _t(value: Any) -> str:
+    return str(value).strip() if value not in (None, "") else ""
+
+
+def _paragraphs(text: str) -> list[Block]:
+    return [Para((line.strip(),)) for line in text.splitlines() if line.strip()]
+
+
+def _finish(blocks: list[Block]) -> tuple[Block, ...]:
+    last = blocks[-1]
+    if isinstance(last, Para):
+        blocks[-1] = Para((*last.parts, "/."), align=last.align, indent=last.indent)
+    return tuple(blocks)
+
+
+def _inquiry_grid(data: dict[str, Any], code: str) -> Grid:
+    rows = [
+        ("Mã hồ sơ", code),
+        ("Tiêu đề", _t(data.get("subject"))),
+        ("Sản phẩm, hàng hóa", _t(data.get("product"))),
+        ("Mã HS", _t(data.get("hs_code")) or "—"),
+        ("Thị trường", _t(data.get("market"))),
+    ]
+    if data.get("topic"):
+        rows.append(("Lĩnh vực", TOPICS_VI.get(str(data["topic"]), str(data["topic"]))))
+    return Grid(header=("Nội dung", "Thông tin"), rows=tuple(rows), widths_mm=(50, 115))
+
+
+@document_kind(
+    "tbt_forward_letter",
+    title_vi="Công văn chuyển câu hỏi về TBT",
+    title_en="Letter forwarding a TBT inquiry",
+    symbol="CV",
+)
+def tbt_forward_letter(ctx: DocumentContext) -> DocumentBody:
+    data = ctx.data or {}
+    to = _t(data.get("forward_to"))
+    if not to:
+        raise ValueError("tbt_forward_letter needs data['forward_to']")
+    agency = agency_in_text(ctx.agency_name)
+    blocks: list[Block] = [
+        Para(("Kính gửi: ", Span(to, bold=True), "."), align="center", indent=False),
+        Para(
+            (
+                f"Điểm hỏi đáp TBT thuộc {agency} nhận được câu hỏi về hàng rào kỹ thuật trong thương "
+                "mại với nội dung sau:",
+            )
+        ),
+        _inquiry_grid(data, ctx.dossier_code),
+        Para(("Nội dung câu hỏi:",), indent=False),
+        *_paragraphs(_t(data.get("question"))),
+    ]
+    note = _t(data.get("forward_note"))
+    if note:
+        blocks.append(Para(("Đề nghị: ", note)))
+    blocks.append(
+        Para(
+            (
+                f"Thực hiện Điều 10 Hiệp định TBT và Quyết định số 114/2005/QĐ-TTg, {agency} trân trọng "
+                f"chuyển câu hỏi để {to} xem xét, cho ý kiến trả lời. Ý kiến xin gửi về Điểm hỏi đáp "
+                f"TBT, có ghi mã hồ sơ {ctx.dossier_code}.",
+            )
+        )
+    )
+    return DocumentBody(
+        heading="CÔNG VĂN",
+        subject="V/v chuyển câu hỏi về hàng rào kỹ thuật trong thương mại",
+        blocks=_finish(blocks),
+        recipients=(to, "Lưu: VT, TĐC"),
+    )
+
+
+@document_kind(
+    "tbt_answer",
+    title_vi="Văn bản trả lời câu hỏi về TBT",
+    title_en="Answer to a TBT inquiry",
+    symbol="TL",
+)
+def tbt_answer(ctx: DocumentContext) -> DocumentBody:
+    data = ctx.data or {}
+    answer = _t(data.get("answer"))
+    if not answer:
+        raise ValueError("tbt_answer needs data['answer']")
+    asker = data.get("asker") if isinstance(data.get("asker"), dict) else {}
+    addressee = _t(asker.get("organisation")) or _t(ctx.applicant_name) or _t(asker.get("name"))
+    agency = agency_in_text(ctx.agency_name)
+    blocks: list[Block] = [
+        Para(("Kính gửi: ", Span(addressee, bold=True), "."), align="center", indent=False),
+        Para((f"Điểm hỏi đáp TBT thuộc {agency} nhận được câu hỏi của Quý vị:",)),
+        _inquiry_grid(data, ctx.dossier_code),
+        Para(("Câu hỏi:",), indent=False),
+        *_paragraphs(_t(data.get("question"))),
+    ]
+    if _t(data.get("forward_to")):
+        blocks.append(
+            Para(
+                (
+                    f"Trên cơ sở ý kiến của {_t(data['forward_to'])}"
+                    + (f" (văn bản {_t(data.get('reply_reference'))})" if data.get("reply_reference") else "")
+                    + ", Điểm hỏi đáp TBT trả lời như sau:",
+                )
+            )
+        )
+    else:
+        blocks.append(Para(("Điểm hỏi đáp TBT trả lời như sau:",)))
+    blocks.extend(_paragraphs(answer))
+    references = [str(r) for r in data.get("references") or [] if str(r).strip()]
+    if references:
+        blocks.append(Para(("Văn bản, tiêu chuẩn, quy chuẩn viện dẫn:",), indent=False))
+        blocks.extend(Para((f"- {r}",), align="left") for r in references)
+    blocks.append(Para(("Trân trọng./.",), indent=False))
+    return DocumentBody(
+        heading="VĂN BẢN TRẢ LỜI",
+        subject="Câu hỏi về hàng rào kỹ thuật trong thương mại (TBT)",
+        blocks=tuple(blocks),
+        recipients=(addressee, "Lưu: VT, TĐC"),
+    )
+
+
+@document_kind(
+    "tbt_wto_comments",
+    title_vi="Tổng hợp ý kiến góp ý thông báo TBT của WTO",
+    title_en="Compiled comments on a WTO TBT notification",
+    symbol="TH",
+)
+def tbt_wto_comments(ctx: DocumentContext) -> DocumentBody:
+    n = ctx.extra.get("notification") or {}
+    comments = list(ctx.extra.get("comments") or [])
+    agency = agency_in_text(ctx.agency_name)
+    blocks: list[Block] = [
+        Para(("Kính gửi: ", Span("Văn phòng TBT Việt Nam", bold=True), "."), align="center", indent=False),
+        Para(
+            (
+                f"{agency} tổng hợp ý kiến của các tổ chức, doanh nghiệp trên địa bàn về thông báo ",
+                Span(_t(n.get("symbol")), bold=True),
+                f" của {_t(n.get('member'))}: {_t(n.get('title'))} (hạn góp ý: {_t(n.get('comment_deadline'))}).",
+            )
+        ),
+    ]
+    if comments:
+        blocks.append(
+            Grid(
+                header=("STT", "Tổ chức, doanh nghiệp", "Ngày góp ý", "Nội dung góp ý"),
+                rows=tuple(
+                    (str(i), _t(c.get("organisation")), _t(c.get("date")), _t(c.get("body")))
+                    for i, c in enumerate(comments, start=1)
+                ),
+                widths_mm=(12, 45, 25, 83),
+            )
+        )
+        blocks.append(Para((f"Tổng số ý kiến: {len(comments)}.",)))
+    else:
+        blocks.append(Para(("Không có tổ chức, doanh nghiệp nào gửi ý kiến góp ý.",)))
+    blocks.append(Para(("Kính đề nghị Văn phòng TBT Việt Nam tổng hợp, xem xét.",)))
+    return DocumentBody(
+        heading="CÔNG VĂN",
+        subject="V/v tổng hợp ý kiến góp ý thông báo TBT của WTO",
+        blocks=_finish(blocks),
+        recipients=("Văn phòng TBT Việt Nam", "Lưu: VT, TĐC"),
+    )

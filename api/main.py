@@ -14,6 +14,7 @@ from starlette.responses import Response
 import notifications.models  # noqa: F401  (registers the room's tables before the schema is created)
 from api.errors import error_response, install_error_handlers
 from api.routes import auth, documents, dossiers, health, procedures, public, reports, tasks
+from api.routes import award as award_routes
 from api.routes import notifications as notification_routes
 from api.web import account as account_pages
 from api.web import admin_pages, dossier_pages, form_pages, notification_pages, work_pages
@@ -102,6 +103,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         public,
         reports,
         notification_routes,
+        award_routes,
     ):
         app.include_router(module.router)
     for module in (

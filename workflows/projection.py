@@ -76,6 +76,11 @@ def sync_after_run(
 def _new_row(ctx: CommandContext, task: UserTaskView) -> WorkTask:
     budget = ctx.procedure.step_budgets.get(task.spec_name)
     is_business = task.candidate_role == "business"
+    # An instance the model assigns to one person (``assigneeVariable``, e.g. a council member's
+    # score sheet) is theirs from the start; a business's task belongs to the applicant alone.
+    assignee = int(task.assignee) if task.assignee and task.assignee.isdigit() else None
+    if is_business:
+        assignee = ctx.dossier.applicant_id
     return WorkTask(
         id=task.id,
         dossier_id=ctx.dossier.id,
@@ -86,9 +91,8 @@ def _new_row(ctx: CommandContext, task: UserTaskView) -> WorkTask:
         form=task.form,
         ui_form=task.ui_form,
         status="open",
-        # A business's task belongs to the applicant alone.
-        assignee_id=ctx.dossier.applicant_id if is_business else None,
-        claimed_at=ctx.at if is_business else None,
+        assignee_id=assignee,
+        claimed_at=ctx.at if assignee is not None else None,
         created_at=ctx.at,
         due_at=add_budget(ctx.rt.calendar, ctx.at, budget) if budget else None,
     )

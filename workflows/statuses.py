@@ -26,6 +26,12 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "recorded": ("Đã ghi nhận (biện pháp 1)", "Recorded (measure 1)"),
     "passed": ("Đáp ứng yêu cầu chất lượng", "Meets the quality requirements"),
     "failed": ("Không đáp ứng yêu cầu chất lượng", "Does not meet the quality requirements"),
+    # National Quality Award
+    "scoring": ("Hội đồng đang chấm điểm", "Being scored by the council"),
+    "awaiting_decision": ("Chờ lãnh đạo xử lý (không có phiếu chấm)", "Awaiting a decision (nobody scored)"),
+    "site_visit": ("Chờ đánh giá tại cơ sở", "Awaiting the site visit"),
+    "recommended": ("Được đề xuất lên Hội đồng quốc gia", "Recommended to the national council"),
+    "not_recommended": ("Không được đề xuất", "Not recommended"),
 }
 
 

@@ -51,7 +51,7 @@ def user_id(rt, person: Person) -> int:
 
 
 def relogin_all(cast: dict[str, Any]) -> None:
-    for key, value in cast.items():
+    for value in cast.values():
         for person in value if isinstance(value, list) else [value]:
             person.relogin()
 

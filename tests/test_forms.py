@@ -37,6 +37,12 @@ FORM_NAMES = [
     "import_certificate.schema.json",
     "import_evaluate.schema.json",
     "import_sign.schema.json",
+    "award_registration.schema.json",
+    "award_supplement.schema.json",
+    "award_scoring.schema.json",
+    "award_unscored.schema.json",
+    "award_site_visit.schema.json",
+    "award_approve.schema.json",
 ]
 
 

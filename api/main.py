@@ -17,7 +17,7 @@ from api.routes import auth, documents, dossiers, health, procedures, public, re
 from api.routes import award as award_routes
 from api.routes import notifications as notification_routes
 from api.web import account as account_pages
-from api.web import admin_pages, dossier_pages, form_pages, notification_pages, work_pages
+from api.web import admin_pages, award_pages, dossier_pages, form_pages, notification_pages, work_pages
 from api.web import public as public_pages
 from api.web.middleware import PageContext
 from notifications import jobs as notification_jobs
@@ -114,6 +114,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         work_pages,
         admin_pages,
         notification_pages,
+        award_pages,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -170,7 +170,7 @@ def submit_dossier(
             return existing, False
     if procedure.start_window is not None:
         with transaction(rt.engine) as session:
-            START_WINDOWS[procedure.start_window](session, procedure.code, actor, now())
+            START_WINDOWS[procedure.start_window].check(session, procedure.code, actor, now())
     _validate_form(rt, procedure.start_form, data)
     _check_applicant(procedure, actor, data)
     try:

@@ -183,7 +183,9 @@ def test_the_main_journey_from_round_to_recommendation(cast, rt):
         # Independent scoring: nobody reads the first sheet before the aggregation.
         for reader in (two, leader):
             data = reader.get(f"/api/dossiers/{code}").json()
-            assert not {"criterion_scores", "council_scores", "score"} & set(data["data"]), data["data"].keys()
+            assert not {"criterion_scores", "council_scores", "score"} & set(data["data"]), data[
+                "data"
+            ].keys()
             events = [e for e in data["history"] if e.get("details", {}).get("task") == "score_application"]
             assert all("data" not in e["details"] for e in events)
         [two_task] = [t for t in two.get("/api/tasks").json()["items"] if t["dossier_code"] == code]
@@ -215,7 +217,9 @@ def test_the_main_journey_from_round_to_recommendation(cast, rt):
         proposed = leader.get(f"/api/dossiers/{code}").json()
         assert proposed["status"] == "awaiting_approval"
         assert proposed["data"]["recommendation"] == "recommended"
-        final = leader.done(code, {"approval_decision": "approve", "leader_note": "Đề nghị tiếp tục cải tiến."})
+        final = leader.done(
+            code, {"approval_decision": "approve", "leader_note": "Đề nghị tiếp tục cải tiến."}
+        )
         assert final["status"] == "recommended"
 
         closed = firm.get(f"/api/dossiers/{code}").json()
@@ -223,7 +227,9 @@ def test_the_main_journey_from_round_to_recommendation(cast, rt):
         assert {"receipt_slip", "award_scoring_sheet", "award_letter", "process_control_slip"} <= kinds
         sheet_text = document_text(leader, closed, "award_scoring_sheet")
         assert "PHIẾU TỔNG HỢP ĐIỂM" in sheet_text and "TS. Ngô Thị Hai" in sheet_text
-        assert "Vai trò của lãnh đạo" in sheet_text and "Điểm trung bình" in sheet_text and "680" in sheet_text
+        assert (
+            "Vai trò của lãnh đạo" in sheet_text and "Điểm trung bình" in sheet_text and "680" in sheet_text
+        )
         letter = document_text(firm, closed, "award_letter")
         assert "được đề xuất lên Hội đồng Giải thưởng Chất lượng Quốc gia" in letter
         assert "Điểm mạnh rõ" in letter and "680/1000" in letter
@@ -232,7 +238,11 @@ def test_the_main_journey_from_round_to_recommendation(cast, rt):
         # The round's page lists it; the recommendation list in .docx and .xlsx.
         detail = leader.get("/api/award/rounds/2026").json()
         [entry] = detail["dossiers"]
-        assert entry["code"] == code and entry["total_mean"] == 680.0 and entry["recommendation"] == "recommended"
+        assert (
+            entry["code"] == code
+            and entry["total_mean"] == 680.0
+            and entry["recommendation"] == "recommended"
+        )
         docx = leader.get("/api/award/rounds/2026/recommendations.docx")
         assert docx.status_code == 200
         listing = docx_text(docx.content)
@@ -370,7 +380,10 @@ def test_the_deadline_aggregates_who_scored_and_lists_who_did_not(cast, rt):
         )
         assert leader.get(f"/api/dossiers/{code}").json()["data"]["recommendation"] == "gold_candidate"
         # The leader changes the proposal, with a reason.
-        error_of(leader.complete(code, {"approval_decision": "approve", "recommendation_override": "recommended"}), 422)
+        error_of(
+            leader.complete(code, {"approval_decision": "approve", "recommendation_override": "recommended"}),
+            422,
+        )
         final = leader.done(
             code,
             {
@@ -419,7 +432,9 @@ def test_nobody_scored_and_the_leader_stops(cast, rt):
         travel.move_to(local(2026, 3, 30, 9, 0))
         scheduler.tick(rt)
         relogin_all(cast)
-        done = leader.done(code, {"unscored_decision": "close", "unscored_reason": "Hội đồng không đủ thành viên."})
+        done = leader.done(
+            code, {"unscored_decision": "close", "unscored_reason": "Hội đồng không đủ thành viên."}
+        )
         assert done["status"] == "not_recommended"
         assert firm.post(f"/api/dossiers/{code}/withdraw", json={"reason": "x"}).status_code == 409
 
@@ -468,7 +483,11 @@ def test_the_recommendation_table(confirmed, results, expected, tmp_path):
     rt = build_runtime(make_settings(tmp_path, f"sqlite:///{tmp_path / 'dmn.sqlite3'}"))
     model = rt.catalogue.get(PROCEDURE).model
     functions = {**script_functions(), "working_days": lambda n: "2099-01-01T00:00:00+00:00"}
-    start = {"council_member_ids": [7], "scoring_deadline_at": "2099-01-01T00:00:00+00:00", "scoring_round": 1}
+    start = {
+        "council_member_ids": [7],
+        "scoring_deadline_at": "2099-01-01T00:00:00+00:00",
+        "scoring_round": 1,
+    }
     process = RunningProcess.start(model, start, functions)
     [check] = process.ready_user_tasks()
     process.complete(check.id, {"completeness_decision": "receive"})
@@ -510,6 +529,33 @@ def test_aggregate_means_spreads_and_missing():
     assert result["total"]["by_member"] == {"1": 350.0, "2": 560.0}
     assert result["total"]["mean"] == 455.0 and result["total"]["spread"] == 210.0
     nobody = aggregate([], [1])
-    assert nobody["scored_count"] == 0 and nobody["total"]["mean"] == 0.0 and nobody["missing_members"] == ["1"]
+    assert (
+        nobody["scored_count"] == 0 and nobody["total"]["mean"] == 0.0 and nobody["missing_members"] == ["1"]
+    )
     # An inclusive local deadline ends at the next local midnight.
     assert local_day_end("2026-03-27") == "2026-03-27T17:00:00+00:00"
+
+
+def test_the_demo_has_an_open_round_and_award_dossiers_in_three_states(rt):
+    from workflows.demo import create_demo_accounts, create_demo_dossiers
+    from workflows.models import Dossier
+
+    create_demo_accounts(rt)
+    create_demo_dossiers(rt)
+    with reading(rt.engine) as session:
+        dossiers = session.exec(
+            select(Dossier).where(Dossier.procedure_code == PROCEDURE).order_by(Dossier.id)
+        ).all()
+        statuses = [d.status for d in dossiers]
+        scoring = dossiers[1]
+        open_sheets = session.exec(
+            select(WorkTask).where(WorkTask.dossier_id == scoring.id, WorkTask.status == "open")
+        ).all()
+        finished = dossiers[2]
+        from workflows.award_rounds import window_state
+
+        assert window_state(session).open
+    assert statuses == ["awaiting_receipt", "scoring", "recommended"]
+    assert len(open_sheets) == 2 and all(t.assignee_id for t in open_sheets)
+    assert finished.data["aggregation"]["scored_count"] == 3
+    assert finished.data["final_recommendation"] == "recommended"

@@ -115,12 +115,21 @@ def award_scoring_sheet(ctx: DocumentContext) -> DocumentBody:
     blocks.append(Para((Span("I. Tổng hợp theo tiêu chí", bold=True),), align="left", indent=False))
     blocks.append(
         Grid(
-            header=("TT", "Tiêu chí", "Điểm tối đa", "Điểm trung bình", "Độ lệch (cao − thấp)", "Độ lệch chuẩn"),
+            header=(
+                "TT",
+                "Tiêu chí",
+                "Điểm tối đa",
+                "Điểm trung bình",
+                "Độ lệch (cao − thấp)",
+                "Độ lệch chuẩn",
+            ),
             rows=tuple(summary_rows),
             widths_mm=(10, 60, 22, 25, 26, 22),
         )
     )
-    blocks.append(Para((Span("II. Điểm của từng thành viên theo tiêu chí", bold=True),), align="left", indent=False))
+    blocks.append(
+        Para((Span("II. Điểm của từng thành viên theo tiêu chí", bold=True),), align="left", indent=False)
+    )
     for criterion in CRITERIA:
         stats = aggregation["criteria"][criterion.key]
         by_member = stats.get("by_member") or {}
@@ -132,7 +141,12 @@ def award_scoring_sheet(ctx: DocumentContext) -> DocumentBody:
         ]
         blocks.append(
             Para(
-                (Span(f"Tiêu chí {criterion.number}. {criterion.name_vi} (tối đa {criterion.maximum} điểm)", bold=True),),
+                (
+                    Span(
+                        f"Tiêu chí {criterion.number}. {criterion.name_vi} (tối đa {criterion.maximum} điểm)",
+                        bold=True,
+                    ),
+                ),
                 align="left",
                 indent=False,
             )
@@ -221,7 +235,10 @@ def award_letter(ctx: DocumentContext) -> DocumentBody:
             Para(
                 (
                     "Kết quả: ",
-                    Span("Hồ sơ chưa đủ điều kiện để đề xuất lên Hội đồng Giải thưởng Chất lượng Quốc gia", bold=True),
+                    Span(
+                        "Hồ sơ chưa đủ điều kiện để đề xuất lên Hội đồng Giải thưởng Chất lượng Quốc gia",
+                        bold=True,
+                    ),
                     ". Tổ chức có thể tham khảo các nhận xét dưới đây để cải tiến và đăng ký tham dự các năm sau.",
                 )
             )
@@ -233,7 +250,9 @@ def award_letter(ctx: DocumentContext) -> DocumentBody:
                     "Kết quả: ",
                     Span(
                         "Hồ sơ được đề xuất lên Hội đồng Giải thưởng Chất lượng Quốc gia"
-                        + (" xét Giải Vàng Chất lượng Quốc gia" if recommendation == "gold_candidate" else ""),
+                        + (
+                            " xét Giải Vàng Chất lượng Quốc gia" if recommendation == "gold_candidate" else ""
+                        ),
                         bold=True,
                     ),
                     ".",
@@ -254,7 +273,11 @@ def award_letter(ctx: DocumentContext) -> DocumentBody:
             )
         )
     blocks.append(
-        Grid(header=("TT", "Tiêu chí", "Điểm trung bình", "Nhận xét"), rows=tuple(rows), widths_mm=(10, 45, 25, 85))
+        Grid(
+            header=("TT", "Tiêu chí", "Điểm trung bình", "Nhận xét"),
+            rows=tuple(rows),
+            widths_mm=(10, 45, 25, 85),
+        )
     )
     note = str(data.get("leader_note") or "").strip()
     if note:
@@ -313,7 +336,9 @@ def award_recommendation_list(ctx: DocumentContext) -> DocumentBody:
     others = [r for r in rows if r["recommendation"] == "not_recommended"]
     if others:
         blocks.append(Para((f"Các tổ chức đã được chấm điểm nhưng không đề xuất: {len(others)}.",)))
-    blocks.append(Para(("Kèm theo: phiếu tổng hợp điểm và báo cáo tự đánh giá của từng tổ chức được đề xuất./.",)))
+    blocks.append(
+        Para(("Kèm theo: phiếu tổng hợp điểm và báo cáo tự đánh giá của từng tổ chức được đề xuất./.",))
+    )
     return DocumentBody(
         heading="DANH SÁCH",
         subject=f"Tổ chức, doanh nghiệp đề xuất xét Giải thưởng Chất lượng Quốc gia năm {year}",

@@ -84,7 +84,9 @@ def assessed(entries: list[RoundEntry]) -> list[RoundEntry]:
     return sorted(done, key=lambda e: (-(e.total_mean or 0), e.code))
 
 
-def recommendation_docx(settings: Settings, award_round: AwardRound, entries: list[RoundEntry], signer: Any) -> bytes:
+def recommendation_docx(
+    settings: Settings, award_round: AwardRound, entries: list[RoundEntry], signer: Any
+) -> bytes:
     rows = [e.as_row() for e in assessed(entries)]
     reference = f"GTCLQG-{award_round.year}"
     context = DocumentContext(
@@ -150,4 +152,12 @@ def recommendation_xlsx(award_round: AwardRound, entries: list[RoundEntry]) -> b
     return buffer.getvalue()
 
 
-__all__ = ["XLSX", "RoundEntry", "assessed", "points", "recommendation_docx", "recommendation_xlsx", "round_entries"]
+__all__ = [
+    "XLSX",
+    "RoundEntry",
+    "assessed",
+    "points",
+    "recommendation_docx",
+    "recommendation_xlsx",
+    "round_entries",
+]

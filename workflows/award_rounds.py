@@ -102,9 +102,7 @@ def get_round(engine: Any, year: int) -> AwardRound:
 
 def open_round(session: Session, day: date) -> AwardRound | None:
     return session.exec(
-        select(AwardRound).where(
-            AwardRound.registration_opens <= day, AwardRound.registration_closes >= day
-        )
+        select(AwardRound).where(AwardRound.registration_opens <= day, AwardRound.registration_closes >= day)
     ).first()
 
 
@@ -283,7 +281,9 @@ def _problems(session: Session, data: RoundInput, round_id: int | None) -> list[
         )
     else:
         found = {u.id: u for u in session.exec(select(User).where(User.id.in_(ids))).all()}
-        wrong = [i for i in ids if i not in found or not found[i].has_role("council") or not found[i].is_active]
+        wrong = [
+            i for i in ids if i not in found or not found[i].has_role("council") or not found[i].is_active
+        ]
         if wrong:
             problems.append(
                 FieldProblem(
@@ -373,7 +373,11 @@ def update_round(engine: Any, actor: User, year: int, data: RoundInput) -> Award
         after = row.snapshot()
         if after != before:
             audit.record(
-                session, f"award_round:{row.id}", "award_round_changed", actor, {"before": before, "after": after}
+                session,
+                f"award_round:{row.id}",
+                "award_round_changed",
+                actor,
+                {"before": before, "after": after},
             )
         return row
 
@@ -390,5 +394,3 @@ def names_of(session: Session, ids: list[Any]) -> dict[str, str]:
     if not wanted:
         return {}
     return {str(u.id): u.full_name for u in session.exec(select(User).where(User.id.in_(wanted))).all()}
-
-

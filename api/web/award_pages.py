@@ -139,7 +139,9 @@ def _round_page(request: Request, rt: Any, user: Any, row: AwardRound | None, fl
             "entries": entries,
             "members": [members[i] for i in (row.council_member_ids if row else []) if i in members],
             "criteria": CRITERIA,
-            "recommendations": {k: i18n.pick(v, RECOMMENDATIONS_EN[k]) for k, v in RECOMMENDATIONS_VI.items()},
+            "recommendations": {
+                k: i18n.pick(v, RECOMMENDATIONS_EN[k]) for k, v in RECOMMENDATIONS_VI.items()
+            },
             "flash": messages.get(flash, ""),
             "today": award_rounds.today(),
         },

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time_machine
 
+from tests.support import local
 from tests.test_award import MONDAY, PROCEDURE, cast, open_round, received, relogin_all, score, sheet  # noqa: F401
 from tests.test_pages import csrf, page_login
-from tests.support import local
 
 
 def test_the_admin_opens_a_round_on_its_page(client, cast):  # noqa: F811
@@ -50,7 +50,10 @@ def test_a_closed_window_shows_when_registration_opens(client, cast):  # noqa: F
         assert f"/my/dossiers/new/{PROCEDURE}" not in procedure.text
         page_login(client, firm.email)
         new = client.get(f"/my/dossiers/new/{PROCEDURE}")
-        assert 'data-window="closed"' in new.text and "<form method=\"post\" action=\"/my/dossiers/new" not in new.text
+        assert (
+            'data-window="closed"' in new.text
+            and '<form method="post" action="/my/dossiers/new' not in new.text
+        )
     with time_machine.travel(MONDAY, tick=False):
         page_login(client, firm.email)
         new = client.get(f"/my/dossiers/new/{PROCEDURE}")
@@ -73,7 +76,9 @@ def test_the_leader_sees_the_aggregated_scores_and_members_only_their_sheet(clie
         score(two, code, sheet(10))
         score(three, code, sheet(20))
         page_login(client, cast["specialist"].email)
-        [task] = [t for t in cast["specialist"].get("/api/tasks").json()["items"] if t["dossier_code"] == code]
+        [task] = [
+            t for t in cast["specialist"].get("/api/tasks").json()["items"] if t["dossier_code"] == code
+        ]
         page = client.get(f"/work/tasks/{task['id']}")
         assert page.status_code == 200
         assert 'id="award-scores"' in page.text and "TS. Ngô Thị Hai" in page.text and "680" in page.text

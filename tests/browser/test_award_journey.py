@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 from datetime import timedelta
 
 import httpx2 as httpx
@@ -184,7 +185,7 @@ def test_the_award_from_round_to_recommendation(live_server, people, new_page, t
     with page.expect_download() as download:
         page.get_by_role("link", name="Danh sách đề xuất (.xlsx)").click()
     rows = list(
-        load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active.iter_rows(values_only=True)
+        load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active.iter_rows(values_only=True)
     )
     assert any(r and r[1] == code and 680.0 in r for r in rows), rows
     assert errors_of(page) == []

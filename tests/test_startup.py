@@ -259,7 +259,11 @@ def test_the_start_form_schema_lists_its_fields(client):
 def test_health_check_answers(client, rt):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": rt.engine.dialect.name, "procedures": len(rt.catalogue.procedures)}
+    assert response.json() == {
+        "status": "ok",
+        "database": rt.engine.dialect.name,
+        "procedures": len(rt.catalogue.procedures),
+    }
     assert len(rt.catalogue.procedures) >= 3
 
 

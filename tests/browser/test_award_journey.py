@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 
 import httpx2 as httpx
 import pytest

@@ -222,15 +222,21 @@ def test_the_main_journey_from_round_to_recommendation(cast, rt):
         )
         assert final["status"] == "recommended"
 
-        closed = firm.get(f"/api/dossiers/{code}").json()
+        closed = leader.get(f"/api/dossiers/{code}").json()
         kinds = {d["kind"] for d in closed["documents"]}
         assert {"receipt_slip", "award_scoring_sheet", "award_letter", "process_control_slip"} <= kinds
+        # The scoring sheet (each member's scores, by name) is the council's: not the applicant's.
+        [internal] = [d for d in closed["documents"] if d["kind"] == "award_scoring_sheet"]
+        error_of(firm.get(f"/api/documents/{internal['id']}"), 404)
+        own = firm.get(f"/api/dossiers/{code}").json()
+        assert "award_scoring_sheet" not in {d["kind"] for d in own["documents"]}
+        assert "award_letter" in {d["kind"] for d in own["documents"]}
         sheet_text = document_text(leader, closed, "award_scoring_sheet")
         assert "PHIẾU TỔNG HỢP ĐIỂM" in sheet_text and "TS. Ngô Thị Hai" in sheet_text
         assert (
             "Vai trò của lãnh đạo" in sheet_text and "Điểm trung bình" in sheet_text and "680" in sheet_text
         )
-        letter = document_text(firm, closed, "award_letter")
+        letter = document_text(firm, own, "award_letter")
         assert "được đề xuất lên Hội đồng Giải thưởng Chất lượng Quốc gia" in letter
         assert "Điểm mạnh rõ" in letter and "680/1000" in letter
         assert "TS. Ngô Thị Hai" not in letter  # the feedback is the council's, not a member's
@@ -458,6 +464,17 @@ def test_a_low_score_is_not_recommended_and_the_letter_says_so(cast):
             },
         )
         assert leader.get(f"/api/dossiers/{code}").json()["data"]["recommendation"] == "not_recommended"
+        # The leader asks for another visit first; the table decides again on its findings.
+        assert leader.done(code, {"approval_decision": "revisit"})["status"] == "site_visit"
+        specialist.done(
+            code,
+            {
+                "site_visit_date": "2026-03-24",
+                "site_visit_team": "Đoàn",
+                "site_visit_findings": "Lần hai: đúng thực tế.",
+                "site_visit_confirmed": True,
+            },
+        )
         assert leader.done(code, {"approval_decision": "approve"})["status"] == "not_recommended"
         letter = document_text(firm, firm.get(f"/api/dossiers/{code}").json(), "award_letter")
         assert "chưa đủ điều kiện" in letter and "Cần cải tiến" in letter
@@ -559,3 +576,27 @@ def test_the_demo_has_an_open_round_and_award_dossiers_in_three_states(rt):
     assert len(open_sheets) == 2 and all(t.assignee_id for t in open_sheets)
     assert finished.data["aggregation"]["scored_count"] == 3
     assert finished.data["final_recommendation"] == "recommended"
+
+
+def test_a_supplement_before_the_council_scores(cast):
+    firm, clerk = cast["firm"], cast["clerk"]
+    with time_machine.travel(MONDAY, tick=False):
+        relogin_all(cast)
+        open_round(cast)
+        code = apply(firm)
+        asked = clerk.done(
+            code, {"completeness_decision": "supplement", "missing_items": ["Báo cáo tự đánh giá có chữ ký"]}
+        )
+        assert asked["status"] == "supplement_requested"
+        data = application(firm)
+        data["self_assessment"]["results"] = 350
+        fields = fields_of(error_of(firm.complete(code, data), 422))
+        assert "supplement_note" in fields
+        data["supplement_note"] = "Đã bổ sung báo cáo có chữ ký."
+        assert firm.done(code, data)["status"] == "awaiting_receipt"
+        assert clerk.done(code, {"completeness_decision": "receive"}, step="recheck_completeness")[
+            "status"
+        ] == ("scoring")
+        seen = clerk.get(f"/api/dossiers/{code}").json()
+        assert seen["data"]["self_assessment"]["results"] == 350
+        assert len(cast["members"][0].get("/api/tasks").json()["items"]) == 1

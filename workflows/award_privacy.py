@@ -16,6 +16,12 @@ SEALED_KEYS = frozenset(
     {"council_scores", "score", "criterion_scores", "criterion_comments", "overall_comment", "member_id"}
 )
 SCORING_TASK = "score_application"
+# The council's working documents: officers only (the applicant gets the letter with the feedback).
+INTERNAL_DOCUMENT_KINDS = frozenset({"award_scoring_sheet"})
+
+
+def applicant_may_read(kind: str) -> bool:
+    return kind not in INTERNAL_DOCUMENT_KINDS
 
 
 def is_sealed(dossier: Dossier) -> bool:

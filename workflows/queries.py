@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from workflows.award_privacy import seal_data, seal_history
+from workflows.award_privacy import applicant_may_read, seal_data, seal_history
 from workflows.clock import as_utc, now, to_local
 from workflows.db import reading
 from workflows.errors import not_found
@@ -129,9 +129,13 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
         history = session.exec(
             select(AuditEvent).where(AuditEvent.stream == f"dossier:{dossier.id}").order_by(AuditEvent.seq)
         ).all()
-        documents = session.exec(
-            select(Document).where(Document.dossier_id == dossier.id).order_by(Document.issued_at)
-        ).all()
+        documents = [
+            d
+            for d in session.exec(
+                select(Document).where(Document.dossier_id == dossier.id).order_by(Document.issued_at)
+            ).all()
+            if actor.is_officer or applicant_may_read(d.kind)
+        ]
         attachments = session.exec(
             select(Attachment).where(Attachment.dossier_id == dossier.id).order_by(Attachment.created_at)
         ).all()
@@ -203,6 +207,8 @@ def document_for(rt: Runtime, actor: User, document_id: str) -> tuple[Document, 
         document = session.get(Document, document_id)
         dossier = session.get(Dossier, document.dossier_id) if document else None
         if document is None or dossier is None or not can_see(actor, dossier):
+            raise not_found("văn bản", "Document")
+        if not actor.is_officer and not applicant_may_read(document.kind):
             raise not_found("văn bản", "Document")
         return document, rt.store.read(document.sha256)
 

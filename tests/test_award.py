@@ -17,6 +17,7 @@ from notifications.inbox_queries import list_for
 from tests.support import Person, business, docx_text, error_of, fields_of, local, officer
 from workflows import scheduler
 from workflows.award_scoring import CRITERIA
+from workflows.clock import as_utc
 from workflows.db import reading
 from workflows.models import AuditEvent, WorkTask
 
@@ -172,6 +173,8 @@ def test_the_main_journey_from_round_to_recommendation(cast, rt):
         with reading(rt.engine) as session:
             rows = session.exec(select(WorkTask).where(WorkTask.spec_name == "score_application")).all()
         assert sorted(r.assignee_id for r in rows) == sorted(m.extra["id"] for m in (one, two, three))
+        # Each sheet is due at the round's scoring deadline (27/03/2026, inclusive).
+        assert {as_utc(r.due_at) for r in rows} == {local(2026, 3, 28, 0, 0)}
         # ... and the "task available" notice reaches that member alone (in-app).
         fan_out(rt)
         for member in (one, two, three):

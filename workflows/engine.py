@@ -76,6 +76,9 @@ class UserTaskView:
     # The user id this instance is assigned to, read from the task's data variable that the
     # ``assigneeVariable`` property names (e.g. each council member's scoring instance).
     assignee: str | None = None
+    # When this instance is due (ISO 8601), read from the data variable ``dueVariable`` names
+    # (e.g. the round's scoring deadline on each council member's sheet).
+    due: str | None = None
 
     @property
     def candidate_role(self) -> str | None:
@@ -184,6 +187,8 @@ def _view_of_spec(task_spec: Any, task_id: str, data: Mapping[str, Any] | None =
     properties = dict(extensions.get("properties", {}))
     variable = properties.get("assigneeVariable")
     value = (data or {}).get(variable) if variable else None
+    due_variable = properties.get("dueVariable")
+    due = (data or {}).get(due_variable) if due_variable else None
     return UserTaskView(
         id=task_id,
         spec_name=task_spec.name,
@@ -191,6 +196,7 @@ def _view_of_spec(task_spec: Any, task_id: str, data: Mapping[str, Any] | None =
         lane=task_spec.lane,
         properties=properties,
         assignee=str(value) if value not in (None, "") else None,
+        due=str(due) if due not in (None, "") else None,
     )
 
 

@@ -6,9 +6,12 @@ The open user tasks become ``work_task`` rows (the inboxes), and the dossier's s
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlmodel import select
 
 from workflows.alarms import drop_task_alarms, schedule_task_alarms
+from workflows.clock import as_utc
 from workflows.context import CommandContext
 from workflows.engine import RunningProcess, UserTaskView
 from workflows.models import WorkTask
@@ -81,6 +84,7 @@ def _new_row(ctx: CommandContext, task: UserTaskView) -> WorkTask:
     assignee = int(task.assignee) if task.assignee and task.assignee.isdigit() else None
     if is_business:
         assignee = ctx.dossier.applicant_id
+    due_at = add_budget(ctx.rt.calendar, ctx.at, budget) if budget else _instant(task.due)
     return WorkTask(
         id=task.id,
         dossier_id=ctx.dossier.id,
@@ -94,8 +98,19 @@ def _new_row(ctx: CommandContext, task: UserTaskView) -> WorkTask:
         assignee_id=assignee,
         claimed_at=ctx.at if assignee is not None else None,
         created_at=ctx.at,
-        due_at=add_budget(ctx.rt.calendar, ctx.at, budget) if budget else None,
+        due_at=due_at,
     )
+
+
+def _instant(value: str | None) -> datetime | None:
+    """A task's own due instant (``dueVariable``), aware UTC; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return as_utc(instant if instant.tzinfo else instant.replace(tzinfo=UTC))
 
 
 def cancel_open_tasks(ctx: CommandContext) -> None:

@@ -603,3 +603,50 @@ def test_a_supplement_before_the_council_scores(cast):
         seen = clerk.get(f"/api/dossiers/{code}").json()
         assert seen["data"]["self_assessment"]["results"] == 350
         assert len(cast["members"][0].get("/api/tasks").json()["items"]) == 1
+
+
+def test_the_catalogue_refuses_an_unknown_start_window(tmp_path):
+    from tests.test_startup import broken_copy, start
+    from workflows.catalogue import CatalogueError
+
+    folder = broken_copy(tmp_path, "catalogue.toml", 'start_window = "award_round"', 'start_window = "award"')
+    with pytest.raises(CatalogueError) as caught:
+        start(tmp_path, folder)
+    assert PROCEDURE in str(caught.value) and "start_window 'award'" in str(caught.value)
+    assert "award_round" in str(caught.value)
+
+
+def test_the_model_assigns_each_sheet_and_opens_in_a_modeller():
+    """The scoring is a parallel multi-instance sub-process over the council, each sheet assigned
+    and due by task properties; every flow node has its shape in the diagram (BPMN DI)."""
+    from lxml import etree
+
+    from workflows.config import PROJECT_ROOT
+
+    tree = etree.parse(str(PROJECT_ROOT / "bpmn" / "national_quality_award.bpmn"))
+    ns = {
+        "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+        "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+        "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+    }
+    [loop] = tree.findall(".//bpmn:subProcess/bpmn:multiInstanceLoopCharacteristics", ns)
+    assert loop.get("isSequential") in (None, "false")
+    assert loop.findtext("bpmn:loopDataInputRef", namespaces=ns) == "council_member_ids"
+    assert loop.findtext("bpmn:loopDataOutputRef", namespaces=ns) == "council_scores"
+    props = {
+        p.get("name"): p.get("value")
+        for p in tree.findall(".//bpmn:userTask[@id='score_application']//spiffworkflow:property", ns)
+    }
+    assert props["assigneeVariable"] == "member_id" and props["dueVariable"] == "scoring_deadline_at"
+    nodes = {
+        e.get("id")
+        for e in tree.iter()
+        if isinstance(e.tag, str)
+        and e.tag.split("}")[1]
+        in {"userTask", "serviceTask", "scriptTask", "businessRuleTask", "exclusiveGateway", "startEvent"}
+        | {"endEvent", "boundaryEvent", "subProcess"}
+    }
+    shapes = {s.get("bpmnElement") for s in tree.findall(".//bpmndi:BPMNShape", ns)}
+    flows = {f.get("id") for f in tree.findall(".//bpmn:sequenceFlow", ns)}
+    edges = {s.get("bpmnElement") for s in tree.findall(".//bpmndi:BPMNEdge", ns)}
+    assert nodes <= shapes and flows <= edges

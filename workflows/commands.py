@@ -21,7 +21,7 @@ from workflows.catalogue import Procedure
 from workflows.clock import as_utc, now
 from workflows.codes import new_dossier_code
 from workflows.context import CommandContext
-from workflows.db import transaction
+from workflows.db import reading, transaction
 from workflows.effects import apply_effects, close_open_pause, issue_document, refresh_deadlines
 from workflows.engine import EngineError, RunningProcess, TaskNotReady
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
@@ -169,7 +169,7 @@ def submit_dossier(
         if existing is not None:
             return existing, False
     if procedure.start_window is not None:
-        with transaction(rt.engine) as session:
+        with reading(rt.engine) as session:
             START_WINDOWS[procedure.start_window].check(session, procedure.code, actor, now())
     _validate_form(rt, procedure.start_form, data)
     _check_applicant(procedure, actor, data)

@@ -538,6 +538,8 @@ def test_aggregate_means_spreads_and_missing():
         }
 
     result = aggregate([sheet_of(1, 50), sheet_of(2, 80), {"member_id": 3, "scored": False}], [1, 2, 3, 4])
+    same = aggregate([sheet_of(1, 50), {**sheet_of(2, 80), "comments": {"leadership": "nhận xét 1"}}], [1, 2])
+    assert same["criteria"]["leadership"]["comments"] == ["nhận xét 1"]  # quoted once
     assert TOTAL_MAXIMUM == 1000
     assert result["scored_count"] == 2 and result["member_count"] == 4
     assert result["missing_members"] == ["3", "4"]

@@ -91,11 +91,14 @@ def aggregate(sheets: Iterable[Mapping[str, Any]], member_ids: Iterable[Any]) ->
     for criterion in CRITERIA:
         values = [float(s["scores"][criterion.key]) for s in scored]
         by_member = {_member_key(s.get("member_id")): s["scores"][criterion.key] for s in scored}
-        comments = [
-            str((s.get("comments") or {}).get(criterion.key) or "").strip()
-            for s in scored
-            if str((s.get("comments") or {}).get(criterion.key) or "").strip()
-        ]
+        # The members' comments, blank ones and repeats left out (the letter quotes each once).
+        comments = list(
+            dict.fromkeys(
+                text
+                for text in (str((s.get("comments") or {}).get(criterion.key) or "").strip() for s in scored)
+                if text
+            )
+        )
         criteria[criterion.key] = {
             **_stats(values),
             "maximum": criterion.maximum,

@@ -83,3 +83,34 @@ def test_the_leader_sees_the_aggregated_scores_and_members_only_their_sheet(clie
         assert page.status_code == 200
         assert 'id="award-scores"' in page.text and "TS. Ngô Thị Hai" in page.text and "680" in page.text
         assert "Vai trò của lãnh đạo" in page.text
+
+
+def test_the_admin_edits_a_round_and_a_late_submission_is_refused_on_the_page(client, cast):  # noqa: F811
+    admin, firm = cast["admin"], cast["firm"]
+    with time_machine.travel(MONDAY, tick=False):
+        relogin_all(cast)
+        open_round(cast)
+        page_login(client, admin.email)
+        form = client.get("/admin/award-rounds/2026")
+        assert 'value="2026-03-13"' in form.text and "Sửa đợt xét năm 2026" in form.text
+        saved = client.post(
+            "/admin/award-rounds/2026",
+            data={
+                "csrf_token": csrf(form.text),
+                "year": "2026",
+                "registration_opens": "2026-03-02",
+                "registration_closes": "2026-03-06",
+                "scoring_deadline": "2026-03-27",
+                "council_member_ids": [str(m.extra["id"]) for m in cast["members"]],
+            },
+            follow_redirects=False,
+        )
+        assert saved.status_code == 303
+        assert "02/03/2026 – 06/03/2026" in client.get("/award/rounds/2026").text
+        page_login(client, firm.email)
+        new = client.get(f"/my/dossiers/new/{PROCEDURE}")
+        assert 'data-window="open"' in new.text
+    with time_machine.travel(local(2026, 3, 9, 8, 0), tick=False):  # the form was left open too long
+        late = client.post(f"/my/dossiers/new/{PROCEDURE}", data={"csrf_token": csrf(new.text)})
+        assert late.status_code == 409
+        assert "06/03/2026" in late.text and 'role="alert"' in late.text

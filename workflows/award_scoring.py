@@ -16,6 +16,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from workflows.clock import local_zone
+
 
 @dataclass(frozen=True)
 class Criterion:
@@ -120,16 +122,17 @@ def aggregate(sheets: Iterable[Mapping[str, Any]], member_ids: Iterable[Any]) ->
     }
 
 
-def local_day_end(day: str | date, zone: str = "Asia/Ho_Chi_Minh") -> str:
+def local_day_end(day: str | date, zone: str | None = None) -> str:
     """The end of a local calendar day (inclusive deadline) as an ISO UTC instant: the first
-    instant of the next local day."""
+    instant of the next local day (in the office's zone unless ``zone`` is given)."""
     if isinstance(day, str):
         day = date.fromisoformat(day[:10])
-    local = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=ZoneInfo(zone))
+    tz = ZoneInfo(zone) if zone else local_zone()
+    local = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=tz)
     return local.astimezone(ZoneInfo("UTC")).isoformat()
 
 
-def script_functions(zone: str = "Asia/Ho_Chi_Minh") -> dict[str, Callable[..., Any]]:
+def script_functions(zone: str | None = None) -> dict[str, Callable[..., Any]]:
     """The award's functions for a model's scripts and timer expressions."""
 
     def aggregate_scores(sheets: Any, member_ids: Any) -> dict[str, Any]:

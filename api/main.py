@@ -14,10 +14,19 @@ from starlette.responses import Response
 import notifications.models  # noqa: F401  (registers the room's tables before the schema is created)
 from api.errors import error_response, install_error_handlers
 from api.routes import auth, documents, dossiers, health, procedures, public, reports, tasks
+from api.routes import award as award_routes
 from api.routes import notifications as notification_routes
 from api.routes import tbt as tbt_routes
 from api.web import account as account_pages
-from api.web import admin_pages, dossier_pages, form_pages, notification_pages, tbt_pages, work_pages
+from api.web import (
+    admin_pages,
+    award_pages,
+    dossier_pages,
+    form_pages,
+    notification_pages,
+    tbt_pages,
+    work_pages,
+)
 from api.web import public as public_pages
 from api.web.middleware import PageContext
 from notifications import jobs as notification_jobs
@@ -104,6 +113,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         reports,
         notification_routes,
         tbt_routes,
+        award_routes,
     ):
         app.include_router(module.router)
     for module in (
@@ -115,6 +125,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         admin_pages,
         notification_pages,
         tbt_pages,
+        award_pages,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

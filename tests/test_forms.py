@@ -42,6 +42,12 @@ FORM_NAMES = [
     "tbt_record_reply.schema.json",
     "tbt_answer.schema.json",
     "tbt_publish.schema.json",
+    "award_registration.schema.json",
+    "award_supplement.schema.json",
+    "award_scoring.schema.json",
+    "award_unscored.schema.json",
+    "award_site_visit.schema.json",
+    "award_approve.schema.json",
 ]
 
 

@@ -22,6 +22,7 @@ from workflows.runtime import build_runtime
 PROCEDURE = "cong-bo-hop-chuan-hop-quy"
 IMPORT_PROCEDURE = "kiem-tra-chat-luong-hang-nhap-khau"
 TBT_PROCEDURE = "hoi-dap-tbt"
+AWARD_PROCEDURE = "giai-thuong-chat-luong-quoc-gia"
 MODEL = "declaration_of_conformity.bpmn"
 CATALOGUE = "catalogue.toml"
 
@@ -217,7 +218,7 @@ def test_check_command_passes_the_real_catalogue(tmp_path, environment, capsys):
 
 
 def test_the_real_catalogue_loads_once_per_model_version(rt):
-    assert list(rt.catalogue.procedures) == [PROCEDURE, IMPORT_PROCEDURE, TBT_PROCEDURE]
+    assert list(rt.catalogue.procedures) == [PROCEDURE, IMPORT_PROCEDURE, AWARD_PROCEDURE, TBT_PROCEDURE]
     procedure = rt.catalogue.procedures[PROCEDURE]
     assert procedure.process_id == "declaration_of_conformity"
     assert {"check_completeness", "examine", "approve"} <= set(procedure.model.user_tasks)
@@ -229,10 +230,11 @@ def test_the_real_catalogue_loads_once_per_model_version(rt):
         again.engine.dispose()
 
 
-def test_the_procedure_and_its_start_form_are_served(client):
+def test_the_procedure_and_its_start_form_are_served(client, rt):
     listed = client.get("/api/procedures")
     assert listed.status_code == 200
-    assert [p["code"] for p in listed.json()] == [PROCEDURE, IMPORT_PROCEDURE, TBT_PROCEDURE]
+    assert [p["code"] for p in listed.json()] == [PROCEDURE, IMPORT_PROCEDURE, AWARD_PROCEDURE, TBT_PROCEDURE]
+    assert [p["code"] for p in listed.json()][:2] == [PROCEDURE, IMPORT_PROCEDURE]
 
     response = client.get(f"/api/procedures/{PROCEDURE}")
     assert response.status_code == 200
@@ -257,7 +259,7 @@ def test_the_start_form_schema_lists_its_fields(client):
 def test_health_check_answers(client, rt):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": rt.engine.dialect.name, "procedures": 3}
+    assert response.json() == {"status": "ok", "database": rt.engine.dialect.name, "procedures": 4}
 
 
 def test_the_app_starts_and_stops_its_scheduler(tmp_path):

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic import Field as PydanticField
 
+import workflows.award_documents  # noqa: F401  (registers the award's document kinds)
 from forms.registry import FormNotFound, FormRegistry, FormSchemaError
 from workflows.documents import DOCUMENT_KINDS
 from workflows.effects import OPERATORS, check_operator_params
@@ -27,6 +28,7 @@ from workflows.engine import (
 )
 from workflows.facts import FACT_PROVIDERS
 from workflows.models import ROLES
+from workflows.start_windows import START_WINDOWS
 
 
 class CatalogueError(Exception):
@@ -58,6 +60,8 @@ class Procedure:
     model: ProcessModel = field(repr=False)
     # The fact provider (workflows.facts) whose variables the process starts with, if any.
     start_facts: str | None = None
+    # The registration window (workflows.start_windows) that gates starting the procedure, if any.
+    start_window: str | None = None
 
     def subject_of(self, data: dict[str, Any]) -> str:
         return str(value_at(data, self.subject_field) or "")[:500]
@@ -117,6 +121,7 @@ class _Entry(BaseModel):
     committed_days: int = PydanticField(gt=0)
     outputs: list[str] = []
     start_facts: str | None = None
+    start_window: str | None = None
     step_budgets: dict[str, float] = {}
     required_documents: list[dict[str, str]] = []
     fees: list[dict[str, str | int]] = []
@@ -193,6 +198,10 @@ def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: For
         raise CatalogueError(
             f"{where}: start_facts '{entry.start_facts}' is not one of {', '.join(sorted(FACT_PROVIDERS))}"
         )
+    if entry.start_window is not None and entry.start_window not in START_WINDOWS:
+        raise CatalogueError(
+            f"{where}: start_window '{entry.start_window}' is not one of {', '.join(sorted(START_WINDOWS))}"
+        )
     for spec_name in entry.step_budgets:
         if spec_name not in model.user_tasks:
             raise CatalogueError(
@@ -222,6 +231,7 @@ def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: For
         outputs=tuple(entry.outputs),
         model=model,
         start_facts=entry.start_facts,
+        start_window=entry.start_window,
     )
 
 

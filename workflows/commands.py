@@ -14,14 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from forms.validation import FormValidationError, validate
-from workflows import audit, sla
+from workflows import audit, award_scoring, sla
 from workflows.alarms import schedule_dossier_alarms
 from workflows.attachments import store_upload
 from workflows.catalogue import Procedure
 from workflows.clock import as_utc, now
 from workflows.codes import new_dossier_code
 from workflows.context import CommandContext
-from workflows.db import transaction
+from workflows.db import reading, transaction
 from workflows.effects import apply_effects, close_open_pause, issue_document, refresh_deadlines
 from workflows.engine import EngineError, RunningProcess, TaskNotReady
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
@@ -31,9 +31,12 @@ from workflows.outbox import dossier_event
 from workflows.projection import cancel_open_tasks, sync_after_run
 from workflows.queries import may_act_on
 from workflows.runtime import Runtime
+from workflows.start_windows import START_WINDOWS
 
 CLOSED_STATUSES = frozenset(
-    {"issued", "rejected", "refused", "withdrawn", "expired", "completed", "recorded", "passed", "failed", "answered"}
+    {"issued", "rejected", "refused", "withdrawn", "expired", "completed", "recorded", "passed", "failed"}
+    | {"recommended", "not_recommended"}  # the National Quality Award's outcomes
+    | {"answered"}  # the TBT inquiry point's
 )
 
 
@@ -87,7 +90,7 @@ def _bind_attachments(
 
 
 def script_functions(rt: Runtime) -> dict[str, Any]:
-    return sla.script_functions(rt.calendar, now)
+    return {**sla.script_functions(rt.calendar, now), **award_scoring.script_functions(rt.settings.timezone)}
 
 
 def _restore(rt: Runtime, instance: ProcessInstance) -> RunningProcess:
@@ -166,6 +169,9 @@ def submit_dossier(
         existing = _by_idempotency_key(rt, actor, idempotency_key)
         if existing is not None:
             return existing, False
+    if procedure.start_window is not None:
+        with reading(rt.engine) as session:
+            START_WINDOWS[procedure.start_window].check(session, procedure.code, actor, now())
     _validate_form(rt, procedure.start_form, data)
     _check_applicant(procedure, actor, data)
     try:
@@ -349,6 +355,12 @@ def _taken(session: Session, task: WorkTask) -> Conflict:
     )
 
 
+def _assigned_by_model(rt: Runtime, task: WorkTask, dossier: Dossier) -> bool:
+    """The model names this task's person (``assigneeVariable``): e.g. a council member's sheet."""
+    view = rt.procedure(dossier.procedure_code).model.user_tasks.get(task.spec_name)
+    return view is not None and bool(view.properties.get("assigneeVariable"))
+
+
 def release_task(rt: Runtime, actor: User, task_id: str) -> WorkTask:
     with transaction(rt.engine) as session:
         task, dossier = _task_for(session, task_id)
@@ -357,6 +369,12 @@ def release_task(rt: Runtime, actor: User, task_id: str) -> WorkTask:
             raise Conflict(
                 "Công việc của doanh nghiệp không thể trả lại.",
                 "A business's task cannot be released.",
+                "not_releasable",
+            )
+        if _assigned_by_model(rt, task, dossier):
+            raise Conflict(
+                "Công việc này được giao đích danh, không thể trả lại.",
+                "This task is assigned to one person by the procedure and cannot be released.",
                 "not_releasable",
             )
         if task.assignee_id != actor.id and not actor.has_role("leader"):

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from workflows import accounts, commands
 from workflows.db import transaction
+from workflows.demo_award import create_award_demo
 from workflows.demo_tbt import create_demo_tbt
 from workflows.models import User
 from workflows.runtime import Runtime
@@ -58,6 +59,22 @@ DEMO_ACCOUNTS = (
         tax_code="3100654321-001",
         organisation="Công ty Cổ phần Mũ bảo hiểm Quảng Bình",
         address="KCN Tây Bắc Đồng Hới, tỉnh Quảng Trị",
+    ),
+    # National Quality Award (workflows/demo_award.py): two more council members and a third applicant.
+    DemoAccount(
+        "hoidong2@demo.tdcflow.vn", "demo-hoidong2-2026", "Trương Thị Mai", ("council",), "ỦY VIÊN HỘI ĐỒNG"
+    ),
+    DemoAccount(
+        "hoidong3@demo.tdcflow.vn", "demo-hoidong3-2026", "Lý Văn Hùng", ("council",), "ỦY VIÊN HỘI ĐỒNG"
+    ),
+    DemoAccount(
+        "lienhe@ximangqt.demo.vn",
+        "demo-doanhnghiep3-2026",
+        "Hồ Văn Sơn",
+        ("business",),
+        tax_code="3200987654",
+        organisation="Công ty Cổ phần Xi măng Quảng Trị",
+        address="KCN Quán Ngang, huyện Gio Linh, tỉnh Quảng Trị",
     ),
 )
 
@@ -142,6 +159,7 @@ def declaration_data(
 
 
 def _user(rt: Runtime, email: str) -> User:
+    """The demo account with this e-mail."""
     with transaction(rt.engine) as session:
         return session.exec(select(User).where(User.email == email)).one()
 
@@ -207,6 +225,7 @@ def create_demo_dossiers(rt: Runtime) -> list[str]:
         codes.append(dossier.code)
     codes.extend(_import_dossiers(rt, business, clerk, account))
     codes.extend(create_demo_tbt(rt, business, _user(rt, DEMO_ACCOUNTS[3].email)))
+    codes.extend(create_award_demo(rt))
     return codes
 
 

@@ -22,6 +22,8 @@ from sqlmodel import select
 
 from workflows import audit, sla
 from workflows.alarms import schedule_dossier_alarms
+from workflows.award_documents import AWARD_KINDS
+from workflows.award_documents import extra_values as award_extra_values
 from workflows.clock import as_utc
 from workflows.codes import new_document_number
 from workflows.context import CommandContext
@@ -249,6 +251,8 @@ def slip_values(ctx: CommandContext, kind_name: str) -> dict[str, Any]:
         items = pause.details.get("items") if pause else None
         budget = ctx.procedure.step_budgets.get("provide_supplement")
         return {"items": list(items or []), "answer_days": int(budget) if budget else None}
+    if kind_name in AWARD_KINDS:
+        return award_extra_values(ctx.session, dossier.data)
     if kind_name == "process_control_slip":
         tasks = ctx.session.exec(
             select(WorkTask)

@@ -73,6 +73,12 @@ class UserTaskView:
     name: str
     lane: str | None
     properties: Mapping[str, str]
+    # The user id this instance is assigned to, read from the task's data variable that the
+    # ``assigneeVariable`` property names (e.g. each council member's scoring instance).
+    assignee: str | None = None
+    # When this instance is due (ISO 8601), read from the data variable ``dueVariable`` names
+    # (e.g. the round's scoring deadline on each council member's sheet).
+    due: str | None = None
 
     @property
     def candidate_role(self) -> str | None:
@@ -176,14 +182,21 @@ def _all_task_specs(spec: Any, subprocess_specs: Mapping[str, Any]) -> list[Any]
     return specs
 
 
-def _view_of_spec(task_spec: Any, task_id: str) -> UserTaskView:
+def _view_of_spec(task_spec: Any, task_id: str, data: Mapping[str, Any] | None = None) -> UserTaskView:
     extensions = getattr(task_spec, "extensions", {}) or {}
+    properties = dict(extensions.get("properties", {}))
+    variable = properties.get("assigneeVariable")
+    value = (data or {}).get(variable) if variable else None
+    due_variable = properties.get("dueVariable")
+    due = (data or {}).get(due_variable) if due_variable else None
     return UserTaskView(
         id=task_id,
         spec_name=task_spec.name,
         name=task_spec.bpmn_name or task_spec.name,
         lane=task_spec.lane,
-        properties=dict(extensions.get("properties", {})),
+        properties=properties,
+        assignee=str(value) if value not in (None, "") else None,
+        due=str(due) if due not in (None, "") else None,
     )
 
 
@@ -328,7 +341,7 @@ class RunningProcess:
     # --- what it is waiting for -------------------------------------------------------------
     def ready_user_tasks(self) -> list[UserTaskView]:
         tasks = self._workflow.get_tasks(state=TaskState.READY, manual=True)
-        return [_view_of_spec(task.task_spec, str(task.id)) for task in tasks]
+        return [_view_of_spec(task.task_spec, str(task.id), task.data) for task in tasks]
 
     def task_data(self, task_id: str) -> dict[str, Any]:
         return _public_data(self._ready_task(task_id).data)

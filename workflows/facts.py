@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from workflows.award_rounds import round_facts
 from workflows.clock import as_utc
 from workflows.models import OutcomeRecord
 
@@ -52,4 +53,5 @@ def import_history(session: Session, procedure_code: str, tax_code: str, at: dat
 
 FACT_PROVIDERS: dict[str, FactProvider] = {
     "import_history": import_history,
+    "award_round": round_facts,
 }

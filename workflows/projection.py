@@ -6,9 +6,12 @@ The open user tasks become ``work_task`` rows (the inboxes), and the dossier's s
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlmodel import select
 
 from workflows.alarms import drop_task_alarms, schedule_task_alarms
+from workflows.clock import as_utc
 from workflows.context import CommandContext
 from workflows.engine import RunningProcess, UserTaskView
 from workflows.models import WorkTask
@@ -76,6 +79,12 @@ def sync_after_run(
 def _new_row(ctx: CommandContext, task: UserTaskView) -> WorkTask:
     budget = ctx.procedure.step_budgets.get(task.spec_name)
     is_business = task.candidate_role == "business"
+    # An instance the model assigns to one person (``assigneeVariable``, e.g. a council member's
+    # score sheet) is theirs from the start; a business's task belongs to the applicant alone.
+    assignee = int(task.assignee) if task.assignee and task.assignee.isdigit() else None
+    if is_business:
+        assignee = ctx.dossier.applicant_id
+    due_at = add_budget(ctx.rt.calendar, ctx.at, budget) if budget else _instant(task.due)
     return WorkTask(
         id=task.id,
         dossier_id=ctx.dossier.id,
@@ -86,12 +95,22 @@ def _new_row(ctx: CommandContext, task: UserTaskView) -> WorkTask:
         form=task.form,
         ui_form=task.ui_form,
         status="open",
-        # A business's task belongs to the applicant alone.
-        assignee_id=ctx.dossier.applicant_id if is_business else None,
-        claimed_at=ctx.at if is_business else None,
+        assignee_id=assignee,
+        claimed_at=ctx.at if assignee is not None else None,
         created_at=ctx.at,
-        due_at=add_budget(ctx.rt.calendar, ctx.at, budget) if budget else None,
+        due_at=due_at,
     )
+
+
+def _instant(value: str | None) -> datetime | None:
+    """A task's own due instant (``dueVariable``), aware UTC; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return as_utc(instant if instant.tzinfo else instant.replace(tzinfo=UTC))
 
 
 def cancel_open_tasks(ctx: CommandContext) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from workflows.award_privacy import applicant_may_read, seal_data, seal_history
 from workflows.clock import as_utc, now, to_local
 from workflows.db import reading
 from workflows.errors import not_found
@@ -128,9 +129,13 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
         history = session.exec(
             select(AuditEvent).where(AuditEvent.stream == f"dossier:{dossier.id}").order_by(AuditEvent.seq)
         ).all()
-        documents = session.exec(
-            select(Document).where(Document.dossier_id == dossier.id).order_by(Document.issued_at)
-        ).all()
+        documents = [
+            d
+            for d in session.exec(
+                select(Document).where(Document.dossier_id == dossier.id).order_by(Document.issued_at)
+            ).all()
+            if actor.is_officer or applicant_may_read(d.kind)
+        ]
         attachments = session.exec(
             select(Attachment).where(Attachment.dossier_id == dossier.id).order_by(Attachment.created_at)
         ).all()
@@ -142,7 +147,7 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
             int(instance),
             list(tasks),
             list(all_tasks),
-            list(history),
+            seal_history(dossier, list(history)),
             list(documents),
             list(attachments),
             list(pauses),
@@ -157,10 +162,13 @@ def inbox(rt: Runtime, actor: User, mine_only: bool = False, page: int = 1, page
             .join(Dossier, Dossier.id == WorkTask.dossier_id)
             .where(WorkTask.status == "open")
         )
-        officer_roles = [r for r in actor.roles if r != "business"]
+        # Council tasks are each member's own score sheets: a member's inbox shows only theirs.
+        officer_roles = [r for r in actor.roles if r not in ("business", "council")]
         conditions = []
         if officer_roles:
             conditions.append(WorkTask.candidate_role.in_(officer_roles))
+        if actor.has_role("council"):
+            conditions.append((WorkTask.candidate_role == "council") & (WorkTask.assignee_id == actor.id))
         if actor.has_role("business"):
             conditions.append((WorkTask.candidate_role == "business") & (Dossier.applicant_id == actor.id))
         if not conditions:
@@ -191,7 +199,7 @@ def task_with_dossier(rt: Runtime, actor: User, task_id: str) -> tuple[WorkTask,
             raise not_found("công việc", "Task")
         if not actor.is_officer and not may_act_on(actor, task, dossier):
             raise not_found("công việc", "Task")
-        return task, dossier, dict(dossier.data)
+        return task, dossier, seal_data(dossier, dict(dossier.data))
 
 
 def document_for(rt: Runtime, actor: User, document_id: str) -> tuple[Document, bytes]:
@@ -199,6 +207,8 @@ def document_for(rt: Runtime, actor: User, document_id: str) -> tuple[Document, 
         document = session.get(Document, document_id)
         dossier = session.get(Dossier, document.dossier_id) if document else None
         if document is None or dossier is None or not can_see(actor, dossier):
+            raise not_found("văn bản", "Document")
+        if not actor.is_officer and not applicant_may_read(document.kind):
             raise not_found("văn bản", "Document")
         return document, rt.store.read(document.sha256)
 
@@ -245,7 +255,7 @@ def data_for(rt: Runtime, actor: User, dossier: Dossier) -> dict[str, Any]:
     """Officers read the whole process data; a business reads back what it filed (its start form's
     fields), not the department's working notes."""
     if actor.is_officer:
-        return dict(dossier.data)
+        return seal_data(dossier, dict(dossier.data))
     procedure = rt.catalogue.get(dossier.procedure_code)
     if procedure is None:
         return {}

@@ -32,6 +32,12 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "tbt_answering": ("Đang soạn câu trả lời", "Answer being written"),
     "tbt_publishing": ("Đã trả lời, đang biên tập để công bố", "Answered; being edited for publication"),
     "answered": ("Đã trả lời", "Answered"),
+    # National Quality Award
+    "scoring": ("Hội đồng đang chấm điểm", "Being scored by the council"),
+    "awaiting_decision": ("Chờ lãnh đạo xử lý (không có phiếu chấm)", "Awaiting a decision (nobody scored)"),
+    "site_visit": ("Chờ đánh giá tại cơ sở", "Awaiting the site visit"),
+    "recommended": ("Được đề xuất lên Hội đồng quốc gia", "Recommended to the national council"),
+    "not_recommended": ("Không được đề xuất", "Not recommended"),
 }
 
 

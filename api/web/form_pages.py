@@ -19,6 +19,7 @@ from starlette.responses import Response
 from api.deps import RuntimeDep
 from api.uploads import read_limited
 from api.web import i18n
+from api.web.award_pages import award_summary
 from api.web.csrf import verify_csrf
 from api.web.presentation import shown_fields, timeline
 from api.web.session import PageUser
@@ -28,9 +29,10 @@ from forms.registry import Form
 from forms.rendering import AttachmentInfo, build_view
 from forms.validation import FieldError
 from workflows import commands, queries
-from workflows.errors import DomainError, Forbidden, InvalidInput, UploadRejected
+from workflows.errors import Conflict, DomainError, Forbidden, InvalidInput, UploadRejected
 from workflows.models import User
 from workflows.runtime import Runtime
+from workflows.start_windows import notice_for
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
@@ -111,6 +113,7 @@ def _form_page(
     context: dict[str, Any],
     errors: list[FieldError] | None = None,
     extra_rows: dict[str, int] | None = None,
+    status_code: int | None = None,
 ) -> Response:
     view = build_view(
         form,
@@ -120,7 +123,7 @@ def _form_page(
         extra_rows=extra_rows or {},
         attachments=_attachment_infos(rt, data, form),
     )
-    status = 422 if errors else 200
+    status = status_code or (422 if errors else 200)
     return render(
         request,
         template,
@@ -170,6 +173,7 @@ def new_dossier(procedure_code: str, request: Request, rt: RuntimeDep, user: Pag
         {
             "procedure": procedure,
             "submission": secrets.token_urlsafe(16),
+            "window": notice_for(rt.engine, procedure.start_window),
         },
     )
 
@@ -183,7 +187,11 @@ async def submit_dossier(procedure_code: str, request: Request, rt: RuntimeDep, 
     attachment_ids, upload_problems = await _store_files(rt, user, form_data, None)
     data, extra_rows = parse_submission(form, _text_fields(form_data), attachment_ids)
     submission = str(form_data.get(IDEMPOTENCY_FIELD) or secrets.token_urlsafe(16))[:60]
-    context = {"procedure": procedure, "submission": submission}
+    context = {
+        "procedure": procedure,
+        "submission": submission,
+        "window": notice_for(rt.engine, procedure.start_window),
+    }
     if extra_rows:
         return _form_page(request, rt, user, "dossier_new.html", form, data, context, extra_rows=extra_rows)
     if upload_problems:
@@ -194,6 +202,9 @@ async def submit_dossier(procedure_code: str, request: Request, rt: RuntimeDep, 
         )
     except InvalidInput as exc:
         return _form_page(request, rt, user, "dossier_new.html", form, data, context, errors=_errors_of(exc))
+    except Conflict as exc:  # e.g. the registration window closed meanwhile, or already applied
+        context["refusal"] = exc
+        return _form_page(request, rt, user, "dossier_new.html", form, data, context, status_code=409)
     return RedirectResponse(f"/dossiers/{dossier.code}?flash=submitted", status_code=303)
 
 
@@ -221,6 +232,7 @@ def _task_context(
         "detail": detail,
         "procedure": procedure,
         "fields": shown_fields(start_form, visible) if start_form else [],
+        "award": award_summary(rt, user, dossier, visible),
         "attachments": {a.id: a for a in detail.attachments},
         "timeline": timeline(detail.history, detail.all_tasks),
     }

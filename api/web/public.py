@@ -11,6 +11,7 @@ from api.web.session import MaybeUser
 from api.web.templating import render
 from workflows import queries
 from workflows.errors import NotFound
+from workflows.start_windows import notice_for
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,7 +28,9 @@ def home(request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
 
 @router.get("/procedures/{code}")
 def procedure_page(code: str, request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
-    return render(request, "procedure.html", user, {"procedure": rt.procedure(code)})
+    procedure = rt.procedure(code)
+    window = notice_for(rt.engine, procedure.start_window)
+    return render(request, "procedure.html", user, {"procedure": procedure, "window": window})
 
 
 @router.get("/lookup")

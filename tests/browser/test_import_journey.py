@@ -39,7 +39,9 @@ def people(live_server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
     with transaction(live_server.rt.engine) as session:
         for role, name in [("clerk", "Lê Một Cửa"), ("specialist", "Trần Kiểm Tra"), ("leader", "Phạm Ký")]:
             emails[role] = f"{role}.nk@so-khcn.quangtri.gov.vn"
-            accounts.create_officer(session, email=emails[role], password=PASSWORD, full_name=name, roles=[role])
+            accounts.create_officer(
+                session, email=emails[role], password=PASSWORD, full_name=name, roles=[role]
+            )
     with httpx.Client(base_url=live_server.url, timeout=30) as client:
         importer = business(client, IMPORTER)  # type: ignore[arg-type]
     emails["business"] = importer.email
@@ -63,7 +65,9 @@ def test_an_import_shipment_from_registration_to_the_signed_result(live_server, 
     page = new_page()
     login(page, base, people["business"])
     page.goto(f"{base}/procedures/{PROCEDURE}")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Kiểm tra nhà nước về chất lượng hàng hóa nhập khẩu")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Kiểm tra nhà nước về chất lượng hàng hóa nhập khẩu"
+    )
     page.get_by_role("link", name="Nộp hồ sơ trực tuyến").click()
     page.wait_for_url(f"**/my/dossiers/new/{PROCEDURE}")
     expect(page.locator("#f-importer-name")).to_have_value(IMPORTER)

@@ -1,0 +1,174 @@
+"""National Quality Award: yearly rounds (registration window, scoring deadline, council), the
+registration window's state, a round's applicants and its recommendation list (.docx, .xlsx)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from api.deps import CurrentUser, Officer, RuntimeDep
+from api.errors import ERROR_RESPONSES
+from api.routes.dossiers import file_response
+from workflows import award_reports, award_rounds
+from workflows.award_rounds import AwardRound, RoundInput
+from workflows.db import reading
+
+router = APIRouter(prefix="/api/award", tags=["award"], responses=ERROR_RESPONSES)
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class RoundIn(BaseModel):
+    year: int
+    registration_opens: date
+    registration_closes: date
+    scoring_deadline: date
+    council_member_ids: list[int] = Field(default_factory=list, max_length=50)
+    note: str = Field(default="", max_length=2000)
+
+    def command(self) -> RoundInput:
+        return RoundInput(
+            year=self.year,
+            registration_opens=self.registration_opens,
+            registration_closes=self.registration_closes,
+            scoring_deadline=self.scoring_deadline,
+            council_member_ids=list(self.council_member_ids),
+            note=self.note,
+        )
+
+
+class MemberOut(BaseModel):
+    id: int
+    full_name: str
+    email: str
+
+
+class RoundOut(BaseModel):
+    year: int
+    registration_opens: date
+    registration_closes: date
+    scoring_deadline: date
+    council_member_ids: list[int]
+    council_members: list[MemberOut]
+    note: str
+    open_now: bool
+
+    @classmethod
+    def of(cls, row: AwardRound, members: dict[int, MemberOut]) -> RoundOut:
+        return cls(
+            year=row.year,
+            registration_opens=row.registration_opens,
+            registration_closes=row.registration_closes,
+            scoring_deadline=row.scoring_deadline,
+            council_member_ids=list(row.council_member_ids),
+            council_members=[members[i] for i in row.council_member_ids if i in members],
+            note=row.note,
+            open_now=row.is_open_on(award_rounds.today()),
+        )
+
+
+class WindowOut(BaseModel):
+    open: bool
+    year: int | None
+    registration_opens: date | None
+    registration_closes: date | None
+    message: str
+    message_en: str
+
+
+class EntryOut(BaseModel):
+    code: str
+    applicant_name: str
+    sector: str
+    status: str
+    scored_count: int | None
+    member_count: int
+    total_mean: float | None
+    total_spread: float | None
+    criteria_means: dict[str, float | None]
+    recommendation: str | None
+
+
+class RoundDetailOut(RoundOut):
+    dossiers: list[EntryOut]
+
+
+def _members(rt: RuntimeDep) -> dict[int, MemberOut]:
+    return {
+        u.id: MemberOut(id=u.id, full_name=u.full_name, email=u.email)
+        for u in award_rounds.council_members(rt.engine)
+    }
+
+
+@router.get("/window", response_model=WindowOut)
+def window(rt: RuntimeDep) -> WindowOut:
+    """Đợt đăng ký đang mở hay chưa / Whether registration is open, and when it opens."""
+    with reading(rt.engine) as session:
+        state = award_rounds.window_state(session)
+    shown = state.round or state.next
+    return WindowOut(
+        open=state.open,
+        year=shown.year if shown else None,
+        registration_opens=shown.registration_opens if shown else None,
+        registration_closes=shown.registration_closes if shown else None,
+        message=state.message,
+        message_en=state.message_en,
+    )
+
+
+@router.get("/council-members", response_model=list[MemberOut])
+def council_members(user: Officer, rt: RuntimeDep) -> list[MemberOut]:
+    """Tài khoản có vai trò thành viên hội đồng / Accounts with the council role."""
+    return list(_members(rt).values())
+
+
+@router.get("/rounds", response_model=list[RoundOut])
+def rounds(user: Officer, rt: RuntimeDep) -> list[RoundOut]:
+    members = _members(rt)
+    return [RoundOut.of(r, members) for r in award_rounds.list_rounds(rt.engine)]
+
+
+@router.post("/rounds", response_model=RoundOut, status_code=201)
+def open_round(body: RoundIn, user: CurrentUser, rt: RuntimeDep) -> RoundOut:
+    """Mở đợt xét giải (quản trị) / Open a round (administrators)."""
+    row = award_rounds.create_round(rt.engine, user, body.command())
+    return RoundOut.of(row, _members(rt))
+
+
+@router.put("/rounds/{year}", response_model=RoundOut)
+def edit_round(year: int, body: RoundIn, user: CurrentUser, rt: RuntimeDep) -> RoundOut:
+    """Sửa đợt xét giải, phân công hội đồng (quản trị) / Edit a round, assign its council."""
+    row = award_rounds.update_round(rt.engine, user, year, body.command())
+    return RoundOut.of(row, _members(rt))
+
+
+@router.get("/rounds/{year}", response_model=RoundDetailOut)
+def round_detail(year: int, user: Officer, rt: RuntimeDep) -> RoundDetailOut:
+    """Đợt xét giải và các hồ sơ đăng ký / A round and its applications."""
+    row = award_rounds.get_round(rt.engine, year)
+    with reading(rt.engine) as session:
+        entries = award_reports.round_entries(session, row)
+    base = RoundOut.of(row, _members(rt)).model_dump()
+    return RoundDetailOut(**base, dossiers=[EntryOut(**e.__dict__) for e in entries])
+
+
+@router.get("/rounds/{year}/recommendations.docx", response_class=Response)
+def recommendations_docx(year: int, user: Officer, rt: RuntimeDep) -> Response:
+    """Danh sách đề xuất lên Hội đồng quốc gia (.docx) / The recommendation list (.docx)."""
+    row = award_rounds.get_round(rt.engine, year)
+    with reading(rt.engine) as session:
+        entries = award_reports.round_entries(session, row)
+    content = award_reports.recommendation_docx(rt.settings, row, entries, user)
+    return file_response(content, DOCX, f"de-xuat-giai-thuong-chat-luong-{year}.docx")
+
+
+@router.get("/rounds/{year}/recommendations.xlsx", response_class=Response)
+def recommendations_xlsx(year: int, user: Officer, rt: RuntimeDep) -> Response:
+    """Danh sách đề xuất (.xlsx) / The recommendation list (.xlsx)."""
+    row = award_rounds.get_round(rt.engine, year)
+    with reading(rt.engine) as session:
+        entries = award_reports.round_entries(session, row)
+    content = award_reports.recommendation_xlsx(row, entries)
+    return file_response(content, award_reports.XLSX, f"de-xuat-giai-thuong-chat-luong-{year}.xlsx")

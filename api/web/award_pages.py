@@ -1,0 +1,207 @@
+"""National Quality Award pages: the administrator's rounds (open, edit, assign the council) and
+an officer's view of a round's applications with the recommendation list to download."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from api.deps import RuntimeDep
+from api.routes.dossiers import file_response
+from api.web import i18n
+from api.web.account import field_errors
+from api.web.csrf import verify_csrf
+from api.web.session import AdminUser, OfficerUser
+from api.web.templating import render
+from workflows import award_reports, award_rounds
+from workflows.award_rounds import AwardRound, RoundInput
+from workflows.award_scoring import CRITERIA, RECOMMENDATIONS_EN, RECOMMENDATIONS_VI
+from workflows.db import reading
+from workflows.errors import DomainError
+
+router = APIRouter(include_in_schema=False)
+Csrf = Depends(verify_csrf)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DATE_FIELDS = ("registration_opens", "registration_closes", "scoring_deadline")
+
+
+def _values_of(row: AwardRound | None) -> dict[str, Any]:
+    if row is None:
+        year = award_rounds.today().year
+        return {"year": str(year), "note": "", **{k: "" for k in DATE_FIELDS}}
+    return {
+        "year": str(row.year),
+        "note": row.note,
+        **{k: getattr(row, k).isoformat() for k in DATE_FIELDS},
+    }
+
+
+def _rounds_page(request: Request, rt: Any, user: Any, **context: Any) -> Response:
+    values: dict[str, Any] = {
+        "rounds": award_rounds.list_rounds(rt.engine),
+        "members": award_rounds.council_members(rt.engine),
+        "values": _values_of(None),
+        "chosen": [],
+        "errors": {},
+        "editing": None,
+        "today": award_rounds.today(),
+    }
+    values.update(context)
+    status = 422 if context.get("errors") else 200
+    return render(request, "award_rounds.html", user, values, status_code=status)
+
+
+def _parse(form: Any) -> tuple[RoundInput | None, dict[str, Any], list[int], dict[str, str]]:
+    values = {k: str(form.get(k, "")).strip()[:2000] for k in ("year", "note", *DATE_FIELDS)}
+    chosen = [int(v) for v in form.getlist("council_member_ids") if str(v).isdigit()]
+    errors: dict[str, str] = {}
+    try:
+        year = int(values["year"])
+    except ValueError:
+        errors["year"] = i18n._("Nhập năm, ví dụ 2026.")
+        year = 0
+    days: dict[str, date] = {}
+    for key in DATE_FIELDS:
+        try:
+            days[key] = date.fromisoformat(values[key])
+        except ValueError:
+            errors[key] = i18n._("Nhập ngày theo dạng dd/mm/yyyy.")
+    if errors:
+        return None, values, chosen, errors
+    return RoundInput(year=year, council_member_ids=chosen, note=values["note"], **days), values, chosen, {}
+
+
+@router.get("/admin/award-rounds")
+def rounds(request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+    return _rounds_page(request, rt, user)
+
+
+@router.post("/admin/award-rounds", dependencies=[Csrf])
+async def open_round(request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+    data, values, chosen, errors = _parse(await request.form())
+    if data is None:
+        return _rounds_page(request, rt, user, values=values, chosen=chosen, errors=errors)
+    try:
+        award_rounds.create_round(rt.engine, user, data)
+    except DomainError as exc:
+        return _rounds_page(request, rt, user, values=values, chosen=chosen, errors=field_errors(exc))
+    return RedirectResponse(f"/award/rounds/{data.year}?flash=opened", status_code=303)
+
+
+@router.get("/admin/award-rounds/{year}")
+def edit_form(year: int, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+    row = award_rounds.get_round(rt.engine, year)
+    return _rounds_page(
+        request, rt, user, values=_values_of(row), chosen=list(row.council_member_ids), editing=row.year
+    )
+
+
+@router.post("/admin/award-rounds/{year}", dependencies=[Csrf])
+async def edit_round(year: int, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+    data, values, chosen, errors = _parse(await request.form())
+    if data is None:
+        return _rounds_page(request, rt, user, values=values, chosen=chosen, errors=errors, editing=year)
+    try:
+        award_rounds.update_round(rt.engine, user, year, data)
+    except DomainError as exc:
+        return _rounds_page(
+            request, rt, user, values=values, chosen=chosen, errors=field_errors(exc), editing=year
+        )
+    return RedirectResponse(f"/award/rounds/{data.year}?flash=saved", status_code=303)
+
+
+@router.get("/award/rounds")
+def round_list(request: Request, rt: RuntimeDep, user: OfficerUser) -> Response:
+    listed = award_rounds.list_rounds(rt.engine)
+    if listed:
+        return RedirectResponse(f"/award/rounds/{listed[0].year}", status_code=303)
+    return _round_page(request, rt, user, None)
+
+
+def _round_page(request: Request, rt: Any, user: Any, row: AwardRound | None, flash: str = "") -> Response:
+    entries = []
+    if row is not None:
+        with reading(rt.engine) as session:
+            entries = award_reports.round_entries(session, row)
+    members = {u.id: u for u in award_rounds.council_members(rt.engine)}
+    messages = {"opened": i18n._("Đã mở đợt xét giải."), "saved": i18n._("Đã lưu đợt xét giải.")}
+    return render(
+        request,
+        "award_round.html",
+        user,
+        {
+            "round": row,
+            "rounds": award_rounds.list_rounds(rt.engine),
+            "entries": entries,
+            "members": [members[i] for i in (row.council_member_ids if row else []) if i in members],
+            "criteria": CRITERIA,
+            "recommendations": {
+                k: i18n.pick(v, RECOMMENDATIONS_EN[k]) for k, v in RECOMMENDATIONS_VI.items()
+            },
+            "flash": messages.get(flash, ""),
+            "today": award_rounds.today(),
+        },
+    )
+
+
+@router.get("/award/rounds/{year}")
+def round_page(year: int, request: Request, rt: RuntimeDep, user: OfficerUser, flash: str = "") -> Response:
+    return _round_page(request, rt, user, award_rounds.get_round(rt.engine, year), flash)
+
+
+@router.get("/award/rounds/{year}/recommendations.docx")
+def download_docx(year: int, rt: RuntimeDep, user: OfficerUser) -> Response:
+    row = award_rounds.get_round(rt.engine, year)
+    with reading(rt.engine) as session:
+        entries = award_reports.round_entries(session, row)
+    content = award_reports.recommendation_docx(rt.settings, row, entries, user)
+    return file_response(content, DOCX, f"de-xuat-giai-thuong-chat-luong-{year}.docx")
+
+
+@router.get("/award/rounds/{year}/recommendations.xlsx")
+def download_xlsx(year: int, rt: RuntimeDep, user: OfficerUser) -> Response:
+    row = award_rounds.get_round(rt.engine, year)
+    with reading(rt.engine) as session:
+        entries = award_reports.round_entries(session, row)
+    content = award_reports.recommendation_xlsx(row, entries)
+    return file_response(content, award_reports.XLSX, f"de-xuat-giai-thuong-chat-luong-{year}.xlsx")
+
+
+def award_summary(rt: Any, user: Any, dossier: Any, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The council's aggregated scores for the dossier and task pages of an officer (None for
+    other procedures, for a business, and while the scores are sealed)."""
+    if dossier.procedure_code != award_rounds.AWARD_PROCEDURE or not user.is_officer:
+        return None
+    aggregation = data.get("aggregation")
+    if not isinstance(aggregation, dict) or not aggregation.get("scored_count"):
+        return None
+    scored = [str(m) for m in aggregation.get("scored_members") or []]
+    with reading(rt.engine) as session:
+        names = award_rounds.names_of(session, [*scored, *(aggregation.get("missing_members") or [])])
+    rows = []
+    for criterion in CRITERIA:
+        stats = aggregation["criteria"][criterion.key]
+        rows.append(
+            {
+                "criterion": criterion,
+                "mean": stats.get("mean"),
+                "spread": stats.get("spread"),
+                "stdev": stats.get("stdev"),
+                "by_member": [stats.get("by_member", {}).get(m) for m in scored],
+            }
+        )
+    recommendation = data.get("final_recommendation") or data.get("recommendation")
+    return {
+        "members": [names.get(m, f"#{m}") for m in scored],
+        "missing": [names.get(str(m), f"#{m}") for m in aggregation.get("missing_members") or []],
+        "rows": rows,
+        "total": aggregation.get("total") or {},
+        "by_member_total": [(aggregation.get("total") or {}).get("by_member", {}).get(m) for m in scored],
+        "recommendation": i18n.pick(RECOMMENDATIONS_VI[recommendation], RECOMMENDATIONS_EN[recommendation])
+        if recommendation in RECOMMENDATIONS_VI
+        else "",
+    }

@@ -1,0 +1,347 @@
+"""National Quality Award documents: the council's scoring sheet of one applicant, the letter to
+the applicant (recommended or not, with the council's feedback per criterion), and the
+recommendation list of a round for the national council (.docx here; .xlsx in award_reports).
+
+The builders read the aggregation the model computed (``aggregation`` in the process data) and
+the members' names (``extra["member_names"]``, given by :func:`extra_values` when issued).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from workflows.award_scoring import CRITERIA, RECOMMENDATIONS_VI, TOTAL_MAXIMUM
+from workflows.documents import (
+    Block,
+    DocumentBody,
+    DocumentContext,
+    Grid,
+    Para,
+    Span,
+    agency_in_text,
+    document_kind,
+)
+
+AWARD_BASIS = (
+    "Căn cứ Luật Chất lượng sản phẩm, hàng hóa năm 2007; Nghị định số 132/2008/NĐ-CP và các văn bản sửa "
+    "đổi, bổ sung; Thông tư số 17/2011/TT-BKHCN quy định về Giải thưởng Chất lượng Quốc gia"
+)
+AWARD_KINDS = frozenset({"award_scoring_sheet", "award_letter"})
+
+
+def points(value: Any) -> str:
+    """A score as people write it: 65 → "65", 65.5 → "65,5" (Vietnamese decimal comma)."""
+    if value is None or value == "":
+        return "—"
+    number = float(value)
+    text = f"{number:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def _aggregation(data: dict) -> dict:
+    aggregation = (data or {}).get("aggregation")
+    if not isinstance(aggregation, dict) or not aggregation.get("scored_count"):
+        raise ValueError("award documents need data['aggregation'] with at least one scored sheet")
+    return aggregation
+
+
+def _recommendation(data: dict) -> str:
+    return str(data.get("final_recommendation") or data.get("recommendation") or "not_recommended")
+
+
+def member_label(names: dict, member_id: str, index: int) -> str:
+    name = str(names.get(str(member_id)) or "").strip()
+    return f"{index}. {name}" if name else f"{index}. Thành viên #{member_id}"
+
+
+def extra_values(session: Session, data: dict) -> dict[str, Any]:
+    """The members' names for the scoring sheet (the process data knows their ids only)."""
+    from workflows.award_rounds import names_of  # the rounds module imports this one's registry
+
+    ids = list((data or {}).get("council_member_ids") or [])
+    return {"member_names": names_of(session, ids)}
+
+
+@document_kind(
+    "award_scoring_sheet",
+    title_vi="Phiếu tổng hợp điểm Giải thưởng Chất lượng Quốc gia",
+    title_en="National Quality Award scoring sheet",
+    symbol="PĐ",
+)
+def award_scoring_sheet(ctx: DocumentContext) -> DocumentBody:
+    data = ctx.data or {}
+    aggregation = _aggregation(data)
+    names = dict(ctx.extra.get("member_names") or {})
+    scored = [str(m) for m in aggregation.get("scored_members") or []]
+    labels = {m: member_label(names, m, i) for i, m in enumerate(scored, start=1)}
+    year = data.get("award_year")
+    blocks: list[Block] = [
+        Para((f"{AWARD_BASIS};",)),
+        Para(
+            (
+                f"Hội đồng sơ tuyển Giải thưởng Chất lượng Quốc gia{f' năm {year}' if year else ''} tổng hợp "
+                "điểm chấm của các thành viên đối với ",
+                Span(str(ctx.applicant_name), bold=True),
+                f" (mã hồ sơ {ctx.dossier_code}) như sau:",
+            )
+        ),
+    ]
+    summary_rows = []
+    for criterion in CRITERIA:
+        stats = aggregation["criteria"][criterion.key]
+        summary_rows.append(
+            (
+                str(criterion.number),
+                criterion.name_vi,
+                str(criterion.maximum),
+                points(stats.get("mean")),
+                points(stats.get("spread")),
+                points(stats.get("stdev")),
+            )
+        )
+    total = aggregation["total"]
+    summary_rows.append(
+        (
+            "",
+            "Tổng cộng",
+            str(TOTAL_MAXIMUM),
+            points(total.get("mean")),
+            points(total.get("spread")),
+            points(total.get("stdev")),
+        )
+    )
+    blocks.append(Para((Span("I. Tổng hợp theo tiêu chí", bold=True),), align="left", indent=False))
+    blocks.append(
+        Grid(
+            header=(
+                "TT",
+                "Tiêu chí",
+                "Điểm tối đa",
+                "Điểm trung bình",
+                "Độ lệch (cao − thấp)",
+                "Độ lệch chuẩn",
+            ),
+            rows=tuple(summary_rows),
+            widths_mm=(10, 60, 22, 25, 26, 22),
+        )
+    )
+    blocks.append(
+        Para((Span("II. Điểm của từng thành viên theo tiêu chí", bold=True),), align="left", indent=False)
+    )
+    for criterion in CRITERIA:
+        stats = aggregation["criteria"][criterion.key]
+        by_member = stats.get("by_member") or {}
+        rows = [(labels[m], points(by_member.get(m))) for m in scored]
+        rows += [
+            ("Điểm trung bình", points(stats.get("mean"))),
+            ("Độ lệch (cao nhất − thấp nhất)", points(stats.get("spread"))),
+            ("Điểm tối đa", str(criterion.maximum)),
+        ]
+        blocks.append(
+            Para(
+                (
+                    Span(
+                        f"Tiêu chí {criterion.number}. {criterion.name_vi} (tối đa {criterion.maximum} điểm)",
+                        bold=True,
+                    ),
+                ),
+                align="left",
+                indent=False,
+            )
+        )
+        blocks.append(Grid(header=("Thành viên Hội đồng", "Điểm"), rows=tuple(rows), widths_mm=(120, 45)))
+    by_member_total = total.get("by_member") or {}
+    blocks.append(Para((Span("III. Tổng điểm của từng thành viên", bold=True),), align="left", indent=False))
+    blocks.append(
+        Grid(
+            header=("Thành viên Hội đồng", "Tổng điểm"),
+            rows=tuple((labels[m], points(by_member_total.get(m))) for m in scored),
+            widths_mm=(120, 45),
+        )
+    )
+    missing = [str(m) for m in aggregation.get("missing_members") or []]
+    if missing:
+        missing_names = "; ".join(str(names.get(m) or f"Thành viên #{m}") for m in missing)
+        blocks.append(Para((f"Thành viên không chấm điểm đúng hạn: {missing_names}.",)))
+    if data.get("site_visit_date"):
+        confirmed = "xác nhận" if data.get("site_visit_confirmed") else "không xác nhận"
+        blocks.append(
+            Para(
+                (
+                    f"Đánh giá tại cơ sở ngày {_vn(data.get('site_visit_date'))}: {confirmed} kết quả tự đánh giá "
+                    "của tổ chức.",
+                )
+            )
+        )
+    blocks.append(
+        Para(
+            (
+                "Kết luận của Hội đồng: ",
+                Span(RECOMMENDATIONS_VI.get(_recommendation(data), _recommendation(data)), bold=True),
+                "./.",
+            )
+        )
+    )
+    return DocumentBody(
+        heading="PHIẾU TỔNG HỢP ĐIỂM",
+        subject="Giải thưởng Chất lượng Quốc gia",
+        blocks=tuple(blocks),
+        recipients=("Hội đồng sơ tuyển", "Lưu: VT, TĐC"),
+    )
+
+
+def _vn(value: Any) -> str:
+    text = str(value or "")
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-":
+        return f"{text[8:10]}/{text[5:7]}/{text[0:4]}"
+    return text
+
+
+@document_kind(
+    "award_letter",
+    title_vi="Thông báo kết quả sơ tuyển Giải thưởng Chất lượng Quốc gia",
+    title_en="Letter on the National Quality Award preliminary assessment",
+    symbol="TB",
+)
+def award_letter(ctx: DocumentContext) -> DocumentBody:
+    data = ctx.data or {}
+    aggregation = _aggregation(data)
+    agency = agency_in_text(ctx.agency_name)
+    year = data.get("award_year")
+    recommendation = _recommendation(data)
+    total = aggregation["total"]
+    blocks: list[Block] = [
+        Para((f"{AWARD_BASIS};",)),
+        Para(
+            (
+                f"{agency} thông báo kết quả sơ tuyển Giải thưởng Chất lượng Quốc gia"
+                f"{f' năm {year}' if year else ''} của ",
+                Span(str(ctx.applicant_name), bold=True),
+                f" (mã hồ sơ {ctx.dossier_code}) như sau:",
+            )
+        ),
+        Para(
+            (
+                "Tổng điểm trung bình của Hội đồng sơ tuyển: ",
+                Span(f"{points(total.get('mean'))}/{TOTAL_MAXIMUM} điểm", bold=True),
+                ".",
+            )
+        ),
+    ]
+    if recommendation == "not_recommended":
+        blocks.append(
+            Para(
+                (
+                    "Kết quả: ",
+                    Span(
+                        "Hồ sơ chưa đủ điều kiện để đề xuất lên Hội đồng Giải thưởng Chất lượng Quốc gia",
+                        bold=True,
+                    ),
+                    ". Tổ chức có thể tham khảo các nhận xét dưới đây để cải tiến và đăng ký tham dự các năm sau.",
+                )
+            )
+        )
+    else:
+        blocks.append(
+            Para(
+                (
+                    "Kết quả: ",
+                    Span(
+                        "Hồ sơ được đề xuất lên Hội đồng Giải thưởng Chất lượng Quốc gia"
+                        + (
+                            " xét Giải Vàng Chất lượng Quốc gia" if recommendation == "gold_candidate" else ""
+                        ),
+                        bold=True,
+                    ),
+                    ".",
+                )
+            )
+        )
+    blocks.append(Para(("Nhận xét của Hội đồng theo từng tiêu chí:",)))
+    rows = []
+    for criterion in CRITERIA:
+        stats = aggregation["criteria"][criterion.key]
+        comments = "\n".join(f"- {c}" for c in stats.get("comments") or []) or "—"
+        rows.append(
+            (
+                str(criterion.number),
+                criterion.name_vi,
+                f"{points(stats.get('mean'))}/{criterion.maximum}",
+                comments,
+            )
+        )
+    blocks.append(
+        Grid(
+            header=("TT", "Tiêu chí", "Điểm trung bình", "Nhận xét"),
+            rows=tuple(rows),
+            widths_mm=(10, 45, 25, 85),
+        )
+    )
+    note = str(data.get("leader_note") or "").strip()
+    if note:
+        blocks.append(Para((f"Ý kiến của Sở: {note}",)))
+    blocks.append(Para((f"Mọi thắc mắc xin liên hệ {agency} để được giải đáp./.",)))
+    return DocumentBody(
+        heading="THÔNG BÁO",
+        subject="Kết quả sơ tuyển Giải thưởng Chất lượng Quốc gia",
+        blocks=tuple(blocks),
+        recipients=(str(ctx.applicant_name), "Lưu: VT, TĐC"),
+    )
+
+
+@document_kind(
+    "award_recommendation_list",
+    title_vi="Danh sách đề xuất Giải thưởng Chất lượng Quốc gia",
+    title_en="Recommendation list for the national council",
+    symbol="TTr",
+)
+def award_recommendation_list(ctx: DocumentContext) -> DocumentBody:
+    """``extra["rows"]``: the round's assessed applicants (see award_reports.recommendation_rows)."""
+    year = ctx.extra.get("year")
+    rows = list(ctx.extra.get("rows") or [])
+    agency = agency_in_text(ctx.agency_name)
+    recommended = [r for r in rows if r["recommendation"] != "not_recommended"]
+    blocks: list[Block] = [
+        Para((f"{AWARD_BASIS};",)),
+        Para(
+            (
+                f"Căn cứ kết quả chấm điểm và đánh giá tại cơ sở của Hội đồng sơ tuyển năm {year}, {agency} "
+                f"đề xuất Hội đồng Giải thưởng Chất lượng Quốc gia xem xét {len(recommended)} tổ chức, doanh nghiệp "
+                "sau:",
+            )
+        ),
+    ]
+    if recommended:
+        blocks.append(
+            Grid(
+                header=("TT", "Tổ chức, doanh nghiệp", "Mã hồ sơ", "Tổng điểm TB", "Độ lệch", "Đề xuất"),
+                rows=tuple(
+                    (
+                        str(i),
+                        f"{r['applicant_name']}\n{r['sector']}".strip(),
+                        r["code"],
+                        points(r["total_mean"]),
+                        points(r["total_spread"]),
+                        RECOMMENDATIONS_VI.get(r["recommendation"], r["recommendation"]),
+                    )
+                    for i, r in enumerate(recommended, start=1)
+                ),
+                widths_mm=(10, 52, 33, 20, 17, 33),
+            )
+        )
+    else:
+        blocks.append(Para(("Không có tổ chức, doanh nghiệp nào đạt ngưỡng điểm đề xuất.",)))
+    others = [r for r in rows if r["recommendation"] == "not_recommended"]
+    if others:
+        blocks.append(Para((f"Các tổ chức đã được chấm điểm nhưng không đề xuất: {len(others)}.",)))
+    blocks.append(
+        Para(("Kèm theo: phiếu tổng hợp điểm và báo cáo tự đánh giá của từng tổ chức được đề xuất./.",))
+    )
+    return DocumentBody(
+        heading="DANH SÁCH",
+        subject=f"Tổ chức, doanh nghiệp đề xuất xét Giải thưởng Chất lượng Quốc gia năm {year}",
+        blocks=tuple(blocks),
+        recipients=("Hội đồng Giải thưởng Chất lượng Quốc gia", "Lưu: VT, TĐC"),
+    )

@@ -1,0 +1,163 @@
+"""A round's applicants as the council and the national council read them: one row per dossier
+(scores once aggregated, the recommendation once decided), the recommendation list as .docx
+(official layout, a draft for the leader to sign: no number yet) and as .xlsx (openpyxl).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from sqlmodel import Session
+
+from workflows.award_documents import points
+from workflows.award_privacy import is_sealed
+from workflows.award_rounds import AwardRound, round_dossiers
+from workflows.award_scoring import CRITERIA, RECOMMENDATIONS_EN, RECOMMENDATIONS_VI, TOTAL_MAXIMUM
+from workflows.clock import now
+from workflows.config import Settings
+from workflows.documents import DocumentContext, render_document
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class RoundEntry:
+    """One dossier of the round, with what may be shown of its scores."""
+
+    code: str
+    applicant_name: str
+    sector: str
+    status: str
+    scored_count: int | None
+    member_count: int
+    total_mean: float | None
+    total_spread: float | None
+    criteria_means: dict[str, float]
+    recommendation: str | None  # final once the leader approved, else the table's proposal
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "applicant_name": self.applicant_name,
+            "sector": self.sector,
+            "total_mean": self.total_mean,
+            "total_spread": self.total_spread,
+            "recommendation": self.recommendation or "not_recommended",
+        }
+
+
+def round_entries(session: Session, award_round: AwardRound) -> list[RoundEntry]:
+    entries = []
+    for dossier in round_dossiers(session, award_round.id):
+        data = dossier.data or {}
+        sealed = is_sealed(dossier)
+        aggregation = {} if sealed else (data.get("aggregation") or {})
+        total = aggregation.get("total") or {}
+        entries.append(
+            RoundEntry(
+                code=dossier.code,
+                applicant_name=dossier.applicant_name,
+                sector=str((data.get("organisation") or {}).get("sector") or ""),
+                status=dossier.status,
+                scored_count=aggregation.get("scored_count") if aggregation else None,
+                member_count=len(data.get("council_member_ids") or []),
+                total_mean=total.get("mean") if aggregation else None,
+                total_spread=total.get("spread") if aggregation else None,
+                criteria_means={
+                    c.key: (aggregation.get("criteria") or {}).get(c.key, {}).get("mean") for c in CRITERIA
+                }
+                if aggregation
+                else {},
+                recommendation=data.get("final_recommendation") or data.get("recommendation"),
+            )
+        )
+    return entries
+
+
+def assessed(entries: list[RoundEntry]) -> list[RoundEntry]:
+    """The applicants with a final recommendation (the leader approved), best first."""
+    done = [e for e in entries if e.status in ("recommended", "not_recommended") and e.total_mean is not None]
+    return sorted(done, key=lambda e: (-(e.total_mean or 0), e.code))
+
+
+def recommendation_docx(
+    settings: Settings, award_round: AwardRound, entries: list[RoundEntry], signer: Any
+) -> bytes:
+    rows = [e.as_row() for e in assessed(entries)]
+    reference = f"GTCLQG-{award_round.year}"
+    context = DocumentContext(
+        kind="award_recommendation_list",
+        number="     /TTr-" + settings.document_symbol,
+        issued_at=now(),
+        agency_parent=settings.agency_parent,
+        agency_name=settings.agency_name,
+        place=settings.agency_place,
+        dossier_code=reference,
+        applicant_name="",
+        applicant_tax_code="",
+        applicant_address="",
+        data={},
+        signer_name=getattr(signer, "full_name", "") or "",
+        signer_title=getattr(signer, "job_title", "") or "GIÁM ĐỐC",
+        verification_code="(dự thảo)",
+        verify_url=f"{settings.base_url.rstrip('/')}/award/rounds/{award_round.year}",
+        extra={"year": award_round.year, "rows": rows},
+    )
+    return render_document(context)
+
+
+def recommendation_xlsx(award_round: AwardRound, entries: list[RoundEntry]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = f"De xuat {award_round.year}"
+    sheet.append([f"Danh sách đề xuất Giải thưởng Chất lượng Quốc gia năm {award_round.year}"])
+    sheet.append([f"Recommendation list for the National Quality Award {award_round.year}"])
+    sheet.append([])
+    header = (
+        ["TT / No.", "Mã hồ sơ / Dossier", "Tổ chức / Organisation", "Lĩnh vực / Sector"]
+        + [f"{c.number}. {c.name_vi} ({c.maximum})" for c in CRITERIA]
+        + [
+            f"Tổng điểm TB / Total mean ({TOTAL_MAXIMUM})",
+            "Độ lệch / Spread",
+            "Đề xuất / Recommendation",
+            "Recommendation (en)",
+        ]
+    )
+    sheet.append(header)
+    for cell in sheet[4]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet["A1"].font = Font(bold=True, size=13)
+    for index, entry in enumerate(assessed(entries), start=1):
+        recommendation = entry.recommendation or "not_recommended"
+        sheet.append(
+            [index, entry.code, entry.applicant_name, entry.sector]
+            + [entry.criteria_means.get(c.key) for c in CRITERIA]
+            + [
+                entry.total_mean,
+                entry.total_spread,
+                RECOMMENDATIONS_VI.get(recommendation, recommendation),
+                RECOMMENDATIONS_EN.get(recommendation, recommendation),
+            ]
+        )
+    for column, width in zip("ABCD", (6, 28, 40, 28), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A5"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+__all__ = [
+    "XLSX",
+    "RoundEntry",
+    "assessed",
+    "points",
+    "recommendation_docx",
+    "recommendation_xlsx",
+    "round_entries",
+]

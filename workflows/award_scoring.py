@@ -1,0 +1,144 @@
+"""National Quality Award: the seven criteria and the council's score arithmetic.
+
+The criteria follow the Baldrige model on a 1,000-point scale (Circular 17/2011/TT-BKHCN, check).
+``aggregate`` turns the members' score sheets (one per council member, collected by the model's
+multi-instance scoring) into the mean, the spread (max − min) and the standard deviation of
+each criterion and of the total, and lists the members who did not score by the deadline. It is
+offered to the model as the script function ``aggregate_scores``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from workflows.clock import local_zone
+
+
+@dataclass(frozen=True)
+class Criterion:
+    key: str
+    number: int
+    name_vi: str
+    name_en: str
+    maximum: int
+
+
+CRITERIA: tuple[Criterion, ...] = (
+    Criterion("leadership", 1, "Vai trò của lãnh đạo", "Leadership", 120),
+    Criterion("strategy", 2, "Chiến lược", "Strategy", 85),
+    Criterion("customers", 3, "Định hướng vào khách hàng", "Customers", 85),
+    Criterion(
+        "measurement",
+        4,
+        "Đo lường, phân tích và quản lý tri thức",
+        "Measurement, analysis and knowledge management",
+        90,
+    ),
+    Criterion("workforce", 5, "Định hướng vào nguồn nhân lực", "Workforce", 85),
+    Criterion("operations", 6, "Định hướng vào vận hành", "Operations", 85),
+    Criterion("results", 7, "Kết quả", "Results", 450),
+)
+CRITERIA_BY_KEY = {c.key: c for c in CRITERIA}
+TOTAL_MAXIMUM = sum(c.maximum for c in CRITERIA)  # 1000
+
+RECOMMENDATIONS_VI = {
+    "gold_candidate": "Đề xuất xét Giải Vàng Chất lượng Quốc gia",
+    "recommended": "Đề xuất xét Giải thưởng Chất lượng Quốc gia",
+    "not_recommended": "Không đề xuất",
+}
+RECOMMENDATIONS_EN = {
+    "gold_candidate": "Recommended as a Gold award candidate",
+    "recommended": "Recommended to the national council",
+    "not_recommended": "Not recommended",
+}
+
+
+def _round(value: float) -> float:
+    return round(value + 0.0, 2)
+
+
+def _stats(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"mean": 0.0, "min": None, "max": None, "spread": None, "stdev": None, "count": 0}
+    return {
+        "mean": _round(statistics.fmean(values)),
+        "min": min(values),
+        "max": max(values),
+        "spread": _round(max(values) - min(values)),
+        "stdev": _round(statistics.pstdev(values)) if len(values) > 1 else 0.0,
+        "count": len(values),
+    }
+
+
+def _member_key(value: Any) -> str:
+    return str(value)
+
+
+def aggregate(sheets: Iterable[Mapping[str, Any]], member_ids: Iterable[Any]) -> dict[str, Any]:
+    """The council's aggregation of one applicant (JSON-ready, so it can live in process data).
+
+    ``sheets`` are the members' sheets: ``{"member_id", "scored", "scores": {criterion: points},
+    "comments": {criterion: text}}``; a sheet with ``scored`` false is a member who missed the
+    deadline. Members of ``member_ids`` without a scored sheet are listed in ``missing``.
+    """
+    members = [_member_key(m) for m in member_ids]
+    scored = [s for s in sheets if isinstance(s, Mapping) and s.get("scored")]
+    scored_ids = [_member_key(s.get("member_id")) for s in scored]
+    criteria: dict[str, Any] = {}
+    for criterion in CRITERIA:
+        values = [float(s["scores"][criterion.key]) for s in scored]
+        by_member = {_member_key(s.get("member_id")): s["scores"][criterion.key] for s in scored}
+        # The members' comments, blank ones and repeats left out (the letter quotes each once).
+        comments = list(
+            dict.fromkeys(
+                text
+                for text in (str((s.get("comments") or {}).get(criterion.key) or "").strip() for s in scored)
+                if text
+            )
+        )
+        criteria[criterion.key] = {
+            **_stats(values),
+            "maximum": criterion.maximum,
+            "by_member": by_member,
+            "comments": comments,
+        }
+    totals = [float(sum(s["scores"][c.key] for c in CRITERIA)) for s in scored]
+    return {
+        "scored_count": len(scored),
+        "member_count": len(members),
+        "scored_members": scored_ids,
+        "missing_members": [m for m in members if m not in scored_ids],
+        "criteria": criteria,
+        "total": {
+            **_stats(totals),
+            "maximum": TOTAL_MAXIMUM,
+            "by_member": {m: t for m, t in zip(scored_ids, totals, strict=True)},
+        },
+    }
+
+
+def local_day_end(day: str | date, zone: str | None = None) -> str:
+    """The end of a local calendar day (inclusive deadline) as an ISO UTC instant: the first
+    instant of the next local day (in the office's zone unless ``zone`` is given)."""
+    if isinstance(day, str):
+        day = date.fromisoformat(day[:10])
+    tz = ZoneInfo(zone) if zone else local_zone()
+    local = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=tz)
+    return local.astimezone(ZoneInfo("UTC")).isoformat()
+
+
+def script_functions(zone: str | None = None) -> dict[str, Callable[..., Any]]:
+    """The award's functions for a model's scripts and timer expressions."""
+
+    def aggregate_scores(sheets: Any, member_ids: Any) -> dict[str, Any]:
+        return aggregate(list(sheets or []), list(member_ids or []))
+
+    def day_end(day: str) -> str:
+        return local_day_end(day, zone)
+
+    return {"aggregate_scores": aggregate_scores, "local_day_end": day_end}

@@ -11,6 +11,7 @@ from workflows.calendar import get_calendar
 from workflows.clock import as_utc, format_date, now, to_local
 from workflows.models import Attachment, AuditEvent, Document, Dossier, User, WorkTask
 from workflows.statuses import status_label
+from workflows.verification import VerifiedDocument
 
 
 class LocalTimes(BaseModel):
@@ -316,21 +317,25 @@ class VerifiedDocumentOut(LocalTimes):
     kind: str
     title: str
     number: str
-    dossier_code: str
+    reference: str = Field(description="What it was issued for: a dossier code, a WTO symbol, an award round")
+    reference_label: Label
+    dossier_code: str | None = Field(description="The dossier, for a document issued on one")
     applicant_name: str
     issued_at: datetime
     issued_date: str
     sha256: str
 
     @classmethod
-    def of(cls, document: Document, dossier: Dossier) -> VerifiedDocumentOut:
+    def of(cls, document: VerifiedDocument) -> VerifiedDocumentOut:
         return cls(
             verification_code=document.verification_code,
             kind=document.kind,
             title=document.title,
             number=document.number,
-            dossier_code=dossier.code,
-            applicant_name=dossier.applicant_name,
+            reference=document.reference,
+            reference_label=Label(vi=document.reference_label_vi, en=document.reference_label_en),
+            dossier_code=document.dossier_code,
+            applicant_name=document.holder_name,
             issued_at=document.issued_at,
             issued_date=format_date(document.issued_at),
             sha256=document.sha256,

@@ -4,6 +4,7 @@ the site visit, the recommendation table, the documents and the round's recommen
 
 from __future__ import annotations
 
+import hashlib
 import io
 from typing import Any
 
@@ -265,12 +266,54 @@ def test_the_main_journey_from_round_to_recommendation(cast, rt):
         # A business cannot read the round's list.
         error_of(firm.get("/api/award/rounds/2026/recommendations.xlsx"), 403)
 
+        # The leader issues it: numbered, with a verification code on the .docx and the .xlsx.
+        lists = "/api/award/rounds/2026/recommendation-lists"
+        error_of(specialist.post(lists), 403)
+        error_of(firm.post(lists), 403)
+        issued = leader.post(lists)
+        assert issued.status_code == 201, issued.text
+        issued = issued.json()
+        assert issued["number"].endswith("/TTr-SKHCN")
+        assert issued["listed_count"] == 1 and issued["recommended_count"] == 1
+        assert issued["issued_by"] == "Nguyễn Minh Đức"
+        assert [x["id"] for x in specialist.get(lists).json()] == [issued["id"]]
+        issued_docx = leader.get(f"{lists}/{issued['id']}.docx")
+        assert hashlib.sha256(issued_docx.content).hexdigest() == issued["docx_sha256"]
+        issued_text = docx_text(issued_docx.content)
+        assert issued["number"] in issued_text and issued["verification_code"] in issued_text
+        assert "Công ty CP Thép Đông Hà" in issued_text and "dự thảo" not in issued_text
+        issued_xlsx = leader.get(f"{lists}/{issued['id']}.xlsx")
+        assert hashlib.sha256(issued_xlsx.content).hexdigest() == issued["xlsx_sha256"]
+        header = [
+            r[0] for r in load_workbook(io.BytesIO(issued_xlsx.content)).active.iter_rows(values_only=True)
+        ]
+        assert any(issued["number"] in str(h) and issued["verification_code"] in str(h) for h in header)
+        error_of(firm.get(f"{lists}/{issued['id']}.docx"), 403)
+        # Anyone verifies it by its code, like a dossier's document.
+        verified = firm.client.get(f"/api/public/documents/{issued['verification_code']}").json()
+        assert verified["number"] == issued["number"] and verified["sha256"] == issued["docx_sha256"]
+        assert verified["reference"] == "Giải thưởng Chất lượng Quốc gia năm 2026"
+        assert verified["dossier_code"] is None
+
 
 def document_text(person: Person, dossier: dict[str, Any], kind: str) -> str:
     [document] = [d for d in dossier["documents"] if d["kind"] == kind]
     response = person.get(f"/api/documents/{document['id']}")
     assert response.status_code == 200
     return docx_text(response.content)
+
+
+def test_the_list_waits_for_every_application_of_the_round(cast):
+    firm, leader = cast["firm"], cast["leader"]
+    with time_machine.travel(MONDAY, tick=False):
+        relogin_all(cast)
+        open_round(cast)
+        lists = "/api/award/rounds/2026/recommendation-lists"
+        error_of(leader.post(lists), 409, "nothing_to_list")
+        code = apply(firm)
+        error = error_of(leader.post(lists), 409, "applications_pending")
+        assert code in error["message"] and code in error["message_en"]
+        assert leader.get(lists).json() == []
 
 
 def test_registration_is_closed_outside_the_window(cast, client):

@@ -114,3 +114,25 @@ def test_the_admin_edits_a_round_and_a_late_submission_is_refused_on_the_page(cl
         late = client.post(f"/my/dossiers/new/{PROCEDURE}", data={"csrf_token": csrf(new.text)})
         assert late.status_code == 409
         assert "06/03/2026" in late.text and 'role="alert"' in late.text
+
+
+def test_the_leader_issues_the_list_only_when_every_application_is_decided(client, cast):  # noqa: F811
+    with time_machine.travel(MONDAY, tick=False):
+        relogin_all(cast)
+        open_round(cast)
+        code = received(cast)
+        page_login(client, cast["specialist"].email)
+        seen = client.get("/award/rounds/2026")
+        assert "Danh sách đề xuất đã ban hành" in seen.text
+        assert "Ban hành danh sách đề xuất</button>" not in seen.text  # a leader's act
+
+        page_login(client, cast["leader"].email)
+        page = client.get("/award/rounds/2026")
+        assert "Ban hành danh sách đề xuất</button>" in page.text
+        assert "Chưa ban hành danh sách đề xuất nào." in page.text
+        refused = client.post("/award/rounds/2026/recommendation-lists", data={"csrf_token": csrf(page.text)})
+        assert refused.status_code == 409
+        assert 'role="alert"' in refused.text and code in refused.text
+        assert "Chưa ban hành danh sách đề xuất nào." in refused.text
+        # Without the form's token nothing is issued.
+        assert client.post("/award/rounds/2026/recommendation-lists", data={}).status_code == 403

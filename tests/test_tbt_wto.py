@@ -4,6 +4,8 @@ compiled comments (.docx)."""
 
 from __future__ import annotations
 
+import hashlib
+
 import time_machine
 from sqlmodel import select
 
@@ -95,6 +97,18 @@ def test_register_alert_comment_and_compile(client, rt):
         assert "G/TBT/N/EU/1105" in text and "Văn phòng TBT Việt Nam" in text
         assert "Công ty CP Thép Quảng Trị" in text and "Giới hạn niken" in text
         assert "Tổng số ý kiến: 3." in text
+
+        # Its QR code opens the public verify page like any dossier's document.
+        code = compiled.headers["X-Verification-Code"]
+        assert code in text
+        verified = client.get(f"/api/public/documents/{code.replace('-', '').lower()}")
+        assert verified.status_code == 200, verified.text
+        assert verified.json()["reference"] == "G/TBT/N/EU/1105"
+        assert verified.json()["number"] == compiled.headers["X-Document-Number"]
+        assert verified.json()["sha256"] == hashlib.sha256(compiled.content).hexdigest()
+        assert verified.json()["dossier_code"] is None
+        page = client.get(f"/verify/{code}")
+        assert page.status_code == 200 and "G/TBT/N/EU/1105" in page.text
 
 
 def test_unsubscribe_only_own(client):

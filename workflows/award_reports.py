@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -17,11 +18,12 @@ from workflows.award_documents import points
 from workflows.award_privacy import is_sealed
 from workflows.award_rounds import AwardRound, round_dossiers
 from workflows.award_scoring import CRITERIA, RECOMMENDATIONS_EN, RECOMMENDATIONS_VI, TOTAL_MAXIMUM
-from workflows.clock import now
+from workflows.clock import now, to_local
 from workflows.config import Settings
 from workflows.documents import DocumentContext, render_document
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HEADER_ROW = 4  # title vi, title en, number (or "draft"), then the column headings
 
 
 @dataclass(frozen=True)
@@ -85,14 +87,23 @@ def assessed(entries: list[RoundEntry]) -> list[RoundEntry]:
 
 
 def recommendation_docx(
-    settings: Settings, award_round: AwardRound, entries: list[RoundEntry], signer: Any
+    settings: Settings,
+    award_round: AwardRound,
+    entries: list[RoundEntry],
+    signer: Any,
+    *,
+    number: str | None = None,
+    verification_code: str | None = None,
+    issued_at: datetime | None = None,
 ) -> bytes:
+    """The list as .docx: a draft (blank number, no verification code) unless issued."""
     rows = [e.as_row() for e in assessed(entries)]
     reference = f"GTCLQG-{award_round.year}"
+    base_url = settings.base_url.rstrip("/")
     context = DocumentContext(
         kind="award_recommendation_list",
-        number="     /TTr-" + settings.document_symbol,
-        issued_at=now(),
+        number=number or "     /TTr-" + settings.document_symbol,
+        issued_at=issued_at or now(),
         agency_parent=settings.agency_parent,
         agency_name=settings.agency_name,
         place=settings.agency_place,
@@ -103,20 +114,38 @@ def recommendation_docx(
         data={},
         signer_name=getattr(signer, "full_name", "") or "",
         signer_title=getattr(signer, "job_title", "") or "GIÁM ĐỐC",
-        verification_code="(dự thảo)",
-        verify_url=f"{settings.base_url.rstrip('/')}/award/rounds/{award_round.year}",
+        verification_code=verification_code or "(dự thảo)",
+        verify_url=f"{base_url}/verify/{verification_code}"
+        if verification_code
+        else f"{base_url}/award/rounds/{award_round.year}",
         extra={"year": award_round.year, "rows": rows},
     )
     return render_document(context)
 
 
-def recommendation_xlsx(award_round: AwardRound, entries: list[RoundEntry]) -> bytes:
+def recommendation_xlsx(
+    award_round: AwardRound,
+    entries: list[RoundEntry],
+    *,
+    number: str | None = None,
+    verification_code: str | None = None,
+    issued_at: datetime | None = None,
+) -> bytes:
+    """The list as .xlsx; an issued list carries the number and verification code of its .docx."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = f"De xuat {award_round.year}"
     sheet.append([f"Danh sách đề xuất Giải thưởng Chất lượng Quốc gia năm {award_round.year}"])
     sheet.append([f"Recommendation list for the National Quality Award {award_round.year}"])
-    sheet.append([])
+    if number and verification_code:
+        sheet.append(
+            [
+                f"Số / No. {number} — ngày / date {to_local(issued_at or now()):%d/%m/%Y}"
+                f" — mã xác thực / verification code {verification_code}"
+            ]
+        )
+    else:
+        sheet.append(["Bản dự thảo, chưa ban hành / Draft, not issued"])
     header = (
         ["TT / No.", "Mã hồ sơ / Dossier", "Tổ chức / Organisation", "Lĩnh vực / Sector"]
         + [f"{c.number}. {c.name_vi} ({c.maximum})" for c in CRITERIA]
@@ -128,7 +157,7 @@ def recommendation_xlsx(award_round: AwardRound, entries: list[RoundEntry]) -> b
         ]
     )
     sheet.append(header)
-    for cell in sheet[4]:
+    for cell in sheet[HEADER_ROW]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet["A1"].font = Font(bold=True, size=13)
@@ -146,7 +175,7 @@ def recommendation_xlsx(award_round: AwardRound, entries: list[RoundEntry]) -> b
         )
     for column, width in zip("ABCD", (6, 28, 40, 28), strict=True):
         sheet.column_dimensions[column].width = width
-    sheet.freeze_panes = "A5"
+    sheet.freeze_panes = f"A{HEADER_ROW + 1}"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -28,6 +28,7 @@ from workflows.models import (
     WorkTask,
 )
 from workflows.runtime import Runtime
+from workflows.verification import VerifiedDocument, find_document
 
 
 @dataclass(frozen=True)
@@ -233,13 +234,12 @@ def public_lookup(rt: Runtime, code: str) -> Dossier:
         return dossier
 
 
-def verify_document(rt: Runtime, verification_code: str) -> tuple[Document, Dossier]:
-    normalised = verification_code.strip().upper()
+def verify_document(rt: Runtime, verification_code: str) -> VerifiedDocument:
     with reading(rt.engine) as session:
-        document = session.exec(select(Document).where(Document.verification_code == normalised)).first()
-        if document is None:
-            raise not_found("văn bản với mã xác thực này", "Document with this verification code")
-        return document, session.get(Dossier, document.dossier_id)
+        found = find_document(session, verification_code)
+    if found is None:
+        raise not_found("văn bản với mã xác thực này", "Document with this verification code")
+    return found
 
 
 def is_overdue(due: datetime | None) -> bool:

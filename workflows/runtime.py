@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+import workflows.award_recommendations
 import workflows.tbt  # noqa: F401  (the TBT inquiry point's tables, operators and documents)
 from forms.registry import FormRegistry, default_registry
 from workflows.accounts import configure_password_hashing

@@ -3,7 +3,7 @@ registration window's state, a round's applicants and its recommendation list (.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from api.deps import CurrentUser, Officer, RuntimeDep
 from api.errors import ERROR_RESPONSES
 from api.routes.dossiers import file_response
-from workflows import award_reports, award_rounds
+from workflows import award_recommendations, award_reports, award_rounds
 from workflows.award_rounds import AwardRound, RoundInput
 from workflows.db import reading
 
@@ -172,3 +172,38 @@ def recommendations_xlsx(year: int, user: Officer, rt: RuntimeDep) -> Response:
         entries = award_reports.round_entries(session, row)
     content = award_reports.recommendation_xlsx(row, entries)
     return file_response(content, award_reports.XLSX, f"de-xuat-giai-thuong-chat-luong-{year}.xlsx")
+
+
+class IssuedListOut(BaseModel):
+    id: str
+    number: str
+    verification_code: str
+    listed_count: int
+    recommended_count: int
+    docx_sha256: str
+    xlsx_sha256: str
+    issued_by: str
+    issued_at: datetime
+
+
+@router.get("/rounds/{year}/recommendation-lists", response_model=list[IssuedListOut])
+def issued_lists(year: int, user: Officer, rt: RuntimeDep) -> list[IssuedListOut]:
+    """Danh sách đề xuất đã ban hành / The round's issued recommendation lists, newest first."""
+    return [
+        IssuedListOut(**award_recommendations.list_json(row, by))
+        for row, by in award_recommendations.issued_lists(rt, year)
+    ]
+
+
+@router.post("/rounds/{year}/recommendation-lists", response_model=IssuedListOut, status_code=201)
+def issue_list(year: int, user: CurrentUser, rt: RuntimeDep) -> IssuedListOut:
+    """Lãnh đạo ban hành danh sách đề xuất (số, mã xác thực, QR) / A leader issues the list."""
+    row = award_recommendations.issue_recommendation_list(rt, user, year)
+    return IssuedListOut(**award_recommendations.list_json(row, user.full_name))
+
+
+@router.get("/rounds/{year}/recommendation-lists/{list_id}.{fmt}", response_class=Response)
+def issued_list_file(year: int, list_id: str, fmt: str, user: Officer, rt: RuntimeDep) -> Response:
+    """Tệp danh sách đã ban hành (.docx hoặc .xlsx) / An issued list's file."""
+    content, filename = award_recommendations.issued_file(rt, user, year, list_id, fmt)
+    return file_response(content, DOCX if fmt == "docx" else award_reports.XLSX, filename)

@@ -35,5 +35,4 @@ def lookup(code: str, rt: RuntimeDep) -> PublicDossierOut:
 @router.get("/documents/{verification_code}", response_model=VerifiedDocumentOut)
 def verify(verification_code: str, rt: RuntimeDep) -> VerifiedDocumentOut:
     """Xác thực văn bản theo mã / Verify a document by its code (what its QR code opens)."""
-    document, dossier = queries.verify_document(rt, verification_code)
-    return VerifiedDocumentOut.of(document, dossier)
+    return VerifiedDocumentOut.of(queries.verify_document(rt, verification_code))

@@ -11,13 +11,14 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from api.deps import RuntimeDep
+from api.errors import status_of
 from api.routes.dossiers import file_response
 from api.web import i18n
 from api.web.account import field_errors
 from api.web.csrf import verify_csrf
 from api.web.session import AdminUser, OfficerUser
 from api.web.templating import render
-from workflows import award_reports, award_rounds
+from workflows import award_recommendations, award_reports, award_rounds
 from workflows.award_rounds import AwardRound, RoundInput
 from workflows.award_scoring import CRITERIA, RECOMMENDATIONS_EN, RECOMMENDATIONS_VI
 from workflows.db import reading
@@ -122,13 +123,25 @@ def round_list(request: Request, rt: RuntimeDep, user: OfficerUser) -> Response:
     return _round_page(request, rt, user, None)
 
 
-def _round_page(request: Request, rt: Any, user: Any, row: AwardRound | None, flash: str = "") -> Response:
+def _round_page(
+    request: Request,
+    rt: Any,
+    user: Any,
+    row: AwardRound | None,
+    flash: str = "",
+    issue_error: str = "",
+    status_code: int = 200,
+) -> Response:
     entries = []
     if row is not None:
         with reading(rt.engine) as session:
             entries = award_reports.round_entries(session, row)
     members = {u.id: u for u in award_rounds.council_members(rt.engine)}
-    messages = {"opened": i18n._("Đã mở đợt xét giải."), "saved": i18n._("Đã lưu đợt xét giải.")}
+    messages = {
+        "opened": i18n._("Đã mở đợt xét giải."),
+        "saved": i18n._("Đã lưu đợt xét giải."),
+        "issued": i18n._("Đã ban hành danh sách đề xuất."),
+    }
     return render(
         request,
         "award_round.html",
@@ -143,14 +156,41 @@ def _round_page(request: Request, rt: Any, user: Any, row: AwardRound | None, fl
                 k: i18n.pick(v, RECOMMENDATIONS_EN[k]) for k, v in RECOMMENDATIONS_VI.items()
             },
             "flash": messages.get(flash, ""),
+            "flash_kind": "success",
             "today": award_rounds.today(),
+            "issued": award_recommendations.issued_lists(rt, row.year) if row is not None else [],
+            "issue_error": issue_error,
         },
+        status_code=status_code,
     )
 
 
 @router.get("/award/rounds/{year}")
 def round_page(year: int, request: Request, rt: RuntimeDep, user: OfficerUser, flash: str = "") -> Response:
     return _round_page(request, rt, user, award_rounds.get_round(rt.engine, year), flash)
+
+
+@router.post("/award/rounds/{year}/recommendation-lists", dependencies=[Csrf])
+def issue_list(year: int, request: Request, rt: RuntimeDep, user: OfficerUser) -> Response:
+    try:
+        award_recommendations.issue_recommendation_list(rt, user, year)
+    except DomainError as exc:
+        message = i18n.pick(exc.message, exc.message_en)
+        return _round_page(
+            request,
+            rt,
+            user,
+            award_rounds.get_round(rt.engine, year),
+            issue_error=message,
+            status_code=status_of(exc),
+        )
+    return RedirectResponse(f"/award/rounds/{year}?flash=issued", status_code=303)
+
+
+@router.get("/award/rounds/{year}/recommendation-lists/{list_id}.{fmt}")
+def issued_list_file(year: int, list_id: str, fmt: str, rt: RuntimeDep, user: OfficerUser) -> Response:
+    content, filename = award_recommendations.issued_file(rt, user, year, list_id, fmt)
+    return file_response(content, DOCX if fmt == "docx" else award_reports.XLSX, filename)
 
 
 @router.get("/award/rounds/{year}/recommendations.docx")

@@ -67,7 +67,7 @@ def verify_form(request: Request, rt: RuntimeDep, user: MaybeUser, code: str = "
 @router.get("/verify/{verification_code}")
 def verify_page(verification_code: str, request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
     try:
-        document, dossier = queries.verify_document(rt, verification_code)
+        document = queries.verify_document(rt, verification_code)
     except NotFound:
         return render(
             request,
@@ -85,6 +85,5 @@ def verify_page(verification_code: str, request: Request, rt: RuntimeDep, user: 
             "found": True,
             "code": document.verification_code,
             "document": document,
-            "dossier": dossier,
         },
     )

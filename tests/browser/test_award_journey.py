@@ -183,9 +183,20 @@ def test_the_award_from_round_to_recommendation(live_server, people, new_page, t
     expect(row).to_contain_text("Đề xuất xét Giải thưởng Chất lượng Quốc gia")
     screenshot(page, "award-round")
     with page.expect_download() as download:
-        page.get_by_role("link", name="Danh sách đề xuất (.xlsx)").click()
+        page.get_by_role("link", name="Dự thảo danh sách đề xuất (.xlsx)").click()
     rows = list(
         load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active.iter_rows(values_only=True)
     )
     assert any(r and r[1] == code and 680.0 in r for r in rows), rows
+
+    # Every application decided: the leader issues the list, which then verifies by its code.
+    page.get_by_role("button", name="Ban hành danh sách đề xuất").click()
+    expect(page.get_by_role("status")).to_contain_text("Đã ban hành danh sách đề xuất")
+    issued = page.locator("#issued-lists-table tbody tr")
+    expect(issued).to_have_count(1)
+    expect(issued).to_contain_text("/TTr-")
+    screenshot(page, "award-round-issued")
+    issued.locator("a[href^='/verify/']").click()
+    expect(page.get_by_role("status")).to_contain_text("Văn bản hợp lệ")
+    expect(page.locator("dl.facts")).to_contain_text(f"Giải thưởng Chất lượng Quốc gia năm {day.year}")
     assert errors_of(page) == []

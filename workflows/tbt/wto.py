@@ -24,6 +24,7 @@ from workflows.models import User
 from workflows.outbox import emit
 from workflows.tbt.folding import fold
 from workflows.tbt.models import WtoComment, WtoCompilation, WtoNotification, WtoSubscription
+from workflows.verification import VerifiedDocument, verification_finder
 
 if TYPE_CHECKING:
     from workflows.runtime import Runtime
@@ -472,3 +473,28 @@ def compile_comments(rt: Runtime, actor: User, notification_id: int) -> tuple[Wt
             {"number": number, "sha256": digest, "comments": len(rows)},
         )
         return compilation, content
+
+
+@verification_finder
+def wto_compilation(session: Session, code: str) -> VerifiedDocument | None:
+    """A compilation of comments verifies on the public page like any dossier's document."""
+    found = session.exec(
+        select(WtoCompilation, WtoNotification)
+        .join(WtoNotification, WtoNotification.id == WtoCompilation.notification_id)
+        .where(WtoCompilation.verification_code == code)
+    ).first()
+    if found is None:
+        return None
+    compilation, notification = found
+    kind = DOCUMENT_KINDS["tbt_wto_comments"]
+    return VerifiedDocument(
+        verification_code=compilation.verification_code,
+        kind="tbt_wto_comments",
+        title=kind.title_vi,
+        number=compilation.number,
+        issued_at=compilation.issued_at,
+        sha256=compilation.sha256,
+        reference=notification.symbol,
+        reference_label_vi="Thông báo TBT của WTO",
+        reference_label_en="WTO TBT notification",
+    )

@@ -72,6 +72,12 @@ def test_declaration_from_submission_to_issued_notice(people):
 
     assert hashlib.sha256(download.content).hexdigest() == notice["sha256"]
 
+    # The process control slip (Mẫu 05) has a row per step, the leader's closing approval included.
+    slip = docx_text(firm.get(final["documents"][2]["download_url"]).content)
+    for step in ("Kiểm tra tính đầy đủ", "Thẩm định hồ sơ", "Phê duyệt, ký kết quả"):
+        assert step in slip, step
+    assert slip.count("Nguyễn Minh Đức") >= 2  # the approval row and the signature
+
     public = firm.client.get(f"/api/public/dossiers/{code}").json()
     assert public == {
         "code": code,

@@ -28,7 +28,7 @@ from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, no
 from workflows.facts import FACT_PROVIDERS
 from workflows.models import Attachment, Dossier, ProcessInstance, User, WorkTask
 from workflows.outbox import dossier_event
-from workflows.projection import cancel_open_tasks, sync_after_run
+from workflows.projection import cancel_open_tasks, mark_completed, sync_after_run
 from workflows.queries import may_act_on
 from workflows.runtime import Runtime
 from workflows.start_windows import START_WINDOWS
@@ -422,6 +422,7 @@ def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) 
             dossier_id=dossier.id,
             at=ctx.at,
         )
+        mark_completed(ctx, task)
         _after_engine(ctx, process, completed_task_id=task_id)
         return dossier
 

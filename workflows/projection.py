@@ -76,6 +76,16 @@ def sync_after_run(
     session.add(dossier)
 
 
+def mark_completed(ctx: CommandContext, row: WorkTask) -> None:
+    """The completed task is done before the engine's consequences are applied, so that what they
+    issue (the process control slip of a closing step) lists it with who did it and when."""
+    drop_task_alarms(ctx.session, row.id)
+    row.status = "completed"
+    row.completed_by_id = ctx.actor.id if ctx.actor else None
+    row.completed_at = ctx.at
+    ctx.session.add(row)
+
+
 def _new_row(ctx: CommandContext, task: UserTaskView) -> WorkTask:
     budget = ctx.procedure.step_budgets.get(task.spec_name)
     is_business = task.candidate_role == "business"

@@ -156,16 +156,19 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("Unhandled error", exc_info=exc)
-        return error_response(
-            500,
-            DomainError(
-                "Đã xảy ra lỗi hệ thống; không có thay đổi nào được lưu.",
-                "An internal error occurred; nothing was saved.",
-                "internal_error",
-            ),
+        error = DomainError(
+            "Đã xảy ra lỗi hệ thống; không có thay đổi nào được lưu.",
+            "An internal error occurred; nothing was saved.",
+            "internal_error",
         )
+        if is_page_request(request):
+            try:
+                return page_error(request, 500, error)
+            except Exception:  # the page itself failing must not hide the first error
+                log.exception("The error page failed too")
+        return error_response(500, error)
 
 
 def _vi_for(err: dict) -> str:

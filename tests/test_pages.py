@@ -271,3 +271,76 @@ def test_repeating_groups_and_booleans_read_as_labelled_rows(client, rt):
     assert [c.label for c in goods.children[0].children][:1] == ["Tên hàng hóa"]
     assert goods.children[0].children[0].value == "Thép cuộn"
     assert any(r.value == "Không" for r in rows)
+
+
+def test_a_colleagues_task_is_not_yours_and_the_leader_reads_the_findings(client, rt, cast):
+    owner, clerk = cast["owner"], cast["clerk"]
+    first = officer(client, rt, "specialist", name="Trần Văn Một")
+    second = officer(client, rt, "specialist", name="Lê Thị Hai")
+    leader = officer(client, rt, "leader", "PHÓ GIÁM ĐỐC")
+    code = owner.submitted()
+    clerk.done(code, {"completeness_decision": "receive"})
+    task = first.task(code)
+    assert first.post(f"/api/tasks/{task['id']}/claim").status_code == 200
+
+    page_login(client, second.email)
+    dossier = client.get(f"/dossiers/{code}")
+    assert "Việc của bạn" not in dossier.text  # the task is held by a colleague
+    held = client.get(f"/work/tasks/{task['id']}")
+    assert held.status_code == 200
+    assert "Công việc đang do Trần Văn Một xử lý." in held.text
+    assert 'class="schema-form"' not in held.text  # no form to fill in for nothing
+
+    page_login(client, first.email)
+    assert "Việc của bạn" in client.get(f"/dossiers/{code}").text
+    first.done(
+        code,
+        {
+            "examination_findings": "Nhãn đúng mẫu, chứng nhận còn hiệu lực.",
+            "examination_conclusion": "accept",
+        },
+    )
+
+    page_login(client, leader.email)
+    approve = client.get(f"/work/tasks/{leader.task(code)['id']}")
+    assert "Ý kiến xử lý của cán bộ" in approve.text
+    assert "Nhãn đúng mẫu, chứng nhận còn hiệu lực." in approve.text
+
+
+def test_an_unexpected_failure_shows_the_error_page_on_pages_and_json_on_the_api(rt, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from workflows import queries
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(queries, "public_lookup", broken)
+    with TestClient(create_app(rt), raise_server_exceptions=False) as client:
+        page = client.get("/lookup?code=000.00.15.H50-260101-0001")
+        assert page.status_code == 500
+        assert page.headers["content-type"].startswith("text/html")
+        assert "Đã xảy ra lỗi hệ thống; không có thay đổi nào được lưu." in page.text
+        assert "injected failure" not in page.text
+        api = client.get("/api/public/dossiers/000.00.15.H50-260101-0001")
+        assert api.status_code == 500
+        assert api.json()["error"]["code"] == "internal_error"
+
+
+def test_procedure_pages_hide_maintainer_notes_and_speak_english(client, cast):
+    page = client.get("/procedures/cong-bo-hop-chuan-hop-quy")
+    assert "(check" not in page.text
+    assert "Phí thẩm định hồ sơ công bố" in page.text
+    english = client.get("/procedures/kiem-tra-chat-luong-hang-nhap-khau?lang=en")
+    assert "Standards, metrology and quality" in english.text
+    assert "1 working day<" in english.text and "1 working days" not in english.text
+    # The language switch keeps the page's query.
+    search = client.get("/tbt/kb?q=thep")
+    assert 'href="/tbt/kb?q=thep&amp;lang=vi"' in search.text  # now in English: the switch back
+    # Officers do not file dossiers: no "submit" button for them.
+    page_login(client, cast["clerk"].email)
+    assert (
+        "/my/dossiers/new/cong-bo-hop-chuan-hop-quy"
+        not in client.get("/procedures/cong-bo-hop-chuan-hop-quy").text
+    )

@@ -43,6 +43,7 @@ class Procedure:
     summary_vi: str
     summary_en: str
     field_vi: str
+    field_en: str
     legal_basis: tuple[str, ...]
     process_id: str
     bpmn_files: tuple[str, ...]
@@ -109,6 +110,7 @@ class _Entry(BaseModel):
     summary_vi: str = ""
     summary_en: str = ""
     field: str = ""
+    field_en: str = ""
     legal_basis: list[str] = []
     process_id: str = PydanticField(min_length=1)
     bpmn_files: list[str] = PydanticField(min_length=1)
@@ -215,6 +217,7 @@ def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: For
         summary_vi=entry.summary_vi,
         summary_en=entry.summary_en,
         field_vi=entry.field,
+        field_en=entry.field_en or entry.field,
         legal_basis=tuple(entry.legal_basis),
         process_id=entry.process_id,
         bpmn_files=tuple(entry.bpmn_files),

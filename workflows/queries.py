@@ -191,6 +191,15 @@ def inbox(rt: Runtime, actor: User, mine_only: bool = False, page: int = 1, page
         )
 
 
+def holder_name(rt: Runtime, task: WorkTask) -> str:
+    """Who holds a task (claimed it, or was assigned it by the model)."""
+    if task.assignee_id is None:
+        return ""
+    with reading(rt.engine) as session:
+        holder = session.get(User, task.assignee_id)
+        return holder.display_name if holder else ""
+
+
 def task_with_dossier(rt: Runtime, actor: User, task_id: str) -> tuple[WorkTask, Dossier, dict[str, Any]]:
     """A task the actor may see, its dossier, and the data its form starts from."""
     with reading(rt.engine) as session:

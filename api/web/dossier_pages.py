@@ -71,7 +71,13 @@ def dossier_page(
     data = queries.data_for(rt, user, dossier)
     start_form = rt.forms.get(procedure.start_form) if procedure else None
     attachments = {a.id: a for a in detail.attachments}
-    my_tasks = [t for t in detail.open_tasks if queries.may_act_on(user, t, dossier)]
+    # Tasks the user may take: of their role and held by nobody else (a colleague's claimed task, or
+    # a council member's own score sheet, is not "yours").
+    my_tasks = [
+        t
+        for t in detail.open_tasks
+        if queries.may_act_on(user, t, dossier) and t.assignee_id in (None, user.id)
+    ]
     messages = {
         "submitted": i18n._("Đã nộp hồ sơ. Mã hồ sơ của bạn được ghi ở trên; hãy dùng mã này để tra cứu."),
         "withdrawn": i18n._("Đã rút hồ sơ."),

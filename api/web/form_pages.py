@@ -21,7 +21,8 @@ from api.uploads import read_limited
 from api.web import i18n
 from api.web.award_pages import award_summary
 from api.web.csrf import verify_csrf
-from api.web.presentation import shown_fields, timeline
+from api.web.dossier_pages import task_forms
+from api.web.presentation import shown_fields, timeline, working_notes
 from api.web.session import PageUser
 from api.web.templating import render
 from forms.html_input import parse_submission
@@ -231,7 +232,12 @@ def _task_context(
         "dossier": dossier,
         "detail": detail,
         "procedure": procedure,
+        "holder": queries.holder_name(rt, task) if task.assignee_id not in (None, user.id) else None,
         "fields": shown_fields(start_form, visible) if start_form else [],
+        # What the earlier steps found (the specialist's findings for the leader who approves).
+        "notes": working_notes(task_forms(rt, procedure), start_form, visible)
+        if user.is_officer and start_form and procedure
+        else [],
         "award": award_summary(rt, user, dossier, visible),
         "attachments": {a.id: a for a in detail.attachments},
         "timeline": timeline(detail.history, detail.all_tasks),

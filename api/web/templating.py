@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -71,6 +73,22 @@ def _remaining(due: datetime | None) -> str:
     return i18n._("trễ %(t)s", t=text) if late else i18n._("còn %(t)s", t=text)
 
 
+def _working_days(n: float | int) -> str:
+    """ "3 ngày làm việc" / "1 working day", "3 working days"."""
+    if n == 1:
+        return i18n._("1 ngày làm việc")
+    return i18n._("%(n)s ngày làm việc", n=f"{n:g}" if isinstance(n, float) else n)
+
+
+# A maintainer's reminder in the catalogue, e.g. "(check)" or "(check: theo biểu phí hiện hành)".
+_MAINTAINER_NOTE = re.compile(r"\s*\(check(?::[^)]*)?\)", re.IGNORECASE)
+
+
+def _public_text(text: str) -> str:
+    """Catalogue text as the public reads it: without the maintainers' "(check …)" reminders."""
+    return _MAINTAINER_NOTE.sub("", text or "").strip()
+
+
 def _pager_query(params: Any, page: int) -> str:
     from urllib.parse import urlencode
 
@@ -85,6 +103,8 @@ templates.env.filters.update(
     status=_status,
     due_state=_due_state,
     remaining=_remaining,
+    working_days=_working_days,
+    public_text=_public_text,
     filesize=lambda n: (
         f"{n} B" if n < 1024 else f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
     ),
@@ -113,6 +133,13 @@ def render(
         "lang": i18n.current_language.get(),
         "csrf_token": csrf_token(request),
         "path": request.url.path,
+        # The language switch keeps the page's query (a search, a page number) and changes the language.
+        "lang_query": lambda code: urlencode(
+            [
+                *((k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "flash")),
+                ("lang", code),
+            ]
+        ),
         "agency_name": request.app.state.runtime.settings.agency_name,
         "agency_parent": request.app.state.runtime.settings.agency_parent,
         "max_upload_mb": f"{request.app.state.runtime.settings.max_upload_bytes / 1024 / 1024:g}",

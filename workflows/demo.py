@@ -204,6 +204,28 @@ def create_demo_dossiers(rt: Runtime) -> list[str]:
                 ("approve", leader, {"approval_decision": "approve"}),
             ],
         ),
+        # Work waiting in the specialist's and the leader's inboxes.
+        (
+            "Thép hình chữ I 150",
+            "certificate",
+            [("check_completeness", clerk, {"completeness_decision": "receive"})],
+        ),
+        (
+            "Thép tấm cán nóng SS400",
+            "self_assessment",
+            [
+                ("check_completeness", clerk, {"completeness_decision": "receive"}),
+                (
+                    "examine",
+                    specialist,
+                    {
+                        "examination_findings": "Kết quả thử nghiệm phù hợp QCVN 7:2019/BKHCN; "
+                        "kế hoạch kiểm soát chất lượng đầy đủ.",
+                        "examination_conclusion": "accept",
+                    },
+                ),
+            ],
+        ),
     ]
     for product, basis, steps in plans:
         ids = {}

@@ -71,7 +71,8 @@ def sync_after_run(
     else:
         tasks = list(ready.values())
         dossier.status = next((t.dossier_status for t in tasks if t.dossier_status), STATUS_WHEN_NO_TASK_SAYS)
-        dossier.current_step = "; ".join(t.name for t in tasks) or None
+        # Parallel instances of one step (the council's score sheets) name it once.
+        dossier.current_step = "; ".join(dict.fromkeys(t.name for t in tasks)) or None
     dossier.updated_at = ctx.at
     session.add(dossier)
 

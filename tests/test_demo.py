@@ -1,0 +1,40 @@
+"""The demo install (``make run``) shows a living system: every procedure with dossiers in several
+states, and work waiting in the inbox of every kind of officer."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlmodel import select
+
+from workflows import queries
+from workflows.db import transaction
+from workflows.demo import DEMO_ACCOUNTS, create_demo_accounts, create_demo_dossiers
+from workflows.models import Dossier, User
+
+
+def test_every_procedure_has_dossiers_in_several_states_and_every_officer_has_work(rt):
+    create_demo_accounts(rt)
+    create_demo_dossiers(rt)
+    with transaction(rt.engine) as session:
+        states: dict[str, set[str]] = defaultdict(set)
+        for procedure, status in session.exec(select(Dossier.procedure_code, Dossier.status)).all():
+            states[procedure].add(status)
+        users = {u.email: u for u in session.exec(select(User)).all()}
+        scoring = session.exec(select(Dossier).where(Dossier.status == "scoring")).all()
+    assert set(states) == set(rt.catalogue.procedures)
+    for procedure, seen in states.items():
+        assert len(seen) >= 2, (procedure, seen)
+
+    for account in DEMO_ACCOUNTS:
+        if "business" in account.roles or "admin" in account.roles:
+            continue
+        if account.email == "hoidong@demo.tdcflow.vn":
+            continue  # the council member who has already scored the dossier being scored
+        waiting = queries.inbox(rt, users[account.email]).items
+        assert waiting, f"{account.email} ({', '.join(account.roles)}) has nothing in the inbox"
+
+    # Parallel score sheets name the current step once.
+    assert scoring and all(d.current_step == "Chấm điểm 7 tiêu chí" for d in scoring), [
+        d.current_step for d in scoring
+    ]

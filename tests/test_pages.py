@@ -344,3 +344,22 @@ def test_procedure_pages_hide_maintainer_notes_and_speak_english(client, cast):
         "/my/dossiers/new/cong-bo-hop-chuan-hop-quy"
         not in client.get("/procedures/cong-bo-hop-chuan-hop-quy").text
     )
+
+
+def test_a_paused_clock_is_shown_as_paused_not_counting_down(client, rt, cast):
+    from tests.test_tbt_inquiry import QUESTION
+
+    owner = cast["owner"]
+    tbt = officer(client, rt, "tbt_officer", "CHUYÊN VIÊN", "Phạm Thu Hà")
+    response = owner.post("/api/tbt/inquiries", json={"data": {**QUESTION, "consent_publish": False}})
+    assert response.status_code == 201, response.text
+    code = response.json()["code"]
+    page_login(client, owner.email)
+    assert 'data-paused="true"' not in client.get(f"/dossiers/{code}").text
+    tbt.done(
+        code, {"topic": "conformity_assessment", "route": "forward", "forward_to": "Văn phòng TBT Việt Nam"}
+    )
+    page = client.get(f"/dossiers/{code}")
+    assert 'data-paused="true"' in page.text
+    assert "Tạm dừng tính thời gian từ" in page.text
+    assert "Chuyển tới Văn phòng TBT Việt Nam lúc" in page.text

@@ -72,6 +72,11 @@ def test_declaration_from_submission_to_issued_notice(people):
 
     assert hashlib.sha256(download.content).hexdigest() == notice["sha256"]
 
+    # The receipt slip (Mẫu 01) lists the dossier's components by name, each with its file.
+    receipt = docx_text(firm.get(final["documents"][0]["download_url"]).content)
+    assert "Bản công bố (đã ký, đóng dấu) (" in receipt
+    assert "Giấy chứng nhận đăng ký doanh nghiệp (" in receipt
+
     # The process control slip (Mẫu 05) has a row per step, the leader's closing approval included.
     slip = docx_text(firm.get(final["documents"][2]["download_url"]).content)
     for step in ("Kiểm tra tính đầy đủ", "Thẩm định hồ sơ", "Phê duyệt, ký kết quả"):

@@ -14,6 +14,7 @@ own ``issue_document`` steps; the apology slip (Mẫu 04) by a leader's extensio
 from __future__ import annotations
 
 import ast
+import re
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -233,18 +234,43 @@ def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | 
     return document
 
 
+_PATH_PART = re.compile(r"[^.\[\]]+|\[(\d+)\]")
+
+
+def _path_of(dotted: str) -> list[str | int]:
+    """``"attachments.other[1]"`` → ``["attachments", "other", 1]``."""
+    return [int(m.group(1)) if m.group(1) else m.group(0) for m in _PATH_PART.finditer(dotted)]
+
+
+def _received_documents(ctx: CommandContext) -> list[str]:
+    """The dossier's components as the receipt slip lists them: the start form's name for each
+    attached file (its file name after it), then any other file of the dossier by its name."""
+    dossier = ctx.dossier
+    files = ctx.session.exec(
+        select(Attachment.id, Attachment.filename)
+        .where(Attachment.dossier_id == dossier.id)
+        .order_by(Attachment.created_at, Attachment.id)
+    ).all()
+    names = dict(files)
+    listed: list[str] = []
+    seen: set[str] = set()
+    form = ctx.rt.forms.get(ctx.procedure.start_form) if ctx.procedure.start_form else None
+    if form is not None:
+        for path, attachment_id in form.attachment_paths(dossier.data or {}):
+            if attachment_id in names and attachment_id not in seen:
+                seen.add(attachment_id)
+                listed.append(f"{form.field_title(_path_of(path))} ({names[attachment_id]})")
+    listed.extend(name for attachment_id, name in files if attachment_id not in seen)
+    return listed
+
+
 def slip_values(ctx: CommandContext, kind_name: str) -> dict[str, Any]:
     """What the one-stop slips print besides the form data: appointment, files, items, steps."""
     dossier = ctx.dossier
     if kind_name == "receipt_slip":
-        files = ctx.session.exec(
-            select(Attachment.filename)
-            .where(Attachment.dossier_id == dossier.id)
-            .order_by(Attachment.created_at)
-        ).all()
         return {
             "appointment_at": as_utc(dossier.appointment_at) if dossier.appointment_at else None,
-            "documents": list(files),
+            "documents": _received_documents(ctx),
         }
     if kind_name == "supplement_request":
         pause = _open_pause(ctx)

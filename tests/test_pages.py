@@ -363,3 +363,17 @@ def test_a_paused_clock_is_shown_as_paused_not_counting_down(client, rt, cast):
     assert 'data-paused="true"' in page.text
     assert "Tạm dừng tính thời gian từ" in page.text
     assert "Chuyển tới Văn phòng TBT Việt Nam lúc" in page.text
+
+
+def test_the_diagram_names_lanes_in_words_and_steps_in_english(client, cast):
+    owner = cast["owner"]
+    code = owner.submitted()
+    page_login(client, owner.email)
+    vi = client.get(f"/dossiers/{code}/diagram.json").json()
+    assert 'name="Bộ phận một cửa"' in vi["xml"] and 'name="clerk"' not in vi["xml"]
+    assert vi["current"] == ["check_completeness"]
+    client.get("/?lang=en")
+    en = client.get(f"/dossiers/{code}/diagram.json").json()
+    assert 'name="One-stop desk"' in en["xml"]
+    assert 'name="Check the dossier is complete"' in en["xml"]
+    assert 'name="Kiểm tra tính đầy đủ của hồ sơ"' not in en["xml"]

@@ -15,6 +15,7 @@ from api.routes.dossiers import file_response
 from api.web import i18n
 from api.web.award_pages import award_summary
 from api.web.csrf import verify_csrf
+from api.web.diagram import readable_diagram
 from api.web.presentation import shown_fields, timeline, working_notes
 from api.web.session import PageUser
 from api.web.templating import render
@@ -123,7 +124,7 @@ def diagram(code: str, rt: RuntimeDep, user: PageUser) -> Response:
     xml = next((text for name, text in sources.items() if name.endswith(".bpmn")), "")
     return JSONResponse(
         {
-            "xml": xml,
+            "xml": readable_diagram(xml, i18n.current_language.get()),
             "current": sorted({t.spec_name for t in detail.open_tasks}),
             "done": sorted({t.spec_name for t in detail.all_tasks if t.status == "completed"}),
         },

@@ -377,3 +377,14 @@ def test_the_diagram_names_lanes_in_words_and_steps_in_english(client, cast):
     assert 'name="One-stop desk"' in en["xml"]
     assert 'name="Check the dossier is complete"' in en["xml"]
     assert 'name="Kiểm tra tính đầy đủ của hồ sơ"' not in en["xml"]
+
+
+def test_issued_documents_are_named_in_the_pages_language(client, cast):
+    owner, clerk = cast["owner"], cast["clerk"]
+    code = owner.submitted()
+    clerk.done(code, {"completeness_decision": "receive"})
+    page_login(client, owner.email)
+    assert "Phiếu tiếp nhận hồ sơ và hẹn trả kết quả" in client.get(f"/dossiers/{code}").text
+    english = client.get(f"/dossiers/{code}?lang=en").text
+    assert "Phiếu tiếp nhận hồ sơ và hẹn trả kết quả" not in english
+    assert "Receipt" in english

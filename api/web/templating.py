@@ -18,6 +18,7 @@ from api.web.csrf import CSRF_FIELD, csrf_token
 from notifications.inbox_queries import unread_count
 from workflows.calendar import get_calendar
 from workflows.clock import as_utc, format_date, format_datetime, now, to_local
+from workflows.documents import DOCUMENT_KINDS
 from workflows.models import User
 from workflows.sla import working_day_length
 from workflows.statuses import status_label
@@ -89,6 +90,16 @@ def _public_text(text: str) -> str:
     return _MAINTAINER_NOTE.sub("", text or "").strip()
 
 
+def _document_title(document: Any) -> str:
+    """An issued document's title in the page's language (the stored title is the Vietnamese one
+    of its kind, unless the issuer gave it its own)."""
+    kind = DOCUMENT_KINDS.get(getattr(document, "kind", ""))
+    title = getattr(document, "title", "")
+    if kind is not None and title == kind.title_vi:
+        return i18n.pick(kind.title_vi, kind.title_en)
+    return title
+
+
 def _pager_query(params: Any, page: int) -> str:
     from urllib.parse import urlencode
 
@@ -105,6 +116,7 @@ templates.env.filters.update(
     remaining=_remaining,
     working_days=_working_days,
     public_text=_public_text,
+    document_title=_document_title,
     filesize=lambda n: (
         f"{n} B" if n < 1024 else f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
     ),

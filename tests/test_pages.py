@@ -388,3 +388,16 @@ def test_issued_documents_are_named_in_the_pages_language(client, cast):
     english = client.get(f"/dossiers/{code}?lang=en").text
     assert "Phiếu tiếp nhận hồ sơ và hẹn trả kết quả" not in english
     assert "Receipt" in english
+
+
+def test_decimal_numbers_read_the_local_way():
+    from api.web.i18n import current_language
+    from api.web.presentation import _number
+
+    token = current_language.set("vi")
+    try:
+        assert (_number(481.0), _number(1250.5), _number(0.25)) == ("481", "1.250,5", "0,25")
+        current_language.set("en")
+        assert (_number(481.0), _number(1250.5)) == ("481", "1,250.5")
+    finally:
+        current_language.reset(token)

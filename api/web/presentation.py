@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from api.web.i18n import _, pick
+from api.web.i18n import _, current_language, pick
 from forms.registry import Form
 from workflows.models import AuditEvent, WorkTask
 
@@ -130,7 +130,17 @@ def _readable(schemas: list, value: Any) -> Any:
         if schema.get("format") == "date" and isinstance(value, str) and len(value) == 10:
             year, month, day = value.split("-")
             return f"{day}/{month}/{year}"
+    if isinstance(value, float):
+        return _number(value)
     return value
+
+
+def _number(value: float) -> str:
+    """A number as the page's language writes it: 481, 1.250,5 in Vietnamese; 1,250.5 in English."""
+    text = f"{value:,.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{int(value):,}"
+    if current_language.get() == "en":
+        return text
+    return text.translate(str.maketrans({",": ".", ".": ","}))
 
 
 def working_notes(forms: list[Form], start_form: Form, data: dict[str, Any]) -> list[ShownField]:

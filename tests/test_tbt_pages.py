@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import time_machine
 from sqlmodel import select
 
@@ -335,3 +336,20 @@ def test_the_publication_consent_is_not_marked_required(client):
     assert re.search(
         r'field--required" data-field="subject"', client.get("/my/dossiers/new/hoi-dap-tbt").text
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="api/templates/dossier.html (edited on another branch) still says 'ngày <time> <date>': "
+    "it should render the forwarded_note macro of _tbt_macros.html; remove this mark when it does",
+)
+def test_the_dossier_page_says_when_the_question_was_forwarded(client, rt):
+    firm = business(client, "Công ty CP Thép Quảng Trị")
+    tbt = officer(client, rt, "tbt_officer")
+    with time_machine.travel(local(2026, 11, 26, 21, 12), tick=False):
+        firm.relogin(), tbt.relogin()
+        code = firm.post("/api/tbt/inquiries", json={"data": QUESTION}).json()["code"]
+        tbt.done(code, {"topic": "standard", "route": "forward", "forward_to": "Văn phòng TBT Việt Nam"})
+        page_login(client, firm.email)
+        page = client.get(f"/dossiers/{code}")
+        assert "lúc 21:12 ngày 26/11/2026" in page.text and "ngày 21:12" not in page.text

@@ -810,6 +810,10 @@ class _Builder:
         elif kind_type == "boolean":
             view.kind = "checkbox"
             view.required = False
+            # A required boolean is satisfied unticked (it posts false): the asterisk, which tells
+            # the user to tick it, is for a box that must be ticked (const/enum true) only.
+            must_tick = _first(nodes, "const") is True or _first(nodes, "enum") == [True]
+            view.marked = view.marked and must_tick
             view.checked = value is True
             view.value = "true"
             return

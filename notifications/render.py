@@ -164,7 +164,7 @@ class Renderer:
         documents = [{"id": d, "url": self.url(f"/files/documents/{d}")} for d in document_ids]
         if user is not None and code and is_visitor(user):
             # A visitor has no login: its links are the inquiry's secret follow link.
-            link = dossier_path = follow_path(self.settings.secret_key, code)
+            link = dossier_path = follow_path(self.settings.signing_key(), code)
             documents = [{"id": d, "url": self.url(f"{link}/documents/{d}")} for d in document_ids]
         if p.get("link_path"):  # an event about something other than a dossier (a WTO notification)
             link = str(p["link_path"])

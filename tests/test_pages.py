@@ -362,7 +362,7 @@ def test_a_paused_clock_is_shown_as_paused_not_counting_down(client, rt, cast):
     page = client.get(f"/dossiers/{code}")
     assert 'data-paused="true"' in page.text
     assert "Tạm dừng tính thời gian từ" in page.text
-    assert "Chuyển tới Văn phòng TBT Việt Nam lúc" in page.text
+    assert "chuyển tới Văn phòng TBT Việt Nam lúc" in page.text
 
 
 def test_the_diagram_names_lanes_in_words_and_steps_in_english(client, cast):

@@ -5,15 +5,18 @@ from __future__ import annotations
 import re
 
 import time_machine
+from sqlmodel import select
 
 from tests.support import PDF, business, local, officer
 from tests.test_pages import csrf, page_login
 from tests.test_tbt_inquiry import QUESTION, ask_as_visitor
+from workflows.db import reading
+from workflows.models import Dossier
 
 SUM = re.compile(r"Câu hỏi kiểm tra: (\d+) cộng (\d+) bằng mấy\?")
 
 
-def ask_form(client, **fields: str):  # type: ignore[no-untyped-def]
+def ask_form(client, follow_redirects: bool = True, **fields: str):  # type: ignore[no-untyped-def]
     page = client.get("/tbt/ask")
     assert page.status_code == 200
     a, b = (int(n) for n in SUM.search(page.text).groups())
@@ -33,17 +36,31 @@ def ask_form(client, **fields: str):  # type: ignore[no-untyped-def]
         "website": "",
         **fields,
     }
-    return client.post("/tbt/ask", data=data)
+    return client.post("/tbt/ask", data=data, follow_redirects=follow_redirects)
 
 
-def test_visitor_asks_on_the_page_and_follows_the_link(client):
+def tbt_inquiry_count(rt) -> int:  # type: ignore[no-untyped-def]
+    with reading(rt.engine) as session:
+        return len(session.exec(select(Dossier).where(Dossier.procedure_code == "hoi-dap-tbt")).all())
+
+
+def test_visitor_asks_on_the_page_and_follows_the_link(client, rt):
     with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
-        sent = ask_form(client)
-        assert sent.status_code == 200, sent.text
-        assert "Đã gửi câu hỏi" in sent.text
-        link = re.search(r'id="follow-link" href="([^"]+)"', sent.text).group(1)
+        sent = ask_form(client, follow_redirects=False)
+        # Post/Redirect/Get: the answer to the POST is a redirect to the inquiry's secret page.
+        assert sent.status_code == 303, sent.text
+        link, _, query = sent.headers["location"].partition("?")
+        assert re.fullmatch(r"/tbt/follow/[^/]+/[\w-]+", link) and query == "asked=1"
+        for _reload in range(2):  # reloading the confirmation fetches it again, sends nothing
+            landed = client.get(sent.headers["location"])
+            assert landed.status_code == 200
+            assert "Câu hỏi đã được tiếp nhận với mã" in landed.text and "giữ kín đường dẫn" in landed.text
+        assert tbt_inquiry_count(rt) == 1
+        # The secret address goes to no one else: not as a referrer, not into a shared cache.
+        assert landed.headers["referrer-policy"] == "no-referrer"
+        assert landed.headers["cache-control"] == "no-store"
         followed = client.get(link)
-        assert followed.status_code == 200
+        assert followed.status_code == 200 and "Câu hỏi đã được tiếp nhận" not in followed.text
         assert "Đang phân loại câu hỏi" in followed.text and "03/12/2026" in followed.text
         assert client.get(link[:-4] + "xxxx").status_code == 404
 
@@ -63,10 +80,12 @@ def test_business_asks_without_captcha(client, rt):
     page = client.get("/tbt/ask")
     assert "Câu hỏi kiểm tra" not in page.text and "Công ty CP Thép Quảng Trị" in page.text
     data = {"csrf_token": csrf(page.text), **{k: v for k, v in QUESTION.items() if k != "consent_publish"}}
-    sent = client.post("/tbt/ask", data=data)
-    assert sent.status_code == 200, sent.text
-    code = re.search(r'href="/dossiers/([^"]+)"', sent.text).group(1)
-    assert client.get(f"/dossiers/{code}").status_code == 200
+    sent = client.post("/tbt/ask", data=data, follow_redirects=False)
+    assert sent.status_code == 303, sent.text
+    code = re.fullmatch(r"/dossiers/([^/?]+)\?flash=submitted", sent.headers["location"]).group(1)
+    landed = client.get(sent.headers["location"])
+    assert landed.status_code == 200 and "Đã nộp hồ sơ" in landed.text and code in landed.text
+    assert tbt_inquiry_count(rt) == 1
     assert 'id="tbt-answer"' not in client.get(f"/dossiers/{code}").text
     tbt = officer(client, rt, "tbt_officer")
     tbt.done(code, {"topic": "standard", "route": "answer"})
@@ -88,7 +107,10 @@ def test_kb_search_page_highlights_and_wto_pages(client, rt):
     page = client.get("/tbt/kb", params={"q": "thep khong gi"})
     assert page.status_code == 200
     assert "<mark>Thép</mark>" in page.text and "<mark>không</mark>" in page.text
-    assert "1 kết quả" in page.text
+    assert "Số kết quả tìm thấy cho “thep khong gi”: 1" in page.text
+    english = client.get("/tbt/kb", params={"q": "thep khong gi", "lang": "en"})
+    assert "Results found for “thep khong gi”: 1" in english.text and "1 results" not in english.text
+    client.get("/tbt/kb", params={"lang": "vi"})
     entry = re.search(r'href="(/tbt/kb/\d+)"', page.text).group(1)
     assert "EN 10088-2" in client.get(entry).text
     empty = client.get("/tbt/kb", params={"q": "xe máy điện"})
@@ -136,7 +158,7 @@ def test_visitor_attaches_files_with_the_question(client, rt):
     assert refused.status_code == 415 and QUESTION["question"] in refused.text
     sent = client.post("/tbt/ask", data=fields, files=[("files", ("nhan-hang.pdf", PDF, "application/pdf"))])
     assert sent.status_code == 200, sent.text
-    code = re.search(r'<dd class="code">([^<]+)</dd>', sent.text).group(1)
+    code = re.search(r'<span class="code">([^<]+)</span>', sent.text).group(1)
     tbt = officer(client, rt, "tbt_officer")
     dossier = tbt.get(f"/api/dossiers/{code}").json()
     assert [a["filename"] for a in dossier["attachments"]] == ["nhan-hang.pdf"]
@@ -234,3 +256,94 @@ def test_the_publication_form_starts_from_the_question_and_the_answer(client, rt
     page = client.get(f"/work/tasks/{task['id']}")
     assert page.status_code == 200
     assert "Áp dụng tiêu chuẩn EN 10088-2" in page.text and QUESTION["question"] in page.text
+
+
+def test_an_expired_notification_tells_visitors_comments_are_closed(client, rt):
+    tbt = officer(client, rt, "tbt_officer")
+    with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
+        tbt.relogin()
+        created = tbt.post(
+            "/api/tbt/wto-notifications",
+            json={
+                "member": "Hàn Quốc",
+                "symbol": "G/TBT/N/KOR/1200",
+                "title": "Yêu cầu an toàn đồ chơi trẻ em",
+                "products": "Đồ chơi",
+                "hs_codes": ["9503"],
+                "description": "Sửa đổi yêu cầu an toàn.",
+                "circulated_on": "2026-11-20",
+                "comment_deadline": "2026-12-31",
+            },
+        ).json()
+        open_page = client.get(f"/tbt/wto/{created['id']}")
+        assert "Đăng nhập tài khoản doanh nghiệp để góp ý" in open_page.text
+        assert 'id="comments-closed"' not in open_page.text
+    with time_machine.travel(local(2027, 1, 1, 0, 5), tick=False):
+        closed = client.get(f"/tbt/wto/{created['id']}")
+        assert closed.status_code == 200
+        assert "Đăng nhập tài khoản doanh nghiệp để góp ý" not in closed.text
+        assert "/login?next=/tbt/wto/" not in closed.text
+        assert "Đã hết hạn góp ý (hạn cuối 31/12/2026)." in closed.text
+        english = client.get(f"/tbt/wto/{created['id']}", params={"lang": "en"})
+        assert 'id="comments-closed"' in english.text and "to comment" not in english.text
+
+
+def test_the_follow_page_says_when_the_question_was_forwarded(client, rt):
+    tbt = officer(client, rt, "tbt_officer")
+    with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
+        link = ask_as_visitor(client)["follow_url"].removeprefix("http://testserver")
+        code = link.split("/")[3]
+    with time_machine.travel(local(2026, 11, 26, 21, 12), tick=False):
+        tbt.relogin()
+        tbt.done(
+            code,
+            {"topic": "conformity_assessment", "route": "forward", "forward_to": "Văn phòng TBT Việt Nam"},
+        )
+    with time_machine.travel(local(2026, 12, 2, 8, 5), tick=False):
+        page = client.get(link)
+        note = re.search(r'<p id="forwarded-note">(.*?)</p>', page.text, re.S).group(1)
+        assert "chuyển tới Văn phòng TBT Việt Nam lúc 21:12 ngày 26/11/2026;" in note
+        assert "ngày 21:12" not in note
+        tbt.relogin()
+        tbt.done(
+            code, {"reply_received_on": "2026-12-02", "reply_summary": "Áp dụng Quy định (EU) 2023/1230."}
+        )
+        page = client.get(link, params={"lang": "en"})
+        note = re.search(r'<p id="forwarded-note">(.*?)</p>', page.text, re.S).group(1)
+        assert "forwarded to Văn phòng TBT Việt Nam on 26/11/2026 at 21:12;" in note
+        assert "Their reply was received on 02/12/2026 at 08:05." in note
+        client.get(link, params={"lang": "vi"})
+        note = re.search(r'<p id="forwarded-note">(.*?)</p>', client.get(link).text, re.S).group(1)
+        assert "Đã nhận ý kiến lúc 08:05 ngày 02/12/2026." in note
+
+
+def test_the_publication_consent_is_not_marked_required(client):
+    firm = business(client, "Công ty CP Thép Quảng Trị")
+    page_login(client, firm.email)
+    for url in ("/my/dossiers/new/hoi-dap-tbt", "/tbt/ask"):
+        page = client.get(url)
+        assert page.status_code == 200
+        consent = re.search(
+            r'<div class="([^"]*)"[^>]*>\s*<input[^>]*id="f-consent_publish".*?</div>', page.text, re.S
+        )
+        assert consent, url
+        assert "field--required" not in consent.group(1) and "required-marker" not in consent.group(0), url
+        assert "required" not in re.search(
+            r'<input[^>]*id="f-consent_publish"[^>]*>', consent.group(0)
+        ).group(0)
+    # Fields that are required still carry the mark.
+    assert re.search(
+        r'field--required" data-field="subject"', client.get("/my/dossiers/new/hoi-dap-tbt").text
+    )
+
+
+def test_the_dossier_page_says_when_the_question_was_forwarded(client, rt):
+    firm = business(client, "Công ty CP Thép Quảng Trị")
+    tbt = officer(client, rt, "tbt_officer")
+    with time_machine.travel(local(2026, 11, 26, 21, 12), tick=False):
+        firm.relogin(), tbt.relogin()
+        code = firm.post("/api/tbt/inquiries", json={"data": QUESTION}).json()["code"]
+        tbt.done(code, {"topic": "standard", "route": "forward", "forward_to": "Văn phòng TBT Việt Nam"})
+        page_login(client, firm.email)
+        page = client.get(f"/dossiers/{code}")
+        assert "lúc 21:12 ngày 26/11/2026" in page.text and "ngày 21:12" not in page.text

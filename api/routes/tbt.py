@@ -53,7 +53,7 @@ class FormTokenOut(BaseModel):
 @router.get("/form-token", response_model=FormTokenOut)
 def form_token(rt: RuntimeDep) -> FormTokenOut:
     """Phiếu biểu mẫu có phép tính kiểm tra (khách chưa đăng nhập) / A signed form token with a small sum for visitors."""
-    challenge = antiabuse.new_challenge(rt.settings.secret_key)
+    challenge = antiabuse.new_challenge(rt.settings.signing_key())
     return FormTokenOut(
         token=challenge.token, question=challenge.question_vi, question_en=challenge.question_en
     )

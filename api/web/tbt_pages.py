@@ -81,7 +81,7 @@ def _ask_page(
             "values": values,
             "errors": errors,
             "error": i18n.pick(error.message, error.message_en) if error else None,
-            "challenge": antiabuse.new_challenge(rt.settings.secret_key),
+            "challenge": antiabuse.new_challenge(rt.settings.signing_key()),
         },
         status_code=status,
     )
@@ -127,14 +127,19 @@ async def ask(request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
         if isinstance(exc, Forbidden):
             raise
         return _ask_page(request, rt, user, values, exc)
-    return render(request, "tbt_asked.html", user, {"dossier": asked.dossier, "follow": asked.follow_path})
+    # Post/Redirect/Get: reloading the confirmation must not send the question again. A visitor
+    # lands on the inquiry's own secret page (the link is e-mailed too, and Referrer-Policy keeps
+    # it from other sites); a business on the dossier in its account.
+    if asked.follow_path:
+        return RedirectResponse(f"{asked.follow_path}?asked=1", status_code=303)
+    return RedirectResponse(f"/dossiers/{asked.dossier.code}?flash=submitted", status_code=303)
 
 
 @router.get("/tbt/follow/{code}/{token}")
 def follow(code: str, token: str, request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
     view = inquiries.follow(rt, code, token)
     data = view.dossier.data
-    return render(
+    response = render(
         request,
         "tbt_follow.html",
         user,
@@ -144,8 +149,13 @@ def follow(code: str, token: str, request: Request, rt: RuntimeDep, user: MaybeU
             "data": data,
             "answered": any(d.kind == "tbt_answer" for d in view.documents),
             "base": f"/tbt/follow/{code}/{token}",
+            "just_asked": bool(request.query_params.get("asked")),
         },
     )
+    # The address is the secret: not even our own pages get it as a referrer, and no cache keeps it.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/tbt/follow/{code}/{token}/documents/{document_id}")

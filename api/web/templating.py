@@ -111,6 +111,7 @@ templates.env.filters.update(
     pager_query=_pager_query,
     date=format_date,
     datetime=format_datetime,
+    time=lambda instant: to_local(instant).strftime("%H:%M") if instant else "",
     status=_status,
     due_state=_due_state,
     remaining=_remaining,

@@ -86,7 +86,7 @@ def ask(
             dossier = commands.start_in_transaction(rt, session, actor, procedure, data)
         return Asked(dossier, None)
 
-    antiabuse.check_challenge(rt.settings.secret_key, form_token, captcha_answer, honeypot)
+    antiabuse.check_challenge(rt.settings.signing_key(), form_token, captcha_answer, honeypot)
     asker = data.get("asker") if isinstance(data.get("asker"), dict) else {}
     problems = _asker_problems(asker)
     if problems:
@@ -118,7 +118,7 @@ def ask(
         )
         _attach(rt, session, visitor, data, files)
         dossier = commands.start_in_transaction(rt, session, visitor, procedure, data)
-    return Asked(dossier, follow_path(rt.settings.secret_key, dossier.code))
+    return Asked(dossier, follow_path(rt.settings.signing_key(), dossier.code))
 
 
 def _check_file_count(files: Sequence[tuple[str, bytes]]) -> None:
@@ -159,7 +159,7 @@ class FollowView:
 def follow(rt: Runtime, code: str, token: str) -> FollowView:
     """What the secret link shows: the inquiry's status, deadline, the answer and its documents.
     A wrong token is "not found", as for a code that does not exist."""
-    if not check_follow_token(rt.settings.secret_key, code, token):
+    if not check_follow_token(rt.settings.signing_key(), code, token):
         raise not_found("câu hỏi", "Inquiry")
     with reading(rt.engine) as session:
         dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()

@@ -35,6 +35,8 @@ from workflows.models import User
 from workflows.runtime import Runtime
 from workflows.start_windows import notice_for
 
+TBT_PROCEDURE = "hoi-dap-tbt"
+
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
 IDEMPOTENCY_FIELD = "_submission"
@@ -161,6 +163,8 @@ def _require_business(user: User) -> None:
 
 @router.get("/my/dossiers/new/{procedure_code}")
 def new_dossier(procedure_code: str, request: Request, rt: RuntimeDep, user: PageUser) -> Response:
+    if procedure_code == TBT_PROCEDURE:  # questions have their own page (visitors may ask too)
+        return RedirectResponse("/tbt/ask", status_code=303)
     _require_business(user)
     procedure = rt.procedure(procedure_code)
     form = rt.forms.get(procedure.start_form)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from sqlmodel import select
 
 from notifications.dispatcher import fan_out
 from notifications.inbox_queries import list_for
-from tests.support import Person, business, docx_text, error_of, fields_of, local, officer
+from tests.support import VN, Person, business, docx_text, error_of, fields_of, local, officer
 from workflows import scheduler
 from workflows.award_scoring import CRITERIA
 from workflows.clock import as_utc
@@ -174,8 +175,11 @@ def test_the_main_journey_from_round_to_recommendation(cast, rt):
         with reading(rt.engine) as session:
             rows = session.exec(select(WorkTask).where(WorkTask.spec_name == "score_application")).all()
         assert sorted(r.assignee_id for r in rows) == sorted(m.extra["id"] for m in (one, two, three))
-        # Each sheet is due at the round's scoring deadline (27/03/2026, inclusive).
-        assert {as_utc(r.due_at) for r in rows} == {local(2026, 3, 28, 0, 0)}
+        # Each sheet is due at the end of office hours of the round's scoring deadline (27/03/2026,
+        # inclusive): 17:00 with the default office hours, and the inbox says so.
+        assert {as_utc(r.due_at) for r in rows} == {local(2026, 3, 27, 17, 0)}
+        [listed] = [t for t in one.get("/api/tasks").json()["items"] if t["dossier_code"] == code]
+        assert as_utc(datetime.fromisoformat(listed["due_at"])) == local(2026, 3, 27, 17, 0)
         # ... and the "task available" notice reaches that member alone (in-app).
         fan_out(rt)
         for member in (one, two, three):
@@ -240,6 +244,9 @@ def test_the_main_journey_from_round_to_recommendation(cast, rt):
         assert (
             "Vai trò của lãnh đạo" in sheet_text and "Điểm trung bình" in sheet_text and "680" in sheet_text
         )
+        # The process control slip (Mẫu 05) shows the sheets due at 17:00 on the deadline day.
+        slip = document_text(leader, closed, "process_control_slip")
+        assert "17:00 27/03/2026" in slip and "00:00 28/03/2026" not in slip
         letter = document_text(firm, own, "award_letter")
         assert "được đề xuất lên Hội đồng Giải thưởng Chất lượng Quốc gia" in letter
         assert "Điểm mạnh rõ" in letter and "680/1000" in letter
@@ -257,6 +264,15 @@ def test_the_main_journey_from_round_to_recommendation(cast, rt):
         assert docx.status_code == 200
         listing = docx_text(docx.content)
         assert "Công ty CP Thép Đông Hà" in listing and "680" in listing
+        # The draft says it is one: no "(Đã ký)", no verification code, not verifiable.
+        assert "DỰ THẢO" in listing and "(Đã ký)" not in listing
+        assert "Mã xác thực" not in listing and "verification code" not in listing
+        assert "Bản dự thảo, không có giá trị xác thực / Draft, not verifiable" in listing
+        assert "Nguyễn Minh Đức" in listing  # prepared for the leader who downloads it to sign
+        drafted_by_specialist = docx_text(
+            specialist.get("/api/award/rounds/2026/recommendations.docx").content
+        )
+        assert "DỰ THẢO" in drafted_by_specialist and "Trần Văn Nam" not in drafted_by_specialist
         xlsx = leader.get("/api/award/rounds/2026/recommendations.xlsx")
         assert xlsx.status_code == 200
         rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
@@ -281,7 +297,10 @@ def test_the_main_journey_from_round_to_recommendation(cast, rt):
         assert hashlib.sha256(issued_docx.content).hexdigest() == issued["docx_sha256"]
         issued_text = docx_text(issued_docx.content)
         assert issued["number"] in issued_text and issued["verification_code"] in issued_text
-        assert "Công ty CP Thép Đông Hà" in issued_text and "dự thảo" not in issued_text
+        assert "Công ty CP Thép Đông Hà" in issued_text and "dự thảo" not in issued_text.lower()
+        # The issued list is signed and verifiable.
+        assert "(Đã ký)" in issued_text and "Nguyễn Minh Đức" in issued_text
+        assert f"Mã xác thực: {issued['verification_code']}" in issued_text
         issued_xlsx = leader.get(f"{lists}/{issued['id']}.xlsx")
         assert hashlib.sha256(issued_xlsx.content).hexdigest() == issued["xlsx_sha256"]
         header = [
@@ -355,6 +374,53 @@ def test_registration_is_closed_outside_the_window(cast, client):
         assert "13/03/2026" in error["message"]
 
 
+def test_an_organisation_that_applied_is_told_so_before_the_form(cast, client, rt):
+    from workflows.start_windows import notice_for
+
+    firm, clerk = cast["firm"], cast["clerk"]
+    with time_machine.travel(MONDAY, tick=False):
+        relogin_all(cast)
+        open_round(cast)
+        other = business(firm.client, "Công ty TNHH Chưa Đăng Ký")
+        assert firm.get("/api/award/window").json()["already_registered_code"] is None
+        code = apply(firm)
+        # The window's state for this business names its application, before any form is filled.
+        window = firm.get("/api/award/window").json()
+        assert window["open"] is True and window["already_registered_code"] == code
+        assert "đã đăng ký đợt xét năm 2026" in window["message"] and code in window["message"]
+        assert code in window["message_en"]
+        for asker in (other, clerk):
+            assert asker.get("/api/award/window").json()["already_registered_code"] is None
+        anonymous = client.get("/api/award/window").json()
+        assert anonymous["already_registered_code"] is None and code not in anonymous["message"]
+        error_of(client.get("/api/award/window", headers={"Authorization": "Bearer junk"}), 401)
+        # The notice the procedure and new-dossier pages read (workflows.start_windows).
+        notice = notice_for(rt.engine, "award_round", account(rt, firm))
+        assert notice is not None and notice.open is False and notice.already_registered_code == code
+        assert code in notice.message and code in notice.message_en
+        for asker in (account(rt, other), account(rt, clerk), None):
+            seen = notice_for(rt.engine, "award_round", asker)
+            assert seen is not None and seen.open is True and seen.already_registered_code is None
+        # The refusal of a second registration says the same, naming the application.
+        error = error_of(
+            firm.post("/api/dossiers", json={"procedure": PROCEDURE, "data": application(firm)}),
+            409,
+            "already_registered",
+        )
+        assert code in error["message"] and code in error["message_en"]
+        # A withdrawn application no longer holds the place: the form is offered again.
+        assert firm.post(f"/api/dossiers/{code}/withdraw", json={"reason": "Nộp nhầm"}).status_code == 200
+        assert firm.get("/api/award/window").json()["already_registered_code"] is None
+        assert notice_for(rt.engine, "award_round", account(rt, firm)).open is True
+
+
+def account(rt, person: Person):
+    from workflows.models import User
+
+    with reading(rt.engine) as session:
+        return session.exec(select(User).where(User.email == person.email)).one()
+
+
 def test_rounds_are_checked_and_audited(cast, rt):
     admin, leader = cast["admin"], cast["leader"]
     with time_machine.travel(MONDAY, tick=False):
@@ -410,9 +476,10 @@ def test_the_deadline_aggregates_who_scored_and_lists_who_did_not(cast, rt):
         open_round(cast)
         code = received(cast)
         score(one, code, sheet(-20))  # 890 points, results 360: a Gold award candidate
-        travel.move_to(local(2026, 3, 27, 23, 59))  # the deadline's day is inclusive
+        # The deadline's day is inclusive, to the end of office hours (17:00): the sheets close then.
+        travel.move_to(local(2026, 3, 27, 16, 59, 59))
         assert scheduler.tick(rt).timers == 0
-        travel.move_to(local(2026, 3, 28, 0, 1))
+        travel.move_to(local(2026, 3, 27, 17, 0, 1))
         assert scheduler.tick(rt).timers >= 1
         relogin_all(cast)
         detail = leader.get(f"/api/dossiers/{code}").json()
@@ -468,8 +535,19 @@ def test_nobody_scored_goes_to_the_leader_who_may_extend_or_stop(cast, rt):
         assert "new_scoring_deadline" in fields
         again = leader.done(code, {"unscored_decision": "rescore", "new_scoring_deadline": "2026-04-10"})
         assert again["status"] == "scoring"
+        # The new deadline is due, and ends the scoring, at the end of its office hours too.
+        with reading(rt.engine) as session:
+            due = session.exec(
+                select(WorkTask.due_at).where(
+                    WorkTask.spec_name == "score_application", WorkTask.status == "open"
+                )
+            ).all()
+        assert {as_utc(d) for d in due} == {local(2026, 4, 10, 17, 0)}
         score(one, code, sheet(40))
-        travel.move_to(local(2026, 4, 11, 0, 5))
+        travel.move_to(local(2026, 4, 10, 16, 59, 59))
+        assert scheduler.tick(rt).timers == 0
+        assert leader.get(f"/api/dossiers/{code}").json()["status"] == "scoring"
+        travel.move_to(local(2026, 4, 10, 17, 0, 1))
         scheduler.tick(rt)
         relogin_all(cast)
         assert leader.get(f"/api/dossiers/{code}").json()["status"] == "site_visit"
@@ -571,6 +649,7 @@ def test_the_recommendation_table(confirmed, results, expected, tmp_path):
 
 def test_aggregate_means_spreads_and_missing():
     from workflows.award_scoring import TOTAL_MAXIMUM, aggregate, local_day_end
+    from workflows.calendar import WorkingCalendar, parse_periods
 
     def sheet_of(member: int, value: int) -> dict[str, Any]:
         return {
@@ -597,13 +676,16 @@ def test_aggregate_means_spreads_and_missing():
     assert (
         nobody["scored_count"] == 0 and nobody["total"]["mean"] == 0.0 and nobody["missing_members"] == ["1"]
     )
-    # An inclusive local deadline ends at the next local midnight.
-    assert local_day_end("2026-03-27") == "2026-03-27T17:00:00+00:00"
+    # An inclusive local deadline ends with the office hours of that day: 17:00 local (UTC+7) ...
+    assert local_day_end("2026-03-27") == "2026-03-27T10:00:00+00:00"
+    # ... or whenever the configured office hours end.
+    shorter = WorkingCalendar(VN, periods=parse_periods("07:00-11:00,13:00-16:30"))
+    assert local_day_end("2026-03-27", shorter) == "2026-03-27T09:30:00+00:00"
 
 
 def test_the_demo_has_an_open_round_and_award_dossiers_in_three_states(rt):
     from workflows.demo import create_demo_accounts, create_demo_dossiers
-    from workflows.models import Dossier
+    from workflows.models import Dossier, User
 
     create_demo_accounts(rt)
     create_demo_dossiers(rt)
@@ -624,6 +706,21 @@ def test_the_demo_has_an_open_round_and_award_dossiers_in_three_states(rt):
     assert len(open_sheets) == 2 and all(t.assignee_id for t in open_sheets)
     assert finished.data["aggregation"]["scored_count"] == 3
     assert finished.data["final_recommendation"] == "recommended"
+    # One demo business has not applied in the open round: it is offered the form; the others
+    # are told which application they filed.
+    from workflows.demo_award import UNREGISTERED
+    from workflows.start_windows import notice_for
+
+    with reading(rt.engine) as session:
+        users = {u.email: u for u in session.exec(select(User)).all()}
+    free = notice_for(rt.engine, "award_round", users[UNREGISTERED])
+    assert free is not None and free.open and free.already_registered_code is None
+    assert users[UNREGISTERED].organisation_name == "Công ty Cổ phần Mũ bảo hiểm Quảng Bình"
+    assert users[UNREGISTERED].id not in {d.applicant_id for d in dossiers}
+    for dossier in dossiers:
+        [applicant] = [u for u in users.values() if u.id == dossier.applicant_id]
+        taken = notice_for(rt.engine, "award_round", applicant)
+        assert taken is not None and not taken.open and taken.already_registered_code == dossier.code
 
 
 def test_a_supplement_before_the_council_scores(cast):
@@ -695,3 +792,62 @@ def test_the_model_assigns_each_sheet_and_opens_in_a_modeller():
     flows = {f.get("id") for f in tree.findall(".//bpmn:sequenceFlow", ns)}
     edges = {s.get("bpmnElement") for s in tree.findall(".//bpmndi:BPMNEdge", ns)}
     assert nodes <= shapes and flows <= edges
+
+
+def test_the_draft_list_says_it_is_a_draft_and_the_issued_list_is_signed(tmp_path):
+    from datetime import date
+
+    from tests.conftest import make_settings
+    from workflows.award_reports import RoundEntry, recommendation_docx
+    from workflows.award_rounds import AwardRound
+    from workflows.models import User
+
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}")
+    award_round = AwardRound(
+        id=1,
+        year=2026,
+        registration_opens=date(2026, 3, 2),
+        registration_closes=date(2026, 3, 13),
+        scoring_deadline=date(2026, 3, 27),
+        council_member_ids=[],
+    )
+    entry = RoundEntry(
+        code="000.00.15.H50-260302-0001",
+        applicant_name="Công ty CP Thép Đông Hà",
+        sector="Sản xuất thép xây dựng",
+        status="recommended",
+        scored_count=3,
+        member_count=3,
+        total_mean=680.0,
+        total_spread=140.0,
+        criteria_means={},
+        recommendation="recommended",
+    )
+    leader = User(email="ld@x.vn", full_name="Nguyễn Minh Đức", roles=["leader"], job_title="PHÓ GIÁM ĐỐC")
+    clerk = User(email="mc@x.vn", full_name="Lê Thị Hoa", roles=["clerk"], job_title="CÁN BỘ TIẾP NHẬN")
+    with time_machine.travel(MONDAY, tick=False):
+        draft = docx_text(recommendation_docx(settings, award_round, [entry], leader))
+        by_clerk = docx_text(recommendation_docx(settings, award_round, [entry], clerk))
+        issued = docx_text(
+            recommendation_docx(
+                settings,
+                award_round,
+                [entry],
+                leader,
+                number="12/TTr-SKHCN",
+                verification_code="ABCD-EFGH-JKLM",
+                issued_at=MONDAY,
+            )
+        )
+    # A draft: "DỰ THẢO" where the signature goes, no verification code, said not to verify.
+    assert "Công ty CP Thép Đông Hà" in draft and "DỰ THẢO" in draft
+    assert "(Đã ký)" not in draft and "Mã xác thực" not in draft and "verification code" not in draft
+    assert "Bản dự thảo, chưa ban hành: không có số, không có giá trị xác thực." in draft
+    assert "Bản dự thảo, không có giá trị xác thực / Draft, not verifiable" in draft  # the footer
+    assert "KT. GIÁM ĐỐC" in draft and "Nguyễn Minh Đức" in draft  # for the leader to sign
+    # Downloaded by a clerk, it names no signer: the leader who signs it is not known yet.
+    assert "DỰ THẢO" in by_clerk and "Lê Thị Hoa" not in by_clerk and "CÁN BỘ TIẾP NHẬN" not in by_clerk
+    # The issued list keeps its number, signature and verification code.
+    assert "Số: 12/TTr-SKHCN" in issued and "(Đã ký)" in issued and "Nguyễn Minh Đức" in issued
+    assert "Mã xác thực: ABCD-EFGH-JKLM" in issued and "DỰ THẢO" not in issued
+    assert "verification code ABCD-EFGH-JKLM" in issued

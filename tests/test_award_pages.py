@@ -6,7 +6,17 @@ from __future__ import annotations
 import time_machine
 
 from tests.support import local
-from tests.test_award import MONDAY, PROCEDURE, cast, open_round, received, relogin_all, score, sheet  # noqa: F401
+from tests.test_award import (  # noqa: F401
+    MONDAY,
+    PROCEDURE,
+    apply,
+    cast,
+    open_round,
+    received,
+    relogin_all,
+    score,
+    sheet,
+)
 from tests.test_pages import csrf, page_login
 
 
@@ -136,3 +146,31 @@ def test_the_leader_issues_the_list_only_when_every_application_is_decided(clien
         assert "Chưa ban hành danh sách đề xuất nào." in refused.text
         # Without the form's token nothing is issued.
         assert client.post("/award/rounds/2026/recommendation-lists", data={}).status_code == 403
+
+
+def test_an_organisation_that_applied_is_told_so_on_the_procedure_page(client, cast):  # noqa: F811
+    firm = cast["firm"]
+    with time_machine.travel(MONDAY, tick=False):
+        relogin_all(cast)
+        open_round(cast)
+        code = apply(firm)
+        anonymous = client.get(f"/procedures/{PROCEDURE}")
+        assert f"/my/dossiers/new/{PROCEDURE}" in anonymous.text and code not in anonymous.text
+        page_login(client, firm.email)
+        seen = client.get(f"/procedures/{PROCEDURE}")
+        assert "Tổ chức đã đăng ký đợt xét năm 2026" in seen.text and code in seen.text
+        assert f"/my/dossiers/new/{PROCEDURE}" not in seen.text
+
+
+def test_an_organisation_that_applied_gets_a_link_to_its_application_not_the_form(client, cast):  # noqa: F811
+    firm = cast["firm"]
+    with time_machine.travel(MONDAY, tick=False):
+        relogin_all(cast)
+        open_round(cast)
+        code = apply(firm)
+        page_login(client, firm.email)
+        new = client.get(f"/my/dossiers/new/{PROCEDURE}")
+        assert new.status_code == 200
+        assert "Tổ chức đã đăng ký đợt xét năm 2026" in new.text
+        assert f'href="/dossiers/{code}"' in new.text
+        assert '<form method="post" action="/my/dossiers/new' not in new.text

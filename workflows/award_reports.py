@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Font
 from sqlmodel import Session
 
 from workflows.award_documents import points
+from workflows.award_draft import mark_as_draft
 from workflows.award_privacy import is_sealed
 from workflows.award_rounds import AwardRound, round_dossiers
 from workflows.award_scoring import CRITERIA, RECOMMENDATIONS_EN, RECOMMENDATIONS_VI, TOTAL_MAXIMUM
@@ -96,10 +97,14 @@ def recommendation_docx(
     verification_code: str | None = None,
     issued_at: datetime | None = None,
 ) -> bytes:
-    """The list as .docx: a draft (blank number, no verification code) unless issued."""
+    """The list as .docx: a draft (blank number, "DỰ THẢO" where the signature goes, marked not
+    verifiable) unless issued with its number and verification code."""
     rows = [e.as_row() for e in assessed(entries)]
     reference = f"GTCLQG-{award_round.year}"
     base_url = settings.base_url.rstrip("/")
+    issued = bool(number and verification_code)
+    # A draft is prepared for a leader to sign: it names the signer only when a leader downloads it.
+    signs = issued or bool(getattr(signer, "has_role", lambda _: False)("leader"))
     context = DocumentContext(
         kind="award_recommendation_list",
         number=number or "     /TTr-" + settings.document_symbol,
@@ -112,15 +117,16 @@ def recommendation_docx(
         applicant_tax_code="",
         applicant_address="",
         data={},
-        signer_name=getattr(signer, "full_name", "") or "",
-        signer_title=getattr(signer, "job_title", "") or "GIÁM ĐỐC",
-        verification_code=verification_code or "(dự thảo)",
+        signer_name=(getattr(signer, "full_name", "") or "") if signs else "",
+        signer_title=(getattr(signer, "job_title", "") or "GIÁM ĐỐC") if signs else "GIÁM ĐỐC",
+        verification_code=verification_code or "",
         verify_url=f"{base_url}/verify/{verification_code}"
         if verification_code
         else f"{base_url}/award/rounds/{award_round.year}",
         extra={"year": award_round.year, "rows": rows},
     )
-    return render_document(context)
+    content = render_document(context)
+    return content if issued else mark_as_draft(content, reference)
 
 
 def recommendation_xlsx(

@@ -11,7 +11,7 @@ of the round it was filed in even if the round's members change later.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -122,13 +122,18 @@ def last_closed_round(session: Session, day: date) -> AwardRound | None:
 
 @dataclass(frozen=True)
 class WindowState:
-    """Whether registration is open today, and the message a person reads when it is not."""
+    """Whether registration is open today, and the message a person reads when it is not.
+
+    ``already_registered_code`` is set (by ``window_state_for``) when the business asking has
+    an application in the open round that still holds its place: the message then says so.
+    """
 
     open: bool
     round: AwardRound | None
     next: AwardRound | None
     message: str
     message_en: str
+    already_registered_code: str | None = None
 
 
 def window_state(session: Session, day: date | None = None) -> WindowState:
@@ -176,30 +181,56 @@ def window_state(session: Session, day: date | None = None) -> WindowState:
     )
 
 
-# --- the start window and the start facts (named by the catalogue) -----------------------------
-
-
 def _round_of(dossier: Dossier) -> Any:
     return (dossier.data or {}).get("award_round_id")
 
 
+def registration_in(session: Session, award_round: AwardRound, user: User) -> Dossier | None:
+    """The business's application in ``award_round`` that holds its place (not withdrawn,
+    refused or expired), if any; the earliest one."""
+    mine = session.exec(
+        select(Dossier)
+        .where(Dossier.procedure_code == AWARD_PROCEDURE, Dossier.applicant_id == user.id)
+        .order_by(Dossier.id)
+    ).all()
+    return next((d for d in mine if _round_of(d) == award_round.id and d.status not in _GIVEN_UP), None)
+
+
+def already_registered(year: int, code: str) -> tuple[str, str]:
+    """The message (vi, en) a business reads when it has applied in the round already."""
+    return (
+        f"Tổ chức đã đăng ký đợt xét năm {year} (hồ sơ {code}). Mỗi tổ chức đăng ký một lần "
+        "mỗi đợt; theo dõi hồ sơ đã nộp để biết kết quả.",
+        f"The organisation has already applied in the {year} round (dossier {code}). An "
+        "organisation applies once per round; follow the application already filed.",
+    )
+
+
+def window_state_for(session: Session, user: User | None, day: date | None = None) -> WindowState:
+    """The window's state for the person asking: as ``window_state``, and for a business that
+    has already applied in the open round, the code of its application and a message saying so
+    (the pages then link to the application instead of offering the form)."""
+    state = window_state(session, day)
+    if user is None or state.round is None or not user.has_role("business"):
+        return state
+    dossier = registration_in(session, state.round, user)
+    if dossier is None:
+        return state
+    message, message_en = already_registered(state.round.year, dossier.code)
+    return replace(state, message=message, message_en=message_en, already_registered_code=dossier.code)
+
+
+# --- the start window and the start facts (named by the catalogue) -----------------------------
+
+
 def check_registration_window(session: Session, procedure_code: str, actor: User, at: datetime) -> None:
     """Refuse a registration outside every round's window (409, with the dates), or a second one
-    by the same organisation in the same round."""
-    state = window_state(session, to_local(at).date())
+    by the same organisation in the same round (409, naming the application already filed)."""
+    state = window_state_for(session, actor, to_local(at).date())
     if not state.open or state.round is None:
         raise Conflict(state.message, state.message_en, "registration_closed")
-    mine = session.exec(
-        select(Dossier).where(Dossier.procedure_code == procedure_code, Dossier.applicant_id == actor.id)
-    ).all()
-    for dossier in mine:
-        if _round_of(dossier) == state.round.id and dossier.status not in _GIVEN_UP:
-            raise Conflict(
-                f"Tổ chức đã đăng ký đợt xét năm {state.round.year} (hồ sơ {dossier.code}).",
-                f"The organisation has already applied in the {state.round.year} round "
-                f"(dossier {dossier.code}).",
-                "already_registered",
-            )
+    if state.already_registered_code is not None:
+        raise Conflict(state.message, state.message_en, "already_registered")
 
 
 def round_facts(session: Session, procedure_code: str, tax_code: str, at: datetime) -> dict[str, Any]:

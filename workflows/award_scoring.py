@@ -12,11 +12,10 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from workflows.clock import local_zone
+from workflows.calendar import WorkingCalendar, get_calendar
 
 
 @dataclass(frozen=True)
@@ -122,23 +121,29 @@ def aggregate(sheets: Iterable[Mapping[str, Any]], member_ids: Iterable[Any]) ->
     }
 
 
-def local_day_end(day: str | date, zone: str | None = None) -> str:
-    """The end of a local calendar day (inclusive deadline) as an ISO UTC instant: the first
-    instant of the next local day (in the office's zone unless ``zone`` is given)."""
+def local_day_end(day: str | date, calendar: WorkingCalendar | None = None) -> str:
+    """The end of an inclusive deadline day as an ISO UTC instant: the close of office hours
+    (the end of the calendar's last office period, 17:00 by default) on that local day.
+
+    The task's due instant and the boundary timer that ends the council's scoring are both this
+    instant, so a sheet shows as due "17:00 25/01/2027" and closes then. The office's calendar
+    (``get_calendar()``) unless one is given (the runtime's, for the model's scripts).
+    """
     if isinstance(day, str):
         day = date.fromisoformat(day[:10])
-    tz = ZoneInfo(zone) if zone else local_zone()
-    local = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=tz)
-    return local.astimezone(ZoneInfo("UTC")).isoformat()
+    calendar = calendar or get_calendar()
+    closing = calendar.periods[-1][1]
+    local = datetime.combine(day, closing, tzinfo=calendar.zone)
+    return local.astimezone(UTC).isoformat()
 
 
-def script_functions(zone: str | None = None) -> dict[str, Callable[..., Any]]:
+def script_functions(calendar: WorkingCalendar | None = None) -> dict[str, Callable[..., Any]]:
     """The award's functions for a model's scripts and timer expressions."""
 
     def aggregate_scores(sheets: Any, member_ids: Any) -> dict[str, Any]:
         return aggregate(list(sheets or []), list(member_ids or []))
 
     def day_end(day: str) -> str:
-        return local_day_end(day, zone)
+        return local_day_end(day, calendar)
 
     return {"aggregate_scores": aggregate_scores, "local_day_end": day_end}

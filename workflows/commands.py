@@ -90,7 +90,7 @@ def _bind_attachments(
 
 
 def script_functions(rt: Runtime) -> dict[str, Any]:
-    return {**sla.script_functions(rt.calendar, now), **award_scoring.script_functions(rt.settings.timezone)}
+    return {**sla.script_functions(rt.calendar, now), **award_scoring.script_functions(rt.calendar)}
 
 
 def _restore(rt: Runtime, instance: ProcessInstance) -> RunningProcess:

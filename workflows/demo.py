@@ -76,6 +76,15 @@ DEMO_ACCOUNTS = (
         organisation="Công ty Cổ phần Xi măng Quảng Trị",
         address="KCN Quán Ngang, huyện Gio Linh, tỉnh Quảng Trị",
     ),
+    DemoAccount(
+        "lienhe@duocquangtri.demo.vn",
+        "demo-doanhnghiep4-2026",
+        "Phan Thị Thu",
+        ("business",),
+        tax_code="3200456789",
+        organisation="Công ty Cổ phần Dược phẩm Quảng Trị",
+        address="KCN Nam Đông Hà, tỉnh Quảng Trị",
+    ),
 )
 
 # The smallest well-formed PDF: enough for the content check and for a viewer.

@@ -1,6 +1,11 @@
 """National Quality Award demo: an open round for the current year with three council members,
 and three applications: one awaiting the completeness check, one being scored (one member done),
-one finished and recommended to the national council."""
+one finished and recommended to the national council.
+
+One demo business, Công ty Cổ phần Mũ bảo hiểm Quảng Bình (info@mubaohiemqb.demo.vn), is left
+unregistered so that a demo visitor can apply in the open round; the application being scored is
+filed by an organisation of its own (``SCORED_APPLICANT``, created here).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,25 @@ from typing import Any
 
 from sqlmodel import select
 
-from workflows import award_rounds, commands
+from workflows import accounts, award_rounds, commands
 from workflows.award_rounds import AWARD_PROCEDURE, RoundInput
 from workflows.db import transaction
 from workflows.models import Dossier, User, WorkTask
 from workflows.runtime import Runtime
 
 COUNCIL = ("hoidong@demo.tdcflow.vn", "hoidong2@demo.tdcflow.vn", "hoidong3@demo.tdcflow.vn")
-APPLICANTS = ("lienhe@thepdongha.demo.vn", "info@mubaohiemqb.demo.vn", "lienhe@ximangqt.demo.vn")
+# The organisation left free to apply in the demo (a demo business account of workflows/demo.py).
+UNREGISTERED = "info@mubaohiemqb.demo.vn"
+SCORED_APPLICANT = {
+    "email": "lienhe@duocquangtri.demo.vn",
+    "password": "demo-doanhnghiep4-2026",
+    "full_name": "Phan Thị Thu",
+    "tax_code": "3200456789",
+    "organisation_name": "Công ty Cổ phần Dược phẩm Quảng Trị",
+    "address": "KCN Nam Đông Hà, tỉnh Quảng Trị",
+}
+# In order: awaiting the completeness check, being scored, recommended.
+APPLICANTS = ("lienhe@thepdongha.demo.vn", SCORED_APPLICANT["email"], "lienhe@ximangqt.demo.vn")
 CLERK, SPECIALIST, LEADER, ADMIN = (
     "motcua@demo.tdcflow.vn",
     "chuyenvien@demo.tdcflow.vn",
@@ -27,7 +43,7 @@ PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 )
-SECTORS = ("Sản xuất thép xây dựng", "Sản xuất mũ bảo hiểm", "Sản xuất xi măng")
+SECTORS = ("Sản xuất thép xây dựng", "Sản xuất dược phẩm", "Sản xuất xi măng")
 
 
 def _users(rt: Runtime, emails: tuple[str, ...]) -> list[User]:
@@ -89,7 +105,15 @@ def _open_task(rt: Runtime, code: str, spec_name: str, assignee_id: int | None =
         return session.exec(query).one()
 
 
+def _scored_applicant(rt: Runtime) -> None:
+    """The organisation whose application is being scored (not one a visitor would try with)."""
+    with transaction(rt.engine) as session:
+        if session.exec(select(User.id).where(User.email == SCORED_APPLICANT["email"])).first() is None:
+            accounts.register_business(session, **SCORED_APPLICANT)
+
+
 def create_award_demo(rt: Runtime) -> list[str]:
+    _scored_applicant(rt)
     council = _users(rt, COUNCIL)
     applicants = _users(rt, APPLICANTS)
     clerk, specialist, leader, admin = _users(rt, (CLERK, SPECIALIST, LEADER, ADMIN))

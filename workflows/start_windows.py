@@ -1,7 +1,8 @@
 """Registration windows a procedure's start is gated by, named by the catalogue's ``start_window``
 key. ``check`` runs before the dossier is created and raises a ``Conflict`` (vi + en, with the
 dates) when the procedure cannot be started now, e.g. outside the award round's registration;
-``notice`` tells the pages whether the window is open and what to say.
+``notice`` tells the pages whether the window is open for the person asking and what to say, e.g.
+that their organisation has already applied in the open round (with the application's code).
 """
 
 from __future__ import annotations
@@ -13,28 +14,52 @@ from typing import Any
 
 from sqlmodel import Session
 
-from workflows.award_rounds import check_registration_window, window_state
+from workflows.award_rounds import check_registration_window, window_state_for
 from workflows.db import reading
 from workflows.models import User
 
 
 @dataclass(frozen=True)
 class WindowNotice:
+    """What the procedure and new-dossier pages show about the window.
+
+    ``open``: the person asking may start the procedure now (False when the window is closed, or
+    when their organisation already holds a place in the open round). ``already_registered_code``:
+    the code of that application; ``link_url`` and its label (vi, en) lead to it, for the pages to
+    show instead of the form.
+    """
+
     open: bool
     message: str
     message_en: str
+    already_registered_code: str | None = None
+    link_url: str | None = None
+    link_label: str = ""
+    link_label_en: str = ""
 
 
 @dataclass(frozen=True)
 class StartWindow:
     # (session, procedure code, the applicant, the submission instant) -> None, or raise Conflict
     check: Callable[[Session, str, User, datetime], None]
-    notice: Callable[[Session], WindowNotice]
+    # (session, the person asking or None) -> what the pages say
+    notice: Callable[[Session, User | None], WindowNotice]
 
 
-def _award_notice(session: Session) -> WindowNotice:
-    state = window_state(session)
-    return WindowNotice(state.open, state.message, state.message_en)
+def _award_notice(session: Session, user: User | None) -> WindowNotice:
+    state = window_state_for(session, user)
+    code = state.already_registered_code
+    if code is None:
+        return WindowNotice(state.open, state.message, state.message_en)
+    return WindowNotice(
+        False,
+        state.message,
+        state.message_en,
+        code,
+        link_url=f"/dossiers/{code}",
+        link_label=f"Xem hồ sơ {code}",
+        link_label_en=f"Open application {code}",
+    )
 
 
 START_WINDOWS: dict[str, StartWindow] = {
@@ -42,9 +67,10 @@ START_WINDOWS: dict[str, StartWindow] = {
 }
 
 
-def notice_for(engine: Any, window: str | None) -> WindowNotice | None:
-    """What the procedure and new-dossier pages say about the window (None: always open)."""
+def notice_for(engine: Any, window: str | None, user: User | None = None) -> WindowNotice | None:
+    """What the procedure and new-dossier pages say about the window to ``user`` (None: anyone
+    not signed in); None when the procedure has no window (always open)."""
     if window is None:
         return None
     with reading(engine) as session:
-        return START_WINDOWS[window].notice(session)
+        return START_WINDOWS[window].notice(session, user)

@@ -4,16 +4,18 @@ registration window's state, a round's applicants and its recommendation list (.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentUser, Officer, RuntimeDep
+from api.deps import CurrentUser, Officer, RuntimeDep, oauth2_scheme, user_from_token
 from api.errors import ERROR_RESPONSES
 from api.routes.dossiers import file_response
 from workflows import award_recommendations, award_reports, award_rounds
 from workflows.award_rounds import AwardRound, RoundInput
 from workflows.db import reading
+from workflows.models import User
 
 router = APIRouter(prefix="/api/award", tags=["award"], responses=ERROR_RESPONSES)
 
@@ -76,6 +78,8 @@ class WindowOut(BaseModel):
     registration_closes: date | None
     message: str
     message_en: str
+    # For a signed-in business that has already applied in the open round: its application.
+    already_registered_code: str | None = None
 
 
 class EntryOut(BaseModel):
@@ -102,11 +106,17 @@ def _members(rt: RuntimeDep) -> dict[int, MemberOut]:
     }
 
 
+def _maybe_user(rt: RuntimeDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User | None:
+    """The caller when a bearer token is sent (a bad one is still a 401), else None."""
+    return user_from_token(rt, token) if token else None
+
+
 @router.get("/window", response_model=WindowOut)
-def window(rt: RuntimeDep) -> WindowOut:
-    """Đợt đăng ký đang mở hay chưa / Whether registration is open, and when it opens."""
+def window(rt: RuntimeDep, user: Annotated[User | None, Depends(_maybe_user)]) -> WindowOut:
+    """Đợt đăng ký đang mở hay chưa; với doanh nghiệp đã đăng ký: mã hồ sơ / Whether registration
+    is open and when it opens; for a business that has applied already: its dossier code."""
     with reading(rt.engine) as session:
-        state = award_rounds.window_state(session)
+        state = award_rounds.window_state_for(session, user)
     shown = state.round or state.next
     return WindowOut(
         open=state.open,
@@ -115,6 +125,7 @@ def window(rt: RuntimeDep) -> WindowOut:
         registration_closes=shown.registration_closes if shown else None,
         message=state.message,
         message_en=state.message_en,
+        already_registered_code=state.already_registered_code,
     )
 
 

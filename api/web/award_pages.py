@@ -3,7 +3,7 @@ an officer's view of a round's applications with the recommendation list to down
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -20,7 +20,8 @@ from api.web.session import AdminUser, OfficerUser
 from api.web.templating import render
 from workflows import award_recommendations, award_reports, award_rounds
 from workflows.award_rounds import AwardRound, RoundInput
-from workflows.award_scoring import CRITERIA, RECOMMENDATIONS_EN, RECOMMENDATIONS_VI
+from workflows.award_scoring import CRITERIA, RECOMMENDATIONS_EN, RECOMMENDATIONS_VI, local_day_end
+from workflows.clock import format_datetime
 from workflows.db import reading
 from workflows.errors import DomainError
 
@@ -160,9 +161,15 @@ def _round_page(
             "today": award_rounds.today(),
             "issued": award_recommendations.issued_lists(rt, row.year) if row is not None else [],
             "issue_error": issue_error,
+            "scoring_due": scoring_due(rt, row) if row is not None else "",
         },
         status_code=status_code,
     )
+
+
+def scoring_due(rt: Any, row: AwardRound) -> str:
+    """When the round's scoring closes, as the members' sheets show it ("17:00 27/03/2026")."""
+    return format_datetime(datetime.fromisoformat(local_day_end(row.scoring_deadline, rt.calendar)))
 
 
 @router.get("/award/rounds/{year}")

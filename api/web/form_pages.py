@@ -178,7 +178,7 @@ def new_dossier(procedure_code: str, request: Request, rt: RuntimeDep, user: Pag
         {
             "procedure": procedure,
             "submission": secrets.token_urlsafe(16),
-            "window": notice_for(rt.engine, procedure.start_window),
+            "window": notice_for(rt.engine, procedure.start_window, user),
         },
     )
 
@@ -195,7 +195,7 @@ async def submit_dossier(procedure_code: str, request: Request, rt: RuntimeDep, 
     context = {
         "procedure": procedure,
         "submission": submission,
-        "window": notice_for(rt.engine, procedure.start_window),
+        "window": notice_for(rt.engine, procedure.start_window, user),
     }
     if extra_rows:
         return _form_page(request, rt, user, "dossier_new.html", form, data, context, extra_rows=extra_rows)

@@ -29,7 +29,7 @@ def home(request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
 @router.get("/procedures/{code}")
 def procedure_page(code: str, request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
     procedure = rt.procedure(code)
-    window = notice_for(rt.engine, procedure.start_window)
+    window = notice_for(rt.engine, procedure.start_window, user)
     return render(request, "procedure.html", user, {"procedure": procedure, "window": window})
 
 

@@ -70,7 +70,7 @@ def test_the_award_from_round_to_recommendation(live_server, people, new_page, t
     page.get_by_label("Năm").fill(str(day.year))
     page.get_by_label("Ngày mở đăng ký").fill((day - timedelta(days=1)).isoformat())
     page.get_by_label("Ngày đóng đăng ký (tính cả ngày này)").fill((day + timedelta(days=10)).isoformat())
-    page.get_by_label("Hạn chấm điểm của Hội đồng (tính cả ngày này)").fill(
+    page.get_by_label("Hạn chấm điểm của Hội đồng (đến hết giờ làm việc ngày này)").fill(
         (day + timedelta(days=20)).isoformat()
     )
     for name, _ in MEMBERS:
@@ -81,6 +81,8 @@ def test_the_award_from_round_to_recommendation(live_server, people, new_page, t
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Đợt xét năm {day.year}")
     for name, _ in MEMBERS:
         expect(page.locator(".facts")).to_contain_text(name)
+    # Scoring closes at the end of office hours of the deadline day.
+    expect(page.locator("[data-scoring-due]")).to_have_text(f"17:00 {day + timedelta(days=20):%d/%m/%Y}")
     assert errors_of(page) == []
 
     # A business applies through the procedure page.

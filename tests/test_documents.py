@@ -16,6 +16,7 @@ import qrcode.constants
 from docx.oxml.ns import qn
 from PIL import Image
 
+from tests.support import docx_text
 from workflows.documents import (
     DOCUMENT_KINDS,
     NATIONAL_MOTTO,
@@ -820,3 +821,13 @@ def test_core_properties_are_the_documents_own(rendered):
     assert props.modified == ISSUED
     assert props.identifier == "15/TB-SKHCN"
     assert "K7QF-2MXR-9HDA" in props.keywords
+
+
+def test_a_draft_says_so_where_the_signature_and_the_verification_go():
+    text = docx_text(render_document(make_ctx("declaration_notice", draft=True, verification_code="")))
+    assert "DỰ THẢO" in text and "(Đã ký)" not in text
+    assert "Mã xác thực" not in text and "/verify/" not in text
+    assert "Bản dự thảo, chưa ban hành: không có số, không có giá trị xác thực." in text
+    assert "Bản dự thảo, không có giá trị xác thực / Draft, not verifiable" in text
+    issued = docx_text(render_document(make_ctx("declaration_notice")))
+    assert "(Đã ký)" in issued and "Mã xác thực" in issued and "DỰ THẢO" not in issued

@@ -15,7 +15,6 @@ from openpyxl.styles import Alignment, Font
 from sqlmodel import Session
 
 from workflows.award_documents import points
-from workflows.award_draft import mark_as_draft
 from workflows.award_privacy import is_sealed
 from workflows.award_rounds import AwardRound, round_dossiers
 from workflows.award_scoring import CRITERIA, RECOMMENDATIONS_EN, RECOMMENDATIONS_VI, TOTAL_MAXIMUM
@@ -124,9 +123,9 @@ def recommendation_docx(
         if verification_code
         else f"{base_url}/award/rounds/{award_round.year}",
         extra={"year": award_round.year, "rows": rows},
+        draft=not issued,
     )
-    content = render_document(context)
-    return content if issued else mark_as_draft(content, reference)
+    return render_document(context)
 
 
 def recommendation_xlsx(

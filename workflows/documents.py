@@ -83,6 +83,9 @@ RECIPIENTS_HEAD_PT = 12  # "Nơi nhận:"
 RECIPIENTS_PT = 11
 SMALL_PT = 10  # verification block
 TINY_PT = 9  # English line, page footer
+DRAFT_NOTICE_VI = "Bản dự thảo, chưa ban hành: không có số, không có giá trị xác thực."
+DRAFT_NOTICE_EN = "Draft, not issued: no number, not verifiable."
+DRAFT_FOOTER = "Bản dự thảo, không có giá trị xác thực / Draft, not verifiable"
 QR_WIDTH = Mm(24)
 
 
@@ -109,6 +112,9 @@ class DocumentContext:
     verification_code: str
     verify_url: str
     received_at: datetime | None = None  # receipt instant of the complete dossier
+    # An unissued draft (no number, no verification code): "DỰ THẢO" where the signature's
+    # "(Đã ký)" goes, and a notice that it is not verifiable instead of the code and QR.
+    draft: bool = False
     # Values of this slip that are not form data: the appointment, the items to supplement, the
     # steps of the process… (see each kind). Kept as a read-only copy of what was given.
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -533,12 +539,16 @@ class _Writer:
 
         title = body.signer_title or self.ctx.signer_title
         signature = [(line, True, False) for line in _signature_title_lines(title)]
-        signature += [("", False, False)] * 2 + [("(Đã ký)", False, True), ("", False, False)]
+        mark = ("DỰ THẢO", True, False) if self.ctx.draft else ("(Đã ký)", False, True)
+        signature += [("", False, False)] * 2 + [mark, ("", False, False)]
         signature.append((self.ctx.signer_name, True, False))
         for index, (text, bold, italic) in enumerate(signature):
             self._line(right, text, BODY_PT, bold=bold, italic=italic, before=12 if index == 0 else 0)
 
     def verification(self) -> None:
+        if self.ctx.draft:
+            self._draft_notice()
+            return
         ctx = self.ctx
         _compact(self.body, after=12)
         ((qr_cell, text_cell),) = _table(self.body, (30.0, TEXT_WIDTH_MM - 30.0), lined=("top",))
@@ -569,6 +579,15 @@ class _Writer:
             TINY_PT,
             italic=True,
         )
+
+    def _draft_notice(self) -> None:
+        """Where an issued document has its verification block: a draft says it has none."""
+        self.image = qr_png("draft")  # the package's picture part is kept; nothing shows it
+        _compact(self.body, after=12)
+        ((cell,),) = _table(self.body, (TEXT_WIDTH_MM,), lined=("top",))
+        self._line(cell, DRAFT_NOTICE_VI, SMALL_PT, bold=True, align="left", before=6)
+        self._line(cell, DRAFT_NOTICE_EN, TINY_PT, italic=True, align="left")
+        _run(_compact(self.footer, style="Footer"), DRAFT_FOOTER, TINY_PT, italic=True)
 
     def core_properties(self, body: DocumentBody, kind: DocumentKind) -> None:
         ctx = self.ctx

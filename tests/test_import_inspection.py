@@ -256,6 +256,11 @@ def test_missing_certificate_after_15_working_days_flags_the_dossier(people, rt)
         travel.move_to(local(2026, 3, 23, 8, 59))
         assert scheduler.tick(rt).timers == 0
         assert events_of(rt, code, "inspection_violation") == []
+        # At the instant itself the engine does not fire yet (it fires once the clock is past it),
+        # so the scheduler does not claim the dossier for nothing.
+        travel.move_to(local(2026, 3, 23, 9, 0))
+        assert scheduler.tick(rt).timers == 0
+        assert events_of(rt, code, "inspection_violation") == []
         travel.move_to(local(2026, 3, 23, 9, 1))
         assert scheduler.tick(rt).timers == 1
         [violation] = events_of(rt, code, "inspection_violation")

@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +36,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 OPERATOR_PREFIX = "tdcflow/"
+_TIMER_RESOLUTION = timedelta(microseconds=1)
 _TIMER_TYPES = frozenset(
     {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 )
@@ -371,7 +372,9 @@ class RunningProcess:
             except (TypeError, ValueError):
                 continue
             instants.append(instant if instant.tzinfo else instant.replace(tzinfo=UTC))
-        return min(instants) if instants else None
+        # SpiffWorkflow fires a timer once the clock is strictly past its instant: due at the
+        # instant itself, a scheduler tick would find nothing to fire (and claim it again).
+        return min(instants) + _TIMER_RESOLUTION if instants else None
 
     def drain_effects(self) -> list[Effect]:
         effects = list(self._script_engine.recorder.effects)

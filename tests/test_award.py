@@ -350,6 +350,7 @@ def test_registration_is_closed_outside_the_window(cast, client):
         )
         assert "02/03/2026" in error["message"] and "13/03/2026" in error["message"]
         assert "02/03/2026" in error["message_en"]
+        assert error["message_en"].startswith("Registration has not opened yet")
         window = client.get("/api/award/window").json()
         assert window["open"] is False and window["registration_opens"] == "2026-03-02"
     with time_machine.travel(local(2026, 3, 13, 16, 0), tick=False):  # last day, inclusive

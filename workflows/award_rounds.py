@@ -158,7 +158,7 @@ def window_state(session: Session, day: date | None = None) -> WindowState:
             f"Chưa đến thời gian đăng ký: đợt xét Giải thưởng Chất lượng Quốc gia năm {upcoming.year} "
             f"nhận hồ sơ từ ngày {vn_date(upcoming.registration_opens)} đến ngày "
             f"{vn_date(upcoming.registration_closes)}.",
-            f"Registration is closed: the {upcoming.year} National Quality Award round takes applications "
+            f"Registration has not opened yet: the {upcoming.year} National Quality Award round takes applications "
             f"from {vn_date(upcoming.registration_opens)} to {vn_date(upcoming.registration_closes)}.",
         )
     last = last_closed_round(session, day)

@@ -401,3 +401,20 @@ def test_decimal_numbers_read_the_local_way():
         assert (_number(481.0), _number(1250.5)) == ("481", "1,250.5")
     finally:
         current_language.reset(token)
+
+
+def test_steps_the_model_takes_by_itself_are_not_the_applicants(client, cast):
+    from tests.test_tbt_inquiry import QUESTION
+
+    owner = cast["owner"]
+    response = owner.post("/api/tbt/inquiries", json={"data": {**QUESTION, "consent_publish": False}})
+    code = response.json()["code"]
+    page_login(client, owner.email)
+    page = client.get(f"/dossiers/{code}").text
+    timeline = page[page.index('<ol class="timeline">') :]
+    timeline = timeline[: timeline.index("</ol>")]
+    entries = re.findall(r"<li>(.*?)</li>", timeline, re.S)
+    received = [e for e in entries if "Tiếp nhận hồ sơ" in e]
+    assert received and all("Hệ thống (tự động)" in e for e in received), received
+    submitted = [e for e in entries if "Nộp hồ sơ" in e]
+    assert submitted and "Mũ" in submitted[0]

@@ -101,7 +101,7 @@ def dossier_page(
             if user.is_officer and start_form
             else [],
             "attachments": attachments,
-            "timeline": timeline(detail.history, detail.all_tasks),
+            "timeline": timeline(detail.history, detail.all_tasks, detail.dossier.applicant_id),
             "my_tasks": my_tasks,
             "closed": dossier.status in commands.CLOSED_STATUSES,
             "is_applicant": dossier.applicant_id == user.id,

@@ -244,7 +244,7 @@ def _task_context(
         else [],
         "award": award_summary(rt, user, dossier, visible),
         "attachments": {a.id: a for a in detail.attachments},
-        "timeline": timeline(detail.history, detail.all_tasks),
+        "timeline": timeline(detail.history, detail.all_tasks, detail.dossier.applicant_id),
     }
     return task, dossier, form, start, context
 

@@ -75,10 +75,28 @@ def _action_details(event: AuditEvent) -> str:
     return ""
 
 
-def timeline(history: list[AuditEvent], tasks: list[WorkTask]) -> list[TimelineEntry]:
+# What the process model does by itself (its service steps), whoever's command set it going.
+AUTOMATIC_ACTIONS = frozenset(
+    {"received", "document_issued", "clock_paused", "clock_resumed", "closed", "flagged", "outcome_recorded"}
+)
+
+
+def timeline(
+    history: list[AuditEvent], tasks: list[WorkTask], applicant_id: int | None = None
+) -> list[TimelineEntry]:
+    """The dossier's history as people read it. A step the model took by itself right after the
+    applicant's own action (a question received on submission) is the system's, not the
+    applicant's: the department received it."""
     by_id = {t.id: t for t in tasks}
     return [
-        TimelineEntry(event.at, event.actor_label, _action_text(event, by_id), _action_details(event))
+        TimelineEntry(
+            event.at,
+            _("Hệ thống (tự động)")
+            if event.action in AUTOMATIC_ACTIONS and (event.actor_id is None or event.actor_id == applicant_id)
+            else event.actor_label,
+            _action_text(event, by_id),
+            _action_details(event),
+        )
         for event in history
     ]
 

@@ -92,7 +92,8 @@ def timeline(
         TimelineEntry(
             event.at,
             _("Hệ thống (tự động)")
-            if event.action in AUTOMATIC_ACTIONS and (event.actor_id is None or event.actor_id == applicant_id)
+            if event.action in AUTOMATIC_ACTIONS
+            and (event.actor_id is None or event.actor_id == applicant_id)
             else event.actor_label,
             _action_text(event, by_id),
             _action_details(event),

@@ -57,9 +57,9 @@ def _instant(value: Any) -> datetime | None:
 
 @pass_context
 def _when(context: Context, value: Any) -> str:
-    """dd/mm/yyyy HH:MM in the office's time zone."""
+    """HH:MM dd/mm/yyyy (as the pages write it) in the office's time zone."""
     instant = _instant(value)
-    return instant.astimezone(context["zone"]).strftime("%d/%m/%Y %H:%M") if instant else ""
+    return instant.astimezone(context["zone"]).strftime("%H:%M %d/%m/%Y") if instant else ""
 
 
 @pass_context

@@ -179,7 +179,7 @@ def test_submission_and_receipt_reach_the_business_the_clerks_and_the_partner(cl
     )
     with reading(rt.engine) as session:
         appointment = session.exec(select(Dossier.appointment_at).where(Dossier.code == code)).one()
-    shown = as_utc(appointment).astimezone(VN).strftime("%d/%m/%Y %H:%M")
+    shown = as_utc(appointment).astimezone(VN).strftime("%H:%M %d/%m/%Y")
     document_id = received.payload["document_id"]
     for part in (receipt.text, receipt.html):
         assert "Kính gửi Công ty TNHH Mũ Bảo Hiểm Đông Hà" in part
@@ -454,7 +454,7 @@ def test_sms_goes_through_the_gateway_when_chosen(rt, receiver):
     assert request.json["to"] == "0912 345 678"
     assert (
         request.json["text"]
-        == "Hồ sơ 000.00.15.H50-260302-0042 đã được tiếp nhận. Hẹn trả kết quả: 05/03/2026 09:00."
+        == "Hồ sơ 000.00.15.H50-260302-0042 đã được tiếp nhận. Hẹn trả kết quả: 09:00 05/03/2026."
     )
     (sms,) = deliveries(rt, channel="sms")
     assert sms.webhook_id == gateway_id and sms.recipient_user_id == ids[0]

@@ -233,6 +233,10 @@ def test_the_main_journey_from_round_to_recommendation(cast, rt):
         closed = leader.get(f"/api/dossiers/{code}").json()
         kinds = {d["kind"] for d in closed["documents"]}
         assert {"receipt_slip", "award_scoring_sheet", "award_letter", "process_control_slip"} <= kinds
+        # The slips name the organisation with its details from the registration form.
+        receipt = document_text(firm, firm.get(f"/api/dossiers/{code}").json(), "receipt_slip")
+        for detail in ("Khu công nghiệp Nam Đông Hà, Quảng Trị", "0233 3555 888", "Trần Văn Bốn", firm.email):
+            assert detail in receipt, detail
         # The scoring sheet (each member's scores, by name) is the council's: not the applicant's.
         [internal] = [d for d in closed["documents"] if d["kind"] == "award_scoring_sheet"]
         error_of(firm.get(f"/api/documents/{internal['id']}"), 404)

@@ -186,7 +186,9 @@ def make_ctx(kind: str = "declaration_notice", **changes) -> DocumentContext:
         received_at=datetime(2026, 11, 19, 20, 0, tzinfo=UTC),  # 03:00 on 20/11 local
         extra=EXTRA_BY_KIND.get(kind, {}),
     )
-    return replace(ctx, **changes)
+    applicant = ctx.data.get("applicant") if isinstance(ctx.data.get("applicant"), dict) else {}
+    contact = {k: applicant[k] for k in ("representative", "phone", "email") if applicant.get(k)}
+    return replace(ctx, **{"applicant_contact": contact, **changes})
 
 
 def open_docx(content: bytes) -> docx.document.Document:

@@ -70,6 +70,13 @@ class Procedure:
     def applicant_name_of(self, data: dict[str, Any]) -> str:
         return str(value_at(data, self.applicant_name_field) or "")[:300]
 
+    def applicant_section_of(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The start form's section about the applicant (``applicant``, ``importer``,
+        ``organisation``, ``asker``…): the object holding ``applicant_name_field``."""
+        parent = self.applicant_name_field.rpartition(".")[0]
+        section = value_at(data, parent) if parent else data
+        return section if isinstance(section, dict) else {}
+
     def tax_code_of(self, data: dict[str, Any]) -> str | None:
         value = value_at(data, self.applicant_tax_code_field)
         return str(value) if value is not None else None

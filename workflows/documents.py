@@ -113,6 +113,8 @@ class DocumentContext:
     verification_code: str
     verify_url: str
     received_at: datetime | None = None  # receipt instant of the complete dossier
+    # The applicant's contact details from the start form (representative, phone, email...).
+    applicant_contact: Mapping[str, Any] = field(default_factory=dict)
     # An unissued draft (no number, no verification code): "DỰ THẢO" where the signature's
     # "(Đã ký)" goes, and a notice that it is not verifiable instead of the code and QR.
     draft: bool = False
@@ -977,7 +979,7 @@ def _procedure_name(ctx: DocumentContext) -> str:
 
 def _applicant_paras(ctx: DocumentContext) -> list[Block]:
     """The applicant as the one-stop-shop slips list it, one line a value (blank values left out)."""
-    contact = _section(ctx.data or {}, "applicant") or _section(ctx.data or {}, "importer")
+    contact = ctx.applicant_contact
     blocks: list[Block] = [
         Para(("Tổ chức, cá nhân: ", Span(_text(ctx.applicant_name), bold=True)), align="left")
     ]

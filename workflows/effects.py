@@ -177,8 +177,8 @@ def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | 
     settings = ctx.rt.settings
     dossier = ctx.dossier
     data = dossier.data
-    # The applicant's section of the start form: "applicant", or "importer" for an import inspection.
-    applicant = next((data[k] for k in ("applicant", "importer") if isinstance(data.get(k), dict)), {})
+    # The applicant's section of the start form ("applicant", "importer", "organisation", "asker").
+    applicant = ctx.procedure.applicant_section_of(data)
     number = new_document_number(ctx.session, kind.symbol, settings.document_symbol, ctx.at)
     code = new_verification_code()
     context = DocumentContext(
@@ -192,6 +192,7 @@ def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | 
         applicant_name=dossier.applicant_name,
         applicant_tax_code=dossier.applicant_tax_code,
         applicant_address=str(applicant.get("address", "")),
+        applicant_contact={k: applicant.get(k) for k in ("representative", "phone", "email") if applicant.get(k)},
         data=data,
         signer_name=ctx.actor.full_name if ctx.actor else "",
         signer_title=(ctx.actor.job_title or "") if ctx.actor else "",

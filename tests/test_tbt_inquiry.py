@@ -106,9 +106,9 @@ def test_visitor_asks_officer_answers_and_publishes(client, rt, tbt):
     answered = next(m for m in mails if "đã có câu trả lời" in m.subject)
     assert answer in answered.body_text and path in answered.body_text
     assert "/files/documents/" not in answered.body_text
-    # Every message to the visitor (submitted, received, answered) links to its secret page,
-    # never to pages behind a login.
-    assert len(mails) >= 3
+    # Every message to the visitor (received, answered) links to its secret page, never to pages
+    # behind a login; there is no "submitted, awaiting receipt" message beside "received".
+    assert len(mails) == 2, subjects
     for mail in mails:
         assert path in mail.body_text and "/dossiers/" not in mail.body_text, mail.subject
 
@@ -324,3 +324,24 @@ def test_an_inquiry_at_risk_warns_the_tbt_officers_not_the_specialists(client, r
         told = {n.user_id for n in session.exec(select(Notification)).all() if n.event_id in ids}
         emails = {u.email for u in session.exec(select(User).where(User.id.in_(told))).all()}
     assert tbt.email in emails and specialist.email not in emails
+
+
+def test_a_question_received_on_submission_is_announced_once_and_in_order(client, rt):
+    """The asker hears "received, answer due …" only: no "submitted, awaiting receipt" beside it.
+    A declaration, received later by the clerk, still hears "submitted" first."""
+    with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
+        code = ask_as_visitor(client)["code"]
+        firm = business(client, "Công ty CP Thép Quảng Trị")
+        declaration = firm.submitted()
+    with reading(rt.engine) as session:
+
+        def types_of(dossier_code: str) -> list[str]:
+            dossier = session.exec(select(Dossier).where(Dossier.code == dossier_code)).one()
+            events = session.exec(
+                select(OutboxEvent).where(OutboxEvent.dossier_id == dossier.id).order_by(OutboxEvent.id)
+            ).all()
+            return [e.type for e in events]
+
+        asked = types_of(code)
+        assert "dossier_submitted" not in asked and "dossier_received" in asked
+        assert types_of(declaration)[0] == "dossier_submitted"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -252,7 +252,7 @@ def _start(
         dossier_id=dossier.id,
         at=at,
     )
-    dossier_event(session, "dossier_submitted", dossier, at)
+    submitted = dossier_event(session, "dossier_submitted", dossier, at)
     session.add(
         ProcessInstance(
             dossier_id=dossier.id,
@@ -263,6 +263,12 @@ def _start(
         )
     )
     _after_engine(ctx, process)
+    if dossier.received_at is not None:
+        # The model received it on submission (a TBT question): "received, due …" says it all.
+        if inspect(submitted).persistent:
+            session.delete(submitted)
+        else:
+            session.expunge(submitted)
     return dossier
 
 

@@ -7,6 +7,7 @@ that was committed is never lost, and one that was rolled back was never sent.
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from datetime import datetime
 from typing import Any
@@ -73,15 +74,27 @@ def emit(
 ) -> OutboxEvent:
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
+    at = at or now()
     event = OutboxEvent(
-        id=secrets.token_hex(16),
+        id=_event_id(at),
         type=event_type,
         dossier_id=dossier_id,
         payload=payload,
-        created_at=at or now(),
+        created_at=at,
     )
     session.add(event)
     return event
+
+
+_SEQUENCE = itertools.count()
+
+
+def _event_id(at: datetime) -> str:
+    """32 hex characters that sort in emission order: the instant (µs), a per-process sequence
+    (events of one command share their instant), then randomness for uniqueness across processes.
+    The dispatcher sends in id order, so a person reads "received" after "submitted"."""
+    micros = int(at.timestamp() * 1_000_000)
+    return f"{micros:014x}{next(_SEQUENCE) % 0x1000000:06x}{secrets.token_hex(6)}"
 
 
 def dossier_event(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from api.errors import NotAuthenticated
@@ -23,6 +23,10 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+# Row ids in paths: a number beyond what the database stores is simply not found (422), not a crash.
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+# An award round's year.
+RoundYear = Annotated[int, Path(ge=2000, le=2999)]
 
 
 def user_from_token(rt: Runtime, token: str | None) -> User:

@@ -126,7 +126,20 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(status_of(exc), exc, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def request_validation(request: Request, exc: RequestValidationError) -> Response:
+        if is_page_request(request):
+            # A page address with a malformed part (/tbt/wto/abc, a huge id) names nothing: 404;
+            # a malformed query (?page=abc) is a bad request.
+            in_path = any(tuple(err.get("loc", ()))[:1] == ("path",) for err in exc.errors())
+            return page_error(
+                request,
+                404 if in_path else 400,
+                DomainError(
+                    "Không tìm thấy trang này." if in_path else "Địa chỉ trang chưa hợp lệ.",
+                    "This page does not exist." if in_path else "The page address is not valid.",
+                    "not_found" if in_path else "bad_request",
+                ),
+            )
         fields = [
             FieldProblem(
                 _field_of(err.get("loc", ())), _vi_for(err), str(err.get("msg", "")), str(err.get("type"))

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.support import PASSWORD, PDF, business, officer
+from tests.support import PASSWORD, PDF, business, error_of, officer
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -418,3 +418,19 @@ def test_steps_the_model_takes_by_itself_are_not_the_applicants(client, cast):
     assert received and all("Hệ thống (tự động)" in e for e in received), received
     submitted = [e for e in entries if "Nộp hồ sơ" in e]
     assert submitted and "Mũ" in submitted[0]
+
+
+def test_malformed_or_huge_ids_are_not_found_not_a_crash(client, cast):
+    page_login(client, cast["admin"].email)
+    for url in (
+        "/tbt/wto/99999999999999999999",
+        "/tbt/kb/99999999999999999999",
+        "/tbt/wto/abc",
+        "/award/rounds/abc",
+    ):
+        page = client.get(url)
+        assert page.status_code == 404, url
+        assert page.headers["content-type"].startswith("text/html"), url
+    assert client.get("/tbt/kb?page=abc").status_code == 400
+    for url in ("/api/tbt/wto-notifications/99999999999999999999", "/api/tbt/kb/99999999999999999999"):
+        error_of(client.get(url), 422)

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentUser, Officer, RuntimeDep, oauth2_scheme, user_from_token
+from api.deps import CurrentUser, Officer, RoundYear, RuntimeDep, oauth2_scheme, user_from_token
 from api.errors import ERROR_RESPONSES
 from api.routes.dossiers import file_response
 from workflows import award_recommendations, award_reports, award_rounds
@@ -149,14 +149,14 @@ def open_round(body: RoundIn, user: CurrentUser, rt: RuntimeDep) -> RoundOut:
 
 
 @router.put("/rounds/{year}", response_model=RoundOut)
-def edit_round(year: int, body: RoundIn, user: CurrentUser, rt: RuntimeDep) -> RoundOut:
+def edit_round(year: RoundYear, body: RoundIn, user: CurrentUser, rt: RuntimeDep) -> RoundOut:
     """Sửa đợt xét giải, phân công hội đồng (quản trị) / Edit a round, assign its council."""
     row = award_rounds.update_round(rt.engine, user, year, body.command())
     return RoundOut.of(row, _members(rt))
 
 
 @router.get("/rounds/{year}", response_model=RoundDetailOut)
-def round_detail(year: int, user: Officer, rt: RuntimeDep) -> RoundDetailOut:
+def round_detail(year: RoundYear, user: Officer, rt: RuntimeDep) -> RoundDetailOut:
     """Đợt xét giải và các hồ sơ đăng ký / A round and its applications."""
     row = award_rounds.get_round(rt.engine, year)
     with reading(rt.engine) as session:
@@ -166,7 +166,7 @@ def round_detail(year: int, user: Officer, rt: RuntimeDep) -> RoundDetailOut:
 
 
 @router.get("/rounds/{year}/recommendations.docx", response_class=Response)
-def recommendations_docx(year: int, user: Officer, rt: RuntimeDep) -> Response:
+def recommendations_docx(year: RoundYear, user: Officer, rt: RuntimeDep) -> Response:
     """Danh sách đề xuất lên Hội đồng quốc gia (.docx) / The recommendation list (.docx)."""
     row = award_rounds.get_round(rt.engine, year)
     with reading(rt.engine) as session:
@@ -176,7 +176,7 @@ def recommendations_docx(year: int, user: Officer, rt: RuntimeDep) -> Response:
 
 
 @router.get("/rounds/{year}/recommendations.xlsx", response_class=Response)
-def recommendations_xlsx(year: int, user: Officer, rt: RuntimeDep) -> Response:
+def recommendations_xlsx(year: RoundYear, user: Officer, rt: RuntimeDep) -> Response:
     """Danh sách đề xuất (.xlsx) / The recommendation list (.xlsx)."""
     row = award_rounds.get_round(rt.engine, year)
     with reading(rt.engine) as session:
@@ -198,7 +198,7 @@ class IssuedListOut(BaseModel):
 
 
 @router.get("/rounds/{year}/recommendation-lists", response_model=list[IssuedListOut])
-def issued_lists(year: int, user: Officer, rt: RuntimeDep) -> list[IssuedListOut]:
+def issued_lists(year: RoundYear, user: Officer, rt: RuntimeDep) -> list[IssuedListOut]:
     """Danh sách đề xuất đã ban hành / The round's issued recommendation lists, newest first."""
     return [
         IssuedListOut(**award_recommendations.list_json(row, by))
@@ -207,14 +207,14 @@ def issued_lists(year: int, user: Officer, rt: RuntimeDep) -> list[IssuedListOut
 
 
 @router.post("/rounds/{year}/recommendation-lists", response_model=IssuedListOut, status_code=201)
-def issue_list(year: int, user: CurrentUser, rt: RuntimeDep) -> IssuedListOut:
+def issue_list(year: RoundYear, user: CurrentUser, rt: RuntimeDep) -> IssuedListOut:
     """Lãnh đạo ban hành danh sách đề xuất (số, mã xác thực, QR) / A leader issues the list."""
     row = award_recommendations.issue_recommendation_list(rt, user, year)
     return IssuedListOut(**award_recommendations.list_json(row, user.full_name))
 
 
 @router.get("/rounds/{year}/recommendation-lists/{list_id}.{fmt}", response_class=Response)
-def issued_list_file(year: int, list_id: str, fmt: str, user: Officer, rt: RuntimeDep) -> Response:
+def issued_list_file(year: RoundYear, list_id: str, fmt: str, user: Officer, rt: RuntimeDep) -> Response:
     """Tệp danh sách đã ban hành (.docx hoặc .xlsx) / An issued list's file."""
     content, filename = award_recommendations.issued_file(rt, user, year, list_id, fmt)
     return file_response(content, DOCX if fmt == "docx" else award_reports.XLSX, filename)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
-from api.deps import CurrentUser, RuntimeDep
+from api.deps import CurrentUser, RowId, RuntimeDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import Label, LocalTimes
 from notifications.inbox_queries import list_for, mark_read, unread_count
@@ -57,7 +57,7 @@ def my_notifications(
 
 
 @router.post("/{notification_id}/read", status_code=status.HTTP_204_NO_CONTENT)
-def read_one(notification_id: int, user: CurrentUser, rt: RuntimeDep) -> None:
+def read_one(notification_id: RowId, user: CurrentUser, rt: RuntimeDep) -> None:
     mark_read(rt, user.id, notification_id)
 
 

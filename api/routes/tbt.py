@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentUser, RuntimeDep, user_from_token
+from api.deps import CurrentUser, RowId, RuntimeDep, user_from_token
 from api.errors import ERROR_RESPONSES, ErrorBody
 from api.routes.dossiers import file_response
 from workflows.clock import as_utc
@@ -162,7 +162,7 @@ def kb_search(
 
 
 @router.get("/kb/{entry_id}")
-def kb_entry(entry_id: int, rt: RuntimeDep) -> dict[str, Any]:
+def kb_entry(entry_id: RowId, rt: RuntimeDep) -> dict[str, Any]:
     return knowledge.entry_json(knowledge.get_entry(rt, entry_id))
 
 
@@ -173,7 +173,7 @@ class EntryChanges(BaseModel):
 
 
 @router.patch("/kb/{entry_id}")
-def kb_edit(entry_id: int, body: EntryChanges, rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
+def kb_edit(entry_id: RowId, body: EntryChanges, rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
     """Cán bộ TBT sửa hỏi đáp đã công bố / The TBT officer corrects a published answer."""
     changes = body.model_dump(exclude_none=True)
     return knowledge.entry_json(knowledge.edit_entry(rt, user, entry_id, changes))
@@ -184,7 +184,7 @@ class UnpublishIn(BaseModel):
 
 
 @router.post("/kb/{entry_id}/unpublish", status_code=status.HTTP_204_NO_CONTENT)
-def kb_unpublish(entry_id: int, body: UnpublishIn, rt: RuntimeDep, user: CurrentUser) -> Response:
+def kb_unpublish(entry_id: RowId, body: UnpublishIn, rt: RuntimeDep, user: CurrentUser) -> Response:
     """Gỡ hỏi đáp khỏi cơ sở dữ liệu, có lý do / Take a published answer down, with a reason."""
     knowledge.unpublish(rt, user, entry_id, body.reason)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -224,7 +224,7 @@ def register_notification(body: NotificationIn, rt: RuntimeDep, user: CurrentUse
 
 
 @router.get("/wto-notifications/{notification_id}")
-def get_notification(notification_id: int, rt: RuntimeDep) -> dict[str, Any]:
+def get_notification(notification_id: RowId, rt: RuntimeDep) -> dict[str, Any]:
     n = wto.get_notification(rt, notification_id)
     return wto.notification_json(n, wto.comment_count(rt, notification_id))
 
@@ -244,20 +244,20 @@ def comment_json(comment: Any, author: User) -> dict[str, Any]:
 
 
 @router.post("/wto-notifications/{notification_id}/comments", status_code=status.HTTP_201_CREATED)
-def add_comment(notification_id: int, body: CommentIn, rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
+def add_comment(notification_id: RowId, body: CommentIn, rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
     """Góp ý cho thông báo trước hạn / Comment on a notification before its deadline."""
     return comment_json(wto.add_comment(rt, user, notification_id, body.body), user)
 
 
 @router.get("/wto-notifications/{notification_id}/comments")
-def list_comments(notification_id: int, rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
+def list_comments(notification_id: RowId, rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
     """Cán bộ xem mọi góp ý; doanh nghiệp xem góp ý của mình / Officers see all comments, a business its own."""
     wto.get_notification(rt, notification_id)
     return {"items": [comment_json(c, u) for c, u in wto.comments_of(rt, user, notification_id)]}
 
 
 @router.post("/wto-notifications/{notification_id}/compilation", response_class=Response)
-def compile_comments(notification_id: int, rt: RuntimeDep, user: CurrentUser) -> Response:
+def compile_comments(notification_id: RowId, rt: RuntimeDep, user: CurrentUser) -> Response:
     """Tổng hợp góp ý (.docx) gửi Văn phòng TBT Việt Nam / Compile the comments (.docx)."""
     compilation, content = wto.compile_comments(rt, user, notification_id)
     response = file_response(content, DOCX, f"tong-hop-gop-y-{notification_id}.docx")
@@ -287,6 +287,6 @@ def subscribe(body: SubscriptionIn, rt: RuntimeDep, user: CurrentUser) -> dict[s
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
-def unsubscribe(subscription_id: int, rt: RuntimeDep, user: CurrentUser) -> Response:
+def unsubscribe(subscription_id: RowId, rt: RuntimeDep, user: CurrentUser) -> Response:
     wto.unsubscribe(rt, user, subscription_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

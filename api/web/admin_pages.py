@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import select
 from starlette.responses import Response
 
-from api.deps import RuntimeDep
+from api.deps import RowId, RuntimeDep
 from api.web import i18n
 from api.web.account import field_errors
 from api.web.csrf import verify_csrf
@@ -77,7 +77,7 @@ async def create_officer(request: Request, rt: RuntimeDep, user: AdminUser) -> R
 
 
 @router.post("/admin/users/{user_id}/active", dependencies=[Csrf])
-async def set_active(user_id: int, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+async def set_active(user_id: RowId, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
     form = await request.form()
     with transaction(rt.engine) as session:
         accounts.set_active(session, user, user_id, form.get("active") == "1")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from api.deps import RuntimeDep
+from api.deps import RoundYear, RuntimeDep
 from api.errors import status_of
 from api.routes.dossiers import file_response
 from api.web import i18n
@@ -95,7 +95,7 @@ async def open_round(request: Request, rt: RuntimeDep, user: AdminUser) -> Respo
 
 
 @router.get("/admin/award-rounds/{year}")
-def edit_form(year: int, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+def edit_form(year: RoundYear, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
     row = award_rounds.get_round(rt.engine, year)
     return _rounds_page(
         request, rt, user, values=_values_of(row), chosen=list(row.council_member_ids), editing=row.year
@@ -103,7 +103,7 @@ def edit_form(year: int, request: Request, rt: RuntimeDep, user: AdminUser) -> R
 
 
 @router.post("/admin/award-rounds/{year}", dependencies=[Csrf])
-async def edit_round(year: int, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+async def edit_round(year: RoundYear, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
     data, values, chosen, errors = _parse(await request.form())
     if data is None:
         return _rounds_page(request, rt, user, values=values, chosen=chosen, errors=errors, editing=year)
@@ -173,12 +173,12 @@ def scoring_due(rt: Any, row: AwardRound) -> str:
 
 
 @router.get("/award/rounds/{year}")
-def round_page(year: int, request: Request, rt: RuntimeDep, user: OfficerUser, flash: str = "") -> Response:
+def round_page(year: RoundYear, request: Request, rt: RuntimeDep, user: OfficerUser, flash: str = "") -> Response:
     return _round_page(request, rt, user, award_rounds.get_round(rt.engine, year), flash)
 
 
 @router.post("/award/rounds/{year}/recommendation-lists", dependencies=[Csrf])
-def issue_list(year: int, request: Request, rt: RuntimeDep, user: OfficerUser) -> Response:
+def issue_list(year: RoundYear, request: Request, rt: RuntimeDep, user: OfficerUser) -> Response:
     try:
         award_recommendations.issue_recommendation_list(rt, user, year)
     except DomainError as exc:
@@ -195,13 +195,13 @@ def issue_list(year: int, request: Request, rt: RuntimeDep, user: OfficerUser) -
 
 
 @router.get("/award/rounds/{year}/recommendation-lists/{list_id}.{fmt}")
-def issued_list_file(year: int, list_id: str, fmt: str, rt: RuntimeDep, user: OfficerUser) -> Response:
+def issued_list_file(year: RoundYear, list_id: str, fmt: str, rt: RuntimeDep, user: OfficerUser) -> Response:
     content, filename = award_recommendations.issued_file(rt, user, year, list_id, fmt)
     return file_response(content, DOCX if fmt == "docx" else award_reports.XLSX, filename)
 
 
 @router.get("/award/rounds/{year}/recommendations.docx")
-def download_docx(year: int, rt: RuntimeDep, user: OfficerUser) -> Response:
+def download_docx(year: RoundYear, rt: RuntimeDep, user: OfficerUser) -> Response:
     row = award_rounds.get_round(rt.engine, year)
     with reading(rt.engine) as session:
         entries = award_reports.round_entries(session, row)
@@ -210,7 +210,7 @@ def download_docx(year: int, rt: RuntimeDep, user: OfficerUser) -> Response:
 
 
 @router.get("/award/rounds/{year}/recommendations.xlsx")
-def download_xlsx(year: int, rt: RuntimeDep, user: OfficerUser) -> Response:
+def download_xlsx(year: RoundYear, rt: RuntimeDep, user: OfficerUser) -> Response:
     row = award_rounds.get_round(rt.engine, year)
     with reading(rt.engine) as session:
         entries = award_reports.round_entries(session, row)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from api.deps import RuntimeDep
+from api.deps import RowId, RuntimeDep
 from api.web import i18n
 from api.web.account import field_errors
 from api.web.csrf import verify_csrf
@@ -34,7 +34,7 @@ def read_all(rt: RuntimeDep, user: PageUser) -> Response:
 
 
 @router.post("/notifications/{notification_id}/open", dependencies=[Csrf])
-def open_one(notification_id: int, rt: RuntimeDep, user: PageUser) -> Response:
+def open_one(notification_id: RowId, rt: RuntimeDep, user: PageUser) -> Response:
     mark_read(rt, user.id, notification_id)
     rows, _ = list_for(rt, user.id, limit=500)
     link = next((n.link for n in rows if n.id == notification_id), None)
@@ -131,7 +131,7 @@ async def create_webhook(request: Request, rt: RuntimeDep, user: AdminUser) -> R
 
 
 @router.post("/admin/webhooks/{webhook_id}/active", dependencies=[Csrf])
-async def toggle_webhook(webhook_id: int, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+async def toggle_webhook(webhook_id: RowId, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
     form = await request.form()
     admin_commands.set_webhook_active(rt, user, webhook_id, form.get("active") == "1")
     return RedirectResponse("/admin/webhooks", status_code=303)
@@ -143,7 +143,7 @@ def deliveries(request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
 
 
 @router.post("/admin/deliveries/{delivery_id}/retry", dependencies=[Csrf])
-def retry(delivery_id: int, rt: RuntimeDep, user: AdminUser) -> Response:
+def retry(delivery_id: RowId, rt: RuntimeDep, user: AdminUser) -> Response:
 
     retry_dead(rt, delivery_id)
     return RedirectResponse("/admin/deliveries", status_code=303)

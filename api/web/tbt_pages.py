@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from api.deps import RuntimeDep
+from api.deps import RowId, RuntimeDep
 from api.errors import status_of
 from api.routes.dossiers import file_response
 from api.routes.tbt import DOCX, client_ip
@@ -175,14 +175,14 @@ def kb(request: Request, rt: RuntimeDep, user: MaybeUser, q: str = "", page: int
 
 
 @router.get("/tbt/kb/{entry_id}")
-def kb_entry(entry_id: int, request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
+def kb_entry(entry_id: RowId, request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
     flash = i18n._("Đã lưu nội dung sửa.") if request.query_params.get("saved") else None
     context = {"entry": knowledge.get_entry(rt, entry_id), "values": {}, "errors": {}, "flash_message": flash}
     return render(request, "tbt_kb_entry.html", user, context)
 
 
 @router.post("/tbt/kb/{entry_id}/edit", dependencies=[Csrf])
-async def kb_edit(entry_id: int, request: Request, rt: RuntimeDep, user: PageUser) -> Response:
+async def kb_edit(entry_id: RowId, request: Request, rt: RuntimeDep, user: PageUser) -> Response:
     values = _form(await request.form(), "subject", "question", "answer")
     try:
         knowledge.edit_entry(rt, user, entry_id, values)
@@ -198,7 +198,7 @@ async def kb_edit(entry_id: int, request: Request, rt: RuntimeDep, user: PageUse
 
 
 @router.post("/tbt/kb/{entry_id}/unpublish", dependencies=[Csrf])
-async def kb_unpublish(entry_id: int, request: Request, rt: RuntimeDep, user: PageUser) -> Response:
+async def kb_unpublish(entry_id: RowId, request: Request, rt: RuntimeDep, user: PageUser) -> Response:
     values = _form(await request.form(), "reason")
     try:
         knowledge.unpublish(rt, user, entry_id, values["reason"])
@@ -272,7 +272,7 @@ def _detail(
     request: Request,
     rt: Any,
     user: Any,
-    notification_id: int,
+    notification_id: RowId,
     extra: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
@@ -296,12 +296,12 @@ def _detail(
 
 
 @router.get("/tbt/wto/{notification_id}")
-def wto_detail(notification_id: int, request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
+def wto_detail(notification_id: RowId, request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
     return _detail(request, rt, user, notification_id)
 
 
 @router.post("/tbt/wto/{notification_id}/comments", dependencies=[Csrf])
-async def wto_comment(notification_id: int, request: Request, rt: RuntimeDep, user: PageUser) -> Response:
+async def wto_comment(notification_id: RowId, request: Request, rt: RuntimeDep, user: PageUser) -> Response:
     values = _form(await request.form(), "body")
     try:
         wto.add_comment(rt, user, notification_id, values["body"])
@@ -318,7 +318,7 @@ async def wto_comment(notification_id: int, request: Request, rt: RuntimeDep, us
 
 
 @router.post("/tbt/wto/{notification_id}/compilation", dependencies=[Csrf])
-def wto_compile(notification_id: int, rt: RuntimeDep, user: PageUser) -> Response:
+def wto_compile(notification_id: RowId, rt: RuntimeDep, user: PageUser) -> Response:
     compilation, content = wto.compile_comments(rt, user, notification_id)
     return file_response(content, DOCX, f"tong-hop-gop-y-{compilation.number.replace('/', '-')}.docx")
 
@@ -361,6 +361,6 @@ async def subscribe(request: Request, rt: RuntimeDep, user: PageUser) -> Respons
 
 
 @router.post("/tbt/subscriptions/{subscription_id}/delete", dependencies=[Csrf])
-def unsubscribe(subscription_id: int, rt: RuntimeDep, user: PageUser) -> Response:
+def unsubscribe(subscription_id: RowId, rt: RuntimeDep, user: PageUser) -> Response:
     wto.unsubscribe(rt, user, subscription_id)
     return RedirectResponse("/tbt/subscriptions", status_code=303)

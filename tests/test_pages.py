@@ -138,6 +138,13 @@ def test_the_declaration_form_keeps_input_and_points_at_the_field(client, cast):
     assert "ban-cong-bo.pdf" in response.text  # the uploaded file is kept, not asked again
     assert re.search(r'aria-invalid="true"[^>]*|[^<]*aria-invalid="true"', response.text)
     assert "Trường &#39;Nơi sản xuất&#39; là bắt buộc." in response.text
+    # The language switch of an answer to a post goes back to the form's page, not to the post.
+    again = client.post(
+        "/my/dossiers/new/cong-bo-hop-chuan-hop-quy",
+        data={"csrf_token": token, "declaration_type": "hop_quy"},
+        headers={"referer": "http://testserver/my/dossiers/new/cong-bo-hop-chuan-hop-quy?lang=vi"},
+    )
+    assert 'href="/my/dossiers/new/cong-bo-hop-chuan-hop-quy?lang=en"' in again.text
 
 
 def test_a_wrong_file_type_is_reported_at_its_field(client, cast):

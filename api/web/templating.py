@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -134,6 +134,19 @@ templates.env.globals.update(
 )
 
 
+def _language_href(request: Request, code: str) -> str:
+    """Where the language switch goes: this page with its query (a search, a page number) in the
+    other language. A page answering a form post (its errors) has no address of its own to show
+    again, so the switch goes back to the page the form was on."""
+    path, params = request.url.path, list(request.query_params.multi_items())
+    if request.method != "GET":
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc in ("", request.url.netloc)
+        path, params = (referer.path or "/", parse_qsl(referer.query)) if same_site else ("/", [])
+    kept = [(k, v) for k, v in params if k not in ("lang", "flash")]
+    return f"{path}?{urlencode([*kept, ('lang', code)])}"
+
+
 def render(
     request: Request,
     name: str,
@@ -147,12 +160,7 @@ def render(
         "csrf_token": csrf_token(request),
         "path": request.url.path,
         # The language switch keeps the page's query (a search, a page number) and changes the language.
-        "lang_query": lambda code: urlencode(
-            [
-                *((k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "flash")),
-                ("lang", code),
-            ]
-        ),
+        "lang_href": lambda code: _language_href(request, code),
         "agency_name": request.app.state.runtime.settings.agency_name,
         "agency_parent": request.app.state.runtime.settings.agency_parent,
         "max_upload_mb": f"{request.app.state.runtime.settings.max_upload_bytes / 1024 / 1024:g}",

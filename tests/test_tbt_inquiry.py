@@ -345,3 +345,16 @@ def test_a_question_received_on_submission_is_announced_once_and_in_order(client
         asked = types_of(code)
         assert "dossier_submitted" not in asked and "dossier_received" in asked
         assert types_of(declaration)[0] == "dossier_submitted"
+
+
+def test_a_business_question_is_filed_under_the_business(client, rt):
+    firm = business(client, "Công ty CP Thép Quảng Trị")
+    response = firm.post("/api/tbt/inquiries", json={"data": {**QUESTION, "consent_publish": False}})
+    assert response.status_code == 201, response.text
+    dossier = firm.get(f"/api/dossiers/{response.json()['code']}").json()
+    assert dossier["applicant_name"] == "Công ty CP Thép Quảng Trị"
+    assert dossier["applicant_tax_code"] == firm.tax_code
+    visitor = ask_as_visitor(client)
+    with reading(rt.engine) as session:
+        asked = session.exec(select(Dossier).where(Dossier.code == visitor["code"])).one()
+    assert asked.applicant_name  # the visitor's organisation, or their name

@@ -101,6 +101,7 @@ def test_register_alert_comment_and_compile(client, rt):
         # Its QR code opens the public verify page like any dossier's document.
         code = compiled.headers["X-Verification-Code"]
         assert code in text
+        assert "Thông báo: G/TBT/N/EU/1105" in text and "Mã hồ sơ" not in text
         verified = client.get(f"/api/public/documents/{code.replace('-', '').lower()}")
         assert verified.status_code == 200, verified.text
         assert verified.json()["reference"] == "G/TBT/N/EU/1105"

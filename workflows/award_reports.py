@@ -112,6 +112,7 @@ def recommendation_docx(
         agency_name=settings.agency_name,
         place=settings.agency_place,
         dossier_code=reference,
+        reference_label="Đợt xét",
         applicant_name="",
         applicant_tax_code="",
         applicant_address="",

@@ -215,12 +215,12 @@ def create_demo_dossiers(rt: Runtime) -> list[str]:
         ),
         # Work waiting in the specialist's and the leader's inboxes.
         (
-            "Thép hình chữ I 150",
+            "Thép cốt bê tông vằn D25",
             "certificate",
             [("check_completeness", clerk, {"completeness_decision": "receive"})],
         ),
         (
-            "Thép tấm cán nóng SS400",
+            "Thép cốt bê tông cuộn D8",
             "self_assessment",
             [
                 ("check_completeness", clerk, {"completeness_decision": "receive"}),

@@ -115,6 +115,9 @@ class DocumentContext:
     received_at: datetime | None = None  # receipt instant of the complete dossier
     # The applicant's contact details from the start form (representative, phone, email...).
     applicant_contact: Mapping[str, Any] = field(default_factory=dict)
+    # What ``dossier_code`` is, in the verification block and footer: a dossier's code, or the
+    # symbol of what a document of no dossier was issued for (a WTO notification, an award round).
+    reference_label: str = "Mã hồ sơ"
     # An unissued draft (no number, no verification code): "DỰ THẢO" where the signature's
     # "(Đã ký)" goes, and a notice that it is not verifiable instead of the code and QR.
     draft: bool = False
@@ -571,7 +574,7 @@ class _Writer:
         _run(p, "Mã xác thực: ", SMALL_PT)
         _run(p, ctx.verification_code, SMALL_PT + 1, bold=True)
         p = self._line(text_cell, "", SMALL_PT, align="left")
-        _run(p, "Mã hồ sơ: ", SMALL_PT)
+        _run(p, f"{ctx.reference_label}: ", SMALL_PT)
         _run(p, ctx.dossier_code, SMALL_PT, bold=True)
         self._line(text_cell, f"Tra cứu/xác thực văn bản tại: {ctx.verify_url}", SMALL_PT, align="left")
         self._line(
@@ -585,7 +588,7 @@ class _Writer:
         footer = _compact(self.footer, style="Footer")
         _run(
             footer,
-            f"Mã hồ sơ {ctx.dossier_code} · Mã xác thực {ctx.verification_code} · {ctx.verify_url}",
+            f"{ctx.reference_label} {ctx.dossier_code} · Mã xác thực {ctx.verification_code} · {ctx.verify_url}",
             TINY_PT,
             italic=True,
         )

@@ -192,7 +192,9 @@ def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | 
         applicant_name=dossier.applicant_name,
         applicant_tax_code=dossier.applicant_tax_code,
         applicant_address=str(applicant.get("address", "")),
-        applicant_contact={k: applicant.get(k) for k in ("representative", "phone", "email") if applicant.get(k)},
+        applicant_contact={
+            k: applicant.get(k) for k in ("representative", "phone", "email") if applicant.get(k)
+        },
         data=data,
         signer_name=ctx.actor.full_name if ctx.actor else "",
         signer_title=(ctx.actor.job_title or "") if ctx.actor else "",

@@ -426,6 +426,7 @@ def compile_comments(rt: Runtime, actor: User, notification_id: int) -> tuple[Wt
             agency_name=settings.agency_name,
             place=settings.agency_place,
             dossier_code=notification.symbol,
+            reference_label="Thông báo",
             applicant_name="",
             applicant_tax_code="",
             applicant_address="",

@@ -350,3 +350,34 @@ def test_the_dossier_page_says_when_the_question_was_forwarded(client, rt):
         page_login(client, firm.email)
         page = client.get(f"/dossiers/{code}")
         assert "lúc 21:12 ngày 26/11/2026" in page.text and "ngày 21:12" not in page.text
+
+
+def test_the_officer_finds_the_compilations_already_issued(client, rt):
+    import hashlib
+
+    tbt = officer(client, rt, "tbt_officer")
+    created = tbt.post(
+        "/api/tbt/wto-notifications",
+        json={
+            "member": "Hàn Quốc",
+            "symbol": "G/TBT/N/KOR/1201",
+            "title": "Yêu cầu an toàn đồ chơi trẻ em",
+            "products": "Đồ chơi",
+            "hs_codes": ["9503"],
+            "description": "Sửa đổi yêu cầu an toàn.",
+            "circulated_on": "2026-11-20",
+        },
+    ).json()
+    page_login(client, tbt.email)
+    detail = client.get(f"/tbt/wto/{created['id']}")
+    assert 'id="compilations"' not in detail.text
+    issued = client.post(f"/tbt/wto/{created['id']}/compilation", data={"csrf_token": csrf(detail.text)})
+    assert issued.status_code == 200
+    detail = client.get(f"/tbt/wto/{created['id']}")
+    links = re.findall(rf'href="(/tbt/wto/{created["id"]}/compilations/[0-9a-f]+)"', detail.text)
+    assert len(links) == 1
+    again = client.get(links[0])
+    assert hashlib.sha256(again.content).digest() == hashlib.sha256(issued.content).digest()
+    firm = business(client, "Công ty TNHH Đồ chơi Gio Linh")
+    page_login(client, firm.email)
+    assert client.get(links[0]).status_code == 403

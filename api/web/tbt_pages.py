@@ -283,10 +283,12 @@ def _detail(
         flash = i18n._("Đã đăng ký thông báo và báo cho doanh nghiệp theo dõi.")
     if request.query_params.get("commented"):
         flash = i18n._("Đã gửi góp ý.")
+    is_officer = user is not None and user.has_role("tbt_officer")
     context = {
         "n": n,
         "open": wto.comments_open(n),
         "comments": comments,
+        "compilations": wto.compilations_of(rt, user, notification_id) if is_officer else [],
         "values": {},
         "errors": {},
         "flash_message": flash,
@@ -315,6 +317,14 @@ async def wto_comment(notification_id: RowId, request: Request, rt: RuntimeDep, 
         }
         return _detail(request, rt, user, notification_id, extra, status_of(exc))
     return RedirectResponse(f"/tbt/wto/{notification_id}?commented=1", status_code=303)
+
+
+@router.get("/tbt/wto/{notification_id}/compilations/{compilation_id}")
+def wto_compilation_file(
+    notification_id: RowId, compilation_id: str, rt: RuntimeDep, user: PageUser
+) -> Response:
+    compilation, content = wto.compilation_file(rt, user, notification_id, compilation_id)
+    return file_response(content, DOCX, f"tong-hop-gop-y-{compilation.number.replace('/', '-')}.docx")
 
 
 @router.post("/tbt/wto/{notification_id}/compilation", dependencies=[Csrf])

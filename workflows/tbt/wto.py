@@ -476,6 +476,31 @@ def compile_comments(rt: Runtime, actor: User, notification_id: int) -> tuple[Wt
         return compilation, content
 
 
+def compilations_of(rt: Runtime, actor: User, notification_id: int) -> list[WtoCompilation]:
+    """The compilations issued for a notification, newest first (officers only)."""
+    _require_officer(actor)
+    with reading(rt.engine) as session:
+        return list(
+            session.exec(
+                select(WtoCompilation)
+                .where(WtoCompilation.notification_id == notification_id)
+                .order_by(WtoCompilation.issued_at.desc(), WtoCompilation.id)
+            ).all()
+        )
+
+
+def compilation_file(
+    rt: Runtime, actor: User, notification_id: int, compilation_id: str
+) -> tuple[WtoCompilation, bytes]:
+    """An issued compilation's stored .docx (officers only)."""
+    _require_officer(actor)
+    with reading(rt.engine) as session:
+        compilation = session.get(WtoCompilation, compilation_id)
+        if compilation is None or compilation.notification_id != notification_id:
+            raise not_found("bản tổng hợp góp ý", "Compilation of comments")
+    return compilation, rt.store.read(compilation.sha256)
+
+
 @verification_finder
 def wto_compilation(session: Session, code: str) -> VerifiedDocument | None:
     """A compilation of comments verifies on the public page like any dossier's document."""

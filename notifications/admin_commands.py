@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlparse
 
+from sqlalchemy import func
 from sqlmodel import select
 
 from notifications.models import ChannelPreference, Delivery, Webhook
@@ -122,6 +123,34 @@ def dead_deliveries(rt: Runtime, limit: int = 200) -> list[Delivery]:
                 select(Delivery)
                 .where(Delivery.status == "dead")
                 .order_by(Delivery.created_at.desc())
+                .limit(limit)
+            ).all()
+        )
+
+
+def delivery_counts(rt: Runtime) -> dict[str, dict[str, int]]:
+    """How many deliveries each channel has in each state (pending, sending, sent, dead)."""
+    counts: dict[str, dict[str, int]] = {}
+    with reading(rt.engine) as session:
+        rows = session.exec(
+            select(Delivery.channel, Delivery.status, func.count()).group_by(
+                Delivery.channel, Delivery.status
+            )
+        ).all()
+    for channel, status, count in rows:
+        counts.setdefault(channel, {})[status] = count
+    return counts
+
+
+def waiting_deliveries(rt: Runtime, limit: int = 100) -> list[Delivery]:
+    """Messages not sent yet (first to be sent first): what an administrator checks when mail
+    seems not to go out (no SMTP server configured, a server refusing)."""
+    with reading(rt.engine) as session:
+        return list(
+            session.exec(
+                select(Delivery)
+                .where(Delivery.status.in_(("pending", "sending")))
+                .order_by(Delivery.next_attempt_at, Delivery.id)
                 .limit(limit)
             ).all()
         )

@@ -441,3 +441,19 @@ def test_malformed_or_huge_ids_are_not_found_not_a_crash(client, cast):
     assert client.get("/tbt/kb?page=abc").status_code == 400
     for url in ("/api/tbt/wto-notifications/99999999999999999999", "/api/tbt/kb/99999999999999999999"):
         error_of(client.get(url), 422)
+
+
+def test_the_admin_sees_messages_waiting_to_be_sent(client, rt, cast):
+    from notifications.dispatcher import fan_out
+
+    owner = cast["owner"]
+    owner.submitted()
+    fan_out(rt)  # the "submitted" e-mail waits: the test settings name no SMTP server
+    page_login(client, cast["admin"].email)
+    page = client.get("/admin/deliveries")
+    assert page.status_code == 200
+    assert "TDCFLOW_SMTP_HOST" in page.text
+    waiting = page.text[page.text.index('id="waiting-deliveries"') :]
+    assert owner.email in waiting[: waiting.index("</table>")]
+    counts = page.text[page.text.index('id="delivery-counts"') :]
+    assert re.search(r"<td>email</td><td>[1-9]", counts)

@@ -173,7 +173,9 @@ def scoring_due(rt: Any, row: AwardRound) -> str:
 
 
 @router.get("/award/rounds/{year}")
-def round_page(year: RoundYear, request: Request, rt: RuntimeDep, user: OfficerUser, flash: str = "") -> Response:
+def round_page(
+    year: RoundYear, request: Request, rt: RuntimeDep, user: OfficerUser, flash: str = ""
+) -> Response:
     return _round_page(request, rt, user, award_rounds.get_round(rt.engine, year), flash)
 
 

@@ -139,7 +139,17 @@ async def toggle_webhook(webhook_id: RowId, request: Request, rt: RuntimeDep, us
 
 @router.get("/admin/deliveries")
 def deliveries(request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
-    return render(request, "admin_deliveries.html", user, {"rows": admin_commands.dead_deliveries(rt)})
+    return render(
+        request,
+        "admin_deliveries.html",
+        user,
+        {
+            "rows": admin_commands.dead_deliveries(rt),
+            "waiting": admin_commands.waiting_deliveries(rt),
+            "counts": admin_commands.delivery_counts(rt),
+            "smtp_configured": bool(rt.settings.smtp_host),
+        },
+    )
 
 
 @router.post("/admin/deliveries/{delivery_id}/retry", dependencies=[Csrf])

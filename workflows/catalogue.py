@@ -63,6 +63,13 @@ class Procedure:
     start_facts: str | None = None
     # The registration window (workflows.start_windows) that gates starting the procedure, if any.
     start_window: str | None = None
+    # Where people start the procedure when it has a page of its own (the TBT question form, which
+    # visitors without an account use too); else the generic new-dossier page.
+    start_page: str | None = None
+
+    @property
+    def start_url(self) -> str:
+        return self.start_page or f"/my/dossiers/new/{self.code}"
 
     def subject_of(self, data: dict[str, Any]) -> str:
         return str(value_at(data, self.subject_field) or "")[:500]
@@ -118,6 +125,7 @@ class _Entry(BaseModel):
     summary_en: str = ""
     field: str = ""
     field_en: str = ""
+    start_page: str | None = PydanticField(default=None, pattern=r"^/[a-z0-9/_-]*$")
     legal_basis: list[str] = []
     process_id: str = PydanticField(min_length=1)
     bpmn_files: list[str] = PydanticField(min_length=1)
@@ -242,6 +250,7 @@ def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: For
         model=model,
         start_facts=entry.start_facts,
         start_window=entry.start_window,
+        start_page=entry.start_page,
     )
 
 

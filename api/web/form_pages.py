@@ -35,8 +35,6 @@ from workflows.models import User
 from workflows.runtime import Runtime
 from workflows.start_windows import notice_for
 
-TBT_PROCEDURE = "hoi-dap-tbt"
-
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
 IDEMPOTENCY_FIELD = "_submission"
@@ -163,10 +161,10 @@ def _require_business(user: User) -> None:
 
 @router.get("/my/dossiers/new/{procedure_code}")
 def new_dossier(procedure_code: str, request: Request, rt: RuntimeDep, user: PageUser) -> Response:
-    if procedure_code == TBT_PROCEDURE:  # questions have their own page (visitors may ask too)
-        return RedirectResponse("/tbt/ask", status_code=303)
-    _require_business(user)
     procedure = rt.procedure(procedure_code)
+    if procedure.start_page:  # a procedure with its own start page (TBT questions)
+        return RedirectResponse(procedure.start_page, status_code=303)
+    _require_business(user)
     form = rt.forms.get(procedure.start_form)
     return _form_page(
         request,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -16,13 +16,19 @@ from sqlmodel import Session
 
 from workflows.award_documents import points
 from workflows.award_privacy import is_sealed
-from workflows.award_rounds import AwardRound, round_dossiers
+from workflows.award_rounds import AwardRound, get_round, round_dossiers
 from workflows.award_scoring import CRITERIA, RECOMMENDATIONS_EN, RECOMMENDATIONS_VI, TOTAL_MAXIMUM
 from workflows.clock import now, to_local
 from workflows.config import Settings
+from workflows.db import reading
 from workflows.documents import DocumentContext, render_document
 
+if TYPE_CHECKING:
+    from workflows.runtime import Runtime
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+MEDIA_TYPES = {"docx": DOCX, "xlsx": XLSX}
 HEADER_ROW = 4  # title vi, title en, number (or "draft"), then the column headings
 
 
@@ -187,10 +193,25 @@ def recommendation_xlsx(
     return buffer.getvalue()
 
 
+def draft_list_file(rt: Runtime, year: int, signer: Any, fmt: str) -> tuple[bytes, str]:
+    """The round's draft recommendation list as ``fmt`` (docx | xlsx), with its file name."""
+    award_round = get_round(rt.engine, year)
+    with reading(rt.engine) as session:
+        entries = round_entries(session, award_round)
+    if fmt == "docx":
+        content = recommendation_docx(rt.settings, award_round, entries, signer)
+    else:
+        content = recommendation_xlsx(award_round, entries)
+    return content, f"de-xuat-giai-thuong-chat-luong-{year}.{fmt}"
+
+
 __all__ = [
+    "DOCX",
+    "MEDIA_TYPES",
     "XLSX",
     "RoundEntry",
     "assessed",
+    "draft_list_file",
     "points",
     "recommendation_docx",
     "recommendation_xlsx",

@@ -19,8 +19,6 @@ from workflows.models import User
 
 router = APIRouter(prefix="/api/award", tags=["award"], responses=ERROR_RESPONSES)
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
 
 class RoundIn(BaseModel):
     year: int
@@ -168,21 +166,15 @@ def round_detail(year: RoundYear, user: Officer, rt: RuntimeDep) -> RoundDetailO
 @router.get("/rounds/{year}/recommendations.docx", response_class=Response)
 def recommendations_docx(year: RoundYear, user: Officer, rt: RuntimeDep) -> Response:
     """Danh sách đề xuất lên Hội đồng quốc gia (.docx) / The recommendation list (.docx)."""
-    row = award_rounds.get_round(rt.engine, year)
-    with reading(rt.engine) as session:
-        entries = award_reports.round_entries(session, row)
-    content = award_reports.recommendation_docx(rt.settings, row, entries, user)
-    return file_response(content, DOCX, f"de-xuat-giai-thuong-chat-luong-{year}.docx")
+    content, filename = award_reports.draft_list_file(rt, year, user, "docx")
+    return file_response(content, award_reports.MEDIA_TYPES["docx"], filename)
 
 
 @router.get("/rounds/{year}/recommendations.xlsx", response_class=Response)
 def recommendations_xlsx(year: RoundYear, user: Officer, rt: RuntimeDep) -> Response:
     """Danh sách đề xuất (.xlsx) / The recommendation list (.xlsx)."""
-    row = award_rounds.get_round(rt.engine, year)
-    with reading(rt.engine) as session:
-        entries = award_reports.round_entries(session, row)
-    content = award_reports.recommendation_xlsx(row, entries)
-    return file_response(content, award_reports.XLSX, f"de-xuat-giai-thuong-chat-luong-{year}.xlsx")
+    content, filename = award_reports.draft_list_file(rt, year, user, "xlsx")
+    return file_response(content, award_reports.MEDIA_TYPES["xlsx"], filename)
 
 
 class IssuedListOut(BaseModel):
@@ -217,4 +209,4 @@ def issue_list(year: RoundYear, user: CurrentUser, rt: RuntimeDep) -> IssuedList
 def issued_list_file(year: RoundYear, list_id: str, fmt: str, user: Officer, rt: RuntimeDep) -> Response:
     """Tệp danh sách đã ban hành (.docx hoặc .xlsx) / An issued list's file."""
     content, filename = award_recommendations.issued_file(rt, user, year, list_id, fmt)
-    return file_response(content, DOCX if fmt == "docx" else award_reports.XLSX, filename)
+    return file_response(content, award_reports.MEDIA_TYPES[fmt], filename)

@@ -27,7 +27,6 @@ from workflows.errors import DomainError
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DATE_FIELDS = ("registration_opens", "registration_closes", "scoring_deadline")
 
 
@@ -199,25 +198,19 @@ def issue_list(year: RoundYear, request: Request, rt: RuntimeDep, user: OfficerU
 @router.get("/award/rounds/{year}/recommendation-lists/{list_id}.{fmt}")
 def issued_list_file(year: RoundYear, list_id: str, fmt: str, rt: RuntimeDep, user: OfficerUser) -> Response:
     content, filename = award_recommendations.issued_file(rt, user, year, list_id, fmt)
-    return file_response(content, DOCX if fmt == "docx" else award_reports.XLSX, filename)
+    return file_response(content, award_reports.MEDIA_TYPES[fmt], filename)
 
 
 @router.get("/award/rounds/{year}/recommendations.docx")
 def download_docx(year: RoundYear, rt: RuntimeDep, user: OfficerUser) -> Response:
-    row = award_rounds.get_round(rt.engine, year)
-    with reading(rt.engine) as session:
-        entries = award_reports.round_entries(session, row)
-    content = award_reports.recommendation_docx(rt.settings, row, entries, user)
-    return file_response(content, DOCX, f"de-xuat-giai-thuong-chat-luong-{year}.docx")
+    content, filename = award_reports.draft_list_file(rt, year, user, "docx")
+    return file_response(content, award_reports.MEDIA_TYPES["docx"], filename)
 
 
 @router.get("/award/rounds/{year}/recommendations.xlsx")
 def download_xlsx(year: RoundYear, rt: RuntimeDep, user: OfficerUser) -> Response:
-    row = award_rounds.get_round(rt.engine, year)
-    with reading(rt.engine) as session:
-        entries = award_reports.round_entries(session, row)
-    content = award_reports.recommendation_xlsx(row, entries)
-    return file_response(content, award_reports.XLSX, f"de-xuat-giai-thuong-chat-luong-{year}.xlsx")
+    content, filename = award_reports.draft_list_file(rt, year, user, "xlsx")
+    return file_response(content, award_reports.MEDIA_TYPES["xlsx"], filename)
 
 
 def award_summary(rt: Any, user: Any, dossier: Any, data: dict[str, Any]) -> dict[str, Any] | None:

@@ -20,14 +20,57 @@ def _runtime():  # type: ignore[no-untyped-def]
         raise SystemExit(2) from exc
 
 
-def cmd_check(_: argparse.Namespace) -> int:
-    """Parse and cross-check the catalogue, models and forms."""
+def cmd_check(args: argparse.Namespace) -> int:
+    """Parse and cross-check the catalogue, models and forms; with --instances, list stuck dossiers."""
     rt = _runtime()
     for procedure in rt.catalogue.procedures.values():
         print(
             f"ok  {procedure.code}  ({procedure.process_id}, model version {rt.current_versions[procedure.code]})"
         )
+    if not args.instances:
+        return 0
+    from workflows.stuck_instances import find_stuck
+
+    stuck = find_stuck(rt)
+    for item in stuck:
+        mark = "resumable" if item.resumable else "look at it"
+        print(f"STUCK  {item.code}  {item.procedure_code}  status={item.status}  [{mark}]  {item.describe()}")
+    if stuck:
+        print(
+            f"{len(stuck)} hồ sơ bị kẹt / stuck dossier(s); "
+            "'tdcflow resume --by ADMIN_EMAIL' khôi phục các hồ sơ 'resumable' / resumes the resumable ones",
+            file=sys.stderr,
+        )
+        return 1
+    print("Không có hồ sơ bị kẹt / no stuck dossier")
     return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Resume stuck dossiers (all resumable ones, or the codes given), as an administrator."""
+    from workflows.errors import DomainError
+    from workflows.stuck_instances import admin_by_email, find_stuck, resume
+
+    rt = _runtime()
+    try:
+        admin = admin_by_email(rt, args.by)
+    except DomainError as exc:
+        print(f"tdcflow resume: {exc.message} / {exc.message_en}", file=sys.stderr)
+        return 2
+    codes = args.codes or [item.code for item in find_stuck(rt) if item.resumable]
+    failed = 0
+    for code in codes:
+        try:
+            counted = resume(rt, admin, code)
+        except DomainError as exc:
+            print(f"not resumed  {code}: {exc.message} / {exc.message_en}", file=sys.stderr)
+            failed += 1
+            continue
+        steps = ", ".join(f"{j.name}: {j.instances}" for j in counted)
+        print(f"resumed  {code}  ({steps})")
+    if not codes:
+        print("Không có hồ sơ cần khôi phục / nothing to resume")
+    return 1 if failed else 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -92,7 +135,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     worker.set_defaults(func=cmd_worker)
     check = sub.add_parser("check", help="validate the catalogue, models and forms")
+    check.add_argument(
+        "--instances",
+        action="store_true",
+        help="also list dossiers whose process nothing can move (exit status 1 when there are some)",
+    )
     check.set_defaults(func=cmd_check)
+    resume = sub.add_parser(
+        "resume", help="resume stuck dossiers (see 'check --instances'); audited as the given administrator"
+    )
+    resume.add_argument("codes", nargs="*", help="dossier codes (default: every resumable stuck dossier)")
+    resume.add_argument("--by", required=True, metavar="ADMIN_EMAIL", help="the administrator acting")
+    resume.set_defaults(func=cmd_resume)
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -30,6 +30,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -40,6 +41,9 @@ _TIMER_RESOLUTION = timedelta(microseconds=1)
 _TIMER_TYPES = frozenset(
     {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 )
+# An event-based gateway waits on all its events at once; SpiffWorkflow keeps the instant of its
+# timer (if any) in the gateway task's internal data, where a timer keeps its own.
+_MULTIPLE_EVENTS = "MultipleEventDefinition"
 # Keys SpiffWorkflow writes into task data for service results; not part of the dossier's data.
 _INTERNAL_KEY_PREFIX = "spiff__"
 
@@ -80,6 +84,9 @@ class UserTaskView:
     # When this instance is due (ISO 8601), read from the data variable ``dueVariable`` names
     # (e.g. the round's scoring deadline on each council member's sheet).
     due: str | None = None
+    # The BPMN id of the task in the model (an instance of a multi-instance task has a spec name
+    # of its own, e.g. 'review [child]', but the model's id).
+    element: str = ""
 
     @property
     def candidate_role(self) -> str | None:
@@ -103,6 +110,15 @@ class UserTaskView:
 
 
 @dataclass(frozen=True)
+class LostJoin:
+    """A loop or multi-instance step with finished instances it never counted."""
+
+    element: str
+    name: str
+    instances: int
+
+
+@dataclass(frozen=True)
 class ProcessModel:
     """A parsed, immutable process model version: process id + hash of its source files."""
 
@@ -115,6 +131,14 @@ class ProcessModel:
 
     def user_task_specs(self) -> list[UserTaskView]:
         return list(self.user_tasks.values())
+
+    def element_ids(self) -> frozenset[str]:
+        """The BPMN ids of every flow element (tasks, events, gateways, subprocesses) of the model."""
+        return frozenset(
+            task_spec.bpmn_id
+            for task_spec in _all_task_specs(self.spec, self.subprocess_specs)
+            if getattr(task_spec, "bpmn_id", None)
+        )
 
 
 def content_hash(sources: Mapping[str, str]) -> str:
@@ -162,6 +186,7 @@ def parse_model(process_id: str, sources: Mapping[str, str]) -> ProcessModel:
         raise ModelError(_describe(exc, ", ".join(sorted(sources)))) from exc
     if spec is None:
         raise ModelError(f"{', '.join(sorted(sources))}: no process with id '{process_id}'")
+    _wire_loop_completions(spec, subprocess_specs)
     user_tasks: dict[str, UserTaskView] = {}
     for task_spec in _all_task_specs(spec, subprocess_specs):
         if getattr(task_spec, "manual", False):
@@ -174,6 +199,24 @@ def parse_model(process_id: str, sources: Mapping[str, str]) -> ProcessModel:
         subprocess_specs=subprocess_specs,
         user_tasks=user_tasks,
     )
+
+
+def _wire_loop_completions(spec: Any, subprocess_specs: Mapping[str, Any]) -> None:
+    """Connect every loop and multi-instance step to the completion of its inner step, once.
+
+    SpiffWorkflow makes that connection lazily, when a loop creates its first child in this
+    process, and its spec deserializer makes it eagerly; a spec kept from the parser has neither.
+    Without it, a restored instance whose children were created by another process never joins:
+    its children complete, the loop waits for ever (an award application stuck after a restart
+    during scoring). Wiring it here, when the model version is parsed, covers every process.
+    """
+    for process_spec in (spec, *subprocess_specs.values()):
+        for task_spec in process_spec.task_specs.values():
+            if not isinstance(task_spec, LoopTask):
+                continue
+            inner = process_spec.task_specs[task_spec.task_spec]
+            if not inner.completed_event.is_connected(task_spec.merge_child):
+                inner.completed_event.connect(task_spec.merge_child)
 
 
 def _all_task_specs(spec: Any, subprocess_specs: Mapping[str, Any]) -> list[Any]:
@@ -198,6 +241,7 @@ def _view_of_spec(task_spec: Any, task_id: str, data: Mapping[str, Any] | None =
         properties=properties,
         assignee=str(value) if value not in (None, "") else None,
         due=str(due) if due not in (None, "") else None,
+        element=task_spec.bpmn_id or task_spec.name,
     )
 
 
@@ -362,19 +406,104 @@ class RunningProcess:
 
     def next_timer_at(self) -> datetime | None:
         """When the earliest waiting timer of the process falls due (None when none waits)."""
-        instants = []
-        for event in self._workflow.waiting_events():
-            if event.event_type not in _TIMER_TYPES or not event.value:
+        instants = [instant for _, instant in self.waiting_timers()]
+        # SpiffWorkflow fires a timer once the clock is strictly past its instant: due at the
+        # instant itself, a scheduler tick would find nothing to fire (and claim it again).
+        return min(instants) + _TIMER_RESOLUTION if instants else None
+
+    def waiting_timers(self) -> list[tuple[str, datetime]]:
+        """(BPMN id of the timer event, the instant it fires after) of every waiting timer."""
+        found = []
+        for task in list(self._workflow.event_manager.tasks.values()):
+            event = task.task_spec.event_definition.details(task)
+            if event.event_type in _TIMER_TYPES:
+                value = event.value
+            elif event.event_type == _MULTIPLE_EVENTS:
+                value = task.internal_data.get("event_value")
+            else:
                 continue
-            value = event.value if isinstance(event.value, str) else event.value.get("next")
+            if isinstance(value, dict):
+                value = value.get("next")
             try:
                 instant = datetime.fromisoformat(value)
             except (TypeError, ValueError):
                 continue
-            instants.append(instant if instant.tzinfo else instant.replace(tzinfo=UTC))
-        # SpiffWorkflow fires a timer once the clock is strictly past its instant: due at the
-        # instant itself, a scheduler tick would find nothing to fire (and claim it again).
-        return min(instants) + _TIMER_RESOLUTION if instants else None
+            element = task.task_spec.bpmn_id or task.task_spec.name
+            found.append((element, instant if instant.tzinfo else instant.replace(tzinfo=UTC)))
+        return sorted(found, key=lambda pair: pair[1])
+
+    def reached_elements(self) -> frozenset[str]:
+        """The BPMN ids of the elements this instance has completed so far (for path coverage)."""
+        return frozenset(
+            task.task_spec.bpmn_id
+            for task in self._workflow.get_tasks(state=TaskState.COMPLETED)
+            if getattr(task.task_spec, "bpmn_id", None)
+        )
+
+    def waits_for_something(self) -> bool:
+        """Whether anything can still move this instance: a person's task, a timer or another event."""
+        if self.completed:
+            return True
+        if self._workflow.get_tasks(state=TaskState.READY):
+            return True
+        return bool(self._workflow.waiting_events())
+
+    def lost_joins(self) -> list[LostJoin]:
+        """Loop and multi-instance steps whose finished instances were never counted.
+
+        An instance saved by a tdcflow without the wiring of ``_wire_loop_completions`` (or by any
+        process that restored a loop it had not created) has such steps: their instances are
+        completed but the step still waits for them, for ever.
+        """
+        found = []
+        for task in self._workflow.get_tasks(state=TaskState.STARTED):
+            if not isinstance(task.task_spec, LoopTask):
+                continue
+            merged = set(task.internal_data.get("merged", []))
+            pending = [
+                child
+                for child in task.children
+                if child.task_spec.name == task.task_spec.task_spec
+                and child.state == TaskState.COMPLETED
+                and str(child.id) not in merged
+            ]
+            if pending:
+                found.append(
+                    LostJoin(
+                        element=task.task_spec.bpmn_id or task.task_spec.name,
+                        name=task.task_spec.bpmn_name or task.task_spec.name,
+                        instances=len(pending),
+                    )
+                )
+        return found
+
+    def resume_lost_joins(self) -> list[LostJoin]:
+        """Count the finished instances that ``lost_joins`` reports, in the order they finished,
+        as the engine would have when each one finished; then run on. Returns what was counted."""
+        repaired = self.lost_joins()
+        if not repaired:
+            return []
+        try:
+            for task in self._workflow.get_tasks(state=TaskState.STARTED):
+                if not isinstance(task.task_spec, LoopTask):
+                    continue
+                merged = set(task.internal_data.get("merged", []))
+                pending = sorted(
+                    (
+                        child
+                        for child in task.children
+                        if child.task_spec.name == task.task_spec.task_spec
+                        and child.state == TaskState.COMPLETED
+                        and str(child.id) not in merged
+                    ),
+                    key=lambda child: child.last_state_change,
+                )
+                for child in pending:
+                    task.task_spec.merge_child(child.workflow, child)
+        except SpiffWorkflowException as exc:
+            raise EngineError(str(exc)) from exc
+        self.run()
+        return repaired
 
     def drain_effects(self) -> list[Effect]:
         effects = list(self._script_engine.recorder.effects)

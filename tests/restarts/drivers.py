@@ -1,0 +1,268 @@
+"""The people of the department and a driver that acts on one dossier through the commands,
+for the restart tests (see ``test_procedures.py``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from tests.restarts.explorer import TIMER, Choice, Option
+from tests.restarts.samples import SampleContext, count, payload
+from tests.support import local
+from workflows import accounts, award_rounds, commands, scheduler
+from workflows.award_rounds import RoundInput
+from workflows.clock import now, to_local
+from workflows.db import reading, transaction
+from workflows.engine import RunningProcess
+from workflows.errors import Conflict
+from workflows.models import Document, Dossier, OutcomeRecord, ProcessInstance, User, WorkTask
+from workflows.runtime import ModelCache, Runtime
+
+START = local(2026, 3, 2, 9, 0)  # a Monday
+START_CHOICE = "<submit>"
+# The applicant's earlier outcomes on record, where a procedure decides by them (the import
+# inspection measure reads the importer's history): each walk starts with one of these.
+HISTORIES: dict[str, list[list[str]]] = {
+    "kiem-tra-chat-luong-hang-nhap-khau": [[], ["passed", "passed", "passed"], ["failed"]],
+}
+ROLES = ("clerk", "specialist", "leader", "tbt_officer", "admin")
+_numbers = itertools.count(1)
+
+
+@dataclasses.dataclass
+class World:
+    """The people of the department, and the clock every walk starts from."""
+
+    rt: Runtime
+    traveller: Any
+    officers: dict[str, User]
+    council: list[User]
+
+    def new_business(self) -> User:
+        number = next(_numbers)
+        with transaction(self.rt.engine) as session:
+            return accounts.register_business(
+                session,
+                email=f"dn{number}@khoi-dong-lai.vn",
+                password="mat-khau-an-toan-2026",
+                full_name="Nguyễn Văn An",
+                tax_code=f"{3300000000 + number:010d}",
+                organisation_name=f"Công ty TNHH Khởi Động Lại {number}",
+                address="12 Lê Duẩn, Đông Hà",
+                phone="0233 3852 123",
+            )
+
+
+def make_world(rt: Runtime, traveller: Any) -> World:
+    officers: dict[str, User] = {}
+    council: list[User] = []
+    with transaction(rt.engine) as session:
+        for role in (*ROLES, "council", "council", "council"):
+            user = accounts.create_officer(
+                session,
+                email=f"{role}{next(_numbers)}@so-khcn.gov.vn",
+                password="mat-khau-an-toan-2026",
+                full_name=f"Cán bộ {role}",
+                roles=[role],
+            )
+            if role == "council":
+                council.append(user)
+            else:
+                officers[role] = user
+    # The award takes applications only within a round's registration window.
+    award_rounds.create_round(
+        rt.engine,
+        officers["admin"],
+        RoundInput(
+            year=2026,
+            registration_opens=date(2026, 3, 2),
+            registration_closes=date(2026, 3, 13),
+            scoring_deadline=date(2026, 3, 27),
+            council_member_ids=[member.id for member in council],
+        ),
+    )
+    return World(rt, traveller, officers, council)
+
+
+class CommandDriver:
+    """One dossier of one procedure, acted on through the commands as its people would."""
+
+    def __init__(self, world: World, procedure_code: str) -> None:
+        self.world = world
+        self.rt = world.rt
+        self.procedure = world.rt.procedure(procedure_code)
+        world.traveller.move_to(START)
+        self.applicant = world.new_business()
+        self.dossier_id: int | None = None
+
+    # --- what can happen -----------------------------------------------------------------
+    def options(self) -> list[Option]:
+        if self.dossier_id is None:
+            forms = count(self.rt.forms.get(self.procedure.start_form))
+            return [Option(START_CHOICE, 0, forms * len(self._histories()))]
+        by_spec: dict[str, list[WorkTask]] = {}
+        for task in self._open_tasks():
+            by_spec.setdefault(task.spec_name, []).append(task)
+        options: list[Option] = []
+        for spec_name, waiting in by_spec.items():
+            variants = count(self.rt.forms.get(waiting[0].form)) if waiting[0].form else 1
+            options += [Option(spec_name, ordinal, variants) for ordinal in range(len(waiting))]
+        timers = self._process().waiting_timers()
+        if timers:
+            options.append(Option(f"{TIMER}{timers[0][0]}"))
+        return options
+
+    def take(self, choice: Choice) -> bool:
+        if choice.spec_name == START_CHOICE:
+            history, variant = divmod(choice.variant, count(self.rt.forms.get(self.procedure.start_form)))
+            self._record_history(self._histories()[history])
+            data = self._payload(self.procedure.start_form, self.applicant, variant)
+            dossier, _ = commands.submit_dossier(self.rt, self.applicant, self.procedure.code, data)
+            self.dossier_id = dossier.id
+            return True
+        if choice.spec_name.startswith(TIMER):
+            with reading(self.rt.engine) as session:
+                instance = self._instance(session)
+            self.world.traveller.move_to(instance.next_timer_at)
+            scheduler.tick(self.rt)
+            return True
+        task = [t for t in self._open_tasks() if t.spec_name == choice.spec_name][choice.ordinal]
+        actor = self._actor(task)
+        data = self._payload(task.form, actor, choice.variant) if task.form else {}
+        try:
+            commands.complete_task(self.rt, actor, task.id, data)
+        except Conflict:
+            return False  # e.g. a result past its appointment needs the apology slip first
+        return True
+
+    def restart(self) -> None:
+        self.rt = dataclasses.replace(self.rt, models=ModelCache(self.rt.engine))
+
+    # --- what a person sees --------------------------------------------------------------
+    def finished(self) -> bool:
+        if self.dossier_id is None:
+            return False
+        with reading(self.rt.engine) as session:
+            return session.get(Dossier, self.dossier_id).completed_at is not None
+
+    def observe(self) -> Any:
+        if self.dossier_id is None:
+            return None
+        with reading(self.rt.engine) as session:
+            dossier = session.get(Dossier, self.dossier_id)
+            documents = session.exec(
+                select(Document.kind).where(Document.dossier_id == dossier.id).order_by(Document.kind)
+            ).all()
+            tasks = [
+                (t.spec_name, t.candidate_role, self._who(t.assignee_id), _when(t.due_at))
+                for t in self._open_tasks(session)
+            ]
+            instance = self._instance(session)
+            return {
+                "status": dossier.status,
+                "step": dossier.current_step,
+                "outcome": dossier.outcome,
+                "appointment": _when(dossier.appointment_at),
+                "closed": _when(dossier.completed_at),
+                "tasks": tasks,
+                "documents": list(documents),
+                "next_timer": _when(instance.next_timer_at),
+                "finished": instance.completed,
+            }
+
+    def reached(self) -> frozenset[str]:
+        return self._process().reached_elements() if self.dossier_id is not None else frozenset()
+
+    # --- helpers -------------------------------------------------------------------------
+    def _open_tasks(self, session: Any = None) -> list[WorkTask]:
+        def query(s: Any) -> list[WorkTask]:
+            return list(
+                s.exec(
+                    select(WorkTask)
+                    .where(WorkTask.dossier_id == self.dossier_id, WorkTask.status == "open")
+                    .order_by(WorkTask.spec_name, WorkTask.assignee_id, WorkTask.created_at, WorkTask.id)
+                ).all()
+            )
+
+        if session is not None:
+            return query(session)
+        with reading(self.rt.engine) as s:
+            return query(s)
+
+    def _instance(self, session: Any) -> ProcessInstance:
+        return session.exec(
+            select(ProcessInstance).where(ProcessInstance.dossier_id == self.dossier_id)
+        ).one()
+
+    def _process(self) -> RunningProcess:
+        with reading(self.rt.engine) as session:
+            instance = self._instance(session)
+        return RunningProcess.restore(self.rt.models.get(instance.model_version_id), instance.state)
+
+    def _histories(self) -> list[list[str]]:
+        return HISTORIES.get(self.procedure.code, [[]])
+
+    def _record_history(self, outcomes: list[str]) -> None:
+        """Earlier closed dossiers of the applicant with these outcomes, oldest first."""
+        with transaction(self.rt.engine) as session:
+            for index, outcome in enumerate(outcomes):
+                earlier = Dossier(
+                    code=f"LICH-SU-{self.applicant.id}-{index}",
+                    procedure_code=self.procedure.code,
+                    applicant_id=self.applicant.id,
+                    applicant_name=self.applicant.organisation_name,
+                    applicant_tax_code=self.applicant.tax_code,
+                    status=outcome,
+                    outcome=outcome,
+                    data={},
+                    submitted_at=START - timedelta(days=90 - index),
+                    completed_at=START - timedelta(days=60 - index),
+                )
+                session.add(earlier)
+                session.flush()
+                session.add(
+                    OutcomeRecord(
+                        procedure_code=self.procedure.code,
+                        subject_key=self.applicant.tax_code,
+                        dossier_id=earlier.id,
+                        outcome=outcome,
+                        recorded_at=earlier.completed_at,
+                    )
+                )
+
+    def _who(self, user_id: int | None) -> str | int | None:
+        """The applicant differs from walk to walk; the officers are the same people."""
+        return "applicant" if user_id == self.applicant.id else user_id
+
+    def _actor(self, task: WorkTask) -> User:
+        with reading(self.rt.engine) as session:
+            if task.assignee_id is not None:
+                return session.get(User, task.assignee_id)
+        if task.candidate_role == "business":
+            return self.applicant
+        return self.world.officers[task.candidate_role]
+
+    def _payload(self, form_name: str, actor: User, variant: int) -> dict[str, Any]:
+        context = SampleContext(
+            tax_code=actor.tax_code or self.applicant.tax_code,
+            email=actor.email,
+            today=to_local(now()).date(),
+            attachment=lambda: self._upload(actor),
+        )
+        return payload(self.rt.forms.get(form_name), context, variant)
+
+    def _upload(self, actor: User) -> str:
+        pdf = (
+            b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n" + uuid.uuid4().bytes
+        )
+        attachment = commands.upload_attachment(self.rt, actor, "tai-lieu.pdf", pdf)
+        return attachment.id
+
+
+def _when(instant: datetime | None) -> str | None:
+    return to_local(instant).isoformat() if instant else None

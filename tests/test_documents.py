@@ -22,8 +22,6 @@ from workflows.documents import (
     NATIONAL_MOTTO,
     NATIONAL_NAME,
     PROCESS_COLUMNS,
-    QR_MASK_PATTERN,
-    VERIFICATION_ALPHABET,
     DocumentContext,
     agency_in_text,
     document_title,
@@ -34,6 +32,8 @@ from workflows.documents import (
     render_document,
     sha256_hex,
 )
+from workflows.documents.codes import VERIFICATION_ALPHABET
+from workflows.documents.qr import QR_MASK_PATTERN
 
 # 18:30 UTC on the 25th is 01:30 on the 26th in Asia/Ho_Chi_Minh (UTC+7).
 ISSUED = datetime(2026, 11, 25, 18, 30, tzinfo=UTC)

@@ -14,7 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic import Field as PydanticField
 
-import workflows.award_documents  # noqa: F401  (registers the award's document kinds)
+import workflows.award_documents
+import workflows.procedures.declaration.documents
+import workflows.procedures.import_inspection.documents  # noqa: F401
 from forms.registry import FormNotFound, FormRegistry, FormSchemaError
 from workflows.documents import DOCUMENT_KINDS
 from workflows.effects import OPERATORS, check_operator_params

@@ -1,0 +1,51 @@
+"""Official documents in the layout of Decree 30/2020/NĐ-CP.
+
+``model`` says what a document is (a kind's builder turns a context into a body), ``docx_writer``
+(with ``docx_package``) lays a body out as .docx, ``codes`` and ``qr`` make what lets anyone verify
+it, ``text`` helps builders write dates and phrases, ``slips`` holds the one-stop slips every
+procedure issues. A procedure's own kinds live in its package (``workflows.procedures.<name>``).
+"""
+
+from workflows.documents import slips  # noqa: F401  (the one-stop slips are kinds of every procedure)
+from workflows.documents.codes import new_verification_code, normalise_verification_code, sha256_hex
+from workflows.documents.docx_writer import render_document
+from workflows.documents.layout import NATIONAL_MOTTO, NATIONAL_NAME
+from workflows.documents.model import (
+    DOCUMENT_KINDS,
+    Block,
+    DocumentBody,
+    DocumentContext,
+    DocumentKind,
+    Grid,
+    Para,
+    Span,
+    document_kind,
+    document_title,
+)
+from workflows.documents.qr import qr_png
+from workflows.documents.slips import OUTCOMES_VI, PROCESS_COLUMNS
+from workflows.documents.text import agency_in_text, place_and_date
+
+__all__ = [
+    "DOCUMENT_KINDS",
+    "NATIONAL_MOTTO",
+    "NATIONAL_NAME",
+    "OUTCOMES_VI",
+    "PROCESS_COLUMNS",
+    "Block",
+    "DocumentBody",
+    "DocumentContext",
+    "DocumentKind",
+    "Grid",
+    "Para",
+    "Span",
+    "agency_in_text",
+    "document_kind",
+    "document_title",
+    "new_verification_code",
+    "normalise_verification_code",
+    "place_and_date",
+    "qr_png",
+    "render_document",
+    "sha256_hex",
+]

@@ -89,9 +89,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         codes = create_demo_dossiers(rt)
         print(f"Demo dossiers: {', '.join(codes)}")
     print("Tài khoản demo / demo accounts (e-mail, mật khẩu / password, vai trò / role):")
-    from workflows.demo import DEMO_ACCOUNTS
+    from workflows.demo import demo_accounts
 
-    for account in DEMO_ACCOUNTS:
+    for account in demo_accounts(rt):
         print(f"  {account.email:32} {account.password:24} {', '.join(account.roles)}")
     print(f"Database: {settings.database_url}")
     return 0

@@ -13,7 +13,7 @@ from workflows import audit
 from workflows.db import reading, transaction
 from workflows.errors import FieldProblem, InvalidInput, not_found
 from workflows.models import User
-from workflows.outbox import EVENT_TYPES
+from workflows.outbox import event_types as known_event_types
 from workflows.runtime import Runtime
 
 PHONE_CHARS = set("0123456789 +-.()")
@@ -68,7 +68,7 @@ def create_webhook(
         )
     if not name.strip():
         problems.append(FieldProblem("name", "Tên là bắt buộc.", "A name is required.", "required"))
-    unknown = [t for t in event_types if t != "*" and t not in EVENT_TYPES]
+    unknown = [t for t in event_types if t != "*" and t not in known_event_types()]
     if unknown or not event_types:
         problems.append(
             FieldProblem(

@@ -25,7 +25,7 @@ from notifications.render import Renderer
 from workflows.calendar import WorkingCalendar
 from workflows.clock import as_utc, now
 from workflows.db import transaction
-from workflows.models import OFFICER_ROLES, Dossier, User, WorkTask
+from workflows.models import Dossier, User, WorkTask, officer_roles
 from workflows.runtime import Runtime
 
 
@@ -99,7 +99,7 @@ def send_digest(rt: Runtime, today: date | None = None) -> int:
             preference = preferences.get(user.id)
             if keys[user.id] in done or (preference is not None and not preference.digest):
                 continue
-            roles = set(user.roles) & OFFICER_ROLES
+            roles = set(user.roles) & set(officer_roles())
             mine = [
                 (task, code)
                 for task, code in tasks

@@ -95,7 +95,7 @@ def _fan_out_batch(rt: Runtime, renderer: Renderer, batch: int, failing: set[str
             .limit(batch)
             .with_for_update(skip_locked=True)
         ).all()
-        directory = Directory(session)
+        directory = Directory(session, rt.catalogue)
         dispatched = 0
         for event in events:
             try:

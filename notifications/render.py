@@ -17,14 +17,23 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    pass_context,
+    select_autoescape,
+)
 from jinja2.runtime import Context
 
+from workflows.catalogue import Procedure
 from workflows.clock import as_utc
 from workflows.models import User, WorkTask
 from workflows.outbox import OutboxEvent
+from workflows.plugins import template_folders
 from workflows.runtime import Runtime
-from workflows.tbt.visitors import follow_path, is_visitor
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Events whose link is the task page rather than the dossier page.
@@ -87,10 +96,16 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-@lru_cache(maxsize=1)
 def environment() -> Environment:
+    """The templates of the core's events, and of the events of the procedures' plug-ins (each in
+    its ``templates/notifications`` folder)."""
+    return _environment(tuple(folder / "notifications" for folder in template_folders()))
+
+
+@lru_cache(maxsize=4)
+def _environment(plugin_folders: tuple[Path, ...]) -> Environment:
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=ChoiceLoader([FileSystemLoader(TEMPLATES), *(FileSystemLoader(p) for p in plugin_folders)]),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -147,6 +162,12 @@ class Renderer:
             "link_url": None,
         }
 
+    def _secret_link(self, procedure: Procedure | None, user: User | None, code: str) -> str | None:
+        visitor_link = procedure.plugin.visitor_link if procedure is not None else None
+        if visitor_link is None or user is None or not code:
+            return None
+        return visitor_link(user, self.settings.signing_key(), code)
+
     def event_context(
         self, event: OutboxEvent, user: User | None, task: WorkTask | None = None
     ) -> dict[str, Any]:
@@ -162,9 +183,10 @@ class Renderer:
         link = task_path if event.type in TASK_EVENTS and task_path else dossier_path
         document_ids = [p["document_id"]] if p.get("document_id") else _as_list(p.get("documents"))
         documents = [{"id": d, "url": self.url(f"/files/documents/{d}")} for d in document_ids]
-        if user is not None and code and is_visitor(user):
-            # A visitor has no login: its links are the inquiry's secret follow link.
-            link = dossier_path = follow_path(self.settings.signing_key(), code)
+        secret_link = self._secret_link(procedure, user, code)
+        if secret_link is not None:
+            # A person without an account (a visitor) follows the dossier through a secret link.
+            link = dossier_path = secret_link
             documents = [{"id": d, "url": self.url(f"{link}/documents/{d}")} for d in document_ids]
         if p.get("link_path"):  # an event about something other than a dossier (a WTO notification)
             link = str(p["link_path"])

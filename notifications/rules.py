@@ -15,30 +15,11 @@ from sqlalchemy import String, cast
 from sqlmodel import Session, select
 
 from notifications.models import ChannelPreference, Webhook
+from workflows.catalogue import Catalogue
 from workflows.models import User, WorkTask
-from workflows.outbox import OutboxEvent
+from workflows.outbox import OutboxEvent, event_types
 
-# Events about a dossier that its applicant (the business) hears of.
-APPLICANT_EVENTS = frozenset(
-    {
-        "dossier_submitted",
-        "dossier_received",
-        "supplement_requested",
-        "dossier_refused",
-        "dossier_expired",
-        "result_issued",
-        "apology_issued",
-        "dossier_withdrawn",
-        "registration_confirmed",
-        "tbt_inquiry_forwarded",
-        "tbt_answer_issued",
-    }
-)
 LEADER_ALARMS = frozenset({"task_escalation", "appointment_missed", "legal_limit_missed"})
-# Who processes a procedure's dossiers, when not the specialists (hears of an appointment at risk).
-PROCESSING_ROLE = {"hoi-dap-tbt": "tbt_officer"}
-# Events the inspection team (specialists and leaders) hears of; the applicant hears of them too.
-INSPECTION_ALERTS = frozenset({"inspection_violation"})
 
 
 @dataclass(frozen=True)
@@ -62,8 +43,9 @@ class Recipient:
 class Directory:
     """The people and partner systems, read once per dispatcher batch (inside its transaction)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, catalogue: Catalogue | None = None) -> None:
         self.session = session
+        self.catalogue = catalogue
         self._users: dict[int, User | None] = {}
         self._roles: dict[str, list[User]] = {}
         self._preferences: dict[int, ChannelPreference] = {}
@@ -118,6 +100,11 @@ class Directory:
     def task(self, task_id: str | None) -> WorkTask | None:
         return self.session.get(WorkTask, task_id) if task_id else None
 
+    def processing_role(self, procedure_code: str | None) -> str:
+        """Who processes the procedure's dossiers (the specialists, unless its plug-in says)."""
+        procedure = self.catalogue.get(str(procedure_code)) if self.catalogue and procedure_code else None
+        return procedure.plugin.processing_role if procedure is not None else "specialist"
+
 
 def people(directory: Directory, event: OutboxEvent) -> list[User]:
     """The users who hear of the event, each once, in a stable order."""
@@ -125,9 +112,7 @@ def people(directory: Directory, event: OutboxEvent) -> list[User]:
     applicant = directory.user(payload.get("applicant_id"))
     kind = event.type
     found: list[User | None]
-    if kind in APPLICANT_EVENTS:
-        found = [applicant]
-    elif kind == "supplement_received":
+    if kind == "supplement_received":
         found = list(directory.with_role("clerk"))
     elif kind == "task_available":
         found = _task_people(directory, payload.get("role"), payload.get("assignee_id"), applicant)
@@ -138,18 +123,27 @@ def people(directory: Directory, event: OutboxEvent) -> list[User]:
         found = _task_people(directory, role, assignee, applicant)
     elif kind in LEADER_ALARMS:
         found = list(directory.with_role("leader"))
-    elif kind in INSPECTION_ALERTS:
-        found = [*directory.with_role("specialist"), *directory.with_role("leader"), applicant]
-    elif kind == "tbt_reply_overdue":
-        found = list(directory.with_role("tbt_officer"))
-    elif kind == "wto_notification_alert":
-        found = [directory.user(int(uid)) for uid in payload.get("user_ids") or []]
     elif kind == "appointment_at_risk":
-        team = PROCESSING_ROLE.get(str(payload.get("procedure_code")), "specialist")
+        team = directory.processing_role(payload.get("procedure_code"))
         found = [*directory.with_role(team), *directory.with_role("leader")]
     else:
-        found = []
+        found = _declared_people(directory, event, applicant)
     return _unique(found)
+
+
+def _declared_people(directory: Directory, event: OutboxEvent, applicant: User | None) -> list[User | None]:
+    """Who hears of an event as its type declares (workflows.outbox, or a procedure's plug-in)."""
+    declared = event_types().get(event.type)
+    if declared is None:
+        return []
+    found: list[User | None] = []
+    for role in declared.roles:
+        found.extend(directory.with_role(role))
+    if declared.users_key:
+        found.extend(directory.user(int(uid)) for uid in event.payload.get(declared.users_key) or [])
+    if declared.applicant_hears:
+        found.append(applicant)
+    return found
 
 
 def _task_people(

@@ -18,10 +18,10 @@ from notifications.dispatcher import fan_out
 from notifications.inbox_queries import list_for
 from tests.support import VN, Person, business, docx_text, error_of, fields_of, local, officer
 from workflows import scheduler
-from workflows.award_scoring import CRITERIA
 from workflows.clock import as_utc
 from workflows.db import reading
 from workflows.models import AuditEvent, WorkTask
+from workflows.procedures.award.scoring import CRITERIA
 
 PROCEDURE = "giai-thuong-chat-luong-quoc-gia"
 MONDAY = local(2026, 3, 2, 9, 0)
@@ -400,11 +400,11 @@ def test_an_organisation_that_applied_is_told_so_before_the_form(cast, client, r
         assert anonymous["already_registered_code"] is None and code not in anonymous["message"]
         error_of(client.get("/api/award/window", headers={"Authorization": "Bearer junk"}), 401)
         # The notice the procedure and new-dossier pages read (workflows.start_windows).
-        notice = notice_for(rt.engine, "award_round", account(rt, firm))
+        notice = notice_for(rt.engine, rt.procedure(PROCEDURE).start_window, account(rt, firm))
         assert notice is not None and notice.open is False and notice.already_registered_code == code
         assert code in notice.message and code in notice.message_en
         for asker in (account(rt, other), account(rt, clerk), None):
-            seen = notice_for(rt.engine, "award_round", asker)
+            seen = notice_for(rt.engine, rt.procedure(PROCEDURE).start_window, asker)
             assert seen is not None and seen.open is True and seen.already_registered_code is None
         # The refusal of a second registration says the same, naming the application.
         error = error_of(
@@ -416,7 +416,7 @@ def test_an_organisation_that_applied_is_told_so_before_the_form(cast, client, r
         # A withdrawn application no longer holds the place: the form is offered again.
         assert firm.post(f"/api/dossiers/{code}/withdraw", json={"reason": "Nộp nhầm"}).status_code == 200
         assert firm.get("/api/award/window").json()["already_registered_code"] is None
-        assert notice_for(rt.engine, "award_round", account(rt, firm)).open is True
+        assert notice_for(rt.engine, rt.procedure(PROCEDURE).start_window, account(rt, firm)).open is True
 
 
 def account(rt, person: Person):
@@ -622,8 +622,8 @@ def test_a_low_score_is_not_recommended_and_the_letter_says_so(cast):
 def test_the_recommendation_table(confirmed, results, expected, tmp_path):
     """The DMN thresholds, run through the model: one member's sheet, the site visit, the table."""
     from tests.conftest import make_settings
-    from workflows.award_scoring import script_functions
     from workflows.engine import RunningProcess
+    from workflows.procedures.award.scoring import script_functions
     from workflows.runtime import build_runtime
 
     rt = build_runtime(make_settings(tmp_path, f"sqlite:///{tmp_path / 'dmn.sqlite3'}"))
@@ -653,8 +653,8 @@ def test_the_recommendation_table(confirmed, results, expected, tmp_path):
 
 
 def test_aggregate_means_spreads_and_missing():
-    from workflows.award_scoring import TOTAL_MAXIMUM, aggregate, local_day_end
     from workflows.calendar import WorkingCalendar, parse_periods
+    from workflows.procedures.award.scoring import TOTAL_MAXIMUM, aggregate, local_day_end
 
     def sheet_of(member: int, value: int) -> dict[str, Any]:
         return {
@@ -704,7 +704,7 @@ def test_the_demo_has_an_open_round_and_award_dossiers_in_three_states(rt):
             select(WorkTask).where(WorkTask.dossier_id == scoring.id, WorkTask.status == "open")
         ).all()
         finished = dossiers[2]
-        from workflows.award_rounds import window_state
+        from workflows.procedures.award.rounds import window_state
 
         assert window_state(session).open
     assert statuses == ["awaiting_receipt", "scoring", "recommended"]
@@ -713,18 +713,18 @@ def test_the_demo_has_an_open_round_and_award_dossiers_in_three_states(rt):
     assert finished.data["final_recommendation"] == "recommended"
     # One demo business has not applied in the open round: it is offered the form; the others
     # are told which application they filed.
-    from workflows.demo_award import UNREGISTERED
+    from workflows.procedures.award.demo import UNREGISTERED
     from workflows.start_windows import notice_for
 
     with reading(rt.engine) as session:
         users = {u.email: u for u in session.exec(select(User)).all()}
-    free = notice_for(rt.engine, "award_round", users[UNREGISTERED])
+    free = notice_for(rt.engine, rt.procedure(PROCEDURE).start_window, users[UNREGISTERED])
     assert free is not None and free.open and free.already_registered_code is None
     assert users[UNREGISTERED].organisation_name == "Công ty Cổ phần Mũ bảo hiểm Quảng Bình"
     assert users[UNREGISTERED].id not in {d.applicant_id for d in dossiers}
     for dossier in dossiers:
         [applicant] = [u for u in users.values() if u.id == dossier.applicant_id]
-        taken = notice_for(rt.engine, "award_round", applicant)
+        taken = notice_for(rt.engine, rt.procedure(PROCEDURE).start_window, applicant)
         assert taken is not None and not taken.open and taken.already_registered_code == dossier.code
 
 
@@ -752,15 +752,20 @@ def test_a_supplement_before_the_council_scores(cast):
         assert len(cast["members"][0].get("/api/tasks").json()["items"]) == 1
 
 
-def test_the_catalogue_refuses_an_unknown_start_window(tmp_path):
+def test_the_catalogue_refuses_a_plugin_that_is_not_one(tmp_path):
     from tests.test_startup import broken_copy, start
     from workflows.catalogue import CatalogueError
 
-    folder = broken_copy(tmp_path, "catalogue.toml", 'start_window = "award_round"', 'start_window = "award"')
+    folder = broken_copy(
+        tmp_path,
+        "catalogue.toml",
+        'plugin = "workflows.procedures.award"',
+        'plugin = "workflows.procedures.award.rounds"',
+    )
     with pytest.raises(CatalogueError) as caught:
         start(tmp_path, folder)
-    assert PROCEDURE in str(caught.value) and "start_window 'award'" in str(caught.value)
-    assert "award_round" in str(caught.value)
+    assert PROCEDURE in str(caught.value)
+    assert "'workflows.procedures.award.rounds' has no PLUGIN = ProcedurePlugin(...)" in str(caught.value)
 
 
 def test_the_model_assigns_each_sheet_and_opens_in_a_modeller():
@@ -803,9 +808,9 @@ def test_the_draft_list_says_it_is_a_draft_and_the_issued_list_is_signed(tmp_pat
     from datetime import date
 
     from tests.conftest import make_settings
-    from workflows.award_reports import RoundEntry, recommendation_docx
-    from workflows.award_rounds import AwardRound
     from workflows.models import User
+    from workflows.procedures.award.reports import RoundEntry, recommendation_docx
+    from workflows.procedures.award.rounds import AwardRound
 
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}")
     award_round = AwardRound(

@@ -483,11 +483,17 @@ BROKEN = {
         "value=\"'good'\" />\n          </spiffworkflow:parameters>\n        </spiffworkflow:serviceTaskOperator>\n      </bpmn:extensionElements>\n      <bpmn:incoming>flow_gw_conclusion_to_record_passed",
         ["record_passed", "record_outcome", "outcome"],
     ),
-    "unknown start facts": (
+    "unknown plug-in": (
         "catalogue.toml",
-        'start_facts = "import_history"',
-        'start_facts = "importer_history"',
-        [PROCEDURE, "start_facts", "'importer_history'", "import_history"],
+        'plugin = "workflows.procedures.import_inspection"',
+        'plugin = "workflows.procedures.importer"',
+        [PROCEDURE, "plug-in module 'workflows.procedures.importer' cannot be imported"],
+    ),
+    "another procedure's document kind": (
+        MODEL_FILE,
+        "value=\"'import_inspection_result'\"",
+        "value=\"'declaration_notice'\"",
+        ["issue_result", "kind 'declaration_notice' is not one of this procedure's document kinds"],
     ),
 }
 
@@ -501,9 +507,17 @@ def test_the_catalogue_refuses_unknown_events_outcomes_and_facts(tmp_path, case)
         assert words in str(caught.value), f"{words!r} not in: {caught.value}"
 
 
-def test_start_facts_are_optional(tmp_path):
-    rt = start(tmp_path, broken_copy(tmp_path, "catalogue.toml", 'start_facts = "import_history"\n', ""))
-    assert rt.catalogue.get(PROCEDURE).start_facts is None
+def test_a_procedure_without_a_plugin_runs_on_the_core_alone(tmp_path):
+    """The declaration with its plug-in line taken out: its own documents are refused (they are its
+    plug-in's), the core's slips are not."""
+    with pytest.raises(CatalogueError) as caught:
+        start(
+            tmp_path,
+            broken_copy(tmp_path, "catalogue.toml", 'plugin = "workflows.procedures.declaration"\n', ""),
+        )
+    assert "issue_notice: issue_document: kind 'declaration_notice' is not one of this procedure's" in str(
+        caught.value
+    )
 
 
 # -- demo ---------------------------------------------------------------------------------------------

@@ -226,7 +226,7 @@ def test_rate_limit_per_email_and_ip(client):
 
 
 def test_rate_counts_older_than_the_window_are_dropped(client, rt):
-    from workflows.tbt.models import RateEvent
+    from workflows.procedures.tbt.models import RateEvent
 
     with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
         ask_as_visitor(client, email="mot@example.vn")

@@ -10,7 +10,7 @@ from sqlmodel import Session, func, select
 
 from workflows import audit
 from workflows.errors import Conflict, FieldProblem, InvalidInput
-from workflows.models import ROLES, User
+from workflows.models import User, known_roles
 
 TAX_CODE = re.compile(r"^\d{10}(-\d{3})?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -133,7 +133,7 @@ def register_business(
 def create_officer(
     session: Session, *, email: str, password: str, full_name: str, roles: list[str], job_title: str = ""
 ) -> User:
-    unknown = [r for r in roles if r not in ROLES or r == "business"]
+    unknown = [r for r in roles if r not in known_roles() or r == "business"]
     if unknown or not roles:
         raise InvalidInput(
             f"Vai trò không hợp lệ: {', '.join(unknown) or '(trống)'}.",

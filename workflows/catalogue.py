@@ -14,12 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic import Field as PydanticField
 
-import workflows.award_documents
-import workflows.procedures.declaration.documents
-import workflows.procedures.import_inspection.documents  # noqa: F401
 from forms.registry import FormNotFound, FormRegistry, FormSchemaError
 from workflows.documents import DOCUMENT_KINDS
-from workflows.effects import OPERATORS, check_operator_params
+from workflows.documents.slips import ONE_STOP_KINDS
 from workflows.engine import (
     OPERATOR_PREFIX,
     ModelError,
@@ -28,9 +25,10 @@ from workflows.engine import (
     service_operator_params,
     service_operators,
 )
-from workflows.facts import FACT_PROVIDERS
-from workflows.models import ROLES
-from workflows.start_windows import START_WINDOWS
+from workflows.models import known_roles
+from workflows.operator_params import CORE_OPERATORS, check_operator_params
+from workflows.plugins import NO_PLUGIN, PluginError, ProcedurePlugin, load
+from workflows.start_windows import StartWindow
 
 
 class CatalogueError(Exception):
@@ -61,13 +59,16 @@ class Procedure:
     fees: tuple[dict[str, Any], ...]
     outputs: tuple[str, ...]
     model: ProcessModel = field(repr=False)
-    # The fact provider (workflows.facts) whose variables the process starts with, if any.
-    start_facts: str | None = None
-    # The registration window (workflows.start_windows) that gates starting the procedure, if any.
-    start_window: str | None = None
+    # The procedure's own code (workflows.plugins): operators, statuses, facts, window…
+    plugin: ProcedurePlugin = NO_PLUGIN
     # Where people start the procedure when it has a page of its own (the TBT question form, which
     # visitors without an account use too); else the generic new-dossier page.
     start_page: str | None = None
+
+    @property
+    def start_window(self) -> StartWindow | None:
+        """The registration window that gates starting the procedure, if any."""
+        return self.plugin.start_window
 
     @property
     def start_url(self) -> str:
@@ -139,8 +140,7 @@ class _Entry(BaseModel):
     legal_days: int = PydanticField(gt=0)
     committed_days: int = PydanticField(gt=0)
     outputs: list[str] = []
-    start_facts: str | None = None
-    start_window: str | None = None
+    plugin: str | None = PydanticField(default=None, pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
     step_budgets: dict[str, float] = {}
     required_documents: list[dict[str, str]] = []
     fees: list[dict[str, str | int]] = []
@@ -195,6 +195,11 @@ def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: For
     if entry.committed_days > entry.legal_days:
         raise CatalogueError(f"{where}: committed_days must not be more than legal_days")
 
+    try:
+        plugin = load(entry.plugin) if entry.plugin else NO_PLUGIN
+    except PluginError as exc:
+        raise CatalogueError(f"{where}: {exc}") from exc
+
     sources: dict[str, str] = {}
     for name in entry.bpmn_files:
         file = bpmn_dir / name
@@ -209,18 +214,10 @@ def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: For
     _check_form(forms, where, "start_form", entry.start_form)
     if entry.start_ui_form:
         _check_form(forms, where, "start_ui_form", entry.start_ui_form, ui=True)
-    check_model(model, forms, where)
+    check_model(model, forms, where, plugin)
     for kind in entry.outputs:
-        if kind not in DOCUMENT_KINDS:
+        if kind not in DOCUMENT_KINDS or (kind not in ONE_STOP_KINDS and kind not in plugin.document_kinds):
             raise CatalogueError(f"{where}: output '{kind}' is not a known document kind")
-    if entry.start_facts is not None and entry.start_facts not in FACT_PROVIDERS:
-        raise CatalogueError(
-            f"{where}: start_facts '{entry.start_facts}' is not one of {', '.join(sorted(FACT_PROVIDERS))}"
-        )
-    if entry.start_window is not None and entry.start_window not in START_WINDOWS:
-        raise CatalogueError(
-            f"{where}: start_window '{entry.start_window}' is not one of {', '.join(sorted(START_WINDOWS))}"
-        )
     for spec_name in entry.step_budgets:
         if spec_name not in model.user_tasks:
             raise CatalogueError(
@@ -250,20 +247,22 @@ def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: For
         fees=tuple(entry.fees),
         outputs=tuple(entry.outputs),
         model=model,
-        start_facts=entry.start_facts,
-        start_window=entry.start_window,
+        plugin=plugin,
         start_page=entry.start_page,
     )
 
 
-def check_model(model: ProcessModel, forms: FormRegistry, where: str) -> None:
-    """Every user task names a known role and existing forms; every service task a known operator."""
+def check_model(
+    model: ProcessModel, forms: FormRegistry, where: str, plugin: ProcedurePlugin = NO_PLUGIN
+) -> None:
+    """Every user task names a known role and existing forms; every service task an operator of
+    the core or of the procedure's own plug-in, with parameters it accepts."""
     files = ", ".join(sorted(model.sources))
     for task in model.user_task_specs():
         element = f"{files}, element bpmn:userTask {task.spec_name}"
-        if task.candidate_role not in ROLES:
+        if task.candidate_role not in known_roles():
             raise CatalogueError(
-                f"{where}: {element}: lane/candidateRole '{task.candidate_role}' is not one of {', '.join(ROLES)}"
+                f"{where}: {element}: lane/candidateRole '{task.candidate_role}' is not one of {', '.join(known_roles())}"
             )
         if not task.form:
             raise CatalogueError(f"{where}: {element}: no formJsonSchemaFilename property")
@@ -272,12 +271,14 @@ def check_model(model: ProcessModel, forms: FormRegistry, where: str) -> None:
             _check_form(forms, f"{where}: {element}", "formUiSchemaFilename", task.ui_form, ui=True)
     for spec_name, operator in service_operators(model):
         name = operator.removeprefix(OPERATOR_PREFIX)
-        if not operator.startswith(OPERATOR_PREFIX) or name not in OPERATORS:
+        if not operator.startswith(OPERATOR_PREFIX) or (
+            name not in CORE_OPERATORS and name not in plugin.operators
+        ):
             raise CatalogueError(
                 f"{where}: {files}, element bpmn:serviceTask {spec_name}: unknown operator '{operator}'"
             )
     for spec_name, operator, params in service_operator_params(model):
-        for problem in check_operator_params(operator.removeprefix(OPERATOR_PREFIX), params):
+        for problem in check_operator_params(operator.removeprefix(OPERATOR_PREFIX), params, plugin):
             raise CatalogueError(f"{where}: {files}, element bpmn:serviceTask {spec_name}: {problem}")
 
 

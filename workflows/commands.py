@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from forms.validation import FormValidationError, validate
-from workflows import audit, award_scoring, sla
+from workflows import audit, sla
 from workflows.alarms import schedule_dossier_alarms
 from workflows.attachments import store_upload
 from workflows.catalogue import Procedure
@@ -25,20 +25,11 @@ from workflows.db import reading, transaction
 from workflows.effects import apply_effects, close_open_pause, issue_document, refresh_deadlines
 from workflows.engine import EngineError, RunningProcess, TaskNotReady
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
-from workflows.facts import FACT_PROVIDERS
 from workflows.models import Attachment, Dossier, ProcessInstance, User, WorkTask
 from workflows.outbox import dossier_event
 from workflows.projection import cancel_open_tasks, mark_completed, sync_after_run
 from workflows.queries import may_act_on
 from workflows.runtime import Runtime
-from workflows.start_windows import START_WINDOWS
-
-CLOSED_STATUSES = frozenset(
-    {"issued", "rejected", "refused", "withdrawn", "expired", "completed", "recorded", "passed", "failed"}
-    | {"recommended", "not_recommended"}  # the National Quality Award's outcomes
-    | {"answered"}  # the TBT inquiry point's
-)
-
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -89,13 +80,17 @@ def _bind_attachments(
         )
 
 
-def script_functions(rt: Runtime) -> dict[str, Any]:
-    return {**sla.script_functions(rt.calendar, now), **award_scoring.script_functions(rt.calendar)}
+def script_functions(rt: Runtime, procedure: Procedure) -> dict[str, Any]:
+    """What the model's expressions may call: the working-time functions, and the procedure's own."""
+    own = procedure.plugin.script_functions
+    return {**sla.script_functions(rt.calendar, now), **(own(rt.calendar) if own else {})}
 
 
-def _restore(rt: Runtime, instance: ProcessInstance) -> RunningProcess:
+def _restore(rt: Runtime, instance: ProcessInstance, dossier: Dossier) -> RunningProcess:
     return RunningProcess.restore(
-        rt.models.get(instance.model_version_id), instance.state, script_functions(rt)
+        rt.models.get(instance.model_version_id),
+        instance.state,
+        script_functions(rt, rt.procedure(dossier.procedure_code)),
     )
 
 
@@ -171,7 +166,7 @@ def submit_dossier(
             return existing, False
     if procedure.start_window is not None:
         with reading(rt.engine) as session:
-            START_WINDOWS[procedure.start_window].check(session, procedure.code, actor, now())
+            procedure.start_window.check(session, procedure.code, actor, now())
     _validate_form(rt, procedure.start_form, data)
     _check_applicant(procedure, actor, data)
     try:
@@ -238,7 +233,9 @@ def _start(
     version_id = rt.current_versions[procedure.code]
     try:
         process = RunningProcess.start(
-            rt.models.get(version_id), _start_data(session, procedure, dossier, data), script_functions(rt)
+            rt.models.get(version_id),
+            _start_data(session, procedure, dossier, data),
+            script_functions(rt, procedure),
         )
     except EngineError as exc:
         raise _engine_failure(exc) from exc
@@ -277,9 +274,9 @@ def _start_data(
 ) -> dict[str, Any]:
     """The filed form plus the procedure's start facts (e.g. the importer's history): what the
     process starts with. The filed form itself is left as it was filed and validated."""
-    if procedure.start_facts is None:
+    provider = procedure.plugin.start_facts
+    if provider is None:
         return data
-    provider = FACT_PROVIDERS[procedure.start_facts]
     facts = provider(session, procedure.code, dossier.applicant_tax_code, dossier.submitted_at)
     return {**data, **facts}
 
@@ -410,7 +407,7 @@ def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) 
             _validate_form(rt, task.form, data)
             _bind_attachments(rt, session, task.form, data, actor, dossier)
         instance = _load_instance(session, dossier)
-        process = _restore(rt, instance)
+        process = _restore(rt, instance, dossier)
         try:
             process.complete(task_id, data)
         except TaskNotReady as exc:
@@ -441,14 +438,14 @@ def withdraw_dossier(rt: Runtime, actor: User, code: str, reason: str = "") -> D
         dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
         if dossier is None or dossier.applicant_id != actor.id:
             raise not_found("hồ sơ", "Dossier")
-        if dossier.status in CLOSED_STATUSES:
+        if dossier.completed_at is not None:
             raise Conflict(
                 "Hồ sơ đã kết thúc, không thể rút.",
                 "The dossier is closed and cannot be withdrawn.",
                 "closed",
             )
         instance = _load_instance(session, dossier)
-        process = _restore(rt, instance)
+        process = _restore(rt, instance, dossier)
         process.cancel()
         _save_instance(session, instance, process)
         ctx = _context(rt, session, actor, dossier)
@@ -484,7 +481,7 @@ def upload_attachment(
             dossier = session.exec(select(Dossier).where(Dossier.code == dossier_code)).first()
             if dossier is None or (actor.has_role("business") and dossier.applicant_id != actor.id):
                 raise not_found("hồ sơ", "Dossier")
-            if dossier.status in CLOSED_STATUSES:
+            if dossier.completed_at is not None:
                 raise Conflict("Hồ sơ đã kết thúc.", "The dossier is closed.", "closed")
             dossier_id = dossier.id
         attachment = store_upload(
@@ -513,7 +510,7 @@ def run_due_timers(rt: Runtime, session: Session, instance: ProcessInstance) -> 
     """Let the process catch the timers that fell due (called by the scheduler, which claimed the
     instance row in this same transaction)."""
     dossier = session.get(Dossier, instance.dossier_id)
-    process = _restore(rt, instance)
+    process = _restore(rt, instance, dossier)
     before = {t.id for t in process.ready_user_tasks()}
     try:
         process.run()

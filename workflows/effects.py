@@ -13,7 +13,6 @@ own ``issue_document`` steps; the apology slip (Mẫu 04) by a leader's extensio
 
 from __future__ import annotations
 
-import ast
 import re
 import secrets
 from collections.abc import Callable
@@ -23,8 +22,6 @@ from sqlmodel import select
 
 from workflows import audit, sla
 from workflows.alarms import schedule_dossier_alarms
-from workflows.award_documents import AWARD_KINDS
-from workflows.award_documents import extra_values as award_extra_values
 from workflows.clock import as_utc
 from workflows.codes import new_document_number
 from workflows.context import CommandContext
@@ -32,12 +29,15 @@ from workflows.documents import DOCUMENT_KINDS, DocumentContext, new_verificatio
 from workflows.engine import Effect
 from workflows.errors import Conflict
 from workflows.models import OUTCOMES, Attachment, ClockPause, Document, OutcomeRecord, User, WorkTask
-from workflows.outbox import MODEL_EVENT_TYPES, dossier_event
+from workflows.operator_params import CORE_OPERATORS
+from workflows.outbox import dossier_event
 
 
 def apply_effects(ctx: CommandContext, effects: list[Effect]) -> None:
+    """Apply each effect with the core's operator, or with the procedure's own (its plug-in's)."""
+    own = ctx.procedure.plugin.operators
     for effect in effects:
-        handler = _HANDLERS.get(effect.operation)
+        handler = _HANDLERS.get(effect.operation) or own.get(effect.operation)
         if handler is None:  # the catalogue check makes this unreachable for loaded models
             raise ValueError(f"Unknown operator tdcflow/{effect.operation} in {effect.task_spec}")
         handler(ctx, effect.params)
@@ -157,7 +157,7 @@ def close_open_pause(ctx: CommandContext) -> ClockPause | None:
 
 
 def _issue_document(ctx: CommandContext, params: dict[str, Any]) -> None:
-    """Issue the document; with ``event`` (one of outbox.MODEL_EVENT_TYPES) also tell who hears of
+    """Issue the document; with ``event`` (one of outbox.model_event_types()) also tell who hears of
     that event, with the document's id (e.g. the confirmed registration to the customs partner)."""
     extra = {k: v for k, v in params.items() if k not in ("kind", "event")}
     document = issue_document(ctx, str(params.get("kind", "")), extra)
@@ -277,11 +277,15 @@ def slip_values(ctx: CommandContext, kind_name: str) -> dict[str, Any]:
         }
     if kind_name == "supplement_request":
         pause = _open_pause(ctx)
-        items = pause.details.get("items") if pause else None
-        budget = ctx.procedure.step_budgets.get("provide_supplement")
+        details = pause.details if pause else {}
+        items = details.get("items")
+        # The step the business answers in (the model's pause_clock names it): its budget is the
+        # time the slip gives to answer.
+        budget = ctx.procedure.step_budgets.get(str(details.get("answer_step") or ""))
         return {"items": list(items or []), "answer_days": int(budget) if budget else None}
-    if kind_name in AWARD_KINDS:
-        return award_extra_values(ctx.session, dossier.data)
+    values = ctx.procedure.plugin.document_values.get(kind_name)
+    if values is not None:
+        return values(ctx.session, dossier.data)
     if kind_name == "process_control_slip":
         tasks = ctx.session.exec(
             select(WorkTask)
@@ -430,49 +434,4 @@ _HANDLERS: dict[str, Callable[[CommandContext, dict[str, Any]], None]] = {
     "record_outcome": _record_outcome,
 }
 
-# The operator names a model may use (checked when the catalogue loads): a live view, so the
-# operators a procedure's own module registers (``register_operator``) count too.
-OPERATORS = _HANDLERS.keys()
-
-
-def register_operator(name: str, handler: Callable[[CommandContext, dict[str, Any]], None]) -> None:
-    """Let models use ``tdcflow/<name>``: a procedure's module adds its own acts (e.g. the TBT
-    inquiry point's ``tbt_publish``) without this module knowing of them."""
-    if name in _HANDLERS:
-        raise ValueError(f"operator {name!r} is already registered")
-    _HANDLERS[name] = handler
-
-
-def _literal(expression: str) -> Any:
-    try:
-        return ast.literal_eval(expression)
-    except (ValueError, SyntaxError):
-        return _NOT_LITERAL
-
-
-_NOT_LITERAL = object()
-
-
-def check_operator_params(operator: str, params: dict[str, str]) -> list[str]:
-    """What is wrong with a service task's parameters (their expressions as written), for the
-    catalogue check at start-up: the values that must be known before the model runs."""
-    problems = []
-    if operator == "issue_document":
-        kind = _literal(params.get("kind", ""))
-        if kind not in DOCUMENT_KINDS:
-            problems.append(
-                f"issue_document: kind must be a known document kind in quotes, not {params.get('kind')!r}"
-            )
-        if "event" in params and _literal(params["event"]) not in MODEL_EVENT_TYPES:
-            problems.append(
-                f"issue_document: event {params['event']!r} is not one of "
-                f"{', '.join(repr(e) for e in sorted(MODEL_EVENT_TYPES))}"
-            )
-    if operator == "record_outcome":
-        if _literal(params.get("outcome", "")) not in OUTCOMES:
-            problems.append(f"record_outcome: outcome must be one of {', '.join(repr(o) for o in OUTCOMES)}")
-        if not params.get("subject_key", "").strip():
-            problems.append(
-                'record_outcome: subject_key (an expression, e.g. importer["tax_code"]) is missing'
-            )
-    return problems
+assert set(_HANDLERS) == CORE_OPERATORS, "workflows.operator_params names the core's operators"

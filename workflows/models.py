@@ -9,9 +9,29 @@ from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from workflows.clock import now
+from workflows.plugins import plugin_roles
 
-ROLES = ("business", "clerk", "specialist", "leader", "tbt_officer", "council", "admin")
-OFFICER_ROLES = frozenset(ROLES) - {"business"}
+# The roles of every procedure; a procedure's own (e.g. a council) come with its plug-in.
+CORE_ROLE_LABELS: dict[str, tuple[str, str]] = {
+    "business": ("Tổ chức, doanh nghiệp", "Business"),
+    "clerk": ("Cán bộ một cửa", "One-stop clerk"),
+    "specialist": ("Chuyên viên", "Specialist"),
+    "leader": ("Lãnh đạo", "Leader"),
+    "admin": ("Quản trị", "Administrator"),
+}
+
+
+def role_labels() -> dict[str, tuple[str, str]]:
+    """Every role known now: the core's and those of the plug-ins loaded."""
+    return {**CORE_ROLE_LABELS, **plugin_roles()}
+
+
+def known_roles() -> tuple[str, ...]:
+    return tuple(role_labels())
+
+
+def officer_roles() -> tuple[str, ...]:
+    return tuple(role for role in role_labels() if role != "business")
 
 
 def _instant(nullable: bool = False, index: bool = False) -> Any:
@@ -43,7 +63,7 @@ class User(SQLModel, table=True):
 
     @property
     def is_officer(self) -> bool:
-        return any(role in OFFICER_ROLES for role in self.roles)
+        return any(role != "business" for role in self.roles)
 
     @property
     def display_name(self) -> str:

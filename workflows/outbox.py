@@ -16,36 +16,38 @@ from sqlalchemy import JSON, Column, DateTime, Index
 from sqlmodel import Field, Session, SQLModel
 
 from workflows.clock import now
+from workflows.plugins import EventType, plugin_event_types
 
-# The events that notify (see notifications.rules for who hears of each).
-EVENT_TYPES = frozenset(
-    {
-        "dossier_submitted",
-        "dossier_received",
-        "supplement_requested",
-        "supplement_received",
-        "dossier_refused",
-        "result_issued",
-        "apology_issued",
-        "dossier_withdrawn",
-        "dossier_expired",
-        "task_available",
-        "task_reminder",
-        "task_escalation",
-        "appointment_at_risk",
-        "appointment_missed",
-        "legal_limit_missed",
-        "inspection_violation",
-        "registration_confirmed",
-        # TBT inquiry point (workflows.tbt)
-        "tbt_inquiry_forwarded",
-        "tbt_answer_issued",
-        "tbt_reply_overdue",
-        "wto_notification_alert",
-    }
+# The events of every procedure (see notifications.rules for who hears of each); a procedure's
+# own come with its plug-in.
+CORE_EVENT_TYPES = (
+    EventType("dossier_submitted", applicant_hears=True),
+    EventType("dossier_received", applicant_hears=True),
+    EventType("supplement_requested", applicant_hears=True),
+    EventType("supplement_received"),
+    EventType("dossier_refused", applicant_hears=True),
+    EventType("result_issued", applicant_hears=True),
+    EventType("apology_issued", applicant_hears=True),
+    EventType("dossier_withdrawn", applicant_hears=True),
+    EventType("dossier_expired", applicant_hears=True),
+    EventType("task_available"),
+    EventType("task_reminder"),
+    EventType("task_escalation"),
+    EventType("appointment_at_risk"),
+    EventType("appointment_missed"),
+    EventType("legal_limit_missed"),
+    EventType("inspection_violation", applicant_hears=True, roles=("specialist", "leader")),
 )
-# The events a model may emit itself, with its issue_document step's ``event`` parameter.
-MODEL_EVENT_TYPES = frozenset({"registration_confirmed", "tbt_inquiry_forwarded", "tbt_answer_issued"})
+
+
+def event_types() -> dict[str, EventType]:
+    """Every event type known now: the core's and those of the plug-ins loaded."""
+    return {event.name: event for event in (*CORE_EVENT_TYPES, *plugin_event_types())}
+
+
+def model_event_types() -> frozenset[str]:
+    """The events a model may emit itself, with its issue_document step's ``event`` parameter."""
+    return frozenset(name for name, event in event_types().items() if event.model_may_emit)
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -72,7 +74,7 @@ def emit(
     payload: dict[str, Any],
     at: datetime | None = None,
 ) -> OutboxEvent:
-    if event_type not in EVENT_TYPES:
+    if event_type not in event_types():
         raise ValueError(f"unknown event type {event_type}")
     at = at or now()
     event = OutboxEvent(

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from workflows.award_privacy import applicant_may_read, seal_data, seal_history
 from workflows.clock import as_utc, now, to_local
 from workflows.db import reading
 from workflows.errors import not_found
@@ -27,6 +26,7 @@ from workflows.models import (
     User,
     WorkTask,
 )
+from workflows.plugins import NO_PLUGIN, DossierPrivacy
 from workflows.runtime import Runtime
 from workflows.verification import VerifiedDocument, find_document
 
@@ -61,6 +61,12 @@ class DossierDetail:
     documents: list[Document]
     attachments: list[Attachment]
     pauses: list[ClockPause]
+
+
+def privacy_of(rt: Runtime, dossier: Dossier) -> DossierPrivacy:
+    """What of the dossier its procedure keeps from whom (workflows.plugins.DossierPrivacy)."""
+    procedure = rt.catalogue.get(dossier.procedure_code)
+    return procedure.plugin.privacy if procedure is not None else NO_PLUGIN.privacy
 
 
 def visible_dossier(session: Session, actor: User, code: str) -> Dossier:
@@ -135,7 +141,7 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
             for d in session.exec(
                 select(Document).where(Document.dossier_id == dossier.id).order_by(Document.issued_at)
             ).all()
-            if actor.is_officer or applicant_may_read(d.kind)
+            if actor.is_officer or privacy_of(rt, dossier).applicant_may_read(d.kind)
         ]
         attachments = session.exec(
             select(Attachment).where(Attachment.dossier_id == dossier.id).order_by(Attachment.created_at)
@@ -148,7 +154,7 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
             int(instance),
             list(tasks),
             list(all_tasks),
-            seal_history(dossier, list(history)),
+            privacy_of(rt, dossier).visible_history(dossier, list(history)),
             list(documents),
             list(attachments),
             list(pauses),
@@ -209,7 +215,7 @@ def task_with_dossier(rt: Runtime, actor: User, task_id: str) -> tuple[WorkTask,
             raise not_found("công việc", "Task")
         if not actor.is_officer and not may_act_on(actor, task, dossier):
             raise not_found("công việc", "Task")
-        return task, dossier, seal_data(dossier, dict(dossier.data))
+        return task, dossier, privacy_of(rt, dossier).visible_data(dossier, dict(dossier.data))
 
 
 def document_for(rt: Runtime, actor: User, document_id: str) -> tuple[Document, bytes]:
@@ -218,7 +224,7 @@ def document_for(rt: Runtime, actor: User, document_id: str) -> tuple[Document, 
         dossier = session.get(Dossier, document.dossier_id) if document else None
         if document is None or dossier is None or not can_see(actor, dossier):
             raise not_found("văn bản", "Document")
-        if not actor.is_officer and not applicant_may_read(document.kind):
+        if not actor.is_officer and not privacy_of(rt, dossier).applicant_may_read(document.kind):
             raise not_found("văn bản", "Document")
         return document, rt.store.read(document.sha256)
 
@@ -264,7 +270,7 @@ def data_for(rt: Runtime, actor: User, dossier: Dossier) -> dict[str, Any]:
     """Officers read the whole process data; a business reads back what it filed (its start form's
     fields), not the department's working notes."""
     if actor.is_officer:
-        return seal_data(dossier, dict(dossier.data))
+        return privacy_of(rt, dossier).visible_data(dossier, dict(dossier.data))
     procedure = rt.catalogue.get(dossier.procedure_code)
     if procedure is None:
         return {}

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-import workflows.award_recommendations
-import workflows.tbt  # noqa: F401  (the TBT inquiry point's tables, operators and documents)
 from forms.registry import FormRegistry, default_registry
 from workflows.accounts import configure_password_hashing
 from workflows.calendar import WorkingCalendar, calendar_for, get_calendar

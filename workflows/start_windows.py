@@ -1,5 +1,6 @@
-"""Registration windows a procedure's start is gated by, named by the catalogue's ``start_window``
-key. ``check`` runs before the dossier is created and raises a ``Conflict`` (vi + en, with the
+"""Registration windows a procedure's start is gated by (a procedure's plug-in gives its own).
+
+``check`` runs before the dossier is created and raises a ``Conflict`` (vi + en, with the
 dates) when the procedure cannot be started now, e.g. outside the award round's registration;
 ``notice`` tells the pages whether the window is open for the person asking and what to say, e.g.
 that their organisation has already applied in the open round (with the application's code).
@@ -14,7 +15,6 @@ from typing import Any
 
 from sqlmodel import Session
 
-from workflows.award_rounds import check_registration_window, window_state_for
 from workflows.db import reading
 from workflows.models import User
 
@@ -46,31 +46,10 @@ class StartWindow:
     notice: Callable[[Session, User | None], WindowNotice]
 
 
-def _award_notice(session: Session, user: User | None) -> WindowNotice:
-    state = window_state_for(session, user)
-    code = state.already_registered_code
-    if code is None:
-        return WindowNotice(state.open, state.message, state.message_en)
-    return WindowNotice(
-        False,
-        state.message,
-        state.message_en,
-        code,
-        link_url=f"/dossiers/{code}",
-        link_label=f"Xem hồ sơ {code}",
-        link_label_en=f"Open application {code}",
-    )
-
-
-START_WINDOWS: dict[str, StartWindow] = {
-    "award_round": StartWindow(check_registration_window, _award_notice),
-}
-
-
-def notice_for(engine: Any, window: str | None, user: User | None = None) -> WindowNotice | None:
+def notice_for(engine: Any, window: StartWindow | None, user: User | None = None) -> WindowNotice | None:
     """What the procedure and new-dossier pages say about the window to ``user`` (None: anyone
     not signed in); None when the procedure has no window (always open)."""
     if window is None:
         return None
     with reading(engine) as session:
-        return START_WINDOWS[window].notice(session, user)
+        return window.notice(session, user)

@@ -74,7 +74,7 @@ def _scan(rt: Runtime, batch: int) -> Iterator[StuckInstance | None]:
 def _diagnose(rt: Runtime, instance: ProcessInstance, dossier: Dossier) -> StuckInstance | None:
     if dossier.completed_at is not None:
         return None  # withdrawn: the dossier is closed, its cancelled process is not stuck
-    process = _restore(rt, instance)
+    process = _restore(rt, instance, dossier)
     lost = process.lost_joins()
     if lost:
         return StuckInstance(dossier.code, dossier.procedure_code, dossier.status, LOST_JOIN, tuple(lost))
@@ -102,7 +102,7 @@ def resume(rt: Runtime, actor: User, code: str) -> list[LostJoin]:
         instance = session.exec(
             select(ProcessInstance).where(ProcessInstance.dossier_id == dossier.id).with_for_update()
         ).one()
-        process = _restore(rt, instance)
+        process = _restore(rt, instance, dossier)
         try:
             counted = process.resume_lost_joins()
         except EngineError as exc:

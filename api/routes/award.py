@@ -12,10 +12,12 @@ from pydantic import BaseModel, Field
 from api.deps import CurrentUser, Officer, RoundYear, RuntimeDep, oauth2_scheme, user_from_token
 from api.errors import ERROR_RESPONSES
 from api.routes.dossiers import file_response
-from workflows import award_recommendations, award_reports, award_rounds
-from workflows.award_rounds import AwardRound, RoundInput
 from workflows.db import reading
 from workflows.models import User
+from workflows.procedures.award import recommendations as award_recommendations
+from workflows.procedures.award import reports as award_reports
+from workflows.procedures.award import rounds as award_rounds
+from workflows.procedures.award.rounds import AwardRound, RoundInput
 
 router = APIRouter(prefix="/api/award", tags=["award"], responses=ERROR_RESPONSES)
 

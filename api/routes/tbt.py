@@ -14,9 +14,9 @@ from api.errors import ERROR_RESPONSES, ErrorBody
 from api.routes.dossiers import file_response
 from workflows.clock import as_utc
 from workflows.models import User
+from workflows.procedures.tbt import antiabuse, inquiries, knowledge, wto
 from workflows.runtime import Runtime
 from workflows.statuses import status_label
-from workflows.tbt import antiabuse, inquiries, knowledge, wto
 
 _TOO_MANY = {"model": ErrorBody, "description": "Quá nhiều yêu cầu / Too many requests (Retry-After)"}
 router = APIRouter(prefix="/api/tbt", tags=["tbt"], responses={**ERROR_RESPONSES, 429: _TOO_MANY})

@@ -18,17 +18,16 @@ from api.web.templating import render
 from workflows import accounts
 from workflows.db import reading, transaction
 from workflows.errors import DomainError
-from workflows.models import ROLES, ModelVersion
+from workflows.models import ModelVersion, officer_roles
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
-OFFICER_ROLES = [r for r in ROLES if r != "business"]
 
 
 def _users_page(request: Request, rt, user, **context) -> Response:  # type: ignore[no-untyped-def]
     with reading(rt.engine) as session:
         users = accounts.list_users(session)
-    values = {"users": users, "roles": OFFICER_ROLES, "values": {}, "errors": {}, "chosen": []}
+    values = {"users": users, "roles": officer_roles(), "values": {}, "errors": {}, "chosen": []}
     values.update(context)
     return render(
         request, "admin_users.html", user, values, status_code=422 if context.get("errors") else 200

@@ -18,12 +18,14 @@ from api.web.account import field_errors
 from api.web.csrf import verify_csrf
 from api.web.session import AdminUser, OfficerUser
 from api.web.templating import render
-from workflows import award_recommendations, award_reports, award_rounds
-from workflows.award_rounds import AwardRound, RoundInput
-from workflows.award_scoring import CRITERIA, RECOMMENDATIONS_EN, RECOMMENDATIONS_VI, local_day_end
 from workflows.clock import format_datetime
 from workflows.db import reading
 from workflows.errors import DomainError
+from workflows.procedures.award import recommendations as award_recommendations
+from workflows.procedures.award import reports as award_reports
+from workflows.procedures.award import rounds as award_rounds
+from workflows.procedures.award.rounds import AwardRound, RoundInput
+from workflows.procedures.award.scoring import CRITERIA, RECOMMENDATIONS_EN, RECOMMENDATIONS_VI, local_day_end
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)

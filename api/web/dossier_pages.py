@@ -25,7 +25,7 @@ from workflows.catalogue import Procedure
 from workflows.errors import DomainError, InvalidInput
 from workflows.queries import DossierFilter
 from workflows.runtime import Runtime
-from workflows.statuses import STATUS_LABELS
+from workflows.statuses import status_labels
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
@@ -54,7 +54,7 @@ def my_dossiers(
             "result": result,
             "q": q,
             "status": status,
-            "statuses": STATUS_LABELS,
+            "statuses": status_labels(),
             "catalogue": rt.catalogue,
             "flash": i18n._("Đăng ký thành công. Chào mừng!") if welcome else None,
             "flash_kind": "success",
@@ -103,7 +103,7 @@ def dossier_page(
             "attachments": attachments,
             "timeline": timeline(detail.history, detail.all_tasks, detail.dossier.applicant_id),
             "my_tasks": my_tasks,
-            "closed": dossier.status in commands.CLOSED_STATUSES,
+            "closed": dossier.completed_at is not None,
             "is_applicant": dossier.applicant_id == user.id,
             "can_extend": user.has_role("leader")
             and dossier.received_at is not None

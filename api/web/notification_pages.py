@@ -15,7 +15,7 @@ from api.web.templating import render
 from notifications import admin_commands, retry_dead
 from notifications.inbox_queries import list_for, mark_read
 from workflows.errors import DomainError
-from workflows.outbox import EVENT_TYPES
+from workflows.outbox import event_types
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
@@ -87,7 +87,7 @@ async def save_channels(request: Request, rt: RuntimeDep, user: PageUser) -> Res
 def _webhooks_page(request: Request, rt, user, **context) -> Response:  # type: ignore[no-untyped-def]
     values = {
         "hooks": admin_commands.list_webhooks(rt),
-        "event_types": sorted(EVENT_TYPES),
+        "event_types": sorted(event_types()),
         "errors": {},
         "values": {},
         "chosen": [],

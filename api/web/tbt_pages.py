@@ -21,7 +21,7 @@ from api.web.session import MaybeUser, PageUser
 from api.web.templating import render
 from workflows.clock import now, to_local
 from workflows.errors import DomainError, Forbidden, InvalidInput
-from workflows.tbt import antiabuse, inquiries, knowledge, wto
+from workflows.procedures.tbt import antiabuse, inquiries, knowledge, wto
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)

@@ -16,7 +16,7 @@ from api.web.templating import render
 from workflows import commands, queries
 from workflows.clock import local_zone
 from workflows.queries import DossierFilter
-from workflows.statuses import STATUS_LABELS
+from workflows.statuses import status_labels
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
@@ -94,7 +94,7 @@ def search(
         {
             "result": queries.list_dossiers(rt, user, flt),
             "catalogue": rt.catalogue,
-            "statuses": STATUS_LABELS,
+            "statuses": status_labels(),
             "q": q,
             "procedure": procedure,
             "status": status,

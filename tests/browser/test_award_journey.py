@@ -20,9 +20,9 @@ from tests.browser.conftest import screenshot
 from tests.browser.test_journeys import complete, login
 from tests.support import PASSWORD, business
 from workflows import accounts
-from workflows.award_rounds import today
-from workflows.award_scoring import CRITERIA
 from workflows.db import transaction
+from workflows.procedures.award.rounds import today
+from workflows.procedures.award.scoring import CRITERIA
 
 PROCEDURE = "giai-thuong-chat-luong-quoc-gia"
 MEMBERS = [("Hoàng Văn Một", 0), ("Ngô Thị Hai", 10), ("Đỗ Văn Ba", 20)]

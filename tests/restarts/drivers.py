@@ -14,13 +14,14 @@ from sqlmodel import select
 from tests.restarts.explorer import TIMER, Choice, Option
 from tests.restarts.samples import SampleContext, count, payload
 from tests.support import local
-from workflows import accounts, award_rounds, commands, scheduler
-from workflows.award_rounds import RoundInput
+from workflows import accounts, commands, scheduler
 from workflows.clock import now, to_local
 from workflows.db import reading, transaction
 from workflows.engine import RunningProcess
 from workflows.errors import Conflict
 from workflows.models import Document, Dossier, OutcomeRecord, ProcessInstance, User, WorkTask
+from workflows.procedures.award import rounds as award_rounds
+from workflows.procedures.award.rounds import RoundInput
 from workflows.runtime import ModelCache, Runtime
 
 START = local(2026, 3, 2, 9, 0)  # a Monday

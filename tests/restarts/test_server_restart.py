@@ -19,11 +19,12 @@ import httpx2 as httpx
 
 from tests.support import PASSWORD, Person, login
 from tests.test_award import application, sheet
-from workflows import accounts, award_rounds
-from workflows.award_rounds import RoundInput
+from workflows import accounts
 from workflows.clock import now, to_local
 from workflows.db import transaction
 from workflows.models import User
+from workflows.procedures.award import rounds as award_rounds
+from workflows.procedures.award.rounds import RoundInput
 from workflows.runtime import Runtime
 
 AWARD = "giai-thuong-chat-luong-quoc-gia"

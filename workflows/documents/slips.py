@@ -351,3 +351,9 @@ def process_control_slip(ctx: DocumentContext) -> DocumentBody:
         blocks=ended(blocks),
         recipients=("Các cơ quan, bộ phận giải quyết hồ sơ", f"Lưu: {ONE_STOP_UNIT}"),
     )
+
+
+# The slips every procedure may issue (a procedure's own kinds come with its plug-in).
+ONE_STOP_KINDS = frozenset(
+    {"receipt_slip", "supplement_request", "receipt_refusal", "apology_slip", "process_control_slip"}
+)

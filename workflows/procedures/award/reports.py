@@ -14,14 +14,14 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlmodel import Session
 
-from workflows.award_documents import points
-from workflows.award_privacy import is_sealed
-from workflows.award_rounds import AwardRound, get_round, round_dossiers
-from workflows.award_scoring import CRITERIA, RECOMMENDATIONS_EN, RECOMMENDATIONS_VI, TOTAL_MAXIMUM
 from workflows.clock import now, to_local
 from workflows.config import Settings
 from workflows.db import reading
 from workflows.documents import DocumentContext, render_document
+from workflows.procedures.award.documents import points
+from workflows.procedures.award.privacy import is_sealed
+from workflows.procedures.award.rounds import AwardRound, get_round, round_dossiers
+from workflows.procedures.award.scoring import CRITERIA, RECOMMENDATIONS_EN, RECOMMENDATIONS_VI, TOTAL_MAXIMUM
 
 if TYPE_CHECKING:
     from workflows.runtime import Runtime

@@ -19,8 +19,8 @@ from workflows import audit
 from workflows.db import reading, transaction
 from workflows.errors import FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.models import User
-from workflows.tbt.folding import fold, highlight, terms
-from workflows.tbt.models import KnowledgeEntry
+from workflows.procedures.tbt.folding import fold, highlight, terms
+from workflows.procedures.tbt.models import KnowledgeEntry
 
 if TYPE_CHECKING:
     from workflows.runtime import Runtime

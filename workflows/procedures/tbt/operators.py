@@ -1,5 +1,5 @@
 """The TBT inquiry model's own acts (``tdcflow/tbt_publish``, ``tdcflow/tbt_remind``), applied in
-the command's transaction like every operator (workflows.effects)."""
+the command's transaction like the core's operators (workflows.effects)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from sqlmodel import select
 
 from workflows import audit
 from workflows.context import CommandContext
-from workflows.effects import register_operator
 from workflows.outbox import dossier_event
-from workflows.tbt.knowledge import save_entry
-from workflows.tbt.models import KnowledgeEntry
+from workflows.procedures.tbt.knowledge import save_entry
+from workflows.procedures.tbt.models import KnowledgeEntry
 
 
 def _text(value: Any) -> str:
@@ -66,7 +65,3 @@ def remind(ctx: CommandContext, params: dict[str, Any]) -> None:
         dossier_id=ctx.dossier.id,
         at=ctx.at,
     )
-
-
-register_operator("tbt_publish", publish)
-register_operator("tbt_remind", remind)

@@ -1,7 +1,7 @@
 """Asking the inquiry point, and following an inquiry by its secret link.
 
 A logged-in business asks as itself (the answer goes to its account); anyone else asks as a
-visitor (``workflows.tbt.visitors``) after the anti-abuse checks, and is rate-limited per client
+visitor (``workflows.procedures.tbt.visitors``) after the anti-abuse checks, and is rate-limited per client
 IP and per e-mail address. Either way the inquiry is a dossier of the ``hoi-dap-tbt`` procedure,
 started in one transaction with everything else the request writes.
 """
@@ -19,8 +19,8 @@ from workflows.attachments import store_upload
 from workflows.db import reading, transaction
 from workflows.errors import FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.models import ClockPause, Document, Dossier, User
-from workflows.tbt import antiabuse
-from workflows.tbt.visitors import check_follow_token, follow_path, visitor_for
+from workflows.procedures.tbt import antiabuse
+from workflows.procedures.tbt.visitors import check_follow_token, follow_path, visitor_for
 
 if TYPE_CHECKING:
     from workflows.runtime import Runtime

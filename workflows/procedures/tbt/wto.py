@@ -22,8 +22,8 @@ from workflows.documents import DOCUMENT_KINDS, DocumentContext, new_verificatio
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.models import User
 from workflows.outbox import emit
-from workflows.tbt.folding import fold
-from workflows.tbt.models import WtoComment, WtoCompilation, WtoNotification, WtoSubscription
+from workflows.procedures.tbt.folding import fold
+from workflows.procedures.tbt.models import WtoComment, WtoCompilation, WtoNotification, WtoSubscription
 from workflows.verification import VerifiedDocument, verification_finder
 
 if TYPE_CHECKING:

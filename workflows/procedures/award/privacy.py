@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.award_rounds import AWARD_PROCEDURE
 from workflows.models import AuditEvent, Dossier
+from workflows.plugins import DossierPrivacy
+from workflows.procedures.award.rounds import AWARD_PROCEDURE
 
 # What one member's score sheet leaves in the process data while the council is scoring.
 SEALED_KEYS = frozenset(
@@ -18,10 +19,6 @@ SEALED_KEYS = frozenset(
 SCORING_TASK = "score_application"
 # The council's working documents: officers only (the applicant gets the letter with the feedback).
 INTERNAL_DOCUMENT_KINDS = frozenset({"award_scoring_sheet"})
-
-
-def applicant_may_read(kind: str) -> bool:
-    return kind not in INTERNAL_DOCUMENT_KINDS
 
 
 def is_sealed(dossier: Dossier) -> bool:
@@ -52,3 +49,16 @@ def seal_history(dossier: Dossier, events: list[AuditEvent]) -> list[AuditEvent]
         else:
             shown.append(event)
     return shown
+
+
+class AwardPrivacy(DossierPrivacy):
+    """Score sheets sealed until the aggregation; the council's working documents for officers."""
+
+    def visible_data(self, dossier: Dossier, data: dict[str, Any]) -> dict[str, Any]:
+        return seal_data(dossier, data)
+
+    def visible_history(self, dossier: Dossier, events: list[AuditEvent]) -> list[AuditEvent]:
+        return seal_history(dossier, events)
+
+    def applicant_may_read(self, kind: str) -> bool:
+        return kind not in INTERNAL_DOCUMENT_KINDS

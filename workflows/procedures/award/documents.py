@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlmodel import Session
 
-from workflows.award_scoring import CRITERIA, RECOMMENDATIONS_VI, TOTAL_MAXIMUM
 from workflows.documents import (
     Block,
     DocumentBody,
@@ -23,6 +22,7 @@ from workflows.documents import (
     agency_in_text,
     document_kind,
 )
+from workflows.procedures.award.scoring import CRITERIA, RECOMMENDATIONS_VI, TOTAL_MAXIMUM
 
 AWARD_BASIS = (
     "Căn cứ Luật Chất lượng sản phẩm, hàng hóa năm 2007; Nghị định số 132/2008/NĐ-CP và các văn bản sửa "
@@ -58,7 +58,7 @@ def member_label(names: dict, member_id: str, index: int) -> str:
 
 def extra_values(session: Session, data: dict) -> dict[str, Any]:
     """The members' names for the scoring sheet (the process data knows their ids only)."""
-    from workflows.award_rounds import names_of  # the rounds module imports this one's registry
+    from workflows.procedures.award.rounds import names_of  # the rounds module imports this one's registry
 
     ids = list((data or {}).get("council_member_ids") or [])
     return {"member_names": names_of(session, ids)}

@@ -17,20 +17,20 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Field, Session, SQLModel, select
 
 from workflows import audit
-from workflows.award_reports import (
-    RoundEntry,
-    assessed,
-    recommendation_docx,
-    recommendation_xlsx,
-    round_entries,
-)
-from workflows.award_rounds import AwardRound
 from workflows.clock import now
 from workflows.codes import new_document_number
 from workflows.db import reading, transaction
 from workflows.documents import DOCUMENT_KINDS, new_verification_code
 from workflows.errors import Conflict, Forbidden, not_found
 from workflows.models import User, _created
+from workflows.procedures.award.reports import (
+    RoundEntry,
+    assessed,
+    recommendation_docx,
+    recommendation_xlsx,
+    round_entries,
+)
+from workflows.procedures.award.rounds import AwardRound
 from workflows.verification import VerifiedDocument, verification_finder
 
 if TYPE_CHECKING:

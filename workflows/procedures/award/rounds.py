@@ -19,11 +19,11 @@ from sqlalchemy import JSON, Column, Date, DateTime
 from sqlmodel import Field, Session, SQLModel, select
 
 from workflows import audit
-from workflows.award_scoring import local_day_end
 from workflows.clock import now, to_local
 from workflows.db import reading, transaction
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.models import Dossier, User
+from workflows.procedures.award.scoring import local_day_end
 
 AWARD_PROCEDURE = "giai-thuong-chat-luong-quoc-gia"
 # A dossier in these states no longer holds the organisation's place in the round.

@@ -62,5 +62,10 @@ def follow_path(secret_key: str, code: str) -> str:
     return f"/tbt/follow/{code}/{follow_token(secret_key, code)}"
 
 
+def visitor_link(user: User, secret_key: str, code: str) -> str | None:
+    """A visitor's link to its inquiry (for the messages about it); None for an account holder."""
+    return follow_path(secret_key, code) if is_visitor(user) else None
+
+
 def check_follow_token(secret_key: str, code: str, token: str) -> bool:
     return hmac.compare_digest(follow_token(secret_key, code), token)

@@ -4,7 +4,7 @@ one finished and recommended to the national council.
 
 One demo business, Công ty Cổ phần Mũ bảo hiểm Quảng Bình (info@mubaohiemqb.demo.vn), is left
 unregistered so that a demo visitor can apply in the open round; the application being scored is
-filed by an organisation of its own (``SCORED_APPLICANT``, created here).
+filed by an organisation of its own (``SCORED_APPLICANT``, one of this procedure's demo accounts).
 """
 
 from __future__ import annotations
@@ -14,34 +14,44 @@ from typing import Any
 
 from sqlmodel import select
 
-from workflows import accounts, award_rounds, commands
-from workflows.award_rounds import AWARD_PROCEDURE, RoundInput
+from workflows import commands
 from workflows.db import transaction
-from workflows.models import Dossier, User, WorkTask
+from workflows.demo import ADMIN, BUSINESS, CLERK, DEMO_PDF, LEADER, SPECIALIST, open_task
+from workflows.models import User
+from workflows.plugins import DemoAccount
+from workflows.procedures.award import rounds as award_rounds
+from workflows.procedures.award.rounds import AWARD_PROCEDURE, RoundInput
 from workflows.runtime import Runtime
 
 COUNCIL = ("hoidong@demo.tdcflow.vn", "hoidong2@demo.tdcflow.vn", "hoidong3@demo.tdcflow.vn")
-# The organisation left free to apply in the demo (a demo business account of workflows/demo.py).
+# The organisation left free to apply in the demo (a core demo business, workflows/demo.py).
 UNREGISTERED = "info@mubaohiemqb.demo.vn"
-SCORED_APPLICANT = {
-    "email": "lienhe@duocquangtri.demo.vn",
-    "password": "demo-doanhnghiep4-2026",
-    "full_name": "Phan Thị Thu",
-    "tax_code": "3200456789",
-    "organisation_name": "Công ty Cổ phần Dược phẩm Quảng Trị",
-    "address": "KCN Nam Đông Hà, tỉnh Quảng Trị",
-}
+SCORED_APPLICANT = "lienhe@duocquangtri.demo.vn"
 # In order: awaiting the completeness check, being scored, recommended.
-APPLICANTS = ("lienhe@thepdongha.demo.vn", SCORED_APPLICANT["email"], "lienhe@ximangqt.demo.vn")
-CLERK, SPECIALIST, LEADER, ADMIN = (
-    "motcua@demo.tdcflow.vn",
-    "chuyenvien@demo.tdcflow.vn",
-    "lanhdao@demo.tdcflow.vn",
-    "quantri@demo.tdcflow.vn",
-)
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+APPLICANTS = (BUSINESS, SCORED_APPLICANT, "lienhe@ximangqt.demo.vn")
+DEMO_ACCOUNTS = (
+    DemoAccount(COUNCIL[0], "demo-hoidong-2026", "Võ Quốc Bảo", ("council",), "ỦY VIÊN HỘI ĐỒNG"),
+    DemoAccount(COUNCIL[1], "demo-hoidong2-2026", "Trương Thị Mai", ("council",), "ỦY VIÊN HỘI ĐỒNG"),
+    DemoAccount(COUNCIL[2], "demo-hoidong3-2026", "Lý Văn Hùng", ("council",), "ỦY VIÊN HỘI ĐỒNG"),
+    DemoAccount(
+        APPLICANTS[2],
+        "demo-doanhnghiep3-2026",
+        "Hồ Văn Sơn",
+        ("business",),
+        tax_code="3200987654",
+        organisation_name="Công ty Cổ phần Xi măng Quảng Trị",
+        address="KCN Quán Ngang, huyện Gio Linh, tỉnh Quảng Trị",
+    ),
+    DemoAccount(
+        SCORED_APPLICANT,
+        "demo-doanhnghiep4-2026",
+        "Phan Thị Thu",
+        ("business",),
+        tax_code="3200456789",
+        organisation_name="Công ty Cổ phần Dược phẩm Quảng Trị",
+        address="KCN Nam Đông Hà, tỉnh Quảng Trị",
+        note="hồ sơ Giải thưởng CLQG đang chấm",
+    ),
 )
 SECTORS = ("Sản xuất thép xây dựng", "Sản xuất dược phẩm", "Sản xuất xi măng")
 
@@ -93,27 +103,7 @@ def score_sheet(offset: int) -> dict[str, Any]:
     }
 
 
-def _open_task(rt: Runtime, code: str, spec_name: str, assignee_id: int | None = None) -> str:
-    with transaction(rt.engine) as session:
-        query = (
-            select(WorkTask.id)
-            .join(Dossier, Dossier.id == WorkTask.dossier_id)
-            .where(Dossier.code == code, WorkTask.spec_name == spec_name, WorkTask.status == "open")
-        )
-        if assignee_id is not None:
-            query = query.where(WorkTask.assignee_id == assignee_id)
-        return session.exec(query).one()
-
-
-def _scored_applicant(rt: Runtime) -> None:
-    """The organisation whose application is being scored (not one a visitor would try with)."""
-    with transaction(rt.engine) as session:
-        if session.exec(select(User.id).where(User.email == SCORED_APPLICANT["email"])).first() is None:
-            accounts.register_business(session, **SCORED_APPLICANT)
-
-
-def create_award_demo(rt: Runtime) -> list[str]:
-    _scored_applicant(rt)
+def make_demo(rt: Runtime) -> list[str]:
     council = _users(rt, COUNCIL)
     applicants = _users(rt, APPLICANTS)
     clerk, specialist, leader, admin = _users(rt, (CLERK, SPECIALIST, LEADER, ADMIN))
@@ -133,7 +123,7 @@ def create_award_demo(rt: Runtime) -> list[str]:
     codes = []
     for index, (applicant, sector) in enumerate(zip(applicants, SECTORS, strict=True)):
         files = {
-            field: commands.upload_attachment(rt, applicant, f"{field}.pdf", PDF).id
+            field: commands.upload_attachment(rt, applicant, f"{field}.pdf", DEMO_PDF).id
             for field in ("registration_form", "self_assessment_report")
         }
         dossier, _ = commands.submit_dossier(
@@ -148,18 +138,18 @@ def create_award_demo(rt: Runtime) -> list[str]:
         if index == 0:
             continue  # awaiting the completeness check
         commands.complete_task(
-            rt, clerk, _open_task(rt, code, "check_completeness"), {"completeness_decision": "receive"}
+            rt, clerk, open_task(rt, code, "check_completeness"), {"completeness_decision": "receive"}
         )
         members = council[:1] if index == 1 else council
         for offset, member in enumerate(members):
-            task = _open_task(rt, code, "score_application", member.id)
+            task = open_task(rt, code, "score_application", member.id)
             commands.complete_task(rt, member, task, score_sheet(offset * 8))
         if index == 1:
             continue  # being scored, one member done
         commands.complete_task(
             rt,
             specialist,
-            _open_task(rt, code, "site_visit"),
+            open_task(rt, code, "site_visit"),
             {
                 "site_visit_date": today.isoformat(),
                 "site_visit_team": ", ".join(m.full_name for m in council),
@@ -170,7 +160,7 @@ def create_award_demo(rt: Runtime) -> list[str]:
         commands.complete_task(
             rt,
             leader,
-            _open_task(rt, code, "approve_recommendation"),
+            open_task(rt, code, "approve_recommendation"),
             {"approval_decision": "approve", "leader_note": "Đề nghị tiếp tục duy trì và cải tiến."},
         )
     return codes

@@ -6,15 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import select
-
 from workflows import commands
 from workflows.clock import now, to_local
 from workflows.db import transaction
-from workflows.models import Dossier, User, WorkTask
+from workflows.demo import BUSINESS, demo_user, open_task
+from workflows.models import Dossier, User
+from workflows.plugins import DemoAccount
+from workflows.procedures.tbt import inquiries, wto
+from workflows.procedures.tbt.visitors import visitor_for
 from workflows.runtime import Runtime
-from workflows.tbt import inquiries, wto
-from workflows.tbt.visitors import visitor_for
+
+OFFICER = "tbt@demo.tdcflow.vn"
+DEMO_ACCOUNTS = (DemoAccount(OFFICER, "demo-tbt-2026", "Phạm Thu Trang", ("tbt_officer",), "CÁN BỘ TBT"),)
 
 PUBLISHED = [
     (
@@ -51,15 +54,6 @@ PUBLISHED = [
 ]
 
 
-def _task(rt: Runtime, code: str, step: str) -> str:
-    with transaction(rt.engine) as session:
-        return session.exec(
-            select(WorkTask.id)
-            .join(Dossier, Dossier.id == WorkTask.dossier_id)
-            .where(Dossier.code == code, WorkTask.spec_name == step, WorkTask.status == "open")
-        ).one()
-
-
 def _visitor_inquiry(rt: Runtime, name: str, email: str, data: dict[str, Any]) -> Dossier:
     with transaction(rt.engine) as session:
         visitor = visitor_for(session, email, name)
@@ -72,7 +66,8 @@ def _visitor_inquiry(rt: Runtime, name: str, email: str, data: dict[str, Any]) -
         )
 
 
-def create_demo_tbt(rt: Runtime, business: User, officer: User) -> list[str]:
+def make_demo(rt: Runtime) -> list[str]:
+    business, officer = demo_user(rt, BUSINESS), demo_user(rt, OFFICER)
     codes = []
     # Published answers (asked by visitors who consented).
     for i, (subject, product, hs, market, question, answer, refs) in enumerate(PUBLISHED, start=1):
@@ -92,14 +87,14 @@ def create_demo_tbt(rt: Runtime, business: User, officer: User) -> list[str]:
         commands.complete_task(
             rt,
             officer,
-            _task(rt, dossier.code, "classify"),
+            open_task(rt, dossier.code, "classify"),
             {"topic": "technical_regulation", "route": "answer"},
         )
         commands.complete_task(
-            rt, officer, _task(rt, dossier.code, "answer"), {"answer": answer, "references": refs}
+            rt, officer, open_task(rt, dossier.code, "answer"), {"answer": answer, "references": refs}
         )
         commands.complete_task(
-            rt, officer, _task(rt, dossier.code, "publish"), {"publication_decision": "publish"}
+            rt, officer, open_task(rt, dossier.code, "publish"), {"publication_decision": "publish"}
         )
         codes.append(dossier.code)
     # A new question from a visitor, waiting to be classified.
@@ -134,7 +129,7 @@ def create_demo_tbt(rt: Runtime, business: User, officer: User) -> list[str]:
     commands.complete_task(
         rt,
         officer,
-        _task(rt, asked.code, "classify"),
+        open_task(rt, asked.code, "classify"),
         {
             "topic": "technical_regulation",
             "route": "forward",

@@ -1,23 +1,15 @@
-"""Facts a procedure's process starts with besides the filed form, named by the catalogue's
-``start_facts`` key. Each provider reads the database in the submission's transaction and returns
-the variables to add to the process start data (never to the filed form the business sees as
-filed, nor to what the start form validates).
-"""
+"""The importer's history, which the inspection measure's decision table reads: the facts the
+import inspection's process starts with besides the filed form."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
-from workflows.award_rounds import round_facts
 from workflows.clock import as_utc
 from workflows.models import OutcomeRecord
-
-# (session, procedure code, the applicant's tax code, the submission instant) -> start variables
-FactProvider = Callable[[Session, str, str, datetime], dict[str, Any]]
 
 
 def _a_year_before(at: datetime) -> datetime:
@@ -49,9 +41,3 @@ def import_history(session: Session, procedure_code: str, tax_code: str, at: dat
         1 for outcome, recorded_at in outcomes if outcome == "failed" and as_utc(recorded_at) >= since
     )
     return {"consecutive_passes": passes, "recent_failures": failures}
-
-
-FACT_PROVIDERS: dict[str, FactProvider] = {
-    "import_history": import_history,
-    "award_round": round_facts,
-}

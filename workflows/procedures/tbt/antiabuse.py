@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 from workflows.clock import as_utc, format_datetime, now
 from workflows.errors import FieldProblem, InvalidInput, RateLimited
-from workflows.tbt.models import RateEvent
+from workflows.procedures.tbt.models import RateEvent
 
 TOKEN_LIFETIME = timedelta(hours=2)
 RATE_WINDOW = timedelta(hours=1)

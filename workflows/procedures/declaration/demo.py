@@ -1,0 +1,134 @@
+"""Demo declarations in every state a clerk, a specialist and a leader meet (``make run``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflows import commands
+from workflows.demo import BUSINESS, CLERK, DEMO_PDF, LEADER, SPECIALIST, demo_user, open_task
+from workflows.models import User
+from workflows.runtime import Runtime
+
+PROCEDURE = "cong-bo-hop-chuan-hop-quy"
+
+
+def declaration_data(account: User, product: str, basis: str, attachments: dict[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "declaration_type": "hop_quy",
+        "applicant": {
+            "name": account.organisation_name,
+            "tax_code": account.tax_code,
+            "address": account.address,
+            "phone": "0233 3852 123",
+            "email": account.email,
+            "representative": account.full_name,
+        },
+        "product": {
+            "name": product,
+            "trademark": "ĐH",
+            "model": "DH-2026",
+            "manufacturer": account.organisation_name,
+            "place_of_production": account.address,
+        },
+        "standard": {
+            "number": "QCVN 7:2019/BKHCN",
+            "title": "Quy chuẩn kỹ thuật quốc gia về thép làm cốt bê tông",
+        },
+        "basis": basis,
+        "attachments": attachments,
+    }
+    if basis == "certificate":
+        data["certificate"] = {
+            "number": "QC-2026-0457",
+            "body": "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng 2",
+            "issued_on": "2026-10-01",
+            "valid_until": "2029-09-30",
+        }
+    else:
+        data["self_assessment"] = {
+            "test_report_number": "KQ-2026-118",
+            "laboratory": "Phòng thử nghiệm VILAS 012",
+            "issued_on": "2026-10-15",
+        }
+    return data
+
+
+def make_demo(rt: Runtime) -> list[str]:
+    """Declarations waiting for the clerk, for a supplement, for the specialist, for the leader,
+    and one issued."""
+    business, clerk, specialist, leader = (demo_user(rt, e) for e in (BUSINESS, CLERK, SPECIALIST, LEADER))
+    codes = []
+    plans = [
+        ("Thép cốt bê tông D10", "certificate", []),
+        (
+            "Thép cuộn D6",
+            "self_assessment",
+            [
+                (
+                    "check_completeness",
+                    clerk,
+                    {
+                        "completeness_decision": "supplement",
+                        "missing_items": ["Phiếu kết quả thử nghiệm bản có chữ ký, đóng dấu"],
+                    },
+                )
+            ],
+        ),
+        (
+            "Thép thanh vằn D16",
+            "certificate",
+            [
+                ("check_completeness", clerk, {"completeness_decision": "receive"}),
+                (
+                    "examine",
+                    specialist,
+                    {
+                        "examination_findings": "Hồ sơ đầy đủ, giấy chứng nhận còn hiệu lực.",
+                        "examination_conclusion": "accept",
+                    },
+                ),
+                ("approve", leader, {"approval_decision": "approve"}),
+            ],
+        ),
+        # Work waiting in the specialist's and the leader's inboxes.
+        (
+            "Thép cốt bê tông vằn D25",
+            "certificate",
+            [("check_completeness", clerk, {"completeness_decision": "receive"})],
+        ),
+        (
+            "Thép cốt bê tông cuộn D8",
+            "self_assessment",
+            [
+                ("check_completeness", clerk, {"completeness_decision": "receive"}),
+                (
+                    "examine",
+                    specialist,
+                    {
+                        "examination_findings": "Kết quả thử nghiệm phù hợp QCVN 7:2019/BKHCN; "
+                        "kế hoạch kiểm soát chất lượng đầy đủ.",
+                        "examination_conclusion": "accept",
+                    },
+                ),
+            ],
+        ),
+    ]
+    for product, basis, steps in plans:
+        ids = {}
+        basis_files = (
+            ("certificate_copy",) if basis == "certificate" else ("test_report", "quality_control_plan")
+        )
+        for field in ("declaration_form", "business_registration", *basis_files):
+            ids[field] = commands.upload_attachment(rt, business, f"{field}.pdf", DEMO_PDF).id
+        dossier, _ = commands.submit_dossier(
+            rt,
+            business,
+            PROCEDURE,
+            declaration_data(business, product, basis, ids),
+            idempotency_key=f"demo-{product}",
+        )
+        for step, actor, data in steps:
+            task = open_task(rt, dossier.code, step)
+            commands.complete_task(rt, actor, task, data)
+        codes.append(dossier.code)
+    return codes

@@ -1,0 +1,37 @@
+"""The TBT inquiry point (điểm hỏi đáp TBT, domain.md §4): inquiries from businesses and visitors,
+the knowledge base of published answers, WTO TBT notifications with subscriptions and comments."""
+
+from pathlib import Path
+
+from workflows.plugins import EventType, NavLink, ProcedurePlugin
+from workflows.procedures.tbt import documents, knowledge, models, wto  # noqa: F401  (tables, kinds, finder)
+from workflows.procedures.tbt.demo import DEMO_ACCOUNTS, make_demo
+from workflows.procedures.tbt.operators import publish, remind
+from workflows.procedures.tbt.visitors import visitor_link
+
+PLUGIN = ProcedurePlugin(
+    name="tbt",
+    document_kinds=("tbt_forward_letter", "tbt_answer", "tbt_wto_comments"),
+    statuses={
+        "tbt_classifying": ("Đang phân loại câu hỏi", "Being classified"),
+        "tbt_awaiting_reply": ("Đã chuyển, chờ ý kiến cơ quan chuyên môn", "Forwarded, awaiting the reply"),
+        "tbt_answering": ("Đang soạn câu trả lời", "Answer being written"),
+        "tbt_publishing": ("Đã trả lời, đang biên tập để công bố", "Answered; being edited for publication"),
+        "answered": ("Đã trả lời", "Answered"),
+    },
+    roles={"tbt_officer": ("Cán bộ điểm hỏi đáp TBT", "TBT inquiry officer")},
+    event_types=(
+        EventType("tbt_inquiry_forwarded", applicant_hears=True, model_may_emit=True),
+        EventType("tbt_answer_issued", applicant_hears=True, model_may_emit=True),
+        EventType("tbt_reply_overdue", roles=("tbt_officer",)),
+        EventType("wto_notification_alert", users_key="user_ids"),
+    ),
+    operators={"tbt_publish": publish, "tbt_remind": remind},
+    processing_role="tbt_officer",
+    visitor_link=visitor_link,
+    demo_accounts=DEMO_ACCOUNTS,
+    demo=make_demo,
+    web_module="api.procedures.tbt",
+    templates=Path(__file__).resolve().parent / "templates",
+    nav=(NavLink("public", "/tbt", "Hỏi đáp TBT"),),
+)

@@ -65,13 +65,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(_: argparse.Namespace) -> int:
-    """The scheduler alone (timers and alarms); run the web app with TDCFLOW_SCHEDULER=0 beside it."""
+    """The scheduler alone (timers, alarms, notifications, digest); run the web app with
+    TDCFLOW_SCHEDULER=0 beside it."""
     import logging
 
+    from api.jobs import scheduler_jobs  # before the runtime: registers every room's tables
     from workflows.scheduler import run_forever
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    run_forever(_runtime())
+    rt = _runtime()
+    run_forever(rt, scheduler_jobs(rt))
     return 0
 
 

@@ -126,7 +126,8 @@ def _job(rt: Runtime) -> None:
 
 
 # Other rooms add their periodic work (e.g. notifications: the dispatcher and the daily digest)
-# as (function of the runtime, APScheduler trigger, job id).
+# as (function of the runtime, APScheduler trigger, job id). The full list is assembled in one
+# place above every room (``api.jobs``) for both kinds of scheduler.
 Job = tuple[Callable[[Runtime], None], BaseTrigger, str]
 
 
@@ -147,7 +148,7 @@ def _add_jobs(scheduler: BaseScheduler, rt: Runtime, jobs: Sequence[Job]) -> Non
         )
 
 
-def start_background(rt: Runtime, jobs: Sequence[Job] = ()) -> BackgroundScheduler:
+def start_background(rt: Runtime, jobs: Sequence[Job]) -> BackgroundScheduler:
     """The scheduler inside the web app's process."""
     scheduler = BackgroundScheduler(timezone="UTC")
     _add_jobs(scheduler, rt, jobs)
@@ -155,7 +156,7 @@ def start_background(rt: Runtime, jobs: Sequence[Job] = ()) -> BackgroundSchedul
     return scheduler
 
 
-def run_forever(rt: Runtime, jobs: Sequence[Job] = ()) -> None:
+def run_forever(rt: Runtime, jobs: Sequence[Job]) -> None:
     """``tdcflow worker``: the scheduler alone, for a deployment that separates it from the web."""
     scheduler = BlockingScheduler(timezone="UTC")
     _add_jobs(scheduler, rt, jobs)

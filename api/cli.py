@@ -1,12 +1,29 @@
-"""The ``tdcflow`` command: serve, demo, check."""
+"""The ``tdcflow`` command: serve, worker, demo, check."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
+from pydantic import ValidationError
+
+from api.logging_setup import configure_logging
 from workflows.catalogue import CatalogueError
-from workflows.config import get_settings
+from workflows.config import Settings, get_settings
+
+log = logging.getLogger("tdcflow.cli")
+
+
+def _start() -> Settings:
+    """The settings, with logging configured from them (every sub-command starts here)."""
+    try:
+        settings = get_settings()
+        configure_logging(settings)
+    except (ValidationError, ValueError) as exc:
+        print(f"tdcflow: cannot start — {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    return settings
 
 
 def _runtime():  # type: ignore[no-untyped-def]
@@ -22,6 +39,7 @@ def _runtime():  # type: ignore[no-untyped-def]
 
 def cmd_check(_: argparse.Namespace) -> int:
     """Parse and cross-check the catalogue, models and forms."""
+    _start()
     rt = _runtime()
     for procedure in rt.catalogue.procedures.values():
         print(
@@ -33,7 +51,7 @@ def cmd_check(_: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from workflows.demo import create_demo_accounts, create_demo_dossiers
 
-    settings = get_settings()
+    settings = _start()
     if not (settings.demo_mode or args.force):
         print(
             "tdcflow demo: refusing outside demo mode (set TDCFLOW_DEMO_MODE=1 or pass --force).",
@@ -59,22 +77,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from api.main import create_app
 
+    _start()
     app = create_app(_runtime())
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    # uvicorn keeps the logging configured by _start (no log_config, no level of its own).
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level=None, proxy_headers=True)
     return 0
 
 
 def cmd_worker(_: argparse.Namespace) -> int:
     """The scheduler alone (timers, alarms, notifications, digest); run the web app with
     TDCFLOW_SCHEDULER=0 beside it."""
-    import logging
-
+    settings = _start()
     from api.jobs import scheduler_jobs  # before the runtime: registers every room's tables
     from workflows.scheduler import run_forever
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     rt = _runtime()
-    run_forever(rt, scheduler_jobs(rt))
+    jobs = scheduler_jobs(rt)
+    log.info(
+        "worker: a tick every %s s (timers, alarms) and the jobs %s",
+        settings.tick_seconds,
+        ", ".join(job_id for _, _, job_id in jobs),
+    )
+    run_forever(rt, jobs)
     return 0
 
 

@@ -84,10 +84,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_worker(_: argparse.Namespace) -> int:
+def cmd_worker(args: argparse.Namespace) -> int:
     """The scheduler alone (timers, alarms, notifications, digest); run the web app with
-    TDCFLOW_SCHEDULER=0 beside it."""
+    TDCFLOW_SCHEDULER=0 beside it. ``--check``: is a scheduler of this host ticking?"""
     settings = _start()
+    if args.check:
+        return _check_worker(settings, any_host=args.any_host)
     from api.jobs import scheduler_jobs  # before the runtime: registers every room's tables
     from workflows.scheduler import run_forever
 
@@ -99,6 +101,40 @@ def cmd_worker(_: argparse.Namespace) -> int:
         ", ".join(job_id for _, _, job_id in jobs),
     )
     run_forever(rt, jobs)
+    return 0
+
+
+def _check_worker(settings: Settings, any_host: bool) -> int:
+    """Exit 0 when a scheduler of this host (of any host with ``any_host``) ticked recently, else 1.
+    Reads the heartbeats only: quick enough for a container health check."""
+    import socket
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from workflows.clock import to_local
+    from workflows.db import make_engine
+    from workflows.heartbeat import readiness
+
+    engine = make_engine(settings.database_url)
+    try:
+        state = readiness(engine, None if any_host else socket.gethostname())
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        print(
+            f"tdcflow worker --check: không đọc được cơ sở dữ liệu / cannot read the database: {reason}",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        engine.dispose()
+    problem = state.problem()
+    if problem is not None:
+        print(f"tdcflow worker --check: {problem.message}\n{problem.message_en}", file=sys.stderr)
+        return 1
+    latest = state.latest
+    assert latest is not None and latest.last_tick_at is not None
+    last = to_local(latest.last_tick_at).isoformat(timespec="seconds")
+    print(f"ok  {latest.name}  lượt chạy gần nhất / last tick {last}")
     return 0
 
 
@@ -117,6 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     worker = sub.add_parser(
         "worker", help="run the scheduler (timers, SLA alarms, notifications, digest) without the web app"
     )
+    worker.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 0 when a scheduler of this host ticked recently, 1 otherwise (a container health check)",
+    )
+    worker.add_argument("--any-host", action="store_true", help="with --check: a scheduler of any host will do")
     worker.set_defaults(func=cmd_worker)
     check = sub.add_parser("check", help="validate the catalogue, models and forms")
     check.set_defaults(func=cmd_check)

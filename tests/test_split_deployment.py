@@ -8,6 +8,7 @@ declaration, the clerk receives it. Every e-mail, webhook call and in-app notifi
 from __future__ import annotations
 
 import os
+import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from sqlmodel import select
 import notifications.models  # noqa: F401  (the room's tables, for the checks below)
 from notifications.models import Delivery
 from tests.deployment_support import (
+    TDCFLOW,
     Launcher,
     clean_environment,
     free_port,
@@ -228,6 +230,23 @@ def test_serve_without_scheduler_and_two_workers_deliver_everything_once(
         assert clerk_inbox["total"] == 1 and code in clerk_inbox["items"][0]["title"]["vi"]
         assert len([d for d in rows if d.channel == "inapp"]) == 3
         assert all(p.alive() for p in launcher.processes), launcher.outputs()
+
+        # Both workers report in; the web app (TDCFLOW_SCHEDULER=0) runs no scheduler of its own.
+        worker_pids = {p.pid for p in launcher.processes if p.name.startswith("worker")}
+
+        def both_ready() -> dict | None:
+            response = api.get("/healthz/worker")
+            body = response.json()
+            if response.status_code == 200 and {s["pid"] for s in body["schedulers"]} == worker_pids:
+                return body
+            return None
+
+        ready = wait_until(both_ready, "both workers' heartbeats", START_TIMEOUT, launcher)
+        assert {s["kind"] for s in ready["schedulers"]} == {"worker"}
+        check = subprocess.run(
+            [str(TDCFLOW), "worker", "--check"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert check.returncode == 0, check.stdout + check.stderr
     finally:
         api.close()
         admin.close()

@@ -1,12 +1,29 @@
-"""The ``tdcflow`` command: serve, demo, check."""
+"""The ``tdcflow`` command: serve, worker, demo, check."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
+from pydantic import ValidationError
+
+from api.logging_setup import configure_logging
 from workflows.catalogue import CatalogueError
-from workflows.config import get_settings
+from workflows.config import Settings, get_settings
+
+log = logging.getLogger("tdcflow.cli")
+
+
+def _start() -> Settings:
+    """The settings, with logging configured from them (every sub-command starts here)."""
+    try:
+        settings = get_settings()
+        configure_logging(settings)
+    except (ValidationError, ValueError) as exc:
+        print(f"tdcflow: cannot start — {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    return settings
 
 
 def _runtime():  # type: ignore[no-untyped-def]
@@ -22,6 +39,7 @@ def _runtime():  # type: ignore[no-untyped-def]
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Parse and cross-check the catalogue, models and forms; with --instances, list stuck dossiers."""
+    _start()
     rt = _runtime()
     for procedure in rt.catalogue.procedures.values():
         print(
@@ -51,6 +69,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from workflows.errors import DomainError
     from workflows.stuck_instances import admin_by_email, find_stuck, resume
 
+    _start()
     rt = _runtime()
     try:
         admin = admin_by_email(rt, args.by)
@@ -76,7 +95,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from workflows.demo import create_demo_accounts, create_demo_dossiers
 
-    settings = get_settings()
+    settings = _start()
     if not (settings.demo_mode or args.force):
         print(
             "tdcflow demo: refusing outside demo mode (set TDCFLOW_DEMO_MODE=1 or pass --force).",
@@ -102,19 +121,64 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from api.main import create_app
 
+    _start()
     app = create_app(_runtime())
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    # uvicorn keeps the logging configured by _start (no log_config, no level of its own).
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level=None, proxy_headers=True)
     return 0
 
 
-def cmd_worker(_: argparse.Namespace) -> int:
-    """The scheduler alone (timers and alarms); run the web app with TDCFLOW_SCHEDULER=0 beside it."""
-    import logging
-
+def cmd_worker(args: argparse.Namespace) -> int:
+    """The scheduler alone (timers, alarms, notifications, digest); run the web app with
+    TDCFLOW_SCHEDULER=0 beside it. ``--check``: is a scheduler of this host ticking?"""
+    settings = _start()
+    if args.check:
+        return _check_worker(settings, any_host=args.any_host)
+    from api.jobs import scheduler_jobs  # before the runtime: registers every room's tables
     from workflows.scheduler import run_forever
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    run_forever(_runtime())
+    rt = _runtime()
+    jobs = scheduler_jobs(rt)
+    log.info(
+        "worker: a tick every %s s (timers, alarms) and the jobs %s",
+        settings.tick_seconds,
+        ", ".join(job_id for _, _, job_id in jobs),
+    )
+    run_forever(rt, jobs)
+    return 0
+
+
+def _check_worker(settings: Settings, any_host: bool) -> int:
+    """Exit 0 when a scheduler of this host (of any host with ``any_host``) ticked recently, else 1.
+    Reads the heartbeats only: quick enough for a container health check."""
+    import socket
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from workflows.clock import to_local
+    from workflows.db import make_engine
+    from workflows.heartbeat import readiness
+
+    engine = make_engine(settings.database_url)
+    try:
+        state = readiness(engine, None if any_host else socket.gethostname())
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        print(
+            f"tdcflow worker --check: không đọc được cơ sở dữ liệu / cannot read the database: {reason}",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        engine.dispose()
+    problem = state.problem()
+    if problem is not None:
+        print(f"tdcflow worker --check: {problem.message}\n{problem.message_en}", file=sys.stderr)
+        return 1
+    latest = state.latest
+    assert latest is not None and latest.last_tick_at is not None
+    last = to_local(latest.last_tick_at).isoformat(timespec="seconds")
+    print(f"ok  {latest.name}  lượt chạy gần nhất / last tick {last}")
     return 0
 
 
@@ -133,6 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     worker = sub.add_parser(
         "worker", help="run the scheduler (timers, SLA alarms, notifications, digest) without the web app"
     )
+    worker.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 0 when a scheduler of this host ticked recently, 1 otherwise (a container health check)",
+    )
+    worker.add_argument("--any-host", action="store_true", help="with --check: a scheduler of any host will do")
     worker.set_defaults(func=cmd_worker)
     check = sub.add_parser("check", help="validate the catalogue, models and forms")
     check.add_argument(

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 import notifications.models  # noqa: F401  (registers the room's tables before the schema is created)
 from api.errors import error_response, install_error_handlers
+from api.jobs import scheduler_jobs
 from api.routes import auth, documents, dossiers, health, procedures, public, reports, tasks
 from api.routes import award as award_routes
 from api.routes import notifications as notification_routes
@@ -29,7 +30,6 @@ from api.web import (
 )
 from api.web import public as public_pages
 from api.web.middleware import PageContext
-from notifications import jobs as notification_jobs
 from workflows.attachments import too_large
 from workflows.runtime import Runtime, build_runtime
 from workflows.scheduler import start_background
@@ -79,7 +79,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         if getattr(app.state, "runtime", None) is None:
             app.state.runtime = build_runtime()
         rt = app.state.runtime
-        scheduler = start_background(rt, notification_jobs(rt)) if rt.settings.scheduler else None
+        scheduler = start_background(rt, scheduler_jobs(rt)) if rt.settings.scheduler else None
         app.state.scheduler = scheduler
         try:
             yield

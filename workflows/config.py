@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=8, ge=1)
     scheduler: bool = Field(default=True, description="Run the timer/alarm scheduler inside the web app")
     tick_seconds: float = Field(default=5.0, gt=0, description="How often the scheduler looks for due work")
+    log_level: str = Field(default="INFO", description="Level of tdcflow's own loggers (tdcflow.*)")
+    log_levels: str = Field(
+        default="",
+        description="Other loggers' levels, e.g. 'spiff=INFO,apscheduler=DEBUG'; the rest log at WARNING",
+    )
 
     @property
     def storage_path(self) -> Path:

@@ -268,3 +268,18 @@ class OutcomeRecord(SQLModel, table=True):
 
 
 OUTCOMES = ("passed", "failed")
+
+
+class SchedulerHeartbeat(SQLModel, table=True):
+    """A running scheduler (a ``tdcflow worker``, or the web app's own) and when it last finished a
+    tick: what the readiness check (``/healthz/worker``, ``tdcflow worker --check``) reads."""
+
+    __tablename__ = "scheduler_heartbeat"
+
+    name: str = Field(primary_key=True, max_length=300)  # kind@host:pid
+    kind: str = Field(max_length=10)  # worker | web
+    host: str = Field(max_length=255)
+    pid: int
+    tick_seconds: float
+    started_at: datetime = _created()
+    last_tick_at: datetime | None = _instant(nullable=True)

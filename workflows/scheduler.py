@@ -5,7 +5,8 @@ A tick fires the BPMN timers that fell due (``process_instance.next_timer_at``) 
 so several workers can tick side by side and no item is done twice; SQLite has one writer at a
 time, which gives the same guarantee. Doing an item and marking it done commit together, so a
 crash redoes it at the next tick and nothing is lost. APScheduler only calls ``tick`` every few
-seconds: nothing important lives in its memory.
+seconds: nothing important lives in its memory. After each tick a scheduler records it
+(``workflows.heartbeat``), which the readiness check reads.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import update
 from sqlmodel import select
 
-from workflows import alarms, commands
+from workflows import alarms, commands, heartbeat
 from workflows.clock import now
 from workflows.db import transaction
 from workflows.errors import DomainError
@@ -119,22 +120,27 @@ def _fire_alarm_batch(rt: Runtime) -> int:
         return len(due)
 
 
-def _job(rt: Runtime) -> None:
+def tick_and_record(rt: Runtime, me: heartbeat.Identity) -> TickReport:
+    """The scheduled tick: the due work, then the heartbeat (only a tick that went through counts)."""
     report = tick(rt)
+    heartbeat.record_tick(rt.engine, me, rt.settings.tick_seconds)
     if report.timers or report.alarms or report.failed:
         log.info("tick: %s timers, %s alarms, %s failed", report.timers, report.alarms, report.failed)
+    return report
 
 
 # Other rooms add their periodic work (e.g. notifications: the dispatcher and the daily digest)
-# as (function of the runtime, APScheduler trigger, job id).
+# as (function of the runtime, APScheduler trigger, job id). The full list is assembled in one
+# place above every room (``api.jobs``) for both kinds of scheduler.
 Job = tuple[Callable[[Runtime], None], BaseTrigger, str]
 
 
-def _add_jobs(scheduler: BaseScheduler, rt: Runtime, jobs: Sequence[Job]) -> None:
+def _add_jobs(scheduler: BaseScheduler, rt: Runtime, jobs: Sequence[Job], me: heartbeat.Identity) -> None:
+    heartbeat.record_start(rt.engine, me, rt.settings.tick_seconds)
     scheduler.add_job(
-        _job,
+        tick_and_record,
         IntervalTrigger(seconds=rt.settings.tick_seconds),
-        args=[rt],
+        args=[rt, me],
         id="tick",
         max_instances=1,
         coalesce=True,
@@ -147,16 +153,16 @@ def _add_jobs(scheduler: BaseScheduler, rt: Runtime, jobs: Sequence[Job]) -> Non
         )
 
 
-def start_background(rt: Runtime, jobs: Sequence[Job] = ()) -> BackgroundScheduler:
+def start_background(rt: Runtime, jobs: Sequence[Job]) -> BackgroundScheduler:
     """The scheduler inside the web app's process."""
     scheduler = BackgroundScheduler(timezone="UTC")
-    _add_jobs(scheduler, rt, jobs)
+    _add_jobs(scheduler, rt, jobs, heartbeat.Identity.of_this_process("web"))
     scheduler.start()
     return scheduler
 
 
-def run_forever(rt: Runtime, jobs: Sequence[Job] = ()) -> None:
+def run_forever(rt: Runtime, jobs: Sequence[Job]) -> None:
     """``tdcflow worker``: the scheduler alone, for a deployment that separates it from the web."""
     scheduler = BlockingScheduler(timezone="UTC")
-    _add_jobs(scheduler, rt, jobs)
+    _add_jobs(scheduler, rt, jobs, heartbeat.Identity.of_this_process("worker"))
     scheduler.start()

@@ -1,17 +1,25 @@
-"""Settings people change: their own channels, and (admins) the partner webhooks."""
+"""Settings people change: their own channels, and (admins) the partner webhooks and the messages
+to send again."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlparse
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from notifications import dead_letters
+from notifications.channel_status import channel_keys
+from notifications.dead_letters import DeadFilter
 from notifications.models import ChannelPreference, Delivery, Webhook
 from workflows import audit
+from workflows.clock import now
 from workflows.db import reading, transaction
-from workflows.errors import FieldProblem, InvalidInput, not_found
+from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
 from workflows.models import User
 from workflows.outbox import event_types as known_event_types
 from workflows.runtime import Runtime
@@ -154,3 +162,57 @@ def waiting_deliveries(rt: Runtime, limit: int = 100) -> list[Delivery]:
                 .limit(limit)
             ).all()
         )
+
+
+def dead_filter(rt: Runtime, values: Mapping[str, Any]) -> DeadFilter:
+    """The dead letters' filter from a form or a query (``InvalidInput`` naming the field at fault)."""
+    return dead_letters.parse_filter(values, set(channel_keys(list_webhooks(rt))))
+
+
+def find_dead(
+    rt: Runtime, flt: DeadFilter, limit: int = 100, offset: int = 0
+) -> tuple[list[tuple[Delivery, str]], int]:
+    """A page of the dead deliveries matching the filter (newest first, with their event type) and
+    how many match in all: what "send again" for the filter covers."""
+    with reading(rt.engine) as session:
+        return dead_letters.find(session, flt, limit, offset)
+
+
+def retry_delivery(rt: Runtime, admin: User, delivery_id: int) -> bool:
+    """Send one dead delivery again (audited); False when it was not dead."""
+    with transaction(rt.engine) as session:
+        done = dead_letters.requeue(session, [Delivery.id == delivery_id], admin.id, now()) == 1
+        if done:
+            audit.record(session, f"delivery:{delivery_id}", "delivery_requeued", admin)
+        return done
+
+
+def retry_dead_matching(rt: Runtime, admin: User, flt: DeadFilter) -> int:
+    """Send again every dead delivery of a channel matching the filter, in one transaction, audited
+    with the filter and the count; how many were put back in the queue."""
+    if not flt.channel:
+        raise InvalidInput(
+            "Chọn kênh cần gửi lại.",
+            "Choose the channel to send again.",
+            "validation_error",
+            [FieldProblem("channel", "Chọn một kênh.", "Choose a channel.", "required")],
+        )
+    try:
+        with transaction(rt.engine) as session:
+            count = dead_letters.requeue(session, dead_letters.conditions(flt), admin.id, now())
+            if count:
+                audit.record(
+                    session,
+                    f"channel:{flt.channel}",
+                    "deliveries_requeued",
+                    admin,
+                    {**flt.describe(), "count": count},
+                )
+    except IntegrityError as exc:
+        # Two administrators sent the same channel's messages again at the same moment.
+        raise Conflict(
+            "Một quản trị viên khác vừa gửi lại các thông báo này; hãy tải lại trang.",
+            "Another administrator has just sent these messages again; reload the page.",
+            "conflict",
+        ) from exc
+    return count

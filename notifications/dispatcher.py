@@ -12,28 +12,34 @@ on PostgreSQL; SQLite has one writer at a time):
 ``send_due``
     claims due deliveries (``pending`` and due, or ``sending`` with an expired lease) in a short
     transaction that sets ``sending`` and a lease, sends each outside any transaction, and marks it
-    ``sent`` — or, on failure, schedules the next attempt with exponential backoff and jitter, up
-    to ``settings.delivery_max_attempts``, after which it is ``dead`` until an admin retries it.
-    A crash between sending and marking leaves a ``sending`` row whose lease runs out; it is sent
-    again (at most one duplicate, with the same event id and Message-ID). Nothing is lost.
+    ``sent`` — or, on failure, schedules the next attempt with exponential backoff and jitter until
+    the retry policy gives up (``notifications.retry_policy``: 72 h or 50 tries by default), after
+    which it is ``dead`` until an admin retries it. A crash between sending and marking leaves a
+    ``sending`` row whose lease runs out; it is sent again (at most one duplicate, with the same
+    event id and Message-ID). Nothing is lost.
+
+    A channel failing for every message is paused by its circuit breaker
+    (``notifications.breaker``): its messages are not claimed (their attempts are kept) but for one
+    probe now and then; claims already in hand when it pauses are put back untried.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
+from notifications import breaker, dead_letters
 from notifications.channels import DeliveryError, Email, Endpoint, Mailer, event_body, post_json, sms_body
-from notifications.models import Delivery, Notification, Webhook
+from notifications.models import Delivery, DeliveryRequeue, Notification, Webhook
 from notifications.render import Renderer
+from notifications.retry_policy import RetryPolicy
 from notifications.rules import Directory, Recipient, recipients
 from workflows.clock import as_utc, now
-from workflows.db import transaction
+from workflows.db import reading, transaction
 from workflows.models import User, WorkTask
 from workflows.outbox import OutboxEvent
 from workflows.runtime import Runtime
@@ -43,9 +49,6 @@ log = logging.getLogger("tdcflow.notifications")
 FAN_OUT_BATCH = 100
 SEND_BATCH = 10  # × the slowest channel's timeout (10 s) stays within the lease
 LEASE = timedelta(minutes=2)
-BACKOFF_BASE = timedelta(seconds=30)
-BACKOFF_CAP = timedelta(hours=6)
-JITTER = 0.25
 # Events whose message names a task: the task row gives its name to the alarms' messages.
 _ALARMS_WITH_TASK = frozenset({"task_reminder", "task_escalation"})
 
@@ -180,6 +183,7 @@ class _Claim:
 
     id: int
     channel: str
+    key: str  # its channel's breaker: email, webhook:<id>, sms:<id>
     recipient: str
     recipient_name: str | None
     subject: str
@@ -190,30 +194,39 @@ class _Claim:
     attempts: int
     lease_until: datetime
     endpoint: Endpoint | None
+    window_start: datetime  # its retry age counts from here
+    probe: bool = False  # the one message tried on a paused channel
 
 
 def send_due(rt: Runtime, batch: int = SEND_BATCH, max_items: int = 2000) -> SendReport:
     """Send the deliveries that are due; e-mail waits (stays pending) while no SMTP host is set."""
+    policy = RetryPolicy.of(rt.settings)
     sent = retried = dead = 0
     mailer = Mailer(rt.settings) if rt.settings.smtp_host else None
+    expired = _expire_paused(rt, policy, email=mailer is not None)
     try:
         while sent + retried + dead < max_items:
             claims = _claim(rt, min(batch, max_items - sent - retried - dead), email=mailer is not None)
             if not claims:
                 break
+            paused: set[str] = set()  # channels paused during this batch: the rest of it waits
             for claim in claims:
+                if claim.key in paused and not claim.probe:
+                    _release(rt, claim)
+                    continue
                 error = _send(rt, mailer, claim)
                 if error is None:
                     _mark_sent(rt, claim)
                     sent += 1
-                elif _mark_failed(rt, claim, error):
-                    dead += 1
-                else:
-                    retried += 1
+                    continue
+                is_dead, is_paused = _mark_failed(rt, claim, error, policy)
+                dead, retried = (dead + 1, retried) if is_dead else (dead, retried + 1)
+                if is_paused:
+                    paused.add(claim.key)
     finally:
         if mailer is not None:
             mailer.close()
-    return SendReport(sent=sent, retried=retried, dead=dead)
+    return SendReport(sent=sent, retried=retried, dead=dead + expired)
 
 
 def _due(instant: datetime, email: bool):  # type: ignore[no-untyped-def]
@@ -228,29 +241,59 @@ def _due(instant: datetime, email: bool):  # type: ignore[no-untyped-def]
     return and_(condition, Delivery.channel.in_(channels))
 
 
+def _expire_paused(rt: Runtime, policy: RetryPolicy, email: bool) -> int:
+    """Dead-letter what waited its whole retry age on a paused channel (a write transaction only
+    when some channel is paused: the usual run takes no write lock for this)."""
+    with reading(rt.engine) as session:
+        if not breaker.paused(session):
+            return 0
+    with transaction(rt.engine) as session:
+        return breaker.expire_paused(session, policy, now(), email)
+
+
 def _claim(rt: Runtime, batch: int, email: bool) -> list[_Claim]:
     instant = now()
     lease = instant + LEASE
     with transaction(rt.engine) as session:
-        rows = session.exec(
-            select(Delivery)
-            .where(_due(instant, email))
-            .order_by(Delivery.id)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        ).all()
+        due = _due(instant, email)
+        paused = breaker.paused(session)
+        rows: list[tuple[Delivery, bool]] = []
+        for state in paused:  # one probe per paused channel whose time has come, if one is due
+            if state.next_probe_at is not None and as_utc(state.next_probe_at) > instant:
+                continue
+            # The message tried least first: one that fails on its own does not hold the channel.
+            probe = session.exec(
+                select(Delivery)
+                .where(due, breaker.key_condition(state.key))
+                .order_by(Delivery.attempts, Delivery.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if probe is not None and breaker.take_probe(session, state.key, instant, lease):
+                rows.append((probe, True))
+        if batch > len(rows):
+            others = session.exec(
+                select(Delivery)
+                .where(due, breaker.outside({state.key for state in paused}))
+                .order_by(Delivery.id)
+                .limit(batch - len(rows))
+                .with_for_update(skip_locked=True)
+            ).all()
+            rows.extend((row, False) for row in others)
         claims = []
-        for row in rows:
+        for row, probe in rows:
             if row.status == "sending":
                 log.warning("delivery %s: its lease ran out while sending; sending it again", row.id)
             row.status = "sending"
             row.lease_until = lease
             row.attempts += 1
             session.add(row)
+            requeue = session.get(DeliveryRequeue, row.id)
             claims.append(
                 _Claim(
                     id=row.id,
                     channel=row.channel,
+                    key=breaker.channel_key(row.channel, row.webhook_id),
                     recipient=row.recipient,
                     recipient_name=_name_of(session, row),
                     subject=row.subject,
@@ -261,6 +304,8 @@ def _claim(rt: Runtime, batch: int, email: bool) -> list[_Claim]:
                     attempts=row.attempts,
                     lease_until=lease,
                     endpoint=_endpoint(session, row.webhook_id),
+                    window_start=requeue.requeued_at if requeue else row.created_at,
+                    probe=probe,
                 )
             )
         return claims
@@ -314,57 +359,65 @@ def _send(rt: Runtime, mailer: Mailer | None, claim: _Claim) -> DeliveryError | 
     return None
 
 
-def backoff(attempts: int) -> timedelta:
-    """30 s × 2^(attempts-1), ±25% jitter, at most 6 h."""
-    base = BACKOFF_BASE * (2 ** max(attempts - 1, 0)) if attempts < 40 else BACKOFF_CAP
-    return min(base * random.uniform(1 - JITTER, 1 + JITTER), BACKOFF_CAP)
+def _mine(claim: _Claim):  # type: ignore[no-untyped-def]
+    """The row as long as the claim is still ours: another worker may have taken it after our
+    lease ran out (and may even have delivered it)."""
+    return and_(
+        Delivery.id == claim.id,
+        Delivery.status == "sending",
+        Delivery.attempts == claim.attempts,
+        Delivery.lease_until == claim.lease_until,
+    )
 
 
 def _mark_sent(rt: Runtime, claim: _Claim) -> None:
+    instant = now()
     with transaction(rt.engine) as session:
         # Sent is sent, whoever holds the lease now (a slow sender whose lease ran out and a second
         # sender both reached the receiver: the event id lets it drop the repeat).
         session.execute(
             update(Delivery)
             .where(Delivery.id == claim.id, Delivery.status != "sent")
-            .values(status="sent", sent_at=now(), lease_until=None, next_attempt_at=None)
+            .values(status="sent", sent_at=instant, lease_until=None, next_attempt_at=None)
         )
+        breaker.record_success(session, claim.key, instant)
 
 
-def _mark_failed(rt: Runtime, claim: _Claim, error: DeliveryError) -> bool:
-    """Schedule the next attempt, or give up; True when the delivery is now dead."""
+def _mark_failed(rt: Runtime, claim: _Claim, error: DeliveryError, policy: RetryPolicy) -> tuple[bool, bool]:
+    """Schedule the next attempt, or give up, and tell the channel's breaker: (the delivery is now
+    dead, the channel is paused)."""
     instant = now()
-    is_dead = error.permanent or claim.attempts >= rt.settings.delivery_max_attempts
+    is_dead = error.permanent or policy.gives_up(claim.attempts, claim.window_start, instant)
     values: dict[str, object] = {"last_error": str(error)[:2000], "lease_until": None}
     if is_dead:
         values.update(status="dead", next_attempt_at=None)
     else:
-        values.update(status="pending", next_attempt_at=instant + backoff(claim.attempts))
+        values.update(status="pending", next_attempt_at=instant + policy.backoff(claim.attempts))
     with transaction(rt.engine) as session:
-        # Only while the claim is still ours: another worker may have taken the row after our lease
-        # ran out (and may even have delivered it).
+        session.execute(update(Delivery).where(_mine(claim)).values(**values))
+        if error.permanent:
+            # About this message (no such mailbox, a disabled webhook), not about the channel.
+            if claim.probe:
+                breaker.release_probe(session, claim.key, instant)
+            return is_dead, False
+        return is_dead, breaker.record_failure(session, claim.key, str(error), instant, claim.probe, policy)
+
+
+def _release(rt: Runtime, claim: _Claim) -> None:
+    """Put a claim back untried (its attempt not counted): its channel was paused meanwhile."""
+    with transaction(rt.engine) as session:
         session.execute(
             update(Delivery)
-            .where(
-                Delivery.id == claim.id,
-                Delivery.status == "sending",
-                Delivery.attempts == claim.attempts,
-                Delivery.lease_until == claim.lease_until,
-            )
-            .values(**values)
+            .where(_mine(claim))
+            .values(status="pending", attempts=claim.attempts - 1, lease_until=None)
         )
-    return is_dead
 
 
 def retry_dead(rt: Runtime, delivery_id: int) -> bool:
-    """Put a dead delivery back in the queue (attempts reset), for the admin page; False if it was not dead."""
+    """Put a dead delivery back in the queue (attempts reset, a new retry age); False if it was
+    not dead. Administrators' pages use ``admin_commands.retry_delivery``, which audits it."""
     with transaction(rt.engine) as session:
-        result = session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id, Delivery.status == "dead")
-            .values(status="pending", attempts=0, next_attempt_at=now(), lease_until=None)
-        )
-        return result.rowcount == 1
+        return dead_letters.requeue(session, [Delivery.id == delivery_id], None, now()) == 1
 
 
 def dispatch(rt: Runtime) -> DispatchReport:

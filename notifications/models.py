@@ -95,3 +95,38 @@ class ChannelPreference(SQLModel, table=True):
     sms: bool = False
     phone: str | None = Field(default=None, max_length=30)
     digest: bool = True  # officers: the daily digest of their open tasks
+
+
+class ChannelBreaker(SQLModel, table=True):
+    """The circuit breaker of one channel: the mail server (``email``), a partner webhook
+    (``webhook:<id>``) or an SMS gateway (``sms:<id>``).
+
+    Kept in the database, not in a worker's memory: several workers share one channel's state.
+    A row appears at the channel's first failure. ``failures`` counts the failures since the last
+    success; at ``delivery_breaker_failures`` the channel is paused (``opened_at``): its messages
+    stay pending, untried, and one of them is tried at ``next_probe_at`` (the probe), at a growing
+    interval. One success closes the breaker.
+    """
+
+    __tablename__ = "channel_breaker"
+
+    key: str = Field(primary_key=True, max_length=40)
+    failures: int = 0  # in a row, since the last success
+    failing_since: datetime | None = _instant()  # the first of those failures
+    opened_at: datetime | None = _instant()  # paused since; None: messages are sent as usual
+    probes: int = 0  # failed probes since it was paused (the next probe waits longer)
+    next_probe_at: datetime | None = _instant()  # while paused: when one message may be tried
+    last_error: str | None = Field(default=None, max_length=2000)
+    last_failure_at: datetime | None = _instant()
+    recovered_at: datetime | None = _instant()  # when it was last closed after a pause
+
+
+class DeliveryRequeue(SQLModel, table=True):
+    """When an administrator last put a dead delivery back in the queue: its retry age counts from
+    then, not from when it was first queued (a table of its own: ``delivery`` keeps its columns)."""
+
+    __tablename__ = "delivery_requeue"
+
+    delivery_id: int = Field(foreign_key="delivery.id", primary_key=True)
+    requeued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    requeued_by: int | None = Field(default=None, foreign_key="app_user.id")

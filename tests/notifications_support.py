@@ -8,6 +8,7 @@ import email.policy
 import hashlib
 import hmac
 import json
+import socket
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -99,11 +100,47 @@ class _LoopbackController(Controller):
         super()._trigger_server()
 
 
-def start_smtp() -> tuple[Controller, MailSink]:
+def start_smtp(port: int = 0) -> tuple[Controller, MailSink]:
+    """A working SMTP server on loopback (on ``port``, or one the system picks)."""
     sink = MailSink()
-    controller = _LoopbackController(sink, hostname="127.0.0.1", port=0, server_hostname="mail.test")
+    controller = _LoopbackController(sink, hostname="127.0.0.1", port=port, server_hostname="mail.test")
     controller.start()
     return controller, sink
+
+
+class DownSmtp:
+    """A mail server that is down: it accepts each connection only to answer "421 Service not
+    available" and hang up (as a relay in maintenance does), counting the connections."""
+
+    def __init__(self, port: int = 0) -> None:
+        self._lock = threading.Lock()
+        self.connections = 0
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", port))
+        self._socket.listen(16)
+        self._socket.settimeout(0.05)
+        self.port = self._socket.getsockname()[1]
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            with self._lock:
+                self.connections += 1
+            with connection:
+                connection.sendall(b"421 4.3.2 Service not available, closing transmission channel\r\n")
+
+    def stop(self) -> None:
+        """The port is free again (a working server may take it)."""
+        self._stopping.set()
+        self._thread.join(timeout=5)
+        self._socket.close()
 
 
 @dataclass(frozen=True)

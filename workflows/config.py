@@ -60,7 +60,27 @@ class Settings(BaseSettings):
     digest_time: str = Field(
         default="07:00", description="Officers' daily digest, HH:MM local, on working days"
     )
-    delivery_max_attempts: int = Field(default=8, ge=1)
+    # Retrying a failed message: backoff from 30 s doubling up to delivery_backoff_max_minutes; it
+    # is given up (dead letter) once delivery_max_age_hours have passed since it was queued (or put
+    # back by an administrator) or after delivery_max_attempts tries, whichever comes first.
+    delivery_max_attempts: int = Field(
+        default=50,
+        ge=1,
+        description="Most tries of one message (with the defaults the age limit comes first)",
+    )
+    delivery_max_age_hours: float = Field(
+        default=72, gt=0, description="How long a failing message keeps being retried, in hours"
+    )
+    delivery_backoff_max_minutes: float = Field(
+        default=180, gt=0, description="Longest wait between two tries of one message, in minutes"
+    )
+    # The circuit breaker of each channel (the mail server, each webhook, each SMS gateway).
+    delivery_breaker_failures: int = Field(
+        default=5, ge=1, description="Failures in a row, with no success, that pause a channel"
+    )
+    delivery_probe_max_minutes: float = Field(
+        default=30, gt=0, description="Longest wait between two tries of a paused channel, in minutes"
+    )
     scheduler: bool = Field(default=True, description="Run the timer/alarm scheduler inside the web app")
     tick_seconds: float = Field(default=5.0, gt=0, description="How often the scheduler looks for due work")
     log_level: str = Field(default="INFO", description="Level of tdcflow's own loggers (tdcflow.*)")

@@ -18,11 +18,11 @@ from workflows import audit, award_scoring, sla
 from workflows.alarms import schedule_dossier_alarms
 from workflows.attachments import store_upload
 from workflows.catalogue import Procedure
-from workflows.clock import as_utc, now
+from workflows.clock import now
 from workflows.codes import new_dossier_code
 from workflows.context import CommandContext
 from workflows.db import reading, transaction
-from workflows.effects import apply_effects, close_open_pause, issue_document, refresh_deadlines
+from workflows.effects import apply_effects, close_open_pause
 from workflows.engine import EngineError, RunningProcess, TaskNotReady
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.facts import FACT_PROVIDERS
@@ -125,17 +125,6 @@ def stale() -> Conflict:
         "Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại và thử lại.",
         "The dossier was just changed by someone else. Reload and try again.",
         "conflict",
-    )
-
-
-def _context(rt: Runtime, session: Session, actor: User | None, dossier: Dossier) -> CommandContext:
-    return CommandContext(
-        rt=rt,
-        session=session,
-        actor=actor,
-        dossier=dossier,
-        procedure=rt.procedure(dossier.procedure_code),
-        at=now(),
     )
 
 
@@ -418,7 +407,7 @@ def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) 
         except EngineError as exc:
             raise _engine_failure(exc) from exc
         _save_instance(session, instance, process)
-        ctx = _context(rt, session, actor, dossier)
+        ctx = CommandContext.of(rt, session, actor, dossier)
         audit.record(
             session,
             ctx.stream,
@@ -451,7 +440,7 @@ def withdraw_dossier(rt: Runtime, actor: User, code: str, reason: str = "") -> D
         process = _restore(rt, instance)
         process.cancel()
         _save_instance(session, instance, process)
-        ctx = _context(rt, session, actor, dossier)
+        ctx = CommandContext.of(rt, session, actor, dossier)
         close_open_pause(ctx)
         cancel_open_tasks(ctx)
         dossier.status = dossier.outcome = "withdrawn"
@@ -520,7 +509,7 @@ def run_due_timers(rt: Runtime, session: Session, instance: ProcessInstance) -> 
     except EngineError as exc:
         raise _engine_failure(exc) from exc
     _save_instance(session, instance, process)
-    ctx = _context(rt, session, None, dossier)
+    ctx = CommandContext.of(rt, session, None, dossier)
     after = {t.id for t in process.ready_user_tasks()}
     audit.record(
         session,
@@ -532,96 +521,3 @@ def run_due_timers(rt: Runtime, session: Session, instance: ProcessInstance) -> 
         at=ctx.at,
     )
     _after_engine(ctx, process)
-
-
-MAX_EXTENSION_DAYS = 30
-
-
-def extend_deadline(rt: Runtime, actor: User, code: str, days: int, reason: str) -> Dossier:
-    """A leader moves the appointment once, by whole working days, with a reason; the apology slip
-    (Mẫu 04) with the new date is issued in the same transaction."""
-    if not actor.has_role("leader"):
-        raise Forbidden("Chỉ lãnh đạo được gia hạn.", "Only a leader can extend a deadline.", "forbidden")
-    problems = []
-    if not 1 <= days <= MAX_EXTENSION_DAYS:
-        problems.append(
-            FieldProblem(
-                "days",
-                f"Từ 1 đến {MAX_EXTENSION_DAYS} ngày làm việc.",
-                f"Between 1 and {MAX_EXTENSION_DAYS} working days.",
-                "range",
-            )
-        )
-    if len(reason.strip()) < 10:
-        problems.append(
-            FieldProblem(
-                "reason",
-                "Nêu rõ lý do chậm trả kết quả (ít nhất 10 ký tự).",
-                "State why the result is late (at least 10 characters).",
-                "minLength",
-            )
-        )
-    if problems:
-        raise InvalidInput(
-            "Thông tin gia hạn chưa hợp lệ.", "The extension is not valid.", "validation_error", problems
-        )
-    with transaction(rt.engine) as session:
-        dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
-        if dossier is None:
-            raise not_found("hồ sơ", "Dossier")
-        if dossier.received_at is None or dossier.completed_at is not None:
-            raise Conflict(
-                "Chỉ gia hạn hồ sơ đã tiếp nhận và đang xử lý.",
-                "Only a received dossier still in progress can be extended.",
-                "not_extendable",
-            )
-        claimed = session.execute(
-            update(Dossier)
-            .where(Dossier.id == dossier.id, Dossier.extension_days == 0)
-            .values(extension_days=days, extension_reason=reason.strip())
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
-            raise Conflict(
-                "Hồ sơ đã được gia hạn một lần.",
-                "The dossier has already been extended once.",
-                "already_extended",
-            )
-        session.refresh(dossier)
-        ctx = _context(rt, session, actor, dossier)
-        old_appointment = dossier.appointment_at
-        refresh_deadlines(ctx)
-        apology = issue_document(
-            ctx,
-            "apology_slip",
-            {
-                "reason": reason.strip(),
-                "old_appointment_at": as_utc(old_appointment) if old_appointment else None,
-                "new_appointment_at": dossier.appointment_at,
-            },
-        )
-        dossier_event(
-            session,
-            "apology_issued",
-            dossier,
-            ctx.at,
-            appointment_at=dossier.appointment_at,
-            reason=reason.strip(),
-            document_id=apology.id,
-        )
-        audit.record(
-            session,
-            ctx.stream,
-            "deadline_extended",
-            actor,
-            {
-                "days": days,
-                "reason": reason.strip(),
-                "old_appointment_at": as_utc(old_appointment).isoformat() if old_appointment else None,
-                "appointment_at": as_utc(dossier.appointment_at).isoformat(),
-            },
-            dossier_id=dossier.id,
-            at=ctx.at,
-        )
-        session.add(dossier)
-        return dossier

@@ -1,8 +1,9 @@
 """The commands that change a dossier. Each is one database transaction (DESIGN rules 2 and 3).
 
-A command loads the instance, runs the engine, applies the effects the model asked for, and
-commits together: the serialized instance (guarded by its version), the projected tasks, the
-dossier's fields, the audit events and the issued documents. Any exception rolls all of it back.
+A command first locks the dossier (``workflows.locking``: its process-instance row), then loads
+the instance, runs the engine, applies the effects the model asked for, and commits together: the
+serialized instance (guarded by its version), the projected tasks, the dossier's fields, the audit
+events and the issued documents. Any exception rolls all of it back.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from workflows.effects import apply_effects, close_open_pause
 from workflows.engine import EngineError, RunningProcess, TaskNotReady
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.facts import FACT_PROVIDERS
+from workflows.locking import lock_dossier_by_code, lock_task
 from workflows.models import Attachment, Dossier, ProcessInstance, User, WorkTask
 from workflows.outbox import dossier_event
 from workflows.projection import cancel_open_tasks, mark_completed, sync_after_run
@@ -97,10 +99,6 @@ def _restore(rt: Runtime, instance: ProcessInstance) -> RunningProcess:
     return RunningProcess.restore(
         rt.models.get(instance.model_version_id), instance.state, script_functions(rt)
     )
-
-
-def _load_instance(session: Session, dossier: Dossier) -> ProcessInstance:
-    return session.exec(select(ProcessInstance).where(ProcessInstance.dossier_id == dossier.id)).one()
 
 
 def _save_instance(session: Session, instance: ProcessInstance, process: RunningProcess) -> None:
@@ -292,14 +290,6 @@ def _engine_failure(exc: EngineError) -> Conflict:
 # --- tasks --------------------------------------------------------------------------------------
 
 
-def _task_for(session: Session, task_id: str) -> tuple[WorkTask, Dossier]:
-    task = session.get(WorkTask, task_id)
-    if task is None:
-        raise not_found("công việc", "Task")
-    dossier = session.get(Dossier, task.dossier_id)
-    return task, dossier
-
-
 def _check_may_act(actor: User, task: WorkTask, dossier: Dossier) -> None:
     if not may_act_on(actor, task, dossier):
         if actor.has_role("business"):
@@ -317,7 +307,7 @@ def _check_may_act(actor: User, task: WorkTask, dossier: Dossier) -> None:
 
 def claim_task(rt: Runtime, actor: User, task_id: str) -> WorkTask:
     with transaction(rt.engine) as session:
-        task, dossier = _task_for(session, task_id)
+        task, dossier, _ = lock_task(session, task_id)
         _check_may_act(actor, task, dossier)
         if task.assignee_id == actor.id:
             return task
@@ -358,7 +348,7 @@ def _assigned_by_model(rt: Runtime, task: WorkTask, dossier: Dossier) -> bool:
 
 def release_task(rt: Runtime, actor: User, task_id: str) -> WorkTask:
     with transaction(rt.engine) as session:
-        task, dossier = _task_for(session, task_id)
+        task, dossier, _ = lock_task(session, task_id)
         _check_may_act(actor, task, dossier)
         if task.candidate_role == "business":
             raise Conflict(
@@ -391,14 +381,15 @@ def release_task(rt: Runtime, actor: User, task_id: str) -> WorkTask:
 def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) -> Dossier:
     """Complete a user task with its form data; the engine then runs to the next wait."""
     with transaction(rt.engine) as session:
-        task, dossier = _task_for(session, task_id)
+        # Decided on the task as the dossier's previous writer left it: a claim or another
+        # completion that got the lock first makes this one a 409, never a second winner.
+        task, dossier, instance = lock_task(session, task_id)
         _check_may_act(actor, task, dossier)
         if task.assignee_id not in (None, actor.id):
             raise _taken(session, task)
         if task.form:
             _validate_form(rt, task.form, data)
             _bind_attachments(rt, session, task.form, data, actor, dossier)
-        instance = _load_instance(session, dossier)
         process = _restore(rt, instance)
         try:
             process.complete(task_id, data)
@@ -427,16 +418,16 @@ def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) 
 
 def withdraw_dossier(rt: Runtime, actor: User, code: str, reason: str = "") -> Dossier:
     with transaction(rt.engine) as session:
-        dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
-        if dossier is None or dossier.applicant_id != actor.id:
+        locked = lock_dossier_by_code(session, code)
+        if locked is None or locked[0].applicant_id != actor.id:
             raise not_found("hồ sơ", "Dossier")
+        dossier, instance = locked
         if dossier.status in CLOSED_STATUSES:
             raise Conflict(
                 "Hồ sơ đã kết thúc, không thể rút.",
                 "The dossier is closed and cannot be withdrawn.",
                 "closed",
             )
-        instance = _load_instance(session, dossier)
         process = _restore(rt, instance)
         process.cancel()
         _save_instance(session, instance, process)
@@ -470,7 +461,10 @@ def upload_attachment(
     with transaction(rt.engine) as session:
         dossier_id = None
         if dossier_code is not None:
-            dossier = session.exec(select(Dossier).where(Dossier.code == dossier_code)).first()
+            # The dossier's lock orders this upload with the officers' commands on the dossier
+            # (both succeed, one after the other) and sees a dossier closed meanwhile.
+            locked = lock_dossier_by_code(session, dossier_code)
+            dossier = locked[0] if locked else None
             if dossier is None or (actor.has_role("business") and dossier.applicant_id != actor.id):
                 raise not_found("hồ sơ", "Dossier")
             if dossier.status in CLOSED_STATUSES:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
-from sqlmodel import select
-
 from workflows import audit
 from workflows.clock import as_utc
 from workflows.context import CommandContext
 from workflows.db import transaction
 from workflows.effects import issue_document, refresh_deadlines
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
+from workflows.locking import lock_dossier_by_code
 from workflows.models import Dossier, User
 from workflows.outbox import dossier_event
 from workflows.runtime import Runtime
@@ -47,28 +45,23 @@ def extend_deadline(rt: Runtime, actor: User, code: str, days: int, reason: str)
             "Thông tin gia hạn chưa hợp lệ.", "The extension is not valid.", "validation_error", problems
         )
     with transaction(rt.engine) as session:
-        dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
-        if dossier is None:
+        locked = lock_dossier_by_code(session, code)
+        if locked is None:
             raise not_found("hồ sơ", "Dossier")
+        dossier, _ = locked
         if dossier.received_at is None or dossier.completed_at is not None:
             raise Conflict(
                 "Chỉ gia hạn hồ sơ đã tiếp nhận và đang xử lý.",
                 "Only a received dossier still in progress can be extended.",
                 "not_extendable",
             )
-        claimed = session.execute(
-            update(Dossier)
-            .where(Dossier.id == dossier.id, Dossier.extension_days == 0)
-            .values(extension_days=days, extension_reason=reason.strip())
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
+        if dossier.extension_days:  # read under the dossier's lock: a second leader waits, then sees it
             raise Conflict(
                 "Hồ sơ đã được gia hạn một lần.",
                 "The dossier has already been extended once.",
                 "already_extended",
             )
-        session.refresh(dossier)
+        dossier.extension_days, dossier.extension_reason = days, reason.strip()
         ctx = CommandContext.of(rt, session, actor, dossier)
         old_appointment = dossier.appointment_at
         refresh_deadlines(ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -9,13 +10,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from tests.support import business, officer
 from workflows import audit, commands
-from workflows.db import reading
+from workflows.db import reading, transaction
 from workflows.errors import Conflict
-from workflows.models import AuditEvent, Document, Dossier, ProcessInstance, User, WorkTask
+from workflows.models import AuditEvent, Counter, Document, Dossier, ProcessInstance, User, WorkTask
 
 
 def user(rt, email: str) -> User:
@@ -217,3 +219,29 @@ def test_audit_chain_is_intact_and_shows_tampering(cast, rt):
         )
     with reading(rt.engine) as session:
         assert audit.verify_stream(session, stream) == target.seq
+
+
+def test_a_taken_place_in_an_audit_chain_is_a_conflict_and_other_integrity_errors_are_not(rt, caplog):
+    """The last line of defence: two events on one place of a chain (a writer that skipped the
+    stream's lock) end the command with a Conflict, logged with its traceback; any other integrity
+    error is a bug and stays one."""
+
+    def event(seq: int) -> AuditEvent:
+        return AuditEvent(
+            stream="user:1", seq=seq, actor_label="x", action="x", details={}, prev_hash="", hash=""
+        )
+
+    with (
+        caplog.at_level(logging.ERROR, logger="tdcflow.db"),
+        pytest.raises(Conflict) as raised,
+        transaction(rt.engine) as session,
+    ):
+        session.add(event(1))
+        session.flush()
+        session.add(event(1))
+    assert raised.value.code == "conflict" and "tải lại" in raised.value.message
+    assert any(r.exc_info and isinstance(r.exc_info[1], IntegrityError) for r in caplog.records)
+    with pytest.raises(IntegrityError), transaction(rt.engine) as session:
+        session.add(Counter(key="k", value=1))
+        session.flush()
+        session.add(Counter(key="k", value=2))

@@ -18,6 +18,7 @@ process, on the same database: it is faster, and it is not what is being tested.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import signal
 import socket
@@ -37,7 +38,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 import time_machine
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import select
 
 from api.security import create_access_token
@@ -46,6 +47,7 @@ from tests.support import PDF, PROCEDURE, Person
 from workflows import accounts, audit, commands, scheduler
 from workflows.config import PROJECT_ROOT
 from workflows.db import reading, transaction
+from workflows.errors import Conflict
 from workflows.models import Alarm, Attachment, AuditEvent, Dossier, User, WorkTask
 from workflows.runtime import Runtime, build_runtime
 from workflows.tbt import wto
@@ -472,3 +474,79 @@ def test_businesses_commenting_on_one_wto_notification_at_once_all_succeed(pg, c
     if events != 1 + accepted:
         problems.append(f"end: {events} events for {accepted} comments and the registration")
     no_failures(problems, "WTO comments", tally)
+
+
+# --- the last line of defence -------------------------------------------------------------------
+
+
+def test_an_audit_conflict_that_slips_through_is_a_409_and_is_logged(pg, cast, server):
+    """A writer that bypasses the locks (here: a raw insert of the stream's next event, left
+    uncommitted) makes a completion fail on the chain's unique key: a 409, never a 500."""
+    firm, clerk = cast.business(), cast.officer("clerk")
+    dossier = submitted(pg, firm)
+    task_id = open_task(pg, dossier.id).id
+    stream = f"dossier:{dossier.id}"
+    with pg.engine.connect() as rogue, ThreadPoolExecutor(1) as pool:
+        head = rogue.execute(
+            text("SELECT max(seq) FROM audit_event WHERE stream = :s"), {"s": stream}
+        ).scalar_one()
+        rogue.execute(
+            text(
+                "INSERT INTO audit_event (stream, seq, dossier_id, actor_label, action, at, details, "
+                "prev_hash, hash) VALUES (:s, :seq, :d, 'rogue', 'rogue', now(), '{}', '', '')"
+            ),
+            {"s": stream, "seq": head + 1, "d": dossier.id},
+        )
+        pending = pool.submit(complete(clerk, task_id))
+        _wait_for_a_blocked_audit_insert(pg)
+        rogue.commit()
+        response = pending.result(timeout=30)
+    assert outcome(response) == "409 conflict", response.text
+    error = response.json()["error"]
+    assert "tải lại" in error["message"] and "reload" in error["message_en"].lower()
+    log = server.log_text()
+    assert "lost a race" in log and "Traceback" in log and "audit_event_stream_seq_key" in log, log[-3000:]
+
+
+def _wait_for_a_blocked_audit_insert(rt: Runtime) -> None:
+    """Until a server's transaction waits on the rogue's uncommitted event (bounded)."""
+    deadline = time.monotonic() + 20
+    with rt.engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            waiting = watcher.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO audit_event%'"
+                )
+            ).scalar_one()
+            watcher.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)  # bounded polling of an observable condition
+    pytest.fail("the completion never reached the audit insert")
+
+
+def test_a_deadlock_becomes_a_conflict_and_is_logged(pg, cast, caplog):
+    """Two transactions locking two rows in opposite orders: PostgreSQL kills one of them; the
+    victim's command ends with a Conflict (409 at the API), logged with its traceback."""
+    one, other = cast.officer("clerk").user.id, cast.officer("clerk").user.id
+    barrier = threading.Barrier(2)
+
+    def lock_both(first: int, second: int) -> str:
+        with transaction(pg.engine) as session:
+            lock = text("SELECT id FROM app_user WHERE id = :id FOR UPDATE")
+            session.execute(lock, {"id": first})
+            barrier.wait(timeout=30)
+            session.execute(lock, {"id": second})
+        return "committed"
+
+    with caplog.at_level(logging.ERROR, logger="tdcflow"):
+        results = race(partial(lock_both, one, other), partial(lock_both, other, one))
+    assert sorted(type(r).__name__ if isinstance(r, Exception) else r for r in results) == [
+        "Conflict",
+        "committed",
+    ], results
+    conflict = next(r for r in results if isinstance(r, Conflict))
+    assert conflict.code == "conflict" and "tải lại" in conflict.message
+    tracebacks = [logging.Formatter().formatException(r.exc_info) for r in caplog.records if r.exc_info]
+    assert any("DeadlockDetected" in t for t in tracebacks), [r.getMessage() for r in caplog.records]

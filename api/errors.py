@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from workflows.db import concurrent_change, lost_race
 from workflows.errors import (
     Conflict,
     DomainError,
@@ -170,6 +171,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        if lost_race(exc):
+            # Commands turn these into a Conflict themselves (workflows.db.transaction); this is
+            # for database work outside a command's transaction: still a 409, never a 500.
+            log.error("A request lost a race with a concurrent one", exc_info=exc)
+            conflict = concurrent_change()
+            return (
+                page_error(request, 409, conflict)
+                if is_page_request(request)
+                else error_response(409, conflict)
+            )
         log.exception("Unhandled error", exc_info=exc)
         error = DomainError(
             "Đã xảy ra lỗi hệ thống; không có thay đổi nào được lưu.",

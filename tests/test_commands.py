@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from tests.support import business, officer
 from workflows import audit, commands
-from workflows.db import reading
+from workflows.db import reading, transaction
 from workflows.errors import Conflict
-from workflows.models import AuditEvent, Document, Dossier, ProcessInstance, User, WorkTask
+from workflows.models import AuditEvent, Counter, Document, Dossier, ProcessInstance, User, WorkTask
 
 
 def user(rt, email: str) -> User:
@@ -121,47 +124,62 @@ def test_two_concurrent_completions_one_wins_one_gets_409(cast, client):
     assert [e["action"] for e in dossier["history"]].count("received") == 1
 
 
-def test_optimistic_lock_rejects_a_write_based_on_a_stale_read(cast, rt, monkeypatch):
-    """Interleave two commands deterministically: A reads, B commits, then A tries to write."""
+def test_a_second_writer_waits_for_the_first_and_decides_on_what_it_committed(cast, rt, monkeypatch):
+    """Interleave two completions deterministically: A has locked and read the dossier and is about
+    to write; B must wait for A's commit, then find the task done (409), instead of writing a second
+    outcome (the optimistic version check behind it would only catch the process state)."""
     if rt.engine.dialect.name == "sqlite":
         pytest.skip(
-            "SQLite takes the write lock at BEGIN IMMEDIATE, so no second writer can read before the first commits"
+            "SQLite takes its one write lock at BEGIN IMMEDIATE: B cannot even begin before A commits"
         )
     firm, clerk, clerk2 = cast["business"], cast["clerk"], cast["clerk2"]
     code = firm.submitted()
     task_id = clerk.task(code)["id"]
-    a_has_read, b_done = threading.Event(), threading.Event()
+    a_has_read, a_may_write = threading.Event(), threading.Event()
     real_save = commands._save_instance
 
-    def save_after_b(session, instance, process):
+    def pause_a(session, instance, process):
         if threading.current_thread().name == "A":
             a_has_read.set()
-            assert b_done.wait(10)
+            assert a_may_write.wait(10)
         return real_save(session, instance, process)
 
-    monkeypatch.setattr(commands, "_save_instance", save_after_b)
+    monkeypatch.setattr(commands, "_save_instance", pause_a)
     outcome = {}
 
-    def run_a():
+    def run(name, person, data):
         try:
-            commands.complete_task(rt, user(rt, clerk.email), task_id, {"completeness_decision": "receive"})
-            outcome["a"] = "ok"
+            commands.complete_task(rt, user(rt, person.email), task_id, data)
+            outcome[name] = "ok"
         except Conflict as exc:
-            outcome["a"] = exc.code
+            outcome[name] = exc.code
 
-    thread_a = threading.Thread(target=run_a, name="A")
+    refuse = {"completeness_decision": "refuse", "refusal_reason": "Sai thẩm quyền."}
+    thread_a = threading.Thread(target=run, args=("a", clerk, {"completeness_decision": "receive"}), name="A")
+    thread_b = threading.Thread(target=run, args=("b", clerk2, refuse), name="B")
     thread_a.start()
     assert a_has_read.wait(10)
-    commands.complete_task(
-        rt,
-        user(rt, clerk2.email),
-        task_id,
-        {"completeness_decision": "refuse", "refusal_reason": "Sai thẩm quyền."},
-    )
-    b_done.set()
+    thread_b.start()
+    # Bounded polling of an observable condition: B's transaction waits for the dossier's lock.
+    deadline = time.monotonic() + 10
+    with rt.engine.connect() as watcher:
+        while thread_b.is_alive() and time.monotonic() < deadline:
+            waiting = watcher.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'"
+                )
+            ).scalar_one()
+            watcher.rollback()
+            if waiting:
+                break
+            time.sleep(0.02)
+    assert "b" not in outcome, "B decided before A committed"
+    a_may_write.set()
     thread_a.join(10)
-    assert outcome["a"] == "conflict"
-    assert clerk.get(f"/api/dossiers/{code}").json()["status"] == "refused"
+    thread_b.join(10)
+    assert outcome == {"a": "ok", "b": "task_closed"}
+    assert clerk.get(f"/api/dossiers/{code}").json()["status"] == "processing"  # A received it
 
 
 def test_dossier_codes_are_unique_under_concurrent_submissions(cast, rt):
@@ -201,3 +219,29 @@ def test_audit_chain_is_intact_and_shows_tampering(cast, rt):
         )
     with reading(rt.engine) as session:
         assert audit.verify_stream(session, stream) == target.seq
+
+
+def test_a_taken_place_in_an_audit_chain_is_a_conflict_and_other_integrity_errors_are_not(rt, caplog):
+    """The last line of defence: two events on one place of a chain (a writer that skipped the
+    stream's lock) end the command with a Conflict, logged with its traceback; any other integrity
+    error is a bug and stays one."""
+
+    def event(seq: int) -> AuditEvent:
+        return AuditEvent(
+            stream="user:1", seq=seq, actor_label="x", action="x", details={}, prev_hash="", hash=""
+        )
+
+    with (
+        caplog.at_level(logging.ERROR, logger="tdcflow.db"),
+        pytest.raises(Conflict) as raised,
+        transaction(rt.engine) as session,
+    ):
+        session.add(event(1))
+        session.flush()
+        session.add(event(1))
+    assert raised.value.code == "conflict" and "tải lại" in raised.value.message
+    assert any(r.exc_info and isinstance(r.exc_info[1], IntegrityError) for r in caplog.records)
+    with pytest.raises(IntegrityError), transaction(rt.engine) as session:
+        session.add(Counter(key="k", value=1))
+        session.flush()
+        session.add(Counter(key="k", value=2))

@@ -1,8 +1,16 @@
 """Append-only audit trail, hash-chained per stream so that any edit or deletion shows.
 
-A stream is ``dossier:<id>`` or ``user:<id>``. Each event's hash covers its content and the hash
-of the previous event of the stream; ``(stream, seq)`` is unique, so two writers racing on one
-stream cannot fork the chain (one of them fails and its whole command rolls back).
+A stream is ``dossier:<id>``, ``user:<id>``, ``wto:<id>``, ``award_round:<id>``, ``webhook:<id>``.
+Each event's hash covers its content and the hash of the previous event of the stream;
+``(stream, seq)`` is unique, so the chain can never fork.
+
+Writers of one stream take turns: the first ``record`` on a stream in a transaction waits for the
+stream's lock (on PostgreSQL a transaction-scoped advisory lock keyed by the stream's name; on
+SQLite the database's write lock, held since ``BEGIN IMMEDIATE``) and only then reads the head,
+so two concurrent commands append one after the other instead of taking the same number. A
+dossier's commands already hold the dossier's lock (``workflows.locking``), taken first, so for
+them the stream's lock is never contended; it serialises the streams that have no such row lock
+(a WTO notification's comments, an account's changes).
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from workflows.clock import as_utc, now
@@ -55,6 +64,7 @@ def record(
     # (tdcflow opens one session per transaction: see workflows.db.transaction).
     heads: dict[str, tuple[int, str]] = session.info.setdefault("audit_heads", {})
     if stream not in heads:
+        _take_stream_lock(session, stream)
         last = session.exec(
             select(AuditEvent.seq, AuditEvent.hash)
             .where(AuditEvent.stream == stream)
@@ -79,6 +89,14 @@ def record(
     session.add(event)
     heads[stream] = (event.seq, event.hash)
     return event
+
+
+def _take_stream_lock(session: Session, stream: str) -> None:
+    """Wait until no other transaction is appending to ``stream``; held until commit or rollback."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"audit:{stream}"}
+        )
 
 
 def verify_stream(session: Session, stream: str) -> int | None:

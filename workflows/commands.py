@@ -1,8 +1,9 @@
 """The commands that change a dossier. Each is one database transaction (DESIGN rules 2 and 3).
 
-A command loads the instance, runs the engine, applies the effects the model asked for, and
-commits together: the serialized instance (guarded by its version), the projected tasks, the
-dossier's fields, the audit events and the issued documents. Any exception rolls all of it back.
+A command first locks the dossier (``workflows.locking``: its process-instance row), then loads
+the instance, runs the engine, applies the effects the model asked for, and commits together: the
+serialized instance (guarded by its version), the projected tasks, the dossier's fields, the audit
+events and the issued documents. Any exception rolls all of it back.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from workflows import audit, sla
 from workflows.alarms import schedule_dossier_alarms
 from workflows.attachments import store_upload
 from workflows.catalogue import Procedure
-from workflows.clock import as_utc, now
+from workflows.clock import now
 from workflows.codes import new_dossier_code
 from workflows.context import CommandContext
 from workflows.db import reading, transaction
-from workflows.effects import apply_effects, close_open_pause, issue_document, refresh_deadlines
+from workflows.effects import apply_effects, close_open_pause
 from workflows.engine import EngineError, RunningProcess, TaskNotReady
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
+from workflows.locking import lock_dossier_by_code, lock_task
 from workflows.models import Attachment, Dossier, ProcessInstance, User, WorkTask
 from workflows.outbox import dossier_event
 from workflows.projection import cancel_open_tasks, mark_completed, sync_after_run
@@ -94,10 +96,6 @@ def _restore(rt: Runtime, instance: ProcessInstance, dossier: Dossier) -> Runnin
     )
 
 
-def _load_instance(session: Session, dossier: Dossier) -> ProcessInstance:
-    return session.exec(select(ProcessInstance).where(ProcessInstance.dossier_id == dossier.id)).one()
-
-
 def _save_instance(session: Session, instance: ProcessInstance, process: RunningProcess) -> None:
     """Write the new state only if nobody else wrote since we read it (optimistic lock)."""
     result = session.execute(
@@ -120,17 +118,6 @@ def stale() -> Conflict:
         "Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại và thử lại.",
         "The dossier was just changed by someone else. Reload and try again.",
         "conflict",
-    )
-
-
-def _context(rt: Runtime, session: Session, actor: User | None, dossier: Dossier) -> CommandContext:
-    return CommandContext(
-        rt=rt,
-        session=session,
-        actor=actor,
-        dossier=dossier,
-        procedure=rt.procedure(dossier.procedure_code),
-        at=now(),
     )
 
 
@@ -300,14 +287,6 @@ def _engine_failure(exc: EngineError) -> Conflict:
 # --- tasks --------------------------------------------------------------------------------------
 
 
-def _task_for(session: Session, task_id: str) -> tuple[WorkTask, Dossier]:
-    task = session.get(WorkTask, task_id)
-    if task is None:
-        raise not_found("công việc", "Task")
-    dossier = session.get(Dossier, task.dossier_id)
-    return task, dossier
-
-
 def _check_may_act(actor: User, task: WorkTask, dossier: Dossier) -> None:
     if not may_act_on(actor, task, dossier):
         if actor.has_role("business"):
@@ -325,7 +304,7 @@ def _check_may_act(actor: User, task: WorkTask, dossier: Dossier) -> None:
 
 def claim_task(rt: Runtime, actor: User, task_id: str) -> WorkTask:
     with transaction(rt.engine) as session:
-        task, dossier = _task_for(session, task_id)
+        task, dossier, _ = lock_task(session, task_id)
         _check_may_act(actor, task, dossier)
         if task.assignee_id == actor.id:
             return task
@@ -366,7 +345,7 @@ def _assigned_by_model(rt: Runtime, task: WorkTask, dossier: Dossier) -> bool:
 
 def release_task(rt: Runtime, actor: User, task_id: str) -> WorkTask:
     with transaction(rt.engine) as session:
-        task, dossier = _task_for(session, task_id)
+        task, dossier, _ = lock_task(session, task_id)
         _check_may_act(actor, task, dossier)
         if task.candidate_role == "business":
             raise Conflict(
@@ -399,14 +378,15 @@ def release_task(rt: Runtime, actor: User, task_id: str) -> WorkTask:
 def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) -> Dossier:
     """Complete a user task with its form data; the engine then runs to the next wait."""
     with transaction(rt.engine) as session:
-        task, dossier = _task_for(session, task_id)
+        # Decided on the task as the dossier's previous writer left it: a claim or another
+        # completion that got the lock first makes this one a 409, never a second winner.
+        task, dossier, instance = lock_task(session, task_id)
         _check_may_act(actor, task, dossier)
         if task.assignee_id not in (None, actor.id):
             raise _taken(session, task)
         if task.form:
             _validate_form(rt, task.form, data)
             _bind_attachments(rt, session, task.form, data, actor, dossier)
-        instance = _load_instance(session, dossier)
         process = _restore(rt, instance, dossier)
         try:
             process.complete(task_id, data)
@@ -415,7 +395,7 @@ def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) 
         except EngineError as exc:
             raise _engine_failure(exc) from exc
         _save_instance(session, instance, process)
-        ctx = _context(rt, session, actor, dossier)
+        ctx = CommandContext.of(rt, session, actor, dossier)
         audit.record(
             session,
             ctx.stream,
@@ -435,20 +415,20 @@ def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) 
 
 def withdraw_dossier(rt: Runtime, actor: User, code: str, reason: str = "") -> Dossier:
     with transaction(rt.engine) as session:
-        dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
-        if dossier is None or dossier.applicant_id != actor.id:
+        locked = lock_dossier_by_code(session, code)
+        if locked is None or locked[0].applicant_id != actor.id:
             raise not_found("hồ sơ", "Dossier")
+        dossier, instance = locked
         if dossier.completed_at is not None:
             raise Conflict(
                 "Hồ sơ đã kết thúc, không thể rút.",
                 "The dossier is closed and cannot be withdrawn.",
                 "closed",
             )
-        instance = _load_instance(session, dossier)
         process = _restore(rt, instance, dossier)
         process.cancel()
         _save_instance(session, instance, process)
-        ctx = _context(rt, session, actor, dossier)
+        ctx = CommandContext.of(rt, session, actor, dossier)
         close_open_pause(ctx)
         cancel_open_tasks(ctx)
         dossier.status = dossier.outcome = "withdrawn"
@@ -478,7 +458,10 @@ def upload_attachment(
     with transaction(rt.engine) as session:
         dossier_id = None
         if dossier_code is not None:
-            dossier = session.exec(select(Dossier).where(Dossier.code == dossier_code)).first()
+            # The dossier's lock orders this upload with the officers' commands on the dossier
+            # (both succeed, one after the other) and sees a dossier closed meanwhile.
+            locked = lock_dossier_by_code(session, dossier_code)
+            dossier = locked[0] if locked else None
             if dossier is None or (actor.has_role("business") and dossier.applicant_id != actor.id):
                 raise not_found("hồ sơ", "Dossier")
             if dossier.completed_at is not None:
@@ -517,7 +500,7 @@ def run_due_timers(rt: Runtime, session: Session, instance: ProcessInstance) -> 
     except EngineError as exc:
         raise _engine_failure(exc) from exc
     _save_instance(session, instance, process)
-    ctx = _context(rt, session, None, dossier)
+    ctx = CommandContext.of(rt, session, None, dossier)
     after = {t.id for t in process.ready_user_tasks()}
     audit.record(
         session,
@@ -529,96 +512,3 @@ def run_due_timers(rt: Runtime, session: Session, instance: ProcessInstance) -> 
         at=ctx.at,
     )
     _after_engine(ctx, process)
-
-
-MAX_EXTENSION_DAYS = 30
-
-
-def extend_deadline(rt: Runtime, actor: User, code: str, days: int, reason: str) -> Dossier:
-    """A leader moves the appointment once, by whole working days, with a reason; the apology slip
-    (Mẫu 04) with the new date is issued in the same transaction."""
-    if not actor.has_role("leader"):
-        raise Forbidden("Chỉ lãnh đạo được gia hạn.", "Only a leader can extend a deadline.", "forbidden")
-    problems = []
-    if not 1 <= days <= MAX_EXTENSION_DAYS:
-        problems.append(
-            FieldProblem(
-                "days",
-                f"Từ 1 đến {MAX_EXTENSION_DAYS} ngày làm việc.",
-                f"Between 1 and {MAX_EXTENSION_DAYS} working days.",
-                "range",
-            )
-        )
-    if len(reason.strip()) < 10:
-        problems.append(
-            FieldProblem(
-                "reason",
-                "Nêu rõ lý do chậm trả kết quả (ít nhất 10 ký tự).",
-                "State why the result is late (at least 10 characters).",
-                "minLength",
-            )
-        )
-    if problems:
-        raise InvalidInput(
-            "Thông tin gia hạn chưa hợp lệ.", "The extension is not valid.", "validation_error", problems
-        )
-    with transaction(rt.engine) as session:
-        dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
-        if dossier is None:
-            raise not_found("hồ sơ", "Dossier")
-        if dossier.received_at is None or dossier.completed_at is not None:
-            raise Conflict(
-                "Chỉ gia hạn hồ sơ đã tiếp nhận và đang xử lý.",
-                "Only a received dossier still in progress can be extended.",
-                "not_extendable",
-            )
-        claimed = session.execute(
-            update(Dossier)
-            .where(Dossier.id == dossier.id, Dossier.extension_days == 0)
-            .values(extension_days=days, extension_reason=reason.strip())
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
-            raise Conflict(
-                "Hồ sơ đã được gia hạn một lần.",
-                "The dossier has already been extended once.",
-                "already_extended",
-            )
-        session.refresh(dossier)
-        ctx = _context(rt, session, actor, dossier)
-        old_appointment = dossier.appointment_at
-        refresh_deadlines(ctx)
-        apology = issue_document(
-            ctx,
-            "apology_slip",
-            {
-                "reason": reason.strip(),
-                "old_appointment_at": as_utc(old_appointment) if old_appointment else None,
-                "new_appointment_at": dossier.appointment_at,
-            },
-        )
-        dossier_event(
-            session,
-            "apology_issued",
-            dossier,
-            ctx.at,
-            appointment_at=dossier.appointment_at,
-            reason=reason.strip(),
-            document_id=apology.id,
-        )
-        audit.record(
-            session,
-            ctx.stream,
-            "deadline_extended",
-            actor,
-            {
-                "days": days,
-                "reason": reason.strip(),
-                "old_appointment_at": as_utc(old_appointment).isoformat() if old_appointment else None,
-                "appointment_at": as_utc(dossier.appointment_at).isoformat(),
-            },
-            dossier_id=dossier.id,
-            at=ctx.at,
-        )
-        session.add(dossier)
-        return dossier

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from workflows.clock import now
 from workflows.models import Dossier, User
 
 if TYPE_CHECKING:
@@ -24,6 +25,18 @@ class CommandContext:
     procedure: Procedure
     at: datetime
     issued_documents: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, rt: Runtime, session: Session, actor: User | None, dossier: Dossier) -> CommandContext:
+        """The context of a command by ``actor`` on ``dossier``, at this instant."""
+        return cls(
+            rt=rt,
+            session=session,
+            actor=actor,
+            dossier=dossier,
+            procedure=rt.procedure(dossier.procedure_code),
+            at=now(),
+        )
 
     @property
     def stream(self) -> str:

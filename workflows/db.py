@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,12 +11,21 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
 
 from workflows import models, outbox  # noqa: F401  (registers the tables)
-from workflows.models import Counter
+from workflows.errors import Conflict
+from workflows.models import AUDIT_CHAIN_KEY, Counter
+
+log = logging.getLogger("tdcflow.db")
 
 _WRITE_OPTION = "tdcflow_writes"
+
+# PostgreSQL's SQLSTATEs for a transaction that lost to a concurrent one: serialization failure,
+# deadlock detected (PostgreSQL aborted this transaction to break a cycle of lock waits), lock not
+# available (a lock_timeout or NOWAIT ran out).
+_LOST_RACE_STATES = frozenset({"40001", "40P01", "55P03"})
 
 
 def make_engine(url: str) -> Engine:
@@ -82,9 +92,44 @@ def drop_schema(engine: Engine) -> None:
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
-    """One unit of work that writes: commit on success, roll back everything on any exception."""
-    with Session(_writer(engine), expire_on_commit=False) as session, session.begin():
-        yield session
+    """One unit of work that writes: commit on success, roll back everything on any exception.
+
+    A database error that means another transaction got there first (see ``lost_race``) becomes a
+    ``Conflict`` (HTTP 409, "reload and try again"), logged with its traceback: the commands lock
+    what they write, so reaching this is a missing lock worth finding, not the user's fault.
+    """
+    try:
+        with Session(_writer(engine), expire_on_commit=False) as session, session.begin():
+            yield session
+    except DBAPIError as exc:
+        if not lost_race(exc):
+            raise
+        log.error("A transaction lost a race with a concurrent one and was rolled back", exc_info=True)
+        raise concurrent_change() from exc
+
+
+def lost_race(exc: BaseException) -> bool:
+    """Whether a database error means a concurrent transaction changed the same thing first: a
+    serialization failure, a deadlock, a lock wait that ran out, or two events taking one place in
+    an audit chain."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    original = exc.orig
+    state = getattr(original, "sqlstate", None)
+    if state in _LOST_RACE_STATES:
+        return True
+    if state == "23505":  # unique_violation
+        return getattr(getattr(original, "diag", None), "constraint_name", None) == AUDIT_CHAIN_KEY
+    # SQLite names the columns, not the constraint.
+    return isinstance(exc, IntegrityError) and "audit_event.stream, audit_event.seq" in str(original)
+
+
+def concurrent_change() -> Conflict:
+    return Conflict(
+        "Dữ liệu vừa được người khác thay đổi. Vui lòng tải lại và thử lại.",
+        "This was just changed by someone else. Reload and try again.",
+        "conflict",
+    )
 
 
 def _writer(engine: Engine) -> Engine:

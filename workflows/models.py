@@ -172,11 +172,15 @@ class WorkTask(SQLModel, table=True):
     due_at: datetime | None = _instant(nullable=True)
 
 
+AUDIT_CHAIN_KEY = "audit_event_stream_seq_key"
+
+
 class AuditEvent(SQLModel, table=True):
     """Append-only, hash-chained per stream (one stream per dossier or per account)."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (UniqueConstraint("stream", "seq"),)
+    # Named as PostgreSQL names it by default, so that existing databases already match.
+    __table_args__ = (UniqueConstraint("stream", "seq", name=AUDIT_CHAIN_KEY),)
 
     id: int | None = Field(default=None, primary_key=True)
     stream: str = Field(max_length=60, index=True)

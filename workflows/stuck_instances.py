@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from workflows import audit
-from workflows.commands import _after_engine, _context, _restore, _save_instance
+from workflows.commands import _after_engine, _restore, _save_instance
+from workflows.context import CommandContext
 from workflows.db import reading, transaction
 from workflows.engine import EngineError, LostJoin
 from workflows.errors import Conflict, Forbidden, not_found
+from workflows.locking import lock_dossier_by_code
 from workflows.models import Dossier, ProcessInstance, User
 from workflows.runtime import Runtime
 
@@ -96,12 +98,10 @@ def resume(rt: Runtime, actor: User, code: str) -> list[LostJoin]:
             "forbidden",
         )
     with transaction(rt.engine) as session:
-        dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
-        if dossier is None:
+        locked = lock_dossier_by_code(session, code)
+        if locked is None:
             raise not_found("hồ sơ", "Dossier")
-        instance = session.exec(
-            select(ProcessInstance).where(ProcessInstance.dossier_id == dossier.id).with_for_update()
-        ).one()
+        dossier, instance = locked
         process = _restore(rt, instance, dossier)
         try:
             counted = process.resume_lost_joins()
@@ -116,7 +116,7 @@ def resume(rt: Runtime, actor: User, code: str) -> list[LostJoin]:
                 "not_stuck",
             )
         _save_instance(session, instance, process)
-        ctx = _context(rt, session, actor, dossier)
+        ctx = CommandContext.of(rt, session, actor, dossier)
         audit.record(
             session,
             ctx.stream,

@@ -25,7 +25,7 @@ from api.schemas import (
     WithdrawIn,
 )
 from api.uploads import read_limited
-from workflows import commands, queries
+from workflows import commands, extension, queries
 from workflows.clock import local_zone
 from workflows.models import User
 from workflows.queries import DossierDetail, DossierFilter
@@ -170,4 +170,4 @@ def file_response(content: bytes, media_type: str, filename: str, inline: bool =
 @router.post("/dossiers/{code}/extend", response_model=DossierSummaryOut)
 def extend(code: str, body: ExtendIn, user: CurrentUser, rt: RuntimeDep) -> DossierSummaryOut:
     """Gia hạn một lần kèm phiếu xin lỗi (Mẫu 04) / Extend once, issuing the apology slip (leaders)."""
-    return DossierSummaryOut.of(commands.extend_deadline(rt, user, code, body.days, body.reason))
+    return DossierSummaryOut.of(extension.extend_deadline(rt, user, code, body.days, body.reason))

@@ -20,7 +20,7 @@ from api.web.presentation import shown_fields, timeline, working_notes
 from api.web.session import PageUser
 from api.web.templating import render
 from forms.registry import Form as FormSchema
-from workflows import commands, queries
+from workflows import commands, extension, queries
 from workflows.catalogue import Procedure
 from workflows.errors import DomainError, InvalidInput
 from workflows.queries import DossierFilter
@@ -171,7 +171,7 @@ def extend(
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     try:
-        commands.extend_deadline(rt, user, code, days, reason)
+        extension.extend_deadline(rt, user, code, days, reason)
     except InvalidInput as exc:
         message = "; ".join(i18n.pick(f.message, f.message_en) for f in exc.fields)
         return RedirectResponse(f"/dossiers/{code}?extend_error={quote(message)}", status_code=303)

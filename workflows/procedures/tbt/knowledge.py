@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from workflows import audit
 from workflows.db import reading, transaction
 from workflows.errors import FieldProblem, Forbidden, InvalidInput, not_found
+from workflows.locking import lock_dossier
 from workflows.models import User
 from workflows.procedures.tbt.folding import fold, highlight, terms
 from workflows.procedures.tbt.models import KnowledgeEntry
@@ -212,9 +213,7 @@ def edit_entry(rt: Runtime, actor: User, entry_id: int, changes: dict[str, Any])
             "Nội dung sửa chưa hợp lệ.", "The correction is not valid.", "validation_error", problems
         )
     with transaction(rt.engine) as session:
-        entry = session.get(KnowledgeEntry, entry_id)
-        if entry is None:
-            raise not_found("câu hỏi đã công bố", "Published answer")
+        entry = _locked_entry(session, entry_id)
         before = {k: getattr(entry, k) for k in cleaned}
         for field, value in cleaned.items():
             setattr(entry, field, value)
@@ -230,6 +229,18 @@ def edit_entry(rt: Runtime, actor: User, entry_id: int, changes: dict[str, Any])
         return entry
 
 
+def _locked_entry(session: Session, entry_id: int) -> KnowledgeEntry:
+    """The entry, read after locking its dossier (whose audit stream records the change)."""
+    dossier_id = session.exec(select(KnowledgeEntry.dossier_id).where(KnowledgeEntry.id == entry_id)).first()
+    if dossier_id is None:
+        raise not_found("câu hỏi đã công bố", "Published answer")
+    lock_dossier(session, dossier_id)
+    entry = session.get(KnowledgeEntry, entry_id, populate_existing=True)
+    if entry is None:  # unpublished by the command that held the lock
+        raise not_found("câu hỏi đã công bố", "Published answer")
+    return entry
+
+
 def unpublish(rt: Runtime, actor: User, entry_id: int, reason: str) -> None:
     """Take an entry out of the knowledge base (e.g. the regulation it cites was replaced)."""
     _officer_only(actor)
@@ -241,9 +252,7 @@ def unpublish(rt: Runtime, actor: User, entry_id: int, reason: str) -> None:
             [FieldProblem("reason", "Ít nhất 5 ký tự.", "At least 5 characters.", "minLength")],
         )
     with transaction(rt.engine) as session:
-        entry = session.get(KnowledgeEntry, entry_id)
-        if entry is None:
-            raise not_found("câu hỏi đã công bố", "Published answer")
+        entry = _locked_entry(session, entry_id)
         audit.record(
             session,
             f"dossier:{entry.dossier_id}",

@@ -40,7 +40,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, text
 from sqlmodel import select
-from workflows.tbt import wto
+from workflows.procedures.tbt import wto
 
 from api.security import create_access_token
 from tests.conftest import make_settings, postgres_database

@@ -7,16 +7,17 @@ Two things differ from a bare ``Draft202012Validator``:
   project's own ``attachment`` format (the id of an uploaded file);
 * ``pattern`` follows ECMA-262, which JSON Schema prescribes, for ``$``: it matches only at the
   very end of the string. Python's ``$`` also matches before a trailing newline, so
-  ``"0101234567\\n"`` would pass ``^[0-9]{10}$``.
+  ``"0101234567\\n"`` would pass ``^[0-9]{10}$`` (:func:`forms.ecma_regex.ecma_pattern`).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import lru_cache
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+
+from .ecma_regex import ecma_pattern
 
 ATTACHMENT_FORMAT = "attachment"
 
@@ -62,39 +63,6 @@ def _make_format_checker() -> FormatChecker:
 
 
 FORMAT_CHECKER = _make_format_checker()
-
-
-@lru_cache(maxsize=512)
-def ecma_pattern(pattern: str) -> re.Pattern[str]:
-    """Compile a JSON Schema (ECMA-262) pattern for Python: an unescaped ``$`` outside a character
-    class becomes ``\\Z`` (end of string only)."""
-    out: list[str] = []
-    in_class = False
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            if char == "]":
-                in_class = False
-        elif char == "[":
-            in_class = True
-            # A "]" right after "[" or "[^" is a literal in Python's syntax.
-            following = pattern[i + 1 : i + 3]
-            if following.startswith("]") or following == "^]":
-                out.append(pattern[i : i + 1 + following.index("]") + 1])
-                i += 1 + following.index("]") + 1
-                continue
-        elif char == "$":
-            out.append(r"\Z")
-            i += 1
-            continue
-        out.append(char)
-        i += 1
-    return re.compile("".join(out))
 
 
 def _pattern(validator, pattern, instance, schema):

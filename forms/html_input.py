@@ -16,22 +16,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import _walk
+from .form_view import html_name
 from .registry import AttachmentField, Form
-from .rendering import (
-    _base,
-    _child,
-    _enum_text,
-    _first,
-    _is_attachment,
-    _is_file_array,
-    _items,
-    _Node,
-    _property_names,
-    _required_names,
-    _root_nodes,
-    _type,
-    html_name,
-)
+from .ui_text import enum_text
 
 __all__ = ["ADD_ROW", "REMOVE_ROW", "file_field", "parse_submission"]
 
@@ -80,7 +68,7 @@ def parse_submission(
     array's name to the empty rows to show (the one asked for plus the blank ones the post had).
     """
     parser = _Parser(fields, attachment_ids or {})
-    data = parser.object(_root_nodes(form), (), root=True)
+    data = parser.object(_walk.always_first(form._root), (), root=True)
     extra: dict[str, int] = {}
     for value in parser.values(ADD_ROW):
         value = value.strip()
@@ -120,14 +108,14 @@ class _Parser:
     def values(self, name: str) -> list[str]:
         return [v for v in self.fields.get(name, []) if isinstance(v, str)]
 
-    def value(self, nodes: list[_Node], path: tuple[str | int, ...], depth: int = 0) -> Any:
+    def value(self, nodes: list[_walk.Node], path: tuple[str | int, ...], depth: int = 0) -> Any:
         if depth > 32:
             return MISSING
-        if _is_attachment(nodes):
+        if _walk.is_attachment(nodes):
             return self.attachment(html_name(path))
-        if _is_file_array(nodes):
+        if _walk.is_file_array(nodes):
             return self.attachments(html_name(path))
-        kind = _type(nodes)
+        kind = _walk.schema_type(nodes)
         if kind == "object":
             return self.object(nodes, path, depth=depth)
         if kind == "array":
@@ -147,41 +135,42 @@ class _Parser:
         return found
 
     def object(
-        self, nodes: list[_Node], path: tuple[str | int, ...], *, root: bool = False, depth: int = 0
+        self, nodes: list[_walk.Node], path: tuple[str | int, ...], *, root: bool = False, depth: int = 0
     ) -> Any:
         out: dict[str, Any] = {}
-        for key in _property_names(nodes):
-            value = self.value(_child(nodes, key), (*path, key), depth + 1)
+        for key in [*_walk.property_names(nodes), *_walk.undeclared_required(nodes)]:
+            value = self.value(_walk.child_always_first(nodes, key), (*path, key), depth + 1)
             if value is not MISSING:
                 out[key] = value
         if not out and not root:
             return MISSING
-        for key in _required_names(nodes):
+        for key in _walk.required_names(nodes):
             if key in out:
                 continue
-            kind = _type(_child(nodes, key))
+            kind = _walk.schema_type(_walk.child_always_first(nodes, key))
             if kind == "boolean":  # an unticked checkbox posts nothing: a required boolean is then false
                 out[key] = False
             elif kind == "object":  # an always-required group left blank: its own fields are reported
                 out[key] = {}
         return out
 
-    def array(self, nodes: list[_Node], path: tuple[str | int, ...], depth: int) -> Any:
+    def array(self, nodes: list[_walk.Node], path: tuple[str | int, ...], depth: int) -> Any:
         name = html_name(path)
-        item_nodes = _items(nodes)
+        item_nodes = _walk.always_first(_walk.items(nodes))
         out: list[Any] = []
-        if _type(item_nodes) not in ("object", "array"):
+        if _walk.schema_type(item_nodes) not in ("object", "array"):
             for raw in self.values(name):  # several values under the array's own name
                 text = raw.replace("\r\n", "\n").strip()
                 if text:
-                    out.append(_coerce(item_nodes, _type(item_nodes), text))
+                    out.append(_coerce(item_nodes, _walk.schema_type(item_nodes), text))
         indexes = self.indexes(name)
         blank = 0
         for index in indexes:
             row = f"{name}.{index}"
             if self.fields.get(f"{row}.{REMOVE_ROW}"):
                 continue
-            value = self.value(item_nodes, (*path, index), depth + 1)
+            # A row's own nodes: a tuple's (prefixItems) position has its own schema.
+            value = self.value(_walk.child_always_first(nodes, index), (*path, index), depth + 1)
             if value is MISSING:
                 blank += 1
             else:
@@ -221,11 +210,11 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
-def _coerce(nodes: list[_Node], kind: str | None, raw: str) -> Any:
-    enum = _first(_base(nodes), "enum") or _first(nodes, "enum")
+def _coerce(nodes: list[_walk.Node], kind: str | None, raw: str) -> Any:
+    enum = _walk.first(_walk.always_applying(nodes), "enum") or _walk.first(nodes, "enum")
     if isinstance(enum, list):
         for option in enum:
-            if _enum_text(option) == raw:
+            if enum_text(option) == raw:
                 return option
         return raw
     if kind in ("integer", "number"):

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jsonschema.exceptions import SchemaError
 from referencing import Registry, Resource
@@ -18,9 +18,8 @@ from referencing.jsonschema import DRAFT202012
 
 from . import _walk
 from ._validator import FORMAT_CHECKER, FormValidator
-
-if TYPE_CHECKING:
-    from .validation import FieldError
+from .field_errors import FieldError
+from .validation import validate, validate_or_errors
 
 SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
 SCHEMA_SUFFIX = ".schema.json"
@@ -91,7 +90,7 @@ class Form:
         #: The jsonschema validator: draft 2020-12, formats checked, ``$ref`` through the folder.
         self.validator = FormValidator(schema, registry=registry, format_checker=FORMAT_CHECKER)
         self._root: list[_walk.Node] = _walk.expand(
-            [(schema, registry.resolver_with_root(DRAFT202012.create_resource(schema)))]
+            [_walk.Node(schema, registry.resolver_with_root(DRAFT202012.create_resource(schema)))]
         )
 
     def __repr__(self) -> str:
@@ -119,7 +118,7 @@ class Form:
         """Every subschema that describes the data at ``path`` (``["product", "name"]``), the
         property's own schema first, then what it applies in place (``$ref``, ``allOf``, ``then``...).
         Empty when the schema has no such field."""
-        return [schema for schema, _ in _walk.at(self._root, path)]
+        return [node.schema for node in _walk.at(self._root, path)]
 
     def field_title(self, path: Sequence[str | int], lang: str = "vi") -> str:
         """The field's title in ``"vi"`` or ``"en"``; the form's title for ``[]``; the key itself
@@ -196,13 +195,9 @@ class Form:
 
     def validate(self, data: Any) -> None:
         """Raise :class:`forms.validation.FormValidationError` unless ``data`` fits the form."""
-        from .validation import validate
-
         validate(self, data)
 
     def errors(self, data: Any) -> list[FieldError]:
-        from .validation import validate_or_errors
-
         return validate_or_errors(self, data)
 
 

@@ -1,18 +1,26 @@
-"""Validating form data: every error points at its field, in Vietnamese and English."""
+"""Validating form data: every error points at its field, in Vietnamese and English.
+
+This module knows a form only through :class:`ValidatedForm` (what :class:`forms.registry.Form`
+offers), so the registry can import it: ``Form.validate`` and ``Form.errors`` call in here.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jsonschema.exceptions import ValidationError, best_match
 
 from . import _walk
-from ._validator import ecma_pattern
-from .registry import Form
+from .ecma_regex import ecma_pattern
+from .field_errors import FieldError, FormValidationError
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+
+__all__ = ["FieldError", "FormValidationError", "ValidatedForm", "validate", "validate_or_errors"]
 
 Path = list[str | int]
 
@@ -45,58 +53,32 @@ _FORMAT_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class FieldError:
-    """One problem with one field.
+class ValidatedForm(Protocol):
+    """What validation needs of a form: its validator, its title and its fields' titles and
+    schemas."""
 
-    ``field`` is the dotted path (``product.name``, ``goods[0].hs_code``, ``""`` for the whole
-    form), ``path`` the same as a list, ``code`` the JSON Schema keyword that failed (``required``,
-    ``type``, ``pattern``, ``enum``, ``format``, ``minLength``, ``additionalProperties``...). An
-    unexpected key is reported at the key itself, with code ``additionalProperties``, or
-    ``unevaluatedProperties`` where the object is closed that way (the root of a form that
-    ``$ref``-s its fields, such as ``declaration`` and ``supplement``).
-    """
+    @property
+    def validator(self) -> Validator: ...
 
-    field: str
-    path: list[str | int]
-    message: str
-    message_en: str
-    code: str
+    @property
+    def title_vi(self) -> str: ...
 
-    def __hash__(self) -> int:
-        return hash((self.field, tuple(self.path), self.message, self.message_en, self.code))
+    @property
+    def title_en(self) -> str: ...
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "field": self.field,
-            "path": list(self.path),
-            "code": self.code,
-            "message": self.message,
-            "message_en": self.message_en,
-        }
+    def field_title(self, path: Sequence[str | int], lang: str = "vi") -> str: ...
+
+    def field_schemas(self, path: Sequence[str | int]) -> list[Mapping[str, Any]]: ...
 
 
-class FormValidationError(ValueError):
-    """The data does not fit the form; ``errors`` lists every problem, sorted by path."""
-
-    def __init__(self, errors: list[FieldError]):
-        self.errors = list(errors)
-        shown = "; ".join(f"{e.field or '(form)'}: {e.message_en}" for e in self.errors[:10])
-        more = f" (+{len(self.errors) - 10} more)" if len(self.errors) > 10 else ""
-        super().__init__(f"{len(self.errors)} invalid field(s): {shown}{more}")
-
-    def to_list(self) -> list[dict[str, Any]]:
-        return [error.to_dict() for error in self.errors]
-
-
-def validate(form: Form, data: Any) -> None:
+def validate(form: ValidatedForm, data: Any) -> None:
     """Raise :class:`FormValidationError` unless ``data`` fits ``form``. ``data`` is not changed."""
     errors = validate_or_errors(form, data)
     if errors:
         raise FormValidationError(errors)
 
 
-def validate_or_errors(form: Form, data: Any) -> list[FieldError]:
+def validate_or_errors(form: ValidatedForm, data: Any) -> list[FieldError]:
     """Every problem of ``data`` against ``form`` (empty when valid), sorted by path, each once."""
     found: list[FieldError] = []
     empty: set[str] = set()
@@ -110,7 +92,7 @@ def validate_or_errors(form: Form, data: Any) -> list[FieldError]:
 # -- turning jsonschema errors into field errors ---------------------------------------------------
 
 
-def _convert(form: Form, error: ValidationError) -> list[FieldError]:
+def _convert(form: ValidatedForm, error: ValidationError) -> list[FieldError]:
     keyword = error.validator
     path: Path = list(error.absolute_path)
     instance = error.instance
@@ -220,7 +202,7 @@ def _texts(
     return f"{vi} không hợp lệ.", f"{en} is invalid ({keyword})."
 
 
-def _subject(form: Form, path: Sequence[str | int]) -> tuple[str, str]:
+def _subject(form: ValidatedForm, path: Sequence[str | int]) -> tuple[str, str]:
     """How a message names the field: ``Trường 'Tên sản phẩm'`` / ``'Product name'``, with the
     item numbers of any arrays on the way (``'HS code' (Goods, item 2)``)."""
     if not path:
@@ -244,12 +226,12 @@ def _subject(form: Form, path: Sequence[str | int]) -> tuple[str, str]:
     return vi, en
 
 
-def _required(form: Form, path: Path, code: str) -> FieldError:
+def _required(form: ValidatedForm, path: Path, code: str) -> FieldError:
     vi, en = _subject(form, path)
     return _error(path, f"{vi} là bắt buộc.", f"{en} is required.", code)
 
 
-def _unexpected(form: Form, parent: Path, key: str, code: str) -> FieldError:
+def _unexpected(form: ValidatedForm, parent: Path, key: str, code: str) -> FieldError:
     if parent:
         message = f"Trường '{key}' không thuộc '{form.field_title(parent, 'vi')}'."
         message_en = f"Unexpected field '{key}' in '{form.field_title(parent, 'en')}'."
@@ -260,7 +242,7 @@ def _unexpected(form: Form, parent: Path, key: str, code: str) -> FieldError:
 
 
 def _unexpected_keys(
-    form: Form,
+    form: ValidatedForm,
     keyword: str,
     schema: Mapping[str, Any],
     instance: Mapping[str, Any],
@@ -278,12 +260,11 @@ def _unexpected_keys(
     # unevaluatedProperties: anything no subschema at this place describes (through $ref, allOf,
     # then...), and also what jsonschema lists in its message: a key that only a branch which did
     # not apply describes (a `then` whose `if` failed) is described, yet unexpected here.
-    nodes = _walk.at(form._root, path)
     listed = _LISTED_KEYS.search(message)
     return [
         key
         for key in instance
-        if not _walk.child(nodes, key) or (listed is not None and repr(key) in listed.group(1))
+        if not form.field_schemas([*path, key]) or (listed is not None and repr(key) in listed.group(1))
     ]
 
 

@@ -202,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="exit 0 when a scheduler of this host ticked recently, 1 otherwise (a container health check)",
     )
-    worker.add_argument("--any-host", action="store_true", help="with --check: a scheduler of any host will do")
+    worker.add_argument(
+        "--any-host", action="store_true", help="with --check: a scheduler of any host will do"
+    )
     worker.set_defaults(func=cmd_worker)
     check = sub.add_parser("check", help="validate the catalogue, models and forms")
     check.add_argument(

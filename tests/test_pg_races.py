@@ -40,7 +40,6 @@ import pytest
 import time_machine
 from sqlalchemy import func, text
 from sqlmodel import select
-from workflows.procedures.tbt import wto
 
 from api.security import create_access_token
 from tests.conftest import make_settings, postgres_database
@@ -50,6 +49,7 @@ from workflows.config import PROJECT_ROOT
 from workflows.db import reading, transaction
 from workflows.errors import Conflict
 from workflows.models import Alarm, Attachment, AuditEvent, Dossier, User, WorkTask
+from workflows.procedures.tbt import wto
 from workflows.runtime import Runtime, build_runtime
 
 pytestmark = pytest.mark.postgres

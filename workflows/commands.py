@@ -23,12 +23,13 @@ from workflows.clock import now
 from workflows.codes import new_dossier_code
 from workflows.context import CommandContext
 from workflows.db import reading, transaction
-from workflows.effects import apply_effects, close_open_pause
+from workflows.effects import apply_effects
 from workflows.engine import EngineError, RunningProcess, TaskNotReady
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.locking import lock_dossier_by_code, lock_task
 from workflows.models import Attachment, Dossier, ProcessInstance, User, WorkTask
 from workflows.outbox import dossier_event
+from workflows.pauses import close_open_pause
 from workflows.projection import cancel_open_tasks, mark_completed, sync_after_run
 from workflows.queries import may_act_on
 from workflows.runtime import Runtime

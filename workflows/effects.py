@@ -13,8 +13,6 @@ own ``issue_document`` steps; the apology slip (Mẫu 04) by a leader's extensio
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -23,14 +21,14 @@ from sqlmodel import select
 from workflows import audit, sla
 from workflows.alarms import schedule_dossier_alarms
 from workflows.clock import as_utc
-from workflows.codes import new_document_number
 from workflows.context import CommandContext
-from workflows.documents import DOCUMENT_KINDS, DocumentContext, new_verification_code, render_document
+from workflows.dossier_documents import issue_document
 from workflows.engine import Effect
 from workflows.errors import Conflict
-from workflows.models import OUTCOMES, Attachment, ClockPause, Document, OutcomeRecord, User, WorkTask
+from workflows.models import OUTCOMES, ClockPause, OutcomeRecord
 from workflows.operator_params import CORE_OPERATORS
 from workflows.outbox import dossier_event
+from workflows.pauses import close_open_pause, open_pause
 
 
 def apply_effects(ctx: CommandContext, effects: list[Effect]) -> None:
@@ -95,14 +93,8 @@ def _deadlines(ctx: CommandContext, pauses: list[ClockPause], extension: int) ->
     )
 
 
-def _open_pause(ctx: CommandContext) -> ClockPause | None:
-    return ctx.session.exec(
-        select(ClockPause).where(ClockPause.dossier_id == ctx.dossier.id, ClockPause.ended_at.is_(None))
-    ).first()
-
-
 def _pause_clock(ctx: CommandContext, params: dict[str, Any]) -> None:
-    if _open_pause(ctx) is not None:
+    if open_pause(ctx) is not None:
         return
     details = {k: v for k, v in params.items() if k != "reason"}
     reason = str(params.get("reason") or "waiting_on_business")
@@ -147,15 +139,6 @@ def _resume_clock(ctx: CommandContext, params: dict[str, Any]) -> None:
     )
 
 
-def close_open_pause(ctx: CommandContext) -> ClockPause | None:
-    pause = _open_pause(ctx)
-    if pause is not None:
-        pause.ended_at = ctx.at
-        ctx.session.add(pause)
-        ctx.session.flush()
-    return pause
-
-
 def _issue_document(ctx: CommandContext, params: dict[str, Any]) -> None:
     """Issue the document; with ``event`` (one of outbox.model_event_types()) also tell who hears of
     that event, with the document's id (e.g. the confirmed registration to the customs partner)."""
@@ -168,158 +151,6 @@ def _issue_document(ctx: CommandContext, params: dict[str, Any]) -> None:
         dossier_event(
             ctx.session, str(event), ctx.dossier, ctx.at, **extra, document_id=document.id, kind=document.kind
         )
-
-
-def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | None = None) -> Document:
-    """Render, store and register one output document of the dossier (with its number, SHA-256 and
-    verification code), in the command's transaction."""
-    kind = DOCUMENT_KINDS[kind_name]
-    settings = ctx.rt.settings
-    dossier = ctx.dossier
-    data = dossier.data
-    # The applicant's section of the start form ("applicant", "importer", "organisation", "asker").
-    applicant = ctx.procedure.applicant_section_of(data)
-    number = new_document_number(ctx.session, kind.symbol, settings.document_symbol, ctx.at)
-    code = new_verification_code()
-    context = DocumentContext(
-        kind=kind_name,
-        number=number,
-        issued_at=ctx.at,
-        agency_parent=settings.agency_parent,
-        agency_name=settings.agency_name,
-        place=settings.agency_place,
-        dossier_code=dossier.code,
-        applicant_name=dossier.applicant_name,
-        applicant_tax_code=dossier.applicant_tax_code,
-        applicant_address=str(applicant.get("address", "")),
-        applicant_contact={
-            k: applicant.get(k) for k in ("representative", "phone", "email") if applicant.get(k)
-        },
-        data=data,
-        signer_name=ctx.actor.full_name if ctx.actor else "",
-        signer_title=(ctx.actor.job_title or "") if ctx.actor else "",
-        verification_code=code,
-        verify_url=f"{settings.base_url.rstrip('/')}/verify/{code}",
-        received_at=as_utc(dossier.received_at) if dossier.received_at else None,
-        extra={"procedure_name": ctx.procedure.name_vi, **slip_values(ctx, kind_name), **(extra or {})},
-    )
-    content = render_document(context)
-    digest = ctx.rt.store.put(content)
-    document = Document(
-        id=secrets.token_hex(16),
-        dossier_id=dossier.id,
-        kind=kind_name,
-        title=kind.title_vi,
-        number=number,
-        filename=f"{kind_name}-{dossier.code}.docx",
-        sha256=digest,
-        size=len(content),
-        verification_code=code,
-        issued_by_id=ctx.actor.id if ctx.actor else None,
-        issued_at=ctx.at,
-    )
-    ctx.session.add(document)
-    ctx.issued_documents.append(document.id)
-    audit.record(
-        ctx.session,
-        ctx.stream,
-        "document_issued",
-        ctx.actor,
-        {
-            "kind": kind_name,
-            "number": number,
-            "sha256": digest,
-            "verification_code": code,
-        },
-        dossier_id=dossier.id,
-        at=ctx.at,
-    )
-    return document
-
-
-_PATH_PART = re.compile(r"[^.\[\]]+|\[(\d+)\]")
-
-
-def _path_of(dotted: str) -> list[str | int]:
-    """``"attachments.other[1]"`` → ``["attachments", "other", 1]``."""
-    return [int(m.group(1)) if m.group(1) else m.group(0) for m in _PATH_PART.finditer(dotted)]
-
-
-def _received_documents(ctx: CommandContext) -> list[str]:
-    """The dossier's components as the receipt slip lists them: the start form's name for each
-    attached file (its file name after it), then any other file of the dossier by its name."""
-    dossier = ctx.dossier
-    files = ctx.session.exec(
-        select(Attachment.id, Attachment.filename)
-        .where(Attachment.dossier_id == dossier.id)
-        .order_by(Attachment.created_at, Attachment.id)
-    ).all()
-    names = dict(files)
-    listed: list[str] = []
-    seen: set[str] = set()
-    form = ctx.rt.forms.get(ctx.procedure.start_form) if ctx.procedure.start_form else None
-    if form is not None:
-        for path, attachment_id in form.attachment_paths(dossier.data or {}):
-            if attachment_id in names and attachment_id not in seen:
-                seen.add(attachment_id)
-                listed.append(f"{form.field_title(_path_of(path))} ({names[attachment_id]})")
-    listed.extend(name for attachment_id, name in files if attachment_id not in seen)
-    return listed
-
-
-def slip_values(ctx: CommandContext, kind_name: str) -> dict[str, Any]:
-    """What the one-stop slips print besides the form data: appointment, files, items, steps."""
-    dossier = ctx.dossier
-    if kind_name == "receipt_slip":
-        return {
-            "appointment_at": as_utc(dossier.appointment_at) if dossier.appointment_at else None,
-            "documents": _received_documents(ctx),
-        }
-    if kind_name == "supplement_request":
-        pause = _open_pause(ctx)
-        details = pause.details if pause else {}
-        items = details.get("items")
-        # The step the business answers in (the model's pause_clock names it): its budget is the
-        # time the slip gives to answer.
-        budget = ctx.procedure.step_budgets.get(str(details.get("answer_step") or ""))
-        return {"items": list(items or []), "answer_days": int(budget) if budget else None}
-    values = ctx.procedure.plugin.document_values.get(kind_name)
-    if values is not None:
-        return values(ctx.session, dossier.data)
-    if kind_name == "process_control_slip":
-        tasks = ctx.session.exec(
-            select(WorkTask)
-            .where(WorkTask.dossier_id == dossier.id)
-            .order_by(WorkTask.created_at, WorkTask.id)
-        ).all()
-        names = (
-            {
-                u.id: u.full_name
-                for u in ctx.session.exec(
-                    select(User).where(User.id.in_({t.completed_by_id for t in tasks if t.completed_by_id}))
-                ).all()
-            }
-            if tasks
-            else {}
-        )
-        return {
-            "steps": [_step(t, names, ctx.rt.calendar.zone) for t in tasks if t.status != "open"],
-            "appointment_at": as_utc(dossier.appointment_at) if dossier.appointment_at else None,
-        }
-    return {}
-
-
-def _step(task: WorkTask, names: dict[int, str], zone: Any) -> dict[str, Any]:
-    done = as_utc(task.completed_at) if task.completed_at else None
-    due = as_utc(task.due_at) if task.due_at else None
-    return {
-        "step": task.name,
-        "received_at": as_utc(task.created_at),
-        "due_at": due,
-        "done_at": done,
-        "by": names.get(task.completed_by_id or 0, ""),
-        "outcome": sla.classify(done, due, zone) if done and due and task.status == "completed" else None,
-    }
 
 
 def _close(ctx: CommandContext, params: dict[str, Any]) -> None:

@@ -6,7 +6,8 @@ from workflows import audit
 from workflows.clock import as_utc
 from workflows.context import CommandContext
 from workflows.db import transaction
-from workflows.effects import issue_document, refresh_deadlines
+from workflows.dossier_documents import issue_document
+from workflows.effects import refresh_deadlines
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.locking import lock_dossier_by_code
 from workflows.models import Dossier, User

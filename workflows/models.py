@@ -211,18 +211,30 @@ class Attachment(SQLModel, table=True):
 
 
 class Document(SQLModel, table=True):
-    """An issued output document (.docx), stored with its SHA-256 and a verification code."""
+    """An issued document, whatever it was issued for (DESIGN rule 8): numbered, stored with its
+    SHA-256 and a verification code; its other renditions (an .xlsx beside the .docx) alongside."""
 
     __tablename__ = "document"
 
     id: str = Field(primary_key=True, max_length=32)
-    dossier_id: int = Field(foreign_key="dossier.id", index=True)
     kind: str = Field(max_length=60)
     title: str = Field(max_length=300)
     number: str = Field(max_length=60)
+    # What it was issued for: a dossier ("dossier", with dossier_id), or a procedure's own thing
+    # (a WTO notification, an award round), its id, and the reference the document prints.
+    issued_for: str = Field(default="dossier", max_length=40)
+    issued_for_id: int | None = Field(default=None, index=True)
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
+    reference: str = Field(default="", max_length=120)
+    reference_label_vi: str = Field(default="Hồ sơ", max_length=120)
+    reference_label_en: str = Field(default="Dossier", max_length=120)
+    holder_name: str = Field(default="", max_length=300)  # whom it is addressed to, when anyone
     filename: str = Field(max_length=255)
     sha256: str = Field(max_length=64)
     size: int
+    # {"xlsx": {"filename", "sha256", "size"}}: the same document in other formats.
+    renditions: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     verification_code: str = Field(max_length=20, unique=True, index=True)
     issued_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     issued_at: datetime = _created()

@@ -1,14 +1,11 @@
 """Verify an issued document by its verification code (what its QR code opens).
 
-Most documents belong to a dossier (the ``document`` table), but some are issued for something
-else: the compilation of comments on a WTO notification, the recommendation list of an award
-round. Each such room registers a finder with :func:`verification_finder`; the public verify page
-and API ask them in turn, so a code printed on any of them verifies the same way.
-"""
+Every document, whatever it was issued for (a dossier, a WTO notification, an award round), is a
+row of the one ``document`` table, which records what it was issued for: one look-up verifies
+them all."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,24 +33,16 @@ class VerifiedDocument:
     dossier_code: str | None = None
 
 
-Finder = Callable[[Session, str], VerifiedDocument | None]
-_FINDERS: list[Finder] = []
-
-
-def verification_finder(finder: Finder) -> Finder:
-    """Register ``finder(session, normalised_code)`` → the document, or None if it is not its own."""
-    if finder not in _FINDERS:
-        _FINDERS.append(finder)
-    return finder
-
-
-@verification_finder
-def dossier_document(session: Session, code: str) -> VerifiedDocument | None:
+def find_document(session: Session, verification_code: str) -> VerifiedDocument | None:
+    code = normalise_verification_code(verification_code)
+    if not code:
+        return None
     document = session.exec(select(Document).where(Document.verification_code == code)).first()
     if document is None:
         return None
-    dossier = session.get(Dossier, document.dossier_id)
-    assert dossier is not None
+    dossier_code = None
+    if document.dossier_id is not None:
+        dossier_code = session.exec(select(Dossier.code).where(Dossier.id == document.dossier_id)).one()
     return VerifiedDocument(
         verification_code=document.verification_code,
         kind=document.kind,
@@ -61,20 +50,9 @@ def dossier_document(session: Session, code: str) -> VerifiedDocument | None:
         number=document.number,
         issued_at=document.issued_at,
         sha256=document.sha256,
-        reference=dossier.code,
-        reference_label_vi="Hồ sơ",
-        reference_label_en="Dossier",
-        holder_name=dossier.applicant_name,
-        dossier_code=dossier.code,
+        reference=document.reference,
+        reference_label_vi=document.reference_label_vi,
+        reference_label_en=document.reference_label_en,
+        holder_name=document.holder_name,
+        dossier_code=dossier_code,
     )
-
-
-def find_document(session: Session, verification_code: str) -> VerifiedDocument | None:
-    code = normalise_verification_code(verification_code)
-    if not code:
-        return None
-    for finder in _FINDERS:
-        found = finder(session, code)
-        if found is not None:
-            return found
-    return None

@@ -104,13 +104,37 @@ def recommendation_docx(
 ) -> bytes:
     """The list as .docx: a draft (blank number, "DỰ THẢO" where the signature goes, marked not
     verifiable) unless issued with its number and verification code."""
+    return render_document(
+        recommendation_context(
+            settings,
+            award_round,
+            entries,
+            signer,
+            number=number,
+            verification_code=verification_code,
+            issued_at=issued_at,
+        )
+    )
+
+
+def recommendation_context(
+    settings: Settings,
+    award_round: AwardRound,
+    entries: list[RoundEntry],
+    signer: Any,
+    *,
+    number: str | None = None,
+    verification_code: str | None = None,
+    issued_at: datetime | None = None,
+) -> DocumentContext:
+    """What the list says (a draft without a number and a verification code)."""
     rows = [e.as_row() for e in assessed(entries)]
     reference = f"GTCLQG-{award_round.year}"
     base_url = settings.base_url.rstrip("/")
     issued = bool(number and verification_code)
     # A draft is prepared for a leader to sign: it names the signer only when a leader downloads it.
     signs = issued or bool(getattr(signer, "has_role", lambda _: False)("leader"))
-    context = DocumentContext(
+    return DocumentContext(
         kind="award_recommendation_list",
         number=number or "     /TTr-" + settings.document_symbol,
         issued_at=issued_at or now(),
@@ -132,7 +156,6 @@ def recommendation_docx(
         extra={"year": award_round.year, "rows": rows},
         draft=not issued,
     )
-    return render_document(context)
 
 
 def recommendation_xlsx(

@@ -113,19 +113,3 @@ class WtoComment(SQLModel, table=True):
     user_id: int = Field(foreign_key="app_user.id", index=True)
     body: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = _created()
-
-
-class WtoCompilation(SQLModel, table=True):
-    """An issued compilation of the comments on a notification (.docx for the national TBT office)."""
-
-    __tablename__ = "tbt_wto_compilation"
-
-    id: str = Field(primary_key=True, max_length=32)
-    notification_id: int = Field(foreign_key="tbt_wto_notification.id", index=True)
-    number: str = Field(max_length=60)
-    sha256: str = Field(max_length=64)
-    size: int
-    verification_code: str = Field(max_length=20, unique=True)
-    comment_count: int = 0
-    issued_by_id: int | None = Field(default=None, foreign_key="app_user.id")
-    issued_at: datetime = _created()

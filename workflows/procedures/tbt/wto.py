@@ -5,7 +5,6 @@ for the national TBT office."""
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,15 +15,14 @@ from sqlmodel import Session, select
 
 from workflows import audit
 from workflows.clock import now, to_local
-from workflows.codes import new_document_number
 from workflows.db import reading, transaction
-from workflows.documents import DOCUMENT_KINDS, DocumentContext, new_verification_code, render_document
+from workflows.documents import DocumentContext
+from workflows.documents.issuing import IssuedFor, Numbering, issue_document
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
-from workflows.models import User
+from workflows.models import Document, User
 from workflows.outbox import emit
 from workflows.procedures.tbt.folding import fold
-from workflows.procedures.tbt.models import WtoComment, WtoCompilation, WtoNotification, WtoSubscription
-from workflows.verification import VerifiedDocument, verification_finder
+from workflows.procedures.tbt.models import WtoComment, WtoNotification, WtoSubscription
 
 if TYPE_CHECKING:
     from workflows.runtime import Runtime
@@ -400,7 +398,15 @@ def add_comment(rt: Runtime, actor: User, notification_id: int, body: str) -> Wt
 # --- compiling ----------------------------------------------------------------------------------
 
 
-def compile_comments(rt: Runtime, actor: User, notification_id: int) -> tuple[WtoCompilation, bytes]:
+KIND = "tbt_wto_comments"
+REFERENCE_LABELS = ("Thông báo TBT của WTO", "WTO TBT notification")
+
+
+def _file_safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]+", "-", text).strip("-")
+
+
+def compile_comments(rt: Runtime, actor: User, notification_id: int) -> tuple[Document, bytes]:
     """Issue the compilation of every comment (.docx with number, SHA-256 and verification code)."""
     _require_officer(actor)
     settings = rt.settings
@@ -415,112 +421,84 @@ def compile_comments(rt: Runtime, actor: User, notification_id: int) -> tuple[Wt
             .order_by(WtoComment.created_at, WtoComment.id)
         ).all()
         at = now()
-        kind = DOCUMENT_KINDS["tbt_wto_comments"]
-        number = new_document_number(session, kind.symbol, settings.document_symbol, at)
-        code = new_verification_code()
-        context = DocumentContext(
-            kind="tbt_wto_comments",
-            number=number,
-            issued_at=at,
-            agency_parent=settings.agency_parent,
-            agency_name=settings.agency_name,
-            place=settings.agency_place,
-            dossier_code=notification.symbol,
-            reference_label="Thông báo",
-            applicant_name="",
-            applicant_tax_code="",
-            applicant_address="",
-            data={},
-            signer_name=actor.full_name,
-            signer_title=actor.job_title or "",
-            verification_code=code,
-            verify_url=f"{settings.base_url.rstrip('/')}/verify/{code}",
-            extra={
-                "notification": {
-                    "symbol": notification.symbol,
-                    "member": notification.member,
-                    "title": notification.title,
-                    "comment_deadline": deadline_text(notification.comment_deadline),
+        comments = [
+            {
+                "organisation": f"{u.display_name}" + (f" (MST {u.tax_code})" if u.tax_code else ""),
+                "date": to_local(c.created_at).strftime("%d/%m/%Y"),
+                "body": c.body,
+            }
+            for c, u in rows
+        ]
+
+        def context(numbering: Numbering) -> DocumentContext:
+            return DocumentContext(
+                kind=KIND,
+                number=numbering.number,
+                issued_at=numbering.issued_at,
+                agency_parent=settings.agency_parent,
+                agency_name=settings.agency_name,
+                place=settings.agency_place,
+                dossier_code=notification.symbol,
+                reference_label="Thông báo",
+                applicant_name="",
+                applicant_tax_code="",
+                applicant_address="",
+                data={},
+                signer_name=actor.full_name,
+                signer_title=actor.job_title or "",
+                verification_code=numbering.verification_code,
+                verify_url=numbering.verify_url,
+                extra={
+                    "notification": {
+                        "symbol": notification.symbol,
+                        "member": notification.member,
+                        "title": notification.title,
+                        "comment_deadline": deadline_text(notification.comment_deadline),
+                    },
+                    "comments": comments,
                 },
-                "comments": [
-                    {
-                        "organisation": f"{u.display_name}" + (f" (MST {u.tax_code})" if u.tax_code else ""),
-                        "date": to_local(c.created_at).strftime("%d/%m/%Y"),
-                        "body": c.body,
-                    }
-                    for c, u in rows
-                ],
-            },
-        )
-        content = render_document(context)
-        digest = rt.store.put(content)
-        compilation = WtoCompilation(
-            id=secrets.token_hex(16),
-            notification_id=notification_id,
-            number=number,
-            sha256=digest,
-            size=len(content),
-            verification_code=code,
-            comment_count=len(rows),
-            issued_by_id=actor.id,
-            issued_at=at,
-        )
-        session.add(compilation)
-        audit.record(
+            )
+
+        return issue_document(
             session,
-            f"wto:{notification_id}",
-            "wto_comments_compiled",
-            actor,
-            {"number": number, "sha256": digest, "comments": len(rows)},
+            rt,
+            kind=KIND,
+            issued_for=IssuedFor("wto_notification", notification_id, notification.symbol, *REFERENCE_LABELS),
+            actor=actor,
+            at=at,
+            context=context,
+            filename=f"tong-hop-gop-y-{_file_safe(notification.symbol)}.docx",
+            stream=f"wto:{notification_id}",
+            audit_action="wto_comments_compiled",
+            audit_details={"comments": len(rows)},
+            details={"comment_count": len(rows)},
         )
-        return compilation, content
 
 
-def compilations_of(rt: Runtime, actor: User, notification_id: int) -> list[WtoCompilation]:
+def compilations_of(rt: Runtime, actor: User, notification_id: int) -> list[Document]:
     """The compilations issued for a notification, newest first (officers only)."""
     _require_officer(actor)
     with reading(rt.engine) as session:
         return list(
             session.exec(
-                select(WtoCompilation)
-                .where(WtoCompilation.notification_id == notification_id)
-                .order_by(WtoCompilation.issued_at.desc(), WtoCompilation.id)
+                select(Document)
+                .where(Document.issued_for == "wto_notification", Document.issued_for_id == notification_id)
+                .order_by(Document.issued_at.desc(), Document.id)
             ).all()
         )
 
 
 def compilation_file(
     rt: Runtime, actor: User, notification_id: int, compilation_id: str
-) -> tuple[WtoCompilation, bytes]:
+) -> tuple[Document, bytes]:
     """An issued compilation's stored .docx (officers only)."""
     _require_officer(actor)
     with reading(rt.engine) as session:
-        compilation = session.get(WtoCompilation, compilation_id)
-        if compilation is None or compilation.notification_id != notification_id:
+        compilation = session.get(Document, compilation_id)
+        if (
+            compilation is None
+            or compilation.issued_for != "wto_notification"
+            or compilation.issued_for_id != notification_id
+        ):
             raise not_found("bản tổng hợp góp ý", "Compilation of comments")
     return compilation, rt.store.read(compilation.sha256)
-
-
-@verification_finder
-def wto_compilation(session: Session, code: str) -> VerifiedDocument | None:
-    """A compilation of comments verifies on the public page like any dossier's document."""
-    found = session.exec(
-        select(WtoCompilation, WtoNotification)
-        .join(WtoNotification, WtoNotification.id == WtoCompilation.notification_id)
-        .where(WtoCompilation.verification_code == code)
-    ).first()
-    if found is None:
-        return None
-    compilation, notification = found
-    kind = DOCUMENT_KINDS["tbt_wto_comments"]
-    return VerifiedDocument(
-        verification_code=compilation.verification_code,
-        kind="tbt_wto_comments",
-        title=kind.title_vi,
-        number=compilation.number,
-        issued_at=compilation.issued_at,
-        sha256=compilation.sha256,
-        reference=notification.symbol,
-        reference_label_vi="Thông báo TBT của WTO",
-        reference_label_en="WTO TBT notification",
-    )

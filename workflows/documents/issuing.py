@@ -1,0 +1,131 @@
+"""Issuing a document, whatever it is issued for (DESIGN rule 8): number → verification code →
+context → rendering → storage → the ``document`` row → the audit event, in the caller's
+transaction. A dossier's outputs, a WTO notification's compilation of comments and an award
+round's recommendation list are all issued here, so they number, store and verify alike."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
+
+from workflows import audit
+from workflows.codes import new_document_number
+from workflows.documents.codes import new_verification_code
+from workflows.documents.docx_writer import render_document
+from workflows.documents.model import DocumentContext, kind_named
+from workflows.models import Document, User
+
+if TYPE_CHECKING:
+    from workflows.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class IssuedFor:
+    """What a document is issued for: a dossier, or something a procedure keeps of its own."""
+
+    subject: str  # "dossier", "wto_notification", "award_round"…
+    subject_id: int | None
+    reference: str  # what the document prints as its reference: a dossier code, a WTO symbol…
+    label_vi: str  # "Hồ sơ", "Thông báo TBT của WTO"…
+    label_en: str
+    holder_name: str = ""
+    dossier_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """What issuing gives a document before it is rendered."""
+
+    number: str
+    verification_code: str
+    verify_url: str
+    issued_at: datetime
+
+
+def issue_document(
+    session: Session,
+    rt: Runtime,
+    *,
+    kind: str,
+    issued_for: IssuedFor,
+    actor: User | None,
+    at: datetime,
+    context: Callable[[Numbering], DocumentContext],
+    filename: str,
+    stream: str,
+    audit_action: str = "document_issued",
+    audit_details: Mapping[str, Any] | None = None,
+    title: str | None = None,
+    renditions: Callable[[Numbering], Mapping[str, tuple[str, bytes]]] | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> tuple[Document, bytes]:
+    """Issue one document of ``kind``; returns its row and its .docx bytes.
+
+    ``context`` builds what the document says once its number and verification code are known;
+    ``renditions`` gives the same document in other formats ({format: (file name, bytes)}).
+    """
+    settings = rt.settings
+    numbering = Numbering(
+        number=new_document_number(session, kind_named(kind).symbol, settings.document_symbol, at),
+        verification_code=(code := new_verification_code()),
+        verify_url=f"{settings.base_url.rstrip('/')}/verify/{code}",
+        issued_at=at,
+    )
+    content = render_document(context(numbering))
+    digest = rt.store.put(content)
+    other = {
+        fmt: {"filename": name, "sha256": rt.store.put(data), "size": len(data)}
+        for fmt, (name, data) in (renditions(numbering) if renditions else {}).items()
+    }
+    document = Document(
+        id=secrets.token_hex(16),
+        kind=kind,
+        title=title or kind_named(kind).title_vi,
+        number=numbering.number,
+        issued_for=issued_for.subject,
+        issued_for_id=issued_for.subject_id,
+        dossier_id=issued_for.dossier_id,
+        reference=issued_for.reference,
+        reference_label_vi=issued_for.label_vi,
+        reference_label_en=issued_for.label_en,
+        holder_name=issued_for.holder_name,
+        filename=filename,
+        sha256=digest,
+        size=len(content),
+        renditions=other,
+        details=dict(details or {}),
+        verification_code=numbering.verification_code,
+        issued_by_id=actor.id if actor else None,
+        issued_at=at,
+    )
+    session.add(document)
+    audit.record(
+        session,
+        stream,
+        audit_action,
+        actor,
+        {
+            "kind": kind,
+            "number": numbering.number,
+            "sha256": digest,
+            "verification_code": numbering.verification_code,
+            **{f"{fmt}_sha256": rendition["sha256"] for fmt, rendition in other.items()},
+            **(audit_details or {}),
+        },
+        dossier_id=issued_for.dossier_id,
+        at=at,
+    )
+    return document, content
+
+
+def rendition_of(document: Document, fmt: str) -> tuple[str, str] | None:
+    """(file name, SHA-256) of the document in ``fmt`` ("docx" is the document itself), or None."""
+    if fmt == "docx":
+        return document.filename, document.sha256
+    rendition = (document.renditions or {}).get(fmt)
+    return (rendition["filename"], rendition["sha256"]) if rendition else None

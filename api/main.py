@@ -14,18 +14,15 @@ from starlette.responses import Response
 import notifications.models  # noqa: F401  (registers the room's tables before the schema is created)
 from api.errors import error_response, install_error_handlers
 from api.jobs import scheduler_jobs
+from api.procedure_web import routers_of
 from api.routes import auth, documents, dossiers, health, procedures, public, reports, tasks
-from api.routes import award as award_routes
 from api.routes import notifications as notification_routes
-from api.routes import tbt as tbt_routes
 from api.web import account as account_pages
 from api.web import (
     admin_pages,
-    award_pages,
     dossier_pages,
     form_pages,
     notification_pages,
-    tbt_pages,
     work_pages,
 )
 from api.web import public as public_pages
@@ -72,12 +69,12 @@ class BodySizeLimit(BaseHTTPMiddleware):
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
-    """The app. Without a runtime, one is built from the environment at start-up."""
+    """The app. Without a runtime, one is built from the environment (its catalogue decides which
+    procedures' pages and routes the app has)."""
+    runtime = runtime or build_runtime()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if getattr(app.state, "runtime", None) is None:
-            app.state.runtime = build_runtime()
         rt = app.state.runtime
         scheduler = start_background(rt, scheduler_jobs(rt)) if rt.settings.scheduler else None
         app.state.scheduler = scheduler
@@ -96,8 +93,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    if runtime is not None:
-        app.state.runtime = runtime
+    app.state.runtime = runtime
     app.add_middleware(PageContext)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders)
@@ -112,8 +108,6 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         public,
         reports,
         notification_routes,
-        tbt_routes,
-        award_routes,
     ):
         app.include_router(module.router)
     for module in (
@@ -124,10 +118,11 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         work_pages,
         admin_pages,
         notification_pages,
-        tbt_pages,
-        award_pages,
     ):
         app.include_router(module.router)
+    # Each procedure's own pages and JSON routes (its plug-in's web module).
+    for router in routers_of(runtime.catalogue):
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for package in VENDOR_PACKAGES:
         if (NODE_MODULES / package).is_dir():

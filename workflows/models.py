@@ -14,9 +14,9 @@ from workflows.plugins import plugin_roles
 # The roles of every procedure; a procedure's own (e.g. a council) come with its plug-in.
 CORE_ROLE_LABELS: dict[str, tuple[str, str]] = {
     "business": ("Tổ chức, doanh nghiệp", "Business"),
-    "clerk": ("Cán bộ một cửa", "One-stop clerk"),
+    "clerk": ("Bộ phận một cửa", "One-stop desk"),
     "specialist": ("Chuyên viên", "Specialist"),
-    "leader": ("Lãnh đạo", "Leader"),
+    "leader": ("Lãnh đạo Sở", "Leader"),
     "admin": ("Quản trị", "Administrator"),
 }
 

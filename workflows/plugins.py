@@ -90,12 +90,14 @@ class DemoAccount:
 
 @dataclass(frozen=True)
 class NavLink:
-    """A link a procedure adds to the pages' menus (``where``: "public", "officer" or "admin")."""
+    """A link a procedure adds to the pages' menus: the main menu or the administration tabs
+    (``where``: "main" | "admin"), for ``audience`` "everyone", "officers" or "admins"."""
 
     where: str
     url: str
     label_vi: str
-    roles: tuple[str, ...] = ()  # who sees it (empty: everyone)
+    label_en: str
+    audience: str = "everyone"
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,10 @@ class ProcedurePlugin:
     document_kinds: Sequence[str] = ()
     statuses: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     roles: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # How its own audit actions read in a dossier's history, and its clock pauses (reason ->
+    # (paused, resumed)), in Vietnamese and English.
+    history_labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    pause_labels: Mapping[str, tuple[tuple[str, str], tuple[str, str]]] = field(default_factory=dict)
     event_types: Sequence[EventType] = ()
     # -- acts on its own dossiers ----------------------------------------------------------------
     operators: Mapping[str, Operator] = field(default_factory=dict)
@@ -123,8 +129,9 @@ class ProcedurePlugin:
     # -- around it ------------------------------------------------------------------------------
     demo_accounts: Sequence[DemoAccount] = ()
     demo: DemoMaker | None = None
-    # Its pages and JSON routes: a module of ``api`` with ``routers`` (the web room imports it;
-    # this room never does), its templates folder, and the links it adds to the menus.
+    # Its pages and JSON routes: a module of ``api`` whose ``WEB`` (api.procedure_web) the web room
+    # adds to the app (this room never imports it); its templates folder (``pages/`` for the
+    # pages, ``notifications/`` for its events' messages); the links it adds to the menus.
     web_module: str | None = None
     templates: Path | None = None
     nav: Sequence[NavLink] = ()
@@ -174,6 +181,18 @@ def plugin_roles() -> dict[str, tuple[str, str]]:
 
 def plugin_event_types() -> list[EventType]:
     return [event for plugin in _REGISTERED.values() for event in plugin.event_types]
+
+
+def plugin_history_labels() -> dict[str, tuple[str, str]]:
+    return {a: label for plugin in _REGISTERED.values() for a, label in plugin.history_labels.items()}
+
+
+def plugin_pause_labels() -> dict[str, tuple[tuple[str, str], tuple[str, str]]]:
+    return {r: labels for plugin in _REGISTERED.values() for r, labels in plugin.pause_labels.items()}
+
+
+def nav_links(where: str) -> list[NavLink]:
+    return [link for plugin in _REGISTERED.values() for link in plugin.nav if link.where == where]
 
 
 def template_folders() -> list[Path]:

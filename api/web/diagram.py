@@ -6,18 +6,10 @@ from __future__ import annotations
 
 from lxml import etree
 
+from workflows.models import role_labels
+
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-
-ROLE_LABELS: dict[str, tuple[str, str]] = {
-    "business": ("Tổ chức, doanh nghiệp", "Business"),
-    "clerk": ("Bộ phận một cửa", "One-stop desk"),
-    "specialist": ("Chuyên viên", "Specialist"),
-    "leader": ("Lãnh đạo Sở", "Leader"),
-    "tbt_officer": ("Điểm hỏi đáp TBT", "TBT inquiry point"),
-    "council": ("Hội đồng sơ tuyển", "Preliminary council"),
-    "admin": ("Quản trị", "Administrator"),
-}
 
 
 def readable_diagram(xml: str, lang: str) -> str:
@@ -28,7 +20,7 @@ def readable_diagram(xml: str, lang: str) -> str:
     root = etree.fromstring(xml.encode("utf-8"), parser)
     english = lang == "en"
     for lane in root.iter(f"{{{BPMN}}}lane"):
-        labels = ROLE_LABELS.get(lane.get("name", ""))
+        labels = role_labels().get(lane.get("name", ""))
         if labels:
             lane.set("name", labels[1] if english else labels[0])
     if english:

@@ -10,10 +10,10 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.responses import Response
 
 from api.deps import RuntimeDep
+from api.procedure_web import fragments
 from api.routes.documents import DOCX
 from api.routes.dossiers import file_response
 from api.web import i18n
-from api.web.award_pages import award_summary
 from api.web.csrf import verify_csrf
 from api.web.diagram import readable_diagram
 from api.web.presentation import shown_fields, timeline, working_notes
@@ -96,7 +96,7 @@ def dossier_page(
             "dossier": dossier,
             "procedure": procedure,
             "fields": shown_fields(start_form, data) if start_form else [],
-            "award": award_summary(rt, user, dossier, data),
+            **fragments(rt, user, dossier, data),
             "notes": working_notes(task_forms(rt, procedure), start_form, data)
             if user.is_officer and start_form
             else [],

@@ -17,9 +17,9 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from api.deps import RuntimeDep
+from api.procedure_web import fragments
 from api.uploads import read_limited
 from api.web import i18n
-from api.web.award_pages import award_summary
 from api.web.csrf import verify_csrf
 from api.web.dossier_pages import task_forms
 from api.web.presentation import shown_fields, timeline, working_notes
@@ -240,7 +240,7 @@ def _task_context(
         "notes": working_notes(task_forms(rt, procedure), start_form, visible)
         if user.is_officer and start_form and procedure
         else [],
-        "award": award_summary(rt, user, dossier, visible),
+        **fragments(rt, user, dossier, visible),
         "attachments": {a.id: a for a in detail.attachments},
         "timeline": timeline(detail.history, detail.all_tasks, detail.dossier.applicant_id),
     }

@@ -8,6 +8,7 @@ from typing import Any
 from api.web.i18n import _, current_language, pick
 from forms.registry import Form
 from workflows.models import AuditEvent, WorkTask
+from workflows.plugins import plugin_history_labels, plugin_pause_labels
 
 
 @dataclass(frozen=True)
@@ -32,20 +33,12 @@ def _action_text(event: AuditEvent, tasks: dict[str, WorkTask]) -> str:
         "withdrawn": _("Rút hồ sơ"),
         "attachment_added": _("Thêm tệp đính kèm"),
     }
-    if event.action in ("clock_paused", "clock_resumed") and d.get("reason") == "forwarded":
-        return (
-            _("Chuyển câu hỏi xin ý kiến (tạm dừng tính thời gian)")
-            if event.action == "clock_paused"
-            else _("Nhận ý kiến trả lời (tiếp tục tính thời gian)")
-        )
-    if event.action == "tbt_published":
-        return _("Công bố hỏi đáp trong cơ sở dữ liệu")
-    if event.action == "tbt_reply_reminder":
-        return _("Nhắc đôn đốc cơ quan được chuyển câu hỏi")
-    if event.action == "tbt_entry_edited":
-        return _("Sửa hỏi đáp đã công bố")
-    if event.action == "tbt_entry_unpublished":
-        return _("Gỡ hỏi đáp khỏi cơ sở dữ liệu")
+    pause = plugin_pause_labels().get(str(d.get("reason", "")))
+    if event.action in ("clock_paused", "clock_resumed") and pause is not None:
+        return pick(*(pause[0] if event.action == "clock_paused" else pause[1]))
+    procedure_label = plugin_history_labels().get(event.action)
+    if procedure_label is not None:
+        return pick(*procedure_label)
     if event.action == "task_completed":
         task = tasks.get(str(d.get("task_id", "")))
         name = pick(task.name, task.name_en) if task else str(d.get("task", ""))
@@ -59,7 +52,7 @@ def _action_text(event: AuditEvent, tasks: dict[str, WorkTask]) -> str:
 
 def _action_details(event: AuditEvent) -> str:
     d = event.details
-    if event.action in ("clock_paused", "tbt_reply_reminder") and d.get("forwarded_to"):
+    if d.get("forwarded_to"):  # a question forwarded for an outside opinion, or a reminder of it
         return str(d["forwarded_to"])
     if event.action == "clock_paused" and d.get("items"):
         return "; ".join(str(i) for i in d["items"])
@@ -68,7 +61,7 @@ def _action_details(event: AuditEvent) -> str:
         return "; ".join(str(r) for r in reasons)
     if event.action == "document_issued":
         return str(d.get("number", ""))
-    if event.action in ("withdrawn", "tbt_entry_unpublished"):
+    if event.action == "withdrawn" or event.action in plugin_history_labels():
         return str(d.get("reason", ""))
     if event.action == "attachment_added":
         return str(d.get("filename", ""))

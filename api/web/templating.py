@@ -10,7 +10,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    TemplateNotFound,
+    select_autoescape,
+)
 from starlette.responses import Response
 
 from api.web import i18n
@@ -20,14 +27,30 @@ from workflows.calendar import get_calendar
 from workflows.clock import as_utc, format_date, format_datetime, now, to_local
 from workflows.documents import DOCUMENT_KINDS
 from workflows.models import User
+from workflows.plugins import NavLink, nav_links, template_folders
 from workflows.sla import working_day_length
 from workflows.statuses import status_label
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 FORMS_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "forms" / "templates"
 
+
+class _ProcedurePages(BaseLoader):
+    """The pages and fragments of the procedures loaded (each plug-in's ``templates/pages``),
+    looked up when asked for: the plug-ins register when the catalogue loads, after this module."""
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Any]:
+        for folder in template_folders():
+            pages = folder / "pages"
+            if (pages / template).is_file():
+                return FileSystemLoader(pages).get_source(environment, template)
+        raise TemplateNotFound(template)
+
+
 _env = Environment(
-    loader=ChoiceLoader([FileSystemLoader(TEMPLATES_DIR), FileSystemLoader(FORMS_TEMPLATES_DIR)]),
+    loader=ChoiceLoader(
+        [FileSystemLoader(TEMPLATES_DIR), FileSystemLoader(FORMS_TEMPLATES_DIR), _ProcedurePages()]
+    ),
     extensions=["jinja2.ext.i18n"],
     autoescape=select_autoescape(default=True),
     trim_blocks=True,
@@ -129,8 +152,25 @@ def _timeliness(value: str | None) -> str:
     return labels.get(value or "", "")
 
 
+def _procedure_links(where: str, user: User | None) -> list[NavLink]:
+    """The links the procedures add to a menu ("main" | "admin") that ``user`` may follow."""
+
+    def shown(link: NavLink) -> bool:
+        if link.audience == "officers":
+            return user is not None and user.is_officer
+        if link.audience == "admins":
+            return user is not None and user.has_role("admin")
+        return True
+
+    return [link for link in nav_links(where) if shown(link)]
+
+
 templates.env.globals.update(
-    timeliness_label=_timeliness, pick=i18n.pick, csrf_field=CSRF_FIELD, languages=i18n.LANGUAGES
+    timeliness_label=_timeliness,
+    pick=i18n.pick,
+    csrf_field=CSRF_FIELD,
+    languages=i18n.LANGUAGES,
+    procedure_links=_procedure_links,
 )
 
 

@@ -26,7 +26,7 @@ PLUGIN = ProcedurePlugin(
         "recommended": ("Được đề xuất lên Hội đồng quốc gia", "Recommended to the national council"),
         "not_recommended": ("Không được đề xuất", "Not recommended"),
     },
-    roles={"council": ("Thành viên hội đồng sơ tuyển", "Council member")},
+    roles={"council": ("Hội đồng sơ tuyển", "Preliminary council")},
     document_values={"award_scoring_sheet": extra_values, "award_letter": extra_values},
     start_facts=round_facts,
     start_window=AWARD_WINDOW,
@@ -37,12 +37,7 @@ PLUGIN = ProcedurePlugin(
     web_module="api.procedures.award",
     templates=Path(__file__).resolve().parent / "templates",
     nav=(
-        NavLink(
-            "officer",
-            "/award/rounds",
-            "Giải thưởng chất lượng",
-            roles=("clerk", "specialist", "leader", "council", "admin"),
-        ),
-        NavLink("admin", "/admin/award-rounds", "Đợt xét giải thưởng", roles=("admin",)),
+        NavLink("main", "/award/rounds", "Giải thưởng chất lượng", "Quality award", audience="officers"),
+        NavLink("admin", "/admin/award-rounds", "Đợt xét giải thưởng", "Award rounds", audience="admins"),
     ),
 )

@@ -19,7 +19,7 @@ PLUGIN = ProcedurePlugin(
         "tbt_publishing": ("Đã trả lời, đang biên tập để công bố", "Answered; being edited for publication"),
         "answered": ("Đã trả lời", "Answered"),
     },
-    roles={"tbt_officer": ("Cán bộ điểm hỏi đáp TBT", "TBT inquiry officer")},
+    roles={"tbt_officer": ("Điểm hỏi đáp TBT", "TBT inquiry point")},
     event_types=(
         EventType("tbt_inquiry_forwarded", applicant_hears=True, model_may_emit=True),
         EventType("tbt_answer_issued", applicant_hears=True, model_may_emit=True),
@@ -33,5 +33,23 @@ PLUGIN = ProcedurePlugin(
     demo=make_demo,
     web_module="api.procedures.tbt",
     templates=Path(__file__).resolve().parent / "templates",
-    nav=(NavLink("public", "/tbt", "Hỏi đáp TBT"),),
+    nav=(NavLink("main", "/tbt", "Hỏi đáp TBT", "TBT inquiries"),),
+    history_labels={
+        "tbt_published": ("Công bố hỏi đáp trong cơ sở dữ liệu", "Q&A published in the knowledge base"),
+        "tbt_reply_reminder": (
+            "Nhắc đôn đốc cơ quan được chuyển câu hỏi",
+            "Reminder to chase the body the inquiry was forwarded to",
+        ),
+        "tbt_entry_edited": ("Sửa hỏi đáp đã công bố", "Published answer corrected"),
+        "tbt_entry_unpublished": ("Gỡ hỏi đáp khỏi cơ sở dữ liệu", "Published answer taken down"),
+    },
+    pause_labels={
+        "forwarded": (
+            (
+                "Chuyển câu hỏi xin ý kiến (tạm dừng tính thời gian)",
+                "Inquiry forwarded for an opinion (clock paused)",
+            ),
+            ("Nhận ý kiến trả lời (tiếp tục tính thời gian)", "Reply received (clock resumed)"),
+        )
+    },
 )

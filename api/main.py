@@ -12,7 +12,8 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import Response
 
 import notifications.models  # noqa: F401  (registers the room's tables before the schema is created)
-from api.errors import error_response, install_error_handlers
+from api.error_handlers import install_error_handlers
+from api.errors import error_response
 from api.jobs import scheduler_jobs
 from api.procedure_web import routers_of
 from api.routes import auth, documents, dossiers, health, procedures, public, reports, tasks

@@ -6,12 +6,10 @@ from fastapi import APIRouter, Response
 
 from api.deps import CurrentUser, RuntimeDep
 from api.errors import ERROR_RESPONSES
-from api.routes.dossiers import file_response
+from api.files import DOCX, file_response
 from workflows import queries
 
 router = APIRouter(prefix="/api/documents", tags=["documents"], responses=ERROR_RESPONSES)
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @router.get("/{document_id}", response_class=Response)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Header, Query, Response, UploadFile, status
 from fastapi.responses import JSONResponse
@@ -12,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, RuntimeDep
 from api.errors import ERROR_RESPONSES
+from api.files import file_response
 from api.schemas import (
     AttachmentOut,
     DocumentOut,
@@ -151,20 +151,6 @@ async def upload(user: CurrentUser, rt: RuntimeDep, file: Annotated[UploadFile, 
 def download_attachment(attachment_id: str, user: CurrentUser, rt: RuntimeDep) -> Response:
     attachment, content = queries.attachment_for(rt, user, attachment_id)
     return file_response(content, attachment.content_type, attachment.filename, inline=True)
-
-
-def file_response(content: bytes, media_type: str, filename: str, inline: bool = False) -> Response:
-    disposition = "inline" if inline else "attachment"
-    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
-    return Response(
-        content,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
 
 
 @router.post("/dossiers/{code}/extend", response_model=DossierSummaryOut)

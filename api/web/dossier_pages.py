@@ -10,9 +10,8 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.responses import Response
 
 from api.deps import RuntimeDep
+from api.files import DOCX, file_response
 from api.procedure_web import fragments
-from api.routes.documents import DOCX
-from api.routes.dossiers import file_response
 from api.web import i18n
 from api.web.csrf import verify_csrf
 from api.web.diagram import readable_diagram

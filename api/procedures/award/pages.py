@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from api.deps import RoundYear, RuntimeDep
 from api.errors import status_of
-from api.routes.dossiers import file_response
+from api.files import file_response
 from api.web import i18n
 from api.web.account import field_errors
 from api.web.csrf import verify_csrf

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, Officer, RoundYear, RuntimeDep, oauth2_scheme, user_from_token
 from api.errors import ERROR_RESPONSES
-from api.routes.dossiers import file_response
+from api.files import file_response
 from workflows.db import reading
 from workflows.models import User
 from workflows.procedures.award import recommendations as award_recommendations

@@ -11,8 +11,8 @@ from starlette.responses import Response
 
 from api.deps import RowId, RuntimeDep
 from api.errors import status_of
+from api.files import file_response
 from api.procedures.tbt.routes import DOCX, client_ip
-from api.routes.dossiers import file_response
 from api.uploads import read_limited
 from api.web import i18n
 from api.web.account import field_errors

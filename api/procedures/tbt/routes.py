@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, RowId, RuntimeDep, user_from_token
 from api.errors import ERROR_RESPONSES, ErrorBody
-from api.routes.dossiers import file_response
+from api.files import file_response
 from workflows.clock import as_utc
 from workflows.models import User
 from workflows.procedures.tbt import antiabuse, inquiries, knowledge, wto

@@ -5,13 +5,17 @@ tdcflow's own loggers (``tdcflow.*``) log at ``TDCFLOW_LOG_LEVEL`` (INFO), the w
 ``spiff.*``, APScheduler, SQLAlchemy, …) at WARNING: their warnings and errors are seen, their
 chatter is not (SpiffWorkflow logs every task state change at INFO). ``TDCFLOW_LOG_LEVELS`` sets any
 logger's level, e.g. ``spiff=INFO,apscheduler=DEBUG``; ``root`` names everything not named.
-Records go to standard error, one line each (a traceback follows its line).
+Records go to standard error, one line each (a traceback follows its line); with
+``TDCFLOW_LOG_FORMAT=json`` each record is one JSON object on a line (time, level, logger, message,
+process, the command's fields, the traceback), for a log shipper.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
 
 from workflows.config import Settings
 
@@ -35,6 +39,23 @@ class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
     @stream.setter
     def stream(self, _value: object) -> None:
         pass
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per record (tdcflow's structured fields under their own names)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "process": record.process,
+            **getattr(record, "tdcflow", {}),
+        }
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 def level_of(text: str, setting: str) -> int:
@@ -73,7 +94,7 @@ def configure_logging(settings: Settings) -> dict[str, int]:
     for old in [h for h in root.handlers if isinstance(h, _CurrentStderr)]:
         root.removeHandler(old)
     handler = _CurrentStderr()
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(JsonLines() if settings.log_format == "json" else logging.Formatter(FORMAT))
     root.addHandler(handler)
     for name in _configured - set(levels):
         logging.getLogger(name).setLevel(logging.NOTSET)

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.conftest import make_settings
 from workflows import accounts, commands
-from workflows.db import drop_schema, reading, transaction
+from workflows.db import drop_schema, reading
 from workflows.demo import DEMO_PDF
 from workflows.models import Dossier, ProcessInstance, User, WorkTask
 from workflows.runtime import Runtime, build_runtime
@@ -39,25 +39,26 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def setup_people(rt: Runtime) -> dict[str, User]:
-    with transaction(rt.engine) as session:
-        firm = accounts.register_business(
-            session,
-            email="bench@firm.vn",
+    firm = accounts.register_business(
+        rt,
+        None,
+        email="bench@firm.vn",
+        password="bench-password",
+        full_name="Bench",
+        tax_code="0100000001",
+        organisation_name="Công ty Bench",
+    )
+    people = {"business": firm}
+    for role, title in (("clerk", ""), ("specialist", ""), ("leader", "PHÓ GIÁM ĐỐC")):
+        people[role] = accounts.create_officer(
+            rt,
+            None,
+            email=f"{role}@bench.vn",
             password="bench-password",
-            full_name="Bench",
-            tax_code="0100000001",
-            organisation_name="Công ty Bench",
+            full_name=f"Bench {role}",
+            roles=[role],
+            job_title=title,
         )
-        people = {"business": firm}
-        for role, title in (("clerk", ""), ("specialist", ""), ("leader", "PHÓ GIÁM ĐỐC")):
-            people[role] = accounts.create_officer(
-                session,
-                email=f"{role}@bench.vn",
-                password="bench-password",
-                full_name=f"Bench {role}",
-                roles=[role],
-                job_title=title,
-            )
     return people
 
 

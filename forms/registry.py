@@ -410,3 +410,42 @@ def _check_ui_schema(path: Path, ui: Mapping[str, Any], nodes: list[_walk.Node],
 def default_registry() -> FormRegistry:
     """The registry of the package's own ``forms/schemas`` folder (one per process)."""
     return FormRegistry(SCHEMAS_DIR)
+
+
+class FormLibrary:
+    """The forms of several folders: the core's, then each a procedure brings with it.
+
+    A name belongs to one folder only: a procedure's folder that repeats a name already known is
+    refused when it is added, so no form is ever shadowed.
+    """
+
+    def __init__(self, *registries: FormRegistry) -> None:
+        self._registries: list[FormRegistry] = list(registries)
+
+    def __repr__(self) -> str:
+        return f"<FormLibrary {[str(r.schemas_dir) for r in self._registries]}>"
+
+    def add_folder(self, folder: Path | str) -> None:
+        folder = Path(folder)
+        if any(r.schemas_dir == folder for r in self._registries):
+            return
+        added = FormRegistry(folder)
+        repeated = sorted(set(added.names()) & set(self.names()))
+        if repeated:
+            raise FormSchemaError(folder, f"forms already known from another folder: {', '.join(repeated)}")
+        self._registries.append(added)
+
+    def names(self) -> list[str]:
+        return sorted(name for registry in self._registries for name in registry.names())
+
+    def __iter__(self) -> Iterator[Form]:
+        return (self.get(name) for name in self.names())
+
+    def __contains__(self, name: object) -> bool:
+        return any(name in registry for registry in self._registries)
+
+    def get(self, name: str) -> Form:
+        for registry in self._registries:
+            if name in registry:
+                return registry.get(name)
+        raise FormNotFound(str(name), self._registries[0].schemas_dir if self._registries else None, self.names())

@@ -18,6 +18,7 @@ from notifications.dead_letters import DeadFilter
 from notifications.models import ChannelPreference, Delivery, Webhook
 from workflows import audit
 from workflows.clock import now
+from workflows.command_log import command
 from workflows.db import reading, transaction
 from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
 from workflows.models import User
@@ -33,6 +34,7 @@ def preferences_of(rt: Runtime, user: User) -> ChannelPreference:
         return found or ChannelPreference(user_id=user.id, phone=user.phone)
 
 
+@command("save_preferences")
 def save_preferences(rt: Runtime, user: User, *, email: bool, sms: bool, phone: str, digest: bool) -> None:
     phone = phone.strip()
     if sms and (not phone or not set(phone) <= PHONE_CHARS or sum(c.isdigit() for c in phone) < 9):
@@ -60,6 +62,7 @@ def list_webhooks(rt: Runtime) -> list[Webhook]:
         return list(session.exec(select(Webhook).order_by(Webhook.id)).all())
 
 
+@command("create_webhook")
 def create_webhook(
     rt: Runtime, admin: User, *, name: str, url: str, event_types: list[str], purpose: str, secret: str = ""
 ) -> Webhook:
@@ -112,6 +115,7 @@ def create_webhook(
         return hook
 
 
+@command("set_webhook_active")
 def set_webhook_active(rt: Runtime, admin: User, webhook_id: int, active: bool) -> None:
     with transaction(rt.engine) as session:
         hook = session.get(Webhook, webhook_id)
@@ -178,6 +182,7 @@ def find_dead(
         return dead_letters.find(session, flt, limit, offset)
 
 
+@command("retry_delivery")
 def retry_delivery(rt: Runtime, admin: User, delivery_id: int) -> bool:
     """Send one dead delivery again (audited); False when it was not dead."""
     with transaction(rt.engine) as session:
@@ -187,6 +192,7 @@ def retry_delivery(rt: Runtime, admin: User, delivery_id: int) -> bool:
         return done
 
 
+@command("retry_dead_matching")
 def retry_dead_matching(rt: Runtime, admin: User, flt: DeadFilter) -> int:
     """Send again every dead delivery of a channel matching the filter, in one transaction, audited
     with the filter and the count; how many were put back in the queue."""

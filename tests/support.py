@@ -13,7 +13,6 @@ from docx import Document as DocxDocument
 from fastapi.testclient import TestClient
 
 from workflows import accounts
-from workflows.db import transaction
 from workflows.runtime import Runtime
 
 PROCEDURE = "cong-bo-hop-chuan-hop-quy"
@@ -163,15 +162,15 @@ def business(client: TestClient, name: str = "Công ty TNHH An Toàn") -> Person
 
 def officer(client: TestClient, rt: Runtime, role: str, title: str = "", name: str | None = None) -> Person:
     email = f"{role}{next(_tax_codes)}@so-khcn.gov.vn"
-    with transaction(rt.engine) as session:
-        accounts.create_officer(
-            session,
-            email=email,
-            password=PASSWORD,
-            full_name=name or f"Cán bộ {role}",
-            roles=[role],
-            job_title=title,
-        )
+    accounts.create_officer(
+        rt,
+        None,
+        email=email,
+        password=PASSWORD,
+        full_name=name or f"Cán bộ {role}",
+        roles=[role],
+        job_title=title,
+    )
     return Person(client, email, login(client, email))
 
 

@@ -20,8 +20,8 @@ from api.logging_setup import configure_logging, parse_levels
 from api.main import create_app
 from tests.conftest import make_settings
 from tests.deployment_support import Launcher, clean_environment, wait_until
+from tests.procedures.import_inspection.test_import_inspection import submitted
 from tests.support import VN, cast_of, relogin
-from tests.test_import_inspection import submitted
 from workflows.clock import as_utc, now
 from workflows.config import get_settings
 from workflows.db import reading, transaction

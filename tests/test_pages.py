@@ -354,7 +354,7 @@ def test_procedure_pages_hide_maintainer_notes_and_speak_english(client, cast):
 
 
 def test_a_paused_clock_is_shown_as_paused_not_counting_down(client, rt, cast):
-    from tests.test_tbt_inquiry import QUESTION
+    from tests.procedures.tbt.test_tbt_inquiry import QUESTION
 
     owner = cast["owner"]
     tbt = officer(client, rt, "tbt_officer", "CHUYÊN VIÊN", "Phạm Thu Hà")
@@ -411,7 +411,7 @@ def test_decimal_numbers_read_the_local_way():
 
 
 def test_steps_the_model_takes_by_itself_are_not_the_applicants(client, cast):
-    from tests.test_tbt_inquiry import QUESTION
+    from tests.procedures.tbt.test_tbt_inquiry import QUESTION
 
     owner = cast["owner"]
     response = owner.post("/api/tbt/inquiries", json={"data": {**QUESTION, "consent_publish": False}})

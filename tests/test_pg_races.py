@@ -175,7 +175,7 @@ class Cast:
     def business(self, name: str = "Công ty TNHH An Toàn") -> Racer:
         number = next(_numbers)
         with transaction(self.rt.engine) as session:
-            user = accounts.register_business(
+            user = accounts.register_business_in(
                 session,
                 email=f"dn{number}@dua-tranh.vn",
                 password=PASSWORD,
@@ -188,7 +188,7 @@ class Cast:
 
     def officer(self, role: str, name: str | None = None) -> Racer:
         with transaction(self.rt.engine) as session:
-            user = accounts.create_officer(
+            user = accounts.create_officer_in(
                 session,
                 email=f"{role}{next(_numbers)}@so-khcn.gov.vn",
                 password=PASSWORD,

@@ -137,7 +137,7 @@ def test_serve_without_scheduler_and_two_workers_deliver_everything_once(
         )
         # The first administrator is made in the database by whoever installs tdcflow.
         with transaction(engine) as session:
-            accounts.create_officer(
+            accounts.create_officer_in(
                 session, email=ADMIN, password=PASSWORD, full_name="Quản Trị Viên", roles=["admin"]
             )
         for number in (1, 2):

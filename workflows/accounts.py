@@ -1,16 +1,28 @@
-"""Accounts: business self-registration, officer accounts, passwords hashed with argon2."""
+"""Accounts: business self-registration, officer accounts, passwords hashed with argon2.
+
+The commands (``register_business``, ``create_officer``, ``change_password``, ``set_active``)
+take the runtime and the person acting, each one transaction; ``register_business_in`` and
+``create_officer_in`` do the same inside a caller's transaction (an installer's first
+administrator, a test's set-up).
+"""
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, func, select
 
 from workflows import audit
+from workflows.command_log import command
+from workflows.db import reading, transaction
 from workflows.errors import Conflict, FieldProblem, InvalidInput
 from workflows.models import User, known_roles
+
+if TYPE_CHECKING:
+    from workflows.runtime import Runtime
 
 TAX_CODE = re.compile(r"^\d{10}(-\d{3})?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -82,7 +94,7 @@ def _problems_for_registration(
     return problems
 
 
-def register_business(
+def register_business_in(
     session: Session,
     *,
     email: str,
@@ -130,7 +142,7 @@ def register_business(
     return user
 
 
-def create_officer(
+def create_officer_in(
     session: Session, *, email: str, password: str, full_name: str, roles: list[str], job_title: str = ""
 ) -> User:
     unknown = [r for r in roles if r not in known_roles() or r == "business"]
@@ -169,7 +181,7 @@ def create_officer(
     return user
 
 
-def authenticate(session: Session, login: str, password: str) -> User | None:
+def _authenticate(session: Session, login: str, password: str) -> User | None:
     """The active user with this e-mail (or business tax code) and password, else None."""
     login = login.strip()
     key = normalise_email(login)
@@ -187,7 +199,7 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
     return user
 
 
-def change_password(session: Session, user: User, current: str, new: str) -> None:
+def _change_password(session: Session, user: User, current: str, new: str) -> None:
     if not _safe_verify(user.password_hash, current):
         raise InvalidInput(
             "Mật khẩu hiện tại không đúng.",
@@ -214,7 +226,7 @@ def _safe_verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def set_active(session: Session, admin: User, user_id: int, active: bool) -> User:
+def _set_active(session: Session, admin: User, user_id: int, active: bool) -> User:
     """Deactivate (or reactivate) an account; its tokens stop working at once."""
     user = session.get(User, user_id)
     if user is None:
@@ -229,5 +241,75 @@ def set_active(session: Session, admin: User, user_id: int, active: bool) -> Use
     return user
 
 
-def list_users(session: Session) -> list[User]:
+def _list_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(User.is_active.desc(), User.email)).all())
+
+
+# --- the commands ---------------------------------------------------------------------------------
+
+
+@command("register_business")
+def register_business(
+    rt: Runtime,
+    actor: User | None,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    tax_code: str,
+    organisation_name: str,
+    address: str = "",
+    phone: str = "",
+) -> User:
+    """A business registers itself (``actor`` None), or is registered by the demo or an import."""
+    with transaction(rt.engine) as session:
+        return register_business_in(
+            session,
+            email=email,
+            password=password,
+            full_name=full_name,
+            tax_code=tax_code,
+            organisation_name=organisation_name,
+            address=address,
+            phone=phone,
+        )
+
+
+@command("create_officer")
+def create_officer(
+    rt: Runtime,
+    actor: User | None,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    roles: list[str],
+    job_title: str = "",
+) -> User:
+    with transaction(rt.engine) as session:
+        return create_officer_in(
+            session, email=email, password=password, full_name=full_name, roles=roles, job_title=job_title
+        )
+
+
+@command("change_password")
+def change_password(rt: Runtime, actor: User, current: str, new: str) -> None:
+    with transaction(rt.engine) as session:
+        _change_password(session, session.merge(actor), current, new)
+
+
+@command("set_active")
+def set_active(rt: Runtime, actor: User, user_id: int, active: bool) -> User:
+    with transaction(rt.engine) as session:
+        return _set_active(session, actor, user_id, active)
+
+
+def authenticate(rt: Runtime, login: str, password: str) -> User | None:
+    """The active user with this login and password (its hash upgraded when the cost rose)."""
+    with transaction(rt.engine) as session:
+        return _authenticate(session, login, password)
+
+
+def list_users(rt: Runtime) -> list[User]:
+    with reading(rt.engine) as session:
+        return _list_users(session)

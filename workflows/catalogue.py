@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic import Field as PydanticField
 
-from forms.registry import FormNotFound, FormRegistry, FormSchemaError
+from forms.registry import FormLibrary, FormNotFound, FormSchemaError
 from workflows.documents import DOCUMENT_KINDS
 from workflows.documents.slips import ONE_STOP_KINDS
 from workflows.engine import (
@@ -156,7 +156,7 @@ class _Entry(BaseModel):
         return value
 
 
-def load_catalogue(bpmn_dir: Path, forms: FormRegistry) -> Catalogue:
+def load_catalogue(bpmn_dir: Path, forms: FormLibrary) -> Catalogue:
     path = bpmn_dir / "catalogue.toml"
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -188,7 +188,7 @@ def _parse_entry(where: str, raw: Any) -> _Entry:
         raise CatalogueError(f"{where}: {problems}") from exc
 
 
-def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: FormRegistry) -> Procedure:
+def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: FormLibrary) -> Procedure:
     code = raw.get("code", "?") if isinstance(raw, dict) else "?"
     where = f"{path}: procedure #{index + 1} ({code})"
     entry = _parse_entry(where, raw)
@@ -197,7 +197,9 @@ def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: For
 
     try:
         plugin = load(entry.plugin) if entry.plugin else NO_PLUGIN
-    except PluginError as exc:
+        if plugin.forms is not None:
+            forms.add_folder(plugin.forms)
+    except (PluginError, FormSchemaError) as exc:
         raise CatalogueError(f"{where}: {exc}") from exc
 
     sources: dict[str, str] = {}
@@ -253,7 +255,7 @@ def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: For
 
 
 def check_model(
-    model: ProcessModel, forms: FormRegistry, where: str, plugin: ProcedurePlugin = NO_PLUGIN
+    model: ProcessModel, forms: FormLibrary, where: str, plugin: ProcedurePlugin = NO_PLUGIN
 ) -> None:
     """Every user task names a known role and existing forms; every service task an operator of
     the core or of the procedure's own plug-in, with parameters it accepts."""
@@ -282,7 +284,7 @@ def check_model(
             raise CatalogueError(f"{where}: {files}, element bpmn:serviceTask {spec_name}: {problem}")
 
 
-def _check_form(forms: FormRegistry, where: str, key: str, name: str, ui: bool = False) -> None:
+def _check_form(forms: FormLibrary, where: str, key: str, name: str, ui: bool = False) -> None:
     if ui:
         schema_name = name.replace(".uischema.json", ".schema.json")
         try:

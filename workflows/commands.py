@@ -8,6 +8,7 @@ events and the issued documents. Any exception rolls all of it back.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import inspect, update
@@ -21,6 +22,7 @@ from workflows.attachments import store_upload
 from workflows.catalogue import Procedure
 from workflows.clock import now
 from workflows.codes import new_dossier_code
+from workflows.command_log import command, note_dossier
 from workflows.context import CommandContext
 from workflows.db import reading, transaction
 from workflows.effects import apply_effects
@@ -33,6 +35,9 @@ from workflows.pauses import close_open_pause
 from workflows.projection import cancel_open_tasks, mark_completed, sync_after_run
 from workflows.queries import may_act_on
 from workflows.runtime import Runtime
+
+log = logging.getLogger("tdcflow.engine")
+
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -125,6 +130,7 @@ def stale() -> Conflict:
 # --- submit -------------------------------------------------------------------------------------
 
 
+@command("submit_dossier")
 def submit_dossier(
     rt: Runtime, actor: User, procedure_code: str, data: dict[str, Any], idempotency_key: str | None = None
 ) -> tuple[Dossier, bool]:
@@ -217,6 +223,7 @@ def _start(
     )
     session.add(dossier)
     session.flush()
+    note_dossier(dossier.code)
     _bind_attachments(rt, session, procedure.start_form, data, actor, dossier)
     version_id = rt.current_versions[procedure.code]
     try:
@@ -278,9 +285,14 @@ def _after_engine(ctx: CommandContext, process: RunningProcess, completed_task_i
 
 
 def _engine_failure(exc: EngineError) -> Conflict:
+    """What the person is told when the model cannot run its next step (a script or an expression
+    failed): nothing was saved, and the fault is in the log for the administrator."""
+    log.error("The process model could not run its next step: %s", exc, exc_info=exc)
     return Conflict(
-        "Quy trình không thể thực hiện bước tiếp theo; đã thông báo cho quản trị.",
-        f"The process could not run its next step: {exc}",
+        "Quy trình không thể thực hiện bước tiếp theo nên chưa có gì được lưu; lỗi đã được ghi lại "
+        "để quản trị viên xem xét.",
+        "The process could not run its next step, so nothing was saved; the fault has been logged "
+        "for the administrator.",
         "engine_error",
     )
 
@@ -303,6 +315,7 @@ def _check_may_act(actor: User, task: WorkTask, dossier: Dossier) -> None:
         )
 
 
+@command("claim_task")
 def claim_task(rt: Runtime, actor: User, task_id: str) -> WorkTask:
     with transaction(rt.engine) as session:
         task, dossier, _ = lock_task(session, task_id)
@@ -344,6 +357,7 @@ def _assigned_by_model(rt: Runtime, task: WorkTask, dossier: Dossier) -> bool:
     return view is not None and bool(view.properties.get("assigneeVariable"))
 
 
+@command("release_task")
 def release_task(rt: Runtime, actor: User, task_id: str) -> WorkTask:
     with transaction(rt.engine) as session:
         task, dossier, _ = lock_task(session, task_id)
@@ -376,6 +390,7 @@ def release_task(rt: Runtime, actor: User, task_id: str) -> WorkTask:
         return task
 
 
+@command("complete_task")
 def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) -> Dossier:
     """Complete a user task with its form data; the engine then runs to the next wait."""
     with transaction(rt.engine) as session:
@@ -414,6 +429,7 @@ def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) 
 # --- withdraw -----------------------------------------------------------------------------------
 
 
+@command("withdraw_dossier")
 def withdraw_dossier(rt: Runtime, actor: User, code: str, reason: str = "") -> Dossier:
     with transaction(rt.engine) as session:
         locked = lock_dossier_by_code(session, code)
@@ -453,6 +469,7 @@ def withdraw_dossier(rt: Runtime, actor: User, code: str, reason: str = "") -> D
 # --- attachments --------------------------------------------------------------------------------
 
 
+@command("upload_attachment")
 def upload_attachment(
     rt: Runtime, actor: User, filename: str, content: bytes, dossier_code: str | None = None
 ) -> Attachment:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -84,6 +85,9 @@ class Settings(BaseSettings):
     scheduler: bool = Field(default=True, description="Run the timer/alarm scheduler inside the web app")
     tick_seconds: float = Field(default=5.0, gt=0, description="How often the scheduler looks for due work")
     log_level: str = Field(default="INFO", description="Level of tdcflow's own loggers (tdcflow.*)")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text: one line a record; json: one JSON object a line, for a log shipper"
+    )
     log_levels: str = Field(
         default="",
         description="Other loggers' levels, e.g. 'spiff=INFO,apscheduler=DEBUG'; the rest log at WARNING",

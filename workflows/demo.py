@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from workflows import accounts
-from workflows.db import transaction
+from workflows.db import reading, transaction
 from workflows.models import Dossier, User, WorkTask
 from workflows.plugins import DemoAccount
 from workflows.runtime import Runtime
@@ -71,30 +71,33 @@ def demo_accounts(rt: Runtime) -> list[DemoAccount]:
 def create_demo_accounts(rt: Runtime) -> list[DemoAccount]:
     """Create the demo accounts that do not exist yet; returns those created."""
     created = []
-    with transaction(rt.engine) as session:
-        for account in demo_accounts(rt):
-            if session.exec(select(User.id).where(User.email == account.email)).first() is not None:
-                continue
-            if "business" in account.roles:
-                accounts.register_business(
-                    session,
-                    email=account.email,
-                    password=account.password,
-                    full_name=account.full_name,
-                    tax_code=account.tax_code or "",
-                    organisation_name=account.organisation_name or "",
-                    address=account.address or "",
-                )
-            else:
-                accounts.create_officer(
-                    session,
-                    email=account.email,
-                    password=account.password,
-                    full_name=account.full_name,
-                    roles=list(account.roles),
-                    job_title=account.job_title,
-                )
-            created.append(account)
+    with reading(rt.engine) as session:
+        existing = set(session.exec(select(User.email)).all())
+    for account in demo_accounts(rt):
+        if account.email in existing:
+            continue
+        if "business" in account.roles:
+            accounts.register_business(
+                rt,
+                None,
+                email=account.email,
+                password=account.password,
+                full_name=account.full_name,
+                tax_code=account.tax_code or "",
+                organisation_name=account.organisation_name or "",
+                address=account.address or "",
+            )
+        else:
+            accounts.create_officer(
+                rt,
+                None,
+                email=account.email,
+                password=account.password,
+                full_name=account.full_name,
+                roles=list(account.roles),
+                job_title=account.job_title,
+            )
+        created.append(account)
     return created
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workflows import audit
 from workflows.clock import as_utc
+from workflows.command_log import command
 from workflows.context import CommandContext
 from workflows.db import transaction
 from workflows.dossier_documents import issue_document
@@ -17,6 +18,7 @@ from workflows.runtime import Runtime
 MAX_EXTENSION_DAYS = 30
 
 
+@command("extend_deadline")
 def extend_deadline(rt: Runtime, actor: User, code: str, days: int, reason: str) -> Dossier:
     """A leader moves the appointment once, by whole working days, with a reason; the apology slip
     (Mẫu 04) with the new date is issued in the same transaction."""

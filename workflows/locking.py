@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from workflows.command_log import note_dossier
 from workflows.errors import not_found
 from workflows.models import Dossier, ProcessInstance, WorkTask
 
@@ -41,6 +42,7 @@ def lock_dossier_by_code(session: Session, code: str) -> tuple[Dossier, ProcessI
     if dossier_id is None:
         return None
     instance = lock_dossier(session, dossier_id)
+    note_dossier(code)
     return session.get(Dossier, dossier_id, populate_existing=True), instance
 
 
@@ -51,4 +53,6 @@ def lock_task(session: Session, task_id: str) -> tuple[WorkTask, Dossier, Proces
         raise not_found("công việc", "Task")
     instance = lock_dossier(session, dossier_id)
     task = session.get(WorkTask, task_id, populate_existing=True)
-    return task, session.get(Dossier, dossier_id, populate_existing=True), instance
+    dossier = session.get(Dossier, dossier_id, populate_existing=True)
+    note_dossier(dossier.code)
+    return task, dossier, instance

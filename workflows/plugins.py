@@ -134,6 +134,8 @@ class ProcedurePlugin:
     # pages, ``notifications/`` for its events' messages); the links it adds to the menus.
     web_module: str | None = None
     templates: Path | None = None
+    # A folder of the forms it brings (``*.schema.json``, beside the core's ``forms/schemas``).
+    forms: Path | None = None
     nav: Sequence[NavLink] = ()
 
 

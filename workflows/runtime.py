@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from forms.registry import FormRegistry, default_registry
+from forms.registry import FormLibrary, default_registry
 from workflows.accounts import configure_password_hashing
 from workflows.calendar import WorkingCalendar, calendar_for, get_calendar
 from workflows.catalogue import Catalogue, Procedure, load_catalogue
@@ -55,7 +55,7 @@ class Runtime:
     settings: Settings
     engine: Engine
     catalogue: Catalogue
-    forms: FormRegistry
+    forms: FormLibrary
     models: ModelCache
     store: BlobStore
     calendar: WorkingCalendar
@@ -93,7 +93,7 @@ def register_model_versions(engine: Engine, catalogue: Catalogue, cache: ModelCa
 def build_runtime(settings: Settings | None = None, create_tables: bool = True) -> Runtime:
     settings = settings or get_settings()
     configure_password_hashing(settings.argon2_time_cost, settings.argon2_memory_kib)
-    forms = default_registry()
+    forms = FormLibrary(default_registry())
     catalogue = load_catalogue(settings.bpmn_dir, forms)
     engine = make_engine(settings.database_url)
     if create_tables:

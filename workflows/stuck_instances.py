@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from workflows import audit
+from workflows.command_log import command
 from workflows.commands import _after_engine, _restore, _save_instance
 from workflows.context import CommandContext
 from workflows.db import reading, transaction
@@ -85,6 +86,7 @@ def _diagnose(rt: Runtime, instance: ProcessInstance, dossier: Dossier) -> Stuck
     return None
 
 
+@command("resume_stuck_dossier")
 def resume(rt: Runtime, actor: User, code: str) -> list[LostJoin]:
     """Count the lost instances of a stuck dossier and run its process on (one transaction, audited).
 

@@ -12,7 +12,6 @@ from api.errors import ERROR_RESPONSES, NotAuthenticated
 from api.schemas import ChangePassword, RegisterBusiness, TokenOut, UserOut
 from api.security import create_access_token
 from workflows import accounts
-from workflows.db import transaction
 
 router = APIRouter(prefix="/api", tags=["auth"], responses=ERROR_RESPONSES)
 
@@ -20,16 +19,14 @@ router = APIRouter(prefix="/api", tags=["auth"], responses=ERROR_RESPONSES)
 @router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
 def register(body: RegisterBusiness, rt: RuntimeDep) -> UserOut:
     """Đăng ký tài khoản doanh nghiệp bằng mã số thuế / Register a business account by tax code."""
-    with transaction(rt.engine) as session:
-        user = accounts.register_business(session, **body.model_dump())
+    user = accounts.register_business(rt, None, **body.model_dump())
     return UserOut.of(user)
 
 
 @router.post("/auth/token", response_model=TokenOut)
 def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], rt: RuntimeDep) -> TokenOut:
     """Đăng nhập bằng thư điện tử (hoặc mã số thuế) và mật khẩu / Log in with e-mail (or tax code)."""
-    with transaction(rt.engine) as session:
-        user = accounts.authenticate(session, form.username, form.password)
+    user = accounts.authenticate(rt, form.username, form.password)
     if user is None:
         raise NotAuthenticated(
             "Sai tên đăng nhập hoặc mật khẩu.", "Wrong login or password.", "invalid_credentials"
@@ -45,5 +42,4 @@ def me(user: CurrentUser) -> UserOut:
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
 def change_password(body: ChangePassword, user: CurrentUser, rt: RuntimeDep) -> None:
-    with transaction(rt.engine) as session:
-        accounts.change_password(session, session.merge(user), body.current_password, body.new_password)
+    accounts.change_password(rt, user, body.current_password, body.new_password)

@@ -14,7 +14,6 @@ from api.web.csrf import verify_csrf
 from api.web.session import MaybeUser, PageUser, end_session, start_session
 from api.web.templating import render
 from workflows import accounts
-from workflows.db import transaction
 from workflows.errors import DomainError
 
 router = APIRouter(include_in_schema=False)
@@ -51,8 +50,7 @@ def login(
     password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    with transaction(rt.engine) as session:
-        user = accounts.authenticate(session, login, password)
+    user = accounts.authenticate(rt, login, password)
     if user is None:
         return render(
             request,
@@ -102,8 +100,7 @@ async def register(request: Request, rt: RuntimeDep) -> Response:
             status_code=422,
         )
     try:
-        with transaction(rt.engine) as session:
-            user = accounts.register_business(session, password=password, **values)
+        user = accounts.register_business(rt, None, password=password, **values)
     except DomainError as exc:
         return render(
             request,
@@ -144,8 +141,7 @@ def change_password(
             status_code=422,
         )
     try:
-        with transaction(rt.engine) as session:
-            accounts.change_password(session, session.merge(user), current_password, new_password)
+        accounts.change_password(rt, user, current_password, new_password)
     except DomainError as exc:
         return render(request, "password.html", user, {"errors": field_errors(exc)}, status_code=422)
     return render(

@@ -16,7 +16,7 @@ from api.web.csrf import verify_csrf
 from api.web.session import AdminUser
 from api.web.templating import render
 from workflows import accounts
-from workflows.db import reading, transaction
+from workflows.db import reading
 from workflows.errors import DomainError
 from workflows.models import ModelVersion, officer_roles
 
@@ -25,8 +25,7 @@ Csrf = Depends(verify_csrf)
 
 
 def _users_page(request: Request, rt, user, **context) -> Response:  # type: ignore[no-untyped-def]
-    with reading(rt.engine) as session:
-        users = accounts.list_users(session)
+    users = accounts.list_users(rt)
     values = {"users": users, "roles": officer_roles(), "values": {}, "errors": {}, "chosen": []}
     values.update(context)
     return render(
@@ -55,15 +54,15 @@ async def create_officer(request: Request, rt: RuntimeDep, user: AdminUser) -> R
     if errors:
         return _users_page(request, rt, user, values=values, chosen=chosen, errors=errors)
     try:
-        with transaction(rt.engine) as session:
-            accounts.create_officer(
-                session,
-                email=values["email"],
-                password=password,
-                full_name=values["full_name"].strip(),
-                roles=chosen,
-                job_title=values["job_title"].strip(),
-            )
+        accounts.create_officer(
+            rt,
+            user,
+            email=values["email"],
+            password=password,
+            full_name=values["full_name"].strip(),
+            roles=chosen,
+            job_title=values["job_title"].strip(),
+        )
     except DomainError as exc:
         return _users_page(request, rt, user, values=values, chosen=chosen, errors=field_errors(exc))
     return _users_page(
@@ -78,8 +77,7 @@ async def create_officer(request: Request, rt: RuntimeDep, user: AdminUser) -> R
 @router.post("/admin/users/{user_id}/active", dependencies=[Csrf])
 async def set_active(user_id: RowId, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
     form = await request.form()
-    with transaction(rt.engine) as session:
-        accounts.set_active(session, user, user_id, form.get("active") == "1")
+    accounts.set_active(rt, user, user_id, form.get("active") == "1")
     return RedirectResponse("/admin/users", status_code=303)
 
 

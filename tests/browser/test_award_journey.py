@@ -54,7 +54,7 @@ def people(live_server) -> dict[str, str]:  # type: ignore[no-untyped-def]
             ("leader", "leader", "Phạm Quang Lãnh Đạo"),
         ] + [(f"member{i}", "council", name) for i, (name, _) in enumerate(MEMBERS)]:
             emails[key] = f"{key}@giaithuong.quangtri.gov.vn"
-            accounts.create_officer(
+            accounts.create_officer_in(
                 session, email=emails[key], password=PASSWORD, full_name=name, roles=[role], job_title=""
             )
     return emails

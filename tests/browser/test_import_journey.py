@@ -39,7 +39,7 @@ def people(live_server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
     with transaction(live_server.rt.engine) as session:
         for role, name in [("clerk", "Lê Một Cửa"), ("specialist", "Trần Kiểm Tra"), ("leader", "Phạm Ký")]:
             emails[role] = f"{role}.nk@so-khcn.quangtri.gov.vn"
-            accounts.create_officer(
+            accounts.create_officer_in(
                 session, email=emails[role], password=PASSWORD, full_name=name, roles=[role]
             )
     with httpx.Client(base_url=live_server.url, timeout=30) as client:

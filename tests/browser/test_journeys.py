@@ -58,7 +58,7 @@ def officers(live_server) -> dict[str, str]:  # type: ignore[no-untyped-def]
             ("admin", "Quản Trị Viên"),
         ]:
             emails[role] = f"{role}@so-khcn.quangtri.gov.vn"
-            accounts.create_officer(
+            accounts.create_officer_in(
                 session, email=emails[role], password=PASSWORD, full_name=name, roles=[role]
             )
     return emails

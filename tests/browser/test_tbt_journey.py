@@ -27,7 +27,7 @@ ANSWER = "Thép không gỉ cán nguội xuất khẩu sang EU áp dụng tiêu 
 def test_visitor_asks_officer_answers_published_answer_is_found(live_server, new_page: Any) -> None:
     base = live_server.url
     with transaction(live_server.rt.engine) as session:
-        accounts.create_officer(
+        accounts.create_officer_in(
             session,
             email="tbt@so-khcn.gov.vn",
             password=PASSWORD,

@@ -46,38 +46,38 @@ class World:
 
     def new_business(self) -> User:
         number = next(_numbers)
-        with transaction(self.rt.engine) as session:
-            return accounts.register_business(
-                session,
-                email=f"dn{number}@khoi-dong-lai.vn",
-                password="mat-khau-an-toan-2026",
-                full_name="Nguyễn Văn An",
-                tax_code=f"{3300000000 + number:010d}",
-                organisation_name=f"Công ty TNHH Khởi Động Lại {number}",
-                address="12 Lê Duẩn, Đông Hà",
-                phone="0233 3852 123",
-            )
+        return accounts.register_business(
+            self.rt,
+            None,
+            email=f"dn{number}@khoi-dong-lai.vn",
+            password="mat-khau-an-toan-2026",
+            full_name="Nguyễn Văn An",
+            tax_code=f"{3300000000 + number:010d}",
+            organisation_name=f"Công ty TNHH Khởi Động Lại {number}",
+            address="12 Lê Duẩn, Đông Hà",
+            phone="0233 3852 123",
+        )
 
 
 def make_world(rt: Runtime, traveller: Any) -> World:
     officers: dict[str, User] = {}
     council: list[User] = []
-    with transaction(rt.engine) as session:
-        for role in (*ROLES, "council", "council", "council"):
-            user = accounts.create_officer(
-                session,
-                email=f"{role}{next(_numbers)}@so-khcn.gov.vn",
-                password="mat-khau-an-toan-2026",
-                full_name=f"Cán bộ {role}",
-                roles=[role],
-            )
-            if role == "council":
-                council.append(user)
-            else:
-                officers[role] = user
+    for role in (*ROLES, "council", "council", "council"):
+        user = accounts.create_officer(
+            rt,
+            None,
+            email=f"{role}{next(_numbers)}@so-khcn.gov.vn",
+            password="mat-khau-an-toan-2026",
+            full_name=f"Cán bộ {role}",
+            roles=[role],
+        )
+        if role == "council":
+            council.append(user)
+        else:
+            officers[role] = user
     # The award takes applications only within a round's registration window.
     award_rounds.create_round(
-        rt.engine,
+        rt,
         officers["admin"],
         RoundInput(
             year=2026,

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import httpx2 as httpx
 
+from tests.procedures.award.test_award import application, sheet
 from tests.support import PASSWORD, Person, login
-from tests.test_award import application, sheet
 from workflows import accounts
 from workflows.clock import now, to_local
 from workflows.db import transaction
@@ -79,7 +79,7 @@ def _wait_until_up(client: httpx.Client, process: subprocess.Popen[bytes], log: 
 
 def _officer(rt: Runtime, role: str, number: int) -> User:
     with transaction(rt.engine) as session:
-        return accounts.create_officer(
+        return accounts.create_officer_in(
             session,
             email=f"{role}{number}@so-khcn.gov.vn",
             password=PASSWORD,
@@ -95,7 +95,7 @@ def test_an_award_application_scored_across_a_server_restart_reaches_the_site_vi
     members = [_officer(rt, "council", number) for number in (1, 2, 3)]
     today = to_local(now()).date()
     award_rounds.create_round(
-        rt.engine,
+        rt,
         admin,
         RoundInput(
             year=today.year,

@@ -45,8 +45,8 @@ def _values_of(row: AwardRound | None) -> dict[str, Any]:
 
 def _rounds_page(request: Request, rt: Any, user: Any, **context: Any) -> Response:
     values: dict[str, Any] = {
-        "rounds": award_rounds.list_rounds(rt.engine),
-        "members": award_rounds.council_members(rt.engine),
+        "rounds": award_rounds.list_rounds(rt),
+        "members": award_rounds.council_members(rt),
         "values": _values_of(None),
         "chosen": [],
         "errors": {},
@@ -89,7 +89,7 @@ async def open_round(request: Request, rt: RuntimeDep, user: AdminUser) -> Respo
     if data is None:
         return _rounds_page(request, rt, user, values=values, chosen=chosen, errors=errors)
     try:
-        award_rounds.create_round(rt.engine, user, data)
+        award_rounds.create_round(rt, user, data)
     except DomainError as exc:
         return _rounds_page(request, rt, user, values=values, chosen=chosen, errors=field_errors(exc))
     return RedirectResponse(f"/award/rounds/{data.year}?flash=opened", status_code=303)
@@ -97,7 +97,7 @@ async def open_round(request: Request, rt: RuntimeDep, user: AdminUser) -> Respo
 
 @router.get("/admin/award-rounds/{year}")
 def edit_form(year: RoundYear, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
-    row = award_rounds.get_round(rt.engine, year)
+    row = award_rounds.get_round(rt, year)
     return _rounds_page(
         request, rt, user, values=_values_of(row), chosen=list(row.council_member_ids), editing=row.year
     )
@@ -109,7 +109,7 @@ async def edit_round(year: RoundYear, request: Request, rt: RuntimeDep, user: Ad
     if data is None:
         return _rounds_page(request, rt, user, values=values, chosen=chosen, errors=errors, editing=year)
     try:
-        award_rounds.update_round(rt.engine, user, year, data)
+        award_rounds.update_round(rt, user, year, data)
     except DomainError as exc:
         return _rounds_page(
             request, rt, user, values=values, chosen=chosen, errors=field_errors(exc), editing=year
@@ -119,7 +119,7 @@ async def edit_round(year: RoundYear, request: Request, rt: RuntimeDep, user: Ad
 
 @router.get("/award/rounds")
 def round_list(request: Request, rt: RuntimeDep, user: OfficerUser) -> Response:
-    listed = award_rounds.list_rounds(rt.engine)
+    listed = award_rounds.list_rounds(rt)
     if listed:
         return RedirectResponse(f"/award/rounds/{listed[0].year}", status_code=303)
     return _round_page(request, rt, user, None)
@@ -138,7 +138,7 @@ def _round_page(
     if row is not None:
         with reading(rt.engine) as session:
             entries = award_reports.round_entries(session, row)
-    members = {u.id: u for u in award_rounds.council_members(rt.engine)}
+    members = {u.id: u for u in award_rounds.council_members(rt)}
     messages = {
         "opened": i18n._("Đã mở đợt xét giải."),
         "saved": i18n._("Đã lưu đợt xét giải."),
@@ -150,7 +150,7 @@ def _round_page(
         user,
         {
             "round": row,
-            "rounds": award_rounds.list_rounds(rt.engine),
+            "rounds": award_rounds.list_rounds(rt),
             "entries": entries,
             "members": [members[i] for i in (row.council_member_ids if row else []) if i in members],
             "criteria": CRITERIA,
@@ -177,7 +177,7 @@ def scoring_due(rt: Any, row: AwardRound) -> str:
 def round_page(
     year: RoundYear, request: Request, rt: RuntimeDep, user: OfficerUser, flash: str = ""
 ) -> Response:
-    return _round_page(request, rt, user, award_rounds.get_round(rt.engine, year), flash)
+    return _round_page(request, rt, user, award_rounds.get_round(rt, year), flash)
 
 
 @router.post("/award/rounds/{year}/recommendation-lists", dependencies=[Csrf])
@@ -190,7 +190,7 @@ def issue_list(year: RoundYear, request: Request, rt: RuntimeDep, user: OfficerU
             request,
             rt,
             user,
-            award_rounds.get_round(rt.engine, year),
+            award_rounds.get_round(rt, year),
             issue_error=message,
             status_code=status_of(exc),
         )

@@ -102,7 +102,7 @@ class RoundDetailOut(RoundOut):
 def _members(rt: RuntimeDep) -> dict[int, MemberOut]:
     return {
         u.id: MemberOut(id=u.id, full_name=u.full_name, email=u.email)
-        for u in award_rounds.council_members(rt.engine)
+        for u in award_rounds.council_members(rt)
     }
 
 
@@ -138,27 +138,27 @@ def council_members(user: Officer, rt: RuntimeDep) -> list[MemberOut]:
 @router.get("/rounds", response_model=list[RoundOut])
 def rounds(user: Officer, rt: RuntimeDep) -> list[RoundOut]:
     members = _members(rt)
-    return [RoundOut.of(r, members) for r in award_rounds.list_rounds(rt.engine)]
+    return [RoundOut.of(r, members) for r in award_rounds.list_rounds(rt)]
 
 
 @router.post("/rounds", response_model=RoundOut, status_code=201)
 def open_round(body: RoundIn, user: CurrentUser, rt: RuntimeDep) -> RoundOut:
     """Mở đợt xét giải (quản trị) / Open a round (administrators)."""
-    row = award_rounds.create_round(rt.engine, user, body.command())
+    row = award_rounds.create_round(rt, user, body.command())
     return RoundOut.of(row, _members(rt))
 
 
 @router.put("/rounds/{year}", response_model=RoundOut)
 def edit_round(year: RoundYear, body: RoundIn, user: CurrentUser, rt: RuntimeDep) -> RoundOut:
     """Sửa đợt xét giải, phân công hội đồng (quản trị) / Edit a round, assign its council."""
-    row = award_rounds.update_round(rt.engine, user, year, body.command())
+    row = award_rounds.update_round(rt, user, year, body.command())
     return RoundOut.of(row, _members(rt))
 
 
 @router.get("/rounds/{year}", response_model=RoundDetailOut)
 def round_detail(year: RoundYear, user: Officer, rt: RuntimeDep) -> RoundDetailOut:
     """Đợt xét giải và các hồ sơ đăng ký / A round and its applications."""
-    row = award_rounds.get_round(rt.engine, year)
+    row = award_rounds.get_round(rt, year)
     with reading(rt.engine) as session:
         entries = award_reports.round_entries(session, row)
     base = RoundOut.of(row, _members(rt)).model_dump()

@@ -109,7 +109,7 @@ def make_demo(rt: Runtime) -> list[str]:
     clerk, specialist, leader, admin = _users(rt, (CLERK, SPECIALIST, LEADER, ADMIN))
     today = award_rounds.today()
     award_rounds.create_round(
-        rt.engine,
+        rt,
         admin,
         RoundInput(
             year=today.year,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session, select
 
 from workflows.clock import now
+from workflows.command_log import command
 from workflows.db import reading, transaction
 from workflows.documents.issuing import IssuedFor, issue_document, rendition_of
 from workflows.documents.model import kind_named
@@ -52,6 +53,7 @@ def _undecided(entries: list[RoundEntry]) -> list[RoundEntry]:
     return [e for e in entries if e.status not in DECIDED | ENDED_WITHOUT_DECISION]
 
 
+@command("issue_award_recommendation_list")
 def issue_recommendation_list(rt: Runtime, actor: User, year: int) -> Document:
     """A leader issues the list of the round ``year``. 409 while an application is undecided."""
     if not actor.has_role("leader"):

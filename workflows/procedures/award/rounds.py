@@ -13,17 +13,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Column, Date, DateTime
 from sqlmodel import Field, Session, SQLModel, select
 
 from workflows import audit
 from workflows.clock import now, to_local
+from workflows.command_log import command
 from workflows.db import reading, transaction
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.models import Dossier, User
 from workflows.procedures.award.scoring import local_day_end
+
+if TYPE_CHECKING:
+    from workflows.runtime import Runtime
 
 AWARD_PROCEDURE = "giai-thuong-chat-luong-quoc-gia"
 # A dossier in these states no longer holds the organisation's place in the round.
@@ -87,13 +91,13 @@ def today() -> date:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def list_rounds(engine: Any) -> list[AwardRound]:
-    with reading(engine) as session:
+def list_rounds(rt: Runtime) -> list[AwardRound]:
+    with reading(rt.engine) as session:
         return list(session.exec(select(AwardRound).order_by(AwardRound.year.desc())).all())
 
 
-def get_round(engine: Any, year: int) -> AwardRound:
-    with reading(engine) as session:
+def get_round(rt: Runtime, year: int) -> AwardRound:
+    with reading(rt.engine) as session:
         found = session.exec(select(AwardRound).where(AwardRound.year == year)).first()
         if found is None:
             raise not_found(f"đợt xét giải năm {year}", f"Award round {year}")
@@ -362,9 +366,10 @@ def _invalid(problems: list[FieldProblem]) -> InvalidInput:
     )
 
 
-def create_round(engine: Any, actor: User, data: RoundInput) -> AwardRound:
+@command("create_award_round")
+def create_round(rt: Runtime, actor: User, data: RoundInput) -> AwardRound:
     _require_admin(actor)
-    with transaction(engine) as session:
+    with transaction(rt.engine) as session:
         problems = _problems(session, data, None)
         if problems:
             raise _invalid(problems)
@@ -383,9 +388,10 @@ def create_round(engine: Any, actor: User, data: RoundInput) -> AwardRound:
         return row
 
 
-def update_round(engine: Any, actor: User, year: int, data: RoundInput) -> AwardRound:
+@command("update_award_round")
+def update_round(rt: Runtime, actor: User, year: int, data: RoundInput) -> AwardRound:
     _require_admin(actor)
-    with transaction(engine) as session:
+    with transaction(rt.engine) as session:
         row = session.exec(select(AwardRound).where(AwardRound.year == year)).first()
         if row is None:
             raise not_found(f"đợt xét giải năm {year}", f"Award round {year}")
@@ -413,9 +419,9 @@ def update_round(engine: Any, actor: User, year: int, data: RoundInput) -> Award
         return row
 
 
-def council_members(engine: Any) -> list[User]:
+def council_members(rt: Runtime) -> list[User]:
     """The accounts that may sit on a round's council (role ``council``, active)."""
-    with reading(engine) as session:
+    with reading(rt.engine) as session:
         users = session.exec(select(User).order_by(User.full_name)).all()
         return [u for u in users if u.has_role("council") and u.is_active]
 

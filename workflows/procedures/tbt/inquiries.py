@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from workflows import commands
 from workflows.attachments import store_upload
+from workflows.command_log import command
 from workflows.db import reading, transaction
 from workflows.errors import FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.models import ClockPause, Document, Dossier, User
@@ -51,6 +52,7 @@ def _asker_problems(asker: dict[str, Any]) -> list[FieldProblem]:
     return problems
 
 
+@command("ask_tbt_question")
 def ask(
     rt: Runtime,
     actor: User | None,

@@ -16,6 +16,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from workflows import audit
+from workflows.command_log import command
 from workflows.db import reading, transaction
 from workflows.errors import FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.locking import lock_dossier
@@ -191,6 +192,7 @@ def _officer_only(actor: User) -> None:
         raise Forbidden("Chỉ cán bộ điểm hỏi đáp TBT.", "Only the TBT inquiry point's officers.", "forbidden")
 
 
+@command("edit_knowledge_entry")
 def edit_entry(rt: Runtime, actor: User, entry_id: int, changes: dict[str, Any]) -> KnowledgeEntry:
     """Correct a published entry (subject, question, answer); the search index follows."""
     _officer_only(actor)
@@ -241,6 +243,7 @@ def _locked_entry(session: Session, entry_id: int) -> KnowledgeEntry:
     return entry
 
 
+@command("unpublish_knowledge_entry")
 def unpublish(rt: Runtime, actor: User, entry_id: int, reason: str) -> None:
     """Take an entry out of the knowledge base (e.g. the regulation it cites was replaced)."""
     _officer_only(actor)

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from workflows import audit
 from workflows.clock import now, to_local
+from workflows.command_log import command
 from workflows.db import reading, transaction
 from workflows.documents import DocumentContext
 from workflows.documents.issuing import IssuedFor, Numbering, issue_document
@@ -77,6 +78,7 @@ def _parse_date(value: Any, field: str, problems: list[FieldProblem]) -> date | 
         return None
 
 
+@command("register_wto_notification")
 def register_notification(rt: Runtime, actor: User, data: dict[str, Any]) -> WtoNotification:
     """Register a notification and alert the matching subscribers (outbox, same transaction).
     Without a comment deadline it is 60 days after circulation."""
@@ -307,6 +309,7 @@ def comment_count(rt: Runtime, notification_id: int) -> int:
 # --- subscriptions and comments ---------------------------------------------------------------------
 
 
+@command("subscribe_wto")
 def subscribe(rt: Runtime, actor: User, hs_prefix: str = "", keyword: str = "") -> WtoSubscription:
     _require_business(actor)
     hs_prefix, keyword = hs_digits(hs_prefix or ""), " ".join((keyword or "").split())
@@ -353,6 +356,7 @@ def subscriptions_of(rt: Runtime, actor: User) -> list[WtoSubscription]:
         )
 
 
+@command("unsubscribe_wto")
 def unsubscribe(rt: Runtime, actor: User, subscription_id: int) -> None:
     with transaction(rt.engine) as session:
         subscription = session.get(WtoSubscription, subscription_id)
@@ -361,6 +365,7 @@ def unsubscribe(rt: Runtime, actor: User, subscription_id: int) -> None:
         session.delete(subscription)
 
 
+@command("comment_wto_notification")
 def add_comment(rt: Runtime, actor: User, notification_id: int, body: str) -> WtoComment:
     _require_business(actor)
     body = (body or "").strip()
@@ -406,6 +411,7 @@ def _file_safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.-]+", "-", text).strip("-")
 
 
+@command("compile_wto_comments")
 def compile_comments(rt: Runtime, actor: User, notification_id: int) -> tuple[Document, bytes]:
     """Issue the compilation of every comment (.docx with number, SHA-256 and verification code)."""
     _require_officer(actor)

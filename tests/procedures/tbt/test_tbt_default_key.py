@@ -16,7 +16,7 @@ from api.main import create_app
 from notifications.dispatcher import fan_out
 from notifications.models import Delivery
 from tests.conftest import make_settings
-from tests.test_tbt_pages import ask_form
+from tests.procedures.tbt.test_tbt_pages import ask_form
 from workflows.db import reading
 from workflows.runtime import Runtime, build_runtime
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import time_machine
 
-from tests.support import local
-from tests.test_award import (  # noqa: F401
+from tests.procedures.award.test_award import (  # noqa: F401
     MONDAY,
     PROCEDURE,
     apply,
@@ -17,6 +16,7 @@ from tests.test_award import (  # noqa: F401
     score,
     sheet,
 )
+from tests.support import local
 from tests.test_pages import csrf, page_login
 
 

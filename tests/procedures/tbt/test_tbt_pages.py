@@ -7,9 +7,9 @@ import re
 import time_machine
 from sqlmodel import select
 
+from tests.procedures.tbt.test_tbt_inquiry import QUESTION, ask_as_visitor
 from tests.support import PDF, business, local, officer
 from tests.test_pages import csrf, page_login
-from tests.test_tbt_inquiry import QUESTION, ask_as_visitor
 from workflows.db import reading
 from workflows.models import Dossier
 

@@ -178,3 +178,40 @@ def test_log_levels_are_read_and_bad_ones_stop_the_command(tmp_path, monkeypatch
                 get_settings.cache_clear()
         assert stopped.value.code == 2
         assert words in capsys.readouterr().err
+
+
+def test_each_command_is_one_line_and_json_lines_carry_its_fields(
+    tmp_path: Path, restore_logging: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With TDCFLOW_LOG_FORMAT=json a log shipper reads one JSON object a line: a command's kind,
+    dossier, actor, duration and outcome as fields, a refused command's code as its outcome."""
+    import json
+
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'json.sqlite3'}", log_format="json")
+    configure_logging(settings)
+    rt = build_runtime(settings)
+    with TestClient(create_app(rt)) as client:
+        people = cast_of(client, rt, "Công ty TNHH Nhật Ký")
+        code = people["business"].submitted()
+        clerk = people["clerk"]
+        task = clerk.task(code)
+        clerk.done(code, {"completeness_decision": "receive"})
+        refused = clerk.post(
+            f"/api/tasks/{task['id']}/complete", json={"data": {"completeness_decision": "receive"}}
+        )
+        assert refused.status_code == 409
+    records = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    commands = [r for r in records if r["logger"] == "tdcflow.command"]
+    submitted_line, completed_line, refused_line = (
+        next(r for r in commands if r["command"] == "submit_dossier"),
+        next(r for r in commands if r["command"] == "complete_task" and r["outcome"] == "ok"),
+        next(r for r in commands if r["command"] == "complete_task" and r["outcome"] != "ok"),
+    )
+    assert submitted_line["dossier"] == code and submitted_line["outcome"] == "ok"
+    assert (
+        completed_line["dossier"] == code
+        and completed_line["actor_id"]
+        and completed_line["duration_ms"] >= 0
+    )
+    assert refused_line["outcome"] == "task_closed" and refused_line["level"] == "INFO"
+    rt.engine.dispose()

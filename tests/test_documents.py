@@ -16,6 +16,8 @@ import qrcode.constants
 from docx.oxml.ns import qn
 from PIL import Image
 
+import workflows.procedures.declaration.documents
+import workflows.procedures.import_inspection.documents  # noqa: F401
 from tests.support import docx_text
 from workflows.documents import (
     DOCUMENT_KINDS,
@@ -184,8 +186,11 @@ def make_ctx(kind: str = "declaration_notice", **changes) -> DocumentContext:
         verification_code="K7QF-2MXR-9HDA",
         verify_url=VERIFY_URL,
         received_at=datetime(2026, 11, 19, 20, 0, tzinfo=UTC),  # 03:00 on 20/11 local
-        extra=EXTRA_BY_KIND.get(kind, {}),
+        # Issuing a dossier's document names its procedure (the slips print it).
+        extra={"procedure_name": "Công bố hợp chuẩn/hợp quy", **EXTRA_BY_KIND.get(kind, {})},
     )
+    if "extra" in changes:
+        changes["extra"] = {"procedure_name": "Công bố hợp chuẩn/hợp quy", **changes["extra"]}
     applicant = ctx.data.get("applicant") if isinstance(ctx.data.get("applicant"), dict) else {}
     contact = {k: applicant[k] for k in ("representative", "phone", "email") if applicant.get(k)}
     return replace(ctx, **{"applicant_contact": contact, **changes})
@@ -505,16 +510,22 @@ def test_signature_block_carries_the_title_the_form_prescribes(rendered, kind):
     assert titles == [*SIGNATURES.get(kind, DEPUTY_SIGNATURE), "Nguyễn Văn A"]
 
 
-def test_procedure_name_comes_from_extra_then_data_then_the_default():
+def test_procedure_name_comes_from_extra_then_data_and_is_required():
     data = {**DECLARATION, "procedure_name": "Công bố hợp quy sản phẩm, hàng hóa vật liệu xây dựng"}
     for kind in ("receipt_slip", "supplement_request", "apology_slip", "process_control_slip"):
         extra = {**EXTRA_BY_KIND[kind], "procedure_name": "Công bố hợp chuẩn dựa trên kết quả chứng nhận"}
         from_extra = all_text(open_docx(render_document(make_ctx(kind, data=data, extra=extra))))
         assert "Công bố hợp chuẩn dựa trên kết quả chứng nhận" in from_extra, kind
-        from_data = all_text(open_docx(render_document(make_ctx(kind, data=data))))
+        from_data = all_text(
+            open_docx(
+                render_document(
+                    make_ctx(kind, data=data, extra={**EXTRA_BY_KIND[kind], "procedure_name": ""})
+                )
+            )
+        )
         assert "Công bố hợp quy sản phẩm, hàng hóa vật liệu xây dựng" in from_data, kind
-        default = all_text(open_docx(render_document(make_ctx(kind))))
-        assert "thủ tục Công bố hợp chuẩn/hợp quy" in default, kind
+        with pytest.raises(ValueError, match="procedure_name"):
+            render_document(make_ctx(kind, extra={**EXTRA_BY_KIND[kind], "procedure_name": ""}))
 
 
 def test_slips_without_their_required_extras_are_refused():
@@ -545,12 +556,12 @@ def test_extra_is_a_read_only_copy_and_the_context_stays_frozen():
     ctx = make_ctx("supplement_request", extra=given)
     given["items"] = []
     given["answer_days"] = 3
-    assert ctx.extra == {"items": ["Bản công bố hợp chuẩn"]}
+    assert ctx.extra == {"procedure_name": "Công bố hợp chuẩn/hợp quy", "items": ["Bản công bố hợp chuẩn"]}
     with pytest.raises(TypeError):
         ctx.extra["answer_days"] = 3  # type: ignore[index]
     with pytest.raises(dataclasses.FrozenInstanceError):
         ctx.extra = {}  # type: ignore[misc]
-    assert make_ctx().extra == {}
+    assert make_ctx().extra == {"procedure_name": "Công bố hợp chuẩn/hợp quy"}
     assert make_ctx("supplement_request", extra={"items": ["Bản công bố hợp chuẩn"]}) == ctx
     assert replace(ctx, number="9/YCBS-SKHCN").extra == ctx.extra
 

@@ -113,15 +113,14 @@ def received_phrase(ctx: DocumentContext, label: str) -> str:
 
 
 ONE_STOP_UNIT = "Bộ phận Tiếp nhận và Trả kết quả"
-DEFAULT_PROCEDURE = "Công bố hợp chuẩn/hợp quy"
-
-
 def procedure_name(ctx: DocumentContext) -> str:
-    """The procedure: ``extra["procedure_name"]``, else ``data["procedure_name"]``, else the default."""
+    """The procedure the slip is about: ``extra["procedure_name"]``, else ``data["procedure_name"]``
+    (issuing a dossier's document always gives it; a slip naming no procedure is refused)."""
     data = ctx.data or {}
-    return (
-        as_text(ctx.extra.get("procedure_name")) or as_text(data.get("procedure_name")) or DEFAULT_PROCEDURE
-    )
+    name = as_text(ctx.extra.get("procedure_name")) or as_text(data.get("procedure_name"))
+    if not name:
+        raise ValueError(f"{ctx.kind} needs extra['procedure_name'] (the procedure the dossier is of)")
+    return name
 
 
 def applicant_paras(ctx: DocumentContext) -> list[Block]:

@@ -30,7 +30,9 @@ from api.web import (
 )
 from api.web import public as public_pages
 from api.web.middleware import PageContext
+from migrations import upgrade_on_start
 from workflows.attachments import too_large
+from workflows.config import get_settings
 from workflows.runtime import Runtime, build_runtime
 from workflows.scheduler import start_background
 
@@ -77,7 +79,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "runtime", None) is None:
-            app.state.runtime = build_runtime()
+            # Built from the environment (an ASGI server's factory): migrated first, as by tdcflow serve.
+            settings = get_settings()
+            upgrade_on_start(settings.database_url)
+            app.state.runtime = build_runtime(settings, create_tables=False)
         rt = app.state.runtime
         scheduler = start_background(rt, scheduler_jobs(rt)) if rt.settings.scheduler else None
         app.state.scheduler = scheduler

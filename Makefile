@@ -21,7 +21,7 @@ CHROMIUM ?= /usr/bin/chromium
 help:
 	@echo "make install    create $(VENV) and install tdcflow with its test extras (pinned by $(LOCK))"
 	@echo "make run        load the demo data and serve on 127.0.0.1:\$$PORT (now $(PORT))"
-	@echo "make lint       ruff + import-linter"
+	@echo "make lint       ruff + import-linter + alembic check (models and migrations agree)"
 	@echo "make test       lint, then the whole suite (SQLite and a throw-away PostgreSQL in $(PGDIR))"
 	@echo "make test-fast  the SQLite-only tests, no PostgreSQL, no browser"
 	@echo "make test-browser  the page tests in Debian's chromium only"
@@ -83,9 +83,16 @@ run: install
 	TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow demo
 	TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow serve --host 127.0.0.1 --port $(PORT)
 
+# alembic check: the models and the migrations make the same schema (a table changed without a
+# migration fails here), on a throw-away SQLite database migrated to the head first.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	export TDCFLOW_DATABASE_URL="sqlite:///$$tmp/check.sqlite3" TDCFLOW_DATA_DIR="$$tmp"; \
+	echo "$(BIN)/alembic upgrade head && $(BIN)/alembic check  (on a throw-away SQLite database)"; \
+	$(BIN)/alembic -c alembic.ini upgrade head 2>"$$tmp/upgrade.log" || { cat "$$tmp/upgrade.log" >&2; exit 1; }; \
+	$(BIN)/alembic -c alembic.ini check 2>"$$tmp/check.log" || { cat "$$tmp/check.log" >&2; exit 1; }
 
 # Start the throw-away PostgreSQL, run pytest against it, and always stop it again; exit with pytest's status.
 test: install lint browser

@@ -1,4 +1,4 @@
-"""The ``tdcflow`` command: serve, worker, demo, check."""
+"""The ``tdcflow`` command: serve, worker, demo, migrate, check, resume."""
 
 from __future__ import annotations
 
@@ -26,15 +26,78 @@ def _start() -> Settings:
     return settings
 
 
-def _runtime():  # type: ignore[no-untyped-def]
+def _runtime(upgrade: bool = False):  # type: ignore[no-untyped-def]
+    """The runtime on the configured database. ``upgrade``: bring the database to the head first
+    (serve, worker, demo); otherwise refuse one that ``tdcflow migrate`` has not brought there."""
+    from migrations import MigrationRefused, require_current, upgrade_on_start
     from workflows.db import SchemaOutOfDate
     from workflows.runtime import build_runtime
 
+    url = get_settings().database_url
     try:
-        return build_runtime()
-    except (CatalogueError, SchemaOutOfDate) as exc:
+        if upgrade:
+            upgrade_on_start(url)
+            return build_runtime(create_tables=False)
+        try:
+            # The catalogue is checked first: its faults are reported whatever the database.
+            rt = build_runtime(create_tables=False)
+        except SchemaOutOfDate:
+            require_current(url)  # says where the database stands, when it can
+            raise
+        try:
+            require_current(url)
+        except MigrationRefused:
+            rt.engine.dispose()
+            raise
+        return rt
+    except (CatalogueError, SchemaOutOfDate, MigrationRefused) as exc:
         print(f"tdcflow: cannot start — {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Upgrade the database to this version's schema (Alembic); ``--check`` only says whether it is
+    there (exit status 1 when not), ``--sql`` prints the SQL an upgrade would run."""
+    from sqlalchemy.engine import make_url
+
+    from migrations import MigrationRefused, describe, offline_sql, status, upgrade
+
+    url = _start().database_url
+    try:
+        if args.sql:
+            sys.stdout.write(offline_sql(url))
+            return 0
+        print(f"Cơ sở dữ liệu / database: {make_url(url).render_as_string(hide_password=True)}")
+        if args.check:
+            state = status(url)
+            print(f"  phiên bản hiện tại / current revision: {describe(state.current)}")
+            if state.adoptable:
+                print(
+                    f"  tạo trước khi có migration, khớp / made before migrations, matches: {describe(state.adoptable)}"
+                )
+            print(f"  phiên bản mới nhất / head revision: {describe(state.head)}")
+            if state.up_to_date:
+                print("Đã ở phiên bản mới nhất / up to date")
+                return 0
+            print(f"Cần nâng cấp ('tdcflow migrate') / to upgrade: {', '.join(state.pending) or '-'}")
+            return 1
+        done = upgrade(url)
+    except MigrationRefused as exc:
+        print(f"tdcflow migrate: {exc.message_vi}\n{exc.message_en}", file=sys.stderr)
+        return 2
+    if done.adopted:
+        print(
+            "  tạo trước khi có migration; đã đánh dấu / made before migrations; stamped: "
+            f"{describe(done.adopted)}"
+        )
+    start = done.adopted or done.before
+    if done.applied:
+        print(f"  từ / from: {describe(start)}")
+        print(f"  lên / to:  {describe(done.after)}")
+        print(f"Đã nâng cấp / upgraded ({len(done.applied)}: {', '.join(done.applied)})")
+    else:
+        print(f"Đã ở phiên bản mới nhất / already at the head: {describe(done.after)}")
+    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -102,7 +165,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    rt = _runtime()
+    rt = _runtime(upgrade=True)
     created = create_demo_accounts(rt)
     if created:
         codes = create_demo_dossiers(rt)
@@ -122,7 +185,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.main import create_app
 
     _start()
-    app = create_app(_runtime())
+    app = create_app(_runtime(upgrade=True))
     # uvicorn keeps the logging configured by _start (no log_config, no level of its own).
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level=None, proxy_headers=True)
     return 0
@@ -137,7 +200,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from api.jobs import scheduler_jobs  # before the runtime: registers every room's tables
     from workflows.scheduler import run_forever
 
-    rt = _runtime()
+    rt = _runtime(upgrade=True)
     jobs = scheduler_jobs(rt)
     log.info(
         "worker: a tick every %s s (timers, alarms) and the jobs %s",
@@ -206,6 +269,16 @@ def main(argv: list[str] | None = None) -> int:
         "--any-host", action="store_true", help="with --check: a scheduler of any host will do"
     )
     worker.set_defaults(func=cmd_worker)
+    migrate = sub.add_parser(
+        "migrate",
+        help="upgrade the database to this version's schema (serve, worker and demo do it at start-up)",
+    )
+    how = migrate.add_mutually_exclusive_group()
+    how.add_argument(
+        "--check", action="store_true", help="only say whether it is up to date (exit status 1 when not)"
+    )
+    how.add_argument("--sql", action="store_true", help="print the SQL the upgrade would run, change nothing")
+    migrate.set_defaults(func=cmd_migrate)
     check = sub.add_parser("check", help="validate the catalogue, models and forms")
     check.add_argument(
         "--instances",

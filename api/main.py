@@ -28,7 +28,9 @@ from api.web import (
 )
 from api.web import public as public_pages
 from api.web.middleware import PageContext
+from migrations import upgrade_on_start
 from workflows.attachments import too_large
+from workflows.config import get_settings
 from workflows.runtime import Runtime, build_runtime
 from workflows.scheduler import start_background
 
@@ -72,7 +74,11 @@ class BodySizeLimit(BaseHTTPMiddleware):
 def create_app(runtime: Runtime | None = None) -> FastAPI:
     """The app. Without a runtime, one is built from the environment (its catalogue decides which
     procedures' pages and routes the app has)."""
-    runtime = runtime or build_runtime()
+    if runtime is None:
+        # Built from the environment (an ASGI server's factory): migrated first, as by tdcflow serve.
+        settings = get_settings()
+        upgrade_on_start(settings.database_url)
+        runtime = build_runtime(settings, create_tables=False)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -448,4 +448,6 @@ class FormLibrary:
         for registry in self._registries:
             if name in registry:
                 return registry.get(name)
-        raise FormNotFound(str(name), self._registries[0].schemas_dir if self._registries else None, self.names())
+        raise FormNotFound(
+            str(name), self._registries[0].schemas_dir if self._registries else None, self.names()
+        )

@@ -3,11 +3,17 @@
 ``make test`` starts a throw-away PostgreSQL and sets ``TDCFLOW_TEST_PG_URL``; every test that takes
 the ``rt``/``client`` fixtures then runs once per database. Without that variable the PostgreSQL
 runs are skipped locally and fail under CI, where they must not be silently lost.
+
+The schema comes from the migrations (``migrations``), as in production, made once per xdist
+worker: PostgreSQL's database is migrated once and emptied before each test (its rows, not its
+``alembic_version``); SQLite's is a template file migrated once and copied for each test (a copy
+costs less than ``create_all``). ``tests/test_migrations.py`` proves migrations and models equal.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +23,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+import migrations
 from api.main import create_app
 from workflows.config import PROJECT_ROOT, Settings
-from workflows.db import create_schema, make_engine
+from workflows.db import make_engine
 from workflows.runtime import Runtime, build_runtime
 
 PG_URL = os.environ.get("TDCFLOW_TEST_PG_URL")
@@ -30,10 +37,11 @@ DATABASES = [
 ]
 
 _prepared_pg: dict[str, str] = {}
+_sqlite_template: list[Path] = []
 
 
 def _worker_pg_url(worker: str) -> str:
-    """A database of this xdist worker's own on the test server, schema created once."""
+    """A database of this xdist worker's own on the test server, migrated once."""
     if worker in _prepared_pg:
         return _prepared_pg[worker]
     base = make_url(PG_URL)
@@ -43,9 +51,7 @@ def _worker_pg_url(worker: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     url = base.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    create_schema(engine)
-    engine.dispose()
+    migrations.upgrade(url)
     _prepared_pg[worker] = url
     return url
 
@@ -54,7 +60,12 @@ def _truncate(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as conn:
         tables = [
-            r[0] for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                )
+            )
         ]
         if tables:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
@@ -62,10 +73,23 @@ def _truncate(url: str) -> None:
 
 
 @pytest.fixture(params=DATABASES)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'tdcflow.sqlite3'}"
+        path = tmp_path / "tdcflow.sqlite3"
+        shutil.copyfile(sqlite_template(tmp_path_factory), path)
+        return f"sqlite:///{path}"
     return postgres_database()
+
+
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This xdist worker's SQLite database at the head revision, migrated once (to be copied)."""
+    if not _sqlite_template:
+        path = tmp_path_factory.mktemp("schema") / "template.sqlite3"
+        migrations.upgrade(f"sqlite:///{path}")
+        # The copy must be one self-contained file: nothing left in a write-ahead log.
+        assert not path.with_name(path.name + "-wal").exists()
+        _sqlite_template.append(path)
+    return _sqlite_template[0]
 
 
 def postgres_database() -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -63,26 +63,36 @@ def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 class SchemaOutOfDate(Exception):
-    """The database was made by an older tdcflow: tables lack columns this version needs."""
+    """The database lacks tables or columns this version needs: ``tdcflow migrate`` has not run."""
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables, then refuse to run on tables that lack columns (an older database)."""
-    SQLModel.metadata.create_all(engine)
+    """Create the tables in a database that has none of them (tests, a throw-away database), then
+    refuse to run on one that lacks tables or columns. A database holding tdcflow's tables is never
+    changed here: ``tdcflow migrate`` (Alembic, the ``migrations`` package) does that."""
+    present = set(inspect(engine).get_table_names())
+    if not present & set(SQLModel.metadata.tables):
+        SQLModel.metadata.create_all(engine)
     check_schema(engine)
 
 
 def check_schema(engine: Engine) -> None:
+    """Raise SchemaOutOfDate naming the tables and columns of the models the database lacks."""
     inspector = inspect(engine)
+    present = set(inspector.get_table_names())
     missing = []
     for table in SQLModel.metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        missing += [f"{table.name}.{column.name}" for column in table.columns if column.name not in present]
+        if table.name not in present:
+            missing.append(table.name)
+            continue
+        columns = {column["name"] for column in inspector.get_columns(table.name)}
+        missing += [f"{table.name}.{column.name}" for column in table.columns if column.name not in columns]
     if missing:
+        where = engine.url.render_as_string(hide_password=True)
+        lacks = ", ".join(missing)
         raise SchemaOutOfDate(
-            f"the database at {engine.url.render_as_string(hide_password=True)} was made by an older version "
-            f"and lacks {', '.join(missing)}. Migrate it (keep a backup), or for a demo database delete it and "
-            "run 'make run' again."
+            f"cơ sở dữ liệu {where} thiếu {lacks}. Hãy sao lưu rồi chạy 'tdcflow migrate'. / "
+            f"the database at {where} lacks {lacks}. Back it up, then run 'tdcflow migrate'."
         )
 
 
@@ -130,6 +140,11 @@ def concurrent_change() -> Conflict:
         "This was just changed by someone else. Reload and try again.",
         "conflict",
     )
+
+
+def writing(connection: Connection) -> Connection:
+    """``connection``, taking the write lock when its transactions begin (SQLite: BEGIN IMMEDIATE)."""
+    return connection.execution_options(**{_WRITE_OPTION: True})
 
 
 def _writer(engine: Engine) -> Engine:

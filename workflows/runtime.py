@@ -17,7 +17,7 @@ from workflows.accounts import configure_password_hashing
 from workflows.calendar import WorkingCalendar, calendar_for, get_calendar
 from workflows.catalogue import Catalogue, Procedure, load_catalogue
 from workflows.config import Settings, get_settings
-from workflows.db import create_schema, make_engine, reading, transaction
+from workflows.db import check_schema, create_schema, make_engine, reading, transaction
 from workflows.engine import ProcessModel, parse_model
 from workflows.errors import not_found
 from workflows.models import ModelVersion
@@ -91,6 +91,10 @@ def register_model_versions(engine: Engine, catalogue: Catalogue, cache: ModelCa
 
 
 def build_runtime(settings: Settings | None = None, create_tables: bool = True) -> Runtime:
+    """The runtime on ``settings``' database. ``create_tables``: a database with none of tdcflow's
+    tables gets them (tests, a throw-away database). The ``tdcflow`` command migrates the database
+    with Alembic first and passes False. Either way a database lacking tables or columns is
+    refused (``SchemaOutOfDate``)."""
     settings = settings or get_settings()
     configure_password_hashing(settings.argon2_time_cost, settings.argon2_memory_kib)
     forms = FormLibrary(default_registry())
@@ -98,6 +102,8 @@ def build_runtime(settings: Settings | None = None, create_tables: bool = True) 
     engine = make_engine(settings.database_url)
     if create_tables:
         create_schema(engine)
+    else:
+        check_schema(engine)
     cache = ModelCache(engine)
     current = register_model_versions(engine, catalogue, cache)
     calendar = get_calendar() if settings is get_settings() else calendar_for(settings)

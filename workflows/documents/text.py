@@ -113,6 +113,8 @@ def received_phrase(ctx: DocumentContext, label: str) -> str:
 
 
 ONE_STOP_UNIT = "Bộ phận Tiếp nhận và Trả kết quả"
+
+
 def procedure_name(ctx: DocumentContext) -> str:
     """The procedure the slip is about: ``extra["procedure_name"]``, else ``data["procedure_name"]``
     (issuing a dossier's document always gives it; a slip naming no procedure is refused)."""

@@ -104,9 +104,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Parse and cross-check the catalogue, models and forms; with --instances, list stuck dossiers."""
     _start()
     rt = _runtime()
-    for procedure in rt.catalogue.procedures.values():
+    for procedure in rt.catalogue.all_versions():
+        dates = ""
+        if procedure.effective_from or procedure.effective_until:
+            since = f"{procedure.effective_from:%d/%m/%Y}" if procedure.effective_from else "…"
+            until = f"{procedure.effective_until:%d/%m/%Y}" if procedure.effective_until else "…"
+            dates = f"  rules {since}–{until}"
         print(
-            f"ok  {procedure.code}  ({procedure.process_id}, model version {rt.current_versions[procedure.code]})"
+            f"ok  {procedure.code}  ({procedure.process_id}, model version {rt.model_version_of(procedure)}){dates}"
         )
     if not args.instances:
         return 0

@@ -60,6 +60,6 @@ def routers_of(catalogue: Catalogue) -> list[APIRouter]:
 
 def fragments(rt: Runtime, user: User, dossier: Dossier, data: dict[str, Any]) -> dict[str, Any]:
     """The dossier's procedure fragments by slot, and the values they read, for a page's context."""
-    web = web_of(rt.catalogue.get(dossier.procedure_code))
+    web = web_of(rt.catalogue.for_dossier(dossier))
     values = web.page_values(rt, user, dossier, data) if web.page_values and web.fragments else {}
     return {"procedure_fragments": {slot: list(names) for slot, names in web.fragments.items()}, **values}

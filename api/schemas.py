@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, field_serializer
@@ -61,6 +61,16 @@ class Label(BaseModel):
     en: str
 
 
+class RulesVersionOut(BaseModel):
+    """One dated version of a procedure's rules (what a dossier received in it follows)."""
+
+    key: str = Field(description="What a dossier records: the ISO date it took effect ('' if undated)")
+    effective_from: date | None
+    effective_until: date | None
+    label: Label
+    legal_basis: list[str]
+
+
 class ProcedureOut(BaseModel):
     code: str
     name: Label
@@ -74,6 +84,10 @@ class ProcedureOut(BaseModel):
     outputs: list[str]
     start_form: str
     model_version_id: int
+    rules: RulesVersionOut = Field(description="The version of the rules in force today")
+    upcoming: RulesVersionOut | None = Field(
+        default=None, description="The next version of the rules, when one is known"
+    )
 
 
 class ProcedureDetailOut(ProcedureOut):

@@ -32,6 +32,7 @@ FORM_NAMES = [
     "examine.schema.json",
     "approve.schema.json",
     "import_registration.schema.json",
+    "import_registration_2026.schema.json",
     "import_confirm.schema.json",
     "import_clearance.schema.json",
     "import_certificate.schema.json",

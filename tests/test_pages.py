@@ -189,7 +189,7 @@ def test_leader_extends_from_the_dossier_page_and_officers_see_reports(client, r
         follow_redirects=True,
     )
     assert "Đã gia hạn" in done.text and "Gia hạn và phát hành phiếu xin lỗi" not in done.text
-    assert "Phiếu xin lỗi và hẹn lại ngày trả kết quả" in done.text
+    assert "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết" in done.text
     assert client.get("/work/at-risk").status_code == 200
     assert client.get("/work/reports?group_by=month").status_code == 200
     page_login(client, clerk.email)
@@ -260,7 +260,9 @@ def test_the_import_registration_form_renders_its_goods_lines(client, cast):
     page_login(client, owner.email)
     form = client.get("/my/dossiers/new/kiem-tra-chat-luong-hang-nhap-khau")
     assert form.status_code == 200
-    assert "Mã HS" in form.text and "Có hệ thống quản lý được chứng nhận" in form.text
+    # The form of the rules in force today (from 01/07/2026: the goods' risk level).
+    assert "Mã HS" in form.text and "Mức độ rủi ro của hàng hóa" in form.text
+    assert "Biện pháp kiểm tra theo QCVN" not in form.text
     assert "goods" in form.text and "Vận đơn" in form.text
     assert f'value="{owner.tax_code}"' in form.text  # prefilled from the account
 
@@ -269,10 +271,10 @@ def test_repeating_groups_and_booleans_read_as_labelled_rows(client, rt):
     """Goods lines of an import registration show as numbered groups with their labels."""
     from api.web.presentation import shown_fields
 
-    form = rt.forms.get("import_registration.schema.json")
+    form = rt.forms.get("import_registration_2026.schema.json")
     rows = shown_fields(
         form,
-        {"goods": [{"name": "Thép cuộn", "hs_code": "72083990"}], "has_certified_management_system": False},
+        {"goods": [{"name": "Thép cuộn", "hs_code": "72083990"}], "has_conformity_certificate": False},
     )
     goods = next(r for r in rows if r.children and r.children[0].label.endswith(" 1"))
     assert [c.label for c in goods.children[0].children][:1] == ["Tên hàng hóa"]
@@ -391,9 +393,9 @@ def test_issued_documents_are_named_in_the_pages_language(client, cast):
     code = owner.submitted()
     clerk.done(code, {"completeness_decision": "receive"})
     page_login(client, owner.email)
-    assert "Phiếu tiếp nhận hồ sơ và hẹn trả kết quả" in client.get(f"/dossiers/{code}").text
+    assert "Giấy tiếp nhận hồ sơ và hẹn trả kết quả" in client.get(f"/dossiers/{code}").text
     english = client.get(f"/dossiers/{code}?lang=en").text
-    assert "Phiếu tiếp nhận hồ sơ và hẹn trả kết quả" not in english
+    assert "Giấy tiếp nhận hồ sơ và hẹn trả kết quả" not in english
     assert "Receipt" in english
 
 

@@ -2,19 +2,28 @@
 
 Everything is parsed and cross-checked once at start-up; anything wrong stops start-up with a
 ``CatalogueError`` that names the file and the element at fault.
+
+A procedure's rules change with the law, so a procedure is a series of dated versions (its
+``[[procedure.versions]]``, each ``effective_from`` a date and optionally ``effective_until``):
+legal basis, time limits, fees, dossier components, forms, models and outputs may differ per
+version; what a version does not say it takes from its procedure. A dossier keeps the version in
+force on the day it was received (``Dossier.rules_version``), so both versions run side by side
+while newer dossiers follow the newer rules. Days are the office's (Asia/Ho_Chi_Minh).
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic import Field as PydanticField
 
 from forms.registry import FormLibrary, FormNotFound, FormSchemaError
+from workflows.clock import as_utc, now, to_local
 from workflows.documents import DOCUMENT_KINDS
 from workflows.documents.slips import ONE_STOP_KINDS
 from workflows.engine import (
@@ -29,6 +38,9 @@ from workflows.models import known_roles
 from workflows.operator_params import CORE_OPERATORS, check_operator_params
 from workflows.plugins import NO_PLUGIN, PluginError, ProcedurePlugin, load
 from workflows.start_windows import StartWindow
+
+if TYPE_CHECKING:
+    from workflows.models import Dossier
 
 
 class CatalogueError(Exception):
@@ -64,6 +76,22 @@ class Procedure:
     # Where people start the procedure when it has a page of its own (the TBT question form, which
     # visitors without an account use too); else the generic new-dossier page.
     start_page: str | None = None
+    # The version of the rules this is: its first and last day in force (None: open-ended) and
+    # what the procedure page calls it; ``version_key`` is what a dossier stores (the ISO date it
+    # took effect, or "" for a procedure with a single, undated version).
+    effective_from: date | None = None
+    effective_until: date | None = None
+    version_label_vi: str = ""
+    version_label_en: str = ""
+
+    @property
+    def version_key(self) -> str:
+        return self.effective_from.isoformat() if self.effective_from else ""
+
+    def in_force_on(self, day: date) -> bool:
+        return (self.effective_from is None or self.effective_from <= day) and (
+            self.effective_until is None or day <= self.effective_until
+        )
 
     @property
     def start_window(self) -> StartWindow | None:
@@ -104,16 +132,69 @@ def value_at(data: Any, dotted: str) -> Any:
     return data
 
 
+def office_day(instant: datetime) -> date:
+    """The office's calendar day of an instant: what decides the rules in force."""
+    return to_local(instant).date()
+
+
 @dataclass(frozen=True)
 class Catalogue:
-    procedures: dict[str, Procedure]
+    # code -> its versions, oldest first (contiguous: checked at load)
+    versions: dict[str, tuple[Procedure, ...]]
     source: Path
 
-    def get(self, code: str) -> Procedure | None:
-        return self.procedures.get(code)
+    @property
+    def procedures(self) -> dict[str, Procedure]:
+        """Each procedure as it stands today: the version in force (else the next one to come,
+        else the last one): what lists, pages and the API describe."""
+        today = office_day(now())
+        return {code: self._nearest(code, today) for code in self.versions}
 
-    def by_process_id(self, process_id: str) -> Procedure | None:
-        return next((p for p in self.procedures.values() if p.process_id == process_id), None)
+    def get(self, code: str, on: date | None = None) -> Procedure | None:
+        """The version of procedure ``code`` in force on ``on`` (today by default), or None when
+        the procedure is unknown or none of its versions is in force that day."""
+        day = on or office_day(now())
+        return next((p for p in self.versions.get(code, ()) if p.in_force_on(day)), None)
+
+    def version(self, code: str, key: str) -> Procedure | None:
+        return next((p for p in self.versions.get(code, ()) if p.version_key == key), None)
+
+    def upcoming(self, code: str, on: date | None = None) -> Procedure | None:
+        """The next version of ``code`` to take effect after ``on`` (today), if one is known."""
+        day = on or office_day(now())
+        return next(
+            (p for p in self.versions.get(code, ()) if p.effective_from and p.effective_from > day), None
+        )
+
+    def for_dossier(self, dossier: Dossier) -> Procedure | None:
+        """The version a dossier follows: the one it was pinned to, or (a dossier from before
+        versions were recorded) the one in force on the day it was received or submitted."""
+        if dossier.rules_version is not None:
+            found = self.version(dossier.procedure_code, dossier.rules_version)
+            if found is not None:
+                return found
+        received = dossier.received_at or dossier.submitted_at
+        return self.get(dossier.procedure_code, office_day(as_utc(received))) or self._nearest(
+            dossier.procedure_code, office_day(as_utc(received))
+        )
+
+    def all_versions(self) -> list[Procedure]:
+        return [p for versions in self.versions.values() for p in versions]
+
+    def _nearest(self, code: str, day: date) -> Procedure:
+        versions = self.versions[code]
+        return next((p for p in versions if p.in_force_on(day)), None) or next(
+            (p for p in versions if p.effective_from and p.effective_from > day), versions[-1]
+        )
+
+
+def _budgets_as_floats(value: Any) -> Any:
+    """TOML gives ints for "1" and floats for "1.5": both are budgets in days."""
+    if isinstance(value, dict):
+        return {
+            k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in value.items()
+        }
+    return value
 
 
 class _Entry(BaseModel):
@@ -144,16 +225,41 @@ class _Entry(BaseModel):
     step_budgets: dict[str, float] = {}
     required_documents: list[dict[str, str]] = []
     fees: list[dict[str, str | int]] = []
+    versions: list[dict[str, Any]] = []
 
     @field_validator("step_budgets", mode="before")
     @classmethod
     def _numbers(cls, value: Any) -> Any:
-        # TOML gives ints for "1" and floats for "1.5": both are budgets in days.
-        if isinstance(value, dict):
-            return {
-                k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in value.items()
-            }
-        return value
+        return _budgets_as_floats(value)
+
+
+class _Version(BaseModel):
+    """One [[procedure.versions]] table: when it is in force, and what it changes."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    # Only the first version may leave it out: in force since before any other (an older text).
+    effective_from: date | None = None
+    effective_until: date | None = None
+    label_vi: str = ""
+    label_en: str = ""
+    # What the version says differently from its procedure (None: as the procedure says).
+    legal_basis: list[str] | None = None
+    process_id: str | None = PydanticField(default=None, min_length=1)
+    bpmn_files: list[str] | None = PydanticField(default=None, min_length=1)
+    start_form: str | None = None
+    start_ui_form: str | None = None
+    legal_days: int | None = PydanticField(default=None, gt=0)
+    committed_days: int | None = PydanticField(default=None, gt=0)
+    outputs: list[str] | None = None
+    step_budgets: dict[str, float] | None = None
+    required_documents: list[dict[str, str]] | None = None
+    fees: list[dict[str, str | int]] | None = None
+
+    @field_validator("step_budgets", mode="before")
+    @classmethod
+    def _numbers(cls, value: Any) -> Any:
+        return _budgets_as_floats(value)
 
 
 def load_catalogue(bpmn_dir: Path, forms: FormLibrary) -> Catalogue:
@@ -167,15 +273,16 @@ def load_catalogue(bpmn_dir: Path, forms: FormLibrary) -> Catalogue:
     entries = raw.get("procedure", [])
     if not isinstance(entries, list):
         raise CatalogueError(f"{path}: procedure: write each procedure as a [[procedure]] table")
-    procedures: dict[str, Procedure] = {}
+    procedures: dict[str, tuple[Procedure, ...]] = {}
     for index, entry in enumerate(entries):
-        procedure = _load_procedure(path, index, entry, bpmn_dir, forms)
-        if procedure.code in procedures:
-            raise CatalogueError(f"{path}: procedure '{procedure.code}' is listed twice")
-        procedures[procedure.code] = procedure
+        versions = _load_procedure(path, index, entry, bpmn_dir, forms)
+        code = versions[0].code
+        if code in procedures:
+            raise CatalogueError(f"{path}: procedure '{code}' is listed twice")
+        procedures[code] = versions
     if not procedures:
         raise CatalogueError(f"{path}: no [[procedure]] entries")
-    return Catalogue(procedures=procedures, source=path)
+    return Catalogue(versions=procedures, source=path)
 
 
 def _parse_entry(where: str, raw: Any) -> _Entry:
@@ -188,19 +295,108 @@ def _parse_entry(where: str, raw: Any) -> _Entry:
         raise CatalogueError(f"{where}: {problems}") from exc
 
 
-def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: FormLibrary) -> Procedure:
+def _load_procedure(
+    path: Path, index: int, raw: Any, bpmn_dir: Path, forms: FormLibrary
+) -> tuple[Procedure, ...]:
     code = raw.get("code", "?") if isinstance(raw, dict) else "?"
     where = f"{path}: procedure #{index + 1} ({code})"
     entry = _parse_entry(where, raw)
-    if entry.committed_days > entry.legal_days:
-        raise CatalogueError(f"{where}: committed_days must not be more than legal_days")
-
     try:
         plugin = load(entry.plugin) if entry.plugin else NO_PLUGIN
         if plugin.forms is not None:
             forms.add_folder(plugin.forms)
     except (PluginError, FormSchemaError) as exc:
         raise CatalogueError(f"{where}: {exc}") from exc
+
+    base = entry.model_dump(exclude={"versions"})
+    if not entry.versions:
+        return (_load_version(where, base, None, bpmn_dir, forms, plugin),)
+    versions: list[Procedure] = []
+    for number, raw_version in enumerate(entry.versions):
+        version = _parse_version(f"{where}: versions #{number + 1}", raw_version)
+        if version.effective_from is None and number > 0:
+            raise CatalogueError(
+                f"{where}: versions #{number + 1}: effective_from is required but for the first"
+            )
+        since = f"{version.effective_from:%d/%m/%Y}" if version.effective_from else "the start"
+        versions.append(
+            _load_version(f"{where}: version from {since}", base, version, bpmn_dir, forms, plugin)
+        )
+    return _contiguous(where, versions)
+
+
+def _parse_version(where: str, raw: Any) -> _Version:
+    try:
+        return _Version.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'entry'}: {error['msg']}" for error in exc.errors()
+        )
+        raise CatalogueError(f"{where}: {problems}") from exc
+
+
+def _contiguous(where: str, versions: list[Procedure]) -> tuple[Procedure, ...]:
+    """The versions in date order, each ending the day before the next begins (an open end is
+    closed so); overlaps and gaps are refused with their dates."""
+    ordered = sorted(versions, key=lambda p: p.effective_from or date.min)
+
+    def span(p: Procedure) -> str:
+        since = f"{p.effective_from:%d/%m/%Y}" if p.effective_from else "the start"
+        return f"{since}–{p.effective_until:%d/%m/%Y}" if p.effective_until else since
+
+    closed: list[Procedure] = []
+    for current, following in zip(ordered, [*ordered[1:], None], strict=True):
+        if (
+            current.effective_from is not None
+            and current.effective_until is not None
+            and current.effective_until < current.effective_from
+        ):
+            raise CatalogueError(
+                f"{where}: the version from {current.effective_from:%d/%m/%Y} ends before it begins "
+                f"({current.effective_until:%d/%m/%Y})"
+            )
+        if following is not None:
+            assert following.effective_from is not None
+            last_day = following.effective_from - timedelta(days=1)
+            if current.effective_until is None:
+                current = replace(current, effective_until=last_day)
+            elif current.effective_until >= following.effective_from:
+                raise CatalogueError(
+                    f"{where}: versions overlap: {span(current)} and the one from "
+                    f"{following.effective_from:%d/%m/%Y}"
+                )
+            elif current.effective_until < last_day:
+                raise CatalogueError(
+                    f"{where}: a gap between versions: none is in force from "
+                    f"{current.effective_until + timedelta(days=1):%d/%m/%Y} to {last_day:%d/%m/%Y}"
+                )
+        closed.append(current)
+    return tuple(closed)
+
+
+def _load_version(
+    where: str,
+    base: dict[str, Any],
+    version: _Version | None,
+    bpmn_dir: Path,
+    forms: FormLibrary,
+    plugin: ProcedurePlugin,
+) -> Procedure:
+    """One version of a procedure: the procedure's fields with what ``version`` changes."""
+    values = dict(base)
+    if version is not None:
+        values.update(
+            {
+                k: v
+                for k, v in version.model_dump(
+                    exclude={"effective_from", "effective_until", "label_vi", "label_en"}
+                ).items()
+                if v is not None
+            }
+        )
+    entry = _Entry.model_validate(values, strict=False)
+    if entry.committed_days > entry.legal_days:
+        raise CatalogueError(f"{where}: committed_days must not be more than legal_days")
 
     sources: dict[str, str] = {}
     for name in entry.bpmn_files:
@@ -251,6 +447,10 @@ def _load_procedure(path: Path, index: int, raw: Any, bpmn_dir: Path, forms: For
         model=model,
         plugin=plugin,
         start_page=entry.start_page,
+        effective_from=version.effective_from if version else None,
+        effective_until=version.effective_until if version else None,
+        version_label_vi=version.label_vi if version else "",
+        version_label_en=version.label_en if version else "",
     )
 
 

@@ -98,7 +98,7 @@ def _restore(rt: Runtime, instance: ProcessInstance, dossier: Dossier) -> Runnin
     return RunningProcess.restore(
         rt.models.get(instance.model_version_id),
         instance.state,
-        script_functions(rt, rt.procedure(dossier.procedure_code)),
+        script_functions(rt, rt.procedure_of(dossier)),
     )
 
 
@@ -130,6 +130,20 @@ def stale() -> Conflict:
 # --- submit -------------------------------------------------------------------------------------
 
 
+def not_in_force(rt: Runtime, procedure_code: str) -> Conflict:
+    """No version of the procedure is in force today: not yet, or no longer."""
+    upcoming = rt.catalogue.upcoming(procedure_code)
+    if upcoming is not None and upcoming.effective_from is not None:
+        return Conflict(
+            f"Thủ tục được áp dụng từ ngày {upcoming.effective_from:%d/%m/%Y}.",
+            f"The procedure applies from {upcoming.effective_from:%d/%m/%Y}.",
+            "procedure_not_in_force",
+        )
+    return Conflict(
+        "Thủ tục không còn được áp dụng.", "The procedure no longer applies.", "procedure_not_in_force"
+    )
+
+
 @command("submit_dossier")
 def submit_dossier(
     rt: Runtime, actor: User, procedure_code: str, data: dict[str, Any], idempotency_key: str | None = None
@@ -139,7 +153,9 @@ def submit_dossier(
         raise Forbidden(
             "Chỉ tổ chức, doanh nghiệp mới nộp hồ sơ.", "Only a business can submit a dossier.", "forbidden"
         )
-    procedure = rt.catalogue.get(procedure_code)
+    procedure = rt.procedure_for_new_dossier(procedure_code, now())
+    if procedure is None and procedure_code in rt.catalogue.versions:
+        raise not_in_force(rt, procedure_code)
     if procedure is None:
         raise InvalidInput(
             "Thủ tục không có trong danh mục.",
@@ -211,6 +227,7 @@ def _start(
     dossier = Dossier(
         code=new_dossier_code(session, rt.settings.agency_code, at),
         procedure_code=procedure.code,
+        rules_version=procedure.version_key,
         applicant_id=actor.id,
         applicant_name=procedure.applicant_name_of(data) or actor.display_name,
         applicant_tax_code=actor.tax_code or "",
@@ -225,7 +242,7 @@ def _start(
     session.flush()
     note_dossier(dossier.code)
     _bind_attachments(rt, session, procedure.start_form, data, actor, dossier)
-    version_id = rt.current_versions[procedure.code]
+    version_id = rt.model_version_of(procedure)
     try:
         process = RunningProcess.start(
             rt.models.get(version_id),
@@ -353,7 +370,7 @@ def _taken(session: Session, task: WorkTask) -> Conflict:
 
 def _assigned_by_model(rt: Runtime, task: WorkTask, dossier: Dossier) -> bool:
     """The model names this task's person (``assigneeVariable``): e.g. a council member's sheet."""
-    view = rt.procedure(dossier.procedure_code).model.user_tasks.get(task.spec_name)
+    view = rt.procedure_of(dossier).model.user_tasks.get(task.spec_name)
     return view is not None and bool(view.properties.get("assigneeVariable"))
 
 

@@ -34,7 +34,7 @@ class CommandContext:
             session=session,
             actor=actor,
             dossier=dossier,
-            procedure=rt.procedure(dossier.procedure_code),
+            procedure=rt.procedure_of(dossier),
             at=now(),
         )
 

@@ -26,7 +26,13 @@ def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | 
     settings = ctx.rt.settings
     # The applicant's section of the start form ("applicant", "importer", "organisation", "asker").
     applicant = ctx.procedure.applicant_section_of(data)
-    values = {"procedure_name": ctx.procedure.name_vi, **slip_values(ctx, kind_name), **(extra or {})}
+    values = {
+        "procedure_name": ctx.procedure.name_vi,
+        # The texts of the version of the rules the dossier follows, for a document that cites them.
+        "legal_basis": list(ctx.procedure.legal_basis),
+        **slip_values(ctx, kind_name),
+        **(extra or {}),
+    }
 
     def context(numbering: Numbering) -> DocumentContext:
         return DocumentContext(
@@ -106,6 +112,8 @@ def slip_values(ctx: CommandContext, kind_name: str) -> dict[str, Any]:
         return {
             "appointment_at": as_utc(dossier.appointment_at) if dossier.appointment_at else None,
             "documents": _received_documents(ctx),
+            # Mẫu 01 states the time the law sets for the procedure (the version the dossier follows).
+            "processing_days": ctx.procedure.legal_days,
         }
     if kind_name == "supplement_request":
         pause = open_pause(ctx)

@@ -266,6 +266,11 @@ def service_operator_params(model: ProcessModel) -> list[tuple[str, str, dict[st
     return found
 
 
+# SpiffWorkflow evaluates decision-table entries as Python; a table written with DMN's own (FEEL)
+# literals, as modellers and DMN editors write them, reads them as these.
+FEEL_LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
+
+
 class _EffectRecorder(TaskDataEnvironment):
     """Script environment whose service calls are recorded as effects instead of performed.
 
@@ -274,7 +279,7 @@ class _EffectRecorder(TaskDataEnvironment):
     """
 
     def __init__(self, functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
-        super().__init__(dict(functions or {}))
+        super().__init__({**FEEL_LITERALS, **dict(functions or {})})
         self.effects: list[Effect] = []
         self.current_task_spec = ""
 

@@ -95,6 +95,10 @@ class Dossier(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, unique=True, index=True)
     procedure_code: str = Field(max_length=60, index=True)
+    # The version of the procedure's rules the dossier follows (the ISO date it took effect, ""
+    # for an undated procedure; None for a dossier from before versions were recorded: the
+    # version in force when it was received). See workflows.catalogue.
+    rules_version: str | None = Field(default=None, max_length=10)
     applicant_id: int = Field(foreign_key="app_user.id", index=True)
     applicant_name: str = Field(max_length=300)
     applicant_tax_code: str = Field(max_length=14, index=True)

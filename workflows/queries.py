@@ -65,7 +65,7 @@ class DossierDetail:
 
 def privacy_of(rt: Runtime, dossier: Dossier) -> DossierPrivacy:
     """What of the dossier its procedure keeps from whom (workflows.plugins.DossierPrivacy)."""
-    procedure = rt.catalogue.get(dossier.procedure_code)
+    procedure = rt.catalogue.for_dossier(dossier)
     return procedure.plugin.privacy if procedure is not None else NO_PLUGIN.privacy
 
 
@@ -271,7 +271,7 @@ def data_for(rt: Runtime, actor: User, dossier: Dossier) -> dict[str, Any]:
     fields), not the department's working notes."""
     if actor.is_officer:
         return privacy_of(rt, dossier).visible_data(dossier, dict(dossier.data))
-    procedure = rt.catalogue.get(dossier.procedure_code)
+    procedure = rt.catalogue.for_dossier(dossier)
     if procedure is None:
         return {}
     keys = set(rt.forms.get(procedure.start_form).field_names())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -15,12 +16,12 @@ from sqlmodel import select
 from forms.registry import FormLibrary, default_registry
 from workflows.accounts import configure_password_hashing
 from workflows.calendar import WorkingCalendar, calendar_for, get_calendar
-from workflows.catalogue import Catalogue, Procedure, load_catalogue
+from workflows.catalogue import Catalogue, Procedure, load_catalogue, office_day
 from workflows.config import Settings, get_settings
 from workflows.db import check_schema, create_schema, make_engine, reading, transaction
 from workflows.engine import ProcessModel, parse_model
 from workflows.errors import not_found
-from workflows.models import ModelVersion
+from workflows.models import Dossier, ModelVersion
 from workflows.storage import BlobStore
 
 
@@ -59,19 +60,46 @@ class Runtime:
     models: ModelCache
     store: BlobStore
     calendar: WorkingCalendar
-    current_versions: dict[str, int]  # procedure code -> model version id new dossiers start on
+    # (procedure code, rules version key) -> the model version id its dossiers start on
+    model_versions: dict[tuple[str, str], int]
+
+    @property
+    def current_versions(self) -> dict[str, int]:
+        """Procedure code -> the model version id of the rules in force today."""
+        return {p.code: self.model_version_of(p) for p in self.catalogue.procedures.values()}
+
+    def model_version_of(self, procedure: Procedure) -> int:
+        return self.model_versions[(procedure.code, procedure.version_key)]
 
     def procedure(self, code: str) -> Procedure:
-        procedure = self.catalogue.get(code)
+        """The procedure as it stands today (the version in force, else the nearest)."""
+        procedure = self.catalogue.procedures.get(code)
+        if procedure is None:
+            raise not_found("thủ tục", "Procedure")
+        return procedure
+
+    def procedure_for_new_dossier(self, code: str, at: datetime) -> Procedure | None:
+        """The version a dossier submitted at ``at`` follows: the one in force on the day it
+        counts as received (a submission out of office hours counts from the next working
+        period, Decree 118/2025 art. on time counting), or None when none is in force then."""
+        return self.catalogue.get(code, office_day(self.calendar.receipt_instant(at)))
+
+    def procedure_of(self, dossier: Dossier) -> Procedure:
+        """The version of its procedure a dossier follows (DESIGN: rules with effective dates)."""
+        procedure = (
+            self.catalogue.for_dossier(dossier) if dossier.procedure_code in self.catalogue.versions else None
+        )
         if procedure is None:
             raise not_found("thủ tục", "Procedure")
         return procedure
 
 
-def register_model_versions(engine: Engine, catalogue: Catalogue, cache: ModelCache) -> dict[str, int]:
-    current: dict[str, int] = {}
+def register_model_versions(
+    engine: Engine, catalogue: Catalogue, cache: ModelCache
+) -> dict[tuple[str, str], int]:
+    current: dict[tuple[str, str], int] = {}
     with transaction(engine) as session:
-        for procedure in catalogue.procedures.values():
+        for procedure in catalogue.all_versions():
             model = procedure.model
             row = session.exec(
                 select(ModelVersion).where(
@@ -86,7 +114,7 @@ def register_model_versions(engine: Engine, catalogue: Catalogue, cache: ModelCa
                 session.add(row)
                 session.flush()
             cache.put(row.id, model)
-            current[procedure.code] = row.id
+            current[(procedure.code, procedure.version_key)] = row.id
     return current
 
 
@@ -115,5 +143,5 @@ def build_runtime(settings: Settings | None = None, create_tables: bool = True) 
         models=cache,
         store=BlobStore(settings.storage_path),
         calendar=calendar,
-        current_versions=current,
+        model_versions=current,
     )

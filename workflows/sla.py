@@ -78,7 +78,7 @@ def classify(completed_at: datetime, deadline: datetime, zone: object) -> str:
 
 def script_functions(calendar: WorkingCalendar, now: Callable[[], datetime]) -> dict[str, Callable[..., str]]:
     """Functions a model's timer expressions may use: ``working_days(15)`` is the instant fifteen
-    working days from now (ISO 8601), for a ``timeDate`` timer."""
+    working days from now (ISO 8601), for a ``timeDate`` timer; ``today()`` the office's date."""
 
     def working_days(n: int) -> str:
         return calendar.add_working_days(now(), int(n)).isoformat()
@@ -88,4 +88,8 @@ def script_functions(calendar: WorkingCalendar, now: Callable[[], datetime]) -> 
             calendar.receipt_instant(now()), timedelta(hours=float(hours))
         ).isoformat()
 
-    return {"working_days": working_days, "working_hours": working_hours}
+    def today() -> str:
+        """The office's date today (ISO 8601), for comparing with a date in the form data."""
+        return now().astimezone(calendar.zone).date().isoformat()
+
+    return {"working_days": working_days, "working_hours": working_hours, "today": today}

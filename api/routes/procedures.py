@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import RuntimeDep
 from api.errors import ERROR_RESPONSES
-from api.schemas import Label, ProcedureDetailOut, ProcedureOut
+from api.schemas import Label, ProcedureDetailOut, ProcedureOut, RulesVersionOut
 from workflows.catalogue import Procedure
 from workflows.runtime import Runtime
 
@@ -26,8 +26,20 @@ def _summary(rt: Runtime, p: Procedure) -> dict:
         "fees": list(p.fees),
         "outputs": list(p.outputs),
         "start_form": p.start_form,
-        "model_version_id": rt.current_versions[p.code],
+        "model_version_id": rt.model_version_of(p),
+        "rules": _rules(p),
+        "upcoming": _rules(upcoming) if (upcoming := rt.catalogue.upcoming(p.code)) else None,
     }
+
+
+def _rules(p: Procedure) -> RulesVersionOut:
+    return RulesVersionOut(
+        key=p.version_key,
+        effective_from=p.effective_from,
+        effective_until=p.effective_until,
+        label=Label(vi=p.version_label_vi, en=p.version_label_en),
+        legal_basis=list(p.legal_basis),
+    )
 
 
 @router.get("", response_model=list[ProcedureOut])

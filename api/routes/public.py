@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/public", tags=["public"], responses=ERROR_RESPON
 def lookup(code: str, rt: RuntimeDep) -> PublicDossierOut:
     """Tra cứu tình trạng hồ sơ / Dossier status and appointment date only."""
     dossier = queries.public_lookup(rt, code)
-    procedure = rt.catalogue.get(dossier.procedure_code)
+    procedure = rt.catalogue.for_dossier(dossier)
     vi, en = status_label(dossier.status)
     return PublicDossierOut(
         code=dossier.code,

@@ -67,7 +67,7 @@ def dossier_page(
 ) -> Response:
     detail = queries.dossier_detail(rt, user, code)
     dossier = detail.dossier
-    procedure = rt.catalogue.get(dossier.procedure_code)
+    procedure = rt.catalogue.for_dossier(dossier)
     data = queries.data_for(rt, user, dossier)
     start_form = rt.forms.get(procedure.start_form) if procedure else None
     attachments = {a.id: a for a in detail.attachments}

@@ -30,6 +30,8 @@ from forms.registry import Form
 from forms.rendering import AttachmentInfo, build_view
 from forms.validation import FieldError
 from workflows import commands, queries
+from workflows.catalogue import Procedure
+from workflows.clock import now
 from workflows.errors import Conflict, DomainError, Forbidden, InvalidInput, UploadRejected
 from workflows.models import User
 from workflows.runtime import Runtime
@@ -159,9 +161,15 @@ def _require_business(user: User) -> None:
         )
 
 
+def _starting(rt: Runtime, procedure_code: str) -> Procedure:
+    """The version a dossier submitted now would follow (its form), else the procedure as it
+    stands today (submitting then says why it cannot start)."""
+    return rt.procedure_for_new_dossier(procedure_code, now()) or rt.procedure(procedure_code)
+
+
 @router.get("/my/dossiers/new/{procedure_code}")
 def new_dossier(procedure_code: str, request: Request, rt: RuntimeDep, user: PageUser) -> Response:
-    procedure = rt.procedure(procedure_code)
+    procedure = _starting(rt, procedure_code)
     if procedure.start_page:  # a procedure with its own start page (TBT questions)
         return RedirectResponse(procedure.start_page, status_code=303)
     _require_business(user)
@@ -184,7 +192,7 @@ def new_dossier(procedure_code: str, request: Request, rt: RuntimeDep, user: Pag
 @router.post("/my/dossiers/new/{procedure_code}", dependencies=[Csrf])
 async def submit_dossier(procedure_code: str, request: Request, rt: RuntimeDep, user: PageUser) -> Response:
     _require_business(user)
-    procedure = rt.procedure(procedure_code)
+    procedure = _starting(rt, procedure_code)
     form = rt.forms.get(procedure.start_form)
     form_data = await request.form()
     attachment_ids, upload_problems = await _store_files(rt, user, form_data, None)
@@ -226,7 +234,7 @@ def _task_context(
     own = set(form.field_names())
     start = {k: v for k, v in data.items() if k in own}
     detail = queries.dossier_detail(rt, user, dossier.code)
-    procedure = rt.catalogue.get(dossier.procedure_code)
+    procedure = rt.catalogue.for_dossier(dossier)
     start_form = rt.forms.get(procedure.start_form) if procedure else None
     visible = queries.data_for(rt, user, dossier)
     context = {

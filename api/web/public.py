@@ -27,10 +27,19 @@ def home(request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
 
 
 @router.get("/procedures/{code}")
-def procedure_page(code: str, request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
+def procedure_page(
+    code: str, request: Request, rt: RuntimeDep, user: MaybeUser, version: str | None = None
+) -> Response:
+    """The procedure as it stands today (its rules in force), announcing the next version of its
+    rules when one is known; ``?version=`` shows another version (its key: the date it took effect)."""
     procedure = rt.procedure(code)
+    chosen = rt.catalogue.version(code, version) if version is not None else None
+    shown = chosen or procedure
+    upcoming = rt.catalogue.upcoming(code) if chosen is None else None
     window = notice_for(rt.engine, procedure.start_window, user)
-    return render(request, "procedure.html", user, {"procedure": procedure, "window": window})
+    return render(
+        request, "procedure.html", user, {"procedure": shown, "window": window, "upcoming": upcoming}
+    )
 
 
 @router.get("/lookup")
@@ -40,7 +49,7 @@ def lookup(request: Request, rt: RuntimeDep, user: MaybeUser, code: str = "") ->
     if code.strip():
         try:
             dossier = queries.public_lookup(rt, code)
-            procedure = rt.catalogue.get(dossier.procedure_code)
+            procedure = rt.catalogue.for_dossier(dossier)
         except NotFound:
             not_found = True
     return render(

@@ -93,11 +93,15 @@ def make_world(rt: Runtime, traveller: Any) -> World:
 class CommandDriver:
     """One dossier of one procedure, acted on through the commands as its people would."""
 
-    def __init__(self, world: World, procedure_code: str) -> None:
+    def __init__(self, world: World, procedure_code: str, start: datetime = START) -> None:
         self.world = world
         self.rt = world.rt
-        self.procedure = world.rt.procedure(procedure_code)
-        world.traveller.move_to(START)
+        self.start = start
+        # The version of the rules a dossier submitted at ``start`` follows.
+        procedure = world.rt.procedure_for_new_dossier(procedure_code, start)
+        assert procedure is not None, f"no version of {procedure_code} is in force on {start:%d/%m/%Y}"
+        self.procedure = procedure
+        world.traveller.move_to(start)
         self.applicant = world.new_business()
         self.dossier_id: int | None = None
 
@@ -221,8 +225,8 @@ class CommandDriver:
                     status=outcome,
                     outcome=outcome,
                     data={},
-                    submitted_at=START - timedelta(days=90 - index),
-                    completed_at=START - timedelta(days=60 - index),
+                    submitted_at=self.start - timedelta(days=90 - index),
+                    completed_at=self.start - timedelta(days=60 - index),
                 )
                 session.add(earlier)
                 session.flush()

@@ -47,7 +47,8 @@ def count(form: Form) -> int:
 
 
 def payload(form: Form, context: SampleContext, index: int) -> dict[str, Any]:
-    """The ``index``-th payload of ``form`` (the first fills every number at its maximum), valid."""
+    """The ``index``-th payload of ``form`` (the first fills every field, numbers at their maximum;
+    the second only the required ones, numbers at their minimum), valid."""
     mode, overrides = _recipes(form)[index]
     made = _value(form._root, (), mode, overrides, context, [])
     problems = form.errors(made)
@@ -64,8 +65,13 @@ def _recipes(form: Form) -> list[_Recipe]:
     root = form._root  # the schema walker's nodes for the whole form
     choices: list[tuple[tuple[Any, ...], Any]] = []
     _value(root, (), "high", {}, blank, choices)
+    minimal_choices: list[tuple[tuple[Any, ...], Any]] = []
+    _value(root, (), "low", {}, blank, minimal_choices)
     recipes: list[_Recipe] = [("high", {}), ("low", {})]
     recipes += [("high", {path: value}) for path, value in choices]
+    # The same choices on the smallest payload: optional fields left out change paths too (an
+    # import registration without an exemption notice is inspected).
+    recipes += [("low", {path: value}) for path, value in minimal_choices]
     distinct: dict[str, _Recipe] = {}
     for mode, overrides in recipes:
         made = _value(root, (), mode, overrides, blank, [])
@@ -97,9 +103,12 @@ def _value(
         choices.append((path, False))
         return True
     if kind == "object" or _walk.property_names(nodes):
+        # "high" fills every property; "low" only those the schema always requires.
+        required = _walk.required_names(nodes, sometimes=True)
         return {
             name: _value(_walk.child(nodes, name), (*path, name), mode, overrides, context, choices)
             for name in _walk.property_names(nodes)
+            if mode == "high" or name in required
         }
     if kind == "array":
         size = max(1, _walk.first(nodes, "minItems") or 0)

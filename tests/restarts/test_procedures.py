@@ -12,11 +12,14 @@ every element of the model was reached.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 import time_machine
 
 from tests.restarts.drivers import START, CommandDriver, make_world
 from tests.restarts.explorer import explore, first_difference, replay
+from tests.support import local
 from workflows.runtime import Runtime
 
 PROCEDURES = [
@@ -31,14 +34,34 @@ def test_every_procedure_of_the_catalogue_is_walked(rt: Runtime):
     assert sorted(rt.catalogue.procedures) == sorted(PROCEDURES)
 
 
-@pytest.mark.parametrize("procedure_code", PROCEDURES)
-def test_every_path_survives_a_restart_before_every_command(rt: Runtime, procedure_code: str):
-    with time_machine.travel(START, tick=False) as traveller:
+# Each procedure's versions of its rules, by a Monday 09:00 on which each is in force.
+VERSIONS = [
+    ("cong-bo-hop-chuan-hop-quy", START),
+    ("kiem-tra-chat-luong-hang-nhap-khau", START),  # measures set by the goods' QCVN
+    ("kiem-tra-chat-luong-hang-nhap-khau", local(2026, 7, 6, 9, 0)),  # by the goods' risk level
+    ("giai-thuong-chat-luong-quoc-gia", START),
+    ("hoi-dap-tbt", START),
+]
+
+
+def test_every_version_of_every_procedure_is_walked(rt: Runtime):
+    walked = {(code, rt.procedure_for_new_dossier(code, start).version_key) for code, start in VERSIONS}  # type: ignore[union-attr]
+    assert walked == {(p.code, p.version_key) for p in rt.catalogue.all_versions()}
+
+
+@pytest.mark.parametrize(
+    ("procedure_code", "start"), VERSIONS, ids=lambda v: v if isinstance(v, str) else f"{v:%Y-%m-%d}"
+)
+def test_every_path_survives_a_restart_before_every_command(
+    rt: Runtime, procedure_code: str, start: datetime
+):
+    with time_machine.travel(start, tick=False) as traveller:
         world = make_world(rt, traveller)
-        elements = rt.procedure(procedure_code).model.element_ids()
-        walks, covered = explore(lambda: CommandDriver(world, procedure_code), elements, max_walks=30)
+        driver = lambda: CommandDriver(world, procedure_code, start)  # noqa: E731
+        elements = driver().procedure.model.element_ids()
+        walks, covered = explore(driver, elements, max_walks=80)
         assert covered == elements, f"never reached: {sorted(elements - covered)}"
         for walk in walks:
-            again = replay(lambda: CommandDriver(world, procedure_code), walk.choices, restart=True)
+            again = replay(driver, walk.choices, restart=True)
             difference = first_difference(walk, again)
             assert difference is None, f"walk {[str(c) for c in walk.choices]} differs {difference}"

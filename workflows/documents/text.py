@@ -195,3 +195,10 @@ def ended(blocks: list[Block]) -> tuple[Block, ...]:
     if isinstance(last, Para):
         blocks[-1] = replace(last, parts=(*last.parts, "/."))
     return tuple(blocks)
+
+
+def legal_basis_line(ctx: DocumentContext, fallback: str) -> str:
+    """ "Căn cứ …" with the legal basis of the version of the rules the dossier follows (given by
+    issuing as ``extra["legal_basis"]``), else ``fallback`` (a document issued for no dossier)."""
+    texts = [str(t) for t in ctx.extra.get("legal_basis") or []]
+    return f"Căn cứ {'; '.join(texts)}" if texts else fallback

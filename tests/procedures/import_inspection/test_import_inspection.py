@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -17,7 +18,8 @@ from tests.notifications_support import Receiver
 from tests.support import Person, business, cast_of, docx_text, error_of, fields_of, local, relogin
 from tests.test_startup import broken_copy, start
 from workflows import scheduler
-from workflows.catalogue import CatalogueError
+from workflows.catalogue import CatalogueError, office_day
+from workflows.clock import now
 from workflows.db import transaction
 from workflows.demo import create_demo_accounts, create_demo_dossiers
 from workflows.engine import RunningProcess
@@ -25,6 +27,9 @@ from workflows.models import Dossier, OutcomeRecord, User
 from workflows.outbox import OutboxEvent
 
 PROCEDURE = "kiem-tra-chat-luong-hang-nhap-khau"
+# The first day of the risk-based rules (Decree 37/2026, Circular 36/2026): registrations received
+# before it follow the measures set by the goods' QCVN.
+NEW_RULES = date(2026, 7, 1)
 
 
 @pytest.fixture
@@ -79,6 +84,15 @@ def import_registration(firm: Person, **changes: Any) -> dict[str, Any]:
             "photos_labels": [firm.upload("nhan-hang.pdf")],
         },
     }
+    if office_day(now()) < NEW_RULES:
+        # Until 30/06/2026 each goods line states the measure its QCVN sets.
+        for line in data["goods"]:
+            line["regulation_measure"] = "b"
+    else:
+        # From 01/07/2026 each goods line states its risk level (Circular 36/2026/TT-BKHCN).
+        for line in data["goods"]:
+            line["risk_level"] = "high"
+        data["has_conformity_certificate"] = True
     data.update(changes)
     return data
 
@@ -119,7 +133,15 @@ def events_of(rt, code: str, event_type: str) -> list[OutboxEvent]:
         )
 
 
-def test_measure_2_from_registration_to_passed(people):
+@pytest.fixture
+def old_rules(people) -> Iterator[Any]:
+    """The clock on Monday 02/03/2026 09:00, when the measures set by the goods' QCVN applied."""
+    with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False) as travel:
+        relogin(people)
+        yield travel
+
+
+def test_measure_b_from_registration_to_passed(people, old_rules):
     firm, clerk, specialist, leader = (people[k] for k in ("business", "clerk", "specialist", "leader"))
     response = submit(firm, import_registration(firm))
     assert response.status_code == 201, response.text
@@ -136,7 +158,7 @@ def test_measure_2_from_registration_to_passed(people):
     assert clerk.done(code, {"confirm_decision": "confirm"})["status"] == "awaiting_clearance"
     confirmed = firm.get(f"/api/dossiers/{code}").json()
     text = document_text(firm, confirmed, "import_registration_confirmation")
-    assert "XÁC NHẬN" in text and code in text and "65061010" in text and "Biện pháp 2" in text
+    assert "XÁC NHẬN" in text and code in text and "65061010" in text and "Biện pháp b" in text
 
     assert (
         firm.done(code, {"clearance_date": "2026-03-11", "customs_declaration_number": "105123456780"})[
@@ -235,14 +257,27 @@ def test_an_hs_code_of_seven_digits_is_refused_at_the_field(people):
     assert "goods[0].quantity" in fields_of(error_of(submit(firm, zero), 422))
 
 
-def test_a_certified_management_system_gives_measure_3(people):
+def test_the_goods_regulation_sets_the_measure_and_the_strictest_line_wins(people, old_rules):
+    """Decree 74/2018: the measure is the one the goods' QCVN sets, not the importer's history."""
     firm, clerk = people["business"], people["clerk"]
-    code = submitted(firm, has_certified_management_system=True)
+    data = import_registration(firm)
+    data["goods"][0]["regulation_measure"] = "a"
+    data["goods"][1]["regulation_measure"] = "c"
+    code = submitted(firm, goods=data["goods"])
     assert clerk.get(f"/api/dossiers/{code}").json()["data"]["inspection_measure"] == 3
     clerk.done(code, {"confirm_decision": "confirm"})
     confirmed = firm.get(f"/api/dossiers/{code}").json()
     assert confirmed["status"] == "awaiting_clearance"
-    assert "Biện pháp 3" in document_text(firm, confirmed, "import_registration_confirmation")
+    assert "Biện pháp c" in document_text(firm, confirmed, "import_registration_confirmation")
+    # Goods all under measure (a): the registration is recorded, no certificate is awaited.
+    for line in data["goods"]:
+        line["regulation_measure"] = "a"
+    self_assessed = submitted(firm, goods=data["goods"])
+    assert clerk.done(self_assessed, {"confirm_decision": "confirm"})["status"] == "recorded"
+    # The measure is stated per line: a line without one is refused at its field.
+    del data["goods"][1]["regulation_measure"]
+    missing = fields_of(error_of(submit(firm, import_registration(firm, goods=data["goods"])), 422))
+    assert missing["goods[1].regulation_measure"]["code"] == "required"
 
 
 def test_missing_certificate_after_15_working_days_flags_the_dossier(people, rt):
@@ -279,23 +314,45 @@ def test_missing_certificate_after_15_working_days_flags_the_dossier(people, rt)
         assert len(events_of(rt, code, "inspection_violation")) == 1
 
 
-def test_the_measure_table_and_measure_1_is_only_recorded(rt):
-    """The DMN table reads the importer's history (not yet fed by the command layer, so checked on
-    the model): three consecutive passes and no recent failure → measure 1, recorded and closed."""
-    model = rt.catalogue.get(PROCEDURE).model
-    functions = {"working_days": lambda n: "2099-01-01T00:00:00+00:00"}
+def _started(model, data: dict[str, Any], today: str = "2026-03-02") -> RunningProcess:
+    functions = {"working_days": lambda n: "2099-01-01T00:00:00+00:00", "today": lambda: today}
+    return RunningProcess.start(model, data, functions)
+
+
+def test_the_measure_table_until_30_06_2026(rt):
+    """Hit policy FIRST: a valid exemption, else the strictest measure of the goods' QCVNs; the
+    importer's history decides nothing (it only makes the importer eligible for an exemption)."""
+    model = rt.catalogue.get(PROCEDURE, date(2026, 6, 30)).model
+
+    def goods(*measures: str) -> list[dict[str, str]]:
+        return [{"name": f"Hàng {m}", "regulation_measure": m} for m in measures]
+
+    exemption = {"exemption_notice_number": "45/MKT-TĐC"}
     cases = [
-        ({}, 2),
-        ({"has_certified_management_system": True}, 3),
-        ({"consecutive_passes": 3}, 1),
-        ({"consecutive_passes": 3, "has_certified_management_system": True}, 1),
-        ({"consecutive_passes": 5, "recent_failures": 1}, 2),
-        ({"consecutive_passes": 2, "has_certified_management_system": True}, 3),
+        ({"goods": goods("a")}, 1),
+        ({"goods": goods("b")}, 2),
+        ({"goods": goods("c")}, 3),
+        ({"goods": goods("a", "c", "b")}, 3),
+        ({"goods": goods()}, 3),  # none stated: the strictest
+        ({"goods": goods("a"), "consecutive_passes": 5}, 1),
+        ({"goods": goods("b"), "consecutive_passes": 3}, 2),  # history alone gives no measure
+        ({"goods": goods("c"), **exemption, "exemption_valid_until": "2027-03-01"}, 0),
+        ({"goods": goods("c"), **exemption, "exemption_valid_until": "2026-03-02"}, 0),  # its last day
+        ({"goods": goods("c"), **exemption, "exemption_valid_until": "2026-03-01"}, 3),  # expired
+        ({"goods": goods("c"), "exemption_valid_until": "2027-03-01"}, 3),  # no notice number
     ]
     for data, measure in cases:
-        process = RunningProcess.start(model, data, functions)
-        assert process.data["inspection_measure"] == measure, data
-    process = RunningProcess.start(model, {"consecutive_passes": 3}, functions)
+        assert _started(model, data).data["inspection_measure"] == measure, data
+    eligible = _started(model, {"goods": goods("b"), "consecutive_passes": 3, "recent_failures": 0})
+    assert eligible.data["exemption_eligible"] is True
+    assert (
+        _started(model, {"goods": goods("b"), "consecutive_passes": 3, "recent_failures": 1}).data[
+            "exemption_eligible"
+        ]
+        is False
+    )
+    # Exempt goods: recorded and closed right after the clerk's confirmation.
+    process = _started(model, {"goods": goods("b"), **exemption, "exemption_valid_until": "2027-01-01"})
     [task] = process.ready_user_tasks()
     process.drain_effects()
     process.complete(task.id, {"confirm_decision": "confirm"})
@@ -308,11 +365,103 @@ def test_the_measure_table_and_measure_1_is_only_recorded(rt):
     ]
 
 
+def test_the_risk_table_from_01_07_2026(rt):
+    """Decree 37/2026 and Circular 36/2026: low risk no inspection, medium a declaration of
+    conformity (both recorded), high risk inspected with the certificate or by a designated body."""
+    model = rt.catalogue.get(PROCEDURE, date(2026, 7, 1)).model
+
+    def goods(*levels: str) -> list[dict[str, str]]:
+        return [{"name": f"Hàng {level}", "risk_level": level} for level in levels]
+
+    cases = [
+        ({"goods": goods("low")}, "none"),
+        ({"goods": goods("medium")}, "declaration"),
+        ({"goods": goods("low", "medium")}, "declaration"),
+        ({"goods": goods("high"), "has_conformity_certificate": True}, "certificate"),
+        ({"goods": goods("medium", "high")}, "designated_body"),
+        ({"goods": goods("low"), "has_conformity_certificate": True}, "none"),
+        ({"goods": goods()}, "designated_body"),  # none stated: the strictest
+    ]
+    for data, route in cases:
+        process = _started(model, data)
+        assert process.data["inspection_route"] == route, data
+        assert "inspection_measure" not in process.data
+    for data, recorded in (({"goods": goods("medium")}, True), ({"goods": goods("high")}, False)):
+        process = _started(model, data)
+        [task] = process.ready_user_tasks()
+        process.complete(task.id, {"confirm_decision": "confirm"})
+        assert process.completed is recorded
+
+
+# -- the rules in force on the day of receipt ---------------------------------------------------------
+
+
+def _risk_based(data: dict[str, Any]) -> dict[str, Any]:
+    """A registration as the rules from 01/07/2026 ask it (each line's risk level)."""
+    for line in data["goods"]:
+        line.pop("regulation_measure", None)
+        line["risk_level"] = "high"
+    return {**data, "has_conformity_certificate": True}
+
+
+def test_a_registration_follows_the_rules_of_its_receipt_day_to_its_end(people, rt):
+    """Received Tuesday 30/06/2026 16:00: the measures of Decree 74/2018, even when it ends in July;
+    received 01/07/2026 07:30 (or submitted after hours on 30/06): the goods' risk level."""
+    firm, clerk, specialist, leader = (people[k] for k in ("business", "clerk", "specialist", "leader"))
+    with time_machine.travel(local(2026, 6, 30, 16, 0), tick=False) as travel:
+        relogin(people)
+        old = submitted(firm)
+        # 17:30 is after office hours: it counts as received at 07:30 on 01/07, under the new rules.
+        travel.move_to(local(2026, 6, 30, 17, 30))
+        refused = fields_of(error_of(submit(firm, import_registration(firm)), 422, "validation_error"))
+        assert "goods[0].risk_level" in refused
+        late = submit(firm, _risk_based(import_registration(firm)))
+        assert late.status_code == 201, late.text
+        travel.move_to(local(2026, 7, 1, 7, 30))
+        new = submitted(firm)
+
+        def data_of(code: str) -> dict[str, Any]:
+            return clerk.get(f"/api/dossiers/{code}").json()["data"]
+
+        assert data_of(old)["inspection_measure"] == 2 and "inspection_route" not in data_of(old)
+        for code in (late.json()["code"], new):
+            assert data_of(code)["inspection_route"] == "certificate" and "inspection_measure" not in data_of(
+                code
+            )
+        with transaction(rt.engine) as session:
+            pinned = dict(session.exec(select(Dossier.code, Dossier.rules_version)).all())
+        assert (pinned[old], pinned[late.json()["code"]], pinned[new]) == ("", "2026-07-01", "2026-07-01")
+
+        # The old registration ends in July under the rules it was received under.
+        clerk.done(old, {"confirm_decision": "confirm"})
+        confirmation = document_text(
+            firm, firm.get(f"/api/dossiers/{old}").json(), "import_registration_confirmation"
+        )
+        assert "Biện pháp b" in confirmation and "Nghị định 132/2008/NĐ-CP" in confirmation
+        assert "37/2026" not in confirmation
+        travel.move_to(local(2026, 7, 10, 9, 0))
+        relogin(people)
+        firm.done(old, {"clearance_date": "2026-07-08", "customs_declaration_number": "105123456780"})
+        firm.done(old, certificate(firm))
+        specialist.done(old, {"evaluation_notes": "Hợp lệ.", "inspection_conclusion": "meets"})
+        assert leader.done(old, {"sign_decision": "approve"})["status"] == "passed"
+        result = document_text(firm, firm.get(f"/api/dossiers/{old}").json(), "import_inspection_result")
+        assert "Nghị định 132/2008/NĐ-CP" in result and "37/2026" not in result
+
+        # The new one cites the new texts.
+        clerk.done(new, {"confirm_decision": "confirm"})
+        confirmation = document_text(
+            firm, firm.get(f"/api/dossiers/{new}").json(), "import_registration_confirmation"
+        )
+        assert "Hàng hóa rủi ro cao" in confirmation and "Thông tư 36/2026/TT-BKHCN" in confirmation
+        assert "132/2008" not in confirmation
+
+
 # -- the importer's history feeds the measure -------------------------------------------------------
 
 
 def inspected(people: dict, conclusion: str = "meets") -> str:
-    """One dossier of measure 2 from registration to its result (passed or failed)."""
+    """One dossier of measure b from registration to its result (passed or failed)."""
     firm, clerk, specialist, leader = (people[k] for k in ("business", "clerk", "specialist", "leader"))
     code = submitted(firm)
     assert clerk.get(f"/api/dossiers/{code}").json()["data"]["inspection_measure"] == 2
@@ -339,7 +488,7 @@ def history_of(rt, tax_code: str) -> list[tuple[str, str]]:
         return [(code, outcome) for code, outcome in rows]
 
 
-def test_three_passes_give_measure_1_and_a_failure_resets_it(people, rt):
+def test_three_passes_make_the_importer_eligible_for_an_exemption_not_a_measure(people, rt):
     firm, clerk = people["business"], people["clerk"]
     with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False) as travel:  # Monday
         relogin(people)
@@ -352,24 +501,31 @@ def test_three_passes_give_measure_1_and_a_failure_resets_it(people, rt):
         travel.move_to(local(2026, 3, 2, 14, 0))
         code = submitted(firm)
         seen = clerk.get(f"/api/dossiers/{code}").json()
-        assert seen["data"]["inspection_measure"] == 1
+        assert seen["data"]["inspection_measure"] == 2  # the QCVN's measure still applies
         assert seen["data"]["consecutive_passes"] == 3 and seen["data"]["recent_failures"] == 0
-        assert seen["status"] == "awaiting_confirmation"
-        # Measure 1: recorded right after the clerk's confirmation, with the confirmation issued.
-        assert clerk.done(code, {"confirm_decision": "confirm"})["status"] == "recorded"
-        recorded = firm.get(f"/api/dossiers/{code}").json()
+        assert seen["data"]["exemption_eligible"] is True
+        assert clerk.done(code, {"confirm_decision": "confirm"})["status"] == "awaiting_clearance"
+
+        # With the written exemption (Decree 154/2018 art. 4(3)), identical goods are only recorded.
+        exempt = submitted(firm, exemption_notice_number="12/MKT-TĐC", exemption_valid_until="2028-03-01")
+        assert clerk.get(f"/api/dossiers/{exempt}").json()["data"]["inspection_measure"] == 0
+        assert clerk.done(exempt, {"confirm_decision": "confirm"})["status"] == "recorded"
+        recorded = firm.get(f"/api/dossiers/{exempt}").json()
         assert recorded["open_tasks"] == []
         assert [d["kind"] for d in recorded["documents"]] == ["import_registration_confirmation"]
-        assert "Biện pháp 1" in document_text(firm, recorded, "import_registration_confirmation")
+        assert "Miễn kiểm tra" in document_text(firm, recorded, "import_registration_confirmation")
         assert len(history_of(rt, firm.tax_code)) == 3  # a recorded dossier is no inspection
+        # An expired exemption exempts nothing.
+        expired = submitted(firm, exemption_notice_number="3/MKT-TĐC", exemption_valid_until="2026-02-27")
+        assert clerk.get(f"/api/dossiers/{expired}").json()["data"]["inspection_measure"] == 2
 
 
 def test_a_failure_resets_the_run_of_passes_and_counts_for_12_months(people, rt):
     firm, clerk = people["business"], people["clerk"]
 
-    def facts(code: str) -> tuple[int, int, int]:
+    def facts(code: str) -> tuple[int, int]:
         data = clerk.get(f"/api/dossiers/{code}").json()["data"]
-        return data["consecutive_passes"], data["recent_failures"], data["inspection_measure"]
+        return data["consecutive_passes"], data["recent_failures"]
 
     with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False) as travel:  # Monday
         relogin(people)
@@ -381,13 +537,13 @@ def test_a_failure_resets_the_run_of_passes_and_counts_for_12_months(people, rt)
         assert history_of(rt, firm.tax_code)[-1][0] == failed
         for hour in (13, 14, 15):
             travel.move_to(local(2026, 3, 2, hour, 0))
-            inspected(people)  # each still measure 2: the failure is recent
+            inspected(people)
         travel.move_to(local(2026, 3, 3, 9, 0))
-        assert facts(submitted(firm)) == (3, 1, 2)
-        # Thirteen months on, the failure is no longer recent: three passes in a row → measure 1.
+        assert facts(submitted(firm)) == (3, 1)
+        # Thirteen months on (under the new rules by then), the failure is no longer recent.
         travel.move_to(local(2027, 4, 5, 9, 0))
         relogin(people)
-        assert facts(submitted(firm)) == (3, 0, 1)
+        assert facts(submitted(firm)) == (3, 0)
 
 
 def test_the_history_is_the_importers_own(people, client, rt):
@@ -398,9 +554,9 @@ def test_the_history_is_the_importers_own(people, client, rt):
         other = business(client, "Công ty TNHH Nhập khẩu Gio Linh")
         code = submitted(other)
         data = people["clerk"].get(f"/api/dossiers/{code}").json()["data"]
-        assert (data["consecutive_passes"], data["inspection_measure"]) == (0, 2)
+        assert (data["consecutive_passes"], data["exemption_eligible"]) == (0, False)
         mine = submitted(people["business"])
-        assert people["clerk"].get(f"/api/dossiers/{mine}").json()["data"]["inspection_measure"] == 1
+        assert people["clerk"].get(f"/api/dossiers/{mine}").json()["data"]["exemption_eligible"] is True
         # The history comes from the records: the filed form cannot carry it (it is validated as filed).
         forged = submit(other, import_registration(other, consecutive_passes=99))
         assert error_of(forged, 422, "validation_error")

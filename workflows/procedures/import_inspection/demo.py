@@ -13,6 +13,7 @@ PROCEDURE = "kiem-tra-chat-luong-hang-nhap-khau"
 
 
 def import_data(account: User, goods: str, hs_code: str, attachments: dict[str, Any]) -> dict[str, Any]:
+    """A registration as the rules in force today ask it (from 01/07/2026: the goods' risk level)."""
     return {
         "importer": {
             "name": account.organisation_name,
@@ -32,8 +33,10 @@ def import_data(account: User, goods: str, hs_code: str, attachments: dict[str, 
                 "quantity": 250,
                 "unit": "tấn",
                 "qcvn": "QCVN 7:2019/BKHCN",
+                "risk_level": "high",  # steel: annex I of Circular 36/2026/TT-BKHCN (check)
             }
         ],
+        "has_conformity_certificate": False,
         "customs_declaration_number": "105987654320",
         "contract_number": "HĐ-2026/021",
         "invoice_number": "INV-2026-3301",

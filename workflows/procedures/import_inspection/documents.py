@@ -13,19 +13,35 @@ from workflows.documents.text import (
     ending,
     joined,
     labelled,
+    legal_basis_line,
 )
 
 # --------------------------------------------------------------------------- import inspection
 
+# What a preview without a dossier cites; an issued document cites its dossier's rules.
 IMPORT_BASIS = (
     "Căn cứ Luật Chất lượng sản phẩm, hàng hóa năm 2007; Nghị định số 132/2008/NĐ-CP, được sửa đổi, "
     "bổ sung bởi Nghị định số 74/2018/NĐ-CP và Nghị định số 154/2018/NĐ-CP"
 )
+# Rules until 30/06/2026 (Decree 132/2008 as amended by 74/2018 and 154/2018): the measure the
+# goods' QCVN sets, or a written exemption.
 INSPECTION_MEASURES = {
-    1: "Biện pháp 1: người nhập khẩu tự đánh giá sự phù hợp; hồ sơ được ghi nhận, không kiểm tra nhà nước tại cửa khẩu",
-    2: "Biện pháp 2: người nhập khẩu nộp giấy chứng nhận hợp quy hoặc chứng thư giám định của tổ chức được chỉ định",
-    3: "Biện pháp 3: hệ thống quản lý được chứng nhận và giấy chứng nhận sản phẩm của tổ chức được chỉ định",
+    0: "Miễn kiểm tra: hàng hóa có văn bản xác nhận miễn kiểm tra còn hiệu lực (khoản 3 Điều 4 Nghị định "
+    "154/2018/NĐ-CP); bản đăng ký được ghi nhận",
+    1: "Biện pháp a: kiểm tra trên cơ sở kết quả tự đánh giá sự phù hợp của người nhập khẩu; bản đăng ký được "
+    "ghi nhận",
+    2: "Biện pháp b: kiểm tra trên cơ sở kết quả chứng nhận của tổ chức chứng nhận đã đăng ký hoặc được thừa nhận",
+    3: "Biện pháp c: kiểm tra trên cơ sở kết quả chứng nhận, giám định của tổ chức được chỉ định",
 }
+# Rules from 01/07/2026 (Decree 37/2026, Circular 36/2026): by the goods' risk level.
+INSPECTION_ROUTES = {
+    "none": "Hàng hóa rủi ro thấp: không kiểm tra nhà nước; bản đăng ký được ghi nhận",
+    "declaration": "Hàng hóa rủi ro trung bình: công bố hợp quy của người nhập khẩu; bản đăng ký được ghi nhận",
+    "certificate": "Hàng hóa rủi ro cao: kiểm tra trên cơ sở giấy chứng nhận hợp quy đã có",
+    "designated_body": "Hàng hóa rủi ro cao chưa có giấy chứng nhận: đưa về bảo quản, đánh giá sự phù hợp "
+    "tại tổ chức được chỉ định",
+}
+RECORDED_ROUTES = frozenset({"none", "declaration"})
 REQUIRED_HANDLING = {
     "re_export": "tái xuất hàng hóa",
     "destroy": "tiêu hủy hàng hóa",
@@ -113,7 +129,7 @@ def import_registration_confirmation(ctx: DocumentContext) -> DocumentBody:
     measure = _measure(data)
     grid = _goods_grid(data)
     blocks: list[Block] = [
-        Para((f"{IMPORT_BASIS};",)),
+        Para((f"{legal_basis_line(ctx, IMPORT_BASIS)};",)),
         Para(
             (
                 f"{agency} xác nhận ",
@@ -128,11 +144,14 @@ def import_registration_confirmation(ctx: DocumentContext) -> DocumentBody:
         blocks.append(grid)
     blocks.extend(_shipment_paras(data))
     blocks.append(Para(("Mã hồ sơ: ", Span(as_text(ctx.dossier_code), bold=True), "."), align="left"))
-    if measure in INSPECTION_MEASURES:
+    route = str(data.get("inspection_route") or "")
+    if route in INSPECTION_ROUTES:
+        blocks.append(Para(("Cách kiểm tra áp dụng: ", Span(INSPECTION_ROUTES[route], bold=True), ".")))
+    elif measure in INSPECTION_MEASURES:
         blocks.append(
             Para(("Biện pháp kiểm tra áp dụng: ", Span(INSPECTION_MEASURES[measure], bold=True), "."))
         )
-    if measure == 1:
+    if route in RECORDED_ROUTES or (not route and measure is not None and measure <= 1):
         blocks.append(
             Para(
                 (
@@ -176,7 +195,7 @@ def import_inspection_result(ctx: DocumentContext) -> DocumentBody:
         )
     grid = _goods_grid(data)
     blocks: list[Block] = [
-        Para((f"{IMPORT_BASIS};",)),
+        Para((f"{legal_basis_line(ctx, IMPORT_BASIS)};",)),
         Para(
             (
                 f"{agency} thông báo kết quả kiểm tra nhà nước về chất lượng lô hàng nhập khẩu của ",

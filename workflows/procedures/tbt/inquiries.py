@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from workflows import commands
 from workflows.attachments import store_upload
+from workflows.clock import now
 from workflows.command_log import command
 from workflows.db import reading, transaction
 from workflows.errors import FieldProblem, Forbidden, InvalidInput, not_found
@@ -66,7 +67,7 @@ def ask(
 ) -> Asked:
     """File an inquiry. ``actor`` is the logged-in user, None for a visitor; ``files`` (name,
     content) are stored as the asker's attachments in the same transaction."""
-    procedure = rt.procedure(PROCEDURE)
+    procedure = rt.procedure_for_new_dossier(PROCEDURE, now()) or rt.procedure(PROCEDURE)
     data = dict(data)
     data.setdefault("consent_publish", False)
     if actor is not None:

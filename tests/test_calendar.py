@@ -220,6 +220,28 @@ def test_shipped_overrides_file_loads() -> None:
     assert cal.add_working_days(at(2026, 2, 13, 10), 5) == at(2026, 2, 27, 10)
 
 
+def test_the_new_year_2026_swap_of_official_letter_12729_moves_deadlines() -> None:
+    """Friday 02/01/2026 off, Saturday 10/01/2026 worked (12729/VPCP-KGVX): the package alone
+    counted a dossier received on 31/12/2025 due a working day early."""
+    shipped = WorkingCalendar(ZONE, overrides_path=PROJECT_ROOT / "bpmn" / "calendar_overrides.toml")
+    assert not shipped.is_working_day(date(2026, 1, 2)) and shipped.is_working_day(date(2026, 1, 10))
+    assert "12729/VPCP-KGVX" in (shipped.holiday_name(date(2026, 1, 2)) or "")
+    # Wed 31/12/2025 10:00 + 1 working day: Mon 05/01 (the package alone says Fri 02/01).
+    assert shipped.add_working_days(at(2025, 12, 31, 10), 1) == at(2026, 1, 5, 10)
+    assert CAL.add_working_days(at(2025, 12, 31, 10), 1) == at(2026, 1, 2, 10)
+    # A dossier received Fri 09/01 is due Sat 10/01 with one working day.
+    assert shipped.add_working_days(at(2026, 1, 9, 10), 1) == at(2026, 1, 10, 10)
+
+
+def test_culture_day_is_a_setting_an_administrator_can_turn_off() -> None:
+    assert not CAL.is_working_day(date(2026, 11, 24))  # Tuesday 24/11/2026, a day off by default
+    worked = WorkingCalendar(ZONE, culture_day_off=False)
+    assert worked.is_working_day(date(2026, 11, 24)) and worked.holiday_name(date(2026, 11, 24)) is None
+    assert not worked.is_working_day(date(2026, 9, 2))  # other holidays stay
+    assert CAL.add_working_days(at(2026, 11, 23, 9), 1) == at(2026, 11, 25, 9)
+    assert worked.add_working_days(at(2026, 11, 23, 9), 1) == at(2026, 11, 24, 9)
+
+
 @pytest.mark.parametrize(
     ("text", "names"),
     [

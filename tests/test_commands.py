@@ -79,7 +79,7 @@ def test_exception_in_the_middle_of_a_command_leaves_no_partial_state(cast, rt, 
     monkeypatch.undo()
     assert leader.done(code, {"approval_decision": "approve"})["status"] == "issued"
     after = snapshot(rt, code)
-    # The notice of receipt and the process control slip (Mẫu 05) join the receipt slip (Mẫu 01).
+    # The notice of receipt and the process control slip (Mẫu 06) join the receipt slip (Mẫu 01).
     assert after["version"] == before["version"] + 1 and after["documents"] == before["documents"] + 2
 
 

@@ -267,9 +267,9 @@ def test_each_kind_carries_the_official_parts(rendered, kind):
         ("declaration_notice", "THÔNG BÁO", "Tiếp nhận hồ sơ công bố hợp chuẩn"),
         ("declaration_rejection", "THÔNG BÁO", "Không tiếp nhận hồ sơ công bố hợp chuẩn"),
         ("receipt_refusal", "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ", ""),
-        ("receipt_slip", "PHIẾU TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", ""),
+        ("receipt_slip", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", ""),
         ("supplement_request", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ", ""),
-        ("apology_slip", "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ", ""),
+        ("apology_slip", "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT", ""),
         ("process_control_slip", "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ", ""),
     ],
 )
@@ -372,7 +372,7 @@ def test_decisions_without_reasons_are_refused():
 def test_receipt_slip_is_form_01(rendered):
     text = all_text(open_docx(rendered["receipt_slip"]))
     for expected in (
-        "PHIẾU TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
+        "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
         "Bộ phận Tiếp nhận và Trả kết quả - Sở Khoa học và Công nghệ tiếp nhận hồ sơ của:",
         "Tổ chức, cá nhân: Công ty TNHH Vật liệu Miền Trung",
         "Mã số thuế: 3200123456",
@@ -435,7 +435,7 @@ def test_supplement_request_is_form_02(rendered):
 def test_apology_slip_is_form_04(rendered):
     text = all_text(open_docx(rendered["apology_slip"]))
     for expected in (
-        "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
+        "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT",
         "Kính gửi: Công ty TNHH Vật liệu Miền Trung",
         "Ngày 20/11/2026, Sở Khoa học và Công nghệ đã tiếp nhận hồ sơ của Công ty TNHH Vật liệu Miền Trung",
         "thủ tục Công bố hợp chuẩn/hợp quy",

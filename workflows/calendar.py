@@ -67,6 +67,10 @@ class CalendarDay(NamedTuple):
     kind: DayKind
 
 
+# 24/11, Vietnam Culture Day: the package makes it a holiday from 2026; a setting can undo that.
+CULTURE_DAY = (11, 24)
+
+
 class WorkingCalendar:
     def __init__(
         self,
@@ -76,6 +80,7 @@ class WorkingCalendar:
         workdays: Iterable[int] = MONDAY_TO_FRIDAY,
         overrides_path: Path | None = None,
         language: str = "vi",
+        culture_day_off: bool = True,
     ) -> None:
         self.zone = zone
         self.periods = _check_periods(periods)
@@ -84,6 +89,7 @@ class WorkingCalendar:
             raise CalendarConfigError(f"workdays must be weekday numbers 0 (Monday) .. 6: {workdays!r}")
         self.overrides_path = overrides_path
         self._days_off, self._working_days = _load_overrides(overrides_path)
+        self.culture_day_off = culture_day_off
         self._holidays = holidays.country_holidays("VN", language=language)
         # The package fills a year's holidays on first use; that is not thread-safe.
         self._lock = threading.Lock()
@@ -98,9 +104,12 @@ class WorkingCalendar:
         """
         with self._lock:
             name = self._holidays.get(d)  # also fills d's year, its make-up days included
-            if d.weekday() in self.workdays:
-                return name is None, name
-            return d in self._holidays.weekend_workdays, name
+            make_up_day = d in self._holidays.weekend_workdays
+        if name is not None and not self.culture_day_off and (d.month, d.day) == CULTURE_DAY:
+            name = None  # an administrator turned the (unconfirmed) Culture Day off
+        if d.weekday() in self.workdays:
+            return name is None, name
+        return make_up_day, name
 
     def is_working_day(self, d: date) -> bool:
         if isinstance(d, datetime):
@@ -231,6 +240,7 @@ def calendar_for(settings: Settings) -> WorkingCalendar:
         ZoneInfo(settings.timezone),
         periods=parse_periods(settings.office_hours),
         overrides_path=settings.overrides_path,
+        culture_day_off=settings.culture_day_off,
     )
 
 

@@ -34,12 +34,18 @@ class Settings(BaseSettings):
         description="TOML file of extra days off / make-up working days; default bpmn_dir/calendar_overrides.toml",
     )
     timezone: str = "Asia/Ho_Chi_Minh"
+    culture_day_off: bool = Field(
+        default=True,
+        description="24/11 (Vietnam Culture Day, Politburo Resolution 80, Government Resolution 30/NQ-CP) "
+        "is a day off; false makes it a working day while the Labour Code change is unconfirmed",
+    )
     office_hours: str = Field(
         default="07:30-11:30,13:30-17:00", description="Office periods, Monday to Friday"
     )
     base_url: str = "http://127.0.0.1:8000"
     agency_code: str = Field(
-        default="000.00.15.H50", description="Receiving agency code (Circular 01/2018 art. 19)"
+        default="000.00.15.H50",
+        description="Receiving agency code of the dossier code (Circular 01/2018 art. 19, kept by Circular 03/2025: check)",
     )
     agency_name: str = "SỞ KHOA HỌC VÀ CÔNG NGHỆ"
     agency_parent: str = "UBND TỈNH QUẢNG TRỊ"

@@ -4,10 +4,10 @@ The model decides when (``<spiffworkflow:serviceTaskOperator id="tdcflow/receive
 only knows what: record the receipt and the deadlines, pause or resume the clock, issue a
 document, close the dossier.
 
-The one-stop slips of Circular 01/2018/TT-VPCP belong to these acts for every procedure, so the
-operators issue them: ``receive`` the receipt and appointment slip (Mẫu 01), ``pause_clock`` for
+The one-stop slips of Circular 03/2025/TT-VPCP belong to these acts for every procedure, so the
+operators issue them: ``receive`` the receipt and appointment (Mẫu 01), ``pause_clock`` for
 a supplement request the supplement request slip (Mẫu 02), ``close`` of a received dossier the
-process control slip (Mẫu 05). The refusal (Mẫu 03) and the results are issued by the model's
+process control slip (Mẫu 06). The refusal (Mẫu 03) and the results are issued by the model's
 own ``issue_document`` steps; the apology slip (Mẫu 04) by a leader's extension.
 """
 

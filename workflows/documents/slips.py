@@ -1,6 +1,8 @@
-"""The one-stop slips every procedure issues (Circular 01/2018/TT-VPCP forms): the receipt and
-appointment slip (Mẫu 01), the supplement request (Mẫu 02), the refusal to receive (Mẫu 03), the
-apology with a new appointment (Mẫu 04) and the process control slip (Mẫu 05)."""
+"""The one-stop slips every procedure issues, on the forms of Circular 03/2025/TT-VPCP (guiding
+Decree 118/2025/NĐ-CP; they replace the forms of Circular 01/2018/TT-VPCP): the receipt and
+appointment (Mẫu số 01), the supplement request (02), the refusal to receive (03), the apology
+and request to extend the time (04) and the process control slip (06). The forms' numbers and
+titles are from Annex I of the circular; its in-force date is (check)."""
 
 from __future__ import annotations
 
@@ -32,8 +34,8 @@ from workflows.documents.text import (
 
 @document_kind(
     "receipt_refusal",
-    title_vi="Phiếu từ chối tiếp nhận giải quyết hồ sơ (Mẫu 03, Thông tư 01/2018/TT-VPCP)",
-    title_en="Refusal to receive a dossier (form 03, Circular 01/2018/TT-VPCP)",
+    title_vi="Phiếu từ chối tiếp nhận giải quyết hồ sơ (Mẫu số 03, Thông tư 03/2025/TT-VPCP)",
+    title_en="Refusal to receive a dossier (form 03, Circular 03/2025/TT-VPCP)",
     symbol="PTC",
 )
 def receipt_refusal(ctx: DocumentContext) -> DocumentBody:
@@ -83,8 +85,8 @@ def numbered(items: Sequence[str]) -> list[Block]:
 
 @document_kind(
     "receipt_slip",
-    title_vi="Phiếu tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu 01, Thông tư 01/2018/TT-VPCP)",
-    title_en="Receipt and appointment slip (form 01, Circular 01/2018/TT-VPCP)",
+    title_vi="Giấy tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu số 01, Thông tư 03/2025/TT-VPCP)",
+    title_en="Receipt and appointment (form 01, Circular 03/2025/TT-VPCP)",
     symbol="TNHS",
 )
 def receipt_slip(ctx: DocumentContext) -> DocumentBody:
@@ -157,7 +159,7 @@ def receipt_slip(ctx: DocumentContext) -> DocumentBody:
         )
     )
     return DocumentBody(
-        heading="PHIẾU TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
+        heading="GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
         blocks=ended(blocks),
         recipients=(applicant, f"Lưu: {ONE_STOP_UNIT}"),
         signer_title="NGƯỜI TIẾP NHẬN HỒ SƠ",
@@ -166,8 +168,8 @@ def receipt_slip(ctx: DocumentContext) -> DocumentBody:
 
 @document_kind(
     "supplement_request",
-    title_vi="Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02, Thông tư 01/2018/TT-VPCP)",
-    title_en="Request to supplement a dossier (form 02, Circular 01/2018/TT-VPCP)",
+    title_vi="Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu số 02, Thông tư 03/2025/TT-VPCP)",
+    title_en="Request to supplement a dossier (form 02, Circular 03/2025/TT-VPCP)",
     symbol="YCBS",
 )
 def supplement_request(ctx: DocumentContext) -> DocumentBody:
@@ -234,8 +236,8 @@ def supplement_request(ctx: DocumentContext) -> DocumentBody:
 
 @document_kind(
     "apology_slip",
-    title_vi="Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04, Thông tư 01/2018/TT-VPCP)",
-    title_en="Apology and new appointment slip (form 04, Circular 01/2018/TT-VPCP)",
+    title_vi="Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết (Mẫu số 04, Thông tư 03/2025/TT-VPCP)",
+    title_en="Apology and request to extend the processing time (form 04, Circular 03/2025/TT-VPCP)",
     symbol="XL",
 )
 def apology_slip(ctx: DocumentContext) -> DocumentBody:
@@ -287,7 +289,7 @@ def apology_slip(ctx: DocumentContext) -> DocumentBody:
     )
     blocks.append(Para((f"Xin trân trọng cảm ơn sự hợp tác của {applicant}.",)))
     return DocumentBody(
-        heading="PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
+        heading="VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT",
         blocks=ended(blocks),
         recipients=(applicant, f"Lưu: VT, {ONE_STOP_UNIT}"),
     )
@@ -320,8 +322,8 @@ def _step_row(ctx: DocumentContext, index: int, step: Any) -> tuple[str, ...]:
 
 @document_kind(
     "process_control_slip",
-    title_vi="Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 05, Thông tư 01/2018/TT-VPCP)",
-    title_en="Dossier process control slip (form 05, Circular 01/2018/TT-VPCP)",
+    title_vi="Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu số 06, Thông tư 03/2025/TT-VPCP)",
+    title_en="Dossier process control slip (form 06, Circular 03/2025/TT-VPCP)",
     symbol="KSQT",
 )
 def process_control_slip(ctx: DocumentContext) -> DocumentBody:

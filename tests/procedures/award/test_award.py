@@ -248,7 +248,7 @@ def test_the_main_journey_from_round_to_recommendation(cast, rt):
         assert (
             "Vai trò của lãnh đạo" in sheet_text and "Điểm trung bình" in sheet_text and "680" in sheet_text
         )
-        # The process control slip (Mẫu 05) shows the sheets due at 17:00 on the deadline day.
+        # The process control slip (Mẫu 06) shows the sheets due at 17:00 on the deadline day.
         slip = document_text(leader, closed, "process_control_slip")
         assert "17:00 27/03/2026" in slip and "00:00 28/03/2026" not in slip
         letter = document_text(firm, own, "award_letter")
@@ -612,10 +612,12 @@ def test_a_low_score_is_not_recommended_and_the_letter_says_so(cast):
 @pytest.mark.parametrize(
     ("confirmed", "results", "expected"),
     [
-        (True, 300, "gold_candidate"),  # 450 + 300 = 750, results ≥ 270
-        (True, 260, "recommended"),  # 710, results below the Gold band
+        # Circular 27/2019/TT-BKHCN: the award at 600 points, the Gold award among those at 800.
+        (True, 370, "gold_candidate"),  # 450 + 370 = 820
+        (True, 350, "gold_candidate"),  # exactly 800
+        (True, 300, "recommended"),  # 750: the award, no Gold (a results score alone decides nothing)
         (True, 150, "recommended"),  # exactly 600
-        (True, 149, "not_recommended"),  # 599
+        (True, 140, "not_recommended"),  # 590
         (False, 400, "not_recommended"),  # 850, but the site visit did not confirm it
     ],
 )

@@ -76,8 +76,11 @@ def test_declaration_from_submission_to_issued_notice(people):
     receipt = docx_text(firm.get(final["documents"][0]["download_url"]).content)
     assert "Bản công bố (đã ký, đóng dấu) (" in receipt
     assert "Giấy chứng nhận đăng ký doanh nghiệp (" in receipt
+    # Mẫu 01 of Circular 03/2025/TT-VPCP states the legal time of the procedure's version.
+    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in receipt
+    assert "Thời gian giải quyết hồ sơ theo quy định: 5 ngày làm việc" in receipt
 
-    # The process control slip (Mẫu 05) has a row per step, the leader's closing approval included.
+    # The process control slip (Mẫu 06) has a row per step, the leader's closing approval included.
     slip = docx_text(firm.get(final["documents"][2]["download_url"]).content)
     for step in ("Kiểm tra tính đầy đủ", "Thẩm định hồ sơ", "Phê duyệt, ký kết quả"):
         assert step in slip, step

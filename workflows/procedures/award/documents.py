@@ -22,12 +22,17 @@ from workflows.documents import (
     agency_in_text,
     document_kind,
 )
+from workflows.documents.text import legal_basis_line
 from workflows.procedures.award.scoring import CRITERIA, RECOMMENDATIONS_VI, TOTAL_MAXIMUM
 
+# What a document issued for no dossier (the round's recommendation list) cites; a dossier's
+# documents cite the legal basis of the version of the rules the dossier follows.
 AWARD_BASIS = (
-    "Căn cứ Luật Chất lượng sản phẩm, hàng hóa năm 2007; Nghị định số 132/2008/NĐ-CP và các văn bản sửa "
-    "đổi, bổ sung; Thông tư số 17/2011/TT-BKHCN quy định về Giải thưởng Chất lượng Quốc gia"
+    "Căn cứ Luật Chất lượng sản phẩm, hàng hóa năm 2007; Thông tư số 27/2019/TT-BKHCN quy định về "
+    "Giải thưởng Chất lượng Quốc gia"
 )
+
+
 AWARD_KINDS = frozenset({"award_scoring_sheet", "award_letter"})
 
 
@@ -78,7 +83,7 @@ def award_scoring_sheet(ctx: DocumentContext) -> DocumentBody:
     labels = {m: member_label(names, m, i) for i, m in enumerate(scored, start=1)}
     year = data.get("award_year")
     blocks: list[Block] = [
-        Para((f"{AWARD_BASIS};",)),
+        Para((f"{legal_basis_line(ctx, AWARD_BASIS)};",)),
         Para(
             (
                 f"Hội đồng sơ tuyển Giải thưởng Chất lượng Quốc gia{f' năm {year}' if year else ''} tổng hợp "
@@ -213,7 +218,7 @@ def award_letter(ctx: DocumentContext) -> DocumentBody:
     recommendation = _recommendation(data)
     total = aggregation["total"]
     blocks: list[Block] = [
-        Para((f"{AWARD_BASIS};",)),
+        Para((f"{legal_basis_line(ctx, AWARD_BASIS)};",)),
         Para(
             (
                 f"{agency} thông báo kết quả sơ tuyển Giải thưởng Chất lượng Quốc gia"

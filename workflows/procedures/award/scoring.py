@@ -1,6 +1,6 @@
 """National Quality Award: the seven criteria and the council's score arithmetic.
 
-The criteria follow the Baldrige model on a 1,000-point scale (Circular 17/2011/TT-BKHCN, check).
+The criteria follow the Baldrige model on a 1,000-point scale (Circular 27/2019/TT-BKHCN: 120/85/85/90/85/85/450).
 ``aggregate`` turns the members' score sheets (one per council member, collected by the model's
 multi-instance scoring) into the mean, the spread (max − min) and the standard deviation of
 each criterion and of the total, and lists the members who did not score by the deadline. It is

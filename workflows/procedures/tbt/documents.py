@@ -84,7 +84,7 @@ def tbt_forward_letter(ctx: DocumentContext) -> DocumentBody:
     blocks.append(
         Para(
             (
-                f"Thực hiện Điều 10 Hiệp định TBT và Quyết định số 114/2005/QĐ-TTg, {agency} trân trọng "
+                f"Thực hiện Điều 10 Hiệp định TBT và Quyết định số 46/2017/QĐ-TTg, {agency} trân trọng "
                 f"chuyển câu hỏi để {to} xem xét, cho ý kiến trả lời. Ý kiến xin gửi về Điểm hỏi đáp "
                 f"TBT, có ghi mã hồ sơ {ctx.dossier_code}.",
             )

@@ -218,6 +218,29 @@ def require_may_work_task(user: Person, task: WorkTask, dossier: Dossier) -> Non
     )
 
 
+# Roles whose tasks are each holder's own: a council member's score sheets are theirs alone.
+PERSONAL_TASK_ROLES = ("council",)
+
+
+@dataclass(frozen=True)
+class InboxScope:
+    """The open tasks an inbox lists: those of ``roles``; those of ``assigned_roles`` assigned to
+    the user; with ``applicant_tasks``, the business tasks of the user's own dossiers."""
+
+    roles: tuple[str, ...]
+    assigned_roles: tuple[str, ...]
+    applicant_tasks: bool
+
+
+def inbox_scope(user: Person) -> InboxScope:
+    """Which open tasks ``user`` works on (the inbox's query; :func:`may_work_task` for one)."""
+    return InboxScope(
+        roles=tuple(r for r in user.roles if r != "business" and r not in PERSONAL_TASK_ROLES),
+        assigned_roles=tuple(r for r in PERSONAL_TASK_ROLES if user.has_role(r)),
+        applicant_tasks=user.has_role("business"),
+    )
+
+
 def may_attach_to_dossier(user: Person, dossier: Dossier) -> bool:
     """A business attaches files to its own dossiers only."""
     return not (user.has_role("business") and dossier.applicant_id != user.id)

@@ -164,14 +164,15 @@ def inbox(rt: Runtime, actor: User, mine_only: bool = False, page: int = 1, page
             .join(Dossier, Dossier.id == WorkTask.dossier_id)
             .where(WorkTask.status == "open")
         )
-        # Council tasks are each member's own score sheets: a member's inbox shows only theirs.
-        officer_roles = [r for r in actor.roles if r not in ("business", "council")]
+        scope = permissions.inbox_scope(actor)
         conditions = []
-        if officer_roles:
-            conditions.append(WorkTask.candidate_role.in_(officer_roles))
-        if actor.has_role("council"):
-            conditions.append((WorkTask.candidate_role == "council") & (WorkTask.assignee_id == actor.id))
-        if actor.has_role("business"):
+        if scope.roles:
+            conditions.append(WorkTask.candidate_role.in_(scope.roles))
+        if scope.assigned_roles:
+            conditions.append(
+                WorkTask.candidate_role.in_(scope.assigned_roles) & (WorkTask.assignee_id == actor.id)
+            )
+        if scope.applicant_tasks:
             conditions.append((WorkTask.candidate_role == "business") & (Dossier.applicant_id == actor.id))
         if not conditions:
             return Page([], 0, page, page_size)

@@ -1,7 +1,10 @@
-"""Injected dependencies: the runtime, the current user (from the bearer token), role checks."""
+"""Injected dependencies: the runtime, the current user (from the bearer token), and the
+permissions policy's dependency (:func:`Permitted`) every route that needs a signed-in user uses."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Annotated
 
 import jwt
@@ -10,8 +13,8 @@ from fastapi.security import OAuth2PasswordBearer
 
 from api.errors import NotAuthenticated
 from api.security import decode_access_token
+from workflows import permissions
 from workflows.db import reading
-from workflows.errors import Forbidden
 from workflows.models import User
 from workflows.runtime import Runtime
 
@@ -59,10 +62,32 @@ def current_user(rt: RuntimeDep, token: Annotated[str | None, Depends(oauth2_sch
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def require_officer(user: CurrentUser) -> User:
-    if not user.is_officer:
-        raise Forbidden("Chức năng dành cho cán bộ.", "Officers only.", "forbidden")
-    return user
+# The attribute by which a dependency says which action of the policy it asks (the route-walk
+# test reads it, and so does anyone who wants to know what a route requires).
+PERMISSION_ATTRIBUTE = "permission"
 
 
-Officer = Annotated[User, Depends(require_officer)]
+@cache
+def Permitted(action: permissions.Action | str) -> Callable[..., User]:
+    """The dependency of a JSON route: the user of the bearer token (401 without one), who must be
+    allowed ``action`` by the policy (403 ``forbidden`` otherwise). One function per action, so a
+    route asking twice is asked once."""
+    name = action.name if isinstance(action, permissions.Action) else action
+
+    def permitted(user: Annotated[User, Depends(current_user)]) -> User:
+        permissions.require(user, action)
+        return user
+
+    permitted.__name__ = f"permitted_{name.replace('.', '_').replace('-', '_')}"
+    setattr(permitted, PERMISSION_ATTRIBUTE, name)
+    return permitted
+
+
+def asks_policy(call: object) -> str | None:
+    """The action a dependency asks the policy, or None when it is no policy dependency."""
+    return getattr(call, PERMISSION_ATTRIBUTE, None)
+
+
+# Any signed-in user: what the route may do is then the commands' and queries' to decide.
+CurrentUser = Annotated[User, Depends(Permitted(permissions.SIGNED_IN_ACTION))]
+Officer = Annotated[User, Depends(Permitted(permissions.WORK_API))]

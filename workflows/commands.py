@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from forms.validation import FormValidationError, validate
-from workflows import audit, sla
+from workflows import audit, permissions, sla
 from workflows.alarms import schedule_dossier_alarms
 from workflows.attachments import store_upload
 from workflows.catalogue import Procedure
@@ -27,13 +27,12 @@ from workflows.context import CommandContext
 from workflows.db import reading, transaction
 from workflows.effects import apply_effects
 from workflows.engine import EngineError, RunningProcess, TaskNotReady
-from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
+from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
 from workflows.locking import lock_dossier_by_code, lock_task
 from workflows.models import Attachment, Dossier, ProcessInstance, User, WorkTask
 from workflows.outbox import dossier_event
 from workflows.pauses import close_open_pause
 from workflows.projection import cancel_open_tasks, mark_completed, sync_after_run
-from workflows.queries import may_act_on
 from workflows.runtime import Runtime
 
 log = logging.getLogger("tdcflow.engine")
@@ -149,10 +148,7 @@ def submit_dossier(
     rt: Runtime, actor: User, procedure_code: str, data: dict[str, Any], idempotency_key: str | None = None
 ) -> tuple[Dossier, bool]:
     """Start a dossier. Returns (dossier, created); a repeated idempotency key returns the first one."""
-    if not actor.has_role("business"):
-        raise Forbidden(
-            "Chỉ tổ chức, doanh nghiệp mới nộp hồ sơ.", "Only a business can submit a dossier.", "forbidden"
-        )
+    permissions.require(actor, permissions.DOSSIER_SUBMIT)
     procedure = rt.procedure_for_new_dossier(procedure_code, now())
     if procedure is None and procedure_code in rt.catalogue.versions:
         raise not_in_force(rt, procedure_code)
@@ -318,14 +314,7 @@ def _engine_failure(exc: EngineError) -> Conflict:
 
 
 def _check_may_act(actor: User, task: WorkTask, dossier: Dossier) -> None:
-    if not may_act_on(actor, task, dossier):
-        if actor.has_role("business"):
-            raise not_found("công việc", "Task")  # a business must not learn of others' work
-        raise Forbidden(
-            f"Công việc này dành cho vai trò '{task.candidate_role}'.",
-            f"This task is for the '{task.candidate_role}' role.",
-            "forbidden",
-        )
+    permissions.require_may_work_task(actor, task, dossier)
     if task.status != "open":
         raise Conflict(
             "Công việc này đã được xử lý xong.", "This task has already been completed.", "task_closed"
@@ -391,7 +380,7 @@ def release_task(rt: Runtime, actor: User, task_id: str) -> WorkTask:
                 "This task is assigned to one person by the procedure and cannot be released.",
                 "not_releasable",
             )
-        if task.assignee_id != actor.id and not actor.has_role("leader"):
+        if task.assignee_id != actor.id and not permissions.may(actor, permissions.TASK_RELEASE_ANY):
             raise Conflict("Bạn không giữ công việc này.", "You do not hold this task.", "not_assignee")
         task.assignee_id = None
         task.claimed_at = None
@@ -497,7 +486,7 @@ def upload_attachment(
             # (both succeed, one after the other) and sees a dossier closed meanwhile.
             locked = lock_dossier_by_code(session, dossier_code)
             dossier = locked[0] if locked else None
-            if dossier is None or (actor.has_role("business") and dossier.applicant_id != actor.id):
+            if dossier is None or not permissions.may_attach_to_dossier(actor, dossier):
                 raise not_found("hồ sơ", "Dossier")
             if dossier.completed_at is not None:
                 raise Conflict("Hồ sơ đã kết thúc.", "The dossier is closed.", "closed")

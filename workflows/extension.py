@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from workflows import audit
+from workflows import audit, permissions
 from workflows.clock import as_utc
 from workflows.command_log import command
 from workflows.context import CommandContext
 from workflows.db import transaction
 from workflows.dossier_documents import issue_document
 from workflows.effects import refresh_deadlines
-from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
+from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
 from workflows.locking import lock_dossier_by_code
 from workflows.models import Dossier, User
 from workflows.outbox import dossier_event
@@ -22,8 +22,7 @@ MAX_EXTENSION_DAYS = 30
 def extend_deadline(rt: Runtime, actor: User, code: str, days: int, reason: str) -> Dossier:
     """A leader moves the appointment once, by whole working days, with a reason; the apology slip
     (Mẫu 04) with the new date is issued in the same transaction."""
-    if not actor.has_role("leader"):
-        raise Forbidden("Chỉ lãnh đạo được gia hạn.", "Only a leader can extend a deadline.", "forbidden")
+    permissions.require(actor, permissions.DOSSIER_EXTEND)
     problems = []
     if not 1 <= days <= MAX_EXTENSION_DAYS:
         problems.append(

@@ -10,7 +10,8 @@ operators, slips and statuses) names no plug-in.
 Two kinds of things are added, the way SpiffWorkflow's dialects add to its generic core:
 
 * **words** everyone may meet, whatever the procedure: dossier statuses and their labels, roles,
-  outbox event types (and who hears of them), document kinds (registered by the ``document_kind``
+  permissions (the actions the policy knows, and who may do them), outbox event types (and who
+  hears of them), document kinds (registered by the ``document_kind``
   decorator when the package imports its documents module). They are merged here, process-wide.
 * **acts** of the procedure's own dossiers: its service-task operators, the facts its process
   starts with, the window its start is gated by, the functions its model's expressions call,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from workflows.calendar import WorkingCalendar
     from workflows.context import CommandContext
     from workflows.models import AuditEvent, Dossier, User
+    from workflows.permissions import Action
     from workflows.runtime import Runtime
     from workflows.start_windows import StartWindow
 
@@ -113,6 +115,9 @@ class ProcedurePlugin:
     history_labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     pause_labels: Mapping[str, tuple[tuple[str, str], tuple[str, str]]] = field(default_factory=dict)
     event_types: Sequence[EventType] = ()
+    # What its pages, routes and commands ask the permissions policy (workflows.permissions): its
+    # actions, each naming the roles that may do it.
+    permissions: Sequence[Action] = ()
     # -- acts on its own dossiers ----------------------------------------------------------------
     operators: Mapping[str, Operator] = field(default_factory=dict)
     parameter_checks: Mapping[str, ParameterCheck] = field(default_factory=dict)
@@ -179,6 +184,11 @@ def plugin_statuses() -> dict[str, tuple[str, str]]:
 
 def plugin_roles() -> dict[str, tuple[str, str]]:
     return {role: label for plugin in _REGISTERED.values() for role, label in plugin.roles.items()}
+
+
+def plugin_permissions() -> dict[str, Action]:
+    """The procedures' actions by name (workflows.permissions merges them with the core's)."""
+    return {action.name: action for plugin in _REGISTERED.values() for action in plugin.permissions}
 
 
 def plugin_event_types() -> list[EventType]:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from workflows import permissions
 from workflows.clock import as_utc, now, to_local
 from workflows.db import reading
 from workflows.errors import not_found
@@ -76,21 +77,15 @@ def visible_dossier(session: Session, actor: User, code: str) -> Dossier:
     return dossier
 
 
-def can_see(actor: User, dossier: Dossier) -> bool:
-    return actor.is_officer or dossier.applicant_id == actor.id
-
-
-def may_act_on(actor: User, task: WorkTask, dossier: Dossier) -> bool:
-    """A business's task is the applicant's alone; any other task belongs to its candidate role."""
-    if task.candidate_role == "business":
-        return actor.id == dossier.applicant_id
-    return actor.has_role(task.candidate_role)
+# The policy's data rules, under the names the pages know.
+can_see = permissions.may_see_dossier
+may_act_on = permissions.may_work_task
 
 
 def list_dossiers(rt: Runtime, actor: User, flt: DossierFilter) -> Page:
     with reading(rt.engine) as session:
         query = select(Dossier)
-        if not actor.is_officer:
+        if not permissions.may(actor, permissions.DOSSIER_SEE_ALL):
             query = query.where(Dossier.applicant_id == actor.id)
         if flt.q:
             like = f"%{flt.q.strip().lower()}%"
@@ -141,7 +136,7 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
             for d in session.exec(
                 select(Document).where(Document.dossier_id == dossier.id).order_by(Document.issued_at)
             ).all()
-            if actor.is_officer or privacy_of(rt, dossier).applicant_may_read(d.kind)
+            if permissions.may_read_document(actor, privacy_of(rt, dossier).applicant_may_read(d.kind))
         ]
         attachments = session.exec(
             select(Attachment).where(Attachment.dossier_id == dossier.id).order_by(Attachment.created_at)
@@ -169,14 +164,15 @@ def inbox(rt: Runtime, actor: User, mine_only: bool = False, page: int = 1, page
             .join(Dossier, Dossier.id == WorkTask.dossier_id)
             .where(WorkTask.status == "open")
         )
-        # Council tasks are each member's own score sheets: a member's inbox shows only theirs.
-        officer_roles = [r for r in actor.roles if r not in ("business", "council")]
+        scope = permissions.inbox_scope(actor)
         conditions = []
-        if officer_roles:
-            conditions.append(WorkTask.candidate_role.in_(officer_roles))
-        if actor.has_role("council"):
-            conditions.append((WorkTask.candidate_role == "council") & (WorkTask.assignee_id == actor.id))
-        if actor.has_role("business"):
+        if scope.roles:
+            conditions.append(WorkTask.candidate_role.in_(scope.roles))
+        if scope.assigned_roles:
+            conditions.append(
+                WorkTask.candidate_role.in_(scope.assigned_roles) & (WorkTask.assignee_id == actor.id)
+            )
+        if scope.applicant_tasks:
             conditions.append((WorkTask.candidate_role == "business") & (Dossier.applicant_id == actor.id))
         if not conditions:
             return Page([], 0, page, page_size)
@@ -213,7 +209,7 @@ def task_with_dossier(rt: Runtime, actor: User, task_id: str) -> tuple[WorkTask,
         dossier = session.get(Dossier, task.dossier_id) if task else None
         if task is None or dossier is None or not can_see(actor, dossier):
             raise not_found("công việc", "Task")
-        if not actor.is_officer and not may_act_on(actor, task, dossier):
+        if not permissions.may(actor, permissions.DOSSIER_SEE_ALL) and not may_act_on(actor, task, dossier):
             raise not_found("công việc", "Task")
         return task, dossier, privacy_of(rt, dossier).visible_data(dossier, dict(dossier.data))
 
@@ -224,7 +220,9 @@ def document_for(rt: Runtime, actor: User, document_id: str) -> tuple[Document, 
         dossier = session.get(Dossier, document.dossier_id) if document else None
         if document is None or dossier is None or not can_see(actor, dossier):
             raise not_found("văn bản", "Document")
-        if not actor.is_officer and not privacy_of(rt, dossier).applicant_may_read(document.kind):
+        if not permissions.may_read_document(
+            actor, privacy_of(rt, dossier).applicant_may_read(document.kind)
+        ):
             raise not_found("văn bản", "Document")
         return document, rt.store.read(document.sha256)
 
@@ -269,7 +267,7 @@ def model_sources(rt: Runtime, version_id: int) -> dict[str, str]:
 def data_for(rt: Runtime, actor: User, dossier: Dossier) -> dict[str, Any]:
     """Officers read the whole process data; a business reads back what it filed (its start form's
     fields), not the department's working notes."""
-    if actor.is_officer:
+    if permissions.may_read_whole_data(actor):
         return privacy_of(rt, dossier).visible_data(dossier, dict(dossier.data))
     procedure = rt.catalogue.for_dossier(dossier)
     if procedure is None:

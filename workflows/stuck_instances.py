@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
-from workflows import audit
+from workflows import audit, permissions
 from workflows.command_log import command
 from workflows.commands import _after_engine, _restore, _save_instance
 from workflows.context import CommandContext
@@ -93,12 +93,7 @@ def resume(rt: Runtime, actor: User, code: str) -> list[LostJoin]:
     Returns what was counted. An instance with nothing lost is refused (409), so running this
     twice, or on a healthy dossier, changes nothing.
     """
-    if not actor.has_role("admin"):
-        raise Forbidden(
-            "Chỉ quản trị viên được khôi phục hồ sơ.",
-            "Only an administrator can resume a dossier.",
-            "forbidden",
-        )
+    permissions.require(actor, permissions.INSTANCE_RESUME)
     with transaction(rt.engine) as session:
         locked = lock_dossier_by_code(session, code)
         if locked is None:
@@ -136,7 +131,7 @@ def admin_by_email(rt: Runtime, email: str) -> User:
     """The active administrator account the command-line acts as (named in the audit trail)."""
     with reading(rt.engine) as session:
         user = session.exec(select(User).where(User.email == email.strip().lower())).first()
-    if user is None or not user.is_active or not user.has_role("admin"):
+    if user is None or not user.is_active or not permissions.may(user, permissions.INSTANCE_RESUME):
         raise Forbidden(
             f"'{email}' không phải tài khoản quản trị đang hoạt động.",
             f"'{email}' is not an active administrator account.",

@@ -25,7 +25,7 @@ from api.schemas import (
     WithdrawIn,
 )
 from api.uploads import read_limited
-from workflows import commands, extension, queries
+from workflows import commands, extension, permissions, queries
 from workflows.clock import local_zone
 from workflows.models import User
 from workflows.queries import DossierDetail, DossierFilter
@@ -41,7 +41,7 @@ class SubmitDossier(BaseModel):
 
 def dossier_out(rt: Runtime, actor: User, detail: DossierDetail) -> DossierOut:
     dossier = detail.dossier
-    officer = actor.is_officer
+    officer = permissions.may_read_whole_data(actor)
     data = queries.data_for(rt, actor, dossier)
     summary = DossierSummaryOut.of(dossier).model_dump()
     return DossierOut(

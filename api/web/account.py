@@ -13,7 +13,7 @@ from api.web import i18n
 from api.web.csrf import verify_csrf
 from api.web.session import MaybeUser, PageUser, end_session, start_session
 from api.web.templating import render
-from workflows import accounts
+from workflows import accounts, permissions
 from workflows.errors import DomainError
 
 router = APIRouter(include_in_schema=False)
@@ -28,7 +28,7 @@ def _safe_next(next_url: str | None, fallback: str) -> str:
 
 
 def _home_of(user) -> str:  # type: ignore[no-untyped-def]
-    if user.is_officer:
+    if permissions.may(user, permissions.WORK_PAGES):
         return "/admin/users" if user.roles == ["admin"] else "/work/inbox"
     return "/my/dossiers"
 

@@ -19,7 +19,7 @@ from api.web.presentation import shown_fields, timeline, working_notes
 from api.web.session import PageUser
 from api.web.templating import render
 from forms.registry import Form as FormSchema
-from workflows import commands, extension, queries
+from workflows import commands, extension, permissions, queries
 from workflows.catalogue import Procedure
 from workflows.errors import DomainError, InvalidInput
 from workflows.queries import DossierFilter
@@ -76,7 +76,7 @@ def dossier_page(
     my_tasks = [
         t
         for t in detail.open_tasks
-        if queries.may_act_on(user, t, dossier) and t.assignee_id in (None, user.id)
+        if permissions.may_work_task(user, t, dossier) and t.assignee_id in (None, user.id)
     ]
     messages = {
         "submitted": i18n._("Đã nộp hồ sơ. Mã hồ sơ của bạn được ghi ở trên; hãy dùng mã này để tra cứu."),
@@ -97,14 +97,14 @@ def dossier_page(
             "fields": shown_fields(start_form, data) if start_form else [],
             **fragments(rt, user, dossier, data),
             "notes": working_notes(task_forms(rt, procedure), start_form, data)
-            if user.is_officer and start_form
+            if permissions.may_read_whole_data(user) and start_form
             else [],
             "attachments": attachments,
             "timeline": timeline(detail.history, detail.all_tasks, detail.dossier.applicant_id),
             "my_tasks": my_tasks,
             "closed": dossier.completed_at is not None,
             "is_applicant": dossier.applicant_id == user.id,
-            "can_extend": user.has_role("leader")
+            "can_extend": permissions.may(user, permissions.DOSSIER_EXTEND)
             and dossier.received_at is not None
             and dossier.completed_at is None
             and dossier.extension_days == 0,

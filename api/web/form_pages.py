@@ -9,7 +9,7 @@ them: the page shows them as already uploaded and the user does not send them ag
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
@@ -23,13 +23,13 @@ from api.web import i18n
 from api.web.csrf import verify_csrf
 from api.web.dossier_pages import task_forms
 from api.web.presentation import shown_fields, timeline, working_notes
-from api.web.session import PageUser
+from api.web.session import PagePermitted, PageUser
 from api.web.templating import render
 from forms.html_input import parse_submission
 from forms.registry import Form
 from forms.rendering import AttachmentInfo, build_view
 from forms.validation import FieldError
-from workflows import commands, queries
+from workflows import commands, permissions, queries
 from workflows.catalogue import Procedure
 from workflows.clock import now
 from workflows.errors import Conflict, DomainError, Forbidden, InvalidInput, UploadRejected
@@ -40,6 +40,8 @@ from workflows.start_windows import notice_for
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
 IDEMPOTENCY_FIELD = "_submission"
+# Who may send a dossier's application form (a business).
+Applicant = Annotated[User, Depends(PagePermitted(permissions.DOSSIER_START_PAGE))]
 
 
 def _errors_of(error: DomainError) -> list[FieldError]:
@@ -152,15 +154,6 @@ def _prefill(user: User, section: str = "applicant") -> dict[str, Any]:
     return {section: {k: v for k, v in applicant.items() if v}}
 
 
-def _require_business(user: User) -> None:
-    if not user.has_role("business"):
-        raise Forbidden(
-            "Chỉ tài khoản doanh nghiệp mới nộp hồ sơ.",
-            "Only a business account can submit a dossier.",
-            "forbidden",
-        )
-
-
 def _starting(rt: Runtime, procedure_code: str) -> Procedure:
     """The version a dossier submitted now would follow (its form), else the procedure as it
     stands today (submitting then says why it cannot start)."""
@@ -172,7 +165,7 @@ def new_dossier(procedure_code: str, request: Request, rt: RuntimeDep, user: Pag
     procedure = _starting(rt, procedure_code)
     if procedure.start_page:  # a procedure with its own start page (TBT questions)
         return RedirectResponse(procedure.start_page, status_code=303)
-    _require_business(user)
+    permissions.require(user, permissions.DOSSIER_START_PAGE)
     form = rt.forms.get(procedure.start_form)
     return _form_page(
         request,
@@ -190,8 +183,7 @@ def new_dossier(procedure_code: str, request: Request, rt: RuntimeDep, user: Pag
 
 
 @router.post("/my/dossiers/new/{procedure_code}", dependencies=[Csrf])
-async def submit_dossier(procedure_code: str, request: Request, rt: RuntimeDep, user: PageUser) -> Response:
-    _require_business(user)
+async def submit_dossier(procedure_code: str, request: Request, rt: RuntimeDep, user: Applicant) -> Response:
     procedure = _starting(rt, procedure_code)
     form = rt.forms.get(procedure.start_form)
     form_data = await request.form()
@@ -226,7 +218,7 @@ def _task_context(
     rt: Runtime, user: User, task_id: str
 ) -> tuple[Any, Any, Form, dict[str, Any], dict[str, Any]]:
     task, dossier, data = queries.task_with_dossier(rt, user, task_id)
-    if not queries.may_act_on(user, task, dossier):
+    if not permissions.may_work_task(user, task, dossier):
         raise Forbidden("Công việc này dành cho vai trò khác.", "This task is for another role.", "forbidden")
     form = rt.forms.get(task.form)
     # The form starts from the dossier's current values of its own fields (e.g. the declaration
@@ -246,7 +238,7 @@ def _task_context(
         "fields": shown_fields(start_form, visible) if start_form else [],
         # What the earlier steps found (the specialist's findings for the leader who approves).
         "notes": working_notes(task_forms(rt, procedure), start_form, visible)
-        if user.is_officer and start_form and procedure
+        if permissions.may_read_whole_data(user) and start_form and procedure
         else [],
         **fragments(rt, user, dossier, visible),
         "attachments": {a.id: a for a in detail.attachments},

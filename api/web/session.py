@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 
-from api.deps import RuntimeDep, user_from_token
+from api.deps import PERMISSION_ATTRIBUTE, RuntimeDep, user_from_token
 from api.errors import NotAuthenticated
 from api.security import create_access_token
-from workflows.errors import Forbidden
+from workflows import permissions
 from workflows.models import User
 from workflows.runtime import Runtime
 
@@ -64,16 +66,19 @@ def page_user(request: Request, user: Annotated[User | None, Depends(optional_pa
     return user
 
 
-def officer_page_user(user: Annotated[User, Depends(page_user)]) -> User:
-    if not user.is_officer:
-        raise Forbidden("Trang này dành cho cán bộ.", "This page is for officers.", "forbidden")
-    return user
+@cache
+def PagePermitted(action: permissions.Action | str) -> Callable[..., User]:
+    """The dependency of a page: the session's user (to the login page without one), who must be
+    allowed ``action`` by the policy (403 ``forbidden`` otherwise)."""
+    name = action.name if isinstance(action, permissions.Action) else action
 
+    def permitted(user: Annotated[User, Depends(page_user)]) -> User:
+        permissions.require(user, action)
+        return user
 
-def admin_page_user(user: Annotated[User, Depends(page_user)]) -> User:
-    if not user.has_role("admin"):
-        raise Forbidden("Trang này dành cho quản trị.", "This page is for administrators.", "forbidden")
-    return user
+    permitted.__name__ = f"page_permitted_{name.replace('.', '_').replace('-', '_')}"
+    setattr(permitted, PERMISSION_ATTRIBUTE, name)
+    return permitted
 
 
 def login_redirect(next_url: str) -> RedirectResponse:
@@ -81,6 +86,6 @@ def login_redirect(next_url: str) -> RedirectResponse:
 
 
 MaybeUser = Annotated[User | None, Depends(optional_page_user)]
-PageUser = Annotated[User, Depends(page_user)]
-OfficerUser = Annotated[User, Depends(officer_page_user)]
-AdminUser = Annotated[User, Depends(admin_page_user)]
+PageUser = Annotated[User, Depends(PagePermitted(permissions.SIGNED_IN_ACTION))]
+OfficerUser = Annotated[User, Depends(PagePermitted(permissions.WORK_PAGES))]
+AdminUser = Annotated[User, Depends(PagePermitted(permissions.ADMIN_PAGES))]

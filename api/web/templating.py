@@ -23,6 +23,7 @@ from starlette.responses import Response
 from api.web import i18n
 from api.web.csrf import CSRF_FIELD, csrf_token
 from notifications.inbox_queries import unread_count
+from workflows import permissions
 from workflows.calendar import get_calendar
 from workflows.clock import as_utc, format_date, format_datetime, now, to_local
 from workflows.documents import DOCUMENT_KINDS
@@ -156,13 +157,19 @@ def _procedure_links(where: str, user: User | None) -> list[NavLink]:
     """The links the procedures add to a menu ("main" | "admin") that ``user`` may follow."""
 
     def shown(link: NavLink) -> bool:
-        if link.audience == "officers":
-            return user is not None and user.is_officer
-        if link.audience == "admins":
-            return user is not None and user.has_role("admin")
-        return True
+        action = _AUDIENCE_ACTIONS.get(link.audience)
+        return action is None or permissions.may(user, action)
 
     return [link for link in nav_links(where) if shown(link)]
+
+
+# A menu link's audience, as the policy's action whose pages it opens.
+_AUDIENCE_ACTIONS = {"officers": permissions.WORK_PAGES, "admins": permissions.ADMIN_PAGES}
+
+
+def _may(user: User | None, action: str) -> bool:
+    """The policy for the templates: ``may(user, "work.pages")`` shows or hides a menu entry."""
+    return permissions.may(user or None, action)  # a page without a user has an undefined one
 
 
 templates.env.globals.update(
@@ -171,6 +178,7 @@ templates.env.globals.update(
     csrf_field=CSRF_FIELD,
     languages=i18n.LANGUAGES,
     procedure_links=_procedure_links,
+    may=_may,
 )
 
 

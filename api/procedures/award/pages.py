@@ -18,9 +18,11 @@ from api.web.account import field_errors
 from api.web.csrf import verify_csrf
 from api.web.session import AdminUser, OfficerUser
 from api.web.templating import render
+from workflows import permissions
 from workflows.clock import format_datetime
 from workflows.db import reading
 from workflows.errors import DomainError
+from workflows.procedures.award import actions
 from workflows.procedures.award import recommendations as award_recommendations
 from workflows.procedures.award import reports as award_reports
 from workflows.procedures.award import rounds as award_rounds
@@ -218,7 +220,9 @@ def download_xlsx(year: RoundYear, rt: RuntimeDep, user: OfficerUser) -> Respons
 def award_summary(rt: Any, user: Any, dossier: Any, data: dict[str, Any]) -> dict[str, Any] | None:
     """The council's aggregated scores for the dossier and task pages of an officer (None for
     other procedures, for a business, and while the scores are sealed)."""
-    if dossier.procedure_code != award_rounds.AWARD_PROCEDURE or not user.is_officer:
+    if dossier.procedure_code != award_rounds.AWARD_PROCEDURE or not permissions.may(
+        user, actions.RESULTS_READ
+    ):
         return None
     aggregation = data.get("aggregation")
     if not isinstance(aggregation, dict) or not aggregation.get("scored_count"):

@@ -3,7 +3,7 @@ WTO notifications (list, detail, comments, registration, compilation), subscript
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
@@ -17,11 +17,13 @@ from api.uploads import read_limited
 from api.web import i18n
 from api.web.account import field_errors
 from api.web.csrf import verify_csrf
-from api.web.session import MaybeUser, PageUser
+from api.web.session import MaybeUser, PagePermitted, PageUser
 from api.web.templating import render
+from workflows import permissions
 from workflows.clock import now, to_local
 from workflows.errors import DomainError, Forbidden, InvalidInput
-from workflows.procedures.tbt import antiabuse, inquiries, knowledge, wto
+from workflows.models import User
+from workflows.procedures.tbt import actions, antiabuse, inquiries, knowledge, wto
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
@@ -235,23 +237,19 @@ NOTIFICATION_FIELDS = (
 )
 
 
-def _officer(user: Any) -> None:
-    if not user.has_role("tbt_officer"):
-        raise Forbidden(
-            "Trang này dành cho cán bộ điểm hỏi đáp TBT.", "This page is for TBT officers.", "forbidden"
-        )
+# The TBT inquiry point's officers' pages; the subscription page, a business's.
+TbtOfficer = Annotated[User, Depends(PagePermitted(actions.WTO_PAGES))]
+Subscriber = Annotated[User, Depends(PagePermitted(actions.SUBSCRIPTION_PAGES))]
 
 
 @router.get("/tbt/wto/new")
-def wto_new(request: Request, user: PageUser) -> Response:
-    _officer(user)
+def wto_new(request: Request, user: TbtOfficer) -> Response:
     values = {"circulated_on": to_local(now()).date().isoformat()}
     return render(request, "tbt_wto_new.html", user, {"values": values, "errors": {}})
 
 
 @router.post("/tbt/wto/new", dependencies=[Csrf])
-async def wto_register(request: Request, rt: RuntimeDep, user: PageUser) -> Response:
-    _officer(user)
+async def wto_register(request: Request, rt: RuntimeDep, user: TbtOfficer) -> Response:
     values = _form(await request.form(), *NOTIFICATION_FIELDS)
     try:
         notification = wto.register_notification(rt, user, dict(values))
@@ -283,7 +281,7 @@ def _detail(
         flash = i18n._("Đã đăng ký thông báo và báo cho doanh nghiệp theo dõi.")
     if request.query_params.get("commented"):
         flash = i18n._("Đã gửi góp ý.")
-    is_officer = user is not None and user.has_role("tbt_officer")
+    is_officer = permissions.may(user, actions.WTO_MANAGE)
     context = {
         "n": n,
         "open": wto.comments_open(n),
@@ -339,8 +337,6 @@ def wto_compile(notification_id: RowId, rt: RuntimeDep, user: PageUser) -> Respo
 def _subscriptions_page(
     request: Request, rt: Any, user: Any, values: dict[str, str], error: DomainError | None = None
 ) -> Response:
-    if not user.has_role("business"):
-        raise Forbidden("Trang này dành cho doanh nghiệp.", "This page is for businesses.", "forbidden")
     return render(
         request,
         "tbt_subscriptions.html",
@@ -356,7 +352,7 @@ def _subscriptions_page(
 
 
 @router.get("/tbt/subscriptions")
-def subscriptions(request: Request, rt: RuntimeDep, user: PageUser) -> Response:
+def subscriptions(request: Request, rt: RuntimeDep, user: Subscriber) -> Response:
     return _subscriptions_page(request, rt, user, {})
 
 

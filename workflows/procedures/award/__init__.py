@@ -6,6 +6,7 @@ from pathlib import Path
 
 from workflows.plugins import NavLink, ProcedurePlugin
 from workflows.procedures.award import documents, recommendations  # noqa: F401  (document kinds, finder)
+from workflows.procedures.award.actions import ACTIONS
 from workflows.procedures.award.demo import DEMO_ACCOUNTS, make_demo
 from workflows.procedures.award.documents import extra_values
 from workflows.procedures.award.privacy import AwardPrivacy
@@ -27,6 +28,7 @@ PLUGIN = ProcedurePlugin(
         "not_recommended": ("Không được đề xuất", "Not recommended"),
     },
     roles={"council": ("Hội đồng sơ tuyển", "Preliminary council")},
+    permissions=ACTIONS,
     document_values={"award_scoring_sheet": extra_values, "award_letter": extra_values},
     start_facts=round_facts,
     start_window=AWARD_WINDOW,

@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
+from workflows import permissions
 from workflows.clock import now
 from workflows.command_log import command
 from workflows.db import reading, transaction
 from workflows.documents.issuing import IssuedFor, issue_document, rendition_of
 from workflows.documents.model import kind_named
-from workflows.errors import Conflict, Forbidden, not_found
+from workflows.errors import Conflict, not_found
 from workflows.models import Document, User
+from workflows.procedures.award import actions
 from workflows.procedures.award.reports import (
     RoundEntry,
     assessed,
@@ -56,12 +58,7 @@ def _undecided(entries: list[RoundEntry]) -> list[RoundEntry]:
 @command("issue_award_recommendation_list")
 def issue_recommendation_list(rt: Runtime, actor: User, year: int) -> Document:
     """A leader issues the list of the round ``year``. 409 while an application is undecided."""
-    if not actor.has_role("leader"):
-        raise Forbidden(
-            "Chỉ lãnh đạo Sở ban hành danh sách đề xuất.",
-            "Only a leader of the department issues the recommendation list.",
-            "forbidden",
-        )
+    permissions.require(actor, actions.RECOMMENDATIONS_ISSUE)
     settings = rt.settings
     with transaction(rt.engine) as session:
         award_round = _round(session, year)
@@ -146,7 +143,7 @@ def issued_lists(rt: Runtime, year: int) -> list[tuple[Document, str]]:
 
 def issued_file(rt: Runtime, actor: User, year: int, list_id: str, fmt: str) -> tuple[bytes, str]:
     """The stored bytes of an issued list (``fmt`` docx or xlsx) and a file name; officers only."""
-    if not actor.is_officer:
+    if not permissions.may(actor, actions.RESULTS_READ):
         raise not_found("danh sách đề xuất", "Recommendation list")
     with reading(rt.engine) as session:
         award_round = _round(session, year)

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Column, Date, DateTime
 from sqlmodel import Field, Session, SQLModel, select
 
-from workflows import audit
+from workflows import audit, permissions
 from workflows.clock import now, to_local
 from workflows.command_log import command
 from workflows.db import reading, transaction
-from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
+from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
 from workflows.models import Dossier, User
+from workflows.procedures.award import actions
 from workflows.procedures.award.scoring import local_day_end
 
 if TYPE_CHECKING:
@@ -267,12 +268,7 @@ def round_dossiers(session: Session, round_id: int) -> list[Dossier]:
 
 
 def _require_admin(actor: User) -> None:
-    if not actor.has_role("admin"):
-        raise Forbidden(
-            "Chỉ quản trị viên được mở và sửa đợt xét giải.",
-            "Only an administrator can open or edit an award round.",
-            "forbidden",
-        )
+    permissions.require(actor, actions.ROUND_MANAGE)
 
 
 def _problems(session: Session, data: RoundInput, round_id: int | None) -> list[FieldProblem]:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from workflows.plugins import EventType, NavLink, ProcedurePlugin
 from workflows.procedures.tbt import documents, knowledge, models, wto  # noqa: F401  (tables, kinds, finder)
+from workflows.procedures.tbt.actions import ACTIONS
 from workflows.procedures.tbt.demo import DEMO_ACCOUNTS, make_demo
 from workflows.procedures.tbt.operators import publish, remind
 from workflows.procedures.tbt.visitors import visitor_link
@@ -20,6 +21,7 @@ PLUGIN = ProcedurePlugin(
         "answered": ("Đã trả lời", "Answered"),
     },
     roles={"tbt_officer": ("Điểm hỏi đáp TBT", "TBT inquiry point")},
+    permissions=ACTIONS,
     event_types=(
         EventType("tbt_inquiry_forwarded", applicant_hears=True, model_may_emit=True),
         EventType("tbt_answer_issued", applicant_hears=True, model_may_emit=True),

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
-from workflows import commands
+from workflows import commands, permissions
 from workflows.attachments import store_upload
 from workflows.clock import now
 from workflows.command_log import command
 from workflows.db import reading, transaction
-from workflows.errors import FieldProblem, Forbidden, InvalidInput, not_found
+from workflows.errors import FieldProblem, InvalidInput, not_found
 from workflows.models import ClockPause, Document, Dossier, User
-from workflows.procedures.tbt import antiabuse
+from workflows.procedures.tbt import actions, antiabuse
 from workflows.procedures.tbt.visitors import check_follow_token, follow_path, visitor_for
 
 if TYPE_CHECKING:
@@ -71,12 +71,7 @@ def ask(
     data = dict(data)
     data.setdefault("consent_publish", False)
     if actor is not None:
-        if not actor.has_role("business"):
-            raise Forbidden(
-                "Cán bộ không gửi câu hỏi bằng tài khoản công vụ.",
-                "Officers do not ask with their work account.",
-                "forbidden",
-            )
+        permissions.require(actor, actions.ASK_WITH_ACCOUNT)
         asker = dict(data.get("asker") or {})
         asker.setdefault("name", actor.full_name)
         asker.setdefault("email", actor.email)

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
-from workflows import audit
+from workflows import audit, permissions
 from workflows.command_log import command
 from workflows.db import reading, transaction
-from workflows.errors import FieldProblem, Forbidden, InvalidInput, not_found
+from workflows.errors import FieldProblem, InvalidInput, not_found
 from workflows.locking import lock_dossier
 from workflows.models import User
+from workflows.procedures.tbt import actions
 from workflows.procedures.tbt.folding import fold, highlight, terms
 from workflows.procedures.tbt.models import KnowledgeEntry
 
@@ -188,8 +189,7 @@ def entry_json(entry: KnowledgeEntry) -> dict[str, Any]:
 
 
 def _officer_only(actor: User) -> None:
-    if not actor.has_role("tbt_officer"):
-        raise Forbidden("Chỉ cán bộ điểm hỏi đáp TBT.", "Only the TBT inquiry point's officers.", "forbidden")
+    permissions.require(actor, actions.KB_EDIT)
 
 
 @command("edit_knowledge_entry")

@@ -13,15 +13,16 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from workflows import audit
+from workflows import audit, permissions
 from workflows.clock import now, to_local
 from workflows.command_log import command
 from workflows.db import reading, transaction
 from workflows.documents import DocumentContext
 from workflows.documents.issuing import IssuedFor, Numbering, issue_document
-from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
+from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
 from workflows.models import Document, User
 from workflows.outbox import emit
+from workflows.procedures.tbt import actions
 from workflows.procedures.tbt.folding import fold
 from workflows.procedures.tbt.models import WtoComment, WtoNotification, WtoSubscription
 
@@ -43,13 +44,7 @@ def _invalid(problems: list[FieldProblem]) -> InvalidInput:
 
 
 def _require_officer(actor: User) -> None:
-    if not actor.has_role("tbt_officer"):
-        raise Forbidden("Chỉ cán bộ điểm hỏi đáp TBT.", "Only the TBT inquiry point's officers.", "forbidden")
-
-
-def _require_business(actor: User) -> None:
-    if not actor.has_role("business"):
-        raise Forbidden("Chỉ tổ chức, doanh nghiệp.", "Businesses only.", "forbidden")
+    permissions.require(actor, actions.WTO_MANAGE)
 
 
 def hs_digits(code: str) -> str:
@@ -294,7 +289,7 @@ def comments_of(rt: Runtime, actor: User, notification_id: int) -> list[tuple[Wt
             .where(WtoComment.notification_id == notification_id)
             .order_by(WtoComment.created_at, WtoComment.id)
         )
-        if not actor.is_officer:
+        if not permissions.may(actor, actions.WTO_ALL_COMMENTS):
             query = query.where(WtoComment.user_id == actor.id)
         return [(c, u) for c, u in session.exec(query).all()]
 
@@ -311,7 +306,7 @@ def comment_count(rt: Runtime, notification_id: int) -> int:
 
 @command("subscribe_wto")
 def subscribe(rt: Runtime, actor: User, hs_prefix: str = "", keyword: str = "") -> WtoSubscription:
-    _require_business(actor)
+    permissions.require(actor, actions.WTO_SUBSCRIBE)
     hs_prefix, keyword = hs_digits(hs_prefix or ""), " ".join((keyword or "").split())
     problems = []
     if hs_prefix and not re.fullmatch(r"\d{2,10}", hs_prefix):
@@ -367,7 +362,7 @@ def unsubscribe(rt: Runtime, actor: User, subscription_id: int) -> None:
 
 @command("comment_wto_notification")
 def add_comment(rt: Runtime, actor: User, notification_id: int, body: str) -> WtoComment:
-    _require_business(actor)
+    permissions.require(actor, actions.WTO_COMMENT)
     body = (body or "").strip()
     if len(body) < 10 or len(body) > 8000:
         raise _invalid(

@@ -1,0 +1,257 @@
+"""The one permissions policy: who may do what. Every route, page, command and query asks here.
+
+An :class:`Action` names something a person may do and who may do it: roles (business, clerk,
+specialist, leader, admin and the procedures' own, e.g. council, tbt_officer) or an audience:
+
+* ``ANYONE``: no sign-in needed;
+* ``SIGNED_IN``: any signed-in account (a TBT visitor, who holds no role, too);
+* ``OFFICERS``: any account holding a role other than business (``User.is_officer``), whatever
+  roles the procedures add.
+
+The core's actions are below; a procedure adds its own (``ProcedurePlugin.permissions``), merged
+by :func:`table`. :func:`require` raises :class:`~workflows.errors.Forbidden` with the action's
+own message (code ``forbidden``), the message each check gave before it moved here.
+
+Rules that depend on the data as well as the role (a business sees only its own dossiers; a task
+is worked by the holders of its role) are the named functions at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from workflows.errors import Forbidden, not_found
+from workflows.plugins import plugin_permissions
+
+if TYPE_CHECKING:
+    from workflows.models import Dossier, WorkTask
+
+ANYONE = "anyone"
+SIGNED_IN = "signed-in"
+OFFICERS = "officers"
+AUDIENCES = (ANYONE, SIGNED_IN, OFFICERS)
+
+
+class Person(Protocol):
+    """What the policy reads of a user (``workflows.models.User``)."""
+
+    id: int | None
+    roles: list[str]
+
+    def has_role(self, role: str) -> bool: ...
+
+    @property
+    def is_officer(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something a person may do, who may (``roles``: role names or audiences), and what a person
+    who may not is told."""
+
+    name: str
+    roles: tuple[str, ...]
+    label_vi: str
+    label_en: str
+    refused_vi: str = "Bạn không có quyền thực hiện việc này."
+    refused_en: str = "You may not do this."
+
+    def allows(self, user: Person | None) -> bool:
+        if ANYONE in self.roles:
+            return True
+        if user is None:
+            return False
+        if SIGNED_IN in self.roles:
+            return True
+        if OFFICERS in self.roles and user.is_officer:
+            return True
+        return any(user.has_role(role) for role in self.roles if role not in AUDIENCES)
+
+
+class UnknownAction(KeyError):
+    """An action no table names: a mistake in the code, never a user's."""
+
+
+# --- the core's actions ---------------------------------------------------------------------------
+
+SIGNED_IN_ACTION = Action("account.use", (SIGNED_IN,), "Dùng tài khoản", "Use one's account")
+DOSSIER_SUBMIT = Action(
+    "dossier.submit",
+    ("business",),
+    "Nộp hồ sơ",
+    "Submit a dossier",
+    "Chỉ tổ chức, doanh nghiệp mới nộp hồ sơ.",
+    "Only a business can submit a dossier.",
+)
+DOSSIER_START_PAGE = Action(
+    "dossier.start_page",
+    ("business",),
+    "Mở biểu mẫu nộp hồ sơ",
+    "Open a dossier's application form",
+    "Chỉ tài khoản doanh nghiệp mới nộp hồ sơ.",
+    "Only a business account can submit a dossier.",
+)
+# The business's own pages ("my dossiers" in the menu; the pages themselves show one's own).
+MY_DOSSIER_PAGES = Action("dossier.my_pages", ("business",), "Hồ sơ của tôi", "My dossiers")
+# Every dossier, its whole data, its history's details, its sealed documents (not only one's own).
+DOSSIER_SEE_ALL = Action("dossier.see_all", (OFFICERS,), "Xem mọi hồ sơ", "See every dossier")
+DOSSIER_EXTEND = Action(
+    "dossier.extend",
+    ("leader",),
+    "Gia hạn hồ sơ",
+    "Extend a dossier's deadline",
+    "Chỉ lãnh đạo được gia hạn.",
+    "Only a leader can extend a deadline.",
+)
+TASK_RELEASE_ANY = Action(
+    "task.release_any", ("leader",), "Trả lại việc người khác giữ", "Release another's task"
+)
+WORK_API = Action(
+    "work.api",
+    (OFFICERS,),
+    "Chức năng của cán bộ",
+    "Officers' functions",
+    "Chức năng dành cho cán bộ.",
+    "Officers only.",
+)
+WORK_PAGES = Action(
+    "work.pages",
+    (OFFICERS,),
+    "Trang của cán bộ",
+    "Officers' pages",
+    "Trang này dành cho cán bộ.",
+    "This page is for officers.",
+)
+ADMIN_PAGES = Action(
+    "admin.pages",
+    ("admin",),
+    "Trang quản trị",
+    "Administration pages",
+    "Trang này dành cho quản trị.",
+    "This page is for administrators.",
+)
+INSTANCE_RESUME = Action(
+    "instance.resume",
+    ("admin",),
+    "Khôi phục hồ sơ bị kẹt",
+    "Resume a stuck dossier",
+    "Chỉ quản trị viên được khôi phục hồ sơ.",
+    "Only an administrator can resume a dossier.",
+)
+
+CORE_ACTIONS: tuple[Action, ...] = (
+    SIGNED_IN_ACTION,
+    DOSSIER_SUBMIT,
+    DOSSIER_START_PAGE,
+    MY_DOSSIER_PAGES,
+    DOSSIER_SEE_ALL,
+    DOSSIER_EXTEND,
+    TASK_RELEASE_ANY,
+    WORK_API,
+    WORK_PAGES,
+    ADMIN_PAGES,
+    INSTANCE_RESUME,
+)
+
+
+def table() -> dict[str, Action]:
+    """Every action by name: the core's and the registered procedures'."""
+    return {**{a.name: a for a in CORE_ACTIONS}, **plugin_permissions()}
+
+
+def action(name: str) -> Action:
+    try:
+        return table()[name]
+    except KeyError:
+        raise UnknownAction(name) from None
+
+
+def _action(what: Action | str) -> Action:
+    return what if isinstance(what, Action) else action(what)
+
+
+def may(user: Person | None, what: Action | str) -> bool:
+    """Whether ``user`` (None: nobody signed in) may do ``what``."""
+    return _action(what).allows(user)
+
+
+def require(user: Person | None, what: Action | str) -> None:
+    """Raise Forbidden (code ``forbidden``, the action's message) unless ``user`` may do ``what``."""
+    act = _action(what)
+    if not act.allows(user):
+        raise Forbidden(act.refused_vi, act.refused_en, "forbidden")
+
+
+def allowed_actions(user: Person | None, names: Iterable[str] | None = None) -> list[str]:
+    """The actions (of ``names``, or of the whole table) ``user`` may do."""
+    return [n for n in (names if names is not None else table()) if may(user, n)]
+
+
+# --- rules that read the data too -----------------------------------------------------------------
+
+
+def may_see_dossier(user: Person, dossier: Dossier) -> bool:
+    """Officers see every dossier; anyone else only the dossiers they applied with."""
+    return may(user, DOSSIER_SEE_ALL) or dossier.applicant_id == user.id
+
+
+def may_work_task(user: Person, task: WorkTask, dossier: Dossier) -> bool:
+    """A business's task is the applicant's alone; any other task belongs to its candidate role."""
+    if task.candidate_role == "business":
+        return user.id == dossier.applicant_id
+    return user.has_role(task.candidate_role)
+
+
+def require_may_work_task(user: Person, task: WorkTask, dossier: Dossier) -> None:
+    """As :func:`may_work_task`; a business is told the task is not found (it must not learn of
+    others' work), an officer which role the task is for."""
+    if may_work_task(user, task, dossier):
+        return
+    if user.has_role("business"):
+        raise not_found("công việc", "Task")
+    raise Forbidden(
+        f"Công việc này dành cho vai trò '{task.candidate_role}'.",
+        f"This task is for the '{task.candidate_role}' role.",
+        "forbidden",
+    )
+
+
+# Roles whose tasks are each holder's own: a council member's score sheets are theirs alone.
+PERSONAL_TASK_ROLES = ("council",)
+
+
+@dataclass(frozen=True)
+class InboxScope:
+    """The open tasks an inbox lists: those of ``roles``; those of ``assigned_roles`` assigned to
+    the user; with ``applicant_tasks``, the business tasks of the user's own dossiers."""
+
+    roles: tuple[str, ...]
+    assigned_roles: tuple[str, ...]
+    applicant_tasks: bool
+
+
+def inbox_scope(user: Person) -> InboxScope:
+    """Which open tasks ``user`` works on (the inbox's query; :func:`may_work_task` for one)."""
+    return InboxScope(
+        roles=tuple(r for r in user.roles if r != "business" and r not in PERSONAL_TASK_ROLES),
+        assigned_roles=tuple(r for r in PERSONAL_TASK_ROLES if user.has_role(r)),
+        applicant_tasks=user.has_role("business"),
+    )
+
+
+def may_attach_to_dossier(user: Person, dossier: Dossier) -> bool:
+    """A business attaches files to its own dossiers only."""
+    return not (user.has_role("business") and dossier.applicant_id != user.id)
+
+
+def may_read_document(user: Person, applicant_may_read: bool) -> bool:
+    """Officers read every document of a dossier they see; the applicant those its procedure does
+    not seal from applicants (``applicant_may_read``, the procedure's privacy)."""
+    return may(user, DOSSIER_SEE_ALL) or applicant_may_read
+
+
+def may_read_whole_data(user: Person) -> bool:
+    """Officers read the whole process data and the history's details; a business what it filed."""
+    return may(user, DOSSIER_SEE_ALL)

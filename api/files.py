@@ -7,6 +7,7 @@ from urllib.parse import quote
 from starlette.responses import Response
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def file_response(content: bytes, media_type: str, filename: str, inline: bool = False) -> Response:

@@ -25,7 +25,7 @@ from workflows.codes import new_dossier_code
 from workflows.command_log import command, note_dossier
 from workflows.context import CommandContext
 from workflows.db import reading, transaction
-from workflows.effects import apply_effects
+from workflows.effects import apply_effects, issue_stop_notice
 from workflows.engine import EngineError, RunningProcess, TaskNotReady
 from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
 from workflows.locking import lock_dossier_by_code, lock_task
@@ -458,8 +458,18 @@ def withdraw_dossier(rt: Runtime, actor: User, code: str, reason: str = "") -> D
         dossier.current_step = None
         dossier.completed_at = dossier.updated_at = ctx.at
         schedule_dossier_alarms(ctx)
+        if dossier.received_at is not None:
+            said = f": {reason.strip()}" if reason.strip() else ""
+            issue_stop_notice(ctx, f"Tổ chức, cá nhân đề nghị rút hồ sơ{said}")
         session.add(dossier)
-        dossier_event(session, "dossier_withdrawn", dossier, ctx.at, reason=reason.strip())
+        dossier_event(
+            session,
+            "dossier_withdrawn",
+            dossier,
+            ctx.at,
+            reason=reason.strip(),
+            documents=list(ctx.issued_documents),
+        )
         audit.record(
             session,
             ctx.stream,

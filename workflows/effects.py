@@ -7,13 +7,14 @@ document, close the dossier.
 The one-stop slips of Circular 03/2025/TT-VPCP belong to these acts for every procedure, so the
 operators issue them: ``receive`` the receipt and appointment (Mẫu 01), ``pause_clock`` for
 a supplement request the supplement request slip (Mẫu 02), ``close`` of a received dossier the
-process control slip (Mẫu 06). The refusal (Mẫu 03) and the results are issued by the model's
+process control slip (Mẫu 06), and for a dossier that expired the notice of stopping (Mẫu 05). The refusal (Mẫu 03) and the results are issued by the model's
 own ``issue_document`` steps; the apology slip (Mẫu 04) by a leader's extension.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel import select
@@ -153,6 +154,12 @@ def _issue_document(ctx: CommandContext, params: dict[str, Any]) -> None:
         )
 
 
+def issue_stop_notice(ctx: CommandContext, reason: str) -> None:
+    """The notice of stopping the processing (Mẫu 05), issued by the one-stop unit, not by whoever
+    set it off (the applicant who withdrew, the timer that expired)."""
+    issue_document(replace(ctx, actor=None), "stop_notice", {"reason": reason})
+
+
 def _close(ctx: CommandContext, params: dict[str, Any]) -> None:
     outcome = str(params.get("outcome") or "completed")
     close_open_pause(ctx)
@@ -171,6 +178,13 @@ def _close(ctx: CommandContext, params: dict[str, Any]) -> None:
     dossier.completed_at = ctx.at
     _classify(ctx)
     schedule_dossier_alarms(ctx)  # a closed dossier has no pending deadline alarms
+    if outcome == "expired":
+        # Mẫu 05 (Circular 03/2025/TT-VPCP): the processing stops, and the applicant is told why.
+        issue_stop_notice(
+            ctx,
+            "Quá thời hạn bổ sung, hoàn thiện hồ sơ theo Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ mà hồ sơ "
+            "chưa được bổ sung, hoàn thiện",
+        )
     if dossier.received_at is not None:
         issue_document(ctx, "process_control_slip")
     details = {k: v for k, v in params.items() if k not in ("outcome", "notify")}

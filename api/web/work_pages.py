@@ -10,11 +10,14 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from api.deps import RuntimeDep
+from api.files import XLSX, file_response
 from api.web.csrf import verify_csrf
 from api.web.session import OfficerUser
 from api.web.templating import render
 from workflows import commands, queries
-from workflows.clock import local_zone
+from workflows.clock import local_zone, now
+from workflows.dossier_register import register_rows, register_xlsx
+from workflows.errors import FieldProblem, InvalidInput
 from workflows.queries import DossierFilter
 from workflows.statuses import status_labels
 
@@ -124,3 +127,70 @@ def reports(
     return render(
         request, "reports.html", user, {"rows": rows, "group_by": group_by, "catalogue": rt.catalogue}
     )
+
+
+def _register_period(day_from: date | None, day_to: date | None) -> tuple[date, date]:
+    """The period asked for; by default the current month up to today (office days)."""
+    today = now().astimezone(local_zone()).date()
+    end = day_to or today
+    start = day_from or end.replace(day=1)
+    if start > end:
+        raise InvalidInput(
+            "Ngày bắt đầu phải trước ngày kết thúc.",
+            "The start date must come before the end date.",
+            "validation_error",
+            [
+                FieldProblem(
+                    "date_from", "Ngày bắt đầu sau ngày kết thúc.", "The start is after the end.", "range"
+                )
+            ],
+        )
+    if (end - start).days > 366:
+        raise InvalidInput(
+            "Sổ theo dõi xem tối đa một năm mỗi lần.",
+            "The register shows at most a year at a time.",
+            "validation_error",
+            [FieldProblem("date_from", "Khoảng thời gian quá một năm.", "More than a year.", "range")],
+        )
+    return start, end
+
+
+@router.get("/work/register")
+def register(
+    request: Request,
+    rt: RuntimeDep,
+    user: OfficerUser,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    procedure: str | None = None,
+) -> Response:
+    """Sổ theo dõi hồ sơ (Mẫu số 07): the dossiers of a period, as the one-stop unit keeps them."""
+    start, end = _register_period(date_from, date_to)
+    code = procedure if procedure in rt.catalogue.versions else None
+    rows = register_rows(rt, start, end, code)
+    return render(
+        request,
+        "register.html",
+        user,
+        {
+            "rows": rows,
+            "date_from": start,
+            "date_to": end,
+            "procedure": code or "",
+            "procedures": list(rt.catalogue.procedures.values()),
+        },
+    )
+
+
+@router.get("/work/register.xlsx")
+def register_download(
+    rt: RuntimeDep,
+    user: OfficerUser,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    procedure: str | None = None,
+) -> Response:
+    start, end = _register_period(date_from, date_to)
+    code = procedure if procedure in rt.catalogue.versions else None
+    content = register_xlsx(register_rows(rt, start, end, code), start, end, rt.settings.agency_name)
+    return file_response(content, XLSX, f"so-theo-doi-ho-so-{start:%Y%m%d}-{end:%Y%m%d}.xlsx")

@@ -1,7 +1,8 @@
 """The one-stop slips every procedure issues, on the forms of Circular 03/2025/TT-VPCP (guiding
 Decree 118/2025/NĐ-CP; they replace the forms of Circular 01/2018/TT-VPCP): the receipt and
 appointment (Mẫu số 01), the supplement request (02), the refusal to receive (03), the apology
-and request to extend the time (04) and the process control slip (06). The forms' numbers and
+and request to extend the time (04), the notice of stopping the processing (05) and the process
+control slip (06). The forms' numbers and
 titles are from Annex I of the circular; its in-force date is (check)."""
 
 from __future__ import annotations
@@ -72,6 +73,45 @@ def receipt_refusal(ctx: DocumentContext) -> DocumentBody:
         heading="PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ",
         blocks=ended(blocks),
         recipients=(applicant, "Lưu: Bộ phận Tiếp nhận và Trả kết quả"),
+    )
+
+
+@document_kind(
+    "stop_notice",
+    title_vi="Thông báo dừng giải quyết hồ sơ (Mẫu số 05, Thông tư 03/2025/TT-VPCP)",
+    title_en="Notice of stopping the processing of a dossier (form 05, Circular 03/2025/TT-VPCP)",
+    symbol="TBDGQ",
+)
+def stop_notice(ctx: DocumentContext) -> DocumentBody:
+    """Mẫu 05: the processing of a received dossier stops. ``extra``: ``reason`` (why: the
+    applicant withdrew it, or did not complete it in the time the supplement request gave)."""
+    reason = as_text(ctx.extra.get("reason"))
+    if not reason:
+        raise ValueError("stop_notice needs extra['reason']")
+    agency = agency_in_text(ctx.agency_name)
+    applicant = as_text(ctx.applicant_name)
+    blocks: list[Block] = [
+        Para((f"{ONE_STOP_UNIT} - {agency} thông báo dừng giải quyết hồ sơ của:",)),
+        *applicant_paras(ctx),
+        Para(
+            ("Nội dung yêu cầu giải quyết: thủ tục ", Span(procedure_name(ctx), bold=True), "."), align="left"
+        ),
+        Para(
+            (
+                "Mã hồ sơ: ",
+                Span(as_text(ctx.dossier_code), bold=True),
+                f"{received_phrase(ctx, '; ngày tiếp nhận:')}.",
+            ),
+            align="left",
+        ),
+        Para(("Lý do dừng giải quyết: ", Span(ending(reason, "."), bold=True))),
+        Para((f"Hồ sơ được lưu tại {agency}. Khi có nhu cầu, {applicant} nộp hồ sơ mới theo quy định.",)),
+    ]
+    return DocumentBody(
+        heading="THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ",
+        blocks=ended(blocks),
+        recipients=(applicant, f"Lưu: {ONE_STOP_UNIT}"),
+        signer_title=ONE_STOP_UNIT.upper(),
     )
 
 
@@ -357,5 +397,12 @@ def process_control_slip(ctx: DocumentContext) -> DocumentBody:
 
 # The slips every procedure may issue (a procedure's own kinds come with its plug-in).
 ONE_STOP_KINDS = frozenset(
-    {"receipt_slip", "supplement_request", "receipt_refusal", "apology_slip", "process_control_slip"}
+    {
+        "receipt_slip",
+        "supplement_request",
+        "receipt_refusal",
+        "apology_slip",
+        "stop_notice",
+        "process_control_slip",
+    }
 )

@@ -211,9 +211,19 @@ def test_withdrawal_before_the_result(people):
     assert people["specialist"].get("/api/tasks").json()["items"] == []
     again = firm.post(f"/api/dossiers/{code}/withdraw", json={})
     assert again.status_code == 409 and again.json()["error"]["code"] == "closed"
-    history = firm.get(f"/api/dossiers/{code}").json()["history"]
-    assert history[-1]["action"] == "withdrawn"
+    dossier = firm.get(f"/api/dossiers/{code}").json()
+    history = dossier["history"]
+    assert [h["action"] for h in history][-2:] == ["document_issued", "withdrawn"]
     assert history[-1]["details"]["reason"] == "Doanh nghiệp thay đổi mẫu sản phẩm."
+    # A received dossier that stops gets the notice of Mẫu 05, issued by the one-stop unit (the
+    # business that withdrew it does not sign it).
+    stop = next(d for d in dossier["documents"] if d["kind"] == "stop_notice")
+    text = docx_text(firm.get(stop["download_url"]).content)
+    assert (
+        "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ" in text and "đề nghị rút hồ sơ: Doanh nghiệp thay đổi mẫu" in text
+    )
+    signature = text.split("Nơi nhận:")[1]
+    assert "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ" in signature and "Nguyễn Văn An" not in signature
 
 
 def test_idempotency_key_returns_the_first_dossier(people):

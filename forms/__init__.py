@@ -67,7 +67,7 @@ from .registry import (
     FormSchemaError,
     default_registry,
 )
-from .validation import FieldError, FormValidationError, validate, validate_or_errors
+from .validation import FieldError, FormValidationError, validate, validate_or_errors, validation_days
 
 __all__ = [
     "SCHEMAS_DIR",
@@ -81,4 +81,5 @@ __all__ = [
     "default_registry",
     "validate",
     "validate_or_errors",
+    "validation_days",
 ]

@@ -1,10 +1,12 @@
 """The jsonschema validator class and format checker every form uses.
 
-Two things differ from a bare ``Draft202012Validator``:
+Three things differ from a bare ``Draft202012Validator``:
 
 * formats are really checked: ``date`` (a real calendar day, so ``2026-02-30`` fails), a stricter
   ``email``, ``date-time`` even without the optional ``rfc3339-validator`` package, and the
   project's own ``attachment`` format (the id of an uploaded file);
+* ``x-date-rules`` on an object orders its dates (``valid_until`` not before ``issued_on``, not
+  before today), which JSON Schema cannot say;
 * ``pattern`` follows ECMA-262, which JSON Schema prescribes, for ``$``: it matches only at the
   very end of the string. Python's ``$`` also matches before a trailing newline, so
   ``"0101234567\\n"`` would pass ``^[0-9]{10}$`` (:func:`forms.ecma_regex.ecma_pattern`).
@@ -13,7 +15,10 @@ Two things differ from a bare ``Draft202012Validator``:
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from collections.abc import Mapping
+from contextvars import ContextVar
+from datetime import date, datetime
+from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
@@ -70,4 +75,65 @@ def _pattern(validator, pattern, instance, schema):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-FormValidator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+# The days date rules compare with, besides the form's own fields: "today" (the office's day;
+# the calendar day of this machine when the caller gives none) and what the caller adds (e.g.
+# "registered_on", the day a dossier was filed). Set by the caller around a validation.
+VALIDATION_DAYS: ContextVar[Mapping[str, date] | None] = ContextVar("tdcflow_validation_days", default=None)
+
+# What a rule may compare with besides a sibling field: "@today", "@registered_on".
+DAY_NAMES = {"today": ("ngày hiện tại", "today"), "registered_on": ("ngày nộp hồ sơ", "the filing date")}
+
+
+def _as_date(value: object) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None  # the field's own ``format: date`` reports it
+
+
+def _titles(schema: Mapping[str, Any], name: str) -> tuple[str, str]:
+    field = (schema.get("properties") or {}).get(name) or {}
+    title = str(field.get("title") or name)
+    return title, str(field.get("x-title-en") or title)
+
+
+def _date_rules(validator, rules, instance, schema):
+    """``x-date-rules`` on an object: ``[{"field": "valid_until", "not_before": "issued_on"},
+    {"field": "valid_until", "not_before": "@today"}, {"field": "issued_on", "not_after": "@today"}]``.
+    Each broken rule is an error at its field, its message in Vietnamese and English."""
+    if not validator.is_type(instance, "object"):
+        return
+    days = {"today": date.today(), **(VALIDATION_DAYS.get() or {})}
+    for rule in rules:
+        name = rule["field"]
+        value = _as_date(instance.get(name))
+        if value is None:
+            continue
+        for relation in ("not_before", "not_after"):
+            other_name = rule.get(relation)
+            if other_name is None:
+                continue
+            if other_name.startswith("@"):
+                other = days.get(other_name[1:])
+                other_vi, other_en = DAY_NAMES.get(other_name[1:], (other_name[1:], other_name[1:]))
+            else:
+                other = _as_date(instance.get(other_name))
+                other_vi, other_en = (f"'{t}'" for t in _titles(schema, other_name))
+            if other is None or (value >= other if relation == "not_before" else value <= other):
+                continue
+            title_vi, title_en = _titles(schema, name)
+            shown = f"{other:%d/%m/%Y}"
+            if relation == "not_before":
+                vi = f"'{title_vi}' không được trước {other_vi} ({shown})."
+                en = f"'{title_en}' cannot be before {other_en} ({shown})."
+            else:
+                vi = f"'{title_vi}' không được sau {other_vi} ({shown})."
+                en = f"'{title_en}' cannot be after {other_en} ({shown})."
+            error = ValidationError(f"{vi}\n{en}", validator="x-date-rules", validator_value=rule)
+            error.path.appendleft(name)
+            yield error
+
+
+FormValidator = validators.extend(Draft202012Validator, {"pattern": _pattern, "x-date-rules": _date_rules})

@@ -17,7 +17,7 @@ from referencing.exceptions import NoSuchResource, Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from . import _walk
-from ._validator import FORMAT_CHECKER, FormValidator
+from ._validator import DAY_NAMES, FORMAT_CHECKER, FormValidator
 from .field_errors import FieldError
 from .validation import validate, validate_or_errors
 
@@ -334,6 +334,7 @@ class FormRegistry:
             ) from error
         if doc.get("type") != "object":
             raise FormSchemaError(path, 'a form schema must have "type": "object" at its root')
+        _check_date_rules(path, doc, "")
         return doc
 
     def _ui_document(self, name: str) -> dict[str, Any]:
@@ -366,6 +367,35 @@ def _read_json(path: Path) -> Any:
         raise FormSchemaError(
             path, f"invalid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
         ) from error
+
+
+def _check_date_rules(path: Path, value: Any, pointer: str) -> None:
+    """Every ``x-date-rules`` names fields of its own object (or a known day, ``@today``): a typo
+    fails at load, not silently at validation."""
+    if isinstance(value, Mapping):
+        rules = value.get("x-date-rules")
+        if rules is not None:
+            names = set((value.get("properties") or {}).keys())
+            relations = ("not_before", "not_after")
+            for index, rule in enumerate(rules if isinstance(rules, list) else [None]):
+                where = f"{pointer}/x-date-rules/{index}"
+                if not isinstance(rule, Mapping) or rule.get("field") not in names:
+                    raise FormSchemaError(path, f"{where}: 'field' must name a property of this object")
+                others = [rule[r] for r in relations if r in rule]
+                if not others or set(rule) - {"field", *relations}:
+                    raise FormSchemaError(
+                        path, f"{where}: give 'not_before' and/or 'not_after', nothing else"
+                    )
+                for other in others:
+                    known = other[1:] in DAY_NAMES if str(other).startswith("@") else other in names
+                    if not known:
+                        raise FormSchemaError(path, f"{where}: '{other}' is no property here nor a known day")
+        for key, sub in value.items():
+            if key not in _DATA_KEYWORDS and key != "x-date-rules":
+                _check_date_rules(path, sub, f"{pointer}/{key}")
+    elif isinstance(value, list):
+        for index, sub in enumerate(value):
+            _check_date_rules(path, sub, f"{pointer}/{index}")
 
 
 def _references(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:

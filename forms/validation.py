@@ -8,19 +8,29 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jsonschema.exceptions import ValidationError, best_match
 
 from . import _walk
+from ._validator import VALIDATION_DAYS
 from .ecma_regex import ecma_pattern
 from .field_errors import FieldError, FormValidationError
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
-__all__ = ["FieldError", "FormValidationError", "ValidatedForm", "validate", "validate_or_errors"]
+__all__ = [
+    "FieldError",
+    "FormValidationError",
+    "ValidatedForm",
+    "validate",
+    "validate_or_errors",
+    "validation_days",
+]
 
 Path = list[str | int]
 
@@ -69,6 +79,17 @@ class ValidatedForm(Protocol):
     def field_title(self, path: Sequence[str | int], lang: str = "vi") -> str: ...
 
     def field_schemas(self, path: Sequence[str | int]) -> list[Mapping[str, Any]]: ...
+
+
+@contextmanager
+def validation_days(**days: date) -> Iterator[None]:
+    """The days ``x-date-rules`` compare with while validating inside: ``today`` (the office's
+    day) and any other the caller names (``registered_on``)."""
+    token = VALIDATION_DAYS.set(days)
+    try:
+        yield
+    finally:
+        VALIDATION_DAYS.reset(token)
 
 
 def validate(form: ValidatedForm, data: Any) -> None:
@@ -122,6 +143,10 @@ def _convert(form: ValidatedForm, error: ValidationError) -> list[FieldError]:
             _unexpected(form, path, key, keyword)
             for key in _unexpected_keys(form, keyword, schema, instance, path, error.message)
         ]
+
+    if keyword == "x-date-rules":  # its messages come made, in both languages
+        vi, _, en = error.message.partition("\n")
+        return [_error(path, vi, en, "date_order")]
 
     vi, en = _subject(form, path)
     custom = (schema.get("x-messages") or {}).get(keyword) if isinstance(keyword, str) else None

@@ -93,14 +93,14 @@ class Person:
             data["certificate"] = {
                 "number": "QC-2026-001",
                 "body": "Quacert",
-                "issued_on": "2026-01-05",
+                "issued_on": "2025-12-05",
                 "valid_until": "2029-01-04",
             }
         else:
             data["self_assessment"] = {
                 "test_report_number": "KQ-118",
                 "laboratory": "VILAS 012",
-                "issued_on": "2026-10-15",
+                "issued_on": "2025-12-15",
             }
         data.update(changes)
         return data

@@ -15,12 +15,12 @@ from sqlalchemy import inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from forms.validation import FormValidationError, validate
+from forms.validation import FormValidationError, validate, validation_days
 from workflows import audit, permissions, sla
 from workflows.alarms import schedule_dossier_alarms
 from workflows.attachments import store_upload
-from workflows.catalogue import Procedure
-from workflows.clock import now
+from workflows.catalogue import Procedure, office_day
+from workflows.clock import as_utc, now
 from workflows.codes import new_dossier_code
 from workflows.command_log import command, note_dossier
 from workflows.context import CommandContext
@@ -41,10 +41,16 @@ log = logging.getLogger("tdcflow.engine")
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _validate_form(rt: Runtime, form_name: str, payload: Any) -> None:
+def _validate_form(rt: Runtime, form_name: str, payload: Any, dossier: Dossier | None = None) -> None:
+    """The form's rules, its date rules against the office's today (and, on a dossier's task,
+    the day the dossier was filed)."""
     form = rt.forms.get(form_name)
+    days = {"today": office_day(now())}
+    if dossier is not None:
+        days["registered_on"] = office_day(as_utc(dossier.submitted_at))
     try:
-        validate(form, payload)
+        with validation_days(**days):
+            validate(form, payload)
     except FormValidationError as exc:
         raise InvalidInput(
             "Dữ liệu biểu mẫu chưa hợp lệ, xin kiểm tra các trường được đánh dấu.",
@@ -407,7 +413,7 @@ def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) 
         if task.assignee_id not in (None, actor.id):
             raise _taken(session, task)
         if task.form:
-            _validate_form(rt, task.form, data)
+            _validate_form(rt, task.form, data, dossier)
             _bind_attachments(rt, session, task.form, data, actor, dossier)
         process = _restore(rt, instance, dossier)
         try:

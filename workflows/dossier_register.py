@@ -105,8 +105,6 @@ HEADINGS = (
 )
 
 
-
-
 def register_xlsx(rows: list[RegisterRow], day_from: date, day_to: date, agency_name: str) -> bytes:
     """The register as a spreadsheet with Vietnamese headings (instants "HH:MM dd/mm/yyyy" in office time, as the pages show them)."""
     workbook = Workbook()

@@ -7,8 +7,10 @@ it, the leader signs, and the importer downloads the notice of the inspection re
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx2 as httpx
 import pytest
@@ -56,6 +58,12 @@ def fill_goods_line(page: Page, index: int, values: tuple[str, ...]) -> None:
     for field, value in zip(fields, values, strict=True):
         page.locator(f"#f-goods-{index}-{field}").fill(value)
     page.locator(f"#f-goods-{index}-qcvn").fill(QCVN)
+    page.locator(f"#f-goods-{index}-risk_level-2").check()  # high risk (Circular 36/2026/TT-BKHCN)
+
+
+def office_day(days: int = 0) -> str:
+    """The office's date (Asia/Ho_Chi_Minh) ``days`` from today, as a date field takes it."""
+    return (datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date() + timedelta(days=days)).isoformat()
 
 
 def test_an_import_shipment_from_registration_to_the_signed_result(live_server, people, new_page) -> None:  # type: ignore[no-untyped-def]
@@ -82,7 +90,8 @@ def test_an_import_shipment_from_registration_to_the_signed_result(live_server, 
     page.locator("#f-packing_list_number").fill("PL-88231")
     page.locator("#f-bill_of_lading_number").fill("HPH-BL-4471")
     page.locator("#f-port_of_entry").fill("Cảng Hải Phòng")
-    page.locator("#f-expected_arrival").fill("2026-12-10")
+    page.locator("#f-expected_arrival").fill(office_day(7))
+    page.locator("#f-has_conformity_certificate").check()
     for attachment in ("contract", "invoice", "packing_list", "bill_of_lading"):
         page.locator(f"#f-attachments-{attachment}").set_input_files(pdf)
     page.get_by_role("button", name="Nộp hồ sơ", exact=True).click()
@@ -121,13 +130,13 @@ def test_an_import_shipment_from_registration_to_the_signed_result(live_server, 
     documents = page.locator("section", has=page.get_by_role("heading", name="Văn bản, phiếu đã phát hành"))
     expect(documents).to_contain_text("Xác nhận đăng ký kiểm tra nhà nước")
     page.locator(".card--action").get_by_role("link", name="Báo cáo thông quan hàng hóa").click()
-    page.locator("#f-clearance_date").fill("2026-12-11")
+    page.locator("#f-clearance_date").fill(office_day())
     complete(page, code)
     expect(status_of(page)).to_have_text("Chờ nộp chứng chỉ chất lượng")
     page.locator(".card--action").get_by_role("link", name="Nộp chứng chỉ chất lượng").click()
     page.locator("#f-certificate_number").fill("VNCC-2026-11873")
     page.locator("#f-issuing_body").fill("Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng 1")
-    page.locator("#f-issued_on").fill("2026-12-14")
+    page.locator("#f-issued_on").fill(office_day())
     page.locator("#f-certificate_file").set_input_files(pdf)
     complete(page, code)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -74,7 +74,7 @@ def import_registration(firm: Person, **changes: Any) -> dict[str, Any]:
         "packing_list_number": "PL-88120",
         "bill_of_lading_number": "BL-TH-5531",
         "port_of_entry": "Cửa khẩu quốc tế Lao Bảo",
-        "expected_arrival": "2026-03-10",
+        "expected_arrival": (office_day(now()) + timedelta(days=8)).isoformat(),
         "certification_body": "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng 1",
         "attachments": {
             "contract": firm.upload("hop-dong.pdf"),
@@ -97,6 +97,11 @@ def import_registration(firm: Person, **changes: Any) -> dict[str, Any]:
     return data
 
 
+def today() -> str:
+    """The office's date now (the clock tests travel with): what dates filed "today" say."""
+    return office_day(now()).isoformat()
+
+
 def submit(firm: Person, data: dict[str, Any]):  # type: ignore[no-untyped-def]
     return firm.post("/api/dossiers", json={"procedure": PROCEDURE, "data": data})
 
@@ -111,7 +116,7 @@ def certificate(firm: Person) -> dict[str, Any]:
     return {
         "certificate_number": "HQ-2026-0331",
         "issuing_body": "Quacert",
-        "issued_on": "2026-03-12",
+        "issued_on": today(),
         "certificate_file": firm.upload("giay-chung-nhan-hop-quy.pdf"),
     }
 
@@ -161,9 +166,7 @@ def test_measure_b_from_registration_to_passed(people, old_rules):
     assert "XÁC NHẬN" in text and code in text and "65061010" in text and "Biện pháp b" in text
 
     assert (
-        firm.done(code, {"clearance_date": "2026-03-11", "customs_declaration_number": "105123456780"})[
-            "status"
-        ]
+        firm.done(code, {"clearance_date": today(), "customs_declaration_number": "105123456780"})["status"]
         == "awaiting_certificate"
     )
     assert firm.done(code, certificate(firm))["status"] == "processing"
@@ -203,7 +206,7 @@ def test_does_not_meet_requires_and_prints_the_handling(people):
     firm, clerk, specialist, leader = (people[k] for k in ("business", "clerk", "specialist", "leader"))
     code = submitted(firm)
     clerk.done(code, {"confirm_decision": "confirm"})
-    firm.done(code, {"clearance_date": "2026-03-11", "customs_declaration_number": "105123456780"})
+    firm.done(code, {"clearance_date": today(), "customs_declaration_number": "105123456780"})
     firm.done(code, certificate(firm))
     missing = specialist.complete(
         code, {"evaluation_notes": "Chứng chỉ không khớp model.", "inspection_conclusion": "does_not_meet"}
@@ -286,7 +289,7 @@ def test_missing_certificate_after_15_working_days_flags_the_dossier(people, rt)
         relogin(people)
         code = submitted(firm)
         clerk.done(code, {"confirm_decision": "confirm"})
-        firm.done(code, {"clearance_date": "2026-03-02", "customs_declaration_number": "105123456780"})
+        firm.done(code, {"clearance_date": today(), "customs_declaration_number": "105123456780"})
         # Mon 02/03 + 15 working days = Mon 23/03 09:00.
         travel.move_to(local(2026, 3, 23, 8, 59))
         assert scheduler.tick(rt).timers == 0
@@ -466,7 +469,7 @@ def inspected(people: dict, conclusion: str = "meets") -> str:
     code = submitted(firm)
     assert clerk.get(f"/api/dossiers/{code}").json()["data"]["inspection_measure"] == 2
     clerk.done(code, {"confirm_decision": "confirm"})
-    firm.done(code, {"clearance_date": "2026-03-03", "customs_declaration_number": "105123456780"})
+    firm.done(code, {"clearance_date": today(), "customs_declaration_number": "105123456780"})
     firm.done(code, certificate(firm))
     evaluation: dict[str, Any] = {"evaluation_notes": "Đã đánh giá.", "inspection_conclusion": conclusion}
     if conclusion == "does_not_meet":

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from workflows import commands
+from workflows.catalogue import office_day
+from workflows.clock import now
 from workflows.demo import BUSINESS, CLERK, DEMO_PDF, LEADER, SPECIALIST, demo_user, open_task
 from workflows.models import User
 from workflows.runtime import Runtime
@@ -37,18 +40,22 @@ def declaration_data(account: User, product: str, basis: str, attachments: dict[
         "basis": basis,
         "attachments": attachments,
     }
+    # Dates relative to the day the demo is loaded: a certificate issued two months ago and valid
+    # for three years stays valid whenever the demo is made.
+    today = office_day(now())
     if basis == "certificate":
+        issued = today - timedelta(days=60)
         data["certificate"] = {
             "number": "QC-2026-0457",
             "body": "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng 2",
-            "issued_on": "2026-10-01",
-            "valid_until": "2029-09-30",
+            "issued_on": issued.isoformat(),
+            "valid_until": (issued + timedelta(days=3 * 365)).isoformat(),
         }
     else:
         data["self_assessment"] = {
             "test_report_number": "KQ-2026-118",
             "laboratory": "Phòng thử nghiệm VILAS 012",
-            "issued_on": "2026-10-15",
+            "issued_on": (today - timedelta(days=45)).isoformat(),
         }
     return data
 

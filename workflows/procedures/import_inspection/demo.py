@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from workflows import commands
+from workflows.catalogue import office_day
+from workflows.clock import now
 from workflows.demo import BUSINESS, CLERK, DEMO_PDF, demo_user, open_task
 from workflows.models import User
 from workflows.runtime import Runtime
@@ -43,7 +46,7 @@ def import_data(account: User, goods: str, hs_code: str, attachments: dict[str, 
         "packing_list_number": "PL-2026-3301",
         "bill_of_lading_number": "BL-KR-7702",
         "port_of_entry": "Cảng Cửa Việt",
-        "expected_arrival": "2026-11-20",
+        "expected_arrival": (office_day(now()) + timedelta(days=7)).isoformat(),
         "certification_body": "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng 2",
         "attachments": attachments,
     }
@@ -61,7 +64,10 @@ def make_demo(rt: Runtime) -> list[str]:
                 (
                     "report_clearance",
                     business,
-                    {"clearance_date": "2026-11-21", "customs_declaration_number": "105987654320"},
+                    {
+                        "clearance_date": office_day(now()).isoformat(),
+                        "customs_declaration_number": "105987654320",
+                    },
                 ),
             ],
         ),

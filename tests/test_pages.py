@@ -459,3 +459,11 @@ def test_the_admin_sees_messages_waiting_to_be_sent(client, rt, cast):
     assert owner.email in waiting[: waiting.index("</table>")]
     counts = page.text[page.text.index('id="delivery-counts"') :]
     assert re.search(r"<td>email</td><td>[1-9]", counts)
+
+
+def test_the_registration_page_asks_for_the_business_account(client):
+    """The account registration page (its template shares a stem with the dossier register's)."""
+    page = client.get("/register")
+    assert page.status_code == 200
+    assert "Đăng ký tài khoản doanh nghiệp" in page.text and 'name="tax_code"' in page.text
+    assert "Sổ theo dõi hồ sơ" not in page.text

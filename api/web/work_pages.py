@@ -170,7 +170,7 @@ def register(
     rows = register_rows(rt, start, end, code)
     return render(
         request,
-        "register.html",
+        "dossier_register.html",
         user,
         {
             "rows": rows,

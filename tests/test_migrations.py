@@ -73,7 +73,7 @@ RELEASE = "0001"
 FTS = AUXILIARY_TABLE_PREFIX  # SQLite's FTS5 virtual table (its shadow tables are SQLite's own)
 # The tables tdcflow made since the release (migration 0002), and those it merged into
 # ``document`` (migration 0003: one table for every issued document).
-SINCE_RELEASE = {"scheduler_heartbeat", "channel_breaker", "delivery_requeue"}
+SINCE_RELEASE = {"scheduler_heartbeat", "channel_breaker", "delivery_requeue", "violation"}
 MERGED_INTO_DOCUMENT = {"tbt_wto_compilation", "award_recommendation_list"}
 # The columns tables gained since the release (every other column keeps its values): 0003 gave
 # ``document`` what it was issued for, 0004 gave ``dossier`` the version of the rules it follows.
@@ -458,6 +458,47 @@ def test_compilations_and_recommendation_lists_move_into_the_document_table_and_
     after = dump(empty_url)
     del after["model_version"], before["model_version"]  # the runtime registered today's models
     assert after == before
+
+
+def test_violations_flagged_before_the_list_existed_are_put_on_it_open(empty_url):
+    """Migration 0005: a ``flagged`` audit event of an older version becomes an open violation."""
+    to_revision(empty_url, RELEASE)
+    load(empty_url, comparable(release_rows(), empty_url))
+    to_revision(empty_url, "0004")
+    flagged_at = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.table(
+                    "audit_event",
+                    *map(
+                        sa.column,
+                        ("stream", "seq", "dossier_id", "actor_label", "action", "prev_hash", "hash"),
+                    ),
+                    sa.column("at", sa.DateTime(timezone=True)),
+                    sa.column("details", sa.JSON()),
+                ).insert(),
+                {
+                    "stream": "dossier:6",
+                    "seq": 999,
+                    "dossier_id": 6,
+                    "actor_label": "Hệ thống",
+                    "action": "flagged",
+                    "at": flagged_at,
+                    "details": {"reason": "certificate_overdue"},
+                    "prev_hash": "0" * 64,
+                    "hash": "1" * 64,
+                },
+            )
+    finally:
+        engine.dispose()
+    to_revision(empty_url, "0005")
+    violations = _records(dump(empty_url)["violation"])
+    assert [(v["dossier_id"], v["reason"], v["handled_at"], v["handling"]) for v in violations] == [
+        (6, "certificate_overdue", None, "")
+    ]
+    assert violations[0]["flagged_at"] == flagged_at.isoformat()
 
 
 def test_the_migrations_make_exactly_the_models_tables(empty_url):

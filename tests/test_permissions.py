@@ -132,6 +132,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "dossier.my_pages": frozenset({"business"}),
     "dossier.see_all": OFFICERS,
     "dossier.extend": frozenset({"leader"}),
+    "violation.handle": frozenset({"specialist", "leader"}),
     "task.release_any": frozenset({"leader"}),
     "work.api": OFFICERS,
     "work.pages": OFFICERS,

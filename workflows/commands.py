@@ -132,6 +132,11 @@ def stale() -> Conflict:
     )
 
 
+# A model that sets this process variable to False (e.g. in a task's post-script) closes the way
+# to withdraw the dossier from then on.
+WITHDRAWAL_ALLOWED = "withdrawal_allowed"
+
+
 # --- submit -------------------------------------------------------------------------------------
 
 
@@ -441,6 +446,20 @@ def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) 
 # --- withdraw -----------------------------------------------------------------------------------
 
 
+def withdrawal_open(rt: Runtime, dossier: Dossier) -> bool:
+    """Whether the applicant may still withdraw ``dossier``: not closed, and its model has not
+    closed the way (``withdrawal_allowed = False``); for the dossier page's button."""
+    if dossier.completed_at is not None:
+        return False
+    with reading(rt.engine) as session:
+        instance = session.exec(
+            select(ProcessInstance).where(ProcessInstance.dossier_id == dossier.id)
+        ).first()
+    if instance is None:
+        return False
+    return _restore(rt, instance, dossier).data.get(WITHDRAWAL_ALLOWED, True) is not False
+
+
 @command("withdraw_dossier")
 def withdraw_dossier(rt: Runtime, actor: User, code: str, reason: str = "") -> Dossier:
     with transaction(rt.engine) as session:
@@ -455,6 +474,15 @@ def withdraw_dossier(rt: Runtime, actor: User, code: str, reason: str = "") -> D
                 "closed",
             )
         process = _restore(rt, instance, dossier)
+        if process.data.get(WITHDRAWAL_ALLOWED, True) is False:
+            # The model decides: e.g. imported goods once cleared, whose certificate must be filed.
+            raise Conflict(
+                "Không thể rút hồ sơ ở bước này: theo quy định của thủ tục, nghĩa vụ của tổ chức, cá "
+                "nhân ở bước này vẫn phải được thực hiện.",
+                "The dossier cannot be withdrawn at this step: the procedure's obligations at this "
+                "step still have to be met.",
+                "withdrawal_not_allowed",
+            )
         process.cancel()
         _save_instance(session, instance, process)
         ctx = CommandContext.of(rt, session, actor, dossier)

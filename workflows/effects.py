@@ -26,7 +26,7 @@ from workflows.context import CommandContext
 from workflows.dossier_documents import issue_document
 from workflows.engine import Effect
 from workflows.errors import Conflict
-from workflows.models import OUTCOMES, ClockPause, OutcomeRecord
+from workflows.models import OUTCOMES, ClockPause, OutcomeRecord, Violation
 from workflows.operator_params import CORE_OPERATORS
 from workflows.outbox import dossier_event
 from workflows.pauses import close_open_pause, open_pause
@@ -226,10 +226,13 @@ def _classify(ctx: CommandContext) -> None:
 
 
 def _flag(ctx: CommandContext, params: dict[str, Any]) -> None:
-    """Record a violation on the dossier (audit) and alert the inspection team and the partners
-    (``inspection_violation``); the process goes on, so the dossier can still be completed."""
-    reason = str(params.get("reason") or "violation")
+    """Record a violation on the dossier (audit, the violation list) and alert the inspection team,
+    the leader, the applicant and the partners (``inspection_violation``); the process goes on,
+    so the dossier can still be completed."""
+    reason = str(params.get("reason") or "violation")[:60]
     details = {k: v for k, v in params.items() if k != "reason"}
+    # On the violation list until an officer records how it was handled (workflows.violations).
+    ctx.session.add(Violation(dossier_id=ctx.dossier.id, reason=reason, flagged_at=ctx.at))
     dossier_event(ctx.session, "inspection_violation", ctx.dossier, ctx.at, reason=reason, **details)
     audit.record(
         ctx.session,

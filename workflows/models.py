@@ -271,6 +271,22 @@ class Alarm(SQLModel, table=True):
     fired_at: datetime | None = _instant(nullable=True)
 
 
+class Violation(SQLModel, table=True):
+    """A violation a model flagged on a dossier (e.g. a certificate not filed in time), on the
+    officers' violation list until one of them records how it was handled."""
+
+    __tablename__ = "violation"
+    __table_args__ = (Index("ix_violation_open", "handled_at", "flagged_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    reason: str = Field(max_length=60)
+    flagged_at: datetime = _created()
+    handled_at: datetime | None = _instant(nullable=True)
+    handled_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    handling: str = Field(default="", max_length=2000)
+
+
 class OutcomeRecord(SQLModel, table=True):
     """A closed inspection's outcome against its subject (the importer's tax code for the import
     inspection), written by a model's ``tdcflow/record_outcome`` step; the subject's history that

@@ -140,6 +140,14 @@ INSTANCE_RESUME = Action(
     "Chỉ quản trị viên được khôi phục hồ sơ.",
     "Only an administrator can resume a dossier.",
 )
+VIOLATION_HANDLE = Action(
+    "violation.handle",
+    ("specialist", "leader"),
+    "Xử lý vi phạm",
+    "Handle a violation",
+    "Chỉ chuyên viên, lãnh đạo được ghi nhận việc xử lý vi phạm.",
+    "Only a specialist or a leader can record how a violation was handled.",
+)
 
 CORE_ACTIONS: tuple[Action, ...] = (
     SIGNED_IN_ACTION,
@@ -153,6 +161,7 @@ CORE_ACTIONS: tuple[Action, ...] = (
     WORK_PAGES,
     ADMIN_PAGES,
     INSTANCE_RESUME,
+    VIOLATION_HANDLE,
 )
 
 

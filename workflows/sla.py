@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from workflows.calendar import WorkingCalendar
 
@@ -88,8 +88,18 @@ def script_functions(calendar: WorkingCalendar, now: Callable[[], datetime]) -> 
             calendar.receipt_instant(now()), timedelta(hours=float(hours))
         ).isoformat()
 
+    def working_days_after(day: str, n: int) -> str:
+        """The close of office on the n-th working day after ``day`` (an ISO date of the form
+        data, e.g. the reported clearance date), for a deadline "within n working days from"."""
+        return calendar.end_of_working_days_after(date.fromisoformat(str(day)[:10]), int(n)).isoformat()
+
     def today() -> str:
         """The office's date today (ISO 8601), for comparing with a date in the form data."""
         return now().astimezone(calendar.zone).date().isoformat()
 
-    return {"working_days": working_days, "working_hours": working_hours, "today": today}
+    return {
+        "working_days": working_days,
+        "working_hours": working_hours,
+        "working_days_after": working_days_after,
+        "today": today,
+    }

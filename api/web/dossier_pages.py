@@ -82,6 +82,7 @@ def dossier_page(
         "submitted": i18n._("Đã nộp hồ sơ. Mã hồ sơ của bạn được ghi ở trên; hãy dùng mã này để tra cứu."),
         "withdrawn": i18n._("Đã rút hồ sơ."),
         "closed": i18n._("Hồ sơ đã kết thúc nên không thể rút."),
+        "withdrawal_not_allowed": i18n._("Không thể rút hồ sơ ở bước này theo quy định của thủ tục."),
         "supplemented": i18n._("Đã gửi hồ sơ bổ sung. Bộ phận một cửa sẽ kiểm tra lại."),
         "done": i18n._("Đã hoàn thành công việc."),
         "extended": i18n._("Đã gia hạn và phát hành phiếu xin lỗi, hẹn lại ngày trả kết quả."),
@@ -104,6 +105,7 @@ def dossier_page(
             "my_tasks": my_tasks,
             "closed": dossier.completed_at is not None,
             "is_applicant": dossier.applicant_id == user.id,
+            "can_withdraw": dossier.applicant_id == user.id and commands.withdrawal_open(rt, dossier),
             "can_extend": permissions.may(user, permissions.DOSSIER_EXTEND)
             and dossier.received_at is not None
             and dossier.completed_at is None
@@ -142,9 +144,9 @@ def withdraw(
     try:
         commands.withdraw_dossier(rt, user, code, reason)
     except DomainError as exc:
-        if exc.code != "closed":
+        if exc.code not in ("closed", "withdrawal_not_allowed"):
             raise
-        return RedirectResponse(f"/dossiers/{code}?flash=closed", status_code=303)
+        return RedirectResponse(f"/dossiers/{code}?flash={exc.code}", status_code=303)
     return RedirectResponse(f"/dossiers/{code}?flash=withdrawn", status_code=303)
 
 

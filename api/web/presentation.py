@@ -32,6 +32,8 @@ def _action_text(event: AuditEvent, tasks: dict[str, WorkTask]) -> str:
         "closed": _("Kết thúc hồ sơ"),
         "withdrawn": _("Rút hồ sơ"),
         "attachment_added": _("Thêm tệp đính kèm"),
+        "flagged": _("Cảnh báo vi phạm"),
+        "violation_handled": _("Xử lý vi phạm"),
     }
     pause = plugin_pause_labels().get(str(d.get("reason", "")))
     if event.action in ("clock_paused", "clock_resumed") and pause is not None:
@@ -65,6 +67,8 @@ def _action_details(event: AuditEvent) -> str:
         return str(d.get("reason", ""))
     if event.action == "attachment_added":
         return str(d.get("filename", ""))
+    if event.action == "violation_handled":
+        return str(d.get("handling", ""))
     return ""
 
 

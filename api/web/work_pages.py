@@ -5,21 +5,25 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from api.deps import RuntimeDep
+from api.deps import RowId, RuntimeDep
 from api.files import XLSX, file_response
+from api.web import i18n
 from api.web.csrf import verify_csrf
 from api.web.session import OfficerUser
 from api.web.templating import render
-from workflows import commands, queries
+from workflows import commands, permissions, queries
 from workflows.clock import local_zone, now
 from workflows.dossier_register import register_rows, register_xlsx
-from workflows.errors import FieldProblem, InvalidInput
+from workflows.errors import Conflict, DomainError, FieldProblem, InvalidInput
+from workflows.models import User
 from workflows.queries import DossierFilter
+from workflows.runtime import Runtime
 from workflows.statuses import status_labels
+from workflows.violations import handle_violation, violation_list
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
@@ -194,3 +198,54 @@ def register_download(
     code = procedure if procedure in rt.catalogue.versions else None
     content = register_xlsx(register_rows(rt, start, end, code), start, end, rt.settings.agency_name)
     return file_response(content, XLSX, f"so-theo-doi-ho-so-{start:%Y%m%d}-{end:%Y%m%d}.xlsx")
+
+
+def _violations_page(
+    request: Request,
+    rt: Runtime,
+    user: User,
+    handled: bool,
+    error: DomainError | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "violations.html",
+        user,
+        {
+            "violations": violation_list(rt, user, handled=handled),
+            "handled": handled,
+            "may_handle": permissions.may(user, permissions.VIOLATION_HANDLE),
+            "catalogue": rt.catalogue,
+            "error": " ".join(
+                [i18n.pick(error.message, error.message_en)]
+                + [i18n.pick(f.message, f.message_en) for f in getattr(error, "fields", None) or []]
+            )
+            if error
+            else None,
+            "flash": i18n._("Đã ghi nhận việc xử lý vi phạm.") if request.query_params.get("done") else None,
+            "flash_kind": "success",
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/work/violations")
+def violations(request: Request, rt: RuntimeDep, user: OfficerUser, show: str = "open") -> Response:
+    """The violation list: what models flagged on dossiers, until an officer handles it."""
+    return _violations_page(request, rt, user, handled=show == "handled")
+
+
+@router.post("/work/violations/{violation_id}/handle", dependencies=[Csrf])
+def handle(
+    violation_id: RowId,
+    request: Request,
+    rt: RuntimeDep,
+    user: OfficerUser,
+    handling: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        handle_violation(rt, user, violation_id, handling)
+    except (InvalidInput, Conflict) as exc:
+        return _violations_page(request, rt, user, False, exc, 422 if isinstance(exc, InvalidInput) else 409)
+    return RedirectResponse("/work/violations?done=1", status_code=303)

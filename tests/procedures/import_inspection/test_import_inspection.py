@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from notifications.inbox_queries import list_for
 from notifications.models import Delivery
 from tests.notifications_support import Receiver
 from tests.support import Person, business, cast_of, docx_text, error_of, fields_of, local, relogin
+from tests.test_pages import csrf, page_login
 from tests.test_startup import broken_copy, start
 from workflows import scheduler
 from workflows.catalogue import CatalogueError, office_day
@@ -23,7 +25,7 @@ from workflows.clock import now
 from workflows.db import transaction
 from workflows.demo import create_demo_accounts, create_demo_dossiers
 from workflows.engine import RunningProcess
-from workflows.models import Dossier, OutcomeRecord, User
+from workflows.models import Alarm, Dossier, OutcomeRecord, User
 from workflows.outbox import OutboxEvent
 
 PROCEDURE = "kiem-tra-chat-luong-hang-nhap-khau"
@@ -283,23 +285,24 @@ def test_the_goods_regulation_sets_the_measure_and_the_strictest_line_wins(peopl
     assert missing["goods[1].regulation_measure"]["code"] == "required"
 
 
-def test_missing_certificate_after_15_working_days_flags_the_dossier(people, rt):
+def test_missing_certificate_15_working_days_after_the_clearance_date_flags_the_dossier(people, rt, client):
+    """The 15 working days count from the clearance date the importer reports (Mon 02/03), not from
+    the day they report it (Wed 04/03): the certificate is due by 17:00 on Mon 23/03. A late
+    certificate stays on the officers' violation list until one of them records its handling."""
     firm, clerk, specialist, leader = (people[k] for k in ("business", "clerk", "specialist", "leader"))
     with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False) as travel:  # Monday
         relogin(people)
         code = submitted(firm)
         clerk.done(code, {"confirm_decision": "confirm"})
-        firm.done(code, {"clearance_date": today(), "customs_declaration_number": "105123456780"})
-        # Mon 02/03 + 15 working days = Mon 23/03 09:00.
-        travel.move_to(local(2026, 3, 23, 8, 59))
+        travel.move_to(local(2026, 3, 4, 10, 0))
+        firm.done(code, {"clearance_date": "2026-03-02", "customs_declaration_number": "105123456780"})
+        # Cleared goods: the obligation to file the certificate stands, so no withdrawal any more.
+        refused = firm.post(f"/api/dossiers/{code}/withdraw", json={"reason": "Không nhập nữa."})
+        assert error_of(refused, 409, "withdrawal_not_allowed")
+        travel.move_to(local(2026, 3, 23, 17, 0))
         assert scheduler.tick(rt).timers == 0
         assert events_of(rt, code, "inspection_violation") == []
-        # At the instant itself the engine does not fire yet (it fires once the clock is past it),
-        # so the scheduler does not claim the dossier for nothing.
-        travel.move_to(local(2026, 3, 23, 9, 0))
-        assert scheduler.tick(rt).timers == 0
-        assert events_of(rt, code, "inspection_violation") == []
-        travel.move_to(local(2026, 3, 23, 9, 1))
+        travel.move_to(local(2026, 3, 23, 17, 1))
         assert scheduler.tick(rt).timers == 1
         [violation] = events_of(rt, code, "inspection_violation")
         assert violation.payload["code"] == code
@@ -309,12 +312,83 @@ def test_missing_certificate_after_15_working_days_flags_the_dossier(people, rt)
         flagged = firm.get(f"/api/dossiers/{code}").json()
         assert flagged["status"] == "certificate_overdue"
         assert [t["step"] for t in flagged["open_tasks"]] == ["submit_certificate_late"]
+        page_login(client, specialist.email)
+        listed = client.get("/work/violations").text
+        assert code in listed and "Quá hạn nộp chứng chỉ chất lượng" in listed
+
         firm.done(code, certificate(firm), step="submit_certificate_late")
         specialist.done(
             code, {"evaluation_notes": "Nộp muộn, chứng chỉ hợp lệ.", "inspection_conclusion": "meets"}
         )
         assert leader.done(code, {"sign_decision": "approve"})["status"] == "passed"
         assert len(events_of(rt, code, "inspection_violation")) == 1
+        # Filed late and passed, the violation still waits for its handling.
+        assert code in client.get("/work/violations").text
+        form = client.get("/work/violations").text
+        [violation_id] = re.findall(r'action="/work/violations/(\d+)/handle"', form)
+        token = csrf(form)
+        short = client.post(
+            f"/work/violations/{violation_id}/handle", data={"handling": "ok", "csrf_token": token}
+        )
+        assert short.status_code == 422 and "ít nhất 10 ký tự" in short.text
+        done = client.post(
+            f"/work/violations/{violation_id}/handle",
+            data={"handling": "Đã lập biên bản, nhắc nhở doanh nghiệp.", "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+        assert code not in client.get("/work/violations").text
+        handled = client.get("/work/violations?show=handled").text
+        assert code in handled and "Đã lập biên bản, nhắc nhở doanh nghiệp." in handled
+        again = client.post(
+            f"/work/violations/{violation_id}/handle",
+            data={"handling": "Xử lý lần hai, không được.", "csrf_token": token},
+        )
+        assert again.status_code == 409
+        history = specialist.get(f"/api/dossiers/{code}").json()["history"]
+        assert [h["action"] for h in history][-1] == "violation_handled"
+        # Who handles: specialists and leaders, not the clerk, never the business.
+        page_login(client, clerk.email)
+        assert "Ghi nhận xử lý" not in client.get("/work/violations?show=open").text
+        page_login(client, firm.email)
+        assert client.get("/work/violations").status_code == 403
+
+
+def test_an_importer_may_withdraw_before_the_clearance_and_sees_no_button_after(people, client):
+    firm, clerk = people["business"], people["clerk"]
+    code = submitted(firm)
+    page_login(client, firm.email)
+    assert "Rút hồ sơ" in client.get(f"/dossiers/{code}").text
+    clerk.done(code, {"confirm_decision": "confirm"})
+    firm.done(code, {"clearance_date": today(), "customs_declaration_number": "105123456780"})
+    assert "Rút hồ sơ" not in client.get(f"/dossiers/{code}").text
+    other = submitted(firm)
+    assert firm.post(f"/api/dossiers/{other}/withdraw", json={"reason": "Đổi lô hàng."}).json()["status"] == (
+        "withdrawn"
+    )
+
+
+def test_the_clearance_report_has_a_deadline_with_a_reminder_and_an_escalation(people, rt):
+    firm, clerk = people["business"], people["clerk"]
+    with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False):
+        relogin(people)
+        code = submitted(firm)
+        clerk.done(code, {"confirm_decision": "confirm"})
+        [task] = [
+            t
+            for t in firm.get(f"/api/dossiers/{code}").json()["open_tasks"]
+            if t["step"] == "report_clearance"
+        ]
+        assert task["due_at"] is not None
+    with transaction(rt.engine) as session:
+        dossier_id = session.exec(select(Dossier.id).where(Dossier.code == code)).one()
+        kinds = sorted(
+            a.kind
+            for a in session.exec(
+                select(Alarm).where(Alarm.dossier_id == dossier_id, Alarm.task_id == task["id"])
+            )
+        )
+    assert kinds == ["task_escalation", "task_reminder"]
 
 
 def _started(model, data: dict[str, Any], today: str = "2026-03-02") -> RunningProcess:

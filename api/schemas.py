@@ -338,6 +338,9 @@ class VerifiedDocumentOut(LocalTimes):
     issued_at: datetime
     issued_date: str
     sha256: str
+    valid_until: date | None = Field(
+        default=None, description="The last day the result is valid (a declaration's notice), if it has one"
+    )
 
     @classmethod
     def of(cls, document: VerifiedDocument) -> VerifiedDocumentOut:
@@ -352,6 +355,7 @@ class VerifiedDocumentOut(LocalTimes):
             applicant_name=document.holder_name,
             issued_at=document.issued_at,
             issued_date=format_date(document.issued_at),
+            valid_until=document.valid_until,
             sha256=document.sha256,
         )
 

@@ -70,6 +70,10 @@ def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | 
         context=context,
         filename=f"{kind_name}-{dossier.code}.docx",
         stream=ctx.stream,
+        # A result valid until a day (a declaration's notice: while its certificate is, or three
+        # years from the self-assessment) says so where it is verified.
+        details={"valid_until": str(values["valid_until"])[:10]} if values.get("valid_until") else None,
+        audit_details={"valid_until": str(values["valid_until"])[:10]} if values.get("valid_until") else None,
     )
     ctx.issued_documents.append(document.id)
     return document

@@ -24,7 +24,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,6 +125,10 @@ class ProcedurePlugin:
     start_facts: FactProvider | None = None
     start_window: StartWindow | None = None
     script_functions: Callable[[WorkingCalendar], Mapping[str, Callable[..., Any]]] | None = None
+    # What officers should be warned of on an open dossier's pages (e.g. a certificate that expires
+    # before the result is due): (its data, the office's today, the appointment day) →
+    # [(Vietnamese, English)].
+    dossier_warnings: Callable[[Mapping[str, Any], date, date | None], list[tuple[str, str]]] | None = None
     privacy: DossierPrivacy = field(default_factory=DossierPrivacy)
     # Who processes its dossiers when not the specialists (hears that an appointment is at risk).
     processing_role: str = "specialist"

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from workflows import permissions
+from workflows.catalogue import office_day
 from workflows.clock import as_utc, now, to_local
 from workflows.db import reading
 from workflows.errors import not_found
@@ -349,3 +350,18 @@ def attachments_by_id(rt: Runtime, ids: list[str]) -> dict[str, Attachment]:
         return {}
     with reading(rt.engine) as session:
         return {a.id: a for a in session.exec(select(Attachment).where(Attachment.id.in_(ids))).all()}
+
+
+def dossier_warnings(rt: Runtime, user: User, dossier: Dossier) -> list[tuple[str, str]]:
+    """What the dossier's procedure warns officers of while it is open ((vi, en) each): e.g. a
+    certificate that has expired or expires before the appointment. Officers only."""
+    procedure = rt.catalogue.for_dossier(dossier)
+    if (
+        procedure is None
+        or procedure.plugin.dossier_warnings is None
+        or dossier.completed_at is not None
+        or not permissions.may_read_whole_data(user)
+    ):
+        return []
+    appointment = office_day(as_utc(dossier.appointment_at)) if dossier.appointment_at else None
+    return procedure.plugin.dossier_warnings(dossier.data, office_day(now()), appointment)

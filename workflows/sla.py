@@ -93,6 +93,16 @@ def script_functions(calendar: WorkingCalendar, now: Callable[[], datetime]) -> 
         data, e.g. the reported clearance date), for a deadline "within n working days from"."""
         return calendar.end_of_working_days_after(date.fromisoformat(str(day)[:10]), int(n)).isoformat()
 
+    def add_years(day: str, n: int) -> str:
+        """The same calendar day ``n`` years after ``day`` (ISO; 29/02 becomes 28/02), e.g. a
+        notice valid three years from the self-assessment."""
+        start = date.fromisoformat(str(day)[:10])
+        year = start.year + int(n)
+        try:
+            return start.replace(year=year).isoformat()
+        except ValueError:
+            return start.replace(year=year, day=28).isoformat()
+
     def today() -> str:
         """The office's date today (ISO 8601), for comparing with a date in the form data."""
         return now().astimezone(calendar.zone).date().isoformat()
@@ -101,5 +111,6 @@ def script_functions(calendar: WorkingCalendar, now: Callable[[], datetime]) -> 
         "working_days": working_days,
         "working_hours": working_hours,
         "working_days_after": working_days_after,
+        "add_years": add_years,
         "today": today,
     }

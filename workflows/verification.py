@@ -7,7 +7,7 @@ them all."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
@@ -31,6 +31,10 @@ class VerifiedDocument:
     reference_label_en: str
     holder_name: str = ""  # the applicant the document is addressed to, when there is one
     dossier_code: str | None = None
+    valid_until: date | None = None  # a result valid until a day (a declaration's notice)
+
+    def expired(self, today: date) -> bool:
+        return self.valid_until is not None and self.valid_until < today
 
 
 def find_document(session: Session, verification_code: str) -> VerifiedDocument | None:
@@ -55,4 +59,12 @@ def find_document(session: Session, verification_code: str) -> VerifiedDocument 
         reference_label_en=document.reference_label_en,
         holder_name=document.holder_name,
         dossier_code=dossier_code,
+        valid_until=_day((document.details or {}).get("valid_until")),
     )
+
+
+def _day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None

@@ -106,6 +106,7 @@ def dossier_page(
             "closed": dossier.completed_at is not None,
             "is_applicant": dossier.applicant_id == user.id,
             "can_withdraw": dossier.applicant_id == user.id and commands.withdrawal_open(rt, dossier),
+            "warnings": queries.dossier_warnings(rt, user, dossier),
             "can_extend": permissions.may(user, permissions.DOSSIER_EXTEND)
             and dossier.received_at is not None
             and dossier.completed_at is None

@@ -243,6 +243,7 @@ def _task_context(
         **fragments(rt, user, dossier, visible),
         "attachments": {a.id: a for a in detail.attachments},
         "timeline": timeline(detail.history, detail.all_tasks, detail.dossier.applicant_id),
+        "warnings": queries.dossier_warnings(rt, user, dossier),
     }
     return task, dossier, form, start, context
 

@@ -10,6 +10,8 @@ from api.deps import RuntimeDep
 from api.web.session import MaybeUser
 from api.web.templating import render
 from workflows import queries
+from workflows.catalogue import office_day
+from workflows.clock import now
 from workflows.errors import NotFound
 from workflows.start_windows import notice_for
 
@@ -94,5 +96,6 @@ def verify_page(verification_code: str, request: Request, rt: RuntimeDep, user: 
             "found": True,
             "code": document.verification_code,
             "document": document,
+            "today": office_day(now()),
         },
     )

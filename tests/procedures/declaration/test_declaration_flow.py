@@ -101,6 +101,31 @@ def test_declaration_from_submission_to_issued_notice(people):
     assert verified["dossier_code"] == code and verified["sha256"] == notice["sha256"]
     page = firm.client.get(f"/verify/{notice['verification_code']}")
     assert page.status_code == 200 and code in page.text
+    # The notice is valid while the certificate is: stored, shown where it is verified.
+    assert verified["valid_until"] == "2029-01-04"
+    assert "04/01/2029" in page.text and "đã hết hiệu lực" not in page.text
+    with time_machine.travel(local(2029, 1, 5, 9, 0), tick=False):
+        assert "đã hết hiệu lực" in firm.client.get(f"/verify/{notice['verification_code']}").text
+
+
+def test_a_self_assessed_declaration_is_valid_three_years_from_the_self_assessment(people):
+    firm, clerk, specialist, leader = (people[k] for k in ("business", "clerk", "specialist", "leader"))
+    data = firm.declaration(basis="self_assessment")
+    response = firm.submit(data)
+    assert response.status_code == 201, response.text
+    code = response.json()["code"]
+    clerk.done(code, {"completeness_decision": "receive"})
+    specialist.done(code, {"examination_findings": "Hợp lệ.", "examination_conclusion": "accept"})
+    leader.done(code, {"approval_decision": "approve"})
+    final = firm.get(f"/api/dossiers/{code}").json()
+    notice = next(d for d in final["documents"] if d["kind"] == "declaration_notice")
+    issued_on = data["self_assessment"]["issued_on"]  # 15/12/2025
+    assert issued_on == "2025-12-15"
+    assert "Thông báo này có hiệu lực đến ngày 15/12/2028" in docx_text(
+        firm.get(notice["download_url"]).content
+    )
+    verified = firm.client.get(f"/api/public/documents/{notice['verification_code']}").json()
+    assert verified["valid_until"] == "2028-12-15"
 
 
 def test_supplement_loop_pauses_the_clock(people):
@@ -263,3 +288,29 @@ def test_inbox_is_ordered_by_due_time(people):
     items = clerk.get("/api/tasks").json()["items"]
     assert [t["dossier_code"] for t in items] == [first, second]
     assert items[0]["due_at"] < items[1]["due_at"]
+
+
+def test_officers_are_warned_of_a_certificate_that_expires_while_the_dossier_is_open(people, client):
+    """Filed on Mon 02/03/2026 with a certificate valid until Wed 04/03: the appointment (3 working
+    days) falls after it, so the officers' pages warn; once it has expired they say so; the
+    business sees no such warning."""
+    from tests.test_pages import page_login
+
+    firm, clerk, specialist = people["business"], people["clerk"], people["specialist"]
+    with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False) as travel:
+        relogin(people)
+        data = firm.declaration()
+        data["certificate"]["valid_until"] = "2026-03-04"
+        response = firm.submit(data)
+        assert response.status_code == 201, response.text
+        code = response.json()["code"]
+        clerk.done(code, {"completeness_decision": "receive"})
+        page_login(client, specialist.email)
+        page = client.get(f"/dossiers/{code}").text
+        assert "hết hiệu lực ngày 04/03/2026, trước ngày hẹn trả kết quả 05/03/2026" in page
+        task = specialist.task(code)
+        assert "hết hiệu lực ngày 04/03/2026" in client.get(f"/work/tasks/{task['id']}").text
+        travel.move_to(local(2026, 3, 5, 9, 0))
+        assert "đã hết hiệu lực từ ngày 04/03/2026" in client.get(f"/dossiers/{code}").text
+        page_login(client, firm.email)
+        assert "hết hiệu lực" not in client.get(f"/dossiers/{code}").text

@@ -177,6 +177,9 @@ def declaration_notice(ctx: DocumentContext) -> DocumentBody:
                 )
             )
         )
+    elif data.get("basis") != "certificate" and as_text(ctx.extra.get("valid_until")):
+        # Self-assessment: valid three years from the self-assessment (Circular 28/2012 as amended).
+        blocks.append(Para((f"Thông báo này có hiệu lực đến ngày {date_vn(ctx.extra.get('valid_until'))}.",)))
     return DocumentBody(
         heading="THÔNG BÁO",
         subject=f"Tiếp nhận hồ sơ công bố {word}",

@@ -16,7 +16,10 @@ PLUGIN = ProcedurePlugin(
         "awaiting_clearance": ("Chờ báo cáo thông quan", "Awaiting the customs clearance report"),
         "awaiting_certificate": ("Chờ nộp chứng chỉ chất lượng", "Awaiting the certificate"),
         "certificate_overdue": ("Quá hạn nộp chứng chỉ chất lượng", "Certificate overdue"),
-        "recorded": ("Đã ghi nhận (biện pháp 1)", "Recorded (measure 1)"),
+        "recorded": (
+            "Đã ghi nhận, không kiểm tra nhà nước tại cửa khẩu",
+            "Recorded: no state inspection at the border",
+        ),
         "passed": ("Đáp ứng yêu cầu chất lượng", "Meets the quality requirements"),
         "failed": ("Không đáp ứng yêu cầu chất lượng", "Does not meet the quality requirements"),
     },

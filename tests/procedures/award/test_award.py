@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import tomllib
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +23,12 @@ from workflows import scheduler
 from workflows.clock import as_utc
 from workflows.db import reading
 from workflows.models import AuditEvent, WorkTask
-from workflows.procedures.award.scoring import CRITERIA
+from workflows.procedures.award.criteria import rules_from
 
 PROCEDURE = "giai-thuong-chat-luong-quoc-gia"
+CRITERIA_FILE = Path(__file__).resolve().parents[3] / "bpmn" / "award_criteria_2019.toml"
+RULES = rules_from(tomllib.loads(CRITERIA_FILE.read_text(encoding="utf-8")))
+CRITERIA = RULES.criteria
 MONDAY = local(2026, 3, 2, 9, 0)
 
 
@@ -90,6 +95,7 @@ def application(firm: Person, **changes: Any) -> dict[str, Any]:
             "staff_count": 850,
             "annual_revenue_bn_vnd": 1250.5,
             "founded_year": 2004,
+            "established_on": "2004-05-12",
             "address": "Khu công nghiệp Nam Đông Hà, Quảng Trị",
             "phone": "0233 3555 888",
             "email": firm.email,
@@ -630,7 +636,10 @@ def test_the_recommendation_table(confirmed, results, expected, tmp_path):
 
     rt = build_runtime(make_settings(tmp_path, f"sqlite:///{tmp_path / 'dmn.sqlite3'}"))
     model = rt.catalogue.get(PROCEDURE).model
-    functions = {**script_functions(), "working_days": lambda n: "2099-01-01T00:00:00+00:00"}
+    functions = {
+        **script_functions(rt.calendar, rt.catalogue.get(PROCEDURE)),
+        "working_days": lambda n: "2099-01-01T00:00:00+00:00",
+    }
     start = {
         "council_member_ids": [7],
         "scoring_deadline_at": "2099-01-01T00:00:00+00:00",
@@ -656,7 +665,7 @@ def test_the_recommendation_table(confirmed, results, expected, tmp_path):
 
 def test_aggregate_means_spreads_and_missing():
     from workflows.calendar import WorkingCalendar, parse_periods
-    from workflows.procedures.award.scoring import TOTAL_MAXIMUM, aggregate, local_day_end
+    from workflows.procedures.award.scoring import aggregate, local_day_end
 
     def sheet_of(member: int, value: int) -> dict[str, Any]:
         return {
@@ -666,10 +675,14 @@ def test_aggregate_means_spreads_and_missing():
             "comments": {"leadership": f"nhận xét {member}", "strategy": "  "},
         }
 
-    result = aggregate([sheet_of(1, 50), sheet_of(2, 80), {"member_id": 3, "scored": False}], [1, 2, 3, 4])
-    same = aggregate([sheet_of(1, 50), {**sheet_of(2, 80), "comments": {"leadership": "nhận xét 1"}}], [1, 2])
+    result = aggregate(
+        [sheet_of(1, 50), sheet_of(2, 80), {"member_id": 3, "scored": False}], [1, 2, 3, 4], RULES
+    )
+    same = aggregate(
+        [sheet_of(1, 50), {**sheet_of(2, 80), "comments": {"leadership": "nhận xét 1"}}], [1, 2], RULES
+    )
     assert same["criteria"]["leadership"]["comments"] == ["nhận xét 1"]  # quoted once
-    assert TOTAL_MAXIMUM == 1000
+    assert RULES.total_maximum == result["total"]["maximum"] == 1000
     assert result["scored_count"] == 2 and result["member_count"] == 4
     assert result["missing_members"] == ["3", "4"]
     leadership = result["criteria"]["leadership"]
@@ -679,7 +692,7 @@ def test_aggregate_means_spreads_and_missing():
     assert result["criteria"]["strategy"]["comments"] == []  # blank comments are left out
     assert result["total"]["by_member"] == {"1": 350.0, "2": 560.0}
     assert result["total"]["mean"] == 455.0 and result["total"]["spread"] == 210.0
-    nobody = aggregate([], [1])
+    nobody = aggregate([], [1], RULES)
     assert (
         nobody["scored_count"] == 0 and nobody["total"]["mean"] == 0.0 and nobody["missing_members"] == ["1"]
     )

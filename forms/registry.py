@@ -87,6 +87,7 @@ class Form:
         self.schema = schema
         self.ui_schema = ui_schema
         self.path = path
+        self._registry = registry
         #: The jsonschema validator: draft 2020-12, formats checked, ``$ref`` through the folder.
         self.validator = FormValidator(schema, registry=registry, format_checker=FORMAT_CHECKER)
         self._root: list[_walk.Node] = _walk.expand(
@@ -95,6 +96,11 @@ class Form:
 
     def __repr__(self) -> str:
         return f"<Form {self.name}>"
+
+    def with_schema(self, schema: Mapping[str, Any]) -> Form:
+        """The same form with ``schema`` in place of its own (e.g. maxima a procedure's version
+        sets); its ``$ref`` resolve as the original's do."""
+        return Form(self.name, schema, self.ui_schema, registry=self._registry, path=self.path)
 
     @property
     def title_vi(self) -> str:

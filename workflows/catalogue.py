@@ -14,6 +14,7 @@ while newer dossiers follow the newer rules. Days are the office's (Asia/Ho_Chi_
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic import Field as PydanticField
 
-from forms.registry import FormLibrary, FormNotFound, FormSchemaError
+from forms.registry import Form, FormLibrary, FormNotFound, FormSchemaError
 from workflows.clock import as_utc, now, to_local
 from workflows.documents import DOCUMENT_KINDS
 from workflows.documents.slips import ONE_STOP_KINDS
@@ -83,6 +84,10 @@ class Procedure:
     effective_until: date | None = None
     version_label_vi: str = ""
     version_label_en: str = ""
+    # Data the procedure's plug-in reads for this version (the award's criteria and maxima…): the
+    # ``parameters`` table of the procedure, with a version's own keys over it. Either table may
+    # be written inline or name a TOML file beside the catalogue that holds it.
+    parameters: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def version_key(self) -> str:
@@ -101,6 +106,13 @@ class Procedure:
     @property
     def start_url(self) -> str:
         return self.start_page or f"/my/dossiers/new/{self.code}"
+
+    def form(self, forms: FormLibrary, name: str) -> Form:
+        """The form ``name`` as this version asks it: the plug-in may fit its own forms to the
+        version's parameters (e.g. the maxima of the award's criteria)."""
+        base = forms.get(name)
+        fit = self.plugin.fit_form
+        return fit(self, base) if fit is not None else base
 
     def subject_of(self, data: dict[str, Any]) -> str:
         return str(value_at(data, self.subject_field) or "")[:500]
@@ -225,6 +237,7 @@ class _Entry(BaseModel):
     step_budgets: dict[str, float] = {}
     required_documents: list[dict[str, str]] = []
     fees: list[dict[str, str | int]] = []
+    parameters: dict[str, Any] | str = {}
     versions: list[dict[str, Any]] = []
 
     @field_validator("step_budgets", mode="before")
@@ -255,11 +268,27 @@ class _Version(BaseModel):
     step_budgets: dict[str, float] | None = None
     required_documents: list[dict[str, str]] | None = None
     fees: list[dict[str, str | int]] | None = None
+    parameters: dict[str, Any] | str | None = None
 
     @field_validator("step_budgets", mode="before")
     @classmethod
     def _numbers(cls, value: Any) -> Any:
         return _budgets_as_floats(value)
+
+
+def _parameters(where: str, value: dict[str, Any] | str | None, bpmn_dir: Path) -> dict[str, Any]:
+    """A ``parameters`` table as written, or read from the TOML file it names (beside the catalogue)."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return dict(value)
+    file = bpmn_dir / value
+    if file.parent.resolve() != bpmn_dir.resolve() or not file.is_file():
+        raise CatalogueError(f"{where}: parameters file {file} does not exist")
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{where}: parameters file {file} is not valid TOML: {exc}") from exc
 
 
 def load_catalogue(bpmn_dir: Path, forms: FormLibrary) -> Catalogue:
@@ -384,16 +413,19 @@ def _load_version(
 ) -> Procedure:
     """One version of a procedure: the procedure's fields with what ``version`` changes."""
     values = dict(base)
+    parameters = _parameters(where, base.get("parameters"), bpmn_dir)
     if version is not None:
+        parameters |= _parameters(where, version.parameters, bpmn_dir)
         values.update(
             {
                 k: v
                 for k, v in version.model_dump(
-                    exclude={"effective_from", "effective_until", "label_vi", "label_en"}
+                    exclude={"effective_from", "effective_until", "label_vi", "label_en", "parameters"}
                 ).items()
                 if v is not None
             }
         )
+    values["parameters"] = parameters
     entry = _Entry.model_validate(values, strict=False)
     if entry.committed_days > entry.legal_days:
         raise CatalogueError(f"{where}: committed_days must not be more than legal_days")
@@ -422,7 +454,7 @@ def _load_version(
                 f"{where}: step_budgets names '{spec_name}', which is no user task of the model"
             )
 
-    return Procedure(
+    procedure = Procedure(
         code=entry.code,
         name_vi=entry.name_vi,
         name_en=entry.name_en,
@@ -451,7 +483,12 @@ def _load_version(
         effective_until=version.effective_until if version else None,
         version_label_vi=version.label_vi if version else "",
         version_label_en=version.label_en if version else "",
+        parameters=parameters,
     )
+    if plugin.check_parameters is not None:
+        for problem in plugin.check_parameters(parameters):
+            raise CatalogueError(f"{where}: parameters: {problem}")
+    return procedure
 
 
 def check_model(

@@ -41,10 +41,16 @@ log = logging.getLogger("tdcflow.engine")
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _validate_form(rt: Runtime, form_name: str, payload: Any, dossier: Dossier | None = None) -> None:
-    """The form's rules, its date rules against the office's today (and, on a dossier's task,
-    the day the dossier was filed)."""
-    form = rt.forms.get(form_name)
+def _validate_form(
+    rt: Runtime,
+    form_name: str,
+    payload: Any,
+    dossier: Dossier | None = None,
+    procedure: Procedure | None = None,
+) -> None:
+    """The form's rules (as the procedure's version asks them), its date rules against the
+    office's today (and, on a dossier's task, the day the dossier was filed)."""
+    form = procedure.form(rt.forms, form_name) if procedure is not None else rt.forms.get(form_name)
     days = {"today": office_day(now())}
     if dossier is not None:
         days["registered_on"] = office_day(as_utc(dossier.submitted_at))
@@ -96,7 +102,7 @@ def _bind_attachments(
 def script_functions(rt: Runtime, procedure: Procedure) -> dict[str, Any]:
     """What the model's expressions may call: the working-time functions, and the procedure's own."""
     own = procedure.plugin.script_functions
-    return {**sla.script_functions(rt.calendar, now), **(own(rt.calendar) if own else {})}
+    return {**sla.script_functions(rt.calendar, now), **(own(rt.calendar, procedure) if own else {})}
 
 
 def _restore(rt: Runtime, instance: ProcessInstance, dossier: Dossier) -> RunningProcess:
@@ -184,8 +190,11 @@ def submit_dossier(
     if procedure.start_window is not None:
         with reading(rt.engine) as session:
             procedure.start_window.check(session, procedure.code, actor, now())
-    _validate_form(rt, procedure.start_form, data)
+    _validate_form(rt, procedure.start_form, data, procedure=procedure)
     _check_applicant(procedure, actor, data)
+    if procedure.plugin.check_start is not None:
+        with reading(rt.engine) as session:
+            procedure.plugin.check_start(session, procedure, actor, data, now())
     try:
         with transaction(rt.engine) as session:
             dossier = _start(rt, session, actor, procedure, data, idempotency_key)
@@ -205,7 +214,7 @@ def start_in_transaction(
     """Start a dossier inside a caller's transaction, for a command that writes other rows with it
     (the TBT inquiry of a visitor: the visitor identity and the rate-limit record). The caller
     decides who may start it; the form is validated here."""
-    _validate_form(rt, procedure.start_form, data)
+    _validate_form(rt, procedure.start_form, data, procedure=procedure)
     return _start(rt, session, actor, procedure, data, None)
 
 
@@ -418,7 +427,7 @@ def complete_task(rt: Runtime, actor: User, task_id: str, data: dict[str, Any]) 
         if task.assignee_id not in (None, actor.id):
             raise _taken(session, task)
         if task.form:
-            _validate_form(rt, task.form, data, dossier)
+            _validate_form(rt, task.form, data, dossier, rt.procedure_of(dossier))
             _bind_attachments(rt, session, task.form, data, actor, dossier)
         process = _restore(rt, instance, dossier)
         try:

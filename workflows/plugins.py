@@ -31,7 +31,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from forms.registry import Form
     from workflows.calendar import WorkingCalendar
+    from workflows.catalogue import Procedure
     from workflows.context import CommandContext
     from workflows.models import AuditEvent, Dossier, User
     from workflows.permissions import Action
@@ -124,7 +126,15 @@ class ProcedurePlugin:
     document_values: Mapping[str, DocumentValues] = field(default_factory=dict)
     start_facts: FactProvider | None = None
     start_window: StartWindow | None = None
-    script_functions: Callable[[WorkingCalendar], Mapping[str, Callable[..., Any]]] | None = None
+    # (the office calendar, the dossier's version) -> the functions its model's expressions call
+    script_functions: Callable[[WorkingCalendar, Procedure], Mapping[str, Callable[..., Any]]] | None = None
+    # What is wrong with a version's ``parameters`` (checked when the catalogue loads).
+    check_parameters: Callable[[Mapping[str, Any]], list[str]] | None = None
+    # (the version, one of the forms) -> that form fitted to the version's parameters (its maxima…)
+    fit_form: Callable[[Procedure, Form], Form] | None = None
+    # (session, the version, the applicant, the filed form, the submission instant) -> None, or
+    # raise InvalidInput naming the field at fault: who may apply (e.g. years of operation).
+    check_start: Callable[[Session, Procedure, User, dict[str, Any], datetime], None] | None = None
     # What officers should be warned of on an open dossier's pages (e.g. a certificate that expires
     # before the result is due): (its data, the office's today, the appointment day) →
     # [(Vietnamese, English)].

@@ -52,7 +52,7 @@ def list_procedures(rt: RuntimeDep) -> list[ProcedureOut]:
 def get_procedure(code: str, rt: RuntimeDep) -> ProcedureDetailOut:
     """Một thủ tục với biểu mẫu nộp hồ sơ / One procedure with its start form's JSON Schema."""
     procedure = rt.procedure(code)
-    form = rt.forms.get(procedure.start_form)
+    form = procedure.form(rt.forms, procedure.start_form)
     return ProcedureDetailOut(
         **_summary(rt, procedure),
         start_form_fields=form.field_names(),

@@ -48,7 +48,7 @@ def inbox(
 def get_task(task_id: str, user: CurrentUser, rt: RuntimeDep) -> TaskDetailOut:
     """Một việc với biểu mẫu và dữ liệu hồ sơ / A task with its form schema and the dossier's data."""
     task, dossier, data = queries.task_with_dossier(rt, user, task_id)
-    form = rt.forms.get(task.form) if task.form else None
+    form = rt.procedure_of(dossier).form(rt.forms, task.form) if task.form else None
     return TaskDetailOut(
         task=TaskOut.of(task, dossier.code),
         form_schema=form.schema if form else None,

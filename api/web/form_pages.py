@@ -166,7 +166,7 @@ def new_dossier(procedure_code: str, request: Request, rt: RuntimeDep, user: Pag
     if procedure.start_page:  # a procedure with its own start page (TBT questions)
         return RedirectResponse(procedure.start_page, status_code=303)
     permissions.require(user, permissions.DOSSIER_START_PAGE)
-    form = rt.forms.get(procedure.start_form)
+    form = procedure.form(rt.forms, procedure.start_form)
     return _form_page(
         request,
         rt,
@@ -185,7 +185,7 @@ def new_dossier(procedure_code: str, request: Request, rt: RuntimeDep, user: Pag
 @router.post("/my/dossiers/new/{procedure_code}", dependencies=[Csrf])
 async def submit_dossier(procedure_code: str, request: Request, rt: RuntimeDep, user: Applicant) -> Response:
     procedure = _starting(rt, procedure_code)
-    form = rt.forms.get(procedure.start_form)
+    form = procedure.form(rt.forms, procedure.start_form)
     form_data = await request.form()
     attachment_ids, upload_problems = await _store_files(rt, user, form_data, None)
     data, extra_rows = parse_submission(form, _text_fields(form_data), attachment_ids)
@@ -220,13 +220,13 @@ def _task_context(
     task, dossier, data = queries.task_with_dossier(rt, user, task_id)
     if not permissions.may_work_task(user, task, dossier):
         raise Forbidden("Công việc này dành cho vai trò khác.", "This task is for another role.", "forbidden")
-    form = rt.forms.get(task.form)
+    procedure = rt.catalogue.for_dossier(dossier)
+    form = procedure.form(rt.forms, task.form) if procedure else rt.forms.get(task.form)
     # The form starts from the dossier's current values of its own fields (e.g. the declaration
     # for a supplement, the earlier findings after a send-back).
     own = set(form.field_names())
     start = {k: v for k, v in data.items() if k in own}
     detail = queries.dossier_detail(rt, user, dossier.code)
-    procedure = rt.catalogue.for_dossier(dossier)
     start_form = rt.forms.get(procedure.start_form) if procedure else None
     visible = queries.data_for(rt, user, dossier)
     context = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,10 +22,15 @@ from tests.browser.test_journeys import complete, login
 from tests.support import PASSWORD, business
 from workflows import accounts
 from workflows.db import transaction
+from workflows.procedures.award.criteria import rules_from
 from workflows.procedures.award.rounds import today
-from workflows.procedures.award.scoring import CRITERIA
 
 PROCEDURE = "giai-thuong-chat-luong-quoc-gia"
+CRITERIA = rules_from(
+    tomllib.loads(
+        (Path(__file__).resolve().parents[2] / "bpmn" / "award_criteria_2019.toml").read_text("utf-8")
+    )
+).criteria
 MEMBERS = [("Hoàng Văn Một", 0), ("Ngô Thị Hai", 10), ("Đỗ Văn Ba", 20)]
 SHEET = {"leadership": 90, "strategy": 65, "customers": 65, "measurement": 70, "workforce": 60}
 SHEET |= {"operations": 60, "results": 340}
@@ -106,6 +112,7 @@ def test_the_award_from_round_to_recommendation(live_server, people, new_page, t
     page.locator("#f-organisation-annual_revenue_bn_vnd").fill("650.5")
     page.locator("#f-organisation-phone").fill("0233 3555 888")
     page.locator("#f-organisation-email").fill(firm.email)
+    page.locator("#f-organisation-established_on").fill("2004-05-12")
     for criterion in CRITERIA:
         page.locator(f"#f-self_assessment-{criterion.key}").fill(str(SHEET[criterion.key]))
     page.locator("#f-attachments-registration_form").set_input_files(pdf)

@@ -92,6 +92,11 @@ def _value(
     const = _walk.first(nodes, "const")
     if const is not None:
         return const
+    # A field's example, where its schema gives one (a date that meets a rule of the procedure,
+    # e.g. an organisation's years of operation), is what a person would write.
+    examples = _walk.first(nodes, "examples")
+    if examples:
+        return examples[0]
     enum = _walk.first(nodes, "enum")
     if enum:
         choices.extend((path, other) for other in enum[1:])

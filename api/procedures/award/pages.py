@@ -26,8 +26,9 @@ from workflows.procedures.award import actions
 from workflows.procedures.award import recommendations as award_recommendations
 from workflows.procedures.award import reports as award_reports
 from workflows.procedures.award import rounds as award_rounds
+from workflows.procedures.award.criteria import criteria_of_aggregation
 from workflows.procedures.award.rounds import AwardRound, RoundInput
-from workflows.procedures.award.scoring import CRITERIA, RECOMMENDATIONS_EN, RECOMMENDATIONS_VI, local_day_end
+from workflows.procedures.award.scoring import RECOMMENDATIONS_EN, RECOMMENDATIONS_VI, local_day_end
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
@@ -155,7 +156,7 @@ def _round_page(
             "rounds": award_rounds.list_rounds(rt),
             "entries": entries,
             "members": [members[i] for i in (row.council_member_ids if row else []) if i in members],
-            "criteria": CRITERIA,
+            "criteria": award_reports.round_criteria(rt, entries),
             "recommendations": {
                 k: i18n.pick(v, RECOMMENDATIONS_EN[k]) for k, v in RECOMMENDATIONS_VI.items()
             },
@@ -231,7 +232,7 @@ def award_summary(rt: Any, user: Any, dossier: Any, data: dict[str, Any]) -> dic
     with reading(rt.engine) as session:
         names = award_rounds.names_of(session, [*scored, *(aggregation.get("missing_members") or [])])
     rows = []
-    for criterion in CRITERIA:
+    for criterion in criteria_of_aggregation(aggregation):
         stats = aggregation["criteria"][criterion.key]
         rows.append(
             {

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import tomllib
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +23,12 @@ from workflows import scheduler
 from workflows.clock import as_utc
 from workflows.db import reading
 from workflows.models import AuditEvent, WorkTask
-from workflows.procedures.award.scoring import CRITERIA
+from workflows.procedures.award.criteria import rules_from
 
 PROCEDURE = "giai-thuong-chat-luong-quoc-gia"
+CRITERIA_FILE = Path(__file__).resolve().parents[3] / "bpmn" / "award_criteria_2019.toml"
+RULES = rules_from(tomllib.loads(CRITERIA_FILE.read_text(encoding="utf-8")))
+CRITERIA = RULES.criteria
 MONDAY = local(2026, 3, 2, 9, 0)
 
 
@@ -90,6 +95,7 @@ def application(firm: Person, **changes: Any) -> dict[str, Any]:
             "staff_count": 850,
             "annual_revenue_bn_vnd": 1250.5,
             "founded_year": 2004,
+            "established_on": "2004-05-12",
             "address": "Khu công nghiệp Nam Đông Hà, Quảng Trị",
             "phone": "0233 3555 888",
             "email": firm.email,
@@ -630,7 +636,10 @@ def test_the_recommendation_table(confirmed, results, expected, tmp_path):
 
     rt = build_runtime(make_settings(tmp_path, f"sqlite:///{tmp_path / 'dmn.sqlite3'}"))
     model = rt.catalogue.get(PROCEDURE).model
-    functions = {**script_functions(), "working_days": lambda n: "2099-01-01T00:00:00+00:00"}
+    functions = {
+        **script_functions(rt.calendar, rt.catalogue.get(PROCEDURE)),
+        "working_days": lambda n: "2099-01-01T00:00:00+00:00",
+    }
     start = {
         "council_member_ids": [7],
         "scoring_deadline_at": "2099-01-01T00:00:00+00:00",
@@ -656,7 +665,7 @@ def test_the_recommendation_table(confirmed, results, expected, tmp_path):
 
 def test_aggregate_means_spreads_and_missing():
     from workflows.calendar import WorkingCalendar, parse_periods
-    from workflows.procedures.award.scoring import TOTAL_MAXIMUM, aggregate, local_day_end
+    from workflows.procedures.award.scoring import aggregate, local_day_end
 
     def sheet_of(member: int, value: int) -> dict[str, Any]:
         return {
@@ -666,10 +675,14 @@ def test_aggregate_means_spreads_and_missing():
             "comments": {"leadership": f"nhận xét {member}", "strategy": "  "},
         }
 
-    result = aggregate([sheet_of(1, 50), sheet_of(2, 80), {"member_id": 3, "scored": False}], [1, 2, 3, 4])
-    same = aggregate([sheet_of(1, 50), {**sheet_of(2, 80), "comments": {"leadership": "nhận xét 1"}}], [1, 2])
+    result = aggregate(
+        [sheet_of(1, 50), sheet_of(2, 80), {"member_id": 3, "scored": False}], [1, 2, 3, 4], RULES
+    )
+    same = aggregate(
+        [sheet_of(1, 50), {**sheet_of(2, 80), "comments": {"leadership": "nhận xét 1"}}], [1, 2], RULES
+    )
     assert same["criteria"]["leadership"]["comments"] == ["nhận xét 1"]  # quoted once
-    assert TOTAL_MAXIMUM == 1000
+    assert RULES.total_maximum == result["total"]["maximum"] == 1000
     assert result["scored_count"] == 2 and result["member_count"] == 4
     assert result["missing_members"] == ["3", "4"]
     leadership = result["criteria"]["leadership"]
@@ -679,7 +692,7 @@ def test_aggregate_means_spreads_and_missing():
     assert result["criteria"]["strategy"]["comments"] == []  # blank comments are left out
     assert result["total"]["by_member"] == {"1": 350.0, "2": 560.0}
     assert result["total"]["mean"] == 455.0 and result["total"]["spread"] == 210.0
-    nobody = aggregate([], [1])
+    nobody = aggregate([], [1], RULES)
     assert (
         nobody["scored_count"] == 0 and nobody["total"]["mean"] == 0.0 and nobody["missing_members"] == ["1"]
     )
@@ -863,3 +876,109 @@ def test_the_draft_list_says_it_is_a_draft_and_the_issued_list_is_signed(tmp_pat
     assert "Số: 12/TTr-SKHCN" in issued and "(Đã ký)" in issued and "Nguyễn Minh Đức" in issued
     assert "Mã xác thực: ABCD-EFGH-JKLM" in issued and "DỰ THẢO" not in issued
     assert "verification code ABCD-EFGH-JKLM" in issued
+
+
+def registration(firm: Person, **organisation: Any) -> dict[str, Any]:
+    data = application(firm)
+    data["organisation"] |= organisation
+    return data
+
+
+def test_an_organisation_needs_36_months_of_operation(cast):
+    """Circular 27/2019/TT-BKHCN: at least 36 months of continuous operation when registering
+    (registered on 02/03/2026: operating since 03/03/2023 is 35 months and 27 days; since
+    02/03/2023, 36 months)."""
+    firm = cast["firm"]
+    with time_machine.travel(MONDAY, tick=False):
+        relogin_all(cast)
+        open_round(cast)
+        refused = firm.post(
+            "/api/dossiers",
+            json={"procedure": PROCEDURE, "data": registration(firm, established_on="2023-03-03")},
+        )
+        error = error_of(refused, 422, "validation_error")
+        problem = fields_of(error)["organisation.established_on"]
+        assert "36 tháng" in problem["message"] and "03/03/2026" in problem["message"]
+        assert "36 months" in problem["message_en"] and "27/2019/TT-BKHCN" in problem["message_en"]
+        missing = dict(registration(firm))
+        del missing["organisation"]["established_on"]
+        fields = fields_of(
+            error_of(firm.post("/api/dossiers", json={"procedure": PROCEDURE, "data": missing}), 422)
+        )
+        assert "organisation.established_on" in fields
+        accepted = firm.post(
+            "/api/dossiers",
+            json={"procedure": PROCEDURE, "data": registration(firm, established_on="2023-03-02")},
+        )
+        assert accepted.status_code == 201, accepted.text
+
+
+def test_a_gold_winner_enters_again_two_years_after_its_gold_year(cast):
+    """A Gold award of 2025: refused in the 2026 round, accepted in the 2027 round."""
+    firm = cast["firm"]
+    with time_machine.travel(MONDAY, tick=False):
+        relogin_all(cast)
+        open_round(cast)
+        refused = firm.post(
+            "/api/dossiers", json={"procedure": PROCEDURE, "data": registration(firm, gold_award_year=2025)}
+        )
+        problem = fields_of(error_of(refused, 422, "validation_error"))["organisation.gold_award_year"]
+        assert "2025" in problem["message"] and "từ năm 2027" in problem["message"]
+        assert "from 2027" in problem["message_en"]
+        earlier = firm.post(
+            "/api/dossiers", json={"procedure": PROCEDURE, "data": registration(firm, gold_award_year=2024)}
+        )
+        assert earlier.status_code == 201, earlier.text
+    with time_machine.travel(local(2027, 3, 1, 9, 0), tick=False):
+        relogin_all(cast)
+        open_round(
+            cast,
+            year=2027,
+            registration_opens="2027-03-01",
+            registration_closes="2027-03-12",
+            scoring_deadline="2027-03-26",
+        )
+        accepted = firm.post(
+            "/api/dossiers", json={"procedure": PROCEDURE, "data": registration(firm, gold_award_year=2025)}
+        )
+        assert accepted.status_code == 201, accepted.text
+
+
+def test_the_criteria_and_their_maxima_are_the_versions_data(tmp_path):
+    """A catalogue whose criteria file gives criterion 7 a maximum of 400: the score sheet and the
+    self-assessment allow 400, the aggregation counts out of 950; a bad file stops start-up."""
+    from tests.test_startup import broken_copy, start
+    from workflows.catalogue import CatalogueError
+    from workflows.procedures.award.scoring import script_functions
+
+    folder = broken_copy(tmp_path, "award_criteria_2019.toml", "maximum = 450", "maximum = 400")
+    rt = start(tmp_path, folder)
+    try:
+        procedure = rt.catalogue.get(PROCEDURE)
+        sheet_form = procedure.form(rt.forms, "award_scoring.schema.json")
+        results = sheet_form.schema["properties"]["criterion_scores"]["properties"]["results"]
+        assert results["maximum"] == 400 and "tối đa 400" in results["title"]
+        scores = {c.key: 0 for c in CRITERIA} | {"results": 401}
+        comments = {c.key: "x" for c in CRITERIA}
+        errors = sheet_form.errors({"criterion_scores": scores, "criterion_comments": comments})
+        assert [e.field for e in errors] == ["criterion_scores.results"]
+        assert not sheet_form.errors(
+            {"criterion_scores": scores | {"results": 400}, "criterion_comments": comments}
+        )
+        start_form = procedure.form(rt.forms, procedure.start_form)
+        self_assessment = start_form.schema["$defs"]["award_fields"]["properties"]["self_assessment"]
+        assert self_assessment["properties"]["results"]["maximum"] == 400
+        functions = script_functions(rt.calendar, procedure)
+        sheets = [{"member_id": 1, "scored": True, "scores": scores | {"results": 400}}]
+        aggregation = functions["aggregate_scores"](sheets, [1])
+        assert aggregation["total"]["maximum"] == 950
+        assert aggregation["criteria"]["results"]["maximum"] == 400
+        assert aggregation["criteria_source"] == "Thông tư 27/2019/TT-BKHCN"
+    finally:
+        rt.engine.dispose()
+    # The shipped file: 1,000 points, 450 for results.
+    assert RULES.total_maximum == 1000 and CRITERIA[-1].maximum == 450
+
+    broken = broken_copy(tmp_path / "broken", "award_criteria_2019.toml", "maximum = 85", "maximum = -5")
+    with pytest.raises(CatalogueError, match="maximum must be a whole number above 0"):
+        start(tmp_path / "broken", broken)

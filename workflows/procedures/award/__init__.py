@@ -7,8 +7,10 @@ from pathlib import Path
 from workflows.plugins import NavLink, ProcedurePlugin
 from workflows.procedures.award import documents, recommendations  # noqa: F401  (document kinds, finder)
 from workflows.procedures.award.actions import ACTIONS
+from workflows.procedures.award.criteria import check_parameters, fit_form
 from workflows.procedures.award.demo import DEMO_ACCOUNTS, make_demo
 from workflows.procedures.award.documents import extra_values
+from workflows.procedures.award.eligibility import check_eligibility
 from workflows.procedures.award.privacy import AwardPrivacy
 from workflows.procedures.award.rounds import round_facts
 from workflows.procedures.award.scoring import script_functions
@@ -33,6 +35,9 @@ PLUGIN = ProcedurePlugin(
     start_facts=round_facts,
     start_window=AWARD_WINDOW,
     script_functions=script_functions,
+    check_parameters=check_parameters,
+    fit_form=fit_form,
+    check_start=check_eligibility,
     privacy=AwardPrivacy(),
     demo_accounts=DEMO_ACCOUNTS,
     demo=make_demo,

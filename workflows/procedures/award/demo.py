@@ -72,6 +72,7 @@ def application(applicant: User, sector: str, files: dict[str, str], base: int) 
             "sector": sector,
             "staff_count": 320 + base,
             "annual_revenue_bn_vnd": 480.0 + base,
+            "established_on": f"{2008 + base % 10}-04-01",
             "address": applicant.address or "Quảng Trị",
             "phone": "0233 3852 123",
             "email": applicant.email,

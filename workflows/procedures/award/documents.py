@@ -23,7 +23,8 @@ from workflows.documents import (
     document_kind,
 )
 from workflows.documents.text import legal_basis_line
-from workflows.procedures.award.scoring import CRITERIA, RECOMMENDATIONS_VI, TOTAL_MAXIMUM
+from workflows.procedures.award.criteria import criteria_of_aggregation
+from workflows.procedures.award.scoring import RECOMMENDATIONS_VI
 
 # What a document issued for no dossier (the round's recommendation list) cites; a dossier's
 # documents cite the legal basis of the version of the rules the dossier follows.
@@ -94,7 +95,7 @@ def award_scoring_sheet(ctx: DocumentContext) -> DocumentBody:
         ),
     ]
     summary_rows = []
-    for criterion in CRITERIA:
+    for criterion in criteria_of_aggregation(aggregation):
         stats = aggregation["criteria"][criterion.key]
         summary_rows.append(
             (
@@ -111,7 +112,7 @@ def award_scoring_sheet(ctx: DocumentContext) -> DocumentBody:
         (
             "",
             "Tổng cộng",
-            str(TOTAL_MAXIMUM),
+            str(total.get("maximum") or ""),
             points(total.get("mean")),
             points(total.get("spread")),
             points(total.get("stdev")),
@@ -135,7 +136,7 @@ def award_scoring_sheet(ctx: DocumentContext) -> DocumentBody:
     blocks.append(
         Para((Span("II. Điểm của từng thành viên theo tiêu chí", bold=True),), align="left", indent=False)
     )
-    for criterion in CRITERIA:
+    for criterion in criteria_of_aggregation(aggregation):
         stats = aggregation["criteria"][criterion.key]
         by_member = stats.get("by_member") or {}
         rows = [(labels[m], points(by_member.get(m))) for m in scored]
@@ -230,7 +231,7 @@ def award_letter(ctx: DocumentContext) -> DocumentBody:
         Para(
             (
                 "Tổng điểm trung bình của Hội đồng sơ tuyển: ",
-                Span(f"{points(total.get('mean'))}/{TOTAL_MAXIMUM} điểm", bold=True),
+                Span(f"{points(total.get('mean'))}/{total.get('maximum')} điểm", bold=True),
                 ".",
             )
         ),
@@ -266,7 +267,7 @@ def award_letter(ctx: DocumentContext) -> DocumentBody:
         )
     blocks.append(Para(("Nhận xét của Hội đồng theo từng tiêu chí:",)))
     rows = []
-    for criterion in CRITERIA:
+    for criterion in criteria_of_aggregation(aggregation):
         stats = aggregation["criteria"][criterion.key]
         comments = "\n".join(f"- {c}" for c in stats.get("comments") or []) or "—"
         rows.append(

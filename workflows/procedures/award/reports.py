@@ -18,10 +18,11 @@ from workflows.clock import now, to_local
 from workflows.config import Settings
 from workflows.db import reading
 from workflows.documents import DocumentContext, render_document
+from workflows.procedures.award.criteria import Criterion, criteria_of_aggregation, rules_of
 from workflows.procedures.award.documents import points
 from workflows.procedures.award.privacy import is_sealed
-from workflows.procedures.award.rounds import AwardRound, get_round, round_dossiers
-from workflows.procedures.award.scoring import CRITERIA, RECOMMENDATIONS_EN, RECOMMENDATIONS_VI, TOTAL_MAXIMUM
+from workflows.procedures.award.rounds import AWARD_PROCEDURE, AwardRound, get_round, round_dossiers
+from workflows.procedures.award.scoring import RECOMMENDATIONS_EN, RECOMMENDATIONS_VI
 
 if TYPE_CHECKING:
     from workflows.runtime import Runtime
@@ -46,6 +47,9 @@ class RoundEntry:
     total_spread: float | None
     criteria_means: dict[str, float]
     recommendation: str | None  # final once the leader approved, else the table's proposal
+    # The criteria it was scored on (its version's), with the maximum of the total.
+    criteria: tuple[Criterion, ...] = ()
+    total_maximum: int | None = None
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -76,14 +80,31 @@ def round_entries(session: Session, award_round: AwardRound) -> list[RoundEntry]
                 total_mean=total.get("mean") if aggregation else None,
                 total_spread=total.get("spread") if aggregation else None,
                 criteria_means={
-                    c.key: (aggregation.get("criteria") or {}).get(c.key, {}).get("mean") for c in CRITERIA
+                    c.key: (aggregation.get("criteria") or {}).get(c.key, {}).get("mean")
+                    for c in criteria_of_aggregation(aggregation)
                 }
                 if aggregation
                 else {},
                 recommendation=data.get("final_recommendation") or data.get("recommendation"),
+                criteria=criteria_of_aggregation(aggregation) if aggregation else (),
+                total_maximum=total.get("maximum") if aggregation else None,
             )
         )
     return entries
+
+
+def entries_criteria(entries: list[RoundEntry]) -> list[Criterion]:
+    """The criteria the entries were scored on (their versions'; in one round, one set)."""
+    criteria: list[Criterion] = []
+    for entry in entries:
+        criteria += [c for c in entry.criteria if c.key not in {k.key for k in criteria}]
+    return criteria
+
+
+def round_criteria(rt: Runtime, entries: list[RoundEntry]) -> list[Criterion]:
+    """The criteria a round's page shows: those its entries were scored on, else those of the
+    version of the rules in force today."""
+    return entries_criteria(entries) or list(rules_of(rt.procedure(AWARD_PROCEDURE)).criteria)
 
 
 def assessed(entries: list[RoundEntry]) -> list[RoundEntry]:
@@ -181,11 +202,15 @@ def recommendation_xlsx(
         )
     else:
         sheet.append(["Bản dự thảo, chưa ban hành / Draft, not issued"])
+    # The criteria the listed applicants were scored on (their version's; in one round, one set).
+    rows = assessed(entries)
+    criteria = entries_criteria(rows)
+    total_maximum = next((e.total_maximum for e in rows if e.total_maximum), None)
     header = (
         ["TT / No.", "Mã hồ sơ / Dossier", "Tổ chức / Organisation", "Lĩnh vực / Sector"]
-        + [f"{c.number}. {c.name_vi} ({c.maximum})" for c in CRITERIA]
+        + [f"{c.number}. {c.name_vi} ({c.maximum})" for c in criteria]
         + [
-            f"Tổng điểm TB / Total mean ({TOTAL_MAXIMUM})",
+            f"Tổng điểm TB / Total mean ({total_maximum})" if total_maximum else "Tổng điểm TB / Total mean",
             "Độ lệch / Spread",
             "Đề xuất / Recommendation",
             "Recommendation (en)",
@@ -196,11 +221,11 @@ def recommendation_xlsx(
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet["A1"].font = Font(bold=True, size=13)
-    for index, entry in enumerate(assessed(entries), start=1):
+    for index, entry in enumerate(rows, start=1):
         recommendation = entry.recommendation or "not_recommended"
         sheet.append(
             [index, entry.code, entry.applicant_name, entry.sector]
-            + [entry.criteria_means.get(c.key) for c in CRITERIA]
+            + [entry.criteria_means.get(c.key) for c in criteria]
             + [
                 entry.total_mean,
                 entry.total_spread,
@@ -235,8 +260,10 @@ __all__ = [
     "RoundEntry",
     "assessed",
     "draft_list_file",
+    "entries_criteria",
     "points",
     "recommendation_docx",
     "recommendation_xlsx",
+    "round_criteria",
     "round_entries",
 ]

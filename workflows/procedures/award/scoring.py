@@ -1,7 +1,8 @@
-"""National Quality Award: the seven criteria and the council's score arithmetic.
+"""National Quality Award: the council's score arithmetic.
 
-The criteria follow the Baldrige model on a 1,000-point scale (Circular 27/2019/TT-BKHCN: 120/85/85/90/85/85/450).
-``aggregate`` turns the members' score sheets (one per council member, collected by the model's
+The criteria and their maxima are data of the version of the rules a dossier follows
+(``criteria.rules_of``: the catalogue's parameters file, e.g. 120/85/85/90/85/85/450 of Circular
+27/2019/TT-BKHCN). ``aggregate`` turns the members' score sheets (one per council member, collected by the model's
 multi-instance scoring) into the mean, the spread (max − min) and the standard deviation of
 each criterion and of the total, and lists the members who did not score by the deadline. It is
 offered to the model as the script function ``aggregate_scores``.
@@ -11,39 +12,15 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflows.calendar import WorkingCalendar, get_calendar
+from workflows.procedures.award.criteria import AwardRules, rules_of
 
+if TYPE_CHECKING:
+    from workflows.catalogue import Procedure
 
-@dataclass(frozen=True)
-class Criterion:
-    key: str
-    number: int
-    name_vi: str
-    name_en: str
-    maximum: int
-
-
-CRITERIA: tuple[Criterion, ...] = (
-    Criterion("leadership", 1, "Vai trò của lãnh đạo", "Leadership", 120),
-    Criterion("strategy", 2, "Chiến lược", "Strategy", 85),
-    Criterion("customers", 3, "Định hướng vào khách hàng", "Customers", 85),
-    Criterion(
-        "measurement",
-        4,
-        "Đo lường, phân tích và quản lý tri thức",
-        "Measurement, analysis and knowledge management",
-        90,
-    ),
-    Criterion("workforce", 5, "Định hướng vào nguồn nhân lực", "Workforce", 85),
-    Criterion("operations", 6, "Định hướng vào vận hành", "Operations", 85),
-    Criterion("results", 7, "Kết quả", "Results", 450),
-)
-CRITERIA_BY_KEY = {c.key: c for c in CRITERIA}
-TOTAL_MAXIMUM = sum(c.maximum for c in CRITERIA)  # 1000
 
 RECOMMENDATIONS_VI = {
     "gold_candidate": "Đề xuất xét Giải Vàng Chất lượng Quốc gia",
@@ -78,8 +55,11 @@ def _member_key(value: Any) -> str:
     return str(value)
 
 
-def aggregate(sheets: Iterable[Mapping[str, Any]], member_ids: Iterable[Any]) -> dict[str, Any]:
-    """The council's aggregation of one applicant (JSON-ready, so it can live in process data).
+def aggregate(
+    sheets: Iterable[Mapping[str, Any]], member_ids: Iterable[Any], rules: AwardRules
+) -> dict[str, Any]:
+    """The council's aggregation of one applicant (JSON-ready, so it can live in process data),
+    on the criteria of ``rules`` (which it records, for the documents and lists made from it).
 
     ``sheets`` are the members' sheets: ``{"member_id", "scored", "scores": {criterion: points},
     "comments": {criterion: text}}``; a sheet with ``scored`` false is a member who missed the
@@ -89,7 +69,7 @@ def aggregate(sheets: Iterable[Mapping[str, Any]], member_ids: Iterable[Any]) ->
     scored = [s for s in sheets if isinstance(s, Mapping) and s.get("scored")]
     scored_ids = [_member_key(s.get("member_id")) for s in scored]
     criteria: dict[str, Any] = {}
-    for criterion in CRITERIA:
+    for criterion in rules.criteria:
         values = [float(s["scores"][criterion.key]) for s in scored]
         by_member = {_member_key(s.get("member_id")): s["scores"][criterion.key] for s in scored}
         # The members' comments, blank ones and repeats left out (the letter quotes each once).
@@ -106,16 +86,18 @@ def aggregate(sheets: Iterable[Mapping[str, Any]], member_ids: Iterable[Any]) ->
             "by_member": by_member,
             "comments": comments,
         }
-    totals = [float(sum(s["scores"][c.key] for c in CRITERIA)) for s in scored]
+    totals = [float(sum(s["scores"][c.key] for c in rules.criteria)) for s in scored]
     return {
         "scored_count": len(scored),
         "member_count": len(members),
         "scored_members": scored_ids,
         "missing_members": [m for m in members if m not in scored_ids],
         "criteria": criteria,
+        "criteria_list": rules.as_facts(),
+        "criteria_source": rules.source_vi,
         "total": {
             **_stats(totals),
-            "maximum": TOTAL_MAXIMUM,
+            "maximum": rules.total_maximum,
             "by_member": {m: t for m, t in zip(scored_ids, totals, strict=True)},
         },
     }
@@ -137,11 +119,12 @@ def local_day_end(day: str | date, calendar: WorkingCalendar | None = None) -> s
     return local.astimezone(UTC).isoformat()
 
 
-def script_functions(calendar: WorkingCalendar | None = None) -> dict[str, Callable[..., Any]]:
-    """The award's functions for a model's scripts and timer expressions."""
+def script_functions(calendar: WorkingCalendar, procedure: Procedure) -> dict[str, Callable[..., Any]]:
+    """The award's functions for a model's scripts and timer expressions, on the criteria of the
+    version ``procedure`` of the rules (the dossier's)."""
 
     def aggregate_scores(sheets: Any, member_ids: Any) -> dict[str, Any]:
-        return aggregate(list(sheets or []), list(member_ids or []))
+        return aggregate(list(sheets or []), list(member_ids or []), rules_of(procedure))
 
     def day_end(day: str) -> str:
         return local_day_end(day, calendar)

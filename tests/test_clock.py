@@ -251,3 +251,21 @@ def test_at_risk_list_and_timeliness_report(cast, rt):
         assert by_month[0]["group"] == "03/2026"
         by_officer = leader.get("/api/reports/timeliness?group_by=officer").json()
         assert by_officer[0]["group"] == "Nguyễn Minh Đức"
+
+
+def test_as_of_moves_the_clock_of_its_own_context_only():
+    """Loading past dossiers runs "as of" an earlier instant; a request served meanwhile by another
+    thread sees the real clock."""
+    import threading
+    from datetime import UTC, datetime
+
+    from workflows.clock import as_of, now
+
+    earlier = datetime(2026, 6, 29, 2, 0, tzinfo=UTC)
+    seen: list[datetime] = []
+    with as_of(earlier):
+        assert now() == earlier
+        thread = threading.Thread(target=lambda: seen.append(now()))
+        thread.start()
+        thread.join()
+    assert seen[0] > earlier and now() > earlier

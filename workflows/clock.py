@@ -5,15 +5,34 @@ Stored instants are timezone-aware UTC; they are shown in the local zone (Asia/H
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from workflows.config import get_settings
 
+# Loading history (the demo's dossiers received under rules no longer in force) runs commands
+# "as of" an earlier instant in its own context; every other caller, thread and request sees the
+# real clock.
+_AS_OF: ContextVar[datetime | None] = ContextVar("tdcflow_as_of", default=None)
+
 
 def now() -> datetime:
     """The current instant, aware, in UTC."""
-    return datetime.now(UTC)
+    fixed = _AS_OF.get()
+    return fixed if fixed is not None else datetime.now(UTC)
+
+
+@contextmanager
+def as_of(instant: datetime) -> Iterator[None]:
+    """Run the block as if it were ``instant`` (for loading past dossiers, never for serving)."""
+    token = _AS_OF.set(as_utc(instant))
+    try:
+        yield
+    finally:
+        _AS_OF.reset(token)
 
 
 def local_zone() -> ZoneInfo:

@@ -25,7 +25,7 @@ from workflows.clock import now
 from workflows.db import transaction
 from workflows.demo import create_demo_accounts, create_demo_dossiers
 from workflows.engine import RunningProcess
-from workflows.models import Alarm, Dossier, OutcomeRecord, User
+from workflows.models import Alarm, Dossier, OutcomeRecord, User, Violation
 from workflows.outbox import OutboxEvent
 
 PROCEDURE = "kiem-tra-chat-luong-hang-nhap-khau"
@@ -756,15 +756,33 @@ def test_a_procedure_without_a_plugin_runs_on_the_core_alone(tmp_path):
 # -- demo ---------------------------------------------------------------------------------------------
 
 
-def test_the_demo_has_import_inspections_in_two_states(rt):
+def test_the_demo_has_import_inspections_under_both_versions_of_the_rules(rt):
+    """Two registrations under today's rules (awaiting the clerk, awaiting the certificate) and one
+    registered and cleared on the last days of the earlier rules, which it keeps: its certificate
+    is long overdue, so it is flagged and on the violation list."""
     create_demo_accounts(rt)
     create_demo_dossiers(rt)
-    with transaction(rt.engine) as session:
-        states = sorted(
-            session.exec(
-                select(Dossier.status).where(
-                    Dossier.procedure_code == PROCEDURE, Dossier.applicant_tax_code == "3200123456"
+
+    def demo_dossiers() -> list[tuple[str, str, str | None]]:
+        with transaction(rt.engine) as session:
+            return sorted(
+                (d.status, d.code, d.rules_version)
+                for d in session.exec(
+                    select(Dossier).where(
+                        Dossier.procedure_code == PROCEDURE, Dossier.applicant_tax_code == "3200123456"
+                    )
                 )
-            ).all()
-        )
-    assert states == ["awaiting_certificate", "awaiting_confirmation"]
+            )
+
+    dossiers = demo_dossiers()
+    assert [status for status, _, _ in dossiers] == [
+        "awaiting_certificate",
+        "awaiting_confirmation",
+        "certificate_overdue",
+    ]
+    [(_, earlier, version)] = [d for d in dossiers if d[0] == "certificate_overdue"]
+    assert version == "" and earlier.split("-")[1] == "260629"  # registered on Mon 29/06/2026
+    assert sorted(version for _, _, version in dossiers) == ["", "2026-07-01", "2026-07-01"]
+    assert len(events_of(rt, earlier, "inspection_violation")) == 1
+    with transaction(rt.engine) as session:
+        assert session.exec(select(Violation).where(Violation.handled_at.is_(None))).all()  # type: ignore[union-attr]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from workflows import commands
 from workflows.catalogue import office_day
-from workflows.clock import now
+from workflows.clock import as_of, now
 from workflows.demo import BUSINESS, CLERK, DEMO_PDF, demo_user, open_task
 from workflows.models import User
 from workflows.runtime import Runtime
@@ -88,4 +88,51 @@ def make_demo(rt: Runtime) -> list[str]:
         for step, actor, data in steps:
             commands.complete_task(rt, actor, open_task(rt, dossier.code, step), data)
         codes.append(dossier.code)
+    codes += _under_earlier_rules(rt, business, clerk)
     return codes
+
+
+def _under_earlier_rules(rt: Runtime, business: User, clerk: User) -> list[str]:
+    """A shipment registered and confirmed under the rules before today's (the measures set by the
+    goods' QCVN, until 30/06/2026) and cleared on their last day: it keeps those rules to its end,
+    and its certificate, due 15 working days after the clearance, is overdue and on the violation
+    list."""
+    today = rt.procedure(PROCEDURE)
+    if today.effective_from is None:
+        return []
+    earlier = rt.catalogue.get(PROCEDURE, today.effective_from - timedelta(days=1))
+    if earlier is None or earlier.version_key == today.version_key:
+        return []
+    days = [
+        d
+        for d in (today.effective_from - timedelta(days=n) for n in range(1, 10))
+        if rt.calendar.is_working_day(d)
+    ]
+    cleared, registered = days[0], days[1]  # the last two working days of the earlier rules
+    zone = rt.calendar.zone
+    with as_of(datetime.combine(registered, time(9, 0), zone)):
+        files = {
+            field: commands.upload_attachment(rt, business, f"{field}.pdf", DEMO_PDF).id
+            for field in ("contract", "invoice", "packing_list", "bill_of_lading")
+        }
+        data = import_data(business, "Thép hình nhập khẩu", "72163100", files)
+        for line in data["goods"]:
+            line.pop("risk_level", None)
+            line["regulation_measure"] = "b"  # a certificate of a registered body (Decree 74/2018)
+        data.pop("has_conformity_certificate", None)
+        dossier, _ = commands.submit_dossier(
+            rt, business, PROCEDURE, data, idempotency_key="demo-earlier-rules"
+        )
+    with as_of(datetime.combine(registered, time(14, 0), zone)):
+        commands.complete_task(
+            rt, clerk, open_task(rt, dossier.code, "confirm_registration"), {"confirm_decision": "confirm"}
+        )
+    # The importer reports the clearance of 30/06 only now (the engine's timers run on the real
+    # clock): the certificate, due 15 working days after that date, is overdue at once.
+    commands.complete_task(
+        rt,
+        business,
+        open_task(rt, dossier.code, "report_clearance"),
+        {"clearance_date": cleared.isoformat(), "customs_declaration_number": "105987654111"},
+    )
+    return [dossier.code]

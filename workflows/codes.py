@@ -1,4 +1,6 @@
-"""Dossier codes (Circular 01/2018/TT-VPCP art. 19) and document numbers, race-free.
+"""Dossier codes and document numbers, race-free. The dossier code keeps the format of Circular
+01/2018/TT-VPCP art. 19 (agency code, receipt date, 4-digit daily sequence): Circular 03/2025/TT-VPCP
+now governs the code (its art. 1) and no change of format was found (check).
 
 Each number is taken from a counter row with an atomic upsert, never by counting rows.
 """

@@ -219,6 +219,20 @@ def tbt_wto_comments(ctx: DocumentContext) -> DocumentBody:
         blocks.append(Para((f"Tổng số ý kiến: {len(comments)}.",)))
     else:
         blocks.append(Para(("Không có tổ chức, doanh nghiệp nào gửi ý kiến góp ý.",)))
+    early_reason = _t(ctx.extra.get("early_reason"))
+    if early_reason:
+        blocks.append(
+            Para(
+                (
+                    Span(
+                        f"Bản tổng hợp được phát hành trước hạn góp ý ({_t(n.get('comment_deadline'))}), lý do: ",
+                        bold=True,
+                    ),
+                    early_reason,
+                    " Ý kiến gửi sau ngày phát hành sẽ được tổng hợp bổ sung.",
+                )
+            )
+        )
     blocks.append(Para(("Kính đề nghị Văn phòng TBT Việt Nam tổng hợp, xem xét.",)))
     return DocumentBody(
         heading="CÔNG VĂN",

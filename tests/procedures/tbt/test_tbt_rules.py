@@ -61,7 +61,7 @@ def test_a_forwarded_question_is_chased_every_five_working_days_and_its_pause_ha
         fan_out(rt)
         [ceiling] = _events(rt, "tbt_pause_ceiling_reached", code)
         assert ceiling.payload["ceiling_days"] == 20
-        assert len(_events(rt, "tbt_reply_overdue", code)) == 3  # the 4th is due at 10:30
+        assert len(_events(rt, "tbt_reply_overdue", code)) == 3
         firm.relogin(), tbt.relogin()
         dossier = firm.get(f"/api/dossiers/{code}").json()
         assert dossier["appointment_at"] == "2026-12-31T09:30:00+07:00"
@@ -84,14 +84,39 @@ def test_a_forwarded_question_is_chased_every_five_working_days_and_its_pause_ha
         assert [h["details"]["clock_resumed"] for h in history if h["action"] == "tbt_pause_ceiling"] == [
             True
         ]
-    # The reply comes: the reminders stop, nothing waits on a timer any more.
+    # From the ceiling on the leader has the matter: no more reminders.
+    with time_machine.travel(local(2026, 12, 25, 16, 0), tick=False):
+        tick(rt)
+        assert len(_events(rt, "tbt_reply_overdue", code)) == 3
+    # The reply comes: nothing waits on a timer any more.
     with time_machine.travel(local(2026, 12, 28, 9, 0), tick=False):
         tbt.relogin()
         tbt.done(code, {"reply_received_on": "2026-12-28", "reply_summary": "Theo QCVN 20:2019/BKHCN."})
         assert tbt.get(f"/api/dossiers/{code}").json()["status"] == "tbt_answering"
     with time_machine.travel(local(2027, 1, 20, 9, 0), tick=False):
         tick(rt)
-        assert len(_events(rt, "tbt_reply_overdue", code)) == 4  # Thu 24/12 10:30, before the reply
+        assert len(_events(rt, "tbt_reply_overdue", code)) == 3
+        with reading(rt.engine) as session:
+            timer = session.exec(
+                select(ProcessInstance.next_timer_at).join(Dossier).where(Dossier.code == code)
+            ).one()
+        assert timer is None
+
+
+def test_a_reply_between_two_reminders_stops_them(client, rt):
+    with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
+        tbt, _, code = _forwarded(client, rt)
+    with time_machine.travel(local(2026, 12, 3, 9, 30), tick=False):
+        tick(rt)
+    # No tick between the second reminder's instant (10/12 09:30) and the reply: the overdue
+    # reminder goes out with the reply's command, and none follows.
+    with time_machine.travel(local(2026, 12, 11, 9, 0), tick=False):
+        tbt.relogin()
+        tbt.done(code, {"reply_received_on": "2026-12-11", "reply_summary": "Theo QCVN 20:2019/BKHCN."})
+    with time_machine.travel(local(2027, 1, 20, 9, 0), tick=False):
+        tick(rt)
+        assert len(_events(rt, "tbt_reply_overdue", code)) <= 2
+        assert not _events(rt, "tbt_pause_ceiling_reached", code)
         with reading(rt.engine) as session:
             timer = session.exec(
                 select(ProcessInstance.next_timer_at).join(Dossier).where(Dossier.code == code)

@@ -9,10 +9,13 @@ they are the department's internal rules, and the defaults are marked "(check)".
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workflows.clock import now
 
 if TYPE_CHECKING:
     from workflows.calendar import WorkingCalendar
@@ -43,9 +46,27 @@ def rules() -> TbtRules:
 
 
 def script_functions(calendar: WorkingCalendar | None = None) -> Mapping[str, Callable[..., Any]]:
-    """``tbt_reminder_days()`` and ``tbt_pause_ceiling_days()`` for the model's timers, e.g.
-    ``working_days(tbt_reminder_days())``."""
+    """For the model: ``tbt_reminder_days()`` and ``tbt_pause_ceiling_days()`` (its timers, e.g.
+    ``working_days(tbt_reminder_days())``); ``tbt_chase_until()``, at the first reminder, the
+    instant the paused clock reaches its ceiling; ``tbt_remind_again(chase_until)``, whether the
+    next reminder falls before it (from the ceiling on, the leader has the matter)."""
+
+    def chase_until() -> str:
+        settings = rules()
+        if calendar is None:
+            raise RuntimeError("tbt_chase_until() needs the working calendar")
+        days = max(0, settings.pause_ceiling_days - settings.reply_reminder_days)
+        return calendar.add_working_days(now(), days).isoformat()
+
+    def remind_again(until: str) -> bool:
+        if calendar is None:
+            raise RuntimeError("tbt_remind_again() needs the working calendar")
+        following = calendar.add_working_days(now(), rules().reply_reminder_days)
+        return following < datetime.fromisoformat(until)
+
     return {
         "tbt_reminder_days": lambda: rules().reply_reminder_days,
         "tbt_pause_ceiling_days": lambda: rules().pause_ceiling_days,
+        "tbt_chase_until": chase_until,
+        "tbt_remind_again": remind_again,
     }

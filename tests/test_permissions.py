@@ -321,7 +321,10 @@ def test_a_tbt_officer_compiles_the_wto_comments_and_a_council_member_cannot(cli
         )
         error_of(council.post(f"{url}/compilation"), 403, "forbidden")
         error_of(firm.post(f"{url}/compilation"), 403, "forbidden")
-        compiled = tbt.post(f"{url}/compilation")
+        # Before the comment deadline only with the reason for issuing early.
+        compiled = tbt.post(
+            f"{url}/compilation", json={"early_reason": "Văn phòng TBT Việt Nam đề nghị gửi sớm."}
+        )
         assert compiled.status_code == 200, compiled.text
         # The officers' pages say the same.
         page_login(client, council.email)

@@ -53,8 +53,11 @@ def test_every_version_of_every_procedure_is_walked(rt: Runtime):
     ("procedure_code", "start"), VERSIONS, ids=lambda v: v if isinstance(v, str) else f"{v:%Y-%m-%d}"
 )
 def test_every_path_survives_a_restart_before_every_command(
-    rt: Runtime, procedure_code: str, start: datetime
+    rt: Runtime, procedure_code: str, start: datetime, monkeypatch: pytest.MonkeyPatch
 ):
+    # The TBT inquiry's paused clock reaches its ceiling after two reminders (5, 10 working days),
+    # not after four in a row (a walk rarely lets so many timers fire before the reply comes).
+    monkeypatch.setenv("TDCFLOW_TBT_PAUSE_CEILING_DAYS", "11")
     with time_machine.travel(start, tick=False) as traveller:
         world = make_world(rt, traveller)
         driver = lambda: CommandDriver(world, procedure_code, start)  # noqa: E731

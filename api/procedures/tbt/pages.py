@@ -21,7 +21,7 @@ from api.web.session import MaybeUser, PagePermitted, PageUser
 from api.web.templating import render
 from workflows import permissions
 from workflows.clock import now, to_local
-from workflows.errors import DomainError, Forbidden, InvalidInput
+from workflows.errors import Conflict, DomainError, Forbidden, InvalidInput
 from workflows.models import User
 from workflows.procedures.tbt import actions, antiabuse, inquiries, knowledge, wto
 
@@ -326,8 +326,16 @@ def wto_compilation_file(
 
 
 @router.post("/tbt/wto/{notification_id}/compilation", dependencies=[Csrf])
-def wto_compile(notification_id: RowId, rt: RuntimeDep, user: PageUser) -> Response:
-    compilation, content = wto.compile_comments(rt, user, notification_id)
+async def wto_compile(notification_id: RowId, request: Request, rt: RuntimeDep, user: PageUser) -> Response:
+    values = _form(await request.form(), "early_reason")
+    try:
+        compilation, content = wto.compile_comments(rt, user, notification_id, values["early_reason"])
+    except Conflict as exc:
+        extra = {
+            "compile_values": values,
+            "compile_error": i18n.pick(exc.message, exc.message_en),
+        }
+        return _detail(request, rt, user, notification_id, extra, status_of(exc))
     return file_response(content, DOCX, f"tong-hop-gop-y-{compilation.number.replace('/', '-')}.docx")
 
 

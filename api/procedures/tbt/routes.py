@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel, Field
 
@@ -256,10 +256,23 @@ def list_comments(notification_id: RowId, rt: RuntimeDep, user: CurrentUser) -> 
     return {"items": [comment_json(c, u) for c, u in wto.comments_of(rt, user, notification_id)]}
 
 
+class CompilationIn(BaseModel):
+    # Before the comment deadline has passed the compilation needs a reason (recorded and printed).
+    early_reason: str = Field(default="", max_length=2000)
+
+
 @router.post("/wto-notifications/{notification_id}/compilation", response_class=Response)
-def compile_comments(notification_id: RowId, rt: RuntimeDep, user: CurrentUser) -> Response:
-    """Tổng hợp góp ý (.docx) gửi Văn phòng TBT Việt Nam / Compile the comments (.docx)."""
-    compilation, content = wto.compile_comments(rt, user, notification_id)
+def compile_comments(
+    notification_id: RowId,
+    rt: RuntimeDep,
+    user: CurrentUser,
+    body: Annotated[CompilationIn | None, Body()] = None,
+) -> Response:
+    """Tổng hợp góp ý (.docx) gửi Văn phòng TBT Việt Nam, sau hạn góp ý hoặc trước hạn với lý do
+    phát hành sớm (409 nếu thiếu) / Compile the comments (.docx), after the comment deadline, or
+    before it with the reason for issuing early (409 without one)."""
+    early_reason = body.early_reason if body is not None else ""
+    compilation, content = wto.compile_comments(rt, user, notification_id, early_reason)
     response = file_response(content, DOCX, f"tong-hop-gop-y-{notification_id}.docx")
     response.headers["X-Document-Number"] = compilation.number
     response.headers["X-Verification-Code"] = compilation.verification_code

@@ -371,7 +371,10 @@ def test_the_officer_finds_the_compilations_already_issued(client, rt):
     page_login(client, tbt.email)
     detail = client.get(f"/tbt/wto/{created['id']}")
     assert 'id="compilations"' not in detail.text
-    issued = client.post(f"/tbt/wto/{created['id']}/compilation", data={"csrf_token": csrf(detail.text)})
+    issued = client.post(
+        f"/tbt/wto/{created['id']}/compilation",
+        data={"csrf_token": csrf(detail.text), "early_reason": "Văn phòng TBT Việt Nam đề nghị gửi sớm."},
+    )
     assert issued.status_code == 200
     detail = client.get(f"/tbt/wto/{created['id']}")
     links = re.findall(rf'href="(/tbt/wto/{created["id"]}/compilations/[0-9a-f]+)"', detail.text)

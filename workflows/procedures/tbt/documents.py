@@ -146,6 +146,46 @@ def tbt_answer(ctx: DocumentContext) -> DocumentBody:
 
 
 @document_kind(
+    "tbt_decline_slip",
+    title_vi="Phiếu từ chối trả lời câu hỏi về TBT",
+    title_en="Slip declining a TBT inquiry",
+    symbol="TCTL",
+)
+def tbt_decline_slip(ctx: DocumentContext) -> DocumentBody:
+    """The officer declines or closes a question outside the inquiry point's scope, with the reason
+    (required) the asker reads."""
+    data = ctx.data or {}
+    reason = _t(data.get("decline_reason"))
+    if not reason:
+        raise ValueError("tbt_decline_slip needs data['decline_reason']")
+    asker = data.get("asker") if isinstance(data.get("asker"), dict) else {}
+    addressee = _t(asker.get("organisation")) or _t(ctx.applicant_name) or _t(asker.get("name"))
+    agency = agency_in_text(ctx.agency_name)
+    blocks: list[Block] = [
+        Para(("Kính gửi: ", Span(addressee, bold=True), "."), align="center", indent=False),
+        Para((f"Điểm hỏi đáp TBT thuộc {agency} nhận được câu hỏi của Quý vị:",)),
+        _inquiry_grid(data, ctx.dossier_code),
+        Para(("Câu hỏi:",), indent=False),
+        *_paragraphs(_t(data.get("question"))),
+        Para(
+            (
+                "Theo Quyết định số 46/2017/QĐ-TTg và Thông tư số 16/2018/TT-BKHCN, điểm hỏi đáp TBT trả "
+                "lời các câu hỏi về quy chuẩn kỹ thuật, tiêu chuẩn và thủ tục đánh giá sự phù hợp. Câu hỏi "
+                "trên không thuộc phạm vi trả lời của Điểm hỏi đáp TBT, với lý do:",
+            )
+        ),
+        *_paragraphs(reason),
+        Para(("Quý vị có thể gửi câu hỏi mới nếu nội dung thuộc phạm vi nêu trên. Trân trọng./.",)),
+    ]
+    return DocumentBody(
+        heading="PHIẾU TỪ CHỐI TRẢ LỜI",
+        subject="Câu hỏi về hàng rào kỹ thuật trong thương mại (TBT) không thuộc phạm vi trả lời",
+        blocks=tuple(blocks),
+        recipients=(addressee, "Lưu: VT, TĐC"),
+    )
+
+
+@document_kind(
     "tbt_wto_comments",
     title_vi="Tổng hợp ý kiến góp ý thông báo TBT của WTO",
     title_en="Compiled comments on a WTO TBT notification",
@@ -179,6 +219,20 @@ def tbt_wto_comments(ctx: DocumentContext) -> DocumentBody:
         blocks.append(Para((f"Tổng số ý kiến: {len(comments)}.",)))
     else:
         blocks.append(Para(("Không có tổ chức, doanh nghiệp nào gửi ý kiến góp ý.",)))
+    early_reason = _t(ctx.extra.get("early_reason"))
+    if early_reason:
+        blocks.append(
+            Para(
+                (
+                    Span(
+                        f"Bản tổng hợp được phát hành trước hạn góp ý ({_t(n.get('comment_deadline'))}), lý do: ",
+                        bold=True,
+                    ),
+                    early_reason,
+                    " Ý kiến gửi sau ngày phát hành sẽ được tổng hợp bổ sung.",
+                )
+            )
+        )
     blocks.append(Para(("Kính đề nghị Văn phòng TBT Việt Nam tổng hợp, xem xét.",)))
     return DocumentBody(
         heading="CÔNG VĂN",

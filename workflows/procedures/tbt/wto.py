@@ -407,14 +407,33 @@ def _file_safe(text: str) -> str:
 
 
 @command("compile_wto_comments")
-def compile_comments(rt: Runtime, actor: User, notification_id: int) -> tuple[Document, bytes]:
-    """Issue the compilation of every comment (.docx with number, SHA-256 and verification code)."""
+def compile_comments(
+    rt: Runtime, actor: User, notification_id: int, early_reason: str | None = None
+) -> tuple[Document, bytes]:
+    """Issue the compilation of every comment (.docx with number, SHA-256 and verification code).
+
+    Only once the comment period is over (the day after the deadline, local time), when every
+    business had its say; before that only with ``early_reason`` (e.g. the national TBT office
+    asked for the comments early), which the audit trail records and the document prints."""
     _require_officer(actor)
     settings = rt.settings
+    reason = (early_reason or "").strip()
     with transaction(rt.engine) as session:
         notification = session.get(WtoNotification, notification_id)
         if notification is None:
             raise not_found("thông báo WTO", "WTO notification")
+        early = comments_open(notification)
+        if early and not reason:
+            deadline = deadline_text(notification.comment_deadline)
+            raise Conflict(
+                f"Chưa hết hạn góp ý (hạn cuối {deadline}): chỉ tổng hợp góp ý sau ngày {deadline}, "
+                "hoặc nêu lý do phát hành sớm.",
+                f"The comment period is still open (deadline {deadline}): compile the comments after "
+                f"{deadline}, or give the reason for issuing early.",
+                "comments_still_open",
+            )
+        if not early:
+            reason = ""
         rows = session.exec(
             select(WtoComment, User)
             .join(User, User.id == WtoComment.user_id)
@@ -457,6 +476,7 @@ def compile_comments(rt: Runtime, actor: User, notification_id: int) -> tuple[Do
                         "comment_deadline": deadline_text(notification.comment_deadline),
                     },
                     "comments": comments,
+                    "early_reason": reason,
                 },
             )
 
@@ -471,8 +491,8 @@ def compile_comments(rt: Runtime, actor: User, notification_id: int) -> tuple[Do
             filename=f"tong-hop-gop-y-{_file_safe(notification.symbol)}.docx",
             stream=f"wto:{notification_id}",
             audit_action="wto_comments_compiled",
-            audit_details={"comments": len(rows)},
-            details={"comment_count": len(rows)},
+            audit_details={"comments": len(rows), **({"early_reason": reason} if reason else {})},
+            details={"comment_count": len(rows), **({"early_reason": reason} if reason else {})},
         )
 
 

@@ -45,11 +45,15 @@ def rules() -> TbtRules:
     return TbtRules()
 
 
-def script_functions(calendar: WorkingCalendar | None = None) -> Mapping[str, Callable[..., Any]]:
+def script_functions(
+    calendar: WorkingCalendar | None = None, procedure: object | None = None
+) -> Mapping[str, Callable[..., Any]]:
     """For the model: ``tbt_reminder_days()`` and ``tbt_pause_ceiling_days()`` (its timers, e.g.
     ``working_days(tbt_reminder_days())``); ``tbt_chase_until()``, at the first reminder, the
     instant the paused clock reaches its ceiling; ``tbt_remind_again(chase_until)``, whether the
-    next reminder falls before it (from the ceiling on, the leader has the matter)."""
+    next reminder falls before it (from the ceiling on, the leader has the matter). ``procedure``
+    (the dossier's version, as the plug-in interface passes it) is not needed: the settings are
+    the installation's."""
 
     def chase_until() -> str:
         settings = rules()

@@ -154,7 +154,12 @@ def test_forwarded_inquiry_pauses_the_clock_and_reminds(client, rt, tbt):
     with time_machine.travel(local(2026, 12, 7, 9, 0), tick=False):
         tbt.relogin(), firm.relogin()
         tbt.done(
-            code, {"reply_received_on": "2026-12-07", "reply_summary": "Áp dụng Quy định (EU) 2023/1230."}
+            code,
+            {
+                "reply_received_on": "2026-12-07",
+                "reply_summary": "Áp dụng Quy định (EU) 2023/1230.",
+                "reply_outcome": "answer",
+            },
         )
         dossier = firm.get(f"/api/dossiers/{code}").json()
         assert dossier["status"] == "tbt_answering"
@@ -295,7 +300,14 @@ def test_a_reply_before_the_reminder_cancels_it(client, rt, tbt):
         tbt.done(code, {"topic": "labelling", "route": "forward", "forward_to": "Bộ Công Thương"})
     with time_machine.travel(local(2026, 11, 27, 9, 0), tick=False):
         tbt.relogin()
-        tbt.done(code, {"reply_received_on": "2026-11-27", "reply_summary": "Theo Nghị định 43/2017/NĐ-CP."})
+        tbt.done(
+            code,
+            {
+                "reply_received_on": "2026-11-27",
+                "reply_summary": "Theo Nghị định 43/2017/NĐ-CP.",
+                "reply_outcome": "answer",
+            },
+        )
     with time_machine.travel(local(2026, 12, 10, 9, 0), tick=False):
         tick(rt)
         with reading(rt.engine) as session:

@@ -306,7 +306,12 @@ def test_the_follow_page_says_when_the_question_was_forwarded(client, rt):
         assert "ngày 21:12" not in note
         tbt.relogin()
         tbt.done(
-            code, {"reply_received_on": "2026-12-02", "reply_summary": "Áp dụng Quy định (EU) 2023/1230."}
+            code,
+            {
+                "reply_received_on": "2026-12-02",
+                "reply_summary": "Áp dụng Quy định (EU) 2023/1230.",
+                "reply_outcome": "answer",
+            },
         )
         page = client.get(link, params={"lang": "en"})
         note = re.search(r'<p id="forwarded-note">(.*?)</p>', page.text, re.S).group(1)

@@ -91,7 +91,14 @@ def test_a_forwarded_question_is_chased_every_five_working_days_and_its_pause_ha
     # The reply comes: nothing waits on a timer any more.
     with time_machine.travel(local(2026, 12, 28, 9, 0), tick=False):
         tbt.relogin()
-        tbt.done(code, {"reply_received_on": "2026-12-28", "reply_summary": "Theo QCVN 20:2019/BKHCN."})
+        tbt.done(
+            code,
+            {
+                "reply_received_on": "2026-12-28",
+                "reply_summary": "Theo QCVN 20:2019/BKHCN.",
+                "reply_outcome": "answer",
+            },
+        )
         assert tbt.get(f"/api/dossiers/{code}").json()["status"] == "tbt_answering"
     with time_machine.travel(local(2027, 1, 20, 9, 0), tick=False):
         tick(rt)
@@ -112,7 +119,14 @@ def test_a_reply_between_two_reminders_stops_them(client, rt):
     # reminder goes out with the reply's command, and none follows.
     with time_machine.travel(local(2026, 12, 11, 9, 0), tick=False):
         tbt.relogin()
-        tbt.done(code, {"reply_received_on": "2026-12-11", "reply_summary": "Theo QCVN 20:2019/BKHCN."})
+        tbt.done(
+            code,
+            {
+                "reply_received_on": "2026-12-11",
+                "reply_summary": "Theo QCVN 20:2019/BKHCN.",
+                "reply_outcome": "answer",
+            },
+        )
     with time_machine.travel(local(2027, 1, 20, 9, 0), tick=False):
         tick(rt)
         assert len(_events(rt, "tbt_reply_overdue", code)) == 2
@@ -166,6 +180,31 @@ def test_the_officer_declines_an_out_of_scope_question_with_a_reason_and_a_slip(
         assert not tbt.get("/api/tasks").json()["items"] or all(
             t["dossier_code"] != code for t in tbt.get("/api/tasks").json()["items"]
         )
+
+
+def test_a_forwarded_question_the_ministry_finds_out_of_scope_is_declined_after_the_reply(client, rt):
+    """The body the question went to says it is outside technical regulations: the officer records
+    that reply and declines, with the reason on the slip; no answer step follows."""
+    with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
+        tbt, firm, code = _forwarded(client, rt)
+        tbt.relogin()
+        reply = {
+            "reply_received_on": "2026-11-26",
+            "reply_summary": "Không thuộc phạm vi quy chuẩn kỹ thuật.",
+        }
+        missing = tbt.complete(code, {**reply, "reply_outcome": "out_of_scope"})
+        assert "decline_reason" in fields_of(error_of(missing, 422))
+        future = tbt.complete(code, {**reply, "reply_received_on": "2026-11-27", "reply_outcome": "answer"})
+        assert fields_of(error_of(future, 422))["reply_received_on"]["code"] == "date_order"
+        reason = "Bộ Công Thương trả lời: nội dung hỏi về hạn ngạch, không về hàng rào kỹ thuật."
+        result = tbt.done(code, {**reply, "reply_outcome": "out_of_scope", "decline_reason": reason})
+        assert result["status"] == "tbt_declined"
+        dossier = firm.get(f"/api/dossiers/{code}").json()
+        assert dossier["open_tasks"] == []
+        slip = next(d for d in dossier["documents"] if d["kind"] == "tbt_decline_slip")
+        assert reason in docx_text(firm.get(slip["download_url"]).content)
+        [declined] = _events(rt, "tbt_inquiry_declined", code)
+        assert declined.payload["reason"] == reason
 
 
 def test_the_wto_compilation_waits_for_the_comment_deadline_or_an_early_issue_reason(client, rt):

@@ -52,6 +52,12 @@ def user_from_token(rt: Runtime, token: str | None) -> User:
         raise NotAuthenticated(
             "Tài khoản không còn hiệu lực.", "The account is not active.", "inactive_account"
         )
+    if claims.get("se", 0) != user.session_epoch:
+        raise NotAuthenticated(
+            "Phiên đăng nhập đã kết thúc (đổi mật khẩu, đăng xuất hoặc khóa tài khoản). Hãy đăng nhập lại.",
+            "This session was ended (password change, logout or lock). Log in again.",
+            "session_ended",
+        )
     return user
 
 

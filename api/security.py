@@ -14,10 +14,21 @@ ALGORITHM = "HS256"
 ISSUER = "tdcflow"
 
 
-def create_access_token(settings: Settings, user_id: int, roles: list[str]) -> tuple[str, int]:
+def create_access_token(
+    settings: Settings, user_id: int, roles: list[str], session_epoch: int = 0
+) -> tuple[str, int]:
+    """A token for the user, carrying the account's session epoch: ending the account's sessions
+    (raising the epoch) refuses it from then on."""
     issued = now()
     lifetime = timedelta(minutes=settings.access_token_minutes)
-    claims = {"sub": str(user_id), "roles": roles, "iat": issued, "exp": issued + lifetime, "iss": ISSUER}
+    claims = {
+        "sub": str(user_id),
+        "roles": roles,
+        "se": session_epoch,
+        "iat": issued,
+        "exp": issued + lifetime,
+        "iss": ISSUER,
+    }
     return jwt.encode(claims, settings.signing_key(), algorithm=ALGORITHM), int(lifetime.total_seconds())
 
 

@@ -89,6 +89,7 @@ COLUMNS_SINCE_RELEASE = {
         "details",
     },
     "dossier": {"rules_version"},
+    "app_user": {"session_epoch"},
 }
 
 DATABASES = [

@@ -215,6 +215,7 @@ def _change_password(session: Session, user: User, current: str, new: str) -> No
             [FieldProblem("new_password", "Quá ngắn.", "Too short.", "minLength")],
         )
     user.password_hash = hash_password(new)
+    user.session_epoch += 1  # every earlier token and cookie stops working
     session.add(user)
     audit.record(session, f"user:{user.id}", "password_changed", user)
 
@@ -236,6 +237,7 @@ def _set_active(session: Session, admin: User, user_id: int, active: bool) -> Us
             "Không thể tự khóa tài khoản của mình.", "You cannot deactivate your own account.", "self"
         )
     user.is_active = active
+    user.session_epoch += 1  # a lock ends every session; an unlock revives none of the old ones
     session.add(user)
     audit.record(session, f"user:{user.id}", "activated" if active else "deactivated", admin)
     return user
@@ -293,9 +295,31 @@ def create_officer(
 
 
 @command("change_password")
-def change_password(rt: Runtime, actor: User, current: str, new: str) -> None:
+def change_password(rt: Runtime, actor: User, current: str, new: str) -> User:
+    """Change the actor's password; every earlier session ends. Returns the account as it now is
+    (its new session epoch), for a page that keeps its own session going."""
     with transaction(rt.engine) as session:
-        _change_password(session, session.merge(actor), current, new)
+        user = session.merge(actor)
+        _change_password(session, user, current, new)
+        session.flush()
+        session.expunge(user)
+        return user
+
+
+@command("end_sessions")
+def end_sessions(rt: Runtime, actor: User) -> User:
+    """End every session of the actor's account (a logout): every token and cookie issued before
+    stops working, on every device."""
+    with transaction(rt.engine) as session:
+        user = session.get(User, actor.id)
+        if user is None:
+            raise InvalidInput("Không có tài khoản này.", "No such account.", "not_found")
+        user.session_epoch += 1
+        session.add(user)
+        audit.record(session, f"user:{user.id}", "sessions_ended", user)
+        session.flush()
+        session.expunge(user)
+        return user
 
 
 @command("set_active")

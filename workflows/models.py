@@ -56,6 +56,10 @@ class User(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=30)
     job_title: str | None = Field(default=None, max_length=120)
     is_active: bool = True
+    # Raised to end every session of the account at once (a password change, a logout, a lock):
+    # an access token or session cookie carries the value it was issued with and is refused
+    # once it differs.
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = _created()
 
     def has_role(self, role: str) -> bool:

@@ -31,7 +31,7 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], rt: RuntimeDep)
         raise NotAuthenticated(
             "Sai tên đăng nhập hoặc mật khẩu.", "Wrong login or password.", "invalid_credentials"
         )
-    access_token, expires_in = create_access_token(rt.settings, user.id, user.roles)
+    access_token, expires_in = create_access_token(rt.settings, user.id, user.roles, user.session_epoch)
     return TokenOut(access_token=access_token, expires_in=expires_in)
 
 
@@ -42,4 +42,13 @@ def me(user: CurrentUser) -> UserOut:
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
 def change_password(body: ChangePassword, user: CurrentUser, rt: RuntimeDep) -> None:
+    """Đổi mật khẩu; mọi mã truy cập cũ hết hiệu lực / Change the password; every earlier token
+    stops working (log in again for a new one)."""
     accounts.change_password(rt, user, body.current_password, body.new_password)
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(user: CurrentUser, rt: RuntimeDep) -> None:
+    """Đăng xuất mọi phiên / End every session of the account: every token issued before stops
+    working, on every device."""
+    accounts.end_sessions(rt, user)

@@ -69,7 +69,10 @@ def login(
 
 
 @router.post("/logout", dependencies=[Csrf])
-def logout() -> Response:
+def logout(rt: RuntimeDep, user: MaybeUser) -> Response:
+    """Log out: the account's sessions end everywhere (a copied cookie stops working too)."""
+    if user is not None:
+        accounts.end_sessions(rt, user)
     response = RedirectResponse("/", status_code=303)
     end_session(response)
     return response
@@ -141,12 +144,18 @@ def change_password(
             status_code=422,
         )
     try:
-        accounts.change_password(rt, user, current_password, new_password)
+        changed = accounts.change_password(rt, user, current_password, new_password)
     except DomainError as exc:
         return render(request, "password.html", user, {"errors": field_errors(exc)}, status_code=422)
-    return render(
+    response = render(
         request,
         "password.html",
-        user,
-        {"errors": {}, "flash": i18n._("Đã đổi mật khẩu."), "flash_kind": "success"},
+        changed,
+        {
+            "errors": {},
+            "flash": i18n._("Đã đổi mật khẩu. Các phiên đăng nhập khác đã kết thúc."),
+            "flash_kind": "success",
+        },
     )
+    start_session(response, request, rt, changed)  # this browser stays signed in; the others do not
+    return response

@@ -8,7 +8,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from api.deps import PERMISSION_ATTRIBUTE, RuntimeDep, user_from_token
 from api.errors import NotAuthenticated
@@ -32,8 +32,8 @@ def is_secure(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
 
 
-def start_session(response: RedirectResponse, request: Request, rt: Runtime, user: User) -> None:
-    token, lifetime = create_access_token(rt.settings, user.id, user.roles)
+def start_session(response: Response, request: Request, rt: Runtime, user: User) -> None:
+    token, lifetime = create_access_token(rt.settings, user.id, user.roles, user.session_epoch)
     response.set_cookie(
         SESSION_COOKIE,
         token,

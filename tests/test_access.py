@@ -345,7 +345,7 @@ def _registration(**changes: Any) -> dict[str, Any]:
         "email": "lienhe@hoptac-camlo.vn",
         "password": PASSWORD,
         "full_name": "Phan Thị Lan",
-        "tax_code": "3201234567",
+        "tax_code": "3201234564",
         "organisation_name": "HTX Nông sản Cam Lộ",
         "address": "Cam Lộ, Quảng Trị",
     }
@@ -354,7 +354,7 @@ def _registration(**changes: Any) -> dict[str, Any]:
 
 
 def test_registration_rejects_malformed_tax_codes(client, rt):
-    for number, bad in enumerate(("123", "32012345678", "3201234567-1", "320123456A", "3201234567 001")):
+    for number, bad in enumerate(("123", "32012345678", "3201234564-1", "320123456A", "3201234564 001")):
         body = _registration(email=f"dn{number}@sai-mst.vn", tax_code=bad)
         error = error_of(client.post("/api/auth/register", json=body), 422, "validation_error")
         assert list(fields_of(error)) == ["tax_code"], bad
@@ -362,12 +362,24 @@ def test_registration_rejects_malformed_tax_codes(client, rt):
         assert refused.status_code != 200, bad
 
 
+def test_registration_refuses_a_tax_code_whose_check_digit_is_wrong(client, rt):
+    """python-stdnum's stdnum.vn.mst: 0000000000 and 1234567890 were accepted before."""
+    for number, bad in enumerate(("0000000000", "1234567890", "3200123456", "0100109107-001")):
+        body = _registration(email=f"dn{number}@kiem-tra-mst.vn", tax_code=bad)
+        problem = fields_of(error_of(client.post("/api/auth/register", json=body), 422, "validation_error"))[
+            "tax_code"
+        ]
+        assert problem["code"] == "checksum", bad
+        assert "chữ số kiểm tra" in problem["message"] and "check digit" in problem["message_en"]
+    assert client.post("/api/auth/register", json=_registration(tax_code="0100109106")).status_code == 201
+
+
 def test_registration_accepts_a_dependent_unit_tax_code(client, rt):
-    response = client.post("/api/auth/register", json=_registration(tax_code="0101234567-001"))
+    response = client.post("/api/auth/register", json=_registration(tax_code="0100109106-001"))
     assert response.status_code == 201, response.text
-    assert response.json()["tax_code"] == "0101234567-001" and response.json()["roles"] == ["business"]
+    assert response.json()["tax_code"] == "0100109106-001" and response.json()["roles"] == ["business"]
     assert (
-        client.post("/api/auth/token", data={"username": "0101234567-001", "password": PASSWORD}).status_code
+        client.post("/api/auth/token", data={"username": "0100109106-001", "password": PASSWORD}).status_code
         == 200
     )
 

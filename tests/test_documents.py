@@ -46,7 +46,7 @@ DECLARATION = {
     "declaration_type": "hop_chuan",
     "applicant": {
         "name": "Công ty TNHH Vật liệu Miền Trung",
-        "tax_code": "3200123456",
+        "tax_code": "3200123452",
         "address": "12 Lê Lợi, phường Đông Hà, tỉnh Quảng Trị",
         "phone": "0233 3852 123",
         "email": "info@vlmt.example",
@@ -178,7 +178,7 @@ def make_ctx(kind: str = "declaration_notice", **changes) -> DocumentContext:
         place="Quảng Trị",
         dossier_code="000.00.15.H50-261126-0001",
         applicant_name="Công ty TNHH Vật liệu Miền Trung",
-        applicant_tax_code="3200123456",
+        applicant_tax_code="3200123452",
         applicant_address="12 Lê Lợi, phường Đông Hà, tỉnh Quảng Trị",
         data=DATA_BY_KIND.get(kind, DECLARATION),
         signer_name="Nguyễn Văn A",
@@ -307,7 +307,7 @@ def test_notice_body_names_product_standard_basis_and_responsibility(rendered):
     text = all_text(document)
     for expected in (
         "Sở Khoa học và Công nghệ xác nhận đã nhận hồ sơ công bố hợp chuẩn",
-        "mã số thuế 3200123456",
+        "mã số thuế 3200123452",
         "Gạch bê tông không nung",
         "VLMT",
         "GB-390",
@@ -375,7 +375,7 @@ def test_receipt_slip_is_form_01(rendered):
         "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
         "Bộ phận Tiếp nhận và Trả kết quả - Sở Khoa học và Công nghệ tiếp nhận hồ sơ của:",
         "Tổ chức, cá nhân: Công ty TNHH Vật liệu Miền Trung",
-        "Mã số thuế: 3200123456",
+        "Mã số thuế: 3200123452",
         "Địa chỉ: 12 Lê Lợi, phường Đông Hà, tỉnh Quảng Trị",
         "Số điện thoại: 0233 3852 123",
         "Thư điện tử: info@vlmt.example",

@@ -574,7 +574,7 @@ def test_a_realistic_post_gives_valid_declaration_data() -> None:
         "csrf_token": ["abc"],
         "declaration_type": ["hop_quy"],
         "applicant.name": ["  Công ty TNHH Thiết bị điện Quảng Trị "],
-        "applicant.tax_code": ["3200123456"],
+        "applicant.tax_code": ["3200123452"],
         "applicant.address": ["12 Hùng Vương\r\nĐông Hà"],
         "applicant.phone": ["0233 3852 123"],
         "applicant.email": [""],
@@ -612,7 +612,7 @@ def test_a_realistic_post_gives_valid_declaration_data() -> None:
         "declaration_type": "hop_quy",
         "applicant": {
             "name": "Công ty TNHH Thiết bị điện Quảng Trị",
-            "tax_code": "3200123456",
+            "tax_code": "3200123452",
             "address": "12 Hùng Vương\nĐông Hà",
             "phone": "0233 3852 123",
             "representative": "Nguyễn Văn An",

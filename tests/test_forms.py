@@ -61,7 +61,7 @@ def declaration(basis: str = "certificate", declaration_type: str = "hop_quy") -
         "declaration_type": declaration_type,
         "applicant": {
             "name": "Công ty TNHH Thiết bị điện Quảng Trị",
-            "tax_code": "3200123456",
+            "tax_code": "3200123452",
             "address": "12 Hùng Vương, phường Đông Hà, tỉnh Quảng Trị",
             "phone": "0233 3852 123",
             "email": "lienhe@thietbidien.vn",

@@ -43,7 +43,7 @@ from sqlmodel import select
 
 from api.security import create_access_token
 from tests.conftest import make_settings, postgres_database
-from tests.support import PDF, PROCEDURE, Person
+from tests.support import PDF, PROCEDURE, Person, valid_tax_code
 from workflows import accounts, audit, commands, scheduler
 from workflows.config import PROJECT_ROOT
 from workflows.db import reading, transaction
@@ -180,7 +180,7 @@ class Cast:
                 email=f"dn{number}@dua-tranh.vn",
                 password=PASSWORD,
                 full_name="Nguyễn Văn An",
-                tax_code=f"{3300000000 + number:010d}",
+                tax_code=valid_tax_code(60_000 + number),
                 organisation_name=f"{name} {number}",
                 address="12 Lê Duẩn, Đông Hà",
             )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, func, select
+from stdnum.vn import mst
 
 from workflows import audit
 from workflows.command_log import command
@@ -74,6 +75,17 @@ def _problems_for_registration(
                 "Mã số thuế gồm 10 chữ số, hoặc 10 chữ số, dấu '-' và 3 chữ số (mã đơn vị phụ thuộc).",
                 "A tax code is 10 digits, or 10 digits, '-' and 3 digits (dependent unit).",
                 "pattern",
+            )
+        )
+    elif not mst.is_valid(tax_code):
+        # The 10th digit checks the first nine (python-stdnum's stdnum.vn.mst): 0000000000 and
+        # 1234567890 are no tax codes.
+        problems.append(
+            FieldProblem(
+                "tax_code",
+                "Mã số thuế không hợp lệ (chữ số kiểm tra không đúng): xin kiểm tra lại.",
+                "Not a valid tax code (its check digit is wrong): check it again.",
+                "checksum",
             )
         )
     if not full_name.strip():

@@ -208,7 +208,7 @@ def business_registers_and_submits_after_an_inline_error(j: Journey, new_page: A
     screenshot(page, "home")
 
     page.get_by_role("link", name="Đăng ký doanh nghiệp").click()
-    register(page, base, ORGANISATION, "3201234567", "phaply@mubaohiem-qt.vn")
+    register(page, base, ORGANISATION, "3201234564", "phaply@mubaohiem-qt.vn")
     screenshot(page, "register")
     page.get_by_role("button", name="Đăng ký").click()
     page.wait_for_url("**/my/dossiers?welcome=1")
@@ -229,7 +229,7 @@ def business_registers_and_submits_after_an_inline_error(j: Journey, new_page: A
     page.get_by_role("link", name="Nộp hồ sơ trực tuyến").click()
     page.wait_for_url(f"**/my/dossiers/new/{PROCEDURE}")
     # Prefilled from the account.
-    expect(page.locator("#f-applicant-tax_code")).to_have_value("3201234567")
+    expect(page.locator("#f-applicant-tax_code")).to_have_value("3201234564")
     expect(page.locator("#f-applicant-name")).to_have_value(ORGANISATION)
 
     page.get_by_label("Công bố hợp quy").check()
@@ -447,7 +447,7 @@ def another_business_cannot_open_the_dossier_or_its_document(j: Journey, new_pag
     document_url = j.state["document_url"]
     base = j.base
     page = new_page()
-    register(page, base, "Công ty TNHH Thép Cửa Việt", "3209876543", "ketoan@thep-cuaviet.vn")
+    register(page, base, "Công ty TNHH Thép Cửa Việt", "3209876549", "ketoan@thep-cuaviet.vn")
     page.get_by_role("button", name="Đăng ký").click()
     page.wait_for_url("**/my/dossiers?welcome=1")
 
@@ -573,7 +573,7 @@ def test_html_in_the_business_name_shows_as_text(live_server, new_page, officers
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
-    register(page, base, XSS, "3205550001", "xss@vi-du.vn")
+    register(page, base, XSS, "3205550017", "xss@vi-du.vn")
     page.get_by_role("button", name="Đăng ký").click()
     page.wait_for_url("**/my/dossiers?welcome=1")
     expect(page.locator(".whoami")).to_have_text(XSS)
@@ -584,7 +584,7 @@ def test_html_in_the_business_name_shows_as_text(live_server, new_page, officers
     # A dossier under that name, then the pages that show it to officers.
     client = httpx.Client(base_url=base, timeout=30)
     token = client.post("/api/auth/token", data={"username": "xss@vi-du.vn", "password": PASSWORD})
-    person = Person(client, "xss@vi-du.vn", token.json()["access_token"], "3205550001", XSS)  # type: ignore[arg-type]
+    person = Person(client, "xss@vi-du.vn", token.json()["access_token"], "3205550017", XSS)  # type: ignore[arg-type]
     code = person.submitted()
     client.close()
     page.goto(f"{base}/dossiers/{code}")

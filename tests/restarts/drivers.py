@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from tests.restarts.explorer import TIMER, Choice, Option
 from tests.restarts.samples import SampleContext, count, payload
-from tests.support import local
+from tests.support import local, valid_tax_code
 from workflows import accounts, commands, scheduler
 from workflows.clock import now, to_local
 from workflows.db import reading, transaction
@@ -52,7 +52,7 @@ class World:
             email=f"dn{number}@khoi-dong-lai.vn",
             password="mat-khau-an-toan-2026",
             full_name="Nguyễn Văn An",
-            tax_code=f"{3300000000 + number:010d}",
+            tax_code=valid_tax_code(50_000 + number),
             organisation_name=f"Công ty TNHH Khởi Động Lại {number}",
             address="12 Lê Duẩn, Đông Hà",
             phone="0233 3852 123",

@@ -114,7 +114,7 @@ def test_an_award_application_scored_across_a_server_restart_reaches_the_site_vi
                 "email": "lienhe@thep-khoi-dong.vn",
                 "password": PASSWORD,
                 "full_name": "Nguyễn Văn An",
-                "tax_code": "3200777001",
+                "tax_code": "3200777007",
                 "organisation_name": "Công ty CP Thép Khởi Động",
                 "address": "Đông Hà",
             },
@@ -124,7 +124,7 @@ def test_an_award_application_scored_across_a_server_restart_reaches_the_site_vi
             client,  # type: ignore[arg-type]
             "lienhe@thep-khoi-dong.vn",
             login(client, "lienhe@thep-khoi-dong.vn"),  # type: ignore[arg-type]
-            tax_code="3200777001",
+            tax_code="3200777007",
             organisation="Công ty CP Thép Khởi Động",
         )
         applied = firm.post("/api/dossiers", json={"procedure": AWARD, "data": application(firm)})

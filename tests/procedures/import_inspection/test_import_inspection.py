@@ -769,7 +769,7 @@ def test_the_demo_has_import_inspections_under_both_versions_of_the_rules(rt):
                 (d.status, d.code, d.rules_version)
                 for d in session.exec(
                     select(Dossier).where(
-                        Dossier.procedure_code == PROCEDURE, Dossier.applicant_tax_code == "3200123456"
+                        Dossier.procedure_code == PROCEDURE, Dossier.applicant_tax_code == "3200123452"
                     )
                 )
             )

@@ -114,3 +114,7 @@ def test_a_dossier_without_a_recorded_version_follows_the_rules_of_its_receipt_d
     pinned = dossier(date(2026, 7, 1))
     pinned.rules_version = ""
     assert rt.catalogue.for_dossier(pinned).version_key == ""
+    # A dossier of a procedure no longer in the catalogue has no version (pages show it without one).
+    gone = dossier(date(2026, 7, 1))
+    gone.procedure_code = "thu-tuc-da-bo"
+    assert rt.catalogue.for_dossier(gone) is None

@@ -181,14 +181,14 @@ class Catalogue:
     def for_dossier(self, dossier: Dossier) -> Procedure | None:
         """The version a dossier follows: the one it was pinned to, or (a dossier from before
         versions were recorded) the one in force on the day it was received or submitted."""
+        if dossier.procedure_code not in self.versions:
+            return None  # a procedure no longer in the catalogue
         if dossier.rules_version is not None:
             found = self.version(dossier.procedure_code, dossier.rules_version)
             if found is not None:
                 return found
         received = dossier.received_at or dossier.submitted_at
-        return self.get(dossier.procedure_code, office_day(as_utc(received))) or self._nearest(
-            dossier.procedure_code, office_day(as_utc(received))
-        )
+        return self._nearest(dossier.procedure_code, office_day(as_utc(received)))
 
     def all_versions(self) -> list[Procedure]:
         return [p for versions in self.versions.values() for p in versions]

@@ -58,6 +58,9 @@ def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | 
             extra=values,
         )
 
+    # A result valid until a day (a declaration's notice: while its certificate is, or three years
+    # from the self-assessment) says so where it is verified.
+    validity = {"valid_until": str(values["valid_until"])[:10]} if values.get("valid_until") else None
     document, _ = issue(
         ctx.session,
         ctx.rt,
@@ -70,10 +73,8 @@ def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | 
         context=context,
         filename=f"{kind_name}-{dossier.code}.docx",
         stream=ctx.stream,
-        # A result valid until a day (a declaration's notice: while its certificate is, or three
-        # years from the self-assessment) says so where it is verified.
-        details={"valid_until": str(values["valid_until"])[:10]} if values.get("valid_until") else None,
-        audit_details={"valid_until": str(values["valid_until"])[:10]} if values.get("valid_until") else None,
+        details=validity,
+        audit_details=validity,
     )
     ctx.issued_documents.append(document.id)
     return document

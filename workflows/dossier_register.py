@@ -17,7 +17,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlmodel import col, select
 
-from workflows.catalogue import value_at
 from workflows.clock import as_utc, format_datetime
 from workflows.db import reading
 from workflows.models import Dossier
@@ -74,7 +73,7 @@ def register_rows(
                 procedure_en=procedure.name_en if procedure else dossier.procedure_code,
                 applicant=dossier.applicant_name,
                 tax_code=dossier.applicant_tax_code
-                or str(value_at(dossier.data, "applicant.tax_code") or ""),
+                or ((procedure.tax_code_of(dossier.data) or "") if procedure else ""),
                 contact=contact,
                 received_at=as_utc(dossier.received_at) if dossier.received_at else None,
                 submitted_at=as_utc(dossier.submitted_at),

@@ -86,9 +86,7 @@ class Runtime:
 
     def procedure_of(self, dossier: Dossier) -> Procedure:
         """The version of its procedure a dossier follows (DESIGN: rules with effective dates)."""
-        procedure = (
-            self.catalogue.for_dossier(dossier) if dossier.procedure_code in self.catalogue.versions else None
-        )
+        procedure = self.catalogue.for_dossier(dossier)
         if procedure is None:
             raise not_found("thủ tục", "Procedure")
         return procedure

@@ -16,6 +16,7 @@ from api.web.csrf import verify_csrf
 from api.web.session import OfficerUser
 from api.web.templating import render
 from workflows import commands, permissions, queries
+from workflows.catalogue import office_day
 from workflows.clock import local_zone, now
 from workflows.dossier_register import register_rows, register_xlsx
 from workflows.errors import Conflict, DomainError, FieldProblem, InvalidInput
@@ -135,7 +136,7 @@ def reports(
 
 def _register_period(day_from: date | None, day_to: date | None) -> tuple[date, date]:
     """The period asked for; by default the current month up to today (office days)."""
-    today = now().astimezone(local_zone()).date()
+    today = office_day(now())
     end = day_to or today
     start = day_from or end.replace(day=1)
     if start > end:
@@ -219,7 +220,7 @@ def _violations_page(
             "catalogue": rt.catalogue,
             "error": " ".join(
                 [i18n.pick(error.message, error.message_en)]
-                + [i18n.pick(f.message, f.message_en) for f in getattr(error, "fields", None) or []]
+                + [i18n.pick(f.message, f.message_en) for f in error.fields]
             )
             if error
             else None,

@@ -98,6 +98,20 @@ def tbt_forward_letter(ctx: DocumentContext) -> DocumentBody:
     )
 
 
+def _to_the_asker(ctx: DocumentContext, data: dict) -> tuple[str, list[Block]]:
+    """Whom a letter to the asker is addressed to, and its opening: the question as received."""
+    asker = data.get("asker") if isinstance(data.get("asker"), dict) else {}
+    addressee = _t(asker.get("organisation")) or _t(ctx.applicant_name) or _t(asker.get("name"))
+    agency = agency_in_text(ctx.agency_name)
+    return addressee, [
+        Para(("Kính gửi: ", Span(addressee, bold=True), "."), align="center", indent=False),
+        Para((f"Điểm hỏi đáp TBT thuộc {agency} nhận được câu hỏi của Quý vị:",)),
+        _inquiry_grid(data, ctx.dossier_code),
+        Para(("Câu hỏi:",), indent=False),
+        *_paragraphs(_t(data.get("question"))),
+    ]
+
+
 @document_kind(
     "tbt_answer",
     title_vi="Văn bản trả lời câu hỏi về TBT",
@@ -109,16 +123,8 @@ def tbt_answer(ctx: DocumentContext) -> DocumentBody:
     answer = _t(data.get("answer"))
     if not answer:
         raise ValueError("tbt_answer needs data['answer']")
-    asker = data.get("asker") if isinstance(data.get("asker"), dict) else {}
-    addressee = _t(asker.get("organisation")) or _t(ctx.applicant_name) or _t(asker.get("name"))
-    agency = agency_in_text(ctx.agency_name)
-    blocks: list[Block] = [
-        Para(("Kính gửi: ", Span(addressee, bold=True), "."), align="center", indent=False),
-        Para((f"Điểm hỏi đáp TBT thuộc {agency} nhận được câu hỏi của Quý vị:",)),
-        _inquiry_grid(data, ctx.dossier_code),
-        Para(("Câu hỏi:",), indent=False),
-        *_paragraphs(_t(data.get("question"))),
-    ]
+    addressee, opening = _to_the_asker(ctx, data)
+    blocks: list[Block] = list(opening)
     if _t(data.get("forward_to")):
         blocks.append(
             Para(
@@ -158,15 +164,9 @@ def tbt_decline_slip(ctx: DocumentContext) -> DocumentBody:
     reason = _t(data.get("decline_reason"))
     if not reason:
         raise ValueError("tbt_decline_slip needs data['decline_reason']")
-    asker = data.get("asker") if isinstance(data.get("asker"), dict) else {}
-    addressee = _t(asker.get("organisation")) or _t(ctx.applicant_name) or _t(asker.get("name"))
-    agency = agency_in_text(ctx.agency_name)
+    addressee, opening = _to_the_asker(ctx, data)
     blocks: list[Block] = [
-        Para(("Kính gửi: ", Span(addressee, bold=True), "."), align="center", indent=False),
-        Para((f"Điểm hỏi đáp TBT thuộc {agency} nhận được câu hỏi của Quý vị:",)),
-        _inquiry_grid(data, ctx.dossier_code),
-        Para(("Câu hỏi:",), indent=False),
-        *_paragraphs(_t(data.get("question"))),
+        *opening,
         Para(
             (
                 "Theo Quyết định số 46/2017/QĐ-TTg và Thông tư số 16/2018/TT-BKHCN, điểm hỏi đáp TBT trả "

@@ -97,3 +97,5 @@ def asks_policy(call: object) -> str | None:
 # Any signed-in user: what the route may do is then the commands' and queries' to decide.
 CurrentUser = Annotated[User, Depends(Permitted(permissions.SIGNED_IN_ACTION))]
 Officer = Annotated[User, Depends(Permitted(permissions.WORK_API))]
+# The department's staff (the reports span every dossier).
+Staff = Annotated[User, Depends(Permitted(permissions.DOSSIER_SEE_ALL))]

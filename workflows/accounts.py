@@ -155,8 +155,17 @@ def register_business_in(
 
 
 def create_officer_in(
-    session: Session, *, email: str, password: str, full_name: str, roles: list[str], job_title: str = ""
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    roles: list[str],
+    job_title: str = "",
+    created_by: User | None = None,
 ) -> User:
+    """An officer's account; ``created_by`` is the administrator the audit names (None: the
+    installer or the demo, which the history shows as the system)."""
     unknown = [r for r in roles if r not in known_roles() or r == "business"]
     if unknown or not roles:
         raise InvalidInput(
@@ -189,7 +198,9 @@ def create_officer_in(
     )
     session.add(user)
     session.flush()
-    audit.record(session, f"user:{user.id}", "officer_created", None, {"email": user.email, "roles": roles})
+    audit.record(
+        session, f"user:{user.id}", "officer_created", created_by, {"email": user.email, "roles": roles}
+    )
     return user
 
 
@@ -302,7 +313,13 @@ def create_officer(
 ) -> User:
     with transaction(rt.engine) as session:
         return create_officer_in(
-            session, email=email, password=password, full_name=full_name, roles=roles, job_title=job_title
+            session,
+            email=email,
+            password=password,
+            full_name=full_name,
+            roles=roles,
+            job_title=job_title,
+            created_by=actor,
         )
 
 

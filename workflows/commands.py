@@ -34,6 +34,7 @@ from workflows.outbox import dossier_event
 from workflows.pauses import close_open_pause
 from workflows.projection import cancel_open_tasks, mark_completed, sync_after_run
 from workflows.runtime import Runtime
+from workflows.visibility import may_attach
 
 log = logging.getLogger("tdcflow.engine")
 
@@ -539,7 +540,7 @@ def upload_attachment(
             # (both succeed, one after the other) and sees a dossier closed meanwhile.
             locked = lock_dossier_by_code(session, dossier_code)
             dossier = locked[0] if locked else None
-            if dossier is None or not permissions.may_attach_to_dossier(actor, dossier):
+            if dossier is None or not may_attach(session, actor, dossier):
                 raise not_found("hồ sơ", "Dossier")
             if dossier.completed_at is not None:
                 raise Conflict("Hồ sơ đã kết thúc.", "The dossier is closed.", "closed")

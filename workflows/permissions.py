@@ -95,8 +95,19 @@ DOSSIER_START_PAGE = Action(
 )
 # The business's own pages ("my dossiers" in the menu; the pages themselves show one's own).
 MY_DOSSIER_PAGES = Action("dossier.my_pages", ("business",), "Hồ sơ của tôi", "My dossiers")
-# Every dossier, its whole data, its history's details, its sealed documents (not only one's own).
-DOSSIER_SEE_ALL = Action("dossier.see_all", (OFFICERS,), "Xem mọi hồ sơ", "See every dossier")
+# The department's own staff, who work across every procedure: they see every dossier, its whole
+# data, its history's details, its sealed documents, the register and the reports. The roles a
+# procedure adds (a council member, a TBT officer) see only the dossiers their work touches
+# (:func:`dossier_scope`).
+DEPARTMENT_ROLES = ("clerk", "specialist", "leader", "admin")
+DOSSIER_SEE_ALL = Action(
+    "dossier.see_all",
+    DEPARTMENT_ROLES,
+    "Xem mọi hồ sơ",
+    "See every dossier",
+    "Chỉ cán bộ của Sở (một cửa, chuyên viên, lãnh đạo, quản trị) xem mọi hồ sơ.",
+    "Only the department's staff (clerk, specialist, leader, administrator) see every dossier.",
+)
 DOSSIER_EXTEND = Action(
     "dossier.extend",
     ("leader",),
@@ -201,9 +212,40 @@ def allowed_actions(user: Person | None, names: Iterable[str] | None = None) -> 
 # --- rules that read the data too -----------------------------------------------------------------
 
 
-def may_see_dossier(user: Person, dossier: Dossier) -> bool:
-    """Officers see every dossier; anyone else only the dossiers they applied with."""
-    return may(user, DOSSIER_SEE_ALL) or dossier.applicant_id == user.id
+@dataclass(frozen=True)
+class DossierScope:
+    """Which dossiers a person sees (the lists' query; :func:`may_see_dossier` for one):
+    ``every`` one; else the ones they applied with (always), those with a task, open or done, for
+    one of ``task_roles``, and those with a task of ``assigned_roles`` assigned to them."""
+
+    every: bool
+    task_roles: tuple[str, ...]
+    assigned_roles: tuple[str, ...]
+
+    @property
+    def only_own(self) -> bool:
+        return not (self.every or self.task_roles or self.assigned_roles)
+
+
+def dossier_scope(user: Person) -> DossierScope:
+    """The department's staff see every dossier; a procedure's role sees the dossiers whose model
+    gave that role work (a TBT officer: the inquiries), a personal role those where its holder was
+    given work (a council member: the applications of the rounds they score); a business its own."""
+    if may(user, DOSSIER_SEE_ALL):
+        return DossierScope(True, (), ())
+    officer_roles = tuple(r for r in user.roles if r != "business")
+    return DossierScope(
+        False,
+        tuple(r for r in officer_roles if r not in PERSONAL_TASK_ROLES),
+        tuple(r for r in officer_roles if r in PERSONAL_TASK_ROLES),
+    )
+
+
+def may_see_dossier(user: Person, dossier: Dossier, worked_on: bool = False) -> bool:
+    """The department's staff see every dossier; anyone else the dossiers they applied with, and
+    those their roles' work touches (``worked_on``: the caller looked the tasks up, as the scope
+    says)."""
+    return may(user, DOSSIER_SEE_ALL) or dossier.applicant_id == user.id or worked_on
 
 
 def may_work_task(user: Person, task: WorkTask, dossier: Dossier) -> bool:
@@ -250,17 +292,20 @@ def inbox_scope(user: Person) -> InboxScope:
     )
 
 
-def may_attach_to_dossier(user: Person, dossier: Dossier) -> bool:
-    """A business attaches files to its own dossiers only."""
-    return not (user.has_role("business") and dossier.applicant_id != user.id)
+def may_attach_to_dossier(user: Person, dossier: Dossier, worked_on: bool = False) -> bool:
+    """Whoever sees a dossier may attach files to it, but a business to its own only."""
+    if user.has_role("business") and dossier.applicant_id != user.id:
+        return False
+    return may_see_dossier(user, dossier, worked_on)
 
 
 def may_read_document(user: Person, applicant_may_read: bool) -> bool:
     """Officers read every document of a dossier they see; the applicant those its procedure does
     not seal from applicants (``applicant_may_read``, the procedure's privacy)."""
-    return may(user, DOSSIER_SEE_ALL) or applicant_may_read
+    return user.is_officer or applicant_may_read
 
 
 def may_read_whole_data(user: Person) -> bool:
-    """Officers read the whole process data and the history's details; a business what it filed."""
-    return may(user, DOSSIER_SEE_ALL)
+    """Officers read the whole process data and the history's details of a dossier they see; a
+    business what it filed."""
+    return user.is_officer

@@ -95,7 +95,8 @@ class DemoAccount:
 @dataclass(frozen=True)
 class NavLink:
     """A link a procedure adds to the pages' menus: the main menu or the administration tabs
-    (``where``: "main" | "admin"), for ``audience`` "everyone", "officers" or "admins"."""
+    (``where``: "main" | "admin"), for ``audience`` "everyone", "officers", "admins" or those
+    the policy allows the action of that name."""
 
     where: str
     url: str

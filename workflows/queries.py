@@ -31,6 +31,7 @@ from workflows.models import (
 from workflows.plugins import NO_PLUGIN, DossierPrivacy
 from workflows.runtime import Runtime
 from workflows.verification import VerifiedDocument, find_document
+from workflows.visibility import can_see, visible_condition
 
 
 @dataclass(frozen=True)
@@ -73,21 +74,21 @@ def privacy_of(rt: Runtime, dossier: Dossier) -> DossierPrivacy:
 
 def visible_dossier(session: Session, actor: User, code: str) -> Dossier:
     dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
-    if dossier is None or not can_see(actor, dossier):
+    if dossier is None or not can_see(session, actor, dossier):
         raise not_found("hồ sơ", "Dossier")
     return dossier
 
 
-# The policy's data rules, under the names the pages know.
-can_see = permissions.may_see_dossier
+# The policy's data rule, under the name the pages know.
 may_act_on = permissions.may_work_task
 
 
 def list_dossiers(rt: Runtime, actor: User, flt: DossierFilter) -> Page:
     with reading(rt.engine) as session:
         query = select(Dossier)
-        if not permissions.may(actor, permissions.DOSSIER_SEE_ALL):
-            query = query.where(Dossier.applicant_id == actor.id)
+        visible = visible_condition(actor)
+        if visible is not None:
+            query = query.where(visible)
         if flt.q:
             like = f"%{flt.q.strip().lower()}%"
             query = query.where(
@@ -208,7 +209,7 @@ def task_with_dossier(rt: Runtime, actor: User, task_id: str) -> tuple[WorkTask,
     with reading(rt.engine) as session:
         task = session.get(WorkTask, task_id)
         dossier = session.get(Dossier, task.dossier_id) if task else None
-        if task is None or dossier is None or not can_see(actor, dossier):
+        if task is None or dossier is None or not can_see(session, actor, dossier):
             raise not_found("công việc", "Task")
         if not permissions.may(actor, permissions.DOSSIER_SEE_ALL) and not may_act_on(actor, task, dossier):
             raise not_found("công việc", "Task")
@@ -219,7 +220,7 @@ def document_for(rt: Runtime, actor: User, document_id: str) -> tuple[Document, 
     with reading(rt.engine) as session:
         document = session.get(Document, document_id)
         dossier = session.get(Dossier, document.dossier_id) if document else None
-        if document is None or dossier is None or not can_see(actor, dossier):
+        if document is None or dossier is None or not can_see(session, actor, dossier):
             raise not_found("văn bản", "Document")
         if not permissions.may_read_document(
             actor, privacy_of(rt, dossier).applicant_may_read(document.kind)
@@ -234,7 +235,9 @@ def attachment_for(rt: Runtime, actor: User, attachment_id: str) -> tuple[Attach
         if attachment is None:
             raise not_found("tệp đính kèm", "Attachment")
         dossier = session.get(Dossier, attachment.dossier_id) if attachment.dossier_id else None
-        allowed = attachment.owner_id == actor.id or (dossier is not None and can_see(actor, dossier))
+        allowed = attachment.owner_id == actor.id or (
+            dossier is not None and can_see(session, actor, dossier)
+        )
         if not allowed:
             raise not_found("tệp đính kèm", "Attachment")
         return attachment, rt.store.read(attachment.sha256)

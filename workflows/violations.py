@@ -39,7 +39,7 @@ class ListedViolation:
 
 def violation_list(rt: Runtime, actor: User, handled: bool = False) -> list[ListedViolation]:
     """Open violations, oldest first (``handled``: the latest handled ones, newest first)."""
-    permissions.require(actor, permissions.WORK_PAGES)
+    permissions.require(actor, permissions.DOSSIER_SEE_ALL)
     query = (
         select(Violation, Dossier, User)
         .join(Dossier, col(Dossier.id) == Violation.dossier_id)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import Officer, RuntimeDep
+from api.deps import RuntimeDep, Staff
 from api.errors import ERROR_RESPONSES
 from api.schemas import DossierSummaryOut, TimelinessOut
 from workflows import queries
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/reports", tags=["reports"], responses=ERROR_RESP
 
 @router.get("/at-risk", response_model=list[DossierSummaryOut])
 def at_risk(
-    user: Officer, rt: RuntimeDep, within_days: Annotated[int, Query(ge=0, le=30)] = 1
+    user: Staff, rt: RuntimeDep, within_days: Annotated[int, Query(ge=0, le=30)] = 1
 ) -> list[DossierSummaryOut]:
     """Hồ sơ sắp đến hoặc đã quá hẹn / Open dossiers due within N working days or already late."""
     return [DossierSummaryOut.of(d) for d in queries.at_risk(rt, within_days)]
@@ -26,7 +26,7 @@ def at_risk(
 
 @router.get("/timeliness", response_model=list[TimelinessOut])
 def timeliness(
-    user: Officer,
+    user: Staff,
     rt: RuntimeDep,
     group_by: Literal["procedure", "month", "officer"] = "procedure",
     completed_from: Annotated[date | None, Query(description="YYYY-MM-DD")] = None,

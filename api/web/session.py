@@ -88,4 +88,6 @@ def login_redirect(next_url: str) -> RedirectResponse:
 MaybeUser = Annotated[User | None, Depends(optional_page_user)]
 PageUser = Annotated[User, Depends(PagePermitted(permissions.SIGNED_IN_ACTION))]
 OfficerUser = Annotated[User, Depends(PagePermitted(permissions.WORK_PAGES))]
+# The department's staff: the register, the reports, the at-risk and violation lists span every dossier.
+StaffUser = Annotated[User, Depends(PagePermitted(permissions.DOSSIER_SEE_ALL))]
 AdminUser = Annotated[User, Depends(PagePermitted(permissions.ADMIN_PAGES))]

@@ -157,8 +157,9 @@ def _procedure_links(where: str, user: User | None) -> list[NavLink]:
     """The links the procedures add to a menu ("main" | "admin") that ``user`` may follow."""
 
     def shown(link: NavLink) -> bool:
-        action = _AUDIENCE_ACTIONS.get(link.audience)
-        return action is None or permissions.may(user, action)
+        if link.audience == "everyone":
+            return True
+        return permissions.may(user, _AUDIENCE_ACTIONS.get(link.audience, link.audience))
 
     return [link for link in nav_links(where) if shown(link)]
 

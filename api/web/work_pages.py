@@ -13,7 +13,7 @@ from api.deps import RowId, RuntimeDep
 from api.files import XLSX, file_response
 from api.web import i18n
 from api.web.csrf import verify_csrf
-from api.web.session import OfficerUser
+from api.web.session import OfficerUser, StaffUser
 from api.web.templating import render
 from workflows import commands, permissions, queries
 from workflows.catalogue import office_day
@@ -114,7 +114,7 @@ def search(
 
 
 @router.get("/work/at-risk")
-def at_risk(request: Request, rt: RuntimeDep, user: OfficerUser) -> Response:
+def at_risk(request: Request, rt: RuntimeDep, user: StaffUser) -> Response:
     """Dossiers due within a working day, or already past their appointment."""
     return render(
         request, "at_risk.html", user, {"dossiers": queries.at_risk(rt, 1), "catalogue": rt.catalogue}
@@ -125,7 +125,7 @@ def at_risk(request: Request, rt: RuntimeDep, user: OfficerUser) -> Response:
 def reports(
     request: Request,
     rt: RuntimeDep,
-    user: OfficerUser,
+    user: StaffUser,
     group_by: Annotated[str, Query(pattern="^(procedure|month|officer)$")] = "procedure",
 ) -> Response:
     rows = queries.timeliness(rt, group_by)
@@ -164,7 +164,7 @@ def _register_period(day_from: date | None, day_to: date | None) -> tuple[date, 
 def register(
     request: Request,
     rt: RuntimeDep,
-    user: OfficerUser,
+    user: StaffUser,
     date_from: date | None = None,
     date_to: date | None = None,
     procedure: str | None = None,
@@ -190,7 +190,7 @@ def register(
 @router.get("/work/register.xlsx")
 def register_download(
     rt: RuntimeDep,
-    user: OfficerUser,
+    user: StaffUser,
     date_from: date | None = None,
     date_to: date | None = None,
     procedure: str | None = None,
@@ -232,7 +232,7 @@ def _violations_page(
 
 
 @router.get("/work/violations")
-def violations(request: Request, rt: RuntimeDep, user: OfficerUser, show: str = "open") -> Response:
+def violations(request: Request, rt: RuntimeDep, user: StaffUser, show: str = "open") -> Response:
     """The violation list: what models flagged on dossiers, until an officer handles it."""
     return _violations_page(request, rt, user, handled=show == "handled")
 
@@ -242,7 +242,7 @@ def handle(
     violation_id: RowId,
     request: Request,
     rt: RuntimeDep,
-    user: OfficerUser,
+    user: StaffUser,
     handling: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     try:

@@ -4,7 +4,7 @@ an officer's view of a round's applications with the recommendation list to down
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
@@ -16,12 +16,13 @@ from api.files import file_response
 from api.web import i18n
 from api.web.account import field_errors
 from api.web.csrf import verify_csrf
-from api.web.session import AdminUser, OfficerUser
+from api.web.session import AdminUser, PagePermitted
 from api.web.templating import render
 from workflows import permissions
 from workflows.clock import format_datetime
 from workflows.db import reading
 from workflows.errors import DomainError
+from workflows.models import User
 from workflows.procedures.award import actions
 from workflows.procedures.award import recommendations as award_recommendations
 from workflows.procedures.award import reports as award_reports
@@ -31,6 +32,8 @@ from workflows.procedures.award.rounds import AwardRound, RoundInput
 from workflows.procedures.award.scoring import RECOMMENDATIONS_EN, RECOMMENDATIONS_VI, local_day_end
 
 router = APIRouter(include_in_schema=False)
+# The department's staff and the council (a member sees only the rounds they sit on).
+RoundReaderUser = Annotated[User, Depends(PagePermitted(actions.RESULTS_READ))]
 Csrf = Depends(verify_csrf)
 DATE_FIELDS = ("registration_opens", "registration_closes", "scoring_deadline")
 
@@ -48,7 +51,7 @@ def _values_of(row: AwardRound | None) -> dict[str, Any]:
 
 def _rounds_page(request: Request, rt: Any, user: Any, **context: Any) -> Response:
     values: dict[str, Any] = {
-        "rounds": award_rounds.list_rounds(rt),
+        "rounds": award_rounds.list_rounds(rt, user),
         "members": award_rounds.council_members(rt),
         "values": _values_of(None),
         "chosen": [],
@@ -121,8 +124,8 @@ async def edit_round(year: RoundYear, request: Request, rt: RuntimeDep, user: Ad
 
 
 @router.get("/award/rounds")
-def round_list(request: Request, rt: RuntimeDep, user: OfficerUser) -> Response:
-    listed = award_rounds.list_rounds(rt)
+def round_list(request: Request, rt: RuntimeDep, user: RoundReaderUser) -> Response:
+    listed = award_rounds.list_rounds(rt, user)
     if listed:
         return RedirectResponse(f"/award/rounds/{listed[0].year}", status_code=303)
     return _round_page(request, rt, user, None)
@@ -153,7 +156,7 @@ def _round_page(
         user,
         {
             "round": row,
-            "rounds": award_rounds.list_rounds(rt),
+            "rounds": award_rounds.list_rounds(rt, user),
             "entries": entries,
             "members": [members[i] for i in (row.council_member_ids if row else []) if i in members],
             "criteria": award_reports.round_criteria(rt, entries),
@@ -163,7 +166,7 @@ def _round_page(
             "flash": messages.get(flash, ""),
             "flash_kind": "success",
             "today": award_rounds.today(),
-            "issued": award_recommendations.issued_lists(rt, row.year) if row is not None else [],
+            "issued": award_recommendations.issued_lists(rt, row.year, user) if row is not None else [],
             "issue_error": issue_error,
             "scoring_due": scoring_due(rt, row) if row is not None else "",
         },
@@ -178,13 +181,13 @@ def scoring_due(rt: Any, row: AwardRound) -> str:
 
 @router.get("/award/rounds/{year}")
 def round_page(
-    year: RoundYear, request: Request, rt: RuntimeDep, user: OfficerUser, flash: str = ""
+    year: RoundYear, request: Request, rt: RuntimeDep, user: RoundReaderUser, flash: str = ""
 ) -> Response:
-    return _round_page(request, rt, user, award_rounds.get_round(rt, year), flash)
+    return _round_page(request, rt, user, award_rounds.get_round(rt, year, user), flash)
 
 
 @router.post("/award/rounds/{year}/recommendation-lists", dependencies=[Csrf])
-def issue_list(year: RoundYear, request: Request, rt: RuntimeDep, user: OfficerUser) -> Response:
+def issue_list(year: RoundYear, request: Request, rt: RuntimeDep, user: RoundReaderUser) -> Response:
     try:
         award_recommendations.issue_recommendation_list(rt, user, year)
     except DomainError as exc:
@@ -193,7 +196,7 @@ def issue_list(year: RoundYear, request: Request, rt: RuntimeDep, user: OfficerU
             request,
             rt,
             user,
-            award_rounds.get_round(rt, year),
+            award_rounds.get_round(rt, year, user),
             issue_error=message,
             status_code=status_of(exc),
         )
@@ -201,19 +204,21 @@ def issue_list(year: RoundYear, request: Request, rt: RuntimeDep, user: OfficerU
 
 
 @router.get("/award/rounds/{year}/recommendation-lists/{list_id}.{fmt}")
-def issued_list_file(year: RoundYear, list_id: str, fmt: str, rt: RuntimeDep, user: OfficerUser) -> Response:
+def issued_list_file(
+    year: RoundYear, list_id: str, fmt: str, rt: RuntimeDep, user: RoundReaderUser
+) -> Response:
     content, filename = award_recommendations.issued_file(rt, user, year, list_id, fmt)
     return file_response(content, award_reports.MEDIA_TYPES[fmt], filename)
 
 
 @router.get("/award/rounds/{year}/recommendations.docx")
-def download_docx(year: RoundYear, rt: RuntimeDep, user: OfficerUser) -> Response:
+def download_docx(year: RoundYear, rt: RuntimeDep, user: RoundReaderUser) -> Response:
     content, filename = award_reports.draft_list_file(rt, year, user, "docx")
     return file_response(content, award_reports.MEDIA_TYPES["docx"], filename)
 
 
 @router.get("/award/rounds/{year}/recommendations.xlsx")
-def download_xlsx(year: RoundYear, rt: RuntimeDep, user: OfficerUser) -> Response:
+def download_xlsx(year: RoundYear, rt: RuntimeDep, user: RoundReaderUser) -> Response:
     content, filename = award_reports.draft_list_file(rt, year, user, "xlsx")
     return file_response(content, award_reports.MEDIA_TYPES["xlsx"], filename)
 

@@ -9,17 +9,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentUser, Officer, RoundYear, RuntimeDep, oauth2_scheme, user_from_token
+from api.deps import CurrentUser, Permitted, RoundYear, RuntimeDep, oauth2_scheme, user_from_token
 from api.errors import ERROR_RESPONSES
 from api.files import file_response
 from workflows.db import reading
 from workflows.models import User
+from workflows.procedures.award import actions as award_actions
 from workflows.procedures.award import recommendations as award_recommendations
 from workflows.procedures.award import reports as award_reports
 from workflows.procedures.award import rounds as award_rounds
 from workflows.procedures.award.rounds import AwardRound, RoundInput
 
 router = APIRouter(prefix="/api/award", tags=["award"], responses=ERROR_RESPONSES)
+
+# The department's staff and the council (a member sees only the rounds they sit on).
+RoundReader = Annotated[User, Depends(Permitted(award_actions.RESULTS_READ))]
 
 
 class RoundIn(BaseModel):
@@ -130,15 +134,15 @@ def window(rt: RuntimeDep, user: Annotated[User | None, Depends(_maybe_user)]) -
 
 
 @router.get("/council-members", response_model=list[MemberOut])
-def council_members(user: Officer, rt: RuntimeDep) -> list[MemberOut]:
+def council_members(user: RoundReader, rt: RuntimeDep) -> list[MemberOut]:
     """Tài khoản có vai trò thành viên hội đồng / Accounts with the council role."""
     return list(_members(rt).values())
 
 
 @router.get("/rounds", response_model=list[RoundOut])
-def rounds(user: Officer, rt: RuntimeDep) -> list[RoundOut]:
+def rounds(user: RoundReader, rt: RuntimeDep) -> list[RoundOut]:
     members = _members(rt)
-    return [RoundOut.of(r, members) for r in award_rounds.list_rounds(rt)]
+    return [RoundOut.of(r, members) for r in award_rounds.list_rounds(rt, user)]
 
 
 @router.post("/rounds", response_model=RoundOut, status_code=201)
@@ -156,9 +160,9 @@ def edit_round(year: RoundYear, body: RoundIn, user: CurrentUser, rt: RuntimeDep
 
 
 @router.get("/rounds/{year}", response_model=RoundDetailOut)
-def round_detail(year: RoundYear, user: Officer, rt: RuntimeDep) -> RoundDetailOut:
+def round_detail(year: RoundYear, user: RoundReader, rt: RuntimeDep) -> RoundDetailOut:
     """Đợt xét giải và các hồ sơ đăng ký / A round and its applications."""
-    row = award_rounds.get_round(rt, year)
+    row = award_rounds.get_round(rt, year, user)
     with reading(rt.engine) as session:
         entries = award_reports.round_entries(session, row)
     base = RoundOut.of(row, _members(rt)).model_dump()
@@ -166,14 +170,14 @@ def round_detail(year: RoundYear, user: Officer, rt: RuntimeDep) -> RoundDetailO
 
 
 @router.get("/rounds/{year}/recommendations.docx", response_class=Response)
-def recommendations_docx(year: RoundYear, user: Officer, rt: RuntimeDep) -> Response:
+def recommendations_docx(year: RoundYear, user: RoundReader, rt: RuntimeDep) -> Response:
     """Danh sách đề xuất lên Hội đồng quốc gia (.docx) / The recommendation list (.docx)."""
     content, filename = award_reports.draft_list_file(rt, year, user, "docx")
     return file_response(content, award_reports.MEDIA_TYPES["docx"], filename)
 
 
 @router.get("/rounds/{year}/recommendations.xlsx", response_class=Response)
-def recommendations_xlsx(year: RoundYear, user: Officer, rt: RuntimeDep) -> Response:
+def recommendations_xlsx(year: RoundYear, user: RoundReader, rt: RuntimeDep) -> Response:
     """Danh sách đề xuất (.xlsx) / The recommendation list (.xlsx)."""
     content, filename = award_reports.draft_list_file(rt, year, user, "xlsx")
     return file_response(content, award_reports.MEDIA_TYPES["xlsx"], filename)
@@ -192,11 +196,11 @@ class IssuedListOut(BaseModel):
 
 
 @router.get("/rounds/{year}/recommendation-lists", response_model=list[IssuedListOut])
-def issued_lists(year: RoundYear, user: Officer, rt: RuntimeDep) -> list[IssuedListOut]:
+def issued_lists(year: RoundYear, user: RoundReader, rt: RuntimeDep) -> list[IssuedListOut]:
     """Danh sách đề xuất đã ban hành / The round's issued recommendation lists, newest first."""
     return [
         IssuedListOut(**award_recommendations.list_json(row, by))
-        for row, by in award_recommendations.issued_lists(rt, year)
+        for row, by in award_recommendations.issued_lists(rt, year, user)
     ]
 
 
@@ -208,7 +212,7 @@ def issue_list(year: RoundYear, user: CurrentUser, rt: RuntimeDep) -> IssuedList
 
 
 @router.get("/rounds/{year}/recommendation-lists/{list_id}.{fmt}", response_class=Response)
-def issued_list_file(year: RoundYear, list_id: str, fmt: str, user: Officer, rt: RuntimeDep) -> Response:
+def issued_list_file(year: RoundYear, list_id: str, fmt: str, user: RoundReader, rt: RuntimeDep) -> Response:
     """Tệp danh sách đã ban hành (.docx hoặc .xlsx) / An issued list's file."""
     content, filename = award_recommendations.issued_file(rt, user, year, list_id, fmt)
     return file_response(content, award_reports.MEDIA_TYPES[fmt], filename)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from workflows.plugins import NavLink, ProcedurePlugin
 from workflows.procedures.award import documents, recommendations  # noqa: F401  (document kinds, finder)
-from workflows.procedures.award.actions import ACTIONS
+from workflows.procedures.award.actions import ACTIONS, RESULTS_READ
 from workflows.procedures.award.criteria import check_parameters, fit_form
 from workflows.procedures.award.demo import DEMO_ACCOUNTS, make_demo
 from workflows.procedures.award.documents import extra_values
@@ -44,7 +44,9 @@ PLUGIN = ProcedurePlugin(
     web_module="api.procedures.award",
     templates=Path(__file__).resolve().parent / "templates",
     nav=(
-        NavLink("main", "/award/rounds", "Giải thưởng chất lượng", "Quality award", audience="officers"),
+        NavLink(
+            "main", "/award/rounds", "Giải thưởng chất lượng", "Quality award", audience=RESULTS_READ.name
+        ),
         NavLink("admin", "/admin/award-rounds", "Đợt xét giải thưởng", "Award rounds", audience="admins"),
     ),
 )

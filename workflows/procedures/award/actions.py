@@ -1,6 +1,6 @@
 """What the National Quality Award adds to the permissions policy (its plug-in's ``permissions``)."""
 
-from workflows.permissions import OFFICERS, Action
+from workflows.permissions import DEPARTMENT_ROLES, Action
 
 ROUND_MANAGE = Action(
     "award.round.manage",
@@ -18,10 +18,16 @@ RECOMMENDATIONS_ISSUE = Action(
     "Chỉ lãnh đạo Sở ban hành danh sách đề xuất.",
     "Only a leader of the department issues the recommendation list.",
 )
-# Officers read the issued lists and the council's aggregated scores; to anyone else an issued
-# list is "not found".
+# The department's staff and the council read the rounds, the aggregated scores and the lists (a
+# council member only of the rounds they sit on: rounds.may_read_round); to anyone else a round
+# and its lists are "not found".
 RESULTS_READ = Action(
-    "award.results.read", (OFFICERS,), "Xem điểm tổng hợp và danh sách đề xuất", "Read the scores and lists"
+    "award.results.read",
+    (*DEPARTMENT_ROLES, "council"),
+    "Xem đợt xét giải, điểm tổng hợp và danh sách đề xuất",
+    "Read the award rounds, the scores and the lists",
+    "Chỉ cán bộ của Sở và thành viên hội đồng xem đợt xét giải.",
+    "Only the department's staff and the council read the award rounds.",
 )
 
 ACTIONS = (ROUND_MANAGE, RECOMMENDATIONS_ISSUE, RESULTS_READ)

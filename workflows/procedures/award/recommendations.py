@@ -30,7 +30,7 @@ from workflows.procedures.award.reports import (
     recommendation_xlsx,
     round_entries,
 )
-from workflows.procedures.award.rounds import AwardRound
+from workflows.procedures.award.rounds import AwardRound, may_read_round
 
 if TYPE_CHECKING:
     from workflows.runtime import Runtime
@@ -128,10 +128,13 @@ def issue_recommendation_list(rt: Runtime, actor: User, year: int) -> Document:
     return document
 
 
-def issued_lists(rt: Runtime, year: int) -> list[tuple[Document, str]]:
-    """The round's issued lists, newest first, each with the name of the leader who issued it."""
+def issued_lists(rt: Runtime, year: int, reader: User | None = None) -> list[tuple[Document, str]]:
+    """The round's issued lists, newest first, each with the name of the leader who issued it
+    (with ``reader``: "not found" unless that person may read the round)."""
     with reading(rt.engine) as session:
         award_round = _round(session, year)
+        if reader is not None and not may_read_round(reader, award_round):
+            raise not_found(f"đợt xét giải năm {year}", f"Award round {year}")
         rows = session.exec(
             select(Document, User)
             .join(User, User.id == Document.issued_by_id, isouter=True)
@@ -143,10 +146,10 @@ def issued_lists(rt: Runtime, year: int) -> list[tuple[Document, str]]:
 
 def issued_file(rt: Runtime, actor: User, year: int, list_id: str, fmt: str) -> tuple[bytes, str]:
     """The stored bytes of an issued list (``fmt`` docx or xlsx) and a file name; officers only."""
-    if not permissions.may(actor, actions.RESULTS_READ):
-        raise not_found("danh sách đề xuất", "Recommendation list")
     with reading(rt.engine) as session:
         award_round = _round(session, year)
+        if not may_read_round(actor, award_round):
+            raise not_found("danh sách đề xuất", "Recommendation list")
         row = session.get(Document, list_id)
         if row is None or row.issued_for != "award_round" or row.issued_for_id != award_round.id:
             raise not_found("danh sách đề xuất", "Recommendation list")

@@ -243,7 +243,7 @@ def recommendation_xlsx(
 
 def draft_list_file(rt: Runtime, year: int, signer: Any, fmt: str) -> tuple[bytes, str]:
     """The round's draft recommendation list as ``fmt`` (docx | xlsx), with its file name."""
-    award_round = get_round(rt, year)
+    award_round = get_round(rt, year, signer)
     with reading(rt.engine) as session:
         entries = round_entries(session, award_round)
     if fmt == "docx":

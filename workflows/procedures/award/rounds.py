@@ -92,17 +92,27 @@ def today() -> date:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def list_rounds(rt: Runtime) -> list[AwardRound]:
+def may_read_round(reader: User, row: AwardRound) -> bool:
+    """The department's staff read every round; a council member the rounds they sit on."""
+    return permissions.may(reader, permissions.DOSSIER_SEE_ALL) or (
+        permissions.may(reader, actions.RESULTS_READ) and reader.id in row.council_member_ids
+    )
+
+
+def list_rounds(rt: Runtime, reader: User | None = None) -> list[AwardRound]:
+    """Every round, newest first; with ``reader``, the rounds that person may read."""
     with reading(rt.engine) as session:
-        return list(session.exec(select(AwardRound).order_by(AwardRound.year.desc())).all())
+        rows = list(session.exec(select(AwardRound).order_by(AwardRound.year.desc())).all())
+    return [r for r in rows if reader is None or may_read_round(reader, r)]
 
 
-def get_round(rt: Runtime, year: int) -> AwardRound:
+def get_round(rt: Runtime, year: int, reader: User | None = None) -> AwardRound:
+    """The round of ``year``; with ``reader``, "not found" unless that person may read it."""
     with reading(rt.engine) as session:
         found = session.exec(select(AwardRound).where(AwardRound.year == year)).first()
-        if found is None:
-            raise not_found(f"đợt xét giải năm {year}", f"Award round {year}")
-        return found
+    if found is None or (reader is not None and not may_read_round(reader, found)):
+        raise not_found(f"đợt xét giải năm {year}", f"Award round {year}")
+    return found
 
 
 def open_round(session: Session, day: date) -> AwardRound | None:

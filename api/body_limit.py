@@ -59,7 +59,7 @@ class BodyLimit:
             return
         limit, error = self.limit_of(scope)
         declared = _header(scope, b"content-length")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             await self.refuse(scope, receive, send, error)
             return
 

@@ -23,7 +23,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
 from .ecma_regex import ecma_pattern
-from .limits import day_in_range, integer_in_range
+from .limits import FIRST_DAY, LAST_DAY, day_in_range, integer_in_range
 from .text import is_blank, text_problem
 
 ATTACHMENT_FORMAT = "attachment"
@@ -58,22 +58,9 @@ def _is_date_time(instance: object) -> bool:
     return True
 
 
-def _is_date_in_range(instance: object) -> bool:
-    """A real calendar day (jsonschema's own check) from 01/01/1900 to 31/12/2999."""
-    if not isinstance(instance, str):
-        return True
-    if not _IS_DATE(instance):
-        return False
-    return day_in_range(date.fromisoformat(instance))
-
-
-_IS_DATE = Draft202012Validator.FORMAT_CHECKER.checkers["date"][0]
-
-
 def _make_format_checker() -> FormatChecker:
     checker = FormatChecker(formats=())
     checker.checkers.update(Draft202012Validator.FORMAT_CHECKER.checkers)
-    checker.checks("date", raises=ValueError)(_is_date_in_range)
     checker.checks(ATTACHMENT_FORMAT)(is_attachment_id)
     checker.checks("email")(_is_email)
     if "date-time" not in checker.checkers:  # jsonschema only checks it with rfc3339-validator
@@ -97,6 +84,16 @@ def _pattern(validator, pattern, instance, schema):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
+def _day_in_range(instance: str) -> bool:
+    """True unless ``instance`` is a calendar day outside 1900..2999 (a malformed day is the
+    ``format`` keyword's to report)."""
+    try:
+        day = date.fromisoformat(instance)
+    except ValueError:
+        return True
+    return day_in_range(day)
+
+
 _BASE_TYPE = Draft202012Validator.VALIDATORS["type"]
 _BASE_MIN_LENGTH = Draft202012Validator.VALIDATORS["minLength"]
 
@@ -111,6 +108,13 @@ def _type(validator, types, instance, schema):
         if problem is not None:
             yield ValidationError(
                 f"{problem.message}\n{problem.message_en}", validator="x-text", validator_value=problem.code
+            )
+        if schema.get("format") == "date" and not _day_in_range(instance):
+            yield ValidationError(
+                f"Ngày phải từ {FIRST_DAY:%d/%m/%Y} đến {LAST_DAY:%d/%m/%Y}.\n"
+                f"The day must be from {FIRST_DAY:%d/%m/%Y} to {LAST_DAY:%d/%m/%Y}.",
+                validator="x-text",
+                validator_value="out_of_range",
             )
     elif isinstance(instance, int) and not isinstance(instance, bool) and not integer_in_range(instance):
         yield ValidationError(

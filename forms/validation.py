@@ -49,10 +49,7 @@ _TYPE_NAMES = {
 }
 
 _FORMAT_NAMES = {
-    "date": (
-        "một ngày hợp lệ theo dạng YYYY-MM-DD, từ năm 1900 đến 2999",
-        "a valid date in the form YYYY-MM-DD, from 1900 to 2999",
-    ),
+    "date": ("một ngày hợp lệ theo dạng YYYY-MM-DD", "a valid date in the form YYYY-MM-DD"),
     "date-time": (
         "một thời điểm hợp lệ theo ISO 8601, có múi giờ",
         "a valid ISO 8601 date and time with a time zone",

@@ -476,3 +476,33 @@ def test_a_long_file_name_keeps_its_extension_and_loses_bidi_controls(client):
     tricky = "hoa-don\u202efdp.exe\u2066\u200e\u061c.pdf"
     stored = upload(firm, tricky, PDF).json()["filename"]
     assert stored == "hoa-donfdp.exe.pdf"
+
+
+def test_the_award_round_page_takes_no_odd_digits_or_huge_numbers(client, rt):
+    admin = officer(client, rt, "admin")
+    page_login(client, admin.email)
+    form = client.get("/admin/award-rounds")
+    assert form.status_code == 200
+    for year, members in (("2031", ["²"]), (str(HUGER), ["1"]), ("2031", [str(HUGER)])):
+        response = client.post(
+            "/admin/award-rounds",
+            data={
+                "csrf_token": csrf(form.text),
+                "year": year,
+                "registration_opens": "2031-03-01",
+                "registration_closes": "2031-05-31",
+                "scoring_deadline": "9999-12-31",
+                "council_member_ids": members,
+            },
+        )
+        assert response.status_code == 422, (year, members, response.status_code)
+    assert admin.get("/api/award/rounds").json() == []
+
+
+def test_a_form_day_outside_1900_to_2999_is_refused_at_its_field(client):
+    firm = business(client)
+    data = firm.declaration()
+    data["certificate"]["valid_until"] = "9999-12-31"
+    problems = fields_of(error_of(firm.submit(data), 422, "validation_error"))
+    assert problems["certificate.valid_until"]["code"] == "out_of_range"
+    assert "31/12/2999" in problems["certificate.valid_until"]["message"]

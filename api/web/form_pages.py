@@ -57,7 +57,7 @@ def _path_of(field: str) -> list[str | int]:
     path: list[str | int] = []
     for part in field.replace("]", "").replace("[", ".").split("."):
         if part:
-            path.append(int(part) if part.isdigit() else part)
+            path.append(int(part) if part.isascii() and part.isdigit() else part)
     return path
 
 

@@ -23,10 +23,10 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_response, field_path
+from api.errors import HTTP_MESSAGES, error_response, field_path
 from forms.limits import integer_in_range
 from forms.text import normalise, text_problem
-from workflows.errors import FieldProblem, InvalidInput
+from workflows.errors import DomainError, FieldProblem, InvalidInput
 
 MAX_DEPTH = 64
 MAX_PROBLEMS = 20
@@ -163,6 +163,11 @@ class TextGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if text_problem(scope.get("path", ""), multiline=False) is not None:
+            # No address of ours has a control character in it (PostgreSQL cannot even compare
+            # one with a NUL): the page simply does not exist.
+            await self.not_found(scope, receive, send)
+            return
         checker = _Checker()
         query = scope.get("query_string", b"")
         if query:
@@ -218,6 +223,16 @@ class TextGuard:
         if not checker.changed:
             return None
         return json.dumps(clean, ensure_ascii=False).encode("utf-8")
+
+    @staticmethod
+    async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+        from api.web.errors import is_page_request, page_error
+
+        vi, en, code = HTTP_MESSAGES[404]
+        error = DomainError(vi, en, code)
+        request = Request(scope, receive)
+        response = page_error(request, 404, error) if is_page_request(request) else error_response(404, error)
+        await response(scope, receive, send)
 
     @staticmethod
     async def refuse(scope: Scope, receive: Receive, send: Send, problems: list[FieldProblem]) -> None:

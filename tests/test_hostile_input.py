@@ -257,6 +257,7 @@ def test_a_start_form_page_post_with_a_nul_is_refused_at_its_field(client, rt):
     )
     assert response.status_code == 422
     assert "aria-invalid" in response.text
+    assert "Trường &#39;Tên sản phẩm&#39;: Văn bản có ký tự điều khiển không được phép (U+0000)." in response.text
     assert firm.get("/api/dossiers").json()["total"] == 0
 
 
@@ -506,3 +507,20 @@ def test_a_form_day_outside_1900_to_2999_is_refused_at_its_field(client):
     problems = fields_of(error_of(firm.submit(data), 422, "validation_error"))
     assert problems["certificate.valid_until"]["code"] == "out_of_range"
     assert "31/12/2999" in problems["certificate.valid_until"]["message"]
+
+
+def test_a_control_character_in_an_address_is_not_found(client, rt):
+    firm = business(client)
+    for url in ("/api/dossiers/a%00b", "/api/tasks/%01", "/api/tbt/follow/x%00/y"):
+        error_of(firm.get(url), 404, "not_found")
+    page_login(client, firm.email)
+    assert client.get("/dossiers/a%00b").status_code == 404
+
+
+def test_a_search_typed_decomposed_finds_what_was_stored_composed(client, rt):
+    firm, clerk = business(client), officer(client, rt, "clerk")
+    code = firm.submitted()  # its product: "Mũ bảo hiểm cho người đi mô tô"
+    typed = unicodedata.normalize("NFD", "Mũ bảo hiểm")
+    assert typed != "Mũ bảo hiểm"
+    found = clerk.get("/api/dossiers", params={"q": typed}).json()
+    assert [d["code"] for d in found["items"]] == [code]

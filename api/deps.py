@@ -13,6 +13,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from api.errors import NotAuthenticated
 from api.security import decode_access_token
+from forms.limits import LARGEST_INTEGER
 from workflows import permissions
 from workflows.db import reading
 from workflows.models import User
@@ -27,7 +28,7 @@ def get_runtime(request: Request) -> Runtime:
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 # Row ids in paths: a number beyond what the database stores is simply not found (422), not a crash.
-RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+RowId = Annotated[int, Path(ge=1, le=LARGEST_INTEGER)]
 # An award round's year.
 RoundYear = Annotated[int, Path(ge=2000, le=2999)]
 
@@ -38,6 +39,8 @@ def user_from_token(rt: Runtime, token: str | None) -> User:
     try:
         claims = decode_access_token(rt.settings, token)
         user_id = int(claims["sub"])
+        if not 1 <= user_id <= LARGEST_INTEGER:  # no row has it, and SQLite cannot even look
+            raise ValueError(user_id)
     except jwt.ExpiredSignatureError as exc:
         raise NotAuthenticated(
             "Phiên đăng nhập đã hết hạn.", "The access token has expired.", "token_expired"

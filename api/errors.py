@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -108,6 +109,20 @@ def vietnamese_message(err: dict) -> str:
     kind = str(err.get("type", ""))
     if kind == "missing":
         return "Trường này là bắt buộc."
+    if kind == "single_line":
+        return "Trường này chỉ có một dòng: không được xuống dòng hay có ký tự tab."
+    limits = err.get("ctx") or {}
+    bounds = {
+        "greater_than_equal": ("ge", "lớn hơn hoặc bằng"),
+        "greater_than": ("gt", "lớn hơn"),
+        "less_than_equal": ("le", "nhỏ hơn hoặc bằng"),
+        "less_than": ("lt", "nhỏ hơn"),
+    }
+    if kind in bounds and bounds[kind][0] in limits:
+        key, words = bounds[kind]
+        limit = limits[key]
+        shown = f"{limit:%d/%m/%Y}" if isinstance(limit, date) else str(limit)
+        return f"Giá trị phải {words} {shown}."
     if kind.startswith(("string_", "int_", "float_", "bool_")) or kind in {
         "model_attributes_type",
         "dict_type",

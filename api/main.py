@@ -12,12 +12,13 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import Response
 
 import notifications.models  # noqa: F401  (registers the room's tables before the schema is created)
+from api.body_limit import BodyLimit
 from api.error_handlers import install_error_handlers
-from api.errors import error_response
 from api.jobs import scheduler_jobs
 from api.procedure_web import routers_of
 from api.routes import auth, documents, dossiers, health, procedures, public, reports, tasks
 from api.routes import notifications as notification_routes
+from api.text_guard import TextGuard
 from api.web import account as account_pages
 from api.web import (
     admin_pages,
@@ -29,7 +30,6 @@ from api.web import (
 from api.web import public as public_pages
 from api.web.middleware import PageContext
 from migrations import upgrade_on_start
-from workflows.attachments import too_large
 from workflows.config import get_settings
 from workflows.runtime import Runtime, build_runtime
 from workflows.scheduler import start_background
@@ -39,9 +39,6 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 # only the packages the pages use are served.
 NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 VENDOR_PACKAGES = ("bpmn-js",)
-
-# Multipart framing and form fields on top of the largest accepted file.
-_UPLOAD_OVERHEAD = 1024 * 1024
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
@@ -58,17 +55,6 @@ class SecurityHeaders(BaseHTTPMiddleware):
                 "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
             )
         return response
-
-
-class BodySizeLimit(BaseHTTPMiddleware):
-    """Refuses a request whose declared body is larger than any accepted upload, before reading it."""
-
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        limit = request.app.state.runtime.settings.max_upload_bytes
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit + _UPLOAD_OVERHEAD:
-            return error_response(413, too_large(limit))
-        return await call_next(request)
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
@@ -101,8 +87,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.add_middleware(TextGuard)
     app.add_middleware(PageContext)
-    app.add_middleware(BodySizeLimit)
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     for module in (

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_serializer
+from pydantic import AfterValidator, BaseModel, Field, field_serializer
+from pydantic_core import PydanticCustomError
 
+from forms.text import text_problem
 from workflows.calendar import get_calendar
 from workflows.clock import as_utc, format_date, now, to_local
 from workflows.models import Attachment, AuditEvent, Document, Dossier, User, WorkTask
@@ -20,14 +22,26 @@ class LocalTimes(BaseModel):
         return to_local(value).isoformat() if isinstance(value, datetime) else value
 
 
+def _single_line(value: str) -> str:
+    found = text_problem(value, multiline=False)
+    if found is not None and found.code == "single_line":
+        raise PydanticCustomError("single_line", found.message_en)
+    return value
+
+
+# Text of one line (a name, an address, a code): no line break or tab. What no text may carry at
+# all (controls, lone surrogates, bidi overrides) is refused before any model (api.text_guard).
+SingleLine = Annotated[str, AfterValidator(_single_line)]
+
+
 class RegisterBusiness(BaseModel):
-    email: str = Field(max_length=254, examples=["lienhe@congtyabc.vn"])
+    email: SingleLine = Field(max_length=254, examples=["lienhe@congtyabc.vn"])
     password: str = Field(max_length=200)
-    full_name: str = Field(max_length=200, description="Người đăng ký / Registrant")
-    tax_code: str = Field(max_length=14, examples=["0101234567"])
-    organisation_name: str = Field(max_length=300)
-    address: str = Field(default="", max_length=500)
-    phone: str = Field(default="", max_length=30)
+    full_name: SingleLine = Field(max_length=200, description="Người đăng ký / Registrant")
+    tax_code: SingleLine = Field(max_length=14, examples=["0101234567"])
+    organisation_name: SingleLine = Field(max_length=300)
+    address: SingleLine = Field(default="", max_length=500)
+    phone: SingleLine = Field(default="", max_length=30)
 
 
 class ChangePassword(BaseModel):

@@ -23,6 +23,8 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
 from .ecma_regex import ecma_pattern
+from .limits import FIRST_DAY, LAST_DAY, day_in_range, integer_in_range
+from .text import is_blank, text_problem
 
 ATTACHMENT_FORMAT = "attachment"
 
@@ -70,9 +72,71 @@ def _make_format_checker() -> FormatChecker:
 FORMAT_CHECKER = _make_format_checker()
 
 
+# A pattern that only asks for one non-space character means "not blank".
+NOT_BLANK_PATTERNS = frozenset({r"\S", r"[^\s]"})
+
+
 def _pattern(validator, pattern, instance, schema):
-    if validator.is_type(instance, "string") and not ecma_pattern(pattern).search(instance):
+    if not validator.is_type(instance, "string"):
+        return
+    # "Not blank" means something shows: a zero-width space matches \S but shows nothing.
+    if not ecma_pattern(pattern).search(instance) or (pattern in NOT_BLANK_PATTERNS and is_blank(instance)):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _day_in_range(instance: str) -> bool:
+    """True unless ``instance`` is a calendar day outside 1900..2999 (a malformed day is the
+    ``format`` keyword's to report)."""
+    try:
+        day = date.fromisoformat(instance)
+    except ValueError:
+        return True
+    return day_in_range(day)
+
+
+_BASE_TYPE = Draft202012Validator.VALIDATORS["type"]
+_BASE_MIN_LENGTH = Draft202012Validator.VALIDATORS["minLength"]
+
+
+def _type(validator, types, instance, schema):
+    """The type, then what any text or number must be whatever its field (forms.text,
+    forms.limits): no control characters, lone surrogates or bidi overrides; no integer past 64
+    bits. Its message comes made, in both languages (keyword ``x-text``)."""
+    yield from _BASE_TYPE(validator, types, instance, schema)
+    if isinstance(instance, str):
+        problem = text_problem(instance, multiline=True)
+        if problem is not None:
+            yield ValidationError(
+                f"{problem.message}\n{problem.message_en}", validator="x-text", validator_value=problem.code
+            )
+        if schema.get("format") == "date" and not _day_in_range(instance):
+            yield ValidationError(
+                f"Ngày phải từ {FIRST_DAY:%d/%m/%Y} đến {LAST_DAY:%d/%m/%Y}.\n"
+                f"The day must be from {FIRST_DAY:%d/%m/%Y} to {LAST_DAY:%d/%m/%Y}.",
+                validator="x-text",
+                validator_value="out_of_range",
+            )
+    elif isinstance(instance, int) and not isinstance(instance, bool) and not integer_in_range(instance):
+        yield ValidationError(
+            "Số quá lớn (vượt quá giới hạn số nguyên 64 bit).\n"
+            "The number is too large (past the 64-bit integer range).",
+            validator="x-text",
+            validator_value="out_of_range",
+        )
+
+
+def _min_length(validator, min_length, instance, schema):
+    """``minLength``, and a text of only invisible characters is as empty as "" (unless a
+    not-blank ``pattern`` beside it says so already)."""
+    yield from _BASE_MIN_LENGTH(validator, min_length, instance, schema)
+    if (
+        validator.is_type(instance, "string")
+        and min_length >= 1
+        and len(instance) >= min_length
+        and is_blank(instance)
+        and schema.get("pattern") not in NOT_BLANK_PATTERNS
+    ):
+        yield ValidationError(f"{instance!r} shows nothing")
 
 
 # The days date rules compare with, besides the form's own fields: "today" (the office's day;
@@ -136,4 +200,7 @@ def _date_rules(validator, rules, instance, schema):
             yield error
 
 
-FormValidator = validators.extend(Draft202012Validator, {"pattern": _pattern, "x-date-rules": _date_rules})
+FormValidator = validators.extend(
+    Draft202012Validator,
+    {"pattern": _pattern, "type": _type, "minLength": _min_length, "x-date-rules": _date_rules},
+)

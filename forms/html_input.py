@@ -19,6 +19,7 @@ from typing import Any
 from . import _walk
 from .form_view import html_name
 from .registry import AttachmentField, Form
+from .text import normalise
 from .ui_text import enum_text
 
 __all__ = ["ADD_ROW", "REMOVE_ROW", "file_field", "parse_submission"]
@@ -60,8 +61,8 @@ def parse_submission(
 
     Blank inputs (empty or only spaces) are left out, as are array rows left blank or ticked
     ``._remove`` and objects left wholly blank; arrays keep the order of their row indexes. Text
-    has CRLF turned into LF (the browser counts ``maxlength`` that way) and surrounding spaces
-    trimmed.
+    has CRLF turned into LF (the browser counts ``maxlength`` that way), surrounding spaces
+    trimmed, and is NFC-normalised (forms.text; the validator refuses what is no text).
 
     ``extra_rows`` is empty unless the post holds ``_add_row``: then the caller re-renders the form
     with :func:`forms.rendering.build_view` (``extra_rows=...``) instead of submitting; it maps an
@@ -129,7 +130,7 @@ class _Parser:
         """The last non-blank value posted under ``name`` (text normalised), or None."""
         found = None
         for raw in self.values(name):
-            text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+            text = normalise(raw.replace("\r\n", "\n").replace("\r", "\n").strip())
             if text:
                 found = text
         return found

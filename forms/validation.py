@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from jsonschema.exceptions import ValidationError, best_match
 
 from . import _walk
-from ._validator import VALIDATION_DAYS
+from ._validator import NOT_BLANK_PATTERNS, VALIDATION_DAYS
 from .ecma_regex import ecma_pattern
 from .field_errors import FieldError, FormValidationError
 
@@ -37,8 +37,6 @@ Path = list[str | int]
 # jsonschema's unevaluatedProperties message: "... ('a', 'b' were unexpected)".
 _LISTED_KEYS = re.compile(r"\((.*) (?:was|were) (?:unexpected|unevaluated and invalid)\)$", re.DOTALL)
 
-# A pattern that only asks for one non-space character means "not blank".
-_NOT_BLANK_PATTERNS = frozenset({r"\S", r"[^\s]"})
 
 _TYPE_NAMES = {
     "string": ("chuỗi ký tự", "text"),
@@ -148,6 +146,11 @@ def _convert(form: ValidatedForm, error: ValidationError) -> list[FieldError]:
         vi, _, en = error.message.partition("\n")
         return [_error(path, vi, en, "date_order")]
 
+    if keyword == "x-text":  # made too: what is wrong with the text, after the field's name
+        vi, _, en = error.message.partition("\n")
+        subject_vi, subject_en = _subject(form, path)
+        return [_error(path, f"{subject_vi}: {vi}", f"{subject_en}: {en}", str(error.validator_value))]
+
     vi, en = _subject(form, path)
     custom = (schema.get("x-messages") or {}).get(keyword) if isinstance(keyword, str) else None
     if isinstance(custom, Mapping) and "vi" in custom:
@@ -184,7 +187,7 @@ def _texts(
             return f"{vi} phải là {name_vi}.", f"{en} must be {name_en}."
         return f"{vi} không đúng định dạng '{value}'.", f"{en} is not a valid '{value}'."
     if keyword == "pattern":
-        if value in _NOT_BLANK_PATTERNS:
+        if value in NOT_BLANK_PATTERNS:
             return f"{vi} không được để trống.", f"{en} must not be blank."
         return f"{vi} không đúng định dạng yêu cầu.", f"{en} is not in the expected format."
     if keyword == "minLength":

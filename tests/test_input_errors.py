@@ -137,7 +137,9 @@ def test_a_file_over_the_size_limit_is_refused(client, rt):
     error_of(upload(firm, "ho-so-lon.pdf", PDF + b"0" * (LIMIT - len(PDF) + 1)), 413, "file_too_large")
     assert stored_files(rt) == []
     # Exactly at the limit is still accepted.
-    at_limit = PDF + b"0" * (LIMIT - len(PDF))
+    # (A whole PDF: the padding is a comment before its end-of-file marker.)
+    at_limit = b"%PDF-1.4\n%" + b"0" * (LIMIT - len(PDF) - 2) + PDF[len(b"%PDF-1.4") :]
+    assert len(at_limit) == LIMIT
     response = upload(firm, "vua-du.pdf", at_limit)
     assert response.status_code == 201, response.text
     assert response.json()["size"] == LIMIT

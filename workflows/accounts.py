@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, func, select
 from stdnum.vn import mst
 
+from forms.text import is_blank
 from workflows import audit
 from workflows.command_log import command
 from workflows.db import reading, transaction
@@ -88,13 +89,13 @@ def _problems_for_registration(
                 "checksum",
             )
         )
-    if not full_name.strip():
+    if is_blank(full_name):  # a zero-width space is no name
         problems.append(
             FieldProblem(
                 "full_name", "Họ tên người đăng ký là bắt buộc.", "Full name is required.", "required"
             )
         )
-    if not organisation_name.strip():
+    if is_blank(organisation_name):
         problems.append(
             FieldProblem(
                 "organisation_name",
@@ -173,6 +174,13 @@ def create_officer_in(
             f"Unknown roles: {', '.join(unknown) or '(none)'}.",
             "validation_error",
             [FieldProblem("roles", "Vai trò không hợp lệ.", "Invalid role.", "enum")],
+        )
+    if is_blank(full_name):
+        raise InvalidInput(
+            "Họ tên cán bộ là bắt buộc.",
+            "The officer's full name is required.",
+            "validation_error",
+            [FieldProblem("full_name", "Họ tên là bắt buộc.", "Full name is required.", "required")],
         )
     email = normalise_email(email)
     if not EMAIL.match(email):

@@ -11,7 +11,8 @@ from pathlib import PurePath
 import filetype
 from sqlmodel import Session
 
-from workflows.errors import UploadRejected
+from workflows.errors import FieldProblem, UploadRejected
+from workflows.file_structure import Damaged, check_whole
 from workflows.models import Attachment, User
 from workflows.storage import BlobStore
 
@@ -42,12 +43,24 @@ ALLOWED_TYPES: dict[str, AllowedType] = {
 ACCEPTED_EXTENSIONS = sorted({ext for t in ALLOWED_TYPES.values() for ext in t.extensions})
 
 
+# Characters that make a name read differently from what it is ("hoa-don\u202efdp.exe" shows as
+# "hoa-donexe.pdf"): the bidirectional embeddings, overrides, isolates and marks.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+MAX_FILENAME = 200
+
+
 def safe_filename(name: str) -> str:
-    """The last path part, NFC-normalised, without control or path characters."""
+    """The last path part, NFC-normalised, without control, bidi or path characters, at most
+    :data:`MAX_FILENAME` characters with its extension kept (the type check reads it)."""
     base = PurePath(name.replace("\\", "/")).name
-    base = unicodedata.normalize("NFC", base)
-    base = re.sub(r"[\x00-\x1f\x7f/<>:\"|?*]", "_", base).strip(" .")
-    return base[:200] or "tep-dinh-kem"
+    base = unicodedata.normalize("NFC", _BIDI_CONTROLS.sub("", base))
+    base = re.sub(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff/<>:\"|?*]", "_", base).strip(" .")
+    if len(base) > MAX_FILENAME:
+        suffix = PurePath(base).suffix
+        if len(suffix) > 16:  # no real extension is that long
+            suffix = ""
+        base = base[: MAX_FILENAME - len(suffix)].rstrip(" .") + suffix
+    return base or "tep-dinh-kem"
 
 
 def detect_type(content: bytes, filename: str) -> AllowedType:
@@ -67,6 +80,15 @@ def detect_type(content: bytes, filename: str) -> AllowedType:
             f"The file's content is {allowed.extensions[0].upper()} but its name ends in '.{extension}'.",
             code="file_type_mismatch",
         )
+    try:
+        check_whole(kind.extension, content)
+    except Damaged as exc:
+        raise UploadRejected(
+            exc.message,
+            exc.message_en,
+            code="damaged_file",
+            fields=[FieldProblem("file", exc.message, exc.message_en, "damaged_file")],
+        ) from exc
     return allowed
 
 

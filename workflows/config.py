@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1, description="argon2id passes (OWASP: >= 2)")
     argon2_memory_kib: int = Field(default=64 * 1024, ge=8, description="argon2id memory in KiB")
     max_upload_bytes: int = 20 * 1024 * 1024
+    max_form_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body that is not a file upload (JSON, a page's form)",
+    )
     demo_mode: bool = False
     smtp_host: str | None = Field(
         default=None, description="SMTP server; unset: e-mail is not sent (stays pending)"

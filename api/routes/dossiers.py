@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Header, Query, Response, UploadFile, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from api.bounds import Day, PageNumber, PageSize
 from api.deps import CurrentUser, RuntimeDep
 from api.errors import ERROR_RESPONSES
 from api.files import file_response
@@ -84,10 +85,10 @@ def list_dossiers(
     procedure: Annotated[str | None, Query(max_length=60)] = None,
     status_: Annotated[str | None, Query(alias="status", max_length=40)] = None,
     tax_code: Annotated[str | None, Query(max_length=14)] = None,
-    submitted_from: Annotated[date | None, Query(description="YYYY-MM-DD, inclusive")] = None,
-    submitted_to: Annotated[date | None, Query(description="YYYY-MM-DD, inclusive")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+    submitted_from: Annotated[Day | None, Query(description="YYYY-MM-DD, inclusive")] = None,
+    submitted_to: Annotated[Day | None, Query(description="YYYY-MM-DD, inclusive")] = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
 ) -> DossierPageOut:
     """Hồ sơ: doanh nghiệp thấy hồ sơ của mình, cán bộ thấy tất cả / A business sees its own, officers all."""
     zone = local_zone()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel
 
+from api.bounds import PageNumber, PageSize, offset_of
 from api.deps import CurrentUser, RowId, RuntimeDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import Label, LocalTimes
@@ -48,11 +48,11 @@ def my_notifications(
     user: CurrentUser,
     rt: RuntimeDep,
     unread: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> NotificationPageOut:
     """Thông báo của tôi, mới nhất trước / My notifications, newest first."""
-    rows, total = list_for(rt, user.id, unread, page_size, (page - 1) * page_size)
+    rows, total = list_for(rt, user.id, unread, page_size, offset_of(page, page_size))
     return NotificationPageOut(items=[_out(n) for n in rows], unread=unread_count(rt, user.id), total=total)
 
 

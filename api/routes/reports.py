@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from api.bounds import Day
 from api.deps import RuntimeDep, Staff
 from api.errors import ERROR_RESPONSES
 from api.schemas import DossierSummaryOut, TimelinessOut
@@ -29,8 +30,8 @@ def timeliness(
     user: Staff,
     rt: RuntimeDep,
     group_by: Literal["procedure", "month", "officer"] = "procedure",
-    completed_from: Annotated[date | None, Query(description="YYYY-MM-DD")] = None,
-    completed_to: Annotated[date | None, Query(description="YYYY-MM-DD, inclusive")] = None,
+    completed_from: Annotated[Day | None, Query(description="YYYY-MM-DD")] = None,
+    completed_to: Annotated[Day | None, Query(description="YYYY-MM-DD, inclusive")] = None,
 ) -> list[TimelinessOut]:
     """Trước hạn / đúng hạn / trễ hạn (Quyết định 766/QĐ-TTg) / Early, on time, late."""
     zone = local_zone()

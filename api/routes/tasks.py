@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from api.bounds import PageNumber, PageSize
 from api.deps import CurrentUser, RuntimeDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import DossierSummaryOut, InboxItemOut, InboxPageOut, TaskDetailOut, TaskOut
@@ -24,8 +25,8 @@ def inbox(
     user: CurrentUser,
     rt: RuntimeDep,
     mine: Annotated[bool, Query(description="Chỉ việc tôi đang giữ / Only tasks I hold")] = False,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> InboxPageOut:
     """Việc cần làm theo vai trò, hạn sớm nhất trước / Open tasks for my roles, earliest due first."""
     result = queries.inbox(rt, user, mine_only=mine, page=page, page_size=page_size)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.responses import Response
 
+from api.bounds import PageNumber
 from api.deps import RuntimeDep
 from api.files import DOCX, file_response
 from api.procedure_web import fragments
@@ -41,7 +42,7 @@ def my_dossiers(
     user: PageUser,
     q: Annotated[str, Query(max_length=200)] = "",
     status: Annotated[str, Query(max_length=40)] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     welcome: str = "",
 ) -> Response:
     result = queries.list_dossiers(rt, user, DossierFilter(q=q or None, status=status or None, page=page))

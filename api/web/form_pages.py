@@ -20,7 +20,7 @@ from api.deps import RuntimeDep
 from api.procedure_web import fragments
 from api.uploads import read_limited
 from api.web import i18n
-from api.web.csrf import verify_csrf
+from api.web.csrf import verify_csrf_token
 from api.web.dossier_pages import task_forms
 from api.web.presentation import shown_fields, timeline, working_notes
 from api.web.session import PagePermitted, PageUser
@@ -38,7 +38,7 @@ from workflows.runtime import Runtime
 from workflows.start_windows import notice_for
 
 router = APIRouter(include_in_schema=False)
-Csrf = Depends(verify_csrf)
+Csrf = Depends(verify_csrf_token)
 IDEMPOTENCY_FIELD = "_submission"
 # Who may send a dossier's application form (a business).
 Applicant = Annotated[User, Depends(PagePermitted(permissions.DOSSIER_START_PAGE))]
@@ -57,7 +57,7 @@ def _path_of(field: str) -> list[str | int]:
     path: list[str | int] = []
     for part in field.replace("]", "").replace("[", ".").split("."):
         if part:
-            path.append(int(part) if part.isdigit() else part)
+            path.append(int(part) if part.isascii() and part.isdigit() else part)
     return path
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from api.bounds import PageNumber
 from api.deps import RowId, RuntimeDep
 from api.web import i18n
 from api.web.account import field_errors
@@ -253,7 +254,7 @@ def deliveries(
     event_type: FilterText = "",
     since: FilterText = "",
     until: FilterText = "",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageNumber = 1,
 ) -> Response:
     values = {"channel": channel, "event_type": event_type, "since": since, "until": until}
     return _deliveries_page(request, rt, user, values, page)

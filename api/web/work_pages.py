@@ -9,12 +9,14 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from api.bounds import Day, PageNumber
 from api.deps import RowId, RuntimeDep
 from api.files import XLSX, file_response
 from api.web import i18n
 from api.web.csrf import verify_csrf
 from api.web.session import OfficerUser, StaffUser
 from api.web.templating import render
+from forms.limits import day_in_range
 from workflows import commands, permissions, queries
 from workflows.catalogue import office_day
 from workflows.clock import local_zone, now
@@ -36,7 +38,7 @@ def inbox(
     rt: RuntimeDep,
     user: OfficerUser,
     mine: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     flash: str = "",
 ) -> Response:
     result = queries.inbox(rt, user, mine_only=mine, page=page, page_size=50)
@@ -76,15 +78,20 @@ def search(
     tax_code: Annotated[str, Query(max_length=14)] = "",
     date_from: Annotated[str, Query(max_length=10)] = "",
     date_to: Annotated[str, Query(max_length=10)] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
 ) -> Response:
     zone = local_zone()
 
     def day(value: str, shift: int = 0) -> datetime | None:
+        # A day the search form cannot mean (malformed, or outside 1900..2999) filters nothing,
+        # as an empty box does: the form shows it back for the officer to correct.
         try:
-            return datetime.combine(date.fromisoformat(value) + timedelta(days=shift), time.min, zone)
+            parsed = date.fromisoformat(value)
         except ValueError:
             return None
+        if not day_in_range(parsed):
+            return None
+        return datetime.combine(parsed + timedelta(days=shift), time.min, zone)
 
     flt = DossierFilter(
         q=q or None,
@@ -165,8 +172,8 @@ def register(
     request: Request,
     rt: RuntimeDep,
     user: StaffUser,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: Day | None = None,
+    date_to: Day | None = None,
     procedure: str | None = None,
 ) -> Response:
     """Sổ theo dõi hồ sơ (Mẫu số 07): the dossiers of a period, as the one-stop unit keeps them."""
@@ -191,8 +198,8 @@ def register(
 def register_download(
     rt: RuntimeDep,
     user: StaffUser,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: Day | None = None,
+    date_to: Day | None = None,
     procedure: str | None = None,
 ) -> Response:
     start, end = _register_period(date_from, date_to)

@@ -66,7 +66,7 @@ def _rounds_page(request: Request, rt: Any, user: Any, **context: Any) -> Respon
 
 def _parse(form: Any) -> tuple[RoundInput | None, dict[str, Any], list[int], dict[str, str]]:
     values = {k: str(form.get(k, "")).strip()[:2000] for k in ("year", "note", *DATE_FIELDS)}
-    chosen = [int(v) for v in form.getlist("council_member_ids") if str(v).isdigit()]
+    chosen = [int(v) for v in form.getlist("council_member_ids") if str(v).isascii() and str(v).isdigit()]
     errors: dict[str, str] = {}
     try:
         year = int(values["year"])

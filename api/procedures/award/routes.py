@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
+from api.bounds import Day, RowIdValue
 from api.deps import CurrentUser, Permitted, RoundYear, RuntimeDep, oauth2_scheme, user_from_token
 from api.errors import ERROR_RESPONSES
 from api.files import file_response
@@ -27,11 +28,11 @@ RoundReader = Annotated[User, Depends(Permitted(award_actions.RESULTS_READ))]
 
 
 class RoundIn(BaseModel):
-    year: int
-    registration_opens: date
-    registration_closes: date
-    scoring_deadline: date
-    council_member_ids: list[int] = Field(default_factory=list, max_length=50)
+    year: int = Field(ge=2000, le=2999)
+    registration_opens: Day
+    registration_closes: Day
+    scoring_deadline: Day
+    council_member_ids: list[RowIdValue] = Field(default_factory=list, max_length=50)
     note: str = Field(default="", max_length=2000)
 
     def command(self) -> RoundInput:

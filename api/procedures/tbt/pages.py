@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from api.bounds import PageNumber
 from api.deps import RowId, RuntimeDep
 from api.errors import status_of
 from api.files import file_response
@@ -170,7 +171,7 @@ def follow_document(code: str, token: str, document_id: str, rt: RuntimeDep) -> 
 
 
 @router.get("/tbt/kb")
-def kb(request: Request, rt: RuntimeDep, user: MaybeUser, q: str = "", page: int = 1) -> Response:
+def kb(request: Request, rt: RuntimeDep, user: MaybeUser, q: str = "", page: PageNumber = 1) -> Response:
     return render(
         request, "tbt_kb.html", user, {"result": knowledge.search(rt, q[:200], max(1, min(page, 1000)))}
     )
@@ -219,7 +220,9 @@ async def kb_unpublish(entry_id: RowId, request: Request, rt: RuntimeDep, user: 
 
 
 @router.get("/tbt/wto")
-def wto_list(request: Request, rt: RuntimeDep, user: MaybeUser, q: str = "", page: int = 1) -> Response:
+def wto_list(
+    request: Request, rt: RuntimeDep, user: MaybeUser, q: str = "", page: PageNumber = 1
+) -> Response:
     result = wto.list_notifications(rt, q[:200], max(1, min(page, 1000)))
     return render(request, "tbt_wto_list.html", user, {"result": result, "q": q})
 

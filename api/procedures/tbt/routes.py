@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel, Field
 
+from api.bounds import PageNumber
 from api.deps import CurrentUser, RowId, RuntimeDep, user_from_token
 from api.errors import ERROR_RESPONSES, ErrorBody
 from api.files import file_response
@@ -148,7 +149,7 @@ def _segments(parts: list[tuple[str, bool]]) -> str:
 
 @router.get("/kb")
 def kb_search(
-    rt: RuntimeDep, q: str = Query(default="", max_length=200), page: int = Query(default=1, ge=1, le=1000)
+    rt: RuntimeDep, q: str = Query(default="", max_length=200), page: PageNumber = 1
 ) -> dict[str, Any]:
     """Tra cứu hỏi đáp đã công bố (có dấu hoặc không dấu) / Search published answers."""
     results = knowledge.search(rt, q, page)
@@ -207,7 +208,7 @@ class NotificationIn(BaseModel):
 
 @router.get("/wto-notifications")
 def list_notifications(
-    rt: RuntimeDep, q: str = Query(default="", max_length=200), page: int = Query(default=1, ge=1, le=1000)
+    rt: RuntimeDep, q: str = Query(default="", max_length=200), page: PageNumber = 1
 ) -> dict[str, Any]:
     found = wto.list_notifications(rt, q, page)
     return {

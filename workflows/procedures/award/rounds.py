@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Column, Date, DateTime
 from sqlmodel import Field, Session, SQLModel, select
 
+from forms.limits import FIRST_DAY, LARGEST_INTEGER, LAST_DAY, day_in_range
 from workflows import audit, permissions
 from workflows.clock import now, to_local
 from workflows.command_log import command
@@ -292,6 +293,18 @@ def _problems(session: Session, data: RoundInput, round_id: int | None) -> list[
                 "range",
             )
         )
+    for name in ("registration_opens", "registration_closes", "scoring_deadline"):
+        if not day_in_range(getattr(data, name)):
+            problems.append(
+                FieldProblem(
+                    name,
+                    f"Ngày từ {FIRST_DAY:%d/%m/%Y} đến {LAST_DAY:%d/%m/%Y}.",
+                    f"A day from {FIRST_DAY:%d/%m/%Y} to {LAST_DAY:%d/%m/%Y}.",
+                    "range",
+                )
+            )
+    if problems:  # the order of days outside the calendar means nothing
+        return problems
     if data.registration_closes < data.registration_opens:
         problems.append(
             FieldProblem(
@@ -321,7 +334,9 @@ def _problems(session: Session, data: RoundInput, round_id: int | None) -> list[
             )
         )
     else:
-        found = {u.id: u for u in session.exec(select(User).where(User.id.in_(ids))).all()}
+        # An id the database cannot hold names nobody (and cannot be asked for).
+        storable = [i for i in ids if 1 <= i <= LARGEST_INTEGER]
+        found = {u.id: u for u in session.exec(select(User).where(User.id.in_(storable))).all()}
         wrong = [
             i for i in ids if i not in found or not found[i].has_role("council") or not found[i].is_active
         ]

@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from workflows.clock import as_utc, format_datetime, now
 from workflows.errors import FieldProblem, InvalidInput, RateLimited
 from workflows.procedures.tbt.models import RateEvent
+from workflows.tokens import same_token
 
 TOKEN_LIFETIME = timedelta(hours=2)
 RATE_WINDOW = timedelta(hours=1)
@@ -66,7 +67,7 @@ def check_challenge(secret_key: str, token: str | None, answer: str | None, hone
         raise _problem("website", "Trường này phải để trống.", "This field must be left empty.", "honeypot")
     body, _, signature = (token or "").partition(".")
     try:
-        valid = bool(body) and hmac.compare_digest(_sign(secret_key, body), signature)
+        valid = bool(body) and same_token(_sign(secret_key, body), signature)
         payload = json.loads(base64.urlsafe_b64decode(body.encode())) if valid else {}
         issued = datetime.fromtimestamp(int(payload["t"]), tz=now().tzinfo) if valid else None
     except (ValueError, KeyError, TypeError):

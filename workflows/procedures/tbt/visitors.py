@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from workflows.accounts import normalise_email
 from workflows.errors import Conflict, Forbidden
 from workflows.models import User
+from workflows.tokens import same_token
 
 NO_PASSWORD = "!visitor"  # not an argon2 hash: verification always fails
 
@@ -68,4 +69,4 @@ def visitor_link(user: User, secret_key: str, code: str) -> str | None:
 
 
 def check_follow_token(secret_key: str, code: str, token: str) -> bool:
-    return hmac.compare_digest(follow_token(secret_key, code), token)
+    return same_token(follow_token(secret_key, code), token)

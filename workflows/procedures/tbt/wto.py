@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from forms.limits import FIRST_DAY, LAST_DAY, day_in_range
 from workflows import audit, permissions
 from workflows.clock import now, to_local
 from workflows.command_log import command
@@ -67,10 +68,21 @@ def _parse_date(value: Any, field: str, problems: list[FieldProblem]) -> date | 
     if value in (None, ""):
         return None
     try:
-        return value if isinstance(value, date) else date.fromisoformat(str(value))
+        day = value if isinstance(value, date) else date.fromisoformat(str(value))
     except ValueError:
         problems.append(FieldProblem(field, "Ngày không hợp lệ.", "Not a valid date.", "format"))
         return None
+    if not day_in_range(day):
+        problems.append(
+            FieldProblem(
+                field,
+                f"Ngày từ {FIRST_DAY:%d/%m/%Y} đến {LAST_DAY:%d/%m/%Y}.",
+                f"A day from {FIRST_DAY:%d/%m/%Y} to {LAST_DAY:%d/%m/%Y}.",
+                "range",
+            )
+        )
+        return None
+    return day
 
 
 @command("register_wto_notification")

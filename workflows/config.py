@@ -55,6 +55,36 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1, description="argon2id passes (OWASP: >= 2)")
     argon2_memory_kib: int = Field(default=64 * 1024, ge=8, description="argon2id memory in KiB")
     max_upload_bytes: int = 20 * 1024 * 1024
+    # Login throttling (workflows.login_throttle): failed logins are counted in the database per
+    # login text and per client address; from *_delay_after failures each further attempt waits
+    # 2, 4, 8 … seconds (at most login_delay_max_seconds), from *_lock_after it is locked out for
+    # login_lock_minutes. A client address's thresholds are higher: an office's NAT shares one.
+    login_account_delay_after: int = Field(
+        default=5, ge=1, description="Failed logins of one login (e-mail or tax code) before delays start"
+    )
+    login_account_lock_after: int = Field(
+        default=10, ge=1, description="Failed logins of one login that lock it out"
+    )
+    login_address_delay_after: int = Field(
+        default=20, ge=1, description="Failed logins from one client address before delays start"
+    )
+    login_address_lock_after: int = Field(
+        default=50, ge=1, description="Failed logins from one client address that lock it out"
+    )
+    login_delay_max_seconds: int = Field(
+        default=300, ge=1, description="Longest delay between two attempts before the lock-out"
+    )
+    login_lock_minutes: float = Field(default=15, gt=0, description="How long a lock-out lasts")
+    login_failure_window_minutes: float = Field(
+        default=60,
+        gt=0,
+        description="Failures are forgotten once this long has passed since the last one (the count restarts)",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For "
+        "names the client (e.g. '127.0.0.1,10.0.0.0/8'); empty: the peer's address is the client's",
+    )
     demo_mode: bool = False
     smtp_host: str | None = Field(
         default=None, description="SMTP server; unset: e-mail is not sent (stays pending)"

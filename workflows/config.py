@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -81,9 +82,9 @@ class Settings(BaseSettings):
         description="Failures are forgotten once this long has passed since the last one (the count restarts)",
     )
     trusted_proxies: str = Field(
-        default="",
-        description="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For "
-        "names the client (e.g. '127.0.0.1,10.0.0.0/8'); empty: the peer's address is the client's",
+        default="127.0.0.1,::1",
+        description="Comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For "
+        "names the client (e.g. '127.0.0.1,10.0.0.0/8'); empty: the peer's address is always the client's",
     )
     demo_mode: bool = False
     smtp_host: str | None = Field(
@@ -128,6 +129,18 @@ class Settings(BaseSettings):
         default="",
         description="Other loggers' levels, e.g. 'spiff=INFO,apscheduler=DEBUG'; the rest log at WARNING",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        """Every entry an address or a network: a typo must stop the start, not trust the wrong host."""
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"not an IP address or network: {part.strip()!r}") from exc
+        return value
 
     @property
     def storage_path(self) -> Path:

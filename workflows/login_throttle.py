@@ -198,6 +198,13 @@ def record(rt: Runtime, login: str, address: str, user: User | None) -> None:
             waited = refusal(rt.settings, counters, at) is not None
             for counter, other in ((account, address_counter), (address_counter, account)):
                 _count_failure(rt.settings, session, counter, other, at)
+            log.info(
+                "Login failed: login %s (%d failures), address %s (%d failures)",
+                account.key,
+                account.failures,
+                address_counter.key,
+                address_counter.failures,
+            )
             refused = refusal(rt.settings, counters, at) if waited else None
         _prune(session, rt.settings, at, keep=(account.id, address_counter.id))
     if refused is not None:

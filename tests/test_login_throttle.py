@@ -391,3 +391,20 @@ def test_an_administrator_lists_and_lifts_locks_through_the_api(client, rt):
 def test_the_api_documents_the_refusal(client):
     described = client.get("/openapi.json").json()["paths"]["/api/auth/token"]["post"]["responses"]
     assert "Retry-After" in described["429"]["headers"]
+
+
+def test_the_counter_keys():
+    assert login_throttle.login_key("  Lien.He@Thep.VN ") == "lien.he@thep.vn"
+    assert login_throttle.address_key("203.0.113.5") == "203.0.113.5"
+    assert login_throttle.address_key("::ffff:203.0.113.5") == "203.0.113.5"
+    # An IPv6 line has many addresses: its /64 is counted.
+    assert login_throttle.address_key("2001:db8:7:1:abcd::5") == "2001:db8:7:1::/64"
+    assert login_throttle.address_key("testclient") == "testclient"
+
+
+def test_a_login_with_characters_no_database_stores_is_counted_without_them(rt):
+    with frozen():
+        for login in ("a\x00b@an-toan.vn", "a\ud800b@an-toan.vn"):
+            login_throttle.admit(rt, login, "203.0.113.5")
+            login_throttle.record(rt, login, "203.0.113.5", None)
+    assert counters(rt)["account", "ab@an-toan.vn"].failures == 2

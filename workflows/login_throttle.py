@@ -61,6 +61,8 @@ AUDIT_STREAM = "login_throttle"
 KEY_LENGTH = 254
 # Stale counters deleted by one attempt at most (keeps a flood of made-up logins from growing the table).
 _PRUNE_BATCH = 100
+# Control characters (NUL among them) and lone surrogates.
+_UNSTORABLE = frozenset({"Cc", "Cs"})
 # 2**30 seconds is far beyond any configured maximum: no larger power is ever computed.
 _MAX_EXPONENT = 30
 
@@ -101,8 +103,13 @@ def policy(settings: Settings, kind: str) -> Policy:
 
 def login_key(login: str) -> str:
     """The counter key of a login text: what ``accounts.authenticate`` compares, normalised the
-    same way for every text (an account's or not)."""
-    return unicodedata.normalize("NFC", login).strip().lower()[:KEY_LENGTH]
+    same way for every text (an account's or not). Control characters and lone surrogates, which
+    no login has and a database may refuse to store, are left out."""
+    return _storable(unicodedata.normalize("NFC", login).strip().lower())
+
+
+def _storable(text: str) -> str:
+    return "".join(ch for ch in text if unicodedata.category(ch) not in _UNSTORABLE)[:KEY_LENGTH]
 
 
 def address_key(host: str) -> str:
@@ -111,7 +118,7 @@ def address_key(host: str) -> str:
     try:
         address = ipaddress.ip_address(host.strip())
     except ValueError:
-        return host.strip()[:KEY_LENGTH] or "unknown"
+        return _storable(host.strip()) or "unknown"
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
@@ -187,28 +194,40 @@ def record(rt: Runtime, login: str, address: str, user: User | None) -> None:
     at = now()
     refused: RateLimited | None = None
     with transaction(rt.engine) as session:
-        account, address_counter = (_take(session, kind, key, at) for kind, key in _keys(login, address))
-        counters = [account, address_counter]
         if user is not None:
-            refused = refusal(rt.settings, counters, at)
+            # A success only reads and clears counters: a wait needs failures, so its rows exist.
+            found = [_existing(session, kind, key) for kind, key in _keys(login, address)]
+            refused = refusal(rt.settings, [c for c in found if c is not None], at)
             if refused is not None:
                 raise refused  # rolled back: nothing of this attempt is kept
-            _forgive(session, account, address_counter)
-        else:
-            waited = refusal(rt.settings, counters, at) is not None
-            for counter, other in ((account, address_counter), (address_counter, account)):
-                _count_failure(rt.settings, session, counter, other, at)
-            log.info(
-                "Login failed: login %s (%d failures), address %s (%d failures)",
-                account.key,
-                account.failures,
-                address_counter.key,
-                address_counter.failures,
-            )
-            refused = refusal(rt.settings, counters, at) if waited else None
+            _forgive(session, *found)
+            return
+        account, address_counter = (_take(session, kind, key, at) for kind, key in _keys(login, address))
+        counters = [account, address_counter]
+        waited = refusal(rt.settings, counters, at) is not None
+        for counter, other in ((account, address_counter), (address_counter, account)):
+            _count_failure(rt.settings, session, counter, other, at)
+        log.info(
+            "Login failed: login %s (%d failures), address %s (%d failures)",
+            account.key,
+            account.failures,
+            address_counter.key,
+            address_counter.failures,
+        )
+        refused = refusal(rt.settings, counters, at) if waited else None
         _prune(session, rt.settings, at, keep=(account.id, address_counter.id))
     if refused is not None:
         raise refused  # counted, and answered as every attempt is during the wait
+
+
+def _existing(session: Session, kind: str, key: str) -> LoginCounter | None:
+    """The counter's row if there is one, locked until the transaction ends."""
+    return session.exec(
+        select(LoginCounter)
+        .where(LoginCounter.kind == kind, LoginCounter.key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
 
 
 def _take(session: Session, kind: str, key: str, at: datetime) -> LoginCounter:
@@ -266,11 +285,15 @@ def _count_failure(
         )
 
 
-def _forgive(session: Session, account: LoginCounter, address: LoginCounter) -> None:
+def _forgive(session: Session, account: LoginCounter | None, address: LoginCounter | None) -> None:
     """A success: the login's counter starts again; the address keeps the failures of other
     logins (an address trying many accounts stays counted) and forgets this login's."""
-    address.failures = max(0, address.failures - account.failures)
+    if account is None:
+        return
     session.delete(account)
+    if address is None:
+        return
+    address.failures = max(0, address.failures - account.failures)
     if address.failures == 0:
         session.delete(address)
     else:

@@ -191,8 +191,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     _start()
     app = create_app(_runtime(upgrade=True))
-    # uvicorn keeps the logging configured by _start (no log_config, no level of its own).
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level=None, proxy_headers=True)
+    # uvicorn keeps the logging configured by _start (no log_config, no level of its own). It
+    # believes X-Forwarded-For/-Proto from the same proxies as the login throttle does.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        log_level=None,
+        proxy_headers=True,
+        forwarded_allow_ips=app.state.runtime.settings.trusted_proxies or "",
+    )
     return 0
 
 

@@ -54,6 +54,20 @@ ERROR_RESPONSES = {
     422: {"model": ErrorBody, "description": "Dữ liệu không hợp lệ / Invalid input"},
 }
 
+# A refusal that says when to try again (login throttling).
+TOO_MANY_RESPONSE: dict[int | str, dict[str, object]] = {
+    429: {
+        "model": ErrorBody,
+        "description": "Quá nhiều lần thử, chờ theo Retry-After / Too many attempts: wait as Retry-After says",
+        "headers": {
+            "Retry-After": {
+                "description": "Số giây phải chờ / Seconds to wait",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    }
+}
+
 HTTP_MESSAGES = {
     400: ("Yêu cầu không hợp lệ.", "Bad request.", "bad_request"),
     401: ("Bạn cần đăng nhập.", "Authentication required.", "not_authenticated"),

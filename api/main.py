@@ -16,7 +16,17 @@ from api.body_limit import BodyLimit
 from api.error_handlers import install_error_handlers
 from api.jobs import scheduler_jobs
 from api.procedure_web import routers_of
-from api.routes import auth, documents, dossiers, health, procedures, public, reports, tasks
+from api.routes import (
+    auth,
+    documents,
+    dossiers,
+    health,
+    login_locks,
+    procedures,
+    public,
+    reports,
+    tasks,
+)
 from api.routes import notifications as notification_routes
 from api.text_guard import TextGuard
 from api.web import account as account_pages
@@ -102,6 +112,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         public,
         reports,
         notification_routes,
+        login_locks,
     ):
         app.include_router(module.router)
     for module in (

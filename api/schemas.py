@@ -390,3 +390,16 @@ class TimelinessOut(BaseModel):
     on_time: int
     late: int
     legal_late: int
+
+
+class LoginLockOut(LocalTimes):
+    """A login counter whose wait runs: a lock-out, or a shorter delay (login throttling)."""
+
+    id: int
+    kind: str = Field(description="account: a login text (e-mail or tax code) / address: a client address")
+    key: str = Field(description="The login, normalised, or the address (IPv6: its /64)")
+    failures: int
+    first_failure_at: datetime
+    last_failure_at: datetime
+    locked_until: datetime
+    lockout: bool = Field(description="true: locked out after too many failures; false: a delay")

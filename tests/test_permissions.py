@@ -138,6 +138,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "work.pages": OFFICERS,
     "admin.pages": frozenset({"admin"}),
     "instance.resume": frozenset({"admin"}),
+    "login_locks.manage": frozenset({"admin"}),
     "tbt.inquiry.ask_with_account": frozenset({"business"}),
     "tbt.kb.edit": frozenset({"tbt_officer"}),
     "tbt.wto.manage": frozenset({"tbt_officer"}),

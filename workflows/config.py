@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +61,36 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body that is not a file upload (JSON, a page's form)",
     )
+    # Login throttling (workflows.login_throttle): failed logins are counted in the database per
+    # login text and per client address; from *_delay_after failures each further attempt waits
+    # 2, 4, 8 … seconds (at most login_delay_max_seconds), from *_lock_after it is locked out for
+    # login_lock_minutes. A client address's thresholds are higher: an office's NAT shares one.
+    login_account_delay_after: int = Field(
+        default=5, ge=1, description="Failed logins of one login (e-mail or tax code) before delays start"
+    )
+    login_account_lock_after: int = Field(
+        default=10, ge=1, description="Failed logins of one login that lock it out"
+    )
+    login_address_delay_after: int = Field(
+        default=20, ge=1, description="Failed logins from one client address before delays start"
+    )
+    login_address_lock_after: int = Field(
+        default=50, ge=1, description="Failed logins from one client address that lock it out"
+    )
+    login_delay_max_seconds: int = Field(
+        default=300, ge=1, description="Longest delay between two attempts before the lock-out"
+    )
+    login_lock_minutes: float = Field(default=15, gt=0, description="How long a lock-out lasts")
+    login_failure_window_minutes: float = Field(
+        default=60,
+        gt=0,
+        description="Failures are forgotten once this long has passed since the last one (the count restarts)",
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        description="Comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For "
+        "names the client (e.g. '127.0.0.1,10.0.0.0/8'); empty: the peer's address is always the client's",
+    )
     demo_mode: bool = False
     smtp_host: str | None = Field(
         default=None, description="SMTP server; unset: e-mail is not sent (stays pending)"
@@ -103,6 +134,18 @@ class Settings(BaseSettings):
         default="",
         description="Other loggers' levels, e.g. 'spiff=INFO,apscheduler=DEBUG'; the rest log at WARNING",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        """Every entry an address or a network: a typo must stop the start, not trust the wrong host."""
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"not an IP address or network: {part.strip()!r}") from exc
+        return value
 
     @property
     def storage_path(self) -> Path:

@@ -323,3 +323,27 @@ class SchedulerHeartbeat(SQLModel, table=True):
     tick_seconds: float
     started_at: datetime = _created()
     last_tick_at: datetime | None = _instant(nullable=True)
+
+
+LOGIN_COUNTER_KEY = "login_counter_kind_key_key"
+
+
+class LoginCounter(SQLModel, table=True):
+    """Failed logins of one login text (``kind`` "account": the e-mail or tax code typed,
+    normalised, whether or not an account has it) or of one client address (``kind`` "address"),
+    and until when further attempts are refused (a delay, or a lock-out once ``failures`` reached
+    the lock threshold). Kept in the database so that every app process counts the same
+    (``workflows.login_throttle``)."""
+
+    __tablename__ = "login_counter"
+    __table_args__ = (UniqueConstraint("kind", "key", name=LOGIN_COUNTER_KEY),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)  # account | address
+    key: str = Field(max_length=254)
+    failures: int = 0
+    first_failure_at: datetime = _created()
+    last_failure_at: datetime = Field(
+        default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )
+    locked_until: datetime | None = _instant(nullable=True, index=True)

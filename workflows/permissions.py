@@ -151,6 +151,14 @@ INSTANCE_RESUME = Action(
     "Chỉ quản trị viên được khôi phục hồ sơ.",
     "Only an administrator can resume a dossier.",
 )
+LOGIN_LOCKS_MANAGE = Action(
+    "login_locks.manage",
+    ("admin",),
+    "Xem và gỡ khóa đăng nhập",
+    "See and lift login locks",
+    "Chỉ quản trị viên được xem và gỡ khóa đăng nhập.",
+    "Only an administrator can see and lift login locks.",
+)
 VIOLATION_HANDLE = Action(
     "violation.handle",
     ("specialist", "leader"),
@@ -172,6 +180,7 @@ CORE_ACTIONS: tuple[Action, ...] = (
     WORK_PAGES,
     ADMIN_PAGES,
     INSTANCE_RESUME,
+    LOGIN_LOCKS_MANAGE,
     VIOLATION_HANDLE,
 )
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
+from api.client_address import client_address
 from api.deps import CurrentUser, RuntimeDep
-from api.errors import ERROR_RESPONSES, NotAuthenticated
+from api.errors import ERROR_RESPONSES, TOO_MANY_RESPONSE, NotAuthenticated
 from api.schemas import ChangePassword, RegisterBusiness, TokenOut, UserOut
 from api.security import create_access_token
-from workflows import accounts
+from workflows import accounts, login_throttle
 
 router = APIRouter(prefix="/api", tags=["auth"], responses=ERROR_RESPONSES)
 
@@ -23,10 +24,16 @@ def register(body: RegisterBusiness, rt: RuntimeDep) -> UserOut:
     return UserOut.of(user)
 
 
-@router.post("/auth/token", response_model=TokenOut)
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], rt: RuntimeDep) -> TokenOut:
-    """Đăng nhập bằng thư điện tử (hoặc mã số thuế) và mật khẩu / Log in with e-mail (or tax code)."""
+@router.post("/auth/token", response_model=TokenOut, responses=TOO_MANY_RESPONSE)
+def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], rt: RuntimeDep, request: Request
+) -> TokenOut:
+    """Đăng nhập bằng thư điện tử (hoặc mã số thuế) và mật khẩu / Log in with e-mail (or tax code).
+    Sau nhiều lần sai: 429, chờ theo Retry-After / After repeated failures: 429, wait Retry-After."""
+    address = client_address(request, rt.settings)
+    login_throttle.admit(rt, form.username, address)
     user = accounts.authenticate(rt, form.username, form.password)
+    login_throttle.record(rt, form.username, address, user)
     if user is None:
         raise NotAuthenticated(
             "Sai tên đăng nhập hoặc mật khẩu.", "Wrong login or password.", "invalid_credentials"

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from api.client_address import client_address
 from api.deps import RuntimeDep
 from api.web import i18n
 from api.web.csrf import verify_csrf
 from api.web.session import MaybeUser, PageUser, end_session, start_session
 from api.web.templating import render
-from workflows import accounts, permissions
-from workflows.errors import DomainError
+from workflows import accounts, login_throttle, permissions
+from workflows.errors import DomainError, RateLimited
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
@@ -50,7 +51,21 @@ def login(
     password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    user = accounts.authenticate(rt, login, password)
+    address = client_address(request, rt.settings)
+    try:
+        login_throttle.admit(rt, login, address)
+        user = accounts.authenticate(rt, login, password)
+        login_throttle.record(rt, login, address, user)
+    except RateLimited as refused:
+        response = render(
+            request,
+            "login.html",
+            None,
+            {"next": next, "login": login, "error": i18n.pick(refused.message, refused.message_en)},
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     if user is None:
         return render(
             request,

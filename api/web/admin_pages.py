@@ -1,8 +1,10 @@
-"""Administration: officer accounts and roles, the catalogue as loaded, the calendar in force."""
+"""Administration: officer accounts and roles, the catalogue as loaded, the calendar in force,
+login locks."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
@@ -13,15 +15,16 @@ from api.deps import RowId, RuntimeDep
 from api.web import i18n
 from api.web.account import field_errors
 from api.web.csrf import verify_csrf
-from api.web.session import AdminUser
+from api.web.session import AdminUser, PagePermitted
 from api.web.templating import render
-from workflows import accounts
+from workflows import accounts, login_throttle, permissions
 from workflows.db import reading
 from workflows.errors import DomainError
-from workflows.models import ModelVersion, officer_roles
+from workflows.models import ModelVersion, User, officer_roles
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
+LocksAdmin = Annotated[User, Depends(PagePermitted(permissions.LOGIN_LOCKS_MANAGE))]
 
 
 def _users_page(request: Request, rt, user, **context) -> Response:  # type: ignore[no-untyped-def]
@@ -112,3 +115,24 @@ def calendar(request: Request, rt: RuntimeDep, user: AdminUser, year: int = 0) -
             "overrides": rt.settings.overrides_path,
         },
     )
+
+
+@router.get("/admin/login-locks")
+def login_locks(request: Request, rt: RuntimeDep, user: LocksAdmin, lifted: bool = False) -> Response:
+    """The login locks and delays in force (login throttling), each with the button that lifts it."""
+    return render(
+        request,
+        "admin_login_locks.html",
+        user,
+        {
+            "locks": login_throttle.current_locks(rt),
+            "flash": i18n._("Đã gỡ khóa; bộ đếm bắt đầu lại từ đầu.") if lifted else None,
+            "flash_kind": "success",
+        },
+    )
+
+
+@router.post("/admin/login-locks/{lock_id}/lift", dependencies=[Csrf])
+def lift_login_lock(lock_id: RowId, rt: RuntimeDep, user: LocksAdmin) -> Response:
+    login_throttle.lift(rt, user, lock_id)
+    return RedirectResponse("/admin/login-locks?lifted=1", status_code=303)

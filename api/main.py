@@ -16,8 +16,9 @@ from api.error_handlers import install_error_handlers
 from api.errors import error_response
 from api.jobs import scheduler_jobs
 from api.procedure_web import routers_of
-from api.routes import auth, documents, dossiers, health, procedures, public, reports, tasks
+from api.routes import admin_users, auth, documents, dossiers, health, procedures, public, reports, tasks
 from api.routes import notifications as notification_routes
+from api.routes import sessions as sessions_routes
 from api.web import account as account_pages
 from api.web import (
     admin_pages,
@@ -27,6 +28,7 @@ from api.web import (
     work_pages,
 )
 from api.web import public as public_pages
+from api.web import recovery as recovery_pages
 from api.web.middleware import PageContext
 from migrations import upgrade_on_start
 from workflows.attachments import too_large
@@ -108,6 +110,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     for module in (
         health,
         auth,
+        sessions_routes,
+        admin_users,
         procedures,
         dossiers,
         tasks,
@@ -120,6 +124,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     for module in (
         public_pages,
         account_pages,
+        recovery_pages,
         dossier_pages,
         form_pages,
         work_pages,

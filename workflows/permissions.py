@@ -140,6 +140,14 @@ INSTANCE_RESUME = Action(
     "Chỉ quản trị viên được khôi phục hồ sơ.",
     "Only an administrator can resume a dossier.",
 )
+ACCOUNT_MANAGE = Action(
+    "account.manage",
+    ("admin",),
+    "Quản lý tài khoản",
+    "Manage accounts",
+    "Chỉ quản trị viên được quản lý tài khoản.",
+    "Only an administrator can manage accounts.",
+)
 VIOLATION_HANDLE = Action(
     "violation.handle",
     ("specialist", "leader"),
@@ -161,6 +169,7 @@ CORE_ACTIONS: tuple[Action, ...] = (
     WORK_PAGES,
     ADMIN_PAGES,
     INSTANCE_RESUME,
+    ACCOUNT_MANAGE,
     VIOLATION_HANDLE,
 )
 

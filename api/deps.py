@@ -14,7 +14,7 @@ from fastapi.security import OAuth2PasswordBearer
 from api.errors import NotAuthenticated
 from api.security import decode_access_token
 from forms.limits import LARGEST_INTEGER
-from workflows import permissions
+from workflows import permissions, sessions
 from workflows.db import reading
 from workflows.models import User
 from workflows.runtime import Runtime
@@ -33,7 +33,18 @@ RowId = Annotated[int, Path(ge=1, le=LARGEST_INTEGER)]
 RoundYear = Annotated[int, Path(ge=2000, le=2999)]
 
 
-def user_from_token(rt: Runtime, token: str | None) -> User:
+def session_ended() -> NotAuthenticated:
+    return NotAuthenticated(
+        "Phiên đăng nhập đã kết thúc (đăng xuất, đổi mật khẩu hoặc khóa tài khoản). Hãy đăng nhập lại.",
+        "This session was ended (logout, password change or lock). Log in again.",
+        "session_ended",
+    )
+
+
+def authenticated(rt: Runtime, token: str | None) -> tuple[User, str]:
+    """The user of an access token or session cookie, and the id of its session: 401 without a
+    valid token, for an inactive account, or once the session (or every session of the account)
+    was ended."""
     if not token:
         raise NotAuthenticated("Bạn cần đăng nhập.", "Authentication required.", "not_authenticated")
     try:
@@ -41,6 +52,7 @@ def user_from_token(rt: Runtime, token: str | None) -> User:
         user_id = int(claims["sub"])
         if not 1 <= user_id <= LARGEST_INTEGER:  # no row has it, and SQLite cannot even look
             raise ValueError(user_id)
+        session_id = str(claims.get("sid") or "")
     except jwt.ExpiredSignatureError as exc:
         raise NotAuthenticated(
             "Phiên đăng nhập đã hết hạn.", "The access token has expired.", "token_expired"
@@ -51,21 +63,33 @@ def user_from_token(rt: Runtime, token: str | None) -> User:
         ) from exc
     with reading(rt.engine) as session:
         user = session.get(User, user_id)
+        is_open = user is not None and sessions.is_open(session, session_id, user_id)
+        seen = sessions.last_seen(session, session_id) if is_open else None
     if user is None or not user.is_active:
         raise NotAuthenticated(
             "Tài khoản không còn hiệu lực.", "The account is not active.", "inactive_account"
         )
-    if claims.get("se", 0) != user.session_epoch:
-        raise NotAuthenticated(
-            "Phiên đăng nhập đã kết thúc (đổi mật khẩu, đăng xuất hoặc khóa tài khoản). Hãy đăng nhập lại.",
-            "This session was ended (password change, logout or lock). Log in again.",
-            "session_ended",
-        )
+    if not is_open or claims.get("se", 0) != user.session_epoch:
+        raise session_ended()
+    if seen is not None:
+        sessions.touch(rt, session_id, seen)
+    return user, session_id
+
+
+def user_from_token(rt: Runtime, token: str | None) -> User:
+    return authenticated(rt, token)[0]
+
+
+def current_user(
+    request: Request, rt: RuntimeDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    user, request.state.session_id = authenticated(rt, token)
     return user
 
 
-def current_user(rt: RuntimeDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
-    return user_from_token(rt, token)
+def current_session_id(request: Request) -> str | None:
+    """The session of the request's signed-in user (after the user's dependency ran)."""
+    return getattr(request.state, "session_id", None)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

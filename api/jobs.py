@@ -7,12 +7,34 @@ The web app's in-process scheduler (``tdcflow serve`` with ``TDCFLOW_SCHEDULER=1
 
 from __future__ import annotations
 
+import logging
+
+from apscheduler.triggers.interval import IntervalTrigger
+
 from notifications import jobs as notification_jobs
+from workflows import account_tokens, sessions
+from workflows.db import transaction
 from workflows.runtime import Runtime
 from workflows.scheduler import Job
+
+log = logging.getLogger("tdcflow.accounts")
+
+PURGE_EVERY_MINUTES = 60
+
+
+def purge_expired_sessions(rt: Runtime) -> None:
+    """Delete the sessions past their expiry, and the e-mailed links expired for a day."""
+    ended = sessions.purge_expired(rt)
+    with transaction(rt.engine) as session:
+        links = account_tokens.purge_expired(session)
+    if ended or links:
+        log.info("purged %s expired sessions and %s expired links", ended, links)
 
 
 def scheduler_jobs(rt: Runtime) -> list[Job]:
     """Every periodic job besides the tick the scheduler always runs (BPMN timers, SLA alarms):
-    the notifications room's dispatcher and daily digest."""
-    return [*notification_jobs(rt)]
+    the notifications room's dispatcher and daily digest, and the hourly purge of expired sessions."""
+    return [
+        *notification_jobs(rt),
+        (purge_expired_sessions, IntervalTrigger(minutes=PURGE_EVERY_MINUTES), "sessions-purge"),
+    ]

@@ -17,6 +17,7 @@ from api.error_handlers import install_error_handlers
 from api.jobs import scheduler_jobs
 from api.procedure_web import routers_of
 from api.routes import (
+    admin_users,
     auth,
     documents,
     dossiers,
@@ -28,6 +29,7 @@ from api.routes import (
     tasks,
 )
 from api.routes import notifications as notification_routes
+from api.routes import sessions as sessions_routes
 from api.text_guard import TextGuard
 from api.web import account as account_pages
 from api.web import (
@@ -38,6 +40,7 @@ from api.web import (
     work_pages,
 )
 from api.web import public as public_pages
+from api.web import recovery as recovery_pages
 from api.web.middleware import PageContext
 from migrations import upgrade_on_start
 from workflows.config import get_settings
@@ -105,6 +108,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     for module in (
         health,
         auth,
+        sessions_routes,
+        admin_users,
         procedures,
         dossiers,
         tasks,
@@ -118,6 +123,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     for module in (
         public_pages,
         account_pages,
+        recovery_pages,
         dossier_pages,
         form_pages,
         work_pages,

@@ -49,6 +49,40 @@ class ChangePassword(BaseModel):
     new_password: str = Field(max_length=200)
 
 
+class EmailIn(BaseModel):
+    email: str = Field(max_length=254, examples=["lienhe@congtyabc.vn"])
+
+
+class TokenIn(BaseModel):
+    token: str = Field(max_length=128, description="Mã trong liên kết đã gửi qua thư / The link's token")
+
+
+class ResetPassword(BaseModel):
+    token: str = Field(max_length=128, description="Mã trong liên kết đã gửi qua thư / The link's token")
+    new_password: str = Field(max_length=200)
+
+
+class Accepted(BaseModel):
+    """The same answer whatever the address: nothing here tells whether it has an account."""
+
+    message: str
+    message_en: str
+
+
+class SessionOut(LocalTimes):
+    id: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    client_address: str | None
+    client_summary: str
+    current: bool = Field(description="Phiên của chính yêu cầu này / The session of this very request")
+
+
+class SessionsOut(BaseModel):
+    items: list[SessionOut]
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"

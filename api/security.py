@@ -6,23 +6,29 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
+from fastapi import Request
 
+from api.user_agents import summarise
+from workflows import sessions
 from workflows.clock import now
 from workflows.config import Settings
+from workflows.models import User
+from workflows.runtime import Runtime
 
 ALGORITHM = "HS256"
 ISSUER = "tdcflow"
 
 
 def create_access_token(
-    settings: Settings, user_id: int, roles: list[str], session_epoch: int = 0
+    settings: Settings, user_id: int, roles: list[str], session_epoch: int = 0, session_id: str = ""
 ) -> tuple[str, int]:
-    """A token for the user, carrying the account's session epoch: ending the account's sessions
-    (raising the epoch) refuses it from then on."""
+    """A token for the user, carrying its session's id (``sid``: ending that session refuses it)
+    and the account's session epoch (``se``: ending every session of the account refuses it)."""
     issued = now()
     lifetime = timedelta(minutes=settings.access_token_minutes)
     claims = {
         "sub": str(user_id),
+        "sid": session_id,
         "roles": roles,
         "se": session_epoch,
         "iat": issued,
@@ -41,3 +47,18 @@ def decode_access_token(settings: Settings, token: str) -> dict[str, Any]:
         issuer=ISSUER,
         options={"require": ["sub", "exp", "iat", "iss"]},
     )
+
+
+def client_of(request: Request) -> sessions.Client:
+    """The client opening a session: its address and a summary of its User-Agent."""
+    return sessions.Client(
+        address=request.client.host if request.client else None,
+        summary=summarise(request.headers.get("user-agent")),
+    )
+
+
+def open_session(rt: Runtime, request: Request, user: User) -> tuple[str, int]:
+    """Start a session for ``user`` (just authenticated): its access token and lifetime in seconds."""
+    lifetime = timedelta(minutes=rt.settings.access_token_minutes)
+    row = sessions.start(rt, user, client_of(request), lifetime)
+    return create_access_token(rt.settings, user.id, user.roles, user.session_epoch, row.id)

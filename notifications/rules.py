@@ -180,8 +180,18 @@ def personal_channels(directory: Directory, user: User) -> list[Recipient]:
     return result
 
 
+def _account_mail(directory: Directory, event: OutboxEvent) -> list[Recipient]:
+    """A message about an account goes to its e-mail address alone: a reset or verification link
+    must reach the mailbox whatever the preferences, and nowhere else."""
+    user = directory.user(event.payload.get("user_id"))
+    return [Recipient("email", user.email, user=user)] if user is not None and user.email else []
+
+
 def recipients(directory: Directory, event: OutboxEvent) -> list[Recipient]:
     """Every (channel, address) of the event: the people's, then the partner systems'."""
+    declared = event_types().get(event.type)
+    if declared is not None and declared.account_mail:
+        return _account_mail(directory, event)
     result = [r for user in people(directory, event) for r in personal_channels(directory, user)]
     result.extend(
         Recipient("webhook", str(hook.id), webhook=hook) for hook in directory.partner_webhooks(event.type)

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from docx import Document as DocxDocument
 from fastapi.testclient import TestClient
+from sqlmodel import select
 from stdnum.vn import mst
 
+from notifications.render import Renderer
 from workflows import accounts
+from workflows.db import reading
+from workflows.models import User
+from workflows.outbox import OutboxEvent
 from workflows.runtime import Runtime
 
 PROCEDURE = "cong-bo-hop-chuan-hop-quy"
@@ -152,7 +159,36 @@ def valid_tax_code(number: int) -> str:
         base += 1
 
 
-def business(client: TestClient, name: str = "Công ty TNHH An Toàn") -> Person:
+def mailed_link(rt: Runtime, email: str, event_type: str = "email_verification_requested") -> str:
+    """The link (path and query) of the last e-mail of ``event_type`` written to the outbox for
+    the account of ``email``, read from the e-mail's text as its reader would."""
+    with reading(rt.engine) as session:
+        user = session.exec(select(User).where(User.email == email.lower())).one()
+        events = session.exec(
+            select(OutboxEvent)
+            .where(OutboxEvent.type == event_type)
+            .order_by(OutboxEvent.created_at.desc(), OutboxEvent.id.desc())
+        ).all()
+        event = next(e for e in events if e.payload.get("user_id") == user.id)
+        text = Renderer(rt).event_message(event, user).text
+    base = rt.settings.base_url.rstrip("/")
+    found = re.search(rf"{re.escape(base)}(/[\w/-]+\?token=[\w-]+)", text)
+    assert found, f"no link in the e-mail: {text}"
+    return found.group(1)
+
+
+def verify_email(client: TestClient, rt: Runtime, email: str) -> None:
+    """Open the verification link e-mailed to ``email`` and confirm it, as its owner would."""
+    link = mailed_link(rt, email)
+    assert client.get(link).status_code == 200  # the page the link opens
+    token = parse_qs(urlsplit(link).query)["token"][0]
+    response = client.post("/api/auth/verify-email", json={"token": token})
+    assert response.status_code == 200, response.text
+
+
+def business(client: TestClient, name: str = "Công ty TNHH An Toàn", rt: Runtime | None = None) -> Person:
+    """A business registered through the API, its e-mail verified through the link e-mailed to it
+    (``rt``: the server's runtime, when ``client`` is no TestClient of the app), logged in."""
     number = next(_tax_codes)
     tax_code = valid_tax_code(number)
     email = f"dn{number}@an-toan.vn"
@@ -167,7 +203,8 @@ def business(client: TestClient, name: str = "Công ty TNHH An Toàn") -> Person
             "address": "12 Lê Duẩn, Đông Hà",
         },
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
+    verify_email(client, rt or client.app.state.runtime, email)
     return Person(client, email, login(client, email), tax_code=tax_code, organisation=name)
 
 

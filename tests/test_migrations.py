@@ -73,7 +73,15 @@ RELEASE = "0001"
 FTS = AUXILIARY_TABLE_PREFIX  # SQLite's FTS5 virtual table (its shadow tables are SQLite's own)
 # The tables tdcflow made since the release (migration 0002), and those it merged into
 # ``document`` (migration 0003: one table for every issued document).
-SINCE_RELEASE = {"scheduler_heartbeat", "channel_breaker", "delivery_requeue", "violation", "login_counter"}
+SINCE_RELEASE = {
+    "scheduler_heartbeat",
+    "channel_breaker",
+    "delivery_requeue",
+    "violation",
+    "user_session",
+    "account_token",
+    "login_counter",
+}
 MERGED_INTO_DOCUMENT = {"tbt_wto_compilation", "award_recommendation_list"}
 # The columns tables gained since the release (every other column keeps its values): 0003 gave
 # ``document`` what it was issued for, 0004 gave ``dossier`` the version of the rules it follows.
@@ -89,7 +97,7 @@ COLUMNS_SINCE_RELEASE = {
         "details",
     },
     "dossier": {"rules_version"},
-    "app_user": {"session_epoch"},
+    "app_user": {"session_epoch", "email_verified_at"},
 }
 
 DATABASES = [

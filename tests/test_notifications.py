@@ -135,6 +135,7 @@ def test_submission_and_receipt_reach_the_business_the_clerks_and_the_partner(cl
         firm = business(client, "Công ty TNHH Mũ Bảo Hiểm Đông Hà")
         clerks = [officer(client, rt, "clerk", name=name) for name in ("Lê Thị Hoa", "Phạm Văn Đức")]
         specialist = officer(client, rt, "specialist", name="Trần Văn Nam")
+        verification_mails_sent(rt, mail)
         code = firm.submitted()
 
         report = dispatch(rt)
@@ -324,6 +325,13 @@ def test_a_receiver_down_for_good_ends_dead_and_is_delivered_once_retried(rt, re
     assert deliveries(rt)[0].status == "sent"
 
 
+def verification_mails_sent(rt, mail) -> None:  # type: ignore[no-untyped-def]
+    """Send what registering the businesses wrote (their verification e-mails), then forget it:
+    the test is about what comes after."""
+    dispatch(rt)
+    mail.clear()
+
+
 class Crash(BaseException):
     """The worker dies (not an error the dispatcher would catch)."""
 
@@ -335,6 +343,7 @@ def test_a_crash_between_send_and_mark_resends_with_the_same_ids_and_loses_nothi
     with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False) as travel:
         firm = business(client)
         clerk = officer(client, rt, "clerk")
+        verification_mails_sent(rt, mail)
         firm.submitted()
         assert dispatcher.fan_out(rt) == 2
         to_send = deliveries(rt, status="pending")
@@ -349,7 +358,8 @@ def test_a_crash_between_send_and_mark_resends_with_the_same_ids_and_loses_nothi
         monkeypatch.undo()
         # The first one went out but was not marked; the batch is leased to the dead worker.
         (first,) = [m.message_id for m in mail.mails] + [r.json["id"] for r in receiver.requests]
-        assert {d.status for d in deliveries(rt) if d.channel != "inapp"} == {"sending"}
+        leased = {d.id for d in to_send}
+        assert {d.status for d in deliveries(rt) if d.id in leased} == {"sending"}
         assert send_due(rt).sent == 0  # the lease still holds
 
         travel.shift(timedelta(minutes=3))  # the lease ran out
@@ -383,7 +393,7 @@ def test_an_event_rolled_back_with_its_command_is_never_delivered(client, rt, ma
         dispatch(rt)
     with reading(rt.engine) as session:
         types = set(session.exec(select(OutboxEvent.type)).all())
-    assert types == {"dossier_submitted", "task_available"}
+    assert types == {"email_verification_requested", "dossier_submitted", "task_available"}
     assert not [m for m in mail.mails if "rút" in m.subject]
     assert {d.event_id for d in deliveries(rt)} <= {event_of(rt, t).id for t in types}
 
@@ -522,6 +532,7 @@ def test_jobs_for_the_scheduler(rt):
 def test_two_dispatchers_create_and_send_each_delivery_once(client, rt, mail, receiver):
     partner(rt, receiver, ["*"])
     firm = business(client)
+    verification_mails_sent(rt, mail)
     firm_id = user_by_email(rt, firm.email).id
     events = [emit_event(rt, "dossier_submitted", applicant_id=firm_id) for _ in range(24)]
     barrier = threading.Barrier(2)
@@ -545,7 +556,7 @@ def test_two_dispatchers_create_and_send_each_delivery_once(client, rt, mail, re
     assert errors == []
     assert sum(f for f, _ in counts) == len(events)  # each event fanned out by one of them
     assert sum(s for _, s in counts) == 2 * len(events)  # each e-mail and webhook sent by one of them
-    rows = deliveries(rt)
+    rows = [row for row in deliveries(rt) if row.event_id in events]  # not the verification e-mail
     assert len(rows) == 3 * len(events) == len({r.idempotency_key for r in rows})
     assert {r.status for r in rows} == {"sent"}
     assert sorted(m.event_id for m in mail.mails) == sorted(events)
@@ -588,8 +599,10 @@ def test_every_event_type_renders_in_both_languages_with_escaped_html(rt):
         "due_at": "2026-03-02T09:00:00+00:00",
         "recipient_role": "business",
     }
-    # A WTO notification alert is about no dossier: tests/test_tbt_wto.py renders it.
-    for event_type in sorted(set(event_types()) - {"wto_notification_alert"}):
+    # A WTO notification alert is about no dossier: tests/test_tbt_wto.py renders it; the messages
+    # about an account, below.
+    about_dossiers = {name for name, kind in event_types().items() if not kind.account_mail}
+    for event_type in sorted(about_dossiers - {"wto_notification_alert"}):
         event = OutboxEvent(id="e" * 32, type=event_type, payload=payload, created_at=local(2026, 3, 2, 9, 0))
         message = renderer.event_message(event, user)
         assert payload["code"] in message.subject, event_type
@@ -598,6 +611,34 @@ def test_every_event_type_renders_in_both_languages_with_escaped_html(rt):
         assert "Kính gửi Công ty <b>An Toàn</b>," in message.text, event_type
         assert "Dear " in message.text and message.html.count('lang="en"') == 1, event_type
         assert message.link in (f"/dossiers/{payload['code']}", "/my/tasks/t-1"), event_type
+
+
+def test_the_messages_about_an_account_render_in_both_languages_with_their_link(rt):
+    renderer = Renderer(rt)
+    user = User(id=7, email="a@b.vn", password_hash="x", full_name="Nguyễn <b>An</b>", roles=["business"])
+    payload = {
+        "user_id": 7,
+        "action_path": "/reset-password?token=abc-123",
+        "minutes": 30,
+        "hours": 48,
+        "at": "2026-03-02T02:00:00+00:00",
+    }
+    account_mails = sorted(name for name, kind in event_types().items() if kind.account_mail)
+    assert account_mails == [
+        "email_verification_requested",
+        "password_changed",
+        "password_reset_requested",
+        "registration_attempted",
+    ]
+    for event_type in account_mails:
+        event = OutboxEvent(id="e" * 32, type=event_type, payload=payload, created_at=local(2026, 3, 2, 9, 0))
+        message = renderer.event_message(event, user)
+        assert " | " in message.subject, event_type  # Vietnamese | English
+        assert "http://testserver/reset-password?token=abc-123" in message.text, event_type
+        assert 'href="http://testserver/reset-password?token=abc-123"' in message.html, event_type
+        assert message.text.index("Kính gửi Nguyễn <b>An</b>,") < message.text.index("Dear "), event_type
+        assert "<b>An" not in message.html and "Nguyễn &lt;b&gt;An&lt;/b&gt;" in message.html, event_type
+        assert message.link is None, event_type  # nothing in-app links to it
 
 
 def test_an_extension_tells_the_business_with_the_new_appointment(rt, client):

@@ -44,7 +44,7 @@ from sqlmodel import select
 from api.security import create_access_token
 from tests.conftest import make_settings, postgres_database
 from tests.support import PDF, PROCEDURE, Person, valid_tax_code
-from workflows import accounts, audit, commands, scheduler
+from workflows import accounts, audit, commands, scheduler, sessions
 from workflows.config import PROJECT_ROOT
 from workflows.db import reading, transaction
 from workflows.errors import Conflict
@@ -159,7 +159,8 @@ class Cast:
         self.rt, self.server, self.clients = rt, server, []
 
     def _racer(self, user: User) -> Racer:
-        token, _ = create_access_token(self.rt.settings, user.id, user.roles)
+        opened = sessions.start(self.rt, user, sessions.Client(), timedelta(hours=1))
+        token, _ = create_access_token(self.rt.settings, user.id, user.roles, user.session_epoch, opened.id)
         client = httpx.Client(base_url=self.server.url, timeout=60)
         self.clients.append(client)
         return Racer(

@@ -42,7 +42,7 @@ def test_a_password_change_ends_every_earlier_token(client):
     assert client.get("/api/me", headers=bearer(fresh)).status_code == 200
 
 
-def test_logout_ends_the_sessions_a_copied_cookie_included(client):
+def test_logout_ends_this_session_a_copied_cookie_included(client):
     firm = business(client)
     page_login(client, firm.email)
     copied = client.cookies.get("tdcflow_session")
@@ -52,11 +52,13 @@ def test_logout_ends_the_sessions_a_copied_cookie_included(client):
     client.post("/logout", data={"csrf_token": csrf(page.text)}, follow_redirects=False)
     client.cookies.set("tdcflow_session", copied)
     assert client.get("/my/dossiers", follow_redirects=False).status_code == 303  # to the login page
-    assert error_of(client.get("/api/me", headers=bearer(api_token)), 401, "session_ended")
-    # The API's own logout does the same.
+    # The account's other session (the API token) goes on.
+    assert client.get("/api/me", headers=bearer(api_token)).status_code == 200
+    # The API's own logout ends its token's session alone.
     token = login(client, firm.email)
     assert client.post("/api/auth/logout", headers=bearer(token)).status_code == 204
     assert error_of(client.get("/api/me", headers=bearer(token)), 401, "session_ended")
+    assert client.get("/api/me", headers=bearer(api_token)).status_code == 200
 
 
 def test_the_page_that_changes_the_password_keeps_its_own_session(client):

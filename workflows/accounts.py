@@ -1,9 +1,15 @@
-"""Accounts: business self-registration, officer accounts, passwords hashed with argon2.
+"""Accounts: business accounts, officer accounts, passwords hashed with argon2.
 
 The commands (``register_business``, ``create_officer``, ``change_password``, ``set_active``)
 take the runtime and the person acting, each one transaction; ``register_business_in`` and
 ``create_officer_in`` do the same inside a caller's transaction (an installer's first
-administrator, a test's set-up).
+administrator, a test's set-up). A business registering itself goes through
+``workflows.registration`` (its e-mail verified first); these make accounts directly.
+
+An account whose password hash starts with ``!`` has no password (no hash does): it can never log
+in. One that also holds no role is *claimable*: someone who registers with its e-mail address and
+proves the mailbox is theirs turns that very row into their account (a procedure may keep such
+rows for people who use it without an account, e.g. by a secret link).
 """
 
 from __future__ import annotations
@@ -17,10 +23,11 @@ from sqlmodel import Session, func, select
 from stdnum.vn import mst
 
 from forms.text import is_blank
-from workflows import audit
+from workflows import account_tokens, audit, sessions
+from workflows.clock import now
 from workflows.command_log import command
 from workflows.db import reading, transaction
-from workflows.errors import Conflict, FieldProblem, InvalidInput
+from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput
 from workflows.models import User, known_roles
 
 if TYPE_CHECKING:
@@ -29,6 +36,7 @@ if TYPE_CHECKING:
 TAX_CODE = re.compile(r"^\d{10}(-\d{3})?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
+NO_PASSWORD_MARK = "!"  # a password hash starting with it is no hash: the account has no password
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a login for an unknown account like a known one.
@@ -50,6 +58,53 @@ def hash_password(password: str) -> str:
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def has_password(user: User) -> bool:
+    return not user.password_hash.startswith(NO_PASSWORD_MARK)
+
+
+def is_claimable(user: User) -> bool:
+    """An active account with neither password nor role: a registration may take it over once its
+    e-mail is verified (see the module's docstring)."""
+    return user.is_active and not user.roles and not has_password(user)
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    """The account of this address; None for an address that cannot be one (no query is made
+    with a NUL or a lone surrogate, which a database refuses)."""
+    address = normalise_email(email)
+    if not EMAIL.match(address) or "\x00" in address or not address.isprintable():
+        return None
+    try:
+        address.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return session.exec(select(User).where(User.email == address)).first()
+
+
+def registration_problems(
+    email: str, password: str, full_name: str, tax_code: str, organisation_name: str
+) -> None:
+    """Raise 422 with every field at fault of a registration."""
+    problems = _problems_for_registration(
+        normalise_email(email), password, full_name, tax_code.strip(), organisation_name
+    )
+    if problems:
+        raise InvalidInput(
+            "Thông tin đăng ký chưa hợp lệ.", "The registration is not valid.", "validation_error", problems
+        )
+
+
+def check_tax_code_free(session: Session, tax_code: str) -> None:
+    """Refuse a tax code that already has an account."""
+    if session.exec(select(User.id).where(User.tax_code == tax_code.strip())).first() is not None:
+        raise Conflict(
+            "Mã số thuế này đã có tài khoản.",
+            "This tax code already has an account.",
+            "tax_code_taken",
+            [FieldProblem("tax_code", "Đã có tài khoản.", "Already registered.", "unique")],
+        )
 
 
 def _problems_for_registration(
@@ -117,14 +172,13 @@ def register_business_in(
     organisation_name: str,
     address: str = "",
     phone: str = "",
+    verified: bool = False,
 ) -> User:
+    """A business account, made at once (an import, the demo, a test's set-up: ``verified`` when
+    whoever makes it vouches for the e-mail address)."""
     email = normalise_email(email)
     tax_code = tax_code.strip()
-    problems = _problems_for_registration(email, password, full_name, tax_code, organisation_name)
-    if problems:
-        raise InvalidInput(
-            "Thông tin đăng ký chưa hợp lệ.", "The registration is not valid.", "validation_error", problems
-        )
+    registration_problems(email, password, full_name, tax_code, organisation_name)
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
         raise Conflict(
             "Địa chỉ thư điện tử này đã được đăng ký.",
@@ -132,13 +186,7 @@ def register_business_in(
             "email_taken",
             [FieldProblem("email", "Đã được đăng ký.", "Already registered.", "unique")],
         )
-    if session.exec(select(User.id).where(User.tax_code == tax_code)).first() is not None:
-        raise Conflict(
-            "Mã số thuế này đã có tài khoản.",
-            "This tax code already has an account.",
-            "tax_code_taken",
-            [FieldProblem("tax_code", "Đã có tài khoản.", "Already registered.", "unique")],
-        )
+    check_tax_code_free(session, tax_code)
     user = User(
         email=email,
         password_hash=hash_password(password),
@@ -148,6 +196,7 @@ def register_business_in(
         organisation_name=organisation_name.strip(),
         address=address.strip() or None,
         phone=phone.strip() or None,
+        email_verified_at=now() if verified else None,
     )
     session.add(user)
     session.flush()
@@ -203,6 +252,7 @@ def create_officer_in(
         full_name=full_name,
         roles=list(roles),
         job_title=job_title or None,
+        email_verified_at=now(),  # an administrator vouches for an officer's address
     )
     session.add(user)
     session.flush()
@@ -224,6 +274,15 @@ def _authenticate(session: Session, login: str, password: str) -> User | None:
         return None
     if not _safe_verify(user.password_hash, password) or not user.is_active:
         return None
+    if user.email_verified_at is None:
+        # Told only to whoever knows the password: it reveals nothing to anyone else.
+        raise Forbidden(
+            "Địa chỉ thư điện tử của tài khoản chưa được xác nhận: vui lòng mở liên kết xác nhận "
+            "trong thư đã gửi tới địa chỉ này, hoặc yêu cầu gửi lại thư.",
+            "The account's e-mail address is not verified yet: open the verification link in the "
+            "message sent to it, or ask for it to be sent again.",
+            "email_unverified",
+        )
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         session.add(user)
@@ -245,10 +304,17 @@ def _change_password(session: Session, user: User, current: str, new: str) -> No
             "validation_error",
             [FieldProblem("new_password", "Quá ngắn.", "Too short.", "minLength")],
         )
-    user.password_hash = hash_password(new)
-    user.session_epoch += 1  # every earlier token and cookie stops working
-    session.add(user)
+    set_password_in(session, user, new, sessions.PASSWORD_CHANGED)
     audit.record(session, f"user:{user.id}", "password_changed", user)
+
+
+def set_password_in(session: Session, user: User, new: str, why: str) -> None:
+    """Set a new password: every session ends (every earlier token and cookie stops working) and
+    the reset links not yet used stop working too."""
+    user.password_hash = hash_password(new)
+    session.add(user)
+    sessions.end_all_in(session, user, user, why)
+    account_tokens.spend_all(session, user, account_tokens.PASSWORD_RESET, why)
 
 
 def _safe_verify(password_hash: str, password: str) -> bool:
@@ -268,8 +334,11 @@ def _set_active(session: Session, admin: User, user_id: int, active: bool) -> Us
             "Không thể tự khóa tài khoản của mình.", "You cannot deactivate your own account.", "self"
         )
     user.is_active = active
-    user.session_epoch += 1  # a lock ends every session; an unlock revives none of the old ones
     session.add(user)
+    if active:
+        user.session_epoch += 1  # an unlock revives none of the old sessions
+    else:
+        sessions.end_all_in(session, user, admin, sessions.DEACTIVATED)  # a lock ends every session
     audit.record(session, f"user:{user.id}", "activated" if active else "deactivated", admin)
     return user
 
@@ -293,8 +362,10 @@ def register_business(
     organisation_name: str,
     address: str = "",
     phone: str = "",
+    verified: bool = True,
 ) -> User:
-    """A business registers itself (``actor`` None), or is registered by the demo or an import."""
+    """A business account made by the demo or an import, which vouches for its e-mail address
+    (``verified``). A business registering itself goes through ``workflows.registration``."""
     with transaction(rt.engine) as session:
         return register_business_in(
             session,
@@ -305,6 +376,7 @@ def register_business(
             organisation_name=organisation_name,
             address=address,
             phone=phone,
+            verified=verified,
         )
 
 
@@ -343,22 +415,6 @@ def change_password(rt: Runtime, actor: User, current: str, new: str) -> User:
         return user
 
 
-@command("end_sessions")
-def end_sessions(rt: Runtime, actor: User) -> User:
-    """End every session of the actor's account (a logout): every token and cookie issued before
-    stops working, on every device."""
-    with transaction(rt.engine) as session:
-        user = session.get(User, actor.id)
-        if user is None:
-            raise InvalidInput("Không có tài khoản này.", "No such account.", "not_found")
-        user.session_epoch += 1
-        session.add(user)
-        audit.record(session, f"user:{user.id}", "sessions_ended", user)
-        session.flush()
-        session.expunge(user)
-        return user
-
-
 @command("set_active")
 def set_active(rt: Runtime, actor: User, user_id: int, active: bool) -> User:
     with transaction(rt.engine) as session:
@@ -366,7 +422,8 @@ def set_active(rt: Runtime, actor: User, user_id: int, active: bool) -> User:
 
 
 def authenticate(rt: Runtime, login: str, password: str) -> User | None:
-    """The active user with this login and password (its hash upgraded when the cost rose)."""
+    """The active user with this login and password (its hash upgraded when the cost rose);
+    403 ``email_unverified`` when the password is right but the e-mail address not yet verified."""
     with transaction(rt.engine) as session:
         return _authenticate(session, login, password)
 

@@ -53,6 +53,15 @@ class Settings(BaseSettings):
     agency_place: str = "Quảng Trị"
     document_symbol: str = "SKHCN"
     access_token_minutes: int = 60 * 8
+    session_touch_minutes: float = Field(
+        default=5, ge=0, description="A session's 'last seen' moves at most this often (not every request)"
+    )
+    password_reset_minutes: int = Field(
+        default=30, ge=1, description="How long a password reset link works, in minutes"
+    )
+    email_verification_hours: int = Field(
+        default=48, ge=1, description="How long an e-mail verification link works, in hours"
+    )
     argon2_time_cost: int = Field(default=3, ge=1, description="argon2id passes (OWASP: >= 2)")
     argon2_memory_kib: int = Field(default=64 * 1024, ge=8, description="argon2id memory in KiB")
     max_upload_bytes: int = 20 * 1024 * 1024

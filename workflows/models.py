@@ -60,6 +60,9 @@ class User(SQLModel, table=True):
     # an access token or session cookie carries the value it was issued with and is refused
     # once it differs.
     session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # When the owner proved the mailbox is theirs (a verification or reset link opened), or an
+    # administrator vouched for it (officers, the demo). A business account cannot log in before.
+    email_verified_at: datetime | None = _instant(nullable=True)
     created_at: datetime = _created()
 
     def has_role(self, role: str) -> bool:
@@ -72,6 +75,45 @@ class User(SQLModel, table=True):
     @property
     def display_name(self) -> str:
         return self.organisation_name or self.full_name
+
+
+class UserSession(SQLModel, table=True):
+    """One login: the token or cookie it gave carries its id (claim ``sid``) and is refused once
+    the row is ended (or gone: expired rows are purged). ``last_seen_at`` moves at most every few
+    minutes (``session_touch_minutes``), not at every request."""
+
+    __tablename__ = "user_session"
+
+    id: str = Field(primary_key=True, max_length=43)  # random, not guessable
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime = _created()
+    last_seen_at: datetime = _created()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    client_address: str | None = Field(default=None, max_length=64)
+    # "Firefox 128 · Windows", not the raw User-Agent header.
+    client_summary: str = Field(default="", max_length=120)
+    ended_at: datetime | None = _instant(nullable=True)
+    # logout, ended_by_user, ended_all, password_changed, password_reset, deactivated
+    ended_why: str | None = Field(default=None, max_length=40)
+
+
+class AccountToken(SQLModel, table=True):
+    """A single-use secret e-mailed to an account's owner: a password reset or an e-mail
+    verification link. Only its SHA-256 is stored; a new one of the same purpose spends the
+    older ones. ``details`` holds a registration waiting for its e-mail to be verified (when it
+    claims an existing account without password and roles)."""
+
+    __tablename__ = "account_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    purpose: str = Field(max_length=30)  # password_reset | email_verification
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    spent_at: datetime | None = _instant(nullable=True)
+    spent_why: str | None = Field(default=None, max_length=30)  # used | replaced
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class ModelVersion(SQLModel, table=True):

@@ -37,6 +37,11 @@ CORE_EVENT_TYPES = (
     EventType("appointment_missed"),
     EventType("legal_limit_missed"),
     EventType("inspection_violation", applicant_hears=True, roles=("specialist", "leader")),
+    # About an account, not a dossier (workflows.registration, workflows.password_reset).
+    EventType("email_verification_requested", account_mail=True),
+    EventType("registration_attempted", account_mail=True),
+    EventType("password_reset_requested", account_mail=True),
+    EventType("password_changed", account_mail=True),
 )
 
 

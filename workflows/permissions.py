@@ -159,6 +159,14 @@ LOGIN_LOCKS_MANAGE = Action(
     "Chỉ quản trị viên được xem và gỡ khóa đăng nhập.",
     "Only an administrator can see and lift login locks.",
 )
+ACCOUNT_MANAGE = Action(
+    "account.manage",
+    ("admin",),
+    "Quản lý tài khoản",
+    "Manage accounts",
+    "Chỉ quản trị viên được quản lý tài khoản.",
+    "Only an administrator can manage accounts.",
+)
 VIOLATION_HANDLE = Action(
     "violation.handle",
     ("specialist", "leader"),
@@ -181,6 +189,7 @@ CORE_ACTIONS: tuple[Action, ...] = (
     ADMIN_PAGES,
     INSTANCE_RESUME,
     LOGIN_LOCKS_MANAGE,
+    ACCOUNT_MANAGE,
     VIOLATION_HANDLE,
 )
 

@@ -57,13 +57,17 @@ class EventType:
     """An outbox event type and who hears of it: the dossier's applicant (``applicant_hears``),
     everyone holding one of ``roles``, the users whose ids the event's payload lists under
     ``users_key``. ``model_may_emit``: a model's ``issue_document`` step may name it as its
-    ``event``. (The core's task and deadline events have rules of their own: notifications.rules.)"""
+    ``event``. ``account_mail``: a message about the account of the payload's ``user_id`` (a
+    password reset link, an e-mail verification): by e-mail only, whatever the person's channel
+    preferences, and never to a partner's webhook. (The core's task and deadline events have rules
+    of their own: notifications.rules.)"""
 
     name: str
     applicant_hears: bool = False
     roles: tuple[str, ...] = ()
     users_key: str | None = None
     model_may_emit: bool = False
+    account_mail: bool = False
 
 
 class DossierPrivacy:

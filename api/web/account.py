@@ -1,21 +1,22 @@
-"""Login, logout, business registration, password change."""
+"""Login, logout, business registration, password change, the account's sessions."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from api.client_address import client_address
-from api.deps import RuntimeDep
+from api.deps import RuntimeDep, current_session_id
 from api.web import i18n
 from api.web.csrf import verify_csrf
 from api.web.session import MaybeUser, PageUser, end_session, start_session
 from api.web.templating import render
-from workflows import accounts, login_throttle, permissions
-from workflows.errors import DomainError, RateLimited
+from workflows import accounts, login_throttle, permissions, registration, sessions
+from workflows.errors import DomainError, NotFound, RateLimited
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
@@ -39,8 +40,11 @@ def field_errors(error: DomainError) -> dict[str, str]:
 
 
 @router.get("/login")
-def login_form(request: Request, user: MaybeUser, next: str = "") -> Response:
-    return render(request, "login.html", user, {"next": next, "login": ""})
+def login_form(request: Request, user: MaybeUser, next: str = "", ended: str = "") -> Response:
+    context: dict[str, object] = {"next": next, "login": ""}
+    if ended:
+        context.update(flash=i18n._("Các phiên đăng nhập đã kết thúc. Hãy đăng nhập lại."), flash_kind="info")
+    return render(request, "login.html", user, context)
 
 
 @router.post("/login", dependencies=[Csrf])
@@ -66,6 +70,19 @@ def login(
         )
         response.headers["Retry-After"] = str(refused.retry_after)
         return response
+    except DomainError as exc:  # the password is right, the e-mail address not yet verified
+        return render(
+            request,
+            "login.html",
+            None,
+            {
+                "next": next,
+                "login": login,
+                "error": i18n.pick(exc.message, exc.message_en),
+                "unverified": exc.code == "email_unverified",
+            },
+            status_code=403,
+        )
     if user is None:
         return render(
             request,
@@ -84,10 +101,13 @@ def login(
 
 
 @router.post("/logout", dependencies=[Csrf])
-def logout(rt: RuntimeDep, user: MaybeUser) -> Response:
-    """Log out: the account's sessions end everywhere (a copied cookie stops working too)."""
-    if user is not None:
-        accounts.end_sessions(rt, user)
+def logout(request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
+    """Log out: this browser's session ends (a copy of its cookie stops working too); the
+    account's other sessions are ended from the account's sessions page."""
+    session_id = current_session_id(request)
+    if user is not None and session_id:
+        with suppress(NotFound):  # ended meanwhile (another tab logged out first)
+            sessions.end(rt, user, session_id, sessions.LOGOUT)
     response = RedirectResponse("/", status_code=303)
     end_session(response)
     return response
@@ -118,7 +138,7 @@ async def register(request: Request, rt: RuntimeDep) -> Response:
             status_code=422,
         )
     try:
-        user = accounts.register_business(rt, None, password=password, **values)
+        registration.register(rt, None, password=password, **values)
     except DomainError as exc:
         return render(
             request,
@@ -131,9 +151,23 @@ async def register(request: Request, rt: RuntimeDep) -> Response:
             },
             status_code=422 if exc.code == "validation_error" else 409,
         )
-    response = RedirectResponse("/my/dossiers?welcome=1", status_code=303)
-    start_session(response, request, rt, user)
-    return response
+    # The same page whether or not the address had an account: nothing tells which.
+    return render(
+        request,
+        "account_notice.html",
+        None,
+        {
+            "heading": i18n._("Kiểm tra hộp thư của bạn"),
+            "message": i18n._(
+                "Đã nhận đăng ký. Vui lòng mở liên kết xác nhận trong thư vừa gửi tới %(email)s để "
+                "hoàn tất đăng ký; liên kết dùng được trong %(hours)s giờ.",
+                email=values["email"].strip(),
+                hours=rt.settings.email_verification_hours,
+            ),
+            "resend": True,
+            "email": values["email"].strip(),
+        },
+    )
 
 
 @router.get("/account/password")
@@ -174,3 +208,52 @@ def change_password(
     )
     start_session(response, request, rt, changed)  # this browser stays signed in; the others do not
     return response
+
+
+@router.get("/account/sessions")
+def sessions_page(request: Request, rt: RuntimeDep, user: PageUser) -> Response:
+    return _sessions_page(request, rt, user)
+
+
+def _sessions_page(request: Request, rt: RuntimeDep, user, **context) -> Response:  # type: ignore[no-untyped-def]
+    values = {"sessions": sessions.active(rt, user), "current": current_session_id(request)}
+    values.update(context)
+    return render(request, "account_sessions.html", user, values)
+
+
+@router.post("/account/sessions/end-others", dependencies=[Csrf])
+def end_other_sessions(request: Request, rt: RuntimeDep, user: PageUser) -> Response:
+    ended = sessions.end_others(rt, user, current_session_id(request))
+    return _sessions_page(
+        request,
+        rt,
+        user,
+        flash=i18n._("Đã kết thúc %(n)s phiên đăng nhập khác.", n=ended),
+        flash_kind="success",
+    )
+
+
+@router.post("/account/sessions/end-all", dependencies=[Csrf])
+def end_all_sessions(rt: RuntimeDep, user: PageUser) -> Response:
+    """Every session ends, this browser's too: back to the login page."""
+    sessions.end_all(rt, user)
+    response = RedirectResponse("/login?ended=1", status_code=303)
+    end_session(response)
+    return response
+
+
+@router.post("/account/sessions/{session_id}/end", dependencies=[Csrf])
+def end_one_session(
+    session_id: Annotated[str, Path(min_length=1, max_length=64)],
+    request: Request,
+    rt: RuntimeDep,
+    user: PageUser,
+) -> Response:
+    sessions.end(rt, user, session_id)
+    if session_id == current_session_id(request):
+        response = RedirectResponse("/login?ended=1", status_code=303)
+        end_session(response)
+        return response
+    return _sessions_page(
+        request, rt, user, flash=i18n._("Đã kết thúc phiên đăng nhập."), flash_kind="success"
+    )

@@ -17,7 +17,7 @@ from api.web.account import field_errors
 from api.web.csrf import verify_csrf
 from api.web.session import AdminUser, PagePermitted
 from api.web.templating import render
-from workflows import accounts, login_throttle, permissions
+from workflows import accounts, login_throttle, password_reset, permissions
 from workflows.db import reading
 from workflows.errors import DomainError
 from workflows.models import ModelVersion, User, officer_roles
@@ -29,7 +29,15 @@ LocksAdmin = Annotated[User, Depends(PagePermitted(permissions.LOGIN_LOCKS_MANAG
 
 def _users_page(request: Request, rt, user, **context) -> Response:  # type: ignore[no-untyped-def]
     users = accounts.list_users(rt)
-    values = {"users": users, "roles": officer_roles(), "values": {}, "errors": {}, "chosen": []}
+    values = {
+        "users": users,
+        # Who may be sent a password reset link: the active accounts that log in with a password.
+        "resettable": {u.id for u in users if u.is_active and accounts.has_password(u)},
+        "roles": officer_roles(),
+        "values": {},
+        "errors": {},
+        "chosen": [],
+    }
     values.update(context)
     return render(
         request, "admin_users.html", user, values, status_code=422 if context.get("errors") else 200
@@ -82,6 +90,24 @@ async def set_active(user_id: RowId, request: Request, rt: RuntimeDep, user: Adm
     form = await request.form()
     accounts.set_active(rt, user, user_id, form.get("active") == "1")
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/password-reset", dependencies=[Csrf])
+def send_password_reset(user_id: RowId, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+    """E-mail the account a password reset link (audited with the administrator)."""
+    try:
+        target = password_reset.send_reset_link(rt, user, user_id)
+    except DomainError as exc:
+        return _users_page(
+            request, rt, user, flash=i18n.pick(exc.message, exc.message_en), flash_kind="error"
+        )
+    return _users_page(
+        request,
+        rt,
+        user,
+        flash=i18n._("Đã gửi liên kết đặt lại mật khẩu tới %(email)s.", email=target.email),
+        flash_kind="success",
+    )
 
 
 @router.get("/admin/catalogue")

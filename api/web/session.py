@@ -10,9 +10,9 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import PERMISSION_ATTRIBUTE, RuntimeDep, user_from_token
+from api.deps import PERMISSION_ATTRIBUTE, RuntimeDep, authenticated
 from api.errors import NotAuthenticated
-from api.security import create_access_token
+from api.security import open_session
 from workflows import permissions
 from workflows.models import User
 from workflows.runtime import Runtime
@@ -33,7 +33,8 @@ def is_secure(request: Request) -> bool:
 
 
 def start_session(response: Response, request: Request, rt: Runtime, user: User) -> None:
-    token, lifetime = create_access_token(rt.settings, user.id, user.roles, user.session_epoch)
+    """Open a session for ``user`` (just authenticated) and give this browser its cookie."""
+    token, lifetime = open_session(rt, request, user)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -45,7 +46,7 @@ def start_session(response: Response, request: Request, rt: Runtime, user: User)
     )
 
 
-def end_session(response: RedirectResponse) -> None:
+def end_session(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
@@ -54,9 +55,10 @@ def optional_page_user(request: Request, rt: RuntimeDep) -> User | None:
     if not token:
         return None
     try:
-        return user_from_token(rt, token)
+        user, request.state.session_id = authenticated(rt, token)
     except NotAuthenticated:
         return None
+    return user
 
 
 def page_user(request: Request, user: Annotated[User | None, Depends(optional_page_user)]) -> User:

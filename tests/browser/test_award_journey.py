@@ -93,7 +93,7 @@ def test_the_award_from_round_to_recommendation(live_server, people, new_page, t
 
     # A business applies through the procedure page.
     client = httpx.Client(base_url=base, timeout=30)
-    firm = business(client, "Công ty CP Thép Gio Linh")  # type: ignore[arg-type]
+    firm = business(client, "Công ty CP Thép Gio Linh", live_server.rt)  # type: ignore[arg-type]
     client.close()
     pdf = tmp_path / "bao-cao-tu-danh-gia.pdf"
     pdf.write_bytes(

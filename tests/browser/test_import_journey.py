@@ -45,7 +45,7 @@ def people(live_server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
                 session, email=emails[role], password=PASSWORD, full_name=name, roles=[role]
             )
     with httpx.Client(base_url=live_server.url, timeout=30) as client:
-        importer = business(client, IMPORTER)  # type: ignore[arg-type]
+        importer = business(client, IMPORTER, live_server.rt)  # type: ignore[arg-type]
     emails["business"] = importer.email
     pdf = tmp_path_factory.mktemp("import-files") / "chung-tu.pdf"
     pdf.write_bytes(PDF)

@@ -22,9 +22,10 @@ from docx import Document
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import screenshot
-from tests.support import PASSWORD, PDF, PROCEDURE, Person, business
+from tests.support import PASSWORD, PDF, PROCEDURE, Person, business, mailed_link
 from workflows import accounts
 from workflows.db import transaction
+from workflows.runtime import Runtime
 
 PRODUCT = "Mũ bảo hiểm cho người đi mô tô"
 PRODUCT_FIXED = "Mũ bảo hiểm cho người đi mô tô, xe máy (kiểu AT-02)"
@@ -83,7 +84,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def seeded(live_server) -> Person:  # type: ignore[no-untyped-def]
     """A business with a dossier waiting for the clerk, made through the HTTP API (not the pages)."""
     client = httpx.Client(base_url=live_server.url, timeout=30)
-    owner = business(client, "Công ty CP Thiết Bị Điện Gio Linh")  # type: ignore[arg-type]
+    owner = business(client, "Công ty CP Thiết Bị Điện Gio Linh", live_server.rt)  # type: ignore[arg-type]
     owner.extra["code"] = owner.submitted()
     yield owner
     client.close()
@@ -110,6 +111,19 @@ def register(page: Page, base: str, organisation: str, tax_code: str, email: str
     page.get_by_label("Địa chỉ").fill("12 Lê Duẩn, Đông Hà, Quảng Trị")
     page.locator("#f-password").fill(PASSWORD)
     page.locator("#f-password_confirm").fill(PASSWORD)
+
+
+def confirm_email(page: Page, base: str, rt: Runtime, email: str) -> None:
+    """After registering: open the verification link e-mailed (written to the outbox), confirm,
+    and log in from the page that says it is done (to "my dossiers", welcomed)."""
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kiểm tra hộp thư của bạn")
+    page.goto(base + mailed_link(rt, email))
+    page.get_by_role("button", name="Xác nhận").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Đã xác nhận địa chỉ thư điện tử")
+    page.locator("main").get_by_role("link", name="Đăng nhập").click()
+    page.get_by_label("Thư điện tử hoặc mã số thuế").fill(email)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="Đăng nhập").click()
 
 
 def open_task(page: Page, base: str, code: str, task_name: str) -> None:
@@ -169,8 +183,9 @@ class Journey:
     step that failed is not run again, the tests after it are skipped.
     """
 
-    def __init__(self, base: str, officers: dict[str, str], files: dict[str, Path]) -> None:
+    def __init__(self, base: str, officers: dict[str, str], files: dict[str, Path], rt: Runtime) -> None:
         self.base = base
+        self.rt = rt
         self.officers = officers
         self.files = files
         self.state: dict[str, Any] = {}
@@ -196,7 +211,7 @@ class Journey:
 
 @pytest.fixture(scope="module")
 def journey(live_server, officers, files) -> Journey:  # type: ignore[no-untyped-def]
-    return Journey(live_server.url, officers, files)
+    return Journey(live_server.url, officers, files, live_server.rt)
 
 
 @step
@@ -211,6 +226,7 @@ def business_registers_and_submits_after_an_inline_error(j: Journey, new_page: A
     register(page, base, ORGANISATION, "3201234564", "phaply@mubaohiem-qt.vn")
     screenshot(page, "register")
     page.get_by_role("button", name="Đăng ký").click()
+    confirm_email(page, base, j.rt, "phaply@mubaohiem-qt.vn")
     page.wait_for_url("**/my/dossiers?welcome=1")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hồ sơ của tôi")
     expect(page.get_by_role("status")).to_contain_text("Đăng ký thành công")
@@ -449,6 +465,7 @@ def another_business_cannot_open_the_dossier_or_its_document(j: Journey, new_pag
     page = new_page()
     register(page, base, "Công ty TNHH Thép Cửa Việt", "3209876549", "ketoan@thep-cuaviet.vn")
     page.get_by_role("button", name="Đăng ký").click()
+    confirm_email(page, base, j.rt, "ketoan@thep-cuaviet.vn")
     page.wait_for_url("**/my/dossiers?welcome=1")
 
     response = page.goto(f"{base}/dossiers/{code}")
@@ -575,6 +592,7 @@ def test_html_in_the_business_name_shows_as_text(live_server, new_page, officers
     page.on("dialog", on_dialog)
     register(page, base, XSS, "3205550017", "xss@vi-du.vn")
     page.get_by_role("button", name="Đăng ký").click()
+    confirm_email(page, base, live_server.rt, "xss@vi-du.vn")
     page.wait_for_url("**/my/dossiers?welcome=1")
     expect(page.locator(".whoami")).to_have_text(XSS)
     page.goto(f"{base}/my/dossiers/new/{PROCEDURE}")

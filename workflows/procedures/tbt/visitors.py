@@ -15,12 +15,15 @@ import hmac
 
 from sqlmodel import Session, select
 
-from workflows.accounts import normalise_email
+from workflows.accounts import NO_PASSWORD_MARK, normalise_email
 from workflows.errors import Conflict, Forbidden
 from workflows.models import User
 from workflows.tokens import same_token
 
-NO_PASSWORD = "!visitor"  # not an argon2 hash: verification always fails
+# Not an argon2 hash: verification always fails. An account without password and role may be
+# claimed by a business registering with its address (workflows.registration): its inquiries then
+# show in the account.
+NO_PASSWORD = f"{NO_PASSWORD_MARK}visitor"
 
 
 def is_visitor(user: User) -> bool:

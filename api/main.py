@@ -18,12 +18,14 @@ from api.jobs import scheduler_jobs
 from api.procedure_web import routers_of
 from api.routes import auth, documents, dossiers, health, procedures, public, reports, tasks
 from api.routes import notifications as notification_routes
+from api.routes import tax_codes as tax_code_routes
 from api.web import account as account_pages
 from api.web import (
     admin_pages,
     dossier_pages,
     form_pages,
     notification_pages,
+    tax_code_pages,
     work_pages,
 )
 from api.web import public as public_pages
@@ -115,6 +117,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         public,
         reports,
         notification_routes,
+        tax_code_routes,
     ):
         app.include_router(module.router)
     for module in (
@@ -125,6 +128,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         work_pages,
         admin_pages,
         notification_pages,
+        tax_code_pages,
     ):
         app.include_router(module.router)
     # Each procedure's own pages and JSON routes (its plug-in's web module).

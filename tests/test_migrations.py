@@ -73,7 +73,13 @@ RELEASE = "0001"
 FTS = AUXILIARY_TABLE_PREFIX  # SQLite's FTS5 virtual table (its shadow tables are SQLite's own)
 # The tables tdcflow made since the release (migration 0002), and those it merged into
 # ``document`` (migration 0003: one table for every issued document).
-SINCE_RELEASE = {"scheduler_heartbeat", "channel_breaker", "delivery_requeue", "violation"}
+SINCE_RELEASE = {
+    "scheduler_heartbeat",
+    "channel_breaker",
+    "delivery_requeue",
+    "violation",
+    "tax_code_contest",
+}
 MERGED_INTO_DOCUMENT = {"tbt_wto_compilation", "award_recommendation_list"}
 # The columns tables gained since the release (every other column keeps its values): 0003 gave
 # ``document`` what it was issued for, 0004 gave ``dossier`` the version of the rules it follows.
@@ -89,7 +95,13 @@ COLUMNS_SINCE_RELEASE = {
         "details",
     },
     "dossier": {"rules_version"},
-    "app_user": {"session_epoch"},
+    "app_user": {
+        "session_epoch",
+        "tax_code_status",
+        "tax_code_decided_at",
+        "tax_code_decided_by_id",
+        "tax_code_note",
+    },
 }
 
 DATABASES = [
@@ -315,6 +327,27 @@ def test_the_release_demo_data_is_upgraded_losing_nothing_and_tdcflow_works_on_i
             assert _without(after[name], COLUMNS_SINCE_RELEASE.get(name, set())) == table, f"{name} changed"
     # Dossiers of the release follow the rules in force when they were received (none recorded).
     assert {row["rules_version"] for row in _records(after["dossier"])} == {None}
+    # Tax codes (0009): a business with a received dossier is verified, at its first receipt, by
+    # nobody; any other business is unverified; an account without a tax code has no state.
+    received: dict[int, list[datetime]] = {}
+    for dossier in _records(after["dossier"]):
+        if dossier["received_at"] is not None:
+            received.setdefault(dossier["applicant_id"], []).append(dossier["received_at"])
+    states = {}
+    for user in _records(after["app_user"]):
+        states[user["email"]] = user["tax_code_status"]
+        assert user["tax_code_decided_by_id"] is None
+        if user["tax_code"] is None:
+            assert (user["tax_code_status"], user["tax_code_decided_at"], user["tax_code_note"]) == (
+                None,
+            ) * 3
+        elif user["id"] in received:
+            assert user["tax_code_status"] == "verified"
+            assert user["tax_code_decided_at"] == min(received[user["id"]])
+            assert "0009" in user["tax_code_note"]
+        else:
+            assert (user["tax_code_status"], user["tax_code_decided_at"]) == ("unverified", None)
+    assert states["lienhe@thepdongha.demo.vn"] == "verified" and "unverified" in states.values()
     assert {name for name in after if after[name]["rows"] == []} >= SINCE_RELEASE
     assert set(after) - set(release) == SINCE_RELEASE
     assert set(release) - set(after) == MERGED_INTO_DOCUMENT

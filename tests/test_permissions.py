@@ -45,6 +45,10 @@ PUBLIC = {
     "POST /logout",
     "GET /register",
     "POST /register",
+    # contesting a tax code verified for another account (no account needed: the answer is e-mailed)
+    "POST /api/tax-code-contests",
+    "GET /tax-code-contests/new",
+    "POST /tax-code-contests/new",
     # the catalogue, the public lookup of a dossier, the verification of a document
     "GET /api/procedures",
     "GET /api/procedures/{code}",
@@ -133,6 +137,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "dossier.see_all": OFFICERS,
     "dossier.extend": frozenset({"leader"}),
     "violation.handle": frozenset({"specialist", "leader"}),
+    "account.verify_tax_code": frozenset({"clerk", "admin"}),
     "task.release_any": frozenset({"leader"}),
     "work.api": OFFICERS,
     "work.pages": OFFICERS,

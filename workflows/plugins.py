@@ -56,13 +56,15 @@ DemoMaker = Callable[["Runtime"], list[str]]
 class EventType:
     """An outbox event type and who hears of it: the dossier's applicant (``applicant_hears``),
     everyone holding one of ``roles``, the users whose ids the event's payload lists under
-    ``users_key``. ``model_may_emit``: a model's ``issue_document`` step may name it as its
+    ``users_key``, the e-mail address the payload carries under ``email_key`` (a person without an
+    account, e.g. who contested a tax code: e-mail only). ``model_may_emit``: a model's ``issue_document`` step may name it as its
     ``event``. (The core's task and deadline events have rules of their own: notifications.rules.)"""
 
     name: str
     applicant_hears: bool = False
     roles: tuple[str, ...] = ()
     users_key: str | None = None
+    email_key: str | None = None
     model_may_emit: bool = False
 
 

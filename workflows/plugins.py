@@ -92,6 +92,9 @@ class DemoAccount:
     organisation_name: str | None = None
     address: str | None = None
     note: str = ""
+    # A business: the registration the demo clerk checked its tax code against (verified at set-up);
+    # empty: left unverified.
+    tax_code_evidence: str = ""
 
 
 @dataclass(frozen=True)

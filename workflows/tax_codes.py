@@ -175,6 +175,8 @@ def lock_holders(session: Session, tax_code: str) -> list[User]:
 def record_decision(
     session: Session, account: User, actor: User | None, state: str, note: str, at: datetime
 ) -> None:
+    """Set the account's tax-code state (who, when, on what), audit it on the account's stream and
+    tell the account (outbox). The caller holds the lock of the tax code's accounts."""
     before = account.tax_code_status
     account.tax_code_status = state
     account.tax_code_decided_at = at

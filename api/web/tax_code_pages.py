@@ -143,7 +143,18 @@ async def file_contest(request: Request, rt: RuntimeDep, user: MaybeUser) -> Res
         if upload is not None and not isinstance(upload, str):
             content = await read_limited(upload, rt.settings.max_upload_bytes)
             filename = upload.filename or ""
-        contest = tax_code_contest_of(rt, user, values, filename, content)
+        contest = tax_code_contests.file_contest(
+            rt,
+            user,
+            tax_code=values["tax_code"][:14],
+            organisation_name=values["organisation_name"][:300],
+            contact_name=values["contact_name"][:200],
+            contact_email=values["contact_email"][:254],
+            contact_phone=values["contact_phone"][:30],
+            statement=values["statement"],
+            certificate_name=filename,
+            certificate=content,
+        )
     except UploadRejected as exc:
         return render(
             request,
@@ -165,23 +176,6 @@ async def file_contest(request: Request, rt: RuntimeDep, user: MaybeUser) -> Res
             status_code=422,
         )
     return render(request, "tax_code_contest.html", user, {"filed": contest, "values": {}, "errors": {}})
-
-
-def tax_code_contest_of(
-    rt: Runtime, user: User | None, values: dict[str, str], filename: str, content: bytes
-):  # type: ignore[no-untyped-def]
-    return tax_code_contests.file_contest(
-        rt,
-        user,
-        tax_code=values["tax_code"][:14],
-        organisation_name=values["organisation_name"][:300],
-        contact_name=values["contact_name"][:200],
-        contact_email=values["contact_email"][:254],
-        contact_phone=values["contact_phone"][:30],
-        statement=values["statement"],
-        certificate_name=filename,
-        certificate=content,
-    )
 
 
 def _contests_page(

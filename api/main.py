@@ -30,6 +30,7 @@ from api.routes import (
 )
 from api.routes import notifications as notification_routes
 from api.routes import sessions as sessions_routes
+from api.routes import tax_codes as tax_code_routes
 from api.text_guard import TextGuard
 from api.web import account as account_pages
 from api.web import (
@@ -37,6 +38,7 @@ from api.web import (
     dossier_pages,
     form_pages,
     notification_pages,
+    tax_code_pages,
     work_pages,
 )
 from api.web import public as public_pages
@@ -118,6 +120,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         reports,
         notification_routes,
         login_locks,
+        tax_code_routes,
     ):
         app.include_router(module.router)
     for module in (
@@ -129,6 +132,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         work_pages,
         admin_pages,
         notification_pages,
+        tax_code_pages,
     ):
         app.include_router(module.router)
     # Each procedure's own pages and JSON routes (its plug-in's web module).

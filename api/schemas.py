@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, Field, field_serializer
 from pydantic_core import PydanticCustomError
 
 from forms.text import text_problem
+from workflows import tax_codes
 from workflows.calendar import get_calendar
 from workflows.clock import as_utc, format_date, now, to_local
 from workflows.models import Attachment, AuditEvent, Document, Dossier, User, WorkTask
@@ -89,6 +90,57 @@ class TokenOut(BaseModel):
     expires_in: int
 
 
+class Label(BaseModel):
+    vi: str
+    en: str
+
+
+class TaxCodeVerificationOut(LocalTimes):
+    """Where a business account's tax code stands: checked by the Department against the business
+    registration (verified), not yet (unverified), or found not to be the account's (rejected)."""
+
+    status: str = Field(description="unverified | verified | rejected")
+    label: Label
+    decided_at: datetime | None = None
+    evidence: str | None = Field(default=None, description="Verified: what the Department checked")
+    reason: str | None = Field(default=None, description="Rejected: why")
+    message: Label = Field(description="What it means for the business")
+
+    @classmethod
+    def of(cls, user: User) -> TaxCodeVerificationOut | None:
+        if user.tax_code_status is None:
+            return None
+        vi, en = tax_codes.state_label(user.tax_code_status)
+        status = user.tax_code_status
+        return cls(
+            status=status,
+            label=Label(vi=vi, en=en),
+            decided_at=user.tax_code_decided_at,
+            evidence=user.tax_code_note if status == tax_codes.VERIFIED else None,
+            reason=user.tax_code_note if status == tax_codes.REJECTED else None,
+            message=Label(vi=TAX_CODE_MESSAGES[status][0], en=TAX_CODE_MESSAGES[status][1]),
+        )
+
+
+TAX_CODE_MESSAGES = {
+    "unverified": (
+        "Mã số thuế sẽ được Sở đối chiếu với đăng ký doanh nghiệp khi tiếp nhận hồ sơ đầu tiên.",
+        "The Department will check the tax code against the business registration at the receipt "
+        "of the first dossier.",
+    ),
+    "verified": (
+        "Mã số thuế đã được Sở đối chiếu với đăng ký doanh nghiệp.",
+        "The Department checked the tax code against the business registration.",
+    ),
+    "rejected": (
+        "Mã số thuế không được xác minh: hồ sơ đã nộp vẫn được giải quyết, nhưng chưa nộp được hồ sơ "
+        "mới cho đến khi sửa mã số thuế (/account/tax-code) hoặc khiếu nại (/tax-code-contests/new).",
+        "The tax code was rejected: dossiers already filed go on, but no new one can be filed until "
+        "the tax code is corrected (/account/tax-code) or contested (/tax-code-contests/new).",
+    ),
+}
+
+
 class UserOut(LocalTimes):
     id: int
     email: str
@@ -98,15 +150,13 @@ class UserOut(LocalTimes):
     organisation_name: str | None
     job_title: str | None
     created_at: datetime
+    tax_code_verification: TaxCodeVerificationOut | None = None
 
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls.model_validate(user, from_attributes=True)
-
-
-class Label(BaseModel):
-    vi: str
-    en: str
+        out = cls.model_validate(user, from_attributes=True)
+        out.tax_code_verification = TaxCodeVerificationOut.of(user)
+        return out
 
 
 class RulesVersionOut(BaseModel):

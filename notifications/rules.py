@@ -7,6 +7,7 @@ hear of the event types their webhook subscribes to ("*" for all).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,9 @@ class Recipient:
         """The recipient's part of the idempotency key (short and stable: ids, not addresses)."""
         if self.webhook is not None and self.channel == "webhook":
             return f"webhook:w{self.webhook.id}"
+        if self.user is None and self.channel == "email":
+            # A person without an account (an address the event carries): its address's digest.
+            return f"email:a{hashlib.sha256(self.address.encode()).hexdigest()[:16]}"
         assert self.user is not None
         return f"{self.channel}:u{self.user.id}"
 
@@ -187,12 +191,24 @@ def _account_mail(directory: Directory, event: OutboxEvent) -> list[Recipient]:
     return [Recipient("email", user.email, user=user)] if user is not None and user.email else []
 
 
+def addressed(event: OutboxEvent) -> list[Recipient]:
+    """The e-mail address of a person without an account the event carries, as its type declares
+    (``EventType.email_key``): e-mail is the one channel such a person has."""
+    declared = event_types().get(event.type)
+    address = (
+        str(event.payload.get(declared.email_key) or "").strip() if declared and declared.email_key else ""
+    )
+    return [Recipient("email", address)] if address else []
+
+
 def recipients(directory: Directory, event: OutboxEvent) -> list[Recipient]:
-    """Every (channel, address) of the event: the people's, then the partner systems'."""
+    """Every (channel, address) of the event: the people's, the addresses it carries, then the
+    partner systems'."""
     declared = event_types().get(event.type)
     if declared is not None and declared.account_mail:
         return _account_mail(directory, event)
     result = [r for user in people(directory, event) for r in personal_channels(directory, user)]
+    result.extend(addressed(event))
     result.extend(
         Recipient("webhook", str(hook.id), webhook=hook) for hook in directory.partner_webhooks(event.type)
     )

@@ -81,6 +81,7 @@ SINCE_RELEASE = {
     "user_session",
     "account_token",
     "login_counter",
+    "tax_code_contest",
 }
 MERGED_INTO_DOCUMENT = {"tbt_wto_compilation", "award_recommendation_list"}
 # The columns tables gained since the release (every other column keeps its values): 0003 gave
@@ -97,7 +98,14 @@ COLUMNS_SINCE_RELEASE = {
         "details",
     },
     "dossier": {"rules_version"},
-    "app_user": {"session_epoch", "email_verified_at"},
+    "app_user": {
+        "session_epoch",
+        "email_verified_at",
+        "tax_code_status",
+        "tax_code_decided_at",
+        "tax_code_decided_by_id",
+        "tax_code_note",
+    },
 }
 
 DATABASES = [
@@ -323,6 +331,27 @@ def test_the_release_demo_data_is_upgraded_losing_nothing_and_tdcflow_works_on_i
             assert _without(after[name], COLUMNS_SINCE_RELEASE.get(name, set())) == table, f"{name} changed"
     # Dossiers of the release follow the rules in force when they were received (none recorded).
     assert {row["rules_version"] for row in _records(after["dossier"])} == {None}
+    # Tax codes (0009): a business with a received dossier is verified, at its first receipt, by
+    # nobody; any other business is unverified; an account without a tax code has no state.
+    received: dict[int, list[datetime]] = {}
+    for dossier in _records(after["dossier"]):
+        if dossier["received_at"] is not None:
+            received.setdefault(dossier["applicant_id"], []).append(dossier["received_at"])
+    states = {}
+    for user in _records(after["app_user"]):
+        states[user["email"]] = user["tax_code_status"]
+        assert user["tax_code_decided_by_id"] is None
+        if user["tax_code"] is None:
+            assert (user["tax_code_status"], user["tax_code_decided_at"], user["tax_code_note"]) == (
+                None,
+            ) * 3
+        elif user["id"] in received:
+            assert user["tax_code_status"] == "verified"
+            assert user["tax_code_decided_at"] == min(received[user["id"]])
+            assert "0009" in user["tax_code_note"]
+        else:
+            assert (user["tax_code_status"], user["tax_code_decided_at"]) == ("unverified", None)
+    assert states["lienhe@thepdongha.demo.vn"] == "verified" and "unverified" in states.values()
     assert {name for name in after if after[name]["rows"] == []} >= SINCE_RELEASE
     assert set(after) - set(release) == SINCE_RELEASE
     assert set(release) - set(after) == MERGED_INTO_DOCUMENT

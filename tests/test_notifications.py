@@ -599,10 +599,11 @@ def test_every_event_type_renders_in_both_languages_with_escaped_html(rt):
         "due_at": "2026-03-02T09:00:00+00:00",
         "recipient_role": "business",
     }
-    # A WTO notification alert is about no dossier: tests/test_tbt_wto.py renders it; the messages
-    # about an account, below.
+    # A WTO notification alert is about no dossier: tests/test_tbt_wto.py renders it; nor are the
+    # tax codes' events (tests/test_tax_codes.py) and the messages about an account, below.
+    about_no_dossier = {"wto_notification_alert"} | {e for e in event_types() if e.startswith("tax_code_")}
     about_dossiers = {name for name, kind in event_types().items() if not kind.account_mail}
-    for event_type in sorted(about_dossiers - {"wto_notification_alert"}):
+    for event_type in sorted(about_dossiers - about_no_dossier):
         event = OutboxEvent(id="e" * 32, type=event_type, payload=payload, created_at=local(2026, 3, 2, 9, 0))
         message = renderer.event_message(event, user)
         assert payload["code"] in message.subject, event_type

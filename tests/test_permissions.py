@@ -57,6 +57,10 @@ PUBLIC = {
     "POST /forgot-password",
     "GET /reset-password",
     "POST /reset-password",
+    # contesting a tax code verified for another account (no account needed: the answer is e-mailed)
+    "POST /api/tax-code-contests",
+    "GET /tax-code-contests/new",
+    "POST /tax-code-contests/new",
     # the catalogue, the public lookup of a dossier, the verification of a document
     "GET /api/procedures",
     "GET /api/procedures/{code}",
@@ -145,6 +149,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "dossier.see_all": frozenset({"clerk", "specialist", "leader", "admin"}),
     "dossier.extend": frozenset({"leader"}),
     "violation.handle": frozenset({"specialist", "leader"}),
+    "account.verify_tax_code": frozenset({"clerk", "admin"}),
     "task.release_any": frozenset({"leader"}),
     "work.api": OFFICERS,
     "work.pages": OFFICERS,

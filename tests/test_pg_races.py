@@ -173,7 +173,7 @@ class Cast:
             rt=self.rt,
         )
 
-    def business(self, name: str = "Công ty TNHH An Toàn") -> Racer:
+    def business(self, name: str = "Công ty TNHH An Toàn", tax_code: str | None = None) -> Racer:
         number = next(_numbers)
         with transaction(self.rt.engine) as session:
             user = accounts.register_business_in(
@@ -181,7 +181,7 @@ class Cast:
                 email=f"dn{number}@dua-tranh.vn",
                 password=PASSWORD,
                 full_name="Nguyễn Văn An",
-                tax_code=valid_tax_code(60_000 + number),
+                tax_code=tax_code or valid_tax_code(60_000 + number),
                 organisation_name=f"{name} {number}",
                 address="12 Lê Duẩn, Đông Hà",
             )
@@ -551,3 +551,86 @@ def test_a_deadlock_becomes_a_conflict_and_is_logged(pg, cast, caplog):
     assert conflict.code == "conflict" and "tải lại" in conflict.message
     tracebacks = [logging.Formatter().formatException(r.exc_info) for r in caplog.records if r.exc_info]
     assert any("DeadlockDetected" in t for t in tracebacks), [r.getMessage() for r in caplog.records]
+
+
+# --- tax codes: at most one verified account per tax code -------------------------------------------
+
+
+def verify(clerk: Racer, account: Racer) -> Callable[[], Any]:
+    evidence = {"evidence": f"GCN ĐKDN số {account.tax_code}, đối chiếu bản chính"}
+    return partial(clerk.post, f"/api/accounts/{account.user.id}/tax-code/verify", json=evidence)
+
+
+def tax_code_states(rt: Runtime, tax_code: str) -> dict[int, str]:
+    with reading(rt.engine) as session:
+        rows = session.exec(select(User.id, User.tax_code_status).where(User.tax_code == tax_code)).all()
+    return {user_id: status for user_id, status in rows}
+
+
+def test_two_clerks_verifying_two_accounts_of_one_tax_code_one_wins(pg, cast):
+    """Two clerks, on the two server processes, each verify a different account holding one tax
+    code at the same instant: one wins (the other account is rejected), the other is told the tax
+    code is verified for another account (409); never two verified."""
+    clerk, rival = cast.officer("clerk"), cast.officer("clerk", "Phan Văn Tư")
+    problems: list[str] = []
+    tally: Counter[str] = Counter()
+    for trial in range(TRIALS):
+        tax_code = valid_tax_code(70_000 + next(_numbers))
+        one, two = cast.business("Công ty Một", tax_code), cast.business("Công ty Hai", tax_code)
+        first, second = race(verify(clerk, one), verify(rival, two))
+        result = (outcome(first), outcome(second))
+        tally[" / ".join(sorted(result))] += 1
+        states = tax_code_states(pg, tax_code)
+        if sorted(result) != ["200", "409 tax_code_verified"]:
+            problems.append(f"trial {trial}: {result}")
+        winner, loser = (one, two) if result[0] == "200" else (two, one)
+        if states != {winner.user.id: "verified", loser.user.id: "rejected"}:
+            problems.append(f"trial {trial}: {result} left the accounts {states}")
+        for account in (one, two):
+            problems += [f"trial {trial}: {p}" for p in chain_problems(pg, f"user:{account.user.id}")]
+    no_failures(problems, "two verifications of one tax code", tally)
+
+
+def test_the_database_refuses_a_second_verified_account_the_locks_did_not_see(pg, cast):
+    """A writer past the commands' locks (here: a raw insert of a verified account of the tax code,
+    left uncommitted, which no lock of the command can see) and a clerk verifying another account:
+    the partial unique index makes the clerk's update wait, then refuses it; the clerk gets the
+    409 of a tax code verified elsewhere, never a 500, and only one account is verified."""
+    clerk = cast.officer("clerk")
+    tax_code = valid_tax_code(80_000 + next(_numbers))
+    account = cast.business("Công ty Chờ Xác Minh", tax_code)
+    with pg.engine.connect() as rogue, ThreadPoolExecutor(1) as pool:
+        rogue.execute(
+            text(
+                "INSERT INTO app_user (email, password_hash, full_name, roles, tax_code, tax_code_status, "
+                "is_active, created_at, session_epoch) VALUES ('rogue@dua-tranh.vn', '!', 'Rogue', "
+                "'[\"business\"]', :t, 'verified', true, now(), 0)"
+            ),
+            {"t": tax_code},
+        )
+        pending = pool.submit(verify(clerk, account))
+        _wait_for_a_blocked_update(pg)
+        rogue.commit()
+        response = pending.result(timeout=30)
+    assert outcome(response) == "409 tax_code_verified", response.text
+    states = tax_code_states(pg, tax_code)
+    assert sorted(states.values()) == ["unverified", "verified"], states
+    assert states[account.user.id] == "unverified"
+
+
+def _wait_for_a_blocked_update(rt: Runtime) -> None:
+    """Until a server's transaction waits on the rogue's uncommitted account (bounded)."""
+    deadline = time.monotonic() + 20
+    with rt.engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            waiting = watcher.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query ILIKE 'UPDATE app_user%'"
+                )
+            ).scalar_one()
+            watcher.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)  # bounded polling of an observable condition
+    pytest.fail("the verification never reached the update of the account")

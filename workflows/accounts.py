@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, func, select
-from stdnum.vn import mst
 
 from forms.text import is_blank
-from workflows import account_tokens, audit, sessions
+from workflows import account_tokens, audit, sessions, tax_codes
 from workflows.clock import now
 from workflows.command_log import command
 from workflows.db import reading, transaction
@@ -33,7 +32,6 @@ from workflows.models import User, known_roles
 if TYPE_CHECKING:
     from workflows.runtime import Runtime
 
-TAX_CODE = re.compile(r"^\d{10}(-\d{3})?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
 NO_PASSWORD_MARK = "!"  # a password hash starting with it is no hash: the account has no password
@@ -97,14 +95,9 @@ def registration_problems(
 
 
 def check_tax_code_free(session: Session, tax_code: str) -> None:
-    """Refuse a tax code that already has an account."""
-    if session.exec(select(User.id).where(User.tax_code == tax_code.strip())).first() is not None:
-        raise Conflict(
-            "Mã số thuế này đã có tài khoản.",
-            "This tax code already has an account.",
-            "tax_code_taken",
-            [FieldProblem("tax_code", "Đã có tài khoản.", "Already registered.", "unique")],
-        )
+    """Refuse a tax code an account holds verified (409 ``tax_code_verified``, with the way to
+    contest); one held only by unverified accounts may be registered again (an officer decides)."""
+    tax_codes.check_registrable(session, tax_code.strip())
 
 
 def _problems_for_registration(
@@ -124,26 +117,9 @@ def _problems_for_registration(
                 "minLength",
             )
         )
-    if not TAX_CODE.match(tax_code):
-        problems.append(
-            FieldProblem(
-                "tax_code",
-                "Mã số thuế gồm 10 chữ số, hoặc 10 chữ số, dấu '-' và 3 chữ số (mã đơn vị phụ thuộc).",
-                "A tax code is 10 digits, or 10 digits, '-' and 3 digits (dependent unit).",
-                "pattern",
-            )
-        )
-    elif not mst.is_valid(tax_code):
-        # The 10th digit checks the first nine (python-stdnum's stdnum.vn.mst): 0000000000 and
-        # 1234567890 are no tax codes.
-        problems.append(
-            FieldProblem(
-                "tax_code",
-                "Mã số thuế không hợp lệ (chữ số kiểm tra không đúng): xin kiểm tra lại.",
-                "Not a valid tax code (its check digit is wrong): check it again.",
-                "checksum",
-            )
-        )
+    tax_code_problem = tax_codes.tax_code_problem(tax_code)
+    if tax_code_problem is not None:
+        problems.append(tax_code_problem)
     if is_blank(full_name):  # a zero-width space is no name
         problems.append(
             FieldProblem(
@@ -186,6 +162,8 @@ def register_business_in(
             "email_taken",
             [FieldProblem("email", "Đã được đăng ký.", "Already registered.", "unique")],
         )
+    # A tax code is not taken by registering: the account is unverified until the Department checks
+    # it (at its first dossier's receipt); only a verified holder stands in the way.
     check_tax_code_free(session, tax_code)
     user = User(
         email=email,
@@ -193,6 +171,7 @@ def register_business_in(
         full_name=full_name.strip(),
         roles=["business"],
         tax_code=tax_code,
+        tax_code_status=tax_codes.UNVERIFIED,
         organisation_name=organisation_name.strip(),
         address=address.strip() or None,
         phone=phone.strip() or None,
@@ -266,9 +245,9 @@ def _authenticate(session: Session, login: str, password: str) -> User | None:
     """The active user with this e-mail (or business tax code) and password, else None."""
     login = login.strip()
     key = normalise_email(login)
-    user = session.exec(
-        select(User).where((func.lower(User.email) == key) | (User.tax_code == login))
-    ).first()
+    user = session.exec(select(User).where(func.lower(User.email) == key)).first()
+    if user is None:
+        user = _by_tax_code(session, login)
     if user is None:
         _safe_verify(_DUMMY_HASH, password)
         return None
@@ -287,6 +266,17 @@ def _authenticate(session: Session, login: str, password: str) -> User | None:
         user.password_hash = hash_password(password)
         session.add(user)
     return user
+
+
+def _by_tax_code(session: Session, tax_code: str) -> User | None:
+    """The one account a tax code logs in: its verified holder, or, with none verified, its only
+    holder. Several accounts and none verified: nobody (they log in by e-mail), and the answer is
+    the same as for a wrong password, so a login reveals nothing of who else holds a tax code."""
+    holders = session.exec(select(User).where(User.tax_code == tax_code).order_by(User.id).limit(50)).all()
+    verified = [h for h in holders if h.tax_code_status == tax_codes.VERIFIED]
+    if verified:
+        return verified[0]
+    return holders[0] if len(holders) == 1 else None
 
 
 def _change_password(session: Session, user: User, current: str, new: str) -> None:

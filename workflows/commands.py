@@ -34,6 +34,7 @@ from workflows.outbox import dossier_event
 from workflows.pauses import close_open_pause
 from workflows.projection import cancel_open_tasks, mark_completed, sync_after_run
 from workflows.runtime import Runtime
+from workflows.tax_codes import refuse_new_dossier_if_rejected
 from workflows.visibility import may_attach
 
 log = logging.getLogger("tdcflow.engine")
@@ -240,6 +241,8 @@ def _check_applicant(procedure: Procedure, actor: User, data: dict[str, Any]) ->
 def _start(
     rt: Runtime, session: Session, actor: User, procedure: Procedure, data: dict[str, Any], key: str | None
 ) -> Dossier:
+    # A rejected tax code keeps its dossiers but starts no new one (workflows.tax_codes).
+    refuse_new_dossier_if_rejected(session, actor)
     at = now()
     dossier = Dossier(
         code=new_dossier_code(session, rt.settings.agency_code, at),

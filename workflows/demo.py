@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from workflows import accounts
+from workflows import accounts, tax_codes
 from workflows.db import reading, transaction
 from workflows.models import Dossier, User, WorkTask
 from workflows.plugins import DemoAccount
@@ -31,6 +31,7 @@ CORE_DEMO_ACCOUNTS = (
         tax_code="3200123452",
         organisation_name="Công ty TNHH Thép Đông Hà",
         address="Số 12 Lê Duẩn, phường Đông Hà, tỉnh Quảng Trị",
+        tax_code_evidence="GCN ĐKDN số 3200123452, đăng ký lần đầu ngày 05/03/2015 (Phòng ĐKKD tỉnh Quảng Trị)",
     ),
     DemoAccount(
         "info@mubaohiemqb.demo.vn",
@@ -40,6 +41,30 @@ CORE_DEMO_ACCOUNTS = (
         tax_code="3100654322-001",
         organisation_name="Công ty Cổ phần Mũ bảo hiểm Quảng Bình",
         address="KCN Tây Bắc Đồng Hới, tỉnh Quảng Trị",
+        tax_code_evidence="Tra cứu Cổng thông tin quốc gia về đăng ký doanh nghiệp ngày 02/03/2026: chi nhánh "
+        "3100654322-001 đang hoạt động",
+    ),
+    # Two accounts claiming one tax code, neither verified yet: the officers' list of tax codes
+    # (/work/tax-codes) shows the conflict for a clerk to decide.
+    DemoAccount(
+        "kinhdoanh@cokhicamlo.demo.vn",
+        "demo-doanhnghiep5-2026",
+        "Lê Văn Tâm",
+        ("business",),
+        tax_code="3200765001",
+        organisation_name="Công ty TNHH Cơ khí Cam Lộ",
+        address="Thị trấn Cam Lộ, tỉnh Quảng Trị",
+        note="MST chưa xác minh, trùng với doanh nghiệp 6",
+    ),
+    DemoAccount(
+        "cokhicamlo.qt@demo.vn",
+        "demo-doanhnghiep6-2026",
+        "Trần Thị Hằng",
+        ("business",),
+        tax_code="3200765001",
+        organisation_name="Cơ sở Cơ khí Cam Lộ",
+        address="Xã Cam Hiếu, tỉnh Quảng Trị",
+        note="MST chưa xác minh, trùng với doanh nghiệp 5",
     ),
 )
 
@@ -69,15 +94,15 @@ def demo_accounts(rt: Runtime) -> list[DemoAccount]:
 
 
 def create_demo_accounts(rt: Runtime) -> list[DemoAccount]:
-    """Create the demo accounts that do not exist yet; returns those created."""
+    """Create the demo accounts that do not exist yet (the officers first); returns those created.
+    A business whose account names the registration checked is verified by the demo clerk."""
     created = []
     with reading(rt.engine) as session:
         existing = set(session.exec(select(User.email)).all())
-    for account in demo_accounts(rt):
-        if account.email in existing:
-            continue
+    wanted = [account for account in demo_accounts(rt) if account.email not in existing]
+    for account in sorted(wanted, key=lambda a: "business" in a.roles):
         if "business" in account.roles:
-            accounts.register_business(
+            user = accounts.register_business(
                 rt,
                 None,
                 email=account.email,
@@ -87,6 +112,8 @@ def create_demo_accounts(rt: Runtime) -> list[DemoAccount]:
                 organisation_name=account.organisation_name or "",
                 address=account.address or "",
             )
+            if account.tax_code_evidence:
+                tax_codes.verify_tax_code(rt, demo_user(rt, CLERK), user.id or 0, account.tax_code_evidence)
         else:
             accounts.create_officer(
                 rt,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from workflows.clock import now
@@ -42,15 +42,39 @@ def _created() -> Any:
     return Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+# A business account's tax code: ``unverified`` until an officer checks it against the business
+# registration, then ``verified`` (one account per tax code at most) or ``rejected``.
+TAX_CODE_STATES = ("unverified", "verified", "rejected")
+VERIFIED_ONLY = "tax_code_status = 'verified'"
+
+
 class User(SQLModel, table=True):
     __tablename__ = "app_user"
+    # Several accounts may hold one tax code while it is unverified; the database itself refuses a
+    # second verified one (a partial unique index, on SQLite and PostgreSQL alike).
+    __table_args__ = (
+        Index(
+            "uq_app_user_verified_tax_code",
+            "tax_code",
+            unique=True,
+            sqlite_where=text(VERIFIED_ONLY),
+            postgresql_where=text(VERIFIED_ONLY),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
     password_hash: str = Field(max_length=256)
     full_name: str = Field(max_length=200)
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    tax_code: str | None = Field(default=None, max_length=14, unique=True, index=True)
+    tax_code: str | None = Field(default=None, max_length=14, index=True)
+    # The tax code's verification (None for an account without a tax code): its state, who decided
+    # and when, and what the decision rests on (verified: the evidence checked, e.g. "GCN ĐKDN số
+    # …, ngày …" or a look-up on the national business registration portal; rejected: the reason).
+    tax_code_status: str | None = Field(default=None, max_length=12)
+    tax_code_decided_at: datetime | None = _instant(nullable=True)
+    tax_code_decided_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    tax_code_note: str | None = Field(default=None, max_length=500)
     organisation_name: str | None = Field(default=None, max_length=300)
     address: str | None = Field(default=None, max_length=500)
     phone: str | None = Field(default=None, max_length=30)
@@ -389,3 +413,36 @@ class LoginCounter(SQLModel, table=True):
         default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
     )
     locked_until: datetime | None = _instant(nullable=True, index=True)
+
+
+CONTEST_STATES = ("open", "accepted", "refused")
+
+
+class TaxCodeContest(SQLModel, table=True):
+    """A claim to a tax code another account holds verified, with the business registration
+    certificate (GCN ĐKDN) attached: the clerks or the administrator accept it (the verification
+    moves) or refuse it with a reason; the contester hears by e-mail either way."""
+
+    __tablename__ = "tax_code_contest"
+    __table_args__ = (Index("ix_tax_code_contest_open", "status", "filed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tax_code: str = Field(max_length=14, index=True)
+    organisation_name: str = Field(max_length=300)
+    contact_name: str = Field(max_length=200)
+    contact_email: str = Field(max_length=254)
+    contact_phone: str = Field(default="", max_length=30)
+    statement: str = Field(default="", max_length=2000)
+    # The certificate, content-addressed in the store like an attachment (the contester may have
+    # no account, so it is no ``attachment`` row: those belong to an account).
+    certificate_filename: str = Field(max_length=255)
+    certificate_type: str = Field(max_length=120)
+    certificate_sha256: str = Field(max_length=64)
+    certificate_size: int
+    # The account that filed it, when it was filed signed in (e.g. one whose tax code was rejected).
+    contester_id: int | None = Field(default=None, foreign_key="app_user.id")
+    status: str = Field(default="open", max_length=10)  # one of CONTEST_STATES
+    filed_at: datetime = _created()
+    handled_at: datetime | None = _instant(nullable=True)
+    handled_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    decision_note: str = Field(default="", max_length=2000)

@@ -42,6 +42,14 @@ CORE_EVENT_TYPES = (
     EventType("registration_attempted", account_mail=True),
     EventType("password_reset_requested", account_mail=True),
     EventType("password_changed", account_mail=True),
+    # A business's tax code checked (workflows.tax_codes): the account hears of the decision.
+    EventType("tax_code_verified", users_key="user_ids"),
+    EventType("tax_code_rejected", users_key="user_ids"),
+    # A contest of a verified tax code: the contester hears by e-mail (it may have no account),
+    # the one-stop desk hears of a new one.
+    EventType("tax_code_contest_received", email_key="contact_email"),
+    EventType("tax_code_contest_filed", roles=("clerk",)),
+    EventType("tax_code_contest_decided", email_key="contact_email"),
 )
 
 

@@ -175,6 +175,16 @@ VIOLATION_HANDLE = Action(
     "Chỉ chuyên viên, lãnh đạo được ghi nhận việc xử lý vi phạm.",
     "Only a specialist or a leader can record how a violation was handled.",
 )
+# Checking a business's tax code against its registration (verify, reject, decide a contest): the
+# one-stop desk that receives the papers, and the administrator; not the specialists and leaders.
+ACCOUNT_VERIFY_TAX_CODE = Action(
+    "account.verify_tax_code",
+    ("clerk", "admin"),
+    "Xác minh mã số thuế của doanh nghiệp",
+    "Verify a business's tax code",
+    "Chỉ bộ phận một cửa và quản trị viên được xác minh mã số thuế.",
+    "Only the one-stop desk and the administrator can verify tax codes.",
+)
 
 CORE_ACTIONS: tuple[Action, ...] = (
     SIGNED_IN_ACTION,
@@ -191,6 +201,7 @@ CORE_ACTIONS: tuple[Action, ...] = (
     LOGIN_LOCKS_MANAGE,
     ACCOUNT_MANAGE,
     VIOLATION_HANDLE,
+    ACCOUNT_VERIFY_TAX_CODE,
 )
 
 

@@ -56,16 +56,18 @@ DemoMaker = Callable[["Runtime"], list[str]]
 class EventType:
     """An outbox event type and who hears of it: the dossier's applicant (``applicant_hears``),
     everyone holding one of ``roles``, the users whose ids the event's payload lists under
-    ``users_key``. ``model_may_emit``: a model's ``issue_document`` step may name it as its
-    ``event``. ``account_mail``: a message about the account of the payload's ``user_id`` (a
-    password reset link, an e-mail verification): by e-mail only, whatever the person's channel
-    preferences, and never to a partner's webhook. (The core's task and deadline events have rules
-    of their own: notifications.rules.)"""
+    ``users_key``, the e-mail address the payload carries under ``email_key`` (a person without an
+    account, e.g. who contested a tax code: e-mail only). ``model_may_emit``: a model's
+    ``issue_document`` step may name it as its ``event``. ``account_mail``: a message about the
+    account of the payload's ``user_id`` (a password reset link, an e-mail verification): by e-mail
+    only, whatever the person's channel preferences, and never to a partner's webhook. (The core's
+    task and deadline events have rules of their own: notifications.rules.)"""
 
     name: str
     applicant_hears: bool = False
     roles: tuple[str, ...] = ()
     users_key: str | None = None
+    email_key: str | None = None
     model_may_emit: bool = False
     account_mail: bool = False
 
@@ -94,6 +96,9 @@ class DemoAccount:
     organisation_name: str | None = None
     address: str | None = None
     note: str = ""
+    # A business: the registration the demo clerk checked its tax code against (verified at set-up);
+    # empty: left unverified.
+    tax_code_evidence: str = ""
 
 
 @dataclass(frozen=True)

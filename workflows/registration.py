@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from workflows import account_tokens, accounts, audit
+from workflows import account_tokens, accounts, audit, tax_codes
 from workflows.clock import now
 from workflows.command_log import command
 from workflows.db import transaction
@@ -119,6 +119,7 @@ def _claim(session: Session, user: User, pending: dict[str, Any]) -> None:
     user.full_name = pending["full_name"]
     user.roles = ["business"]
     user.tax_code = pending["tax_code"]
+    user.tax_code_status = tax_codes.UNVERIFIED
     user.organisation_name = pending["organisation_name"]
     user.address = pending.get("address") or None
     user.phone = pending.get("phone") or user.phone

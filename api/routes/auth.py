@@ -32,9 +32,11 @@ router = APIRouter(prefix="/api", tags=["auth"], responses=ERROR_RESPONSES)
 
 CHECK_YOUR_MAIL = Accepted(
     message="Đã nhận đăng ký. Vui lòng mở liên kết xác nhận trong thư vừa gửi tới địa chỉ thư điện tử "
-    "đã khai để hoàn tất.",
+    "đã khai để hoàn tất. Mã số thuế sẽ được Sở đối chiếu với đăng ký doanh nghiệp khi tiếp nhận hồ sơ "
+    "đầu tiên.",
     message_en="Registration received. Open the verification link in the message just sent to the "
-    "address you gave to complete it.",
+    "address you gave to complete it. The Department checks the tax code against the business "
+    "registration when it receives your first dossier.",
 )
 RESET_SENT = Accepted(
     message="Nếu địa chỉ này có tài khoản, một thư có liên kết đặt lại mật khẩu vừa được gửi tới đó.",

@@ -20,7 +20,7 @@ from api.web.presentation import shown_fields, timeline, working_notes
 from api.web.session import PageUser
 from api.web.templating import render
 from forms.registry import Form as FormSchema
-from workflows import commands, extension, permissions, queries
+from workflows import commands, extension, permissions, queries, tax_codes
 from workflows.catalogue import Procedure
 from workflows.errors import DomainError, InvalidInput
 from workflows.queries import DossierFilter
@@ -108,6 +108,7 @@ def dossier_page(
             "is_applicant": dossier.applicant_id == user.id,
             "can_withdraw": dossier.applicant_id == user.id and commands.withdrawal_open(rt, dossier),
             "warnings": queries.dossier_warnings(rt, user, dossier),
+            "tax_code_check": tax_codes.applicant_check(rt, user, dossier),
             "can_extend": permissions.may(user, permissions.DOSSIER_EXTEND)
             and dossier.received_at is not None
             and dossier.completed_at is None

@@ -29,7 +29,7 @@ from forms.html_input import parse_submission
 from forms.registry import Form
 from forms.rendering import AttachmentInfo, build_view
 from forms.validation import FieldError
-from workflows import commands, permissions, queries
+from workflows import commands, permissions, queries, tax_codes
 from workflows.catalogue import Procedure
 from workflows.clock import now
 from workflows.errors import Conflict, DomainError, Forbidden, InvalidInput, UploadRejected
@@ -244,6 +244,7 @@ def _task_context(
         "attachments": {a.id: a for a in detail.attachments},
         "timeline": timeline(detail.history, detail.all_tasks, detail.dossier.applicant_id),
         "warnings": queries.dossier_warnings(rt, user, dossier),
+        "tax_code_check": tax_codes.applicant_check(rt, user, dossier),
     }
     return task, dossier, form, start, context
 

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from api.web import i18n
 from api.web.csrf import CSRF_FIELD, csrf_token
 from notifications.inbox_queries import unread_count
-from workflows import permissions
+from workflows import permissions, tax_codes
 from workflows.calendar import get_calendar
 from workflows.clock import as_utc, format_date, format_datetime, now, to_local
 from workflows.documents import DOCUMENT_KINDS
@@ -173,7 +173,12 @@ def _may(user: User | None, action: str) -> bool:
     return permissions.may(user or None, action)  # a page without a user has an undefined one
 
 
+def _tax_code_state(state: str | None) -> str:
+    return i18n.pick(*tax_codes.state_label(state))
+
+
 templates.env.globals.update(
+    tax_code_state=_tax_code_state,
     timeliness_label=_timeliness,
     pick=i18n.pick,
     csrf_field=CSRF_FIELD,

@@ -41,6 +41,7 @@ DEMO_ACCOUNTS = (
         tax_code="3200987653",
         organisation_name="Công ty Cổ phần Xi măng Quảng Trị",
         address="KCN Quán Ngang, huyện Gio Linh, tỉnh Quảng Trị",
+        tax_code_evidence="GCN ĐKDN số 3200987653, đăng ký thay đổi lần 4 ngày 12/08/2022",
     ),
     DemoAccount(
         SCORED_APPLICANT,
@@ -51,6 +52,7 @@ DEMO_ACCOUNTS = (
         organisation_name="Công ty Cổ phần Dược phẩm Quảng Trị",
         address="KCN Nam Đông Hà, tỉnh Quảng Trị",
         note="hồ sơ Giải thưởng CLQG đang chấm",
+        tax_code_evidence="GCN ĐKDN số 3200456797, đăng ký lần đầu ngày 20/01/2006",
     ),
 )
 SECTORS = ("Sản xuất thép xây dựng", "Sản xuất dược phẩm", "Sản xuất xi măng")

@@ -8,11 +8,12 @@ The web app's in-process scheduler (``tdcflow serve`` with ``TDCFLOW_SCHEDULER=1
 from __future__ import annotations
 
 from notifications import jobs as notification_jobs
+from workflows import audit_root
 from workflows.runtime import Runtime
 from workflows.scheduler import Job
 
 
 def scheduler_jobs(rt: Runtime) -> list[Job]:
     """Every periodic job besides the tick the scheduler always runs (BPMN timers, SLA alarms):
-    the notifications room's dispatcher and daily digest."""
-    return [*notification_jobs(rt)]
+    the notifications room's dispatcher and daily digest, and the audit trail's daily root."""
+    return [*notification_jobs(rt), *audit_root.jobs(rt)]

@@ -284,6 +284,7 @@ def test_the_app_starts_and_stops_its_scheduler(tmp_path):
             "tick",
             "notifications-dispatch",
             "notifications-digest",
+            "audit-daily-root",
         }
     assert not scheduler.running
     rt.engine.dispose()

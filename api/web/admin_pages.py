@@ -15,7 +15,7 @@ from api.web.account import field_errors
 from api.web.csrf import verify_csrf
 from api.web.session import AdminUser
 from api.web.templating import render
-from workflows import accounts
+from workflows import accounts, audit_root
 from workflows.db import reading
 from workflows.errors import DomainError
 from workflows.models import ModelVersion, officer_roles
@@ -112,3 +112,11 @@ def calendar(request: Request, rt: RuntimeDep, user: AdminUser, year: int = 0) -
             "overrides": rt.settings.overrides_path,
         },
     )
+
+
+@router.get("/admin/audit")
+def audit_trail(request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+    """The latest daily root hashes of the audit trail and the verification each day's job ran."""
+    with reading(rt.engine) as session:
+        roots = audit_root.latest_roots(session)
+    return render(request, "admin_audit.html", user, {"roots": roots, "latest": roots[0] if roots else None})

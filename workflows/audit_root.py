@@ -131,4 +131,16 @@ class RootView:
 
 def latest_roots(session: Session, limit: int = 30) -> list[RootView]:
     rows = session.exec(select(AuditRoot).order_by(AuditRoot.day.desc()).limit(limit))  # type: ignore[attr-defined]
-    return [RootView(r.day, r.root_hash, r.streams, r.events, r.verify_ok, r.verify_report) for r in rows]
+    return [
+        RootView(
+            r.day,
+            r.computed_at,
+            r.root_hash,
+            r.streams,
+            r.events,
+            r.verified_at,
+            r.verify_ok,
+            r.verify_report,
+        )
+        for r in rows
+    ]

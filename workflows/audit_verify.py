@@ -43,8 +43,12 @@ class Problem:
     seq: int | None = None
 
     def line(self) -> str:
-        where = f"event {self.event_id} (seq {self.seq})" if self.event_id is not None else "-"
-        return f"{self.stream}  {where}  {self.kind}: {self.message_en} / {self.message_vi}"
+        """``stream  event 17 (seq 3)  gap: … / …`` (the messages open with what is wrong)."""
+        if self.event_id is not None:
+            where = f"event {self.event_id} (seq {self.seq})"
+        else:
+            where = f"seq {self.seq}" if self.seq is not None else "-"
+        return f"{self.stream}  {where}  {self.message_en} / {self.message_vi}"
 
 
 @dataclass
@@ -104,18 +108,23 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
-def verify(engine: Engine) -> Report:
-    """Check every stream, its checkpoint and every daily root."""
+def verify(engine: Engine, stream: str | None = None) -> Report:
+    """Check every stream, its checkpoint and every daily root; with ``stream``, that stream and
+    its checkpoint only."""
     key = key_of(engine)
     report = Report()
+    events, checkpoint_rows = select(_EVENTS), select(_CHECKPOINTS)
+    if stream is not None:
+        events = events.where(_EVENTS.c.stream == stream)
+        checkpoint_rows = checkpoint_rows.where(_CHECKPOINTS.c.stream == stream)
     with _snapshot(engine) as connection:
-        checkpoints = {row.stream: row for row in connection.execute(select(_CHECKPOINTS))}
-        roots = connection.execute(select(_ROOTS).order_by(_ROOTS.c.day)).all()
+        checkpoints = {row.stream: row for row in connection.execute(checkpoint_rows)}
+        roots = [] if stream is not None else connection.execute(select(_ROOTS).order_by(_ROOTS.c.day)).all()
         # The heads the roots recorded, to compare with the events read below.
         wanted = {(stream, int(n)) for root in roots for stream, (n, _) in root.heads.items()}
         found: dict[tuple[str, int], str] = {}
         rows = connection.execution_options(yield_per=_BATCH).execute(
-            select(_EVENTS).order_by(_EVENTS.c.stream, _EVENTS.c.seq)
+            events.order_by(_EVENTS.c.stream, _EVENTS.c.seq)
         )
         current: _Stream | None = None
         for row in rows:
@@ -130,10 +139,10 @@ def verify(engine: Engine) -> Report:
                 found[(row.stream, row.seq)] = row.hash
         if current is not None:
             _finish(current, key, report)
-    for stream, checkpoint in sorted(checkpoints.items()):
+    for name, checkpoint in sorted(checkpoints.items()):
         report.problems.append(
             Problem(
-                stream,
+                name,
                 "stream_missing",
                 f"mất cả luồng: điểm neo ghi {checkpoint.events} sự kiện, tìm thấy 0",
                 f"stream missing: checkpoint says {checkpoint.events} events, 0 found",
@@ -297,10 +306,10 @@ def _check_roots(roots: list[Any], found: dict[tuple[str, int], str], key: bytes
                 Problem(
                     stream,
                     "root_head_missing" if gone else "root_head_mismatch",
-                    f"gốc ngày {day} ghi {n} sự kiện; sự kiện số {n} "
-                    + ("không còn" if gone else "đã khác (bị sửa hoặc thay)"),
-                    f"the root of {day} counted {n} events; event seq {n} "
-                    + ("is gone" if gone else "differs (changed or replaced)"),
+                    f"{'mất' if gone else 'sai'} đầu luồng đã ghi trong gốc: gốc ngày {day} ghi {n} sự kiện; "
+                    f"sự kiện số {n} " + ("không còn" if gone else "đã khác (bị sửa hoặc thay)"),
+                    f"root head {'missing' if gone else 'mismatch'}: the root of {day} counted {n} events; "
+                    f"event seq {n} " + ("is gone" if gone else "differs (changed or replaced)"),
                     seq=int(n),
                 )
             )

@@ -107,7 +107,8 @@ def _take_stream_lock(session: Session, stream: str) -> None:
 
 
 def verify_stream(session: Session, stream: str) -> int | None:
-    """The seq of the first event whose chain is broken, or None when the stream is intact."""
+    """The seq of the first event whose chain is broken, or None when the chain is intact (the
+    chain alone: ``workflows.audit_verify`` also holds it against the stream's checkpoint)."""
     previous = GENESIS
     expected_seq = 1
     for event in session.exec(select(AuditEvent).where(AuditEvent.stream == stream).order_by(AuditEvent.seq)):

@@ -7,9 +7,10 @@ head event id, head hash), signed with an HMAC under a key derived from the secr
 can write to the database but does not hold the secret key cannot move a checkpoint back; the
 daily root (``workflows.audit_root``) covers the checkpoints themselves.
 
-The checkpoints are written just before the transaction commits (a session's ``before_commit``),
-one statement for every stream the transaction appended to, while the transaction still holds
-each stream's lock (``workflows.audit``): writers of a stream never race on its checkpoint.
+The checkpoints are written just before the transaction commits (a session's ``before_commit``):
+one upsert statement for all the streams the transaction appended to, however many events, while
+the transaction still holds each stream's lock (``workflows.audit``), so writers of a stream never
+race on its checkpoint.
 The key travels with the engine (an execution option set by :func:`install_key`), as the
 commands hand ``workflows.audit.record`` a session, not the settings.
 """

@@ -1,4 +1,4 @@
-"""The ``tdcflow`` command: serve, worker, demo, migrate, check, resume."""
+"""The ``tdcflow`` command: serve, worker, demo, migrate, check, resume, audit verify."""
 
 from __future__ import annotations
 
@@ -160,6 +160,35 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Check every audit stream, its checkpoint and the daily roots; exit 1 naming each broken
+    stream's first broken event, 0 with a summary when all is intact."""
+    from workflows.audit_verify import verify
+
+    _start()
+    rt = _runtime()
+    try:
+        report = verify(rt.engine)
+    finally:
+        rt.engine.dispose()
+    if report.ok:
+        print(f"ok  {report.summary_vi()}")
+        print(f"ok  {report.summary_en()}")
+        return 0
+    for problem in report.problems[: args.limit]:
+        print(f"BROKEN  {problem.line()}")
+    hidden = len(report.problems) - args.limit
+    if hidden > 0:
+        print(f"… {hidden} vấn đề nữa / more problems")
+    broken = len(report.broken_streams)
+    print(
+        f"Nhật ký kiểm toán bị can thiệp: {broken} luồng hỏng ({report.summary_vi()})\n"
+        f"The audit trail was tampered with: {broken} broken stream(s) ({report.summary_en()})",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from workflows.demo import create_demo_accounts, create_demo_dossiers
 
@@ -306,6 +335,15 @@ def main(argv: list[str] | None = None) -> int:
     resume.add_argument("codes", nargs="*", help="dossier codes (default: every resumable stuck dossier)")
     resume.add_argument("--by", required=True, metavar="ADMIN_EMAIL", help="the administrator acting")
     resume.set_defaults(func=cmd_resume)
+    audit = sub.add_parser("audit", help="the audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser(
+        "verify",
+        help="check every stream's hash chain, its signed checkpoint and the daily roots "
+        "(exit status 1 naming the first broken event of each broken stream)",
+    )
+    verify.add_argument("--limit", type=int, default=100, help="print at most this many problems")
+    verify.set_defaults(func=cmd_audit_verify)
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 

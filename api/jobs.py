@@ -12,7 +12,7 @@ import logging
 from apscheduler.triggers.interval import IntervalTrigger
 
 from notifications import jobs as notification_jobs
-from workflows import account_tokens, sessions
+from workflows import account_tokens, audit_root, sessions
 from workflows.db import transaction
 from workflows.runtime import Runtime
 from workflows.scheduler import Job
@@ -33,8 +33,10 @@ def purge_expired_sessions(rt: Runtime) -> None:
 
 def scheduler_jobs(rt: Runtime) -> list[Job]:
     """Every periodic job besides the tick the scheduler always runs (BPMN timers, SLA alarms):
-    the notifications room's dispatcher and daily digest, and the hourly purge of expired sessions."""
+    the notifications room's dispatcher and daily digest, the hourly purge of expired sessions, and
+    the audit trail's daily root."""
     return [
         *notification_jobs(rt),
         (purge_expired_sessions, IntervalTrigger(minutes=PURGE_EVERY_MINUTES), "sessions-purge"),
+        *audit_root.jobs(rt),
     ]

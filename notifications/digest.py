@@ -5,7 +5,9 @@ An officer's open tasks are the ones claimed by them and the unclaimed ones of t
 digest is a ``Delivery`` keyed ``digest:<user id>:<date>``, so running twice (two nodes, a
 restart) sends it once; the dispatcher sends it like any other e-mail. Nothing is sent to an
 officer with nothing to do, nor on a day off (weekends, public holidays, official day swaps:
-the working-time calendar decides, so a make-up Saturday gets its digest too).
+the working-time calendar decides, so a make-up Saturday gets its digest too). Each digest carries
+the audit trail's latest daily root hash (``workflows.audit_root``), so copies of it live in
+mailboxes no database write can reach.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlmodel import Session, select
 
 from notifications.models import ChannelPreference, Delivery
 from notifications.render import Renderer
+from workflows import audit_root
 from workflows.calendar import WorkingCalendar
 from workflows.clock import as_utc, now
 from workflows.db import transaction
@@ -81,6 +84,8 @@ def send_digest(rt: Runtime, today: date | None = None) -> int:
     written = 0
     with transaction(rt.engine) as session:
         officers = _officers(session)
+        # The audit trail's latest daily root travels in every digest: a copy outside the database.
+        latest_root = next(iter(audit_root.latest_roots(session, limit=1)), None)
         keys = {user.id: digest_key(user.id, today) for user in officers}
         done = set(
             session.exec(select(Delivery.idempotency_key).where(Delivery.idempotency_key.in_(keys.values())))
@@ -122,6 +127,7 @@ def send_digest(rt: Runtime, today: date | None = None) -> int:
                 "next_day": next_day,
                 "total": len(mine),
                 "link_url": renderer.url("/work/inbox"),
+                "audit_root": latest_root,
             }
             message = renderer.render("digest", context, "/work/inbox")
             written += _insert_once(

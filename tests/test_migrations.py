@@ -57,11 +57,11 @@ from migrations.tables import (
 )
 from tests.conftest import make_settings
 from tests.deployment_support import fresh_pg_database, pg_server_url
-from workflows import commands
+from workflows import audit_verify, commands
 from workflows.audit import verify_stream
 from workflows.config import get_settings
 from workflows.db import make_engine, reading
-from workflows.models import AuditEvent, Dossier, User, WorkTask
+from workflows.models import AuditCheckpoint, AuditEvent, Dossier, User, WorkTask
 from workflows.procedures.award import recommendations
 from workflows.procedures.tbt import knowledge, wto
 from workflows.runtime import build_runtime
@@ -71,7 +71,7 @@ from workflows.verification import find_document
 FIXTURE = Path(__file__).parent / "fixtures" / "release_ffd92b5_demo.json.gz"
 RELEASE = "0001"
 FTS = AUXILIARY_TABLE_PREFIX  # SQLite's FTS5 virtual table (its shadow tables are SQLite's own)
-# The tables tdcflow made since the release (migration 0002), and those it merged into
+# The tables tdcflow made since the release (migrations 0002, 0005, 0010), and those it merged into
 # ``document`` (migration 0003: one table for every issued document).
 SINCE_RELEASE = {
     "scheduler_heartbeat",
@@ -82,7 +82,11 @@ SINCE_RELEASE = {
     "account_token",
     "login_counter",
     "tax_code_contest",
+    "audit_checkpoint",
+    "audit_root",
 }
+# Of those, the ones a migration fills from the release's rows (0010: each stream's checkpoint).
+FILLED_SINCE_RELEASE = {"audit_checkpoint"}
 MERGED_INTO_DOCUMENT = {"tbt_wto_compilation", "award_recommendation_list"}
 # The columns tables gained since the release (every other column keeps its values): 0003 gave
 # ``document`` what it was issued for, 0004 gave ``dossier`` the version of the rules it follows.
@@ -352,8 +356,28 @@ def test_the_release_demo_data_is_upgraded_losing_nothing_and_tdcflow_works_on_i
         else:
             assert (user["tax_code_status"], user["tax_code_decided_at"]) == ("unverified", None)
     assert states["lienhe@thepdongha.demo.vn"] == "verified" and "unverified" in states.values()
-    assert {name for name in after if after[name]["rows"] == []} >= SINCE_RELEASE
+    assert {name for name in after if after[name]["rows"] == []} >= SINCE_RELEASE - FILLED_SINCE_RELEASE
     assert set(after) - set(release) == SINCE_RELEASE
+    # Every stream of the release gets its checkpoint: its last event, unsigned until the first start.
+    heads = {}
+    for event in _records(release["audit_event"]):
+        if event["seq"] > heads.get(event["stream"], {"seq": 0})["seq"]:
+            heads[event["stream"]] = event
+    checkpoints = {row["stream"]: row for row in _records(after["audit_checkpoint"])}
+    assert len(checkpoints) == len(heads) > 20
+    for stream, head in heads.items():
+        checkpoint = checkpoints[stream]
+        assert (
+            checkpoint["events"],
+            checkpoint["head_event_id"],
+            checkpoint["head_hash"],
+            checkpoint["mac"],
+        ) == (
+            head["seq"],
+            head["id"],
+            head["hash"],
+            None,
+        )
     assert set(release) - set(after) == MERGED_INTO_DOCUMENT
     # A dossier's documents name their dossier: its code as reference, its applicant as holder.
     dossiers = {row[0]: row for row in release["dossier"]["rows"]}
@@ -379,6 +403,14 @@ def test_the_release_demo_data_is_upgraded_losing_nothing_and_tdcflow_works_on_i
             assert len(codes) == 15
             streams = set(session.exec(select(AuditEvent.stream)))
             assert len(streams) > 20 and all(verify_stream(session, s) is None for s in streams)
+            # The first start signed the checkpoints the migration made: the whole trail verifies.
+            assert session.exec(select(AuditCheckpoint).where(AuditCheckpoint.mac.is_(None))).all() == []
+        report = audit_verify.verify(rt.engine)
+        assert report.ok and (report.streams, report.events) == (
+            len(streams),
+            len(release["audit_event"]["rows"]),
+        )
+        with reading(rt.engine) as session:
             documents = release["document"]
             for row in documents["rows"]:
                 document = dict(zip(documents["columns"], row, strict=True))
@@ -402,6 +434,7 @@ def test_the_release_demo_data_is_upgraded_losing_nothing_and_tdcflow_works_on_i
         with reading(rt.engine) as session:
             assert verify_stream(session, f"dossier:{dossier.id}") is None
             assert session.get(Dossier, dossier.id).status == "processing"  # type: ignore[union-attr]
+        assert audit_verify.verify(rt.engine).ok
     finally:
         rt.engine.dispose()
 

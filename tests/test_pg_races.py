@@ -44,7 +44,7 @@ from sqlmodel import select
 from api.security import create_access_token
 from tests.conftest import make_settings, postgres_database
 from tests.support import PDF, PROCEDURE, Person, valid_tax_code
-from workflows import accounts, audit, commands, scheduler, sessions
+from workflows import accounts, audit_verify, commands, scheduler, sessions
 from workflows.config import PROJECT_ROOT
 from workflows.db import reading, transaction
 from workflows.errors import Conflict
@@ -243,9 +243,8 @@ def outcome(response: Any) -> str:
 
 
 def chain_problems(rt: Runtime, stream: str) -> list[str]:
-    with reading(rt.engine) as session:
-        broken = audit.verify_stream(session, stream)
-    return [] if broken is None else [f"the chain of {stream} is broken at seq {broken}"]
+    """What is wrong with ``stream``: its chain, and its checkpoint (written by each racer)."""
+    return [f"the trail of {p.line()}" for p in audit_verify.verify(rt.engine, stream).problems]
 
 
 def no_failures(problems: list[str], what: str, tally: Counter[str]) -> None:

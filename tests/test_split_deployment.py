@@ -35,6 +35,7 @@ from tests.deployment_support import (
 from tests.notifications_support import MailSink, Receiver, start_smtp
 from tests.support import PASSWORD, VN, Person, login
 from workflows import accounts
+from workflows.audit_anchor import derive_key, install_key
 from workflows.db import make_engine, reading, transaction
 from workflows.outbox import OutboxEvent
 
@@ -161,7 +162,9 @@ def test_serve_without_scheduler_and_two_workers_deliver_everything_once(
         wait_until(
             lambda: answers(api, "/healthz"), "the web app to answer /healthz", START_TIMEOUT, launcher
         )
-        # The first administrator is made in the database by whoever installs tdcflow.
+        # The first administrator is made in the database by whoever installs tdcflow (with the
+        # installation's secret key: the account's audit checkpoint is signed with it).
+        install_key(engine, derive_key(env["TDCFLOW_SECRET_KEY"]))
         with transaction(engine) as session:
             accounts.create_officer_in(
                 session, email=ADMIN, password=PASSWORD, full_name="Quản Trị Viên", roles=["admin"]

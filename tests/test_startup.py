@@ -285,6 +285,7 @@ def test_the_app_starts_and_stops_its_scheduler(tmp_path):
             "notifications-dispatch",
             "notifications-digest",
             "sessions-purge",
+            "audit-daily-root",
         }
     assert not scheduler.running
     rt.engine.dispose()

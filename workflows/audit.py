@@ -11,6 +11,10 @@ so two concurrent commands append one after the other instead of taking the same
 dossier's commands already hold the dossier's lock (``workflows.locking``), taken first, so for
 them the stream's lock is never contended; it serialises the streams that have no such row lock
 (a WTO notification's comments, an account's changes).
+
+Before the transaction commits, still under those locks, each stream it appended to gets its
+signed checkpoint (``workflows.audit_anchor``), so that deleting a stream's last events shows
+too; ``workflows.audit_verify`` checks every stream against its checkpoint and the daily roots.
 """
 
 from __future__ import annotations
@@ -23,13 +27,15 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from workflows.audit_anchor import HEADS, PENDING
 from workflows.clock import as_utc, now
 from workflows.models import AuditEvent, User
 
 GENESIS = "0" * 64
 
 
-def _digest(event: AuditEvent) -> str:
+def event_hash(event: Any) -> str:
+    """The hash of an event (an ``AuditEvent`` or a row of ``audit_event``)."""
     body = {
         "stream": event.stream,
         "seq": event.seq,
@@ -60,9 +66,9 @@ def record(
     dossier_id: int | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    # The chain's head is read once per transaction and stream, then carried in the session
-    # (tdcflow opens one session per transaction: see workflows.db.transaction).
-    heads: dict[str, tuple[int, str]] = session.info.setdefault("audit_heads", {})
+    # The chain's head is read once per transaction and stream, then carried in the session until
+    # the transaction ends (workflows.audit_anchor forgets it at commit or rollback).
+    heads: dict[str, tuple[int, str]] = session.info.setdefault(HEADS, {})
     if stream not in heads:
         _take_stream_lock(session, stream)
         last = session.exec(
@@ -85,9 +91,10 @@ def record(
         prev_hash=last_hash,
         hash="",
     )
-    event.hash = _digest(event)
+    event.hash = event_hash(event)
     session.add(event)
     heads[stream] = (event.seq, event.hash)
+    session.info.setdefault(PENDING, {})[stream] = event  # anchored at commit
     return event
 
 
@@ -100,11 +107,12 @@ def _take_stream_lock(session: Session, stream: str) -> None:
 
 
 def verify_stream(session: Session, stream: str) -> int | None:
-    """The seq of the first event whose chain is broken, or None when the stream is intact."""
+    """The seq of the first event whose chain is broken, or None when the chain is intact (the
+    chain alone: ``workflows.audit_verify`` also holds it against the stream's checkpoint)."""
     previous = GENESIS
     expected_seq = 1
     for event in session.exec(select(AuditEvent).where(AuditEvent.stream == stream).order_by(AuditEvent.seq)):
-        if event.seq != expected_seq or event.prev_hash != previous or _digest(event) != event.hash:
+        if event.seq != expected_seq or event.prev_hash != previous or event_hash(event) != event.hash:
             return event.seq
         previous = event.hash
         expected_seq += 1

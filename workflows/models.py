@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint, text
@@ -267,6 +267,48 @@ class AuditEvent(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """The head of one audit stream as its last append left it, signed (``workflows.audit_anchor``).
+
+    Kept apart from the events and written in the transaction that appends, so that deleting a
+    stream's last events, or the whole stream, no longer leaves an intact-looking chain: the
+    checkpoint still counts them. ``events`` is the head's ``seq`` (the number of events of an
+    intact chain); ``mac`` is an HMAC of the row under a key derived from the secret key (None:
+    made by migration 0010 from the events found, signed at the first start)."""
+
+    __tablename__ = "audit_checkpoint"
+
+    stream: str = Field(primary_key=True, max_length=60)
+    events: int
+    head_event_id: int
+    head_hash: str = Field(max_length=64)
+    updated_at: datetime = _created()
+    mac: str | None = Field(default=None, max_length=64)
+
+
+class AuditRoot(SQLModel, table=True):
+    """One day's root hash over every stream's head, chained to the previous day's and signed.
+
+    ``heads`` holds the heads that moved since the previous root (stream -> [events, head hash]),
+    so every root's full list of heads is the fold of the roots up to it. The root is what the
+    administration page shows and the officers' digest e-mails carry: a copy kept outside the
+    database. ``verified_*`` is the result of the full verification the day's job ran after it."""
+
+    __tablename__ = "audit_root"
+
+    day: date = Field(primary_key=True)
+    computed_at: datetime = _created()
+    prev_hash: str = Field(max_length=64)
+    root_hash: str = Field(max_length=64)
+    streams: int
+    events: int
+    heads: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    mac: str = Field(max_length=64)
+    verified_at: datetime | None = _instant(nullable=True)
+    verify_ok: bool | None = None
+    verify_report: str = Field(default="", max_length=4000)
 
 
 class Attachment(SQLModel, table=True):

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from forms.registry import FormLibrary, default_registry
+from workflows import audit_anchor
 from workflows.accounts import configure_password_hashing
 from workflows.calendar import WorkingCalendar, calendar_for, get_calendar
 from workflows.catalogue import Catalogue, Procedure, load_catalogue, office_day
@@ -126,10 +127,12 @@ def build_runtime(settings: Settings | None = None, create_tables: bool = True) 
     forms = FormLibrary(default_registry())
     catalogue = load_catalogue(settings.bpmn_dir, forms)
     engine = make_engine(settings.database_url)
+    audit_anchor.install_key(engine, audit_anchor.derive_key(settings.signing_key()))
     if create_tables:
         create_schema(engine)
     else:
         check_schema(engine)
+    audit_anchor.sign_unsigned(engine)
     cache = ModelCache(engine)
     current = register_model_versions(engine, catalogue, cache)
     calendar = get_calendar() if settings is get_settings() else calendar_for(settings)

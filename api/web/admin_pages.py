@@ -17,7 +17,7 @@ from api.web.account import field_errors
 from api.web.csrf import verify_csrf
 from api.web.session import AdminUser, PagePermitted
 from api.web.templating import render
-from workflows import accounts, login_throttle, password_reset, permissions
+from workflows import accounts, audit_root, login_throttle, password_reset, permissions
 from workflows.db import reading
 from workflows.errors import DomainError
 from workflows.models import ModelVersion, User, officer_roles
@@ -162,3 +162,11 @@ def login_locks(request: Request, rt: RuntimeDep, user: LocksAdmin, lifted: bool
 def lift_login_lock(lock_id: RowId, rt: RuntimeDep, user: LocksAdmin) -> Response:
     login_throttle.lift(rt, user, lock_id)
     return RedirectResponse("/admin/login-locks?lifted=1", status_code=303)
+
+
+@router.get("/admin/audit")
+def audit_trail(request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+    """The latest daily root hashes of the audit trail and the verification each day's job ran."""
+    with reading(rt.engine) as session:
+        roots = audit_root.latest_roots(session)
+    return render(request, "admin_audit.html", user, {"roots": roots, "latest": roots[0] if roots else None})

@@ -257,7 +257,10 @@ def test_a_start_form_page_post_with_a_nul_is_refused_at_its_field(client, rt):
     )
     assert response.status_code == 422
     assert "aria-invalid" in response.text
-    assert "Trường &#39;Tên sản phẩm&#39;: Văn bản có ký tự điều khiển không được phép (U+0000)." in response.text
+    assert (
+        "Trường &#39;Tên sản phẩm&#39;: Văn bản có ký tự điều khiển không được phép (U+0000)."
+        in response.text
+    )
     assert firm.get("/api/dossiers").json()["total"] == 0
 
 
@@ -524,3 +527,14 @@ def test_a_search_typed_decomposed_finds_what_was_stored_composed(client, rt):
     assert typed != "Mũ bảo hiểm"
     found = clerk.get("/api/dossiers", params={"q": typed}).json()
     assert [d["code"] for d in found["items"]] == [code]
+
+
+def test_json_nested_past_64_levels_is_refused(client, rt):
+    firm = business(client)
+    for body in (
+        '{"procedure": "cong-bo-hop-chuan-hop-quy", "data": {"x": ' + "[" * 70 + "]" * 70 + "}}",
+        "[" * 100_000,
+    ):
+        error = error_of(raw_json(firm, client, "POST", "/api/dossiers", body), 422, "validation_error")
+        assert {p["code"] for p in error["fields"]} == {"too_deep"}
+    assert firm.get("/api/dossiers").json()["total"] == 0

@@ -210,14 +210,15 @@ class TextGuard:
             return urlencode(clean).encode("ascii") if checker.changed else None
         try:
             value = json.loads(body, parse_constant=_refuse_constant)
-        except (ValueError, RecursionError):
-            if body.count(b"[") + body.count(b"{") > MAX_DEPTH * 2:
-                checker.problem(
-                    [],
-                    f"Dữ liệu lồng nhau quá {MAX_DEPTH} cấp.",
-                    f"The data is nested deeper than {MAX_DEPTH} levels.",
-                    "too_deep",
-                )
+        except RecursionError:
+            checker.problem(
+                [],
+                f"Dữ liệu lồng nhau quá {MAX_DEPTH} cấp.",
+                f"The data is nested deeper than {MAX_DEPTH} levels.",
+                "too_deep",
+            )
+            return None
+        except ValueError:
             return None  # not JSON: the route answers that itself
         clean = checker.json(value, [])
         if not checker.changed:

@@ -527,3 +527,14 @@ def test_a_search_typed_decomposed_finds_what_was_stored_composed(client, rt):
     assert typed != "Mũ bảo hiểm"
     found = clerk.get("/api/dossiers", params={"q": typed}).json()
     assert [d["code"] for d in found["items"]] == [code]
+
+
+def test_json_nested_past_64_levels_is_refused(client, rt):
+    firm = business(client)
+    for body in (
+        '{"procedure": "cong-bo-hop-chuan-hop-quy", "data": {"x": ' + "[" * 70 + "]" * 70 + "}}",
+        "[" * 100_000,
+    ):
+        error = error_of(raw_json(firm, client, "POST", "/api/dossiers", body), 422, "validation_error")
+        assert {p["code"] for p in error["fields"]} == {"too_deep"}
+    assert firm.get("/api/dossiers").json()["total"] == 0

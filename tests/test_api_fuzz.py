@@ -105,14 +105,24 @@ def _real_path_values() -> dict[str, list[dict[str, Any]]]:
     """Real identifiers for every path template that has parameters, a few of each kind."""
     dossiers = [c for (c,) in _rows("SELECT code FROM dossier ORDER BY id")]
     tbt = [c for (c,) in _rows("SELECT code FROM dossier WHERE procedure_code = 'hoi-dap-tbt' ORDER BY id")]
-    tasks = [t for (t,) in _rows("SELECT id FROM work_task ORDER BY created_at, id")]
-    attachments = [a for (a,) in _rows("SELECT id FROM attachment ORDER BY created_at, id")]
-    documents = _rows("SELECT id, verification_code, dossier_id FROM document ORDER BY issued_at, id")
+    # Ids and codes are random: ordered by what the seeding makes the same in every run, so each
+    # derandomized example reaches the same row.
+    tasks = [
+        t
+        for (t,) in _rows("SELECT id FROM work_task ORDER BY dossier_id, spec_name, status, assignee_id, id")
+    ]
+    attachments = [
+        a for (a,) in _rows("SELECT id FROM attachment ORDER BY dossier_id, filename, owner_id, id")
+    ]
+    documents = _rows(
+        "SELECT id, verification_code, dossier_id FROM document "
+        "ORDER BY dossier_id, kind, number, issued_for, issued_for_id, id"
+    )
     notifications = [n for (n,) in _rows("SELECT id FROM notification ORDER BY id")]
     rounds = [y for (y,) in _rows("SELECT year FROM award_round ORDER BY year")]
     lists = _rows(
         "SELECT r.year, d.id FROM document d JOIN award_round r ON d.issued_for_id = r.id "
-        "WHERE d.issued_for = 'award_round' ORDER BY d.id"
+        "WHERE d.issued_for = 'award_round' ORDER BY r.year, d.number, d.kind, d.id"
     )
     kb = [k for (k,) in _rows("SELECT id FROM tbt_kb_entry ORDER BY id")]
     wto = [w for (w,) in _rows("SELECT id FROM tbt_wto_notification ORDER BY id")]
@@ -121,7 +131,7 @@ def _real_path_values() -> dict[str, list[dict[str, Any]]]:
     secret = RUNTIME.settings.secret_key
     tbt_documents = _rows(
         "SELECT x.code, d.id FROM document d JOIN dossier x ON d.dossier_id = x.id "
-        "WHERE x.procedure_code = 'hoi-dap-tbt' ORDER BY d.id"
+        "WHERE x.procedure_code = 'hoi-dap-tbt' ORDER BY x.id, d.kind, d.number, d.id"
     )
     return {
         "/api/procedures/{code}": [{"code": c} for c in procedures],

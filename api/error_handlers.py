@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import (
     HTTP_MESSAGES,
+    UNREADABLE_BODY,
+    UNREADABLE_BODY_DETAIL,
     NotAuthenticated,
     error_response,
     field_path,
@@ -74,6 +76,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         vi, en, code = HTTP_MESSAGES.get(exc.status_code, ("Lỗi.", str(exc.detail), "error"))
+        if exc.status_code == 400 and exc.detail == UNREADABLE_BODY_DETAIL:
+            vi, en, code = UNREADABLE_BODY
         if isinstance(exc.detail, dict):
             vi, en, code = (
                 exc.detail.get("message", vi),

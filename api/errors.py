@@ -68,6 +68,18 @@ TOO_MANY_RESPONSE: dict[int | str, dict[str, object]] = {
     }
 }
 
+# Any operation that reads a body (api.openapi adds them to the document: they come from below the
+# routes, FastAPI's body parsing and the body-size limit).
+BODY_RESPONSES = {
+    400: "Nội dung gửi lên không đọc được / The request body cannot be read",
+    413: "Dữ liệu gửi lên quá lớn / Payload too large",
+}
+
+# The routes that take a file: a type that is not accepted, or an empty file.
+UPLOAD_RESPONSES = {
+    415: {"model": ErrorBody, "description": "Loại tệp không được chấp nhận / File type not accepted"},
+}
+
 HTTP_MESSAGES = {
     400: ("Yêu cầu không hợp lệ.", "Bad request.", "bad_request"),
     401: ("Bạn cần đăng nhập.", "Authentication required.", "not_authenticated"),
@@ -76,6 +88,14 @@ HTTP_MESSAGES = {
     405: ("Phương thức không được hỗ trợ.", "Method not allowed.", "method_not_allowed"),
     413: ("Dữ liệu gửi lên quá lớn.", "Payload too large.", "too_large"),
 }
+
+# FastAPI's detail when it cannot read a body at all (not UTF-8 JSON, a broken multipart frame).
+UNREADABLE_BODY_DETAIL = "There was an error parsing the body"
+UNREADABLE_BODY = (
+    "Không đọc được nội dung gửi lên: cần JSON (UTF-8) hoặc biểu mẫu đúng định dạng.",
+    "The request body cannot be read: send JSON (UTF-8) or a well-formed form.",
+    "unreadable_body",
+)
 
 
 def error_response(status: int, error: DomainError, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -12,6 +12,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import Response
 
 import notifications.models  # noqa: F401  (registers the room's tables before the schema is created)
+from api import openapi
 from api.body_limit import BodyLimit
 from api.error_handlers import install_error_handlers
 from api.jobs import scheduler_jobs
@@ -19,6 +20,7 @@ from api.procedure_web import routers_of
 from api.routes import (
     admin_users,
     auth,
+    docs,
     documents,
     dossiers,
     health,
@@ -31,6 +33,7 @@ from api.routes import (
 from api.routes import notifications as notification_routes
 from api.routes import sessions as sessions_routes
 from api.routes import tax_codes as tax_code_routes
+from api.slash_redirect import SlashRedirect
 from api.text_guard import TextGuard
 from api.web import account as account_pages
 from api.web import (
@@ -53,7 +56,19 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Front-end libraries installed from npm by the Makefile (package.json + package-lock.json);
 # only the packages the pages use are served.
 NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
-VENDOR_PACKAGES = ("bpmn-js",)
+VENDOR_PACKAGES = ("bpmn-js", "swagger-ui-dist")
+
+
+# Files that are the same for everyone and may be kept by a browser or a cache; every other answer
+# (pages, the JSON API, downloads) may carry personal data and is never stored (README, Security).
+STATIC_PREFIXES = ("/static/", "/vendor/", "/favicon.ico")
+
+# No inline scripts anywhere, /docs included (api/routes/docs.py); inline style attributes are
+# allowed for the diagram viewer and Swagger UI; images from the site and data: URLs only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
@@ -62,13 +77,9 @@ class SecurityHeaders(BaseHTTPMiddleware):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if not request.url.path.startswith("/docs"):
-            # No inline scripts anywhere; inline style attributes are allowed for the diagram viewer.
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-            )
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if not request.url.path.startswith(STATIC_PREFIXES):
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
 
@@ -100,15 +111,23 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         ),
         version="0.1.0",
         lifespan=lifespan,
+        # Our own /docs (local Swagger UI, strict CSP); no ReDoc (it would load from a CDN).
+        docs_url=None,
+        redoc_url=None,
+        # Starlette's redirect names the Host header's site: api.slash_redirect answers instead.
+        redirect_slashes=False,
     )
+    openapi.install(app)
     app.state.runtime = runtime
     app.add_middleware(TextGuard)
     app.add_middleware(PageContext)
     app.add_middleware(BodyLimit)
+    app.add_middleware(SlashRedirect)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     for module in (
         health,
+        docs,
         auth,
         sessions_routes,
         admin_users,

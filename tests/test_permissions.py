@@ -27,13 +27,12 @@ from workflows.runtime import Runtime
 # Routes and pages nobody needs to sign in for ("METHOD path"); the static files and the API
 # documentation too. Some show more to a signed-in user, asking the policy inside.
 PUBLIC = {
-    # the framework's own: the API's description and the documentation pages
+    # the framework's own: the API's description; the documentation page (api/routes/docs.py)
     "GET /openapi.json",
     "GET /docs",
-    "GET /docs/oauth2-redirect",
-    "GET /redoc",
     "MOUNT /static",
     "MOUNT /vendor/bpmn-js",
+    "MOUNT /vendor/swagger-ui-dist",
     # health, for the load balancer and the monitoring
     "GET /healthz",
     "GET /healthz/worker",

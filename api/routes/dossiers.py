@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.bounds import Day, PageNumber, PageSize
 from api.deps import CurrentUser, RuntimeDep
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, UPLOAD_RESPONSES
 from api.files import file_response
 from api.schemas import (
     AttachmentOut,
@@ -128,7 +128,10 @@ def withdraw(
 
 
 @router.post(
-    "/dossiers/{code}/attachments", status_code=status.HTTP_201_CREATED, response_model=AttachmentOut
+    "/dossiers/{code}/attachments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AttachmentOut,
+    responses=UPLOAD_RESPONSES,
 )
 async def attach_to_dossier(
     code: str, user: CurrentUser, rt: RuntimeDep, file: Annotated[UploadFile, File()]
@@ -140,7 +143,11 @@ async def attach_to_dossier(
 
 
 @router.post(
-    "/attachments", status_code=status.HTTP_201_CREATED, response_model=AttachmentOut, tags=["attachments"]
+    "/attachments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AttachmentOut,
+    tags=["attachments"],
+    responses=UPLOAD_RESPONSES,
 )
 async def upload(user: CurrentUser, rt: RuntimeDep, file: Annotated[UploadFile, File()]) -> AttachmentOut:
     """Tải tệp lên trước khi nộp; dùng ``id`` trong biểu mẫu / Upload before submitting; put the id in the form."""

@@ -10,7 +10,7 @@ from api.web.session import login_redirect, optional_page_user
 from api.web.templating import render
 from workflows.errors import DomainError
 
-API_PREFIXES = ("/api/", "/healthz", "/docs", "/openapi.json", "/redoc")
+API_PREFIXES = ("/api/", "/healthz", "/docs", "/openapi.json")
 
 
 def is_page_request(request: Request) -> bool:

@@ -464,6 +464,17 @@ def test_rounds_are_checked_and_audited(cast, rt):
     assert list(actions) == ["award_round_opened", "award_round_changed"]
 
 
+@pytest.mark.parametrize("year", [1999, 2101, 2**63, -(2**63) - 1])
+def test_a_year_out_of_range_is_a_field_error_never_a_500(cast, year):
+    # Found by the schemathesis run: 2**63 reached the database (OverflowError, HTTP 500).
+    with time_machine.travel(MONDAY, tick=False):
+        relogin_all(cast)
+        response = cast["admin"].post("/api/award/rounds", json=round_body(cast, year=year))
+        fields = fields_of(error_of(response, 422, "validation_error"))
+        assert set(fields) == {"year"} and fields["year"]["code"] == "range"
+        assert "2000" in fields["year"]["message"] and "2100" in fields["year"]["message_en"]
+
+
 def test_an_out_of_range_score_is_a_field_error(cast):
     one = cast["members"][0]
     with time_machine.travel(MONDAY, tick=False):

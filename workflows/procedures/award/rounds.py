@@ -349,7 +349,12 @@ def _problems(session: Session, data: RoundInput, round_id: int | None) -> list[
                     "council",
                 )
             )
-    same_year = session.exec(select(AwardRound).where(AwardRound.year == data.year)).first()
+    # A year out of range is already a problem; asking the database about it could overflow an INTEGER.
+    same_year = (
+        session.exec(select(AwardRound).where(AwardRound.year == data.year)).first()
+        if MIN_YEAR <= data.year <= MAX_YEAR
+        else None
+    )
     if same_year is not None and same_year.id != round_id:
         problems.append(
             FieldProblem(

@@ -45,7 +45,7 @@ def setup_people(rt: Runtime) -> dict[str, User]:
         email="bench@firm.vn",
         password="bench-password",
         full_name="Bench",
-        tax_code="0100000001",
+        tax_code="0100109106",
         organisation_name="Công ty Bench",
     )
     people = {"business": firm}

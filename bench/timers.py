@@ -41,7 +41,7 @@ def load(rt, count: int) -> None:  # type: ignore[no-untyped-def]
             password_hash="x",
             full_name="Bench",
             roles=["business"],
-            tax_code="0100000001",
+            tax_code="0100109106",
         )
         session.add(user)
         session.flush()
@@ -59,7 +59,7 @@ def load(rt, count: int) -> None:  # type: ignore[no-untyped-def]
                         "procedure_code": "cong-bo-hop-chuan-hop-quy",
                         "applicant_id": user_id,
                         "applicant_name": "Bench",
-                        "applicant_tax_code": "0100000001",
+                        "applicant_tax_code": "0100109106",
                         "subject": "x",
                         "status": "processing",
                         "data": {},

@@ -28,7 +28,7 @@ RoundReader = Annotated[User, Depends(Permitted(award_actions.RESULTS_READ))]
 
 
 class RoundIn(BaseModel):
-    year: int = Field(ge=2000, le=2999)
+    year: int  # the command checks the range (rounds.MIN_YEAR..MAX_YEAR) before any query
     registration_opens: Day
     registration_closes: Day
     scoring_deadline: Day

@@ -8,6 +8,7 @@ from typing import Any
 import jwt
 from fastapi import Request
 
+from api.client_address import client_address
 from api.user_agents import summarise
 from workflows import sessions
 from workflows.clock import now
@@ -49,10 +50,12 @@ def decode_access_token(settings: Settings, token: str) -> dict[str, Any]:
     )
 
 
-def client_of(request: Request) -> sessions.Client:
-    """The client opening a session: its address and a summary of its User-Agent."""
+def client_of(request: Request, settings: Settings) -> sessions.Client:
+    """The client opening a session: its address (through trusted proxies, as the login throttle
+    reads it) and a summary of its User-Agent."""
+    address = client_address(request, settings)
     return sessions.Client(
-        address=request.client.host if request.client else None,
+        address=None if address == "unknown" else address,
         summary=summarise(request.headers.get("user-agent")),
     )
 
@@ -60,5 +63,5 @@ def client_of(request: Request) -> sessions.Client:
 def open_session(rt: Runtime, request: Request, user: User) -> tuple[str, int]:
     """Start a session for ``user`` (just authenticated): its access token and lifetime in seconds."""
     lifetime = timedelta(minutes=rt.settings.access_token_minutes)
-    row = sessions.start(rt, user, client_of(request), lifetime)
+    row = sessions.start(rt, user, client_of(request, rt.settings), lifetime)
     return create_access_token(rt.settings, user.id, user.roles, user.session_epoch, row.id)

@@ -13,11 +13,7 @@ loopback proxy), so that the address counter of one test does not reach into ano
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -29,9 +25,8 @@ import pytest
 from sqlmodel import select
 
 from tests.conftest import make_settings, postgres_database
-from tests.test_pg_races import Server, _free_port, _wait_until_serving
+from tests.test_pg_races import Server, two_workers
 from workflows import accounts, login_throttle
-from workflows.config import PROJECT_ROOT
 from workflows.db import reading
 from workflows.models import AuditEvent, LoginCounter
 from workflows.runtime import Runtime, build_runtime
@@ -53,42 +48,16 @@ def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
 
 @pytest.fixture(scope="module")
 def server(pg: Runtime) -> Iterator[Server]:
-    settings = pg.settings
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TDCFLOW_")}
-    env.update(
-        {
-            "TDCFLOW_DATABASE_URL": settings.database_url,
-            "TDCFLOW_SECRET_KEY": settings.secret_key or "",
-            "TDCFLOW_DATA_DIR": str(settings.data_dir),
-            "TDCFLOW_BPMN_DIR": str(settings.bpmn_dir),
-            "TDCFLOW_SCHEDULER": "0",
-            "TDCFLOW_ARGON2_TIME_COST": "1",
-            "TDCFLOW_ARGON2_MEMORY_KIB": "1024",
-            "TDCFLOW_LOGIN_ACCOUNT_LOCK_AFTER": str(LOCK_AFTER),
-            "TDCFLOW_LOGIN_ACCOUNT_DELAY_AFTER": str(LOCK_AFTER),
-            "TDCFLOW_TRUSTED_PROXIES": "127.0.0.1",
-            "TDCFLOW_LOG_LEVEL": "INFO",
-        }
-    )
-    log = settings.data_dir.parent / "server.log"
     # The app's own log lines (tdcflow.*, with the process id) go to the log: the test reads
     # which processes counted.
-    command = [sys.executable, "-m", "uvicorn", "--factory", "tests.logged_app:create"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--log-level", "warning"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    served = Server(f"http://127.0.0.1:{port}", log)
-    try:
-        _wait_until_serving(served, process)
+    extra = {
+        "TDCFLOW_LOGIN_ACCOUNT_LOCK_AFTER": str(LOCK_AFTER),
+        "TDCFLOW_LOGIN_ACCOUNT_DELAY_AFTER": str(LOCK_AFTER),
+        "TDCFLOW_TRUSTED_PROXIES": "127.0.0.1",
+        "TDCFLOW_LOG_LEVEL": "INFO",
+    }
+    with two_workers(pg.settings, "tests.logged_app:create", extra) as served:
         yield served
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def attempt(server: Server, login: str, password: str, address: str) -> httpx.Response:

@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -45,7 +46,7 @@ from api.security import create_access_token
 from tests.conftest import make_settings, postgres_database
 from tests.support import PDF, PROCEDURE, Person, valid_tax_code
 from workflows import accounts, audit_verify, commands, scheduler, sessions
-from workflows.config import PROJECT_ROOT
+from workflows.config import PROJECT_ROOT, Settings
 from workflows.db import reading, transaction
 from workflows.errors import Conflict
 from workflows.models import Alarm, Attachment, AuditEvent, Dossier, User, WorkTask
@@ -87,10 +88,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(pg: Runtime) -> Iterator[Server]:
-    """The app served by uvicorn with two worker processes, on the module's database and files."""
-    settings = pg.settings
+@contextmanager
+def two_workers(
+    settings: Settings, factory: str = "api.main:create_app", env_extra: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """The app (``factory``) served by uvicorn with two worker processes, on ``settings``'
+    database and files (``env_extra``: more settings), stopped on leaving."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TDCFLOW_")}
     env.update(
@@ -104,10 +107,11 @@ def server(pg: Runtime) -> Iterator[Server]:
             "TDCFLOW_SCHEDULER": "0",  # the tests tick the scheduler themselves
             "TDCFLOW_ARGON2_TIME_COST": "1",
             "TDCFLOW_ARGON2_MEMORY_KIB": "1024",
+            **(env_extra or {}),
         }
     )
     log = settings.data_dir.parent / "server.log"
-    command = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app"]
+    command = [sys.executable, "-m", "uvicorn", "--factory", factory]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--log-level", "warning"]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -122,6 +126,13 @@ def server(pg: Runtime) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(pg: Runtime) -> Iterator[Server]:
+    """The app served by uvicorn with two worker processes, on the module's database and files."""
+    with two_workers(pg.settings) as served:
+        yield served
 
 
 def _wait_until_serving(served: Server, process: subprocess.Popen[bytes]) -> None:

@@ -120,7 +120,7 @@ async def ask(request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
             rt,
             user,
             data,
-            client_ip=client_ip(request),
+            client_ip=client_ip(request, rt.settings),
             form_token=str(form.get("form_token") or ""),
             captcha_answer=str(form.get("captcha_answer") or ""),
             honeypot=str(form.get("website") or ""),

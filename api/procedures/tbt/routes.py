@@ -10,10 +10,12 @@ from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel, Field
 
 from api.bounds import PageNumber
+from api.client_address import client_address
 from api.deps import CurrentUser, RowId, RuntimeDep, user_from_token
 from api.errors import ERROR_RESPONSES, ErrorBody
 from api.files import file_response
 from workflows.clock import as_utc
+from workflows.config import Settings
 from workflows.models import User
 from workflows.procedures.tbt import antiabuse, inquiries, knowledge, wto
 from workflows.runtime import Runtime
@@ -34,8 +36,9 @@ def optional_user(rt: RuntimeDep, token: Annotated[str | None, Depends(_optional
 MaybeUser = Annotated[User | None, Depends(optional_user)]
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def client_ip(request: Request, settings: Settings) -> str:
+    """The asker's address for the rate limit (through trusted proxies: api.client_address)."""
+    return client_address(request, settings)
 
 
 def _iso(value: Any) -> str | None:
@@ -90,7 +93,7 @@ def ask(body: AskIn, request: Request, rt: RuntimeDep, user: MaybeUser) -> dict[
         rt,
         user,
         body.data,
-        client_ip=client_ip(request),
+        client_ip=client_ip(request, rt.settings),
         form_token=body.form_token,
         captcha_answer=body.captcha_answer,
         honeypot=body.website,

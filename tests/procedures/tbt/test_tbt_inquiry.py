@@ -9,13 +9,17 @@ from typing import Any
 
 import pytest
 import time_machine
+from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from api.main import create_app
 from notifications.dispatcher import fan_out
+from tests.conftest import make_settings
 from tests.support import business, docx_text, error_of, fields_of, local, officer
 from workflows.db import reading, transaction
 from workflows.models import Dossier, ProcessInstance, User
 from workflows.outbox import OutboxEvent
+from workflows.runtime import build_runtime
 from workflows.scheduler import tick
 
 QUESTION = {
@@ -370,3 +374,28 @@ def test_a_business_question_is_filed_under_the_business(client, rt):
     with reading(rt.engine) as session:
         asked = session.exec(select(Dossier).where(Dossier.code == visitor["code"])).one()
     assert asked.applicant_name  # the visitor's organisation, or their name
+
+
+def test_behind_a_trusted_proxy_the_rate_limit_counts_each_asker_not_the_proxy(tmp_path, db_url):
+    # Before, the limit read the proxy's own address: five askers behind the office's reverse proxy
+    # filled the hour for everybody.
+    rt = build_runtime(make_settings(tmp_path, db_url, trusted_proxies="10.0.0.0/8"))
+    try:
+        with (
+            TestClient(create_app(rt), client=("10.1.2.3", 40000)) as proxy,
+            time_machine.travel(local(2026, 11, 26, 9, 0), tick=False),
+        ):
+
+            def ask(email: str, address: str) -> Any:
+                return proxy.post(
+                    "/api/tbt/inquiries",
+                    json=visitor_payload(proxy, email=email),
+                    headers={"X-Forwarded-For": address},
+                )
+
+            for n in range(5):
+                assert ask(f"a{n}@example.vn", "198.51.100.7").status_code == 201
+            error_of(ask("a5@example.vn", "198.51.100.7"), 429, "rate_limited")
+            assert ask("b@example.vn", "203.0.113.9").status_code == 201
+    finally:
+        rt.engine.dispose()

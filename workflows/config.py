@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -142,6 +142,26 @@ class Settings(BaseSettings):
     log_levels: str = Field(
         default="",
         description="Other loggers' levels, e.g. 'spiff=INFO,apscheduler=DEBUG'; the rest log at WARNING",
+    )
+    # Signing of issued documents (workflows.signing): PAdES signatures with the agency's organisation
+    # certificate. A PKCS#11 token (TDCFLOW_SIGNING_PKCS11_*) is the other way in (its own block).
+    signing_p12: Path | None = Field(
+        default=None,
+        description="PKCS#12 file (.p12/.pfx) with the agency's organisation certificate, its private key "
+        "and its chain; unset: no PKCS#12 signer",
+    )
+    signing_p12_password: SecretStr | None = Field(
+        default=None, description="Password of the PKCS#12 file; unset or empty: a file without a password"
+    )
+    tsa_url: str | None = Field(
+        default=None,
+        description="RFC 3161 timestamp server (http/https URL): signatures become PAdES B-T; "
+        "unset: PAdES B-B (only the signer's claimed time)",
+    )
+    signing_trust_roots: str | None = Field(
+        default=None,
+        description="PEM file(s) of the CA certificates the signature validator trusts, separated by ':'; "
+        "unset: the CA that issued the signing certificate when the PKCS#12 chain holds it, else none",
     )
 
     @field_validator("trusted_proxies")

@@ -16,7 +16,7 @@ NODE_STAMP := node_modules/.installed
 # Debian's chromium drives the browser tests (Playwright's own browser download is not used).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install lock run lint test test-fast test-browser browser messages bench clean
+.PHONY: help install lock run lint test test-fast test-browser browser pdfsig messages bench clean
 
 help:
 	@echo "make install    create $(VENV) and install tdcflow with its test extras (pinned by $(LOCK))"
@@ -55,6 +55,17 @@ browser:
 	    else echo "error: $(CHROMIUM) is missing (apt-get install chromium chromium-driver)" >&2; exit 1; fi; \
 	fi
 
+# Debian's pdfsig (poppler-utils) and certutil (libnss3-tools): the signing tests check signed PDFs
+# with a second, independent validator. Installed when missing.
+pdfsig:
+	@if ! command -v pdfsig >/dev/null 2>&1 || ! command -v certutil >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" -eq 0 ]; then \
+	        echo "installing Debian's poppler-utils and libnss3-tools"; \
+	        DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -q poppler-utils libnss3-tools </dev/null; \
+	    else echo "error: pdfsig is missing (apt-get install poppler-utils libnss3-tools)" >&2; exit 1; fi; \
+	fi
+
 # Rebuilt when pyproject.toml or requirements.lock changes; the lock only constrains versions.
 $(STAMP): pyproject.toml $(wildcard $(LOCK))
 	@if [ ! -x $(BIN)/python ]; then \
@@ -80,8 +91,12 @@ lock: install
 	mv $(LOCK).tmp $(LOCK)
 	@touch $(STAMP)
 
+# Issued documents are signed with a DEMO certificate (var/demo-pki) unless TDCFLOW_SIGNING_P12 is set.
 run: install
 	TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow demo
+	@if [ -z "$${TDCFLOW_SIGNING_P12:-}" ]; then \
+	    exports=$$($(BIN)/tdcflow signing demo-pki var/demo-pki); eval "$$exports"; fi; \
+	echo "TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow serve --host 127.0.0.1 --port $(PORT)"; \
 	TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow serve --host 127.0.0.1 --port $(PORT)
 
 # alembic check: the models and the migrations make the same schema (a table changed without a
@@ -96,7 +111,7 @@ lint: install
 	$(BIN)/alembic -c alembic.ini check 2>"$$tmp/check.log" || { cat "$$tmp/check.log" >&2; exit 1; }
 
 # Start the throw-away PostgreSQL, run pytest against it, and always stop it again; exit with pytest's status.
-test: install lint browser
+test: install lint browser pdfsig
 	@trap 'bash scripts/pg.sh stop $(PGDIR)' EXIT; \
 	trap 'exit 130' INT TERM; \
 	bash scripts/pg.sh start $(PGDIR) >/dev/null; \

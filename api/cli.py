@@ -1,4 +1,4 @@
-"""The ``tdcflow`` command: serve, worker, demo, migrate, check, resume, audit verify."""
+"""The ``tdcflow`` command: serve, worker, demo, migrate, check, resume, audit verify, signing demo-pki."""
 
 from __future__ import annotations
 
@@ -288,6 +288,28 @@ def _check_worker(settings: Settings, any_host: bool) -> int:
     return 0
 
 
+def cmd_signing_demo_pki(args: argparse.Namespace) -> int:
+    """Create the demo PKI (once) and print the settings that use it, as shell ``export`` lines on
+    stdout (``eval "$(tdcflow signing demo-pki DIR)"``); the explanation goes to stderr."""
+    import shlex
+    from pathlib import Path
+
+    from workflows.signing import create_demo_pki, demo_pki_env
+
+    settings = _start()
+    place = settings.agency_parent.removeprefix("UBND ").strip()
+    agency = args.agency or f"{settings.agency_name} {place}".strip()
+    dest = create_demo_pki(Path(args.dest), agency)
+    print(
+        f"PKI demo trong {dest} — KHÔNG dùng thật; đặt các biến sau để ký văn bản bằng nó:\n"
+        f"Demo PKI in {dest} — NOT for real use; set these variables to sign with it:",
+        file=sys.stderr,
+    )
+    for name, value in demo_pki_env(dest).items():
+        print(f"export {name}={shlex.quote(value)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="tdcflow", description="Một cửa điện tử TĐC / TĐC online one-stop shop"
@@ -344,6 +366,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     verify.add_argument("--limit", type=int, default=100, help="print at most this many problems")
     verify.set_defaults(func=cmd_audit_verify)
+    signing = sub.add_parser("signing", help="signing of issued documents (PAdES)")
+    signing_sub = signing.add_subparsers(dest="signing_command", required=True)
+    demo_pki = signing_sub.add_parser(
+        "demo-pki",
+        help="create (once) a DEMO CA and the agency's certificate as PKCS#12, and print the "
+        "TDCFLOW_SIGNING_* variables to set",
+    )
+    demo_pki.add_argument("dest", nargs="?", default="var/demo-pki", help="folder (default: var/demo-pki)")
+    demo_pki.add_argument(
+        "--agency", help="the agency's name in the certificate (default: from the settings)"
+    )
+    demo_pki.set_defaults(func=cmd_signing_demo_pki)
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 

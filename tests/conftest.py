@@ -29,6 +29,9 @@ from workflows.config import PROJECT_ROOT, Settings
 from workflows.db import make_engine
 from workflows.runtime import Runtime, build_runtime
 
+# The tests' signing PKI and timestamp server (fixtures test_pki, pdfsig_nssdir).
+pytest_plugins = ["tests.signing_support"]
+
 PG_URL = os.environ.get("TDCFLOW_TEST_PG_URL")
 
 DATABASES = [

@@ -102,15 +102,15 @@ def read_pkcs12(path: Path, password: str | None) -> Pkcs12Contents:
             f"sai mật khẩu của tệp {path.name}, hoặc tệp không phải PKCS#12.",
             f"wrong password for {path.name}, or the file is not PKCS#12.",
         ) from None
-    if cert is None:
-        raise config_error(
-            P12, f"tệp {path.name} không có chứng thư số.", f"{path.name} holds no certificate."
-        )
-    if key is None:
+    if key is None:  # (a file without a key lists its certificates as the chain: cert is None too)
         raise config_error(
             P12,
             f"tệp {path.name} không có khóa bí mật (chỉ có chứng thư).",
             f"{path.name} holds no private key (a certificate only).",
+        )
+    if cert is None:
+        raise config_error(
+            P12, f"tệp {path.name} không có chứng thư số.", f"{path.name} holds no certificate."
         )
     if key.public_key().public_bytes(Encoding.DER, _SPKI) != cert.public_key().public_bytes(
         Encoding.DER, _SPKI

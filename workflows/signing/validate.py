@@ -79,7 +79,8 @@ class SignatureInfo:
     intact: bool
     """The digest of the signed bytes matches the one the signature covers."""
     valid: bool
-    """The cryptographic signature is correct (and intact)."""
+    """The cryptographic signature over the signed attributes is correct (pyHanko's ``valid``); the
+    signature holds only when ``intact`` too — ``problems`` says "Signature invalid" otherwise."""
     trusted: bool
     """The signer's certificate chains to one of the trust roots (and is not revoked)."""
     whole_document: bool
@@ -196,12 +197,15 @@ def _info(status: SignatureStatus, name: str, kind: str) -> SignatureInfo:
         ts = status
     ts_trusted = None if ts is None else bool(ts.valid and ts.intact and ts.trusted)
 
+    # pyHanko's ``valid`` is the signature over the signed attributes alone: a document changed
+    # after signing is "valid" but not intact. For people both mean the signature does not hold,
+    # and its certificate's trust is then beside the point.
     problems: list[str] = []
     if not status.intact:
         problems.append(NOT_INTACT)
-    if not status.valid:
+    if not (status.valid and status.intact):
         problems.append(INVALID)
-    if status.revoked:
+    elif status.revoked:
         problems.append(REVOKED)
     elif not status.trusted:
         indic = status.trust_problem_indic

@@ -15,9 +15,11 @@ from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
+import hypothesis.strategies as st
 import pytest
 import time_machine
 from fpdf import FPDF
+from hypothesis import HealthCheck, given, settings
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
@@ -37,6 +39,7 @@ from workflows.signing import (
 )
 from workflows.signing.validate import (
     DAMAGED,
+    EXPIRED,
     INVALID,
     NO_SIGNATURE,
     NOT_INTACT,
@@ -166,6 +169,19 @@ def test_timestamped_signature_reports_the_timestamp_servers_time(
 
     out = pdfsig(write(tmp_path, "timestamped.pdf", signed), pdfsig_nssdir)
     assert "Signature Validation: Signature is Valid." in out and "Total document signed" in out, out
+
+
+def test_after_the_certificate_expires_only_the_timestamped_signature_still_holds(
+    test_pki: SigningPki,
+) -> None:
+    timestamped, plain = sign(test_pki, receipt_pdf(1), tsa=True), sign(test_pki, receipt_pdf(1))
+    with time_machine.travel(test_pki.agency_not_after + timedelta(days=30)):
+        b_t = only_signature(validate_pdf(timestamped, test_pki.trust_roots))
+        b_b = only_signature(validate_pdf(plain, test_pki.trust_roots))
+    assert b_t.ok and b_t.trusted, b_t.problems
+    assert b_t.validation_time == b_t.timestamp_time  # the chain was checked when it signed
+    assert b_b.intact and b_b.valid and not b_b.trusted
+    assert b_b.problems == [EXPIRED]
 
 
 def test_a_timestamp_server_that_does_not_answer_leaves_the_document_unsigned(test_pki: SigningPki) -> None:
@@ -303,6 +319,44 @@ def test_garbage_in_the_signature_contents_is_reported(test_pki: SigningPki) -> 
     report = validate_pdf(garbage, test_pki.trust_roots)
     assert not report.ok
     assert report.all_problems
+
+
+@pytest.fixture(scope="module")
+def signed_receipt(test_pki: SigningPki) -> bytes:
+    return sign(test_pki, receipt_pdf(1), tsa=True)
+
+
+@given(data=st.data())
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_mutated_signed_pdfs_never_raise_and_never_pass(
+    data: st.DataObject, signed_receipt: bytes, test_pki: SigningPki
+) -> None:
+    """Random edits of a signed PDF (bytes overwritten, cut, inserted): a report each time, and one
+    that never says "ok" unless the edit left the file as it was."""
+    pdf = bytearray(signed_receipt)
+    edit = data.draw(st.sampled_from(["overwrite", "truncate", "insert"]))
+    at = data.draw(st.integers(0, len(pdf) - 1))
+    chunk = data.draw(st.binary(min_size=1, max_size=16))
+    if edit == "overwrite":
+        pdf[at : at + len(chunk)] = chunk
+    elif edit == "truncate":
+        del pdf[at:]
+    else:
+        pdf[at:at] = chunk
+    report = validate_pdf(bytes(pdf), test_pki.trust_roots)
+    assert isinstance(report, SignatureReport)
+    if bytes(pdf) != signed_receipt:
+        assert not report.ok or _only_unsigned_bytes_changed(signed_receipt, bytes(pdf))
+
+
+def _only_unsigned_bytes_changed(original: bytes, changed: bytes) -> bool:
+    """An edit of the signature's own hex (inside /Contents <…>, outside the signed ranges) or of
+    its zero padding can leave the signature valid: that is correct, not a miss."""
+    if len(original) != len(changed):
+        return False
+    start = original.index(b"/Contents <") + len(b"/Contents <")
+    end = original.index(b">", start)
+    return all(a == b for i, (a, b) in enumerate(zip(original, changed, strict=True)) if not start <= i < end)
 
 
 # --- the demo PKI --------------------------------------------------------------------------------------

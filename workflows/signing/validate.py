@@ -17,6 +17,7 @@ from io import BytesIO
 
 from asn1crypto import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.ades.report import AdESIndeterminate
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import (
@@ -27,6 +28,7 @@ from pyhanko.sign.validation.status import (
 )
 from pyhanko_certvalidator import ValidationContext
 
+from workflows.clock import now
 from workflows.signing.sync import run_blocking
 
 log = logging.getLogger("tdcflow.signing")
@@ -58,6 +60,11 @@ INVALID = _both("Chữ ký không hợp lệ", "Signature invalid")
 UNTRUSTED = _both(
     "Chứng thư số của người ký không thuộc cơ quan chứng thực tin cậy",
     "The signer's certificate does not chain to a trusted root",
+)
+EXPIRED = _both(
+    "Chứng thư số của người ký đã hết hạn hoặc chưa có hiệu lực, và không có dấu thời gian chứng minh "
+    "thời điểm ký",
+    "The signer's certificate has expired or is not yet valid, and no timestamp proves when it was signed",
 )
 REVOKED = _both("Chứng thư số của người ký đã bị thu hồi", "The signer's certificate was revoked")
 NOT_WHOLE = _both(
@@ -99,6 +106,9 @@ class SignatureInfo:
     """The time of the RFC 3161 timestamp, when the signature has one (proof from the TSA)."""
     timestamp_trusted: bool | None
     """None without a timestamp."""
+    validation_time: datetime
+    """When the signer's chain was checked: now, or the timestamp's time when the certificate has
+    expired since (a trusted timestamp proves it signed while valid)."""
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -139,7 +149,8 @@ def validate_pdf(
     """Check every signature of ``pdf`` (up to ``max_signatures``) against ``trust_roots``.
 
     Never raises on the file's content: what cannot be read becomes a problem of the report.
-    Validation is at the current time, without revocation checks (no fetching; see the module).
+    Validation is at the current time (at the timestamp's time for a certificate expired since),
+    without revocation checks (no fetching; see the module).
     """
     if len(pdf) > max_bytes:
         return SignatureReport(is_pdf=False, problems=[TOO_LARGE])
@@ -164,9 +175,19 @@ def _validate(pdf: bytes, roots: list[x509.Certificate], max_signatures: int) ->
     return SignatureReport(is_pdf=True, signatures=infos, problems=problems)
 
 
-def _context(roots: list[x509.Certificate]) -> ValidationContext:
+# A certificate checked outside its validity period: at the timestamp's time it may have been valid.
+_OUT_OF_BOUNDS = {
+    AdESIndeterminate.OUT_OF_BOUNDS_NO_POE,
+    AdESIndeterminate.EXPIRED,
+    AdESIndeterminate.NOT_YET_VALID,
+}
+
+
+def _context(roots: list[x509.Certificate], moment: datetime | None = None) -> ValidationContext:
     # A new context for each signature: it caches paths and revocation information.
-    return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+    return ValidationContext(
+        trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail", moment=moment
+    )
 
 
 def _check(sig: EmbeddedPdfSignature, roots: list[x509.Certificate]) -> SignatureInfo:
@@ -179,13 +200,37 @@ def _check(sig: EmbeddedPdfSignature, roots: list[x509.Certificate]) -> Signatur
             status: SignatureStatus = validate_pdf_signature(sig, _context(roots), skip_diff=True)
         else:
             status = validate_pdf_timestamp(sig, _context(roots), skip_diff=True)
+        validation_time = now()
+        at_timestamp = _at_timestamp_time(sig, status, roots)
+        if at_timestamp is not None:
+            status, validation_time = at_timestamp
     except Exception:  # a malformed signature is reported, not raised
         log.info("signature %r could not be validated", name, exc_info=True)
         return _unchecked(sig, name, kind)
-    return _info(status, name, kind)
+    return _info(status, name, kind, validation_time)
 
 
-def _info(status: SignatureStatus, name: str, kind: str) -> SignatureInfo:
+def _at_timestamp_time(
+    sig: EmbeddedPdfSignature, status: SignatureStatus, roots: list[x509.Certificate]
+) -> tuple[PdfSignatureStatus, datetime] | None:
+    """The status with the signer's chain checked at the signature timestamp's time, when the
+    certificate is out of its validity period now but a trusted timestamp proves when it signed
+    (PAdES B-T: a document outlives its signer's certificate). None when that does not apply."""
+    if not isinstance(status, PdfSignatureStatus) or status.trust_problem_indic not in _OUT_OF_BOUNDS:
+        return None
+    ts = status.timestamp_validity
+    if ts is None or not (ts.intact and ts.valid and ts.trusted):
+        return None
+    again = validate_pdf_signature(
+        sig,
+        _context(roots, moment=ts.timestamp),
+        ts_validation_context=_context(roots),  # the timestamp itself is checked now
+        skip_diff=True,
+    )
+    return (again, ts.timestamp) if again.trusted else None
+
+
+def _info(status: SignatureStatus, name: str, kind: str, validation_time: datetime) -> SignatureInfo:
     coverage = getattr(status, "coverage", None)
     whole = coverage == SignatureCoverageLevel.ENTIRE_FILE
     signing_time: datetime | None = None
@@ -207,6 +252,8 @@ def _info(status: SignatureStatus, name: str, kind: str) -> SignatureInfo:
         problems.append(INVALID)
     elif status.revoked:
         problems.append(REVOKED)
+    elif status.trust_problem_indic in _OUT_OF_BOUNDS:
+        problems.append(EXPIRED)
     elif not status.trusted:
         indic = status.trust_problem_indic
         problems.append(UNTRUSTED + (f" ({indic.name})" if indic is not None else ""))
@@ -228,6 +275,7 @@ def _info(status: SignatureStatus, name: str, kind: str) -> SignatureInfo:
         signing_time=signing_time,
         timestamp_time=ts.timestamp if ts is not None else None,
         timestamp_trusted=ts_trusted,
+        validation_time=validation_time,
         problems=problems,
     )
 
@@ -249,6 +297,7 @@ def _unchecked(sig: EmbeddedPdfSignature, name: str, kind: str) -> SignatureInfo
         signing_time=None,
         timestamp_time=None,
         timestamp_trusted=None,
+        validation_time=now(),
         problems=[NOT_CHECKED],
     )
 

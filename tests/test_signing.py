@@ -9,6 +9,7 @@ from a real RFC 3161 server on 127.0.0.1 (tests/signing_support.py).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from fpdf import FPDF
 from hypothesis import HealthCheck, given, settings
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from tests.signing_support import SigningPki, pdfsig
 from workflows.config import Settings
@@ -114,6 +116,33 @@ def test_signed_pdf_is_intact_valid_trusted_and_whole_for_pyhanko_and_pdfsig(
     assert "Total document signed" in out and "Not total document signed" not in out, out
     assert "Signature Type: ETSI.CAdES.detached" in out, out  # PAdES, not adbe.pkcs7.detached
     assert f"Signer Certificate Common Name: {test_pki.agency_common_name}" in out, out
+
+
+PDFA_XMP = """<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
+<pdfaid:part>2</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance><pdf:Producer>LibreOffice 24.8</pdf:Producer>
+</rdf:Description></rdf:RDF></x:xmpmeta>"""
+
+
+def test_signing_keeps_the_pdfa_identification_and_info_agreeing_with_xmp(test_pki: SigningPki) -> None:
+    """PDF/A (ISO 19005-2, 6.6.2.3.1): Info entries equal their XMP twins, also after the update."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="PDF/A")
+    pdf.set_producer("LibreOffice 24.8")
+    pdf.set_xmp_metadata(PDFA_XMP)
+    original = bytes(pdf.output())
+    signed = sign(test_pki, original)
+    assert signed.startswith(original)
+
+    reader = PdfFileReader(BytesIO(signed))
+    xmp = reader.root["/Metadata"].data.decode()
+    assert re.search(r'pdfaid:part(="|>)2', xmp) and re.search(r'pdfaid:conformance(="|>)B', xmp), xmp
+    xmp_producer = re.search(r'pdf:Producer(?:="|>)([^"<]*)', xmp)
+    assert xmp_producer is not None, xmp
+    assert str(reader.trailer["/Info"]["/Producer"]) == xmp_producer.group(1)
+    assert validate_pdf(signed, test_pki.trust_roots).ok
 
 
 def test_one_byte_changed_in_the_signed_range_fails_both_validators(

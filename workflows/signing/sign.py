@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 from io import BytesIO
 
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import SigningError
@@ -62,6 +64,7 @@ def sign_pdf(
 
     def sign() -> bytes:
         writer = IncrementalPdfFileWriter(BytesIO(pdf))
+        _same_producer_in_info_and_xmp(writer)
         out = pdf_signer.sign_pdf(writer, output=BytesIO())
         return out.getvalue()
 
@@ -81,3 +84,23 @@ def sign_pdf(
         ) from exc
     log.debug("signed a PDF of %d bytes into %d bytes (%s)", len(pdf), len(signed), field_name)
     return signed
+
+
+def _same_producer_in_info_and_xmp(writer: IncrementalPdfFileWriter) -> None:
+    """Make the update's Info /Producer what its XMP metadata will say.
+
+    pyHanko's update writes ``pdf:Producer`` = "pyHanko x.y" into the XMP metadata but appends
+    "; pyHanko x.y" to the Info dictionary's /Producer; PDF/A requires the two to be equal
+    (ISO 19005-2, 6.6.2.3.1), so a signed PDF/A would no longer validate. Setting /Producer to
+    pyHanko's own name leaves pyHanko nothing to append.
+    """
+    try:
+        info_ref = writer.trailer.raw_get("/Info")
+    except KeyError:
+        return
+    if not isinstance(info_ref, generic.IndirectObject):
+        return
+    info = info_ref.get_object()
+    if isinstance(info, generic.DictionaryObject) and "/Producer" in info:
+        info["/Producer"] = generic.TextStringObject(VENDOR)
+        writer.mark_update(info_ref)

@@ -64,7 +64,7 @@ def sign_pdf(
 
     def sign() -> bytes:
         writer = IncrementalPdfFileWriter(BytesIO(pdf))
-        _same_producer_in_info_and_xmp(writer)
+        _info_agreeing_with_xmp(writer)
         out = pdf_signer.sign_pdf(writer, output=BytesIO())
         return out.getvalue()
 
@@ -86,13 +86,14 @@ def sign_pdf(
     return signed
 
 
-def _same_producer_in_info_and_xmp(writer: IncrementalPdfFileWriter) -> None:
-    """Make the update's Info /Producer what its XMP metadata will say.
+def _info_agreeing_with_xmp(writer: IncrementalPdfFileWriter) -> None:
+    """Make the update's Info dictionary say what its XMP metadata will say.
 
-    pyHanko's update writes ``pdf:Producer`` = "pyHanko x.y" into the XMP metadata but appends
-    "; pyHanko x.y" to the Info dictionary's /Producer; PDF/A requires the two to be equal
-    (ISO 19005-2, 6.6.2.3.1), so a signed PDF/A would no longer validate. Setting /Producer to
-    pyHanko's own name leaves pyHanko nothing to append.
+    PDF/A requires each Info entry to equal its XMP twin (ISO 19005-2, 6.6.2.3.1). pyHanko's update
+    writes ``pdf:Producer`` = "pyHanko x.y" into the XMP metadata but appends "; pyHanko x.y" to
+    Info's /Producer, so /Producer becomes pyHanko's own name (nothing left to append). It also
+    stamps Info's /ModDate and ``xmp:ModifyDate`` from two separate readings of the clock, which
+    differ when a second ticks between them: with XMP metadata, /ModDate goes (XMP has the date).
     """
     try:
         info_ref = writer.trailer.raw_get("/Info")
@@ -101,6 +102,10 @@ def _same_producer_in_info_and_xmp(writer: IncrementalPdfFileWriter) -> None:
     if not isinstance(info_ref, generic.IndirectObject):
         return
     info = info_ref.get_object()
-    if isinstance(info, generic.DictionaryObject) and "/Producer" in info:
+    if not isinstance(info, generic.DictionaryObject):
+        return
+    if "/Producer" in info:
         info["/Producer"] = generic.TextStringObject(VENDOR)
-        writer.mark_update(info_ref)
+    if "/ModDate" in info and "/Metadata" in writer.root:
+        del info["/ModDate"]
+    writer.mark_update(info_ref)

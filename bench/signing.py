@@ -3,9 +3,10 @@
     .venv/bin/python bench/signing.py [--documents 50] [--pages 2]
 
 Uses the tests' PKI (RSA 2048, fresh keys) and its RFC 3161 server on 127.0.0.1, so the timestamp
-figures include one HTTP round trip on loopback (pyHanko asks the server twice: once to size the
-signature, once for the real token) but not a real TSA's network latency. Prints median, p99 and
-max per signature, and the time to validate one signed document. Not a test: figures only.
+figures include one HTTP round trip on loopback per signature (a timestamper's first signature
+asks once more, to size the signature; the warm-up takes that) and the test TSA's own signing,
+but not a real TSA's network latency. Prints median, p99 and max per signature, and the time to
+validate one signed document. Not a test: figures only.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from a real RFC 3161 server on 127.0.0.1 (tests/signing_support.py).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -242,6 +243,16 @@ def test_a_signature_from_another_ca_is_valid_but_not_trusted(test_pki: SigningP
     assert sig.intact and sig.valid and not sig.trusted
     assert any(p.startswith(UNTRUSTED) for p in sig.problems)
     assert "Chữ ký" in UNTRUSTED or "Chứng thư" in UNTRUSTED  # Vietnamese first
+
+
+def test_signing_and_validating_work_from_inside_an_event_loop(test_pki: SigningPki) -> None:
+    """An ``async def`` handler calling the library directly (pyHanko's wrappers use asyncio.run)."""
+
+    async def handler() -> SignatureReport:
+        signed = sign(test_pki, receipt_pdf(1), tsa=True)
+        return validate_pdf(signed, test_pki.trust_roots)
+
+    assert asyncio.run(handler()).ok
 
 
 # --- settings ----------------------------------------------------------------------------------------

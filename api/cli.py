@@ -299,7 +299,7 @@ def cmd_signing_demo_pki(args: argparse.Namespace) -> int:
     settings = _start()
     place = settings.agency_parent.removeprefix("UBND ").strip()
     agency = args.agency or f"{settings.agency_name} {place}".strip()
-    dest = create_demo_pki(Path(args.dest), agency)
+    dest = create_demo_pki(Path(args.dest) if args.dest else settings.data_dir / "demo-pki", agency)
     print(
         f"PKI demo trong {dest} — KHÔNG dùng thật; đặt các biến sau để ký văn bản bằng nó:\n"
         f"Demo PKI in {dest} — NOT for real use; set these variables to sign with it:",
@@ -373,7 +373,9 @@ def main(argv: list[str] | None = None) -> int:
         help="create (once) a DEMO CA and the agency's certificate as PKCS#12, and print the "
         "TDCFLOW_SIGNING_* variables to set",
     )
-    demo_pki.add_argument("dest", nargs="?", default="var/demo-pki", help="folder (default: var/demo-pki)")
+    demo_pki.add_argument(
+        "dest", nargs="?", help="folder (default: TDCFLOW_DATA_DIR/demo-pki, i.e. var/demo-pki)"
+    )
     demo_pki.add_argument(
         "--agency", help="the agency's name in the certificate (default: from the settings)"
     )

@@ -241,8 +241,12 @@ def test_a_signature_from_another_ca_is_valid_but_not_trusted(test_pki: SigningP
     signed = sign_pdf(receipt_pdf(1), load_signer(settings), reason="r", location="l")
     sig = only_signature(validate_pdf(signed, test_pki.trust_roots))
     assert sig.intact and sig.valid and not sig.trusted
-    assert any(p.startswith(UNTRUSTED) for p in sig.problems)
-    assert "Chữ ký" in UNTRUSTED or "Chứng thư" in UNTRUSTED  # Vietnamese first
+    assert [p for p in sig.problems if p.startswith(UNTRUSTED)] == sig.problems
+    # Vietnamese first, English second, as the verify page shows it.
+    assert (
+        sig.problems[0].startswith("Chứng thư số của người ký")
+        and " / The signer's certificate" in sig.problems[0]
+    )
 
 
 def test_signing_and_validating_work_from_inside_an_event_loop(test_pki: SigningPki) -> None:
@@ -412,8 +416,8 @@ def test_demo_pki_command_creates_files_once_and_its_signatures_validate(
     dest = tmp_path / "demo-pki"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TDCFLOW_")}
     env["TDCFLOW_DATA_DIR"] = str(tmp_path)
-    first = subprocess.run(
-        [str(TDCFLOW), "signing", "demo-pki", str(dest)], env=env, capture_output=True, text=True, check=True
+    first = subprocess.run(  # no folder named: TDCFLOW_DATA_DIR/demo-pki
+        [str(TDCFLOW), "signing", "demo-pki"], env=env, capture_output=True, text=True, check=True
     )
     files = {p.name: p.read_bytes() for p in dest.iterdir()}
     assert set(files) == {"ca.pem", "agency.p12", "agency.p12.password"}

@@ -15,8 +15,10 @@ BIN := $(VENV)/bin
 NODE_STAMP := node_modules/.installed
 # Debian's chromium drives the browser tests (Playwright's own browser download is not used).
 CHROMIUM ?= /usr/bin/chromium
+# Debian's SoftHSM: the PKCS#11 module (a software token) of the PKCS#11 signing tests.
+SOFTHSM_MODULE ?= /usr/lib/softhsm/libsofthsm2.so
 
-.PHONY: help install lock run lint test test-fast test-browser browser messages bench clean
+.PHONY: help install lock run lint test test-fast test-browser browser softhsm messages bench clean
 
 help:
 	@echo "make install    create $(VENV) and install tdcflow with its test extras (pinned by $(LOCK))"
@@ -25,6 +27,7 @@ help:
 	@echo "make test       lint, then the whole suite (SQLite and a throw-away PostgreSQL in $(PGDIR))"
 	@echo "make test-fast  the SQLite-only tests, no PostgreSQL, no browser"
 	@echo "make test-browser  the page tests in Debian's chromium only"
+	@echo "make softhsm    install Debian's softhsm2 (and poppler-utils) for the PKCS#11 signing tests"
 	@echo "make messages   refresh the English message catalogue (api/locale)"
 	@echo "make bench      engine benchmark"
 	@echo "make lock       rewrite $(LOCK) from what $(VENV) holds"
@@ -53,6 +56,20 @@ browser:
 	        DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-noto-core </dev/null; \
 	    else echo "error: $(CHROMIUM) is missing (apt-get install chromium chromium-driver)" >&2; exit 1; fi; \
+	fi
+
+# The PKCS#11 signing tests' token (Debian's softhsm2) and poppler-utils' pdfsig, which checks their
+# signed PDFs a second way, installed when missing.
+softhsm:
+	@missing=""; \
+	[ -f $(SOFTHSM_MODULE) ] && command -v softhsm2-util >/dev/null 2>&1 || missing=" softhsm2"; \
+	command -v pdfsig >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" -eq 0 ]; then \
+	        echo "installing Debian's$$missing"; \
+	        DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing </dev/null; \
+	    else echo "error: missing$$missing (apt-get install softhsm2 poppler-utils)" >&2; exit 1; fi; \
 	fi
 
 # Rebuilt when pyproject.toml or requirements.lock changes; the lock only constrains versions.
@@ -96,7 +113,7 @@ lint: install
 	$(BIN)/alembic -c alembic.ini check 2>"$$tmp/check.log" || { cat "$$tmp/check.log" >&2; exit 1; }
 
 # Start the throw-away PostgreSQL, run pytest against it, and always stop it again; exit with pytest's status.
-test: install lint browser
+test: install lint browser softhsm
 	@trap 'bash scripts/pg.sh stop $(PGDIR)' EXIT; \
 	trap 'exit 130' INT TERM; \
 	bash scripts/pg.sh start $(PGDIR) >/dev/null; \
@@ -104,7 +121,7 @@ test: install lint browser
 	echo "TDCFLOW_TEST_PG_URL=$$TDCFLOW_TEST_PG_URL $(BIN)/pytest -n 2 -q $(PYTEST_ARGS)"; \
 	$(BIN)/pytest -n 2 -q $(PYTEST_ARGS)
 
-test-fast: install
+test-fast: install softhsm
 	env -u TDCFLOW_TEST_PG_URL $(BIN)/pytest -n 2 -q -m 'not postgres and not browser' $(PYTEST_ARGS)
 
 test-browser: install browser

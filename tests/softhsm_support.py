@@ -40,6 +40,8 @@ SOFTHSM_UTIL = Path("/usr/bin/softhsm2-util")
 TOKEN_LABEL = "tdcflow-test"
 KEY_LABEL = "agency-signing"
 KEY_ID = bytes.fromhex("a1b2")
+CA_LABEL = "test-ca"
+CA_ID = bytes.fromhex("ca01")
 USER_PIN = "482915"
 SO_PIN = "73204618"
 
@@ -210,6 +212,11 @@ def make_token(folder: Path, *, label: str = TOKEN_LABEL) -> SoftHsmToken:
         attributes.update({Attribute.TOKEN: True, Attribute.LABEL: KEY_LABEL, Attribute.ID: KEY_ID})
         session.create_object(attributes)
         assert attributes[Attribute.CLASS] == ObjectClass.CERTIFICATE
+        # The CA's certificate on the token too (as tokens often carry the chain): a certificate that
+        # is not the key's, for the test of a certificate label that names the wrong one.
+        attributes = decode_x509_certificate(ca_cert.public_bytes(serialization.Encoding.DER))
+        attributes.update({Attribute.TOKEN: True, Attribute.LABEL: CA_LABEL, Attribute.ID: CA_ID})
+        session.create_object(attributes)
 
     pin_file = folder / "pin"
     pin_file.write_text(USER_PIN + "\n")

@@ -4,6 +4,7 @@ poppler-utils is installed, by its ``pdfsig``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pkcs11
 import pytest
+import time_machine
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils import generic
@@ -24,7 +26,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from tests.softhsm_support import SoftHsmToken, softhsm_token
+from tests.softhsm_support import CA_LABEL, SoftHsmToken, softhsm_token
 from workflows.config import Settings
 from workflows.signing import pkcs11 as p11
 from workflows.signing.pkcs11 import (
@@ -34,7 +36,7 @@ from workflows.signing.pkcs11 import (
     open_pkcs11_signer,
 )
 
-__all__ = ["softhsm_token"]  # the fixture, imported to be found
+__all__ = ["softhsm_token"]  # the fixture: pytest finds it through this import
 
 
 def small_pdf() -> bytes:
@@ -174,6 +176,20 @@ def test_unknown_token_or_objects_name_their_setting(softhsm_token: SoftHsmToken
     assert cert_id.setting == "TDCFLOW_SIGNING_PKCS11_CERT_ID"
 
 
+def test_a_certificate_that_is_not_the_keys_or_out_of_date_is_refused(softhsm_token: SoftHsmToken) -> None:
+    """Every signature would be invalid: refused at open, naming the setting that found the certificate."""
+    other = misconfigured(softhsm_token.settings(signing_pkcs11_cert_label=CA_LABEL))
+    assert other.setting == "TDCFLOW_SIGNING_PKCS11_CERT_LABEL"
+    assert "does not belong" in other.message_en
+    later = softhsm_token.signer_cert.not_valid_after_utc + dt.timedelta(days=1)
+    with time_machine.travel(later, tick=False):
+        expired = misconfigured(softhsm_token.settings())
+    assert (
+        expired.setting == "TDCFLOW_SIGNING_PKCS11_KEY_LABEL"
+    )  # the certificate is found by the key's label
+    assert "valid only" in expired.message_en
+
+
 def test_missing_or_contradictory_settings_name_their_setting(
     softhsm_token: SoftHsmToken, tmp_path: Path
 ) -> None:
@@ -215,6 +231,17 @@ def test_threads_share_one_signer(softhsm_token: SoftHsmToken) -> None:
         assert signer.opened_sessions == 1
     for document in signed:
         assert_valid(document, softhsm_token)
+
+
+def test_two_signers_on_one_token_share_its_log_in(softhsm_token: SoftHsmToken) -> None:
+    """PKCS#11 logs in the application: the second signer's session shares the first's log-in, and
+    closing the second does not log the first out."""
+    with open_pkcs11_signer(softhsm_token.settings()) as first:
+        with open_pkcs11_signer(softhsm_token.settings()) as second:
+            assert_valid(sign(second), softhsm_token)
+            assert_valid(sign(first), softhsm_token)
+        assert_valid(sign(first), softhsm_token)
+        assert first.opened_sessions == 1
 
 
 def test_a_lost_session_is_reopened(softhsm_token: SoftHsmToken) -> None:

@@ -286,6 +286,35 @@ def test_a_token_that_is_away_fails_cleanly_and_is_used_again_when_back(
         assert_valid(sign(signer), softhsm_token)
 
 
+def test_a_pin_refused_at_a_reopen_is_not_tried_again(softhsm_token: SoftHsmToken) -> None:
+    """The PIN changed on the token under a running signer: the reopen's log-in is refused, and the
+    signer does not try again (each try counts towards locking a hardware token's PIN): even once
+    the old PIN is back it keeps refusing, until it is opened anew."""
+    new_pin = "594027"
+    token = pkcs11.lib(str(softhsm_token.module)).get_token(token_label=softhsm_token.label)
+    restored = False
+    with open_pkcs11_signer(softhsm_token.settings()) as signer:
+        with token.open(rw=True) as session:  # shares the signer's log-in
+            session.set_pin(softhsm_token.pin, new_pin)
+        try:
+            signer.pkcs11_session.close()  # logs the process out: the next signature must log in
+            with pytest.raises(SigningConfigError) as refused:
+                sign(signer)
+            assert refused.value.setting == "TDCFLOW_SIGNING_PKCS11_PIN_FILE"
+            with token.open(rw=True, user_pin=new_pin) as session:
+                session.set_pin(new_pin, softhsm_token.pin)
+            restored = True
+            with pytest.raises(SigningConfigError) as again:
+                sign(signer)  # would succeed if it tried the (again right) PIN
+            assert again.value is refused.value
+        finally:
+            if not restored:
+                with token.open(rw=True, user_pin=new_pin) as session:
+                    session.set_pin(new_pin, softhsm_token.pin)
+    with open_pkcs11_signer(softhsm_token.settings()) as signer:
+        assert_valid(sign(signer), softhsm_token)
+
+
 def test_a_closed_signer_refuses_to_sign(softhsm_token: SoftHsmToken) -> None:
     signer = open_pkcs11_signer(softhsm_token.settings())
     signer.close()

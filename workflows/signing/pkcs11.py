@@ -19,7 +19,9 @@ different certificate is refused rather than silently signing with a certificate
 start with: reopen the signer then.
 
 Settings at fault (module, token label, PIN, key or certificate) raise :class:`SigningConfigError`
-naming the ``TDCFLOW_SIGNING_PKCS11_*`` variable. The PIN is never logged.
+naming the ``TDCFLOW_SIGNING_PKCS11_*`` variable. The PIN is never logged. Wrong PINs count towards
+locking a hardware token, which only its security officer can undo: a PIN refused at a reopen is
+not tried again by that signer, and no log-in is tried when the token reports one try left.
 
 A session must not cross a ``fork()``: open the signer in each worker process after it started.
 Within one process, keep one signer per token: PKCS#11 logs in an application, not a session, so
@@ -41,7 +43,7 @@ import pkcs11
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as crypto_x509
 from cryptography.hazmat.primitives import serialization
-from pkcs11 import Attribute, PKCS11Error
+from pkcs11 import Attribute, PKCS11Error, TokenFlag
 from pyhanko.config.pkcs11 import TokenCriteria
 from pyhanko.sign.pkcs11 import PKCS11Signer, find_token
 
@@ -250,6 +252,22 @@ def _open_session(params: Pkcs11Params, *, reinitialize: bool = False) -> pkcs11
             f"không tìm thấy token '{params.token_label}' (chưa cắm, sai nhãn hoặc HSM không truy cập được).",
             f"no token labelled '{params.token_label}' (not plugged in, wrong label or HSM unreachable).",
         )
+    # A hardware token locks its PIN after a few wrong tries and only the security officer can
+    # unlock it: the last try is never spent automatically (a worker restarting in a loop would).
+    if token.flags & TokenFlag.USER_PIN_LOCKED:
+        raise _config_error(
+            params.pin_setting,
+            f"mã PIN của token '{params.token_label}' đã bị khóa (nhập sai quá số lần).",
+            f"the PIN of token '{params.token_label}' is locked (too many wrong tries).",
+        )
+    if token.flags & TokenFlag.USER_PIN_FINAL_TRY:
+        raise _config_error(
+            params.pin_setting,
+            f"token '{params.token_label}' chỉ còn một lần thử mã PIN: không tự thử; hãy kiểm tra mã PIN "
+            "và đăng nhập một lần bằng công cụ của token.",
+            f"token '{params.token_label}' has one PIN try left: not tried automatically; check the PIN and "
+            "log in once with the token's own tool.",
+        )
     try:
         return token.open(user_pin=params.pin)
     except pkcs11.UserAlreadyLoggedIn:
@@ -288,6 +306,9 @@ class Pkcs11TokenSigner(PKCS11Signer):
         self._lock = _module_lock(params.module)
         self._closed = False
         self._session_lost = False
+        # Set when the token refused the PIN at a reopen: no further tries (each one could count
+        # towards locking the PIN); an operator fixes the PIN and the signer is opened anew.
+        self._pin_refused: SigningConfigError | None = None
         self.opened_sessions = 0  # how many sessions this signer opened (1 unless the token dropped)
         with self._lock:
             session = _open_session(params)
@@ -386,6 +407,8 @@ class Pkcs11TokenSigner(PKCS11Signer):
                 raise SigningUnavailable(
                     "Bộ ký PKCS#11 đã đóng.", "The PKCS#11 signer is closed.", code="signing_closed"
                 )
+            if self._pin_refused is not None:
+                raise self._pin_refused
             if self._session_lost:
                 self._reopen()
             try:
@@ -429,18 +452,14 @@ class Pkcs11TokenSigner(PKCS11Signer):
                 # Some modules see a token that came back (or a restarted HSM) only once re-initialised.
                 # This ends every session of this module in the process; other signers reopen theirs.
                 session = _open_session(self.params, reinitialize=True)
-        except (SigningConfigError, PKCS11Error) as exc:
-            vi, en = (
-                (exc.message, exc.message_en)
-                if isinstance(exc, SigningConfigError)
-                else (type(exc).__name__, type(exc).__name__)
-            )
-            log.error("PKCS#11 token '%s' cannot be reopened: %s", self.params.token_label, en)
-            raise SigningUnavailable(
-                f"Không mở lại được token '{self.params.token_label}'. {vi}",
-                f"The token '{self.params.token_label}' cannot be reopened. {en}",
-                code="signing_unavailable",
-            ) from exc
+        except SigningConfigError as exc:
+            if exc.setting in (PIN, PIN_FILE):
+                log.error("PKCS#11 token '%s' refused the PIN: not trying again", self.params.token_label)
+                self._pin_refused = exc
+                raise
+            raise self._unavailable(exc.message, exc.message_en) from exc
+        except PKCS11Error as exc:
+            raise self._unavailable(type(exc).__name__, type(exc).__name__) from exc
         self.opened_sessions += 1
         self.pkcs11_session = session
         self._session_open = True
@@ -460,6 +479,14 @@ class Pkcs11TokenSigner(PKCS11Signer):
             )
         self._session_lost = False
         log.info("PKCS#11 session to token '%s' reopened", self.params.token_label)
+
+    def _unavailable(self, vi: str, en: str) -> SigningUnavailable:
+        log.error("PKCS#11 token '%s' cannot be reopened: %s", self.params.token_label, en)
+        return SigningUnavailable(
+            f"Không mở lại được token '{self.params.token_label}'. {vi}",
+            f"The token '{self.params.token_label}' cannot be reopened. {en}",
+            code="signing_unavailable",
+        )
 
     # -- ending --
 

@@ -348,7 +348,7 @@ class Pkcs11TokenSigner(PKCS11Signer):
         except PKCS11Error as exc:
             raise _config_error(
                 self.params.cert_setting,
-                f"không tìm thấy đúng một chứng thư ký số trên token '{self.params.token_label}' ({exc}).",
+                f"không tìm thấy đúng một chứng thư số trên token '{self.params.token_label}' ({exc}).",
                 f"not exactly one signing certificate on token '{self.params.token_label}' ({exc}).",
             ) from exc
 
@@ -381,7 +381,7 @@ class Pkcs11TokenSigner(PKCS11Signer):
         if not cert.not_valid_before <= now <= cert.not_valid_after:
             raise _config_error(
                 self.params.cert_setting,
-                f"chứng thư ký số chỉ có hiệu lực từ {cert.not_valid_before:%d/%m/%Y} "
+                f"chứng thư số chỉ có hiệu lực từ {cert.not_valid_before:%d/%m/%Y} "
                 f"đến {cert.not_valid_after:%d/%m/%Y}.",
                 f"the signing certificate is valid only from {cert.not_valid_before:%Y-%m-%d} "
                 f"to {cert.not_valid_after:%Y-%m-%d}.",
@@ -473,7 +473,7 @@ class Pkcs11TokenSigner(PKCS11Signer):
         if certificate.dump() != self._signing_cert.dump():
             self._end_session()
             raise SigningUnavailable(
-                "Chứng thư ký số trên token đã đổi: hãy mở lại bộ ký (khởi động lại tiến trình ký).",
+                "Chứng thư số trên token đã đổi: hãy mở lại bộ ký (khởi động lại tiến trình ký).",
                 "The signing certificate on the token changed: open the signer again (restart the worker).",
                 code="signing_certificate_changed",
             )

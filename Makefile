@@ -15,8 +15,10 @@ BIN := $(VENV)/bin
 NODE_STAMP := node_modules/.installed
 # Debian's chromium drives the browser tests (Playwright's own browser download is not used).
 CHROMIUM ?= /usr/bin/chromium
+# Debian's SoftHSM: the PKCS#11 module (a software token) of the PKCS#11 signing tests.
+SOFTHSM_MODULE ?= /usr/lib/softhsm/libsofthsm2.so
 
-.PHONY: help install lock run lint test test-fast test-browser browser pdfsig messages bench clean
+.PHONY: help install lock run lint test test-fast test-browser browser debian-packages messages bench clean
 
 help:
 	@echo "make install    create $(VENV) and install tdcflow with its test extras (pinned by $(LOCK))"
@@ -25,13 +27,14 @@ help:
 	@echo "make test       lint, then the whole suite (SQLite and a throw-away PostgreSQL in $(PGDIR))"
 	@echo "make test-fast  the SQLite-only tests, no PostgreSQL, no browser"
 	@echo "make test-browser  the page tests in Debian's chromium only"
+	@echo "make debian-packages  the Debian packages besides Python's (fonts, poppler-utils, NSS tools, SoftHSM)"
 	@echo "make messages   refresh the English message catalogue (api/locale)"
 	@echo "make bench      engine benchmark"
 	@echo "make lock       rewrite $(LOCK) from what $(VENV) holds"
 	@echo "make clean      stop/remove $(PGDIR) and remove caches"
 	@echo "Extra pytest arguments: PYTEST_ARGS='-k something -x'"
 
-install: $(STAMP) $(NODE_STAMP)
+install: debian-packages $(STAMP) $(NODE_STAMP)
 
 # Front-end libraries (bpmn-js, swagger-ui-dist) from npm, pinned by package-lock.json, into the ignored
 # node_modules/. No package's install script runs (swagger-ui-dist's @scarf/scarf would report the install).
@@ -55,15 +58,22 @@ browser:
 	    else echo "error: $(CHROMIUM) is missing (apt-get install chromium chromium-driver)" >&2; exit 1; fi; \
 	fi
 
-# Debian's pdfsig (poppler-utils) and certutil (libnss3-tools): the signing tests check signed PDFs
-# with a second, independent validator. Installed when missing.
-pdfsig:
-	@if ! command -v pdfsig >/dev/null 2>&1 || ! command -v certutil >/dev/null 2>&1; then \
+# Debian's packages besides Python's: the fonts of the PDF copies (fonts-liberation2, Times New
+# Roman's metrics with every Vietnamese letter), pdfsig and pdftotext (poppler-utils) and certutil
+# (libnss3-tools) that check signed PDFs a second way, and the PKCS#11 signing tests' software
+# token (softhsm2). One apt-get for whatever is missing; nothing when all are there.
+debian-packages:
+	@missing=""; \
+	[ -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || missing="$$missing fonts-liberation2"; \
+	command -v pdfsig >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v certutil >/dev/null 2>&1 || missing="$$missing libnss3-tools"; \
+	[ -f $(SOFTHSM_MODULE) ] && command -v softhsm2-util >/dev/null 2>&1 || missing="$$missing softhsm2"; \
+	if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" -eq 0 ]; then \
-	        echo "installing Debian's poppler-utils and libnss3-tools"; \
+	        echo "installing Debian's$$missing"; \
 	        DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-	        DEBIAN_FRONTEND=noninteractive apt-get install -y -q poppler-utils libnss3-tools </dev/null; \
-	    else echo "error: pdfsig is missing (apt-get install poppler-utils libnss3-tools)" >&2; exit 1; fi; \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing </dev/null; \
+	    else echo "error: missing Debian packages:$$missing (apt-get install$$missing)" >&2; exit 1; fi; \
 	fi
 
 # Rebuilt when pyproject.toml or requirements.lock changes; the lock only constrains versions.
@@ -93,9 +103,10 @@ lock: install
 
 # Issued documents are signed with a DEMO certificate (var/demo-pki) unless TDCFLOW_SIGNING_P12 is set.
 run: install
-	TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow demo
 	@if [ -z "$${TDCFLOW_SIGNING_P12:-}" ]; then \
 	    exports=$$($(BIN)/tdcflow signing demo-pki var/demo-pki); eval "$$exports"; fi; \
+	echo "TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow demo"; \
+	TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow demo; \
 	echo "TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow serve --host 127.0.0.1 --port $(PORT)"; \
 	TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow serve --host 127.0.0.1 --port $(PORT)
 
@@ -111,7 +122,7 @@ lint: install
 	$(BIN)/alembic -c alembic.ini check 2>"$$tmp/check.log" || { cat "$$tmp/check.log" >&2; exit 1; }
 
 # Start the throw-away PostgreSQL, run pytest against it, and always stop it again; exit with pytest's status.
-test: install lint browser pdfsig
+test: install lint browser
 	@trap 'bash scripts/pg.sh stop $(PGDIR)' EXIT; \
 	trap 'exit 130' INT TERM; \
 	bash scripts/pg.sh start $(PGDIR) >/dev/null; \

@@ -163,6 +163,36 @@ class Settings(BaseSettings):
         description="PEM file(s) of the CA certificates the signature validator trusts, separated by ':'; "
         "unset: the CA that issued the signing certificate when the PKCS#12 chain holds it, else none",
     )
+    # Signing with the agency's key on a PKCS#11 token or HSM (workflows.signing.pkcs11). The key is
+    # found on the token labelled signing_pkcs11_token_label by label and/or CKA_ID; its certificate
+    # by the cert_* settings, else by the key's label/ID (a key and its certificate share them).
+    signing_pkcs11_module: Path | None = Field(
+        default=None,
+        description="PKCS#11 module (.so) of the token or HSM, e.g. /usr/lib/softhsm/libsofthsm2.so",
+    )
+    signing_pkcs11_token_label: str | None = Field(default=None, description="Label of the token")
+    signing_pkcs11_key_label: str | None = Field(default=None, description="Label of the private key")
+    signing_pkcs11_key_id: str | None = Field(
+        default=None,
+        description="CKA_ID of the private key, in hex (e.g. 'a1b2'); with or instead of its label",
+    )
+    signing_pkcs11_cert_label: str | None = Field(
+        default=None, description="Label of the signing certificate; unset: the key's label/ID finds it"
+    )
+    signing_pkcs11_cert_id: str | None = Field(
+        default=None, description="CKA_ID of the signing certificate, in hex; unset: the key's"
+    )
+    signing_pkcs11_pin: str | None = Field(
+        default=None, repr=False, description="User PIN of the token; prefer signing_pkcs11_pin_file"
+    )
+    signing_pkcs11_pin_file: Path | None = Field(
+        default=None,
+        description="File holding the user PIN (one line, readable by tdcflow only), so the PIN is not in the environment",
+    )
+    signing_pkcs11_chain_file: Path | None = Field(
+        default=None,
+        description="PEM file of the issuing CA certificates to embed beside the signing certificate",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

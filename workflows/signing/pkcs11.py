@@ -47,7 +47,8 @@ from pkcs11 import Attribute, PKCS11Error, TokenFlag
 from pyhanko.config.pkcs11 import TokenCriteria
 from pyhanko.sign.pkcs11 import PKCS11Signer, find_token
 
-from workflows.errors import DomainError, FieldProblem
+from workflows.errors import FieldProblem
+from workflows.signing.errors import SigningConfigError, SigningFailed
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -71,15 +72,7 @@ CHAIN_FILE = ENV_PREFIX + "CHAIN_FILE"
 EXPIRY_WARNING = dt.timedelta(days=30)
 
 
-@dataclass
-class SigningConfigError(DomainError):
-    """A PKCS#11 setting is missing or wrong; ``setting`` is the environment variable at fault."""
-
-    setting: str = ""
-
-
-@dataclass
-class SigningUnavailable(DomainError):
+class SigningUnavailable(SigningFailed):
     """The token cannot be reached now (removed, HSM down) or the signer was closed; retry later."""
 
 

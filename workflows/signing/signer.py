@@ -55,17 +55,18 @@ class Pkcs12Contents:
 
 def signing_configured(settings: Settings) -> bool:
     """Whether the settings name a signer at all (issued documents are signed only then)."""
-    # PKCS#11: `or settings.signing_pkcs11_module is not None` once that block exists.
-    return settings.signing_p12 is not None
+    return settings.signing_p12 is not None or settings.signing_pkcs11_module is not None
 
 
 def load_signer(settings: Settings) -> Signer:
-    """The pyHanko signer of the agency's organisation certificate.
-
-    Extension point: the PKCS#11 signer (another module, ``TDCFLOW_SIGNING_PKCS11_*``) is one branch
-    before the PKCS#12 one, e.g. ``if settings.signing_pkcs11_module: return load_pkcs11_signer(settings)``;
-    it returns a pyHanko ``Signer`` as well, so ``sign_pdf`` takes either.
+    """The pyHanko signer of the agency's organisation certificate: on a PKCS#11 token or HSM
+    (``TDCFLOW_SIGNING_PKCS11_*``, its session kept open: :mod:`workflows.signing.pkcs11`) when one
+    is configured, else from a PKCS#12 file. Either is a pyHanko ``Signer`` that ``sign_pdf`` takes.
     """
+    if settings.signing_pkcs11_module is not None:
+        from workflows.signing.pkcs11 import open_pkcs11_signer
+
+        return open_pkcs11_signer(settings)
     if settings.signing_p12 is not None:
         return load_p12_signer(settings.signing_p12, _password(settings))
     raise config_error(

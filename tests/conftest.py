@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 import migrations
 from api.main import create_app
+from tests.signing_support import SigningPki
 from workflows.config import PROJECT_ROOT, Settings
 from workflows.db import make_engine
 from workflows.runtime import Runtime, build_runtime
@@ -128,8 +129,16 @@ def make_settings(tmp_path: Path, db_url: str, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, db_url: str) -> Settings:
-    return make_settings(tmp_path, db_url)
+def settings(tmp_path: Path, db_url: str, test_pki: SigningPki) -> Settings:
+    """The test settings, signing issued documents with the tests' PKI (no timestamp server: the
+    tests that need one ask ``test_pki`` for it)."""
+    return make_settings(
+        tmp_path,
+        db_url,
+        signing_p12=test_pki.p12,
+        signing_p12_password=test_pki.password,
+        signing_trust_roots=str(test_pki.root_pem),
+    )
 
 
 @pytest.fixture

@@ -111,7 +111,8 @@ def _asn1_key(key: rsa.RSAPrivateKey) -> asn1_keys.PrivateKeyInfo:
 def build_pki(dest: Path, tsa_url: str = "") -> tuple[SigningPki, DummyTimeStamper]:
     """Write the PKI of ``pki.toml`` into ``dest``; returns it and the TSA that the server runs."""
     config = tomllib.loads(PKI_CONFIG.read_text(encoding="utf-8"))
-    start = datetime.now().astimezone() - timedelta(days=1)
+    # Valid from three years back: tests travel in time (to 2025, 2026…) and sign there.
+    start = datetime.now().astimezone() - timedelta(days=3 * 365)
 
     def days(section: str) -> datetime:
         return start + timedelta(days=config[section]["days"])

@@ -62,7 +62,8 @@ _SYSTEM_DIRS = (
 
 
 def vietnamese_letters() -> str:
-    """Every letter of Vietnamese, lower and upper case, as NFC code points (134 + the 26 Latin)."""
+    """Every letter of Vietnamese as NFC code points: a-z, đ, ă â ê ô ơ ư and the 12 vowels with each
+    of the 5 tones, lower and upper case (186)."""
     tones = ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")  # huyền sắc ngã hỏi nặng
     letters = set("abcdefghijklmnopqrstuvwxyzđ")
     for vowel in "aăâeêioôơuưy":

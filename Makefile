@@ -16,7 +16,7 @@ NODE_STAMP := node_modules/.installed
 # Debian's chromium drives the browser tests (Playwright's own browser download is not used).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install lock run lint test test-fast test-browser browser messages bench clean
+.PHONY: help install lock run lint test test-fast test-browser browser pdf-tools messages bench bench-pdf clean
 
 help:
 	@echo "make install    create $(VENV) and install tdcflow with its test extras (pinned by $(LOCK))"
@@ -27,11 +27,13 @@ help:
 	@echo "make test-browser  the page tests in Debian's chromium only"
 	@echo "make messages   refresh the English message catalogue (api/locale)"
 	@echo "make bench      engine benchmark"
+	@echo "make bench-pdf  PDF copy: rendering time per document kind"
+	@echo "make pdf-tools  Debian's fonts-liberation2 (the PDF's font) and poppler-utils (its tests), if missing"
 	@echo "make lock       rewrite $(LOCK) from what $(VENV) holds"
 	@echo "make clean      stop/remove $(PGDIR) and remove caches"
 	@echo "Extra pytest arguments: PYTEST_ARGS='-k something -x'"
 
-install: $(STAMP) $(NODE_STAMP)
+install: $(STAMP) $(NODE_STAMP) pdf-tools
 
 # Front-end libraries (bpmn-js, swagger-ui-dist) from npm, pinned by package-lock.json, into the ignored
 # node_modules/. No package's install script runs (swagger-ui-dist's @scarf/scarf would report the install).
@@ -53,6 +55,19 @@ browser:
 	        DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-noto-core </dev/null; \
 	    else echo "error: $(CHROMIUM) is missing (apt-get install chromium chromium-driver)" >&2; exit 1; fi; \
+	fi
+
+# The PDF copy's font, Liberation Serif 2 (metric-compatible with Times New Roman, with every
+# Vietnamese letter: fonts-liberation 1.x lacks some), and poppler's pdftotext/pdffonts/pdfinfo that
+# its tests read the PDF with: Debian's packages, installed when missing.
+PDF_FONT := /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf
+pdf-tools:
+	@if [ ! -f $(PDF_FONT) ] || ! command -v pdftotext >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" -eq 0 ]; then \
+	        echo "installing Debian's fonts-liberation2 and poppler-utils"; \
+	        DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-liberation2 poppler-utils </dev/null; \
+	    else echo "error: $(PDF_FONT) or pdftotext is missing (apt-get install fonts-liberation2 poppler-utils)" >&2; exit 1; fi; \
 	fi
 
 # Rebuilt when pyproject.toml or requirements.lock changes; the lock only constrains versions.
@@ -117,6 +132,9 @@ messages: install
 
 bench: install
 	$(BIN)/python bench/engine.py
+
+bench-pdf: install
+	$(BIN)/python bench/documents.py
 
 clean:
 	bash scripts/pg.sh stop $(PGDIR)

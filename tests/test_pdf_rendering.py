@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import io
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -38,10 +37,6 @@ from workflows.documents.fonts import document_fonts, missing_letters, vietnames
 from workflows.documents.pdf_writer import render_pdf, unsupported_features
 from workflows.procedures.award.criteria import rules_from
 from workflows.procedures.award.scoring import aggregate
-
-pytestmark = pytest.mark.skipif(
-    not shutil.which("pdftotext"), reason="poppler-utils is not installed (make install installs it)"
-)
 
 ROOT = Path(__file__).resolve().parents[1]
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -120,7 +120,7 @@ def render_fpdf2(count: int, png: bytes) -> bytes:
         doc.cell(80, 6, RECIPIENTS[0])
         doc.set_font("serif", "B", 14)
         doc.cell(85, 6, SIGNATURE[0], align="C", new_x="LMARGIN", new_y="NEXT")
-        for left, right in zip(RECIPIENTS[1:] + ("",), SIGNATURE[1:], strict=True):
+        for left, right in zip((*RECIPIENTS[1:], ""), SIGNATURE[1:], strict=True):
             doc.set_font("serif", "", 11)
             doc.cell(80, 6, left)
             doc.set_font("serif", "B", 14)

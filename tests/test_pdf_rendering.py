@@ -417,3 +417,26 @@ def test_the_writers_documents_need_nothing_outside_the_subset(rendered):
 def test_not_a_docx_is_a_value_error():
     with pytest.raises(ValueError):
         render_pdf(b"%PDF-1.7 not a docx")
+
+
+def test_a_row_taller_than_a_page_continues_on_the_next_under_the_header(tmp_path):
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=2)
+    table.style = document.styles["Table Grid"]
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Cột một", "Cột hai"
+    table.rows[0]._tr.get_or_add_trPr().append(parse_xml(f"<w:tblHeader {nsdecls('w')}/>"))
+    lines = [f"Ý kiến góp ý số {i + 1} về dự thảo quy chuẩn kỹ thuật." for i in range(90)]
+    cell = table.rows[1].cells[1]
+    cell.text = lines[0]
+    for line in lines[1:]:
+        cell.add_paragraph(line)
+    table.rows[1].cells[0].text = "Bên trái"
+    document.add_paragraph("Sau bảng.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    pages = page_texts(render_pdf(buffer.getvalue()), tmp_path)
+    assert len(pages) >= 2
+    assert all(squeeze("Cột một Cột hai") in squeeze(page) for page in pages[:2])  # the header repeated
+    # A paragraph may continue on the next page after the repeated header: leave the repeats out.
+    rest = "".join(squeeze(page).replace(squeeze("Cột một Cột hai"), "", 1) for page in pages[1:])
+    assert_in_order(["Cột một", "Cột hai", "Bên trái", *lines, "Sau bảng."], squeeze(pages[0]) + rest)

@@ -38,10 +38,11 @@ the rest of the page goes to the next one. ``keepNext`` chains a paragraph's las
 follows (a row is kept with the next row when a paragraph of it has ``keepNext``; rows of a
 vertical merge are kept together), ``keepLines`` makes a paragraph one unit, widow control keeps
 two lines together at each end. A chain that does not fit moves whole to the next page; one
-taller than a page is laid out unit by unit, as Word does. Rows are never split: a row goes whole
-to the next page (stricter than Word for rows without ``cantSplit``); a row taller than a page
-runs past the bottom margin (logged). "Space before" is dropped at the top of a page after a
-natural break, kept after a page break.
+taller than a page is laid out unit by unit, as Word does. A row that fits a page is never split
+(it goes whole to the next page: stricter than Word for rows without ``cantSplit``); a row taller
+than a page is cut between its cells' lines and continues on the next page under the repeated
+header rows. "Space before" is dropped at the top of a page after a natural break, kept after a
+page break.
 
 Anything else (text boxes, floating pictures, VML, numbering/bullets, other fields, footnotes,
 equations, embedded objects, several sections, columns…) is rendered as plain text in its place or,
@@ -1122,6 +1123,7 @@ class _Unit:
     space_before: float = 0.0  # dropped at the top of a page after a natural break
     repeat: list[_Unit] | None = None  # the table's header rows, drawn first on a new page
     parts: list[_Unit] | None = None  # the lines of a keepLines paragraph, if it must be split
+    split: Callable[[float], tuple[_Unit, _Unit] | None] | None = None  # a row taller than a page
     label: str = ""
 
 
@@ -1296,20 +1298,19 @@ def _table_units(table: Table, width: float, fields: dict[str, str]) -> list[_Un
         offset = table.indent
     starts = [sum(table.widths[:i]) for i in range(len(table.widths) + 1)]
     # Each cell's content, laid out once.
-    contents: list[list[tuple[Cell, float, Draw]]] = []
+    contents: list[list[tuple[Cell, float, list[_Unit]]]] = []
     for row in table.rows:
         laid = []
         for cell in row.cells:
             inner = max(cell.width - cell.margins[1] - cell.margins[3], 1.0)
-            height, draw = _stack(_block_units(cell.blocks, inner, fields))
-            laid.append((cell, height + cell.margins[0] + cell.margins[2], draw))
+            cell_units = _block_units(cell.blocks, inner, fields)
+            height = sum(unit.height for unit in cell_units)
+            laid.append((cell, height + cell.margins[0] + cell.margins[2], cell_units))
         contents.append(laid)
     # Row heights: the tallest cell not in a vertical merge, then merged cells grow their last row.
     heights = []
     for row, laid in zip(table.rows, contents, strict=True):
         tallest = max((h for cell, h, _ in laid if cell.vmerge is None), default=0.0)
-        if not any(cell.vmerge is None for cell, _, _ in laid):
-            tallest = 0.0
         heights.append(row.height if row.exact else max(tallest, row.height))
     spans: dict[tuple[int, int], int] = {}  # (row, column) of a restart cell → rows it spans
     for r, laid in enumerate(contents):
@@ -1325,8 +1326,6 @@ def _table_units(table: Table, width: float, fields: dict[str, str]) -> list[_Un
             have = sum(heights[r : last + 1])
             if needed > have:
                 heights[last] += needed - have
-            elif last == r:
-                heights[r] = max(heights[r], needed)
     n_rows = len(table.rows)
     n_cols = len(table.widths)
 
@@ -1342,15 +1341,14 @@ def _table_units(table: Table, width: float, fields: dict[str, str]) -> list[_Un
         inner = "insideH" if name in ("top", "bottom") else "insideV"
         return table.borders.get(name if outer else inner)
 
-    units: list[_Unit] = []
-    for r, (row, laid) in enumerate(zip(table.rows, contents, strict=True)):
+    def row_unit(r: int, laid: list[tuple[Cell, float, list[_Unit]]], height: float, merged: bool) -> _Unit:
+        """The unit of row ``r`` (or of a slice of it: ``laid`` holds the slice's content)."""
 
-        def draw(canvas: _Canvas, x: float, y: float, r=r, laid=laid) -> None:
-            for cell, needed, content in laid:
-                if cell.vmerge == "continue":
+        def draw(canvas: _Canvas, x: float, y: float) -> None:
+            for cell, needed, cell_units in laid:
+                if cell.vmerge == "continue" and merged:
                     continue
-                span_rows = spans.get((r, cell.column), 1)
-                h = sum(heights[r : r + span_rows])
+                h = sum(heights[r : r + spans.get((r, cell.column), 1)]) if merged else height
                 left = x + offset + starts[min(cell.column, n_cols)]
                 right = left + cell.width
                 if cell.fill is not None:
@@ -1358,6 +1356,7 @@ def _table_units(table: Table, width: float, fields: dict[str, str]) -> list[_Un
                     canvas.pdf.rect(left, y, cell.width, h, style="F")
                 free = h - needed
                 shift = {"center": free / 2, "bottom": free}.get(cell.valign, 0.0)
+                _, content = _stack(cell_units)
                 content(canvas, left + cell.margins[1], y + cell.margins[0] + max(shift, 0.0))
                 for name, (x1, y1, x2, y2) in (
                     ("top", (left, y, right, y)),
@@ -1369,17 +1368,36 @@ def _table_units(table: Table, width: float, fields: dict[str, str]) -> list[_Un
                     if border is not None:
                         canvas.rule(x1, y1, x2, y2, border)
 
-        keep = any(
-            unit.keep_next
-            for cell in row.cells
-            for unit in _last_units(cell)
-        ) or any(spans.get((r, c.column), 1) > 1 for c in row.cells) or any(
-            c.vmerge == "continue" for c in (table.rows[r + 1].cells if r + 1 < n_rows else [])
-        )  # fmt: skip
-        label = "\n".join(
-            _plain_label(cell) for cell in row.cells if cell.vmerge != "continue"
-        )  # fmt: skip
-        units.append(_Unit(heights[r], draw, keep_next=keep, label=label))
+        def split(available: float) -> tuple[_Unit, _Unit] | None:
+            """The slice of the row that fits ``available`` and the rest (a row taller than a page)."""
+            first, rest = [], []
+            for cell, _, cell_units in laid:
+                room = available - cell.margins[0] - cell.margins[2]
+                used, count = 0.0, 0
+                while count < len(cell_units) and used + cell_units[count].height <= room + 0.01:
+                    used += cell_units[count].height
+                    count += 1
+                first.append((cell, used + cell.margins[0] + cell.margins[2], cell_units[:count]))
+                left = cell_units[count:]
+                rest.append((cell, sum(u.height for u in left) + cell.margins[0] + cell.margins[2], left))
+            if not any(units for _, _, units in first):
+                return None
+            first_height = max(needed for _, needed, _ in first)
+            rest_height = max(needed for _, needed, _ in rest)
+            return row_unit(r, first, first_height, False), row_unit(r, rest, rest_height, False)
+
+        return _Unit(height, draw, split=None if table.rows[r].exact else split)
+
+    units: list[_Unit] = []
+    for r, (row, laid) in enumerate(zip(table.rows, contents, strict=True)):
+        unit = row_unit(r, laid, heights[r], True)
+        unit.keep_next = (
+            any(u.keep_next for cell in row.cells for u in _last_units(cell))
+            or any(spans.get((r, c.column), 1) > 1 for c in row.cells)
+            or any(c.vmerge == "continue" for c in (table.rows[r + 1].cells if r + 1 < n_rows else []))
+        )
+        unit.label = "\n".join(_plain_label(cell) for cell in row.cells if cell.vmerge != "continue")
+        units.append(unit)
     header_count = 0
     while header_count < n_rows and table.rows[header_count].header:
         header_count += 1
@@ -1482,10 +1500,24 @@ def _paginate(units: list[_Unit], top: float, bottom: float) -> list[_Page]:
         if unit.parts and height_of([unit], True) > body + 0.01:
             units[i : i + 1] = unit.parts
             continue
+        if unit.split is not None and height_of([unit], True) > body + 0.01:
+            # A row taller than a page: what fits here, the rest on the next page (under the header).
+            available = bottom - y - sum(header.height for header in needs_header(unit))
+            pieces = unit.split(available) if available > 0 else None
+            if pieces is None and not empty():
+                new_page(True)
+                continue
+            if pieces is not None:
+                first, rest = pieces
+                first.repeat, rest.repeat, rest.keep_next = unit.repeat, unit.repeat, unit.keep_next
+                place(first)
+                new_page(True)
+                units[i] = rest
+                continue
         if not empty() and y + height_of([unit], False) > bottom + 0.01:
             new_page(True)
         if height_of([unit], True) > body + 0.01:
-            log.warning("a table row or line taller than the page runs past the bottom margin")
+            log.warning("a line or picture taller than the page runs past the bottom margin")
         place(unit)
         i += 1
     return pages

@@ -166,6 +166,7 @@ class ParaStyle:
     page_break_before: bool = False
     border_top: Border | None = None
     border_bottom: Border | None = None
+    expand_shift_return: bool = True  # settings: no w:doNotExpandShiftReturn
 
 
 _JC = {"both": "justify", "distribute": "justify", "center": "center", "right": "right", "end": "right"}
@@ -372,6 +373,9 @@ class _Reader:
         self.names = set(self.zip.namelist())
         self.document_name = self._main_part()
         self.styles = self._styles()
+        settings = self._xml(str(PurePosixPath(self.document_name).parent / "settings.xml"))
+        compat = settings.find(f"{_W}compat/{_W}doNotExpandShiftReturn") if settings is not None else None
+        self.expand_shift_return = not _on(compat)
 
     # -- parts
     def _xml(self, name: str) -> etree._Element | None:
@@ -563,8 +567,11 @@ class _Reader:
         ppr = p.find(_w("pPr"))
         style_id = _attr(ppr.find(_w("pStyle")), "val") if ppr is not None else None
         pprops, rprops = self.para_props(style_id)
-        pprops = _apply_ppr(pprops, ppr)
-        if ppr is not None and ppr.find(_w("numPr")) is not None:
+        pprops = {**_apply_ppr(pprops, ppr), "expand_shift_return": self.expand_shift_return}
+        chain = self._chain(style_id or self.styles["default_para"])
+        if any(st["ppr"] is not None and st["ppr"].find(_w("numPr")) is not None for st in chain) or (
+            ppr is not None and ppr.find(_w("numPr")) is not None
+        ):
             self.note("numbering (w:numPr)")
         mark = RunStyle(**_apply_rpr(rprops, ppr.find(_w("rPr")) if ppr is not None else None))
         inlines: list[Inline] = []
@@ -742,6 +749,8 @@ class _Reader:
         borders: dict[str, Border | None] = {}
         sources = [self.styles["cell_margins"]]
         for style in self._chain(style_id):
+            if style["ppr"] is not None or style["rpr"] is not None:
+                self.note("table style paragraph or run properties (w:tblStyle)")
             if style["tblpr"] is not None:
                 sources.append(style["tblpr"].find(_w("tblCellMar")))
                 _read_borders(style["tblpr"].find(_w("tblBorders")), borders)
@@ -946,7 +955,7 @@ def _pieces(inlines: list[Inline], fields: dict[str, str]) -> list[_Piece | None
         if isinstance(inline, Field):
             inline = Text(fields.get(inline.name, ""), inline.style)
         if isinstance(inline, Text):
-            text = unicodedata.normalize("NFC", inline.text.replace("\u00a0", "\u00a0"))
+            text = unicodedata.normalize("NFC", inline.text)
             if inline.style.caps:
                 text = text.upper()
             for chunk in _SPACES.split(text):
@@ -1041,7 +1050,8 @@ def _layout_lines(para: Paragraph, width: float, fields: dict[str, str]) -> list
         while current and current[-1].kind == "space":
             current.pop()
         natural = sum(piece.width for piece in current)
-        justify = style.align == "justify" and not forced and not last
+        # Word stretches a justified line ending in a line break unless told not to (compat option).
+        justify = style.align == "justify" and not last and (not forced or style.expand_shift_return)
         lines.append(_line(current, natural, indent, available, justify, para.mark, style))
         current, x, first = [], 0.0, False
         indent, available = start()
@@ -1130,14 +1140,19 @@ class _Unit:
 class _Canvas:
     """The fpdf2 document with the little state the drawing needs."""
 
-    def __init__(self, pdf: FPDF) -> None:
+    def __init__(self, pdf: FPDF, files: dict[str, str]) -> None:
         self.pdf = pdf
+        self.files = files  # face ("", "B", "I", "BI") → font file
+        self.added: set[str] = set()
         self.font: tuple[str, float] | None = None
         self.color: tuple[int, int, int] = (0, 0, 0)
 
     def set_style(self, style: RunStyle) -> None:
         key = (style.face, style.size)
         if key != self.font:
+            if style.face not in self.added:  # a face is embedded only if it is used (cheaper)
+                self.pdf.add_font("body", style.face, self.files[style.face])
+                self.added.add(style.face)
             self.pdf.set_font("body", style.face, style.size)
             self.font = key
         if style.color != self.color:
@@ -1617,8 +1632,6 @@ def render_pdf(
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
     pdf.set_text_shaping(False)
-    for face, style in (("", "regular"), ("B", "bold"), ("I", "italic"), ("BI", "bold_italic")):
-        pdf.add_font("body", face, str(fonts.files[style]))
     core = parsed.core
     meta_title = _clean_meta(title if title is not None else core.get("title"))
     meta_author = _clean_meta(author if author is not None else core.get("author"))
@@ -1645,11 +1658,13 @@ def render_pdf(
             _PRODUCER,
         )
     )
-    canvas = _Canvas(pdf)
+    faces = {"": "regular", "B": "bold", "I": "italic", "BI": "bold_italic"}
+    canvas = _Canvas(pdf, {face: str(fonts.files[style]) for face, style in faces.items()})
     total = str(len(pages) + section.first_number - 1)
     for index, page in enumerate(pages):
         pdf.add_page()
         canvas.font = None
+        canvas.color = (0, 0, 0)
         for unit, y in page.placed:
             unit.draw(canvas, section.left, y)
         number = index + section.first_number

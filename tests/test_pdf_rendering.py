@@ -33,7 +33,7 @@ import workflows.procedures.import_inspection.documents
 import workflows.procedures.tbt.documents  # noqa: F401  (registers the kinds)
 from tests.test_documents import EXTRA_BY_KIND, STEPS, make_ctx
 from workflows.documents import DOCUMENT_KINDS, PROCESS_COLUMNS, qr_png, render_document
-from workflows.documents.fonts import document_fonts, missing_letters, vietnamese_letters
+from workflows.documents.fonts import cut_fonts, document_fonts, missing_letters, vietnamese_letters
 from workflows.documents.pdf_writer import render_pdf, unsupported_features
 from workflows.procedures.award.criteria import rules_from
 from workflows.procedures.award.scoring import aggregate
@@ -199,6 +199,15 @@ def test_vietnamese_survives_in_every_style(tmp_path):
     assert text.count(squeeze(letters)) == 4
 
 
+def test_a_character_outside_the_cut_down_fonts_is_drawn_from_the_full_ones(tmp_path):
+    document = docx.Document()
+    document.add_paragraph("Điện trở cách điện ≥ 5 MΩ; góc α = 30°.")  # Greek: not in the cut-down copies
+    buffer = io.BytesIO()
+    document.save(buffer)
+    text = " ".join(page_texts(render_pdf(buffer.getvalue()), tmp_path))
+    assert "Điện trở cách điện ≥ 5 MΩ; góc α = 30°." in text
+
+
 # ---------------------------------------------------------------- fonts
 
 
@@ -208,6 +217,9 @@ def test_the_font_has_every_vietnamese_letter_and_liberation_1_does_not():
     assert all(missing_letters(path) == "" for path in fonts.files.values())
     # a-z, đ, and the 12 vowels (a ă â e ê i o ô ơ u ư y) with each of the 5 tones, in both cases
     assert len(vietnamese_letters()) == 2 * (26 + 1 + 6 + 12 * 5)
+    cut = cut_fonts()  # the cheaper copies embedded when a document needs no other character
+    assert cut is not None
+    assert all(missing_letters(path) == "" for path in cut[0].values())
     old = Path("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf")
     if old.is_file():  # Debian's fonts-liberation 1.07: why fonts-liberation2 is required
         assert "Ộ" in missing_letters(old)

@@ -69,7 +69,7 @@ from fpdf import FPDF
 from fpdf import __version__ as FPDF_VERSION
 from lxml import etree
 
-from workflows.documents.fonts import document_fonts
+from workflows.documents.fonts import cut_fonts, document_fonts
 
 log = logging.getLogger("tdcflow.documents")
 
@@ -1597,6 +1597,30 @@ def _clean_meta(value: str | None) -> str:
     return unicodedata.normalize("NFC", re.sub(r"[\x00-\x1f]", " ", value or "")).strip()
 
 
+def _characters(parsed: Parsed) -> set[int]:
+    """Every character the document may draw (its text, upper-cased too, and page numbers)."""
+    found: set[int] = set(map(ord, "0123456789 "))
+
+    def walk(blocks: list[Block]) -> None:
+        for block in blocks:
+            if isinstance(block, Table):
+                for row in block.rows:
+                    for cell in row.cells:
+                        walk(cell.blocks)
+                continue
+            for inline in block.inlines:
+                if isinstance(inline, Text):
+                    text = unicodedata.normalize("NFC", inline.text)
+                    found.update(map(ord, text))
+                    found.update(map(ord, text.upper()))
+
+    walk(parsed.body)
+    for parts in (parsed.section.headers, parsed.section.footers):
+        for blocks in parts.values():
+            walk(blocks)
+    return found
+
+
 def unsupported_features(docx: bytes) -> list[str]:
     """The features of ``docx`` outside the subset this renderer supports (see the module's doc).
 
@@ -1659,7 +1683,11 @@ def render_pdf(
         )
     )
     faces = {"": "regular", "B": "bold", "I": "italic", "BI": "bold_italic"}
-    canvas = _Canvas(pdf, {face: str(fonts.files[style]) for face, style in faces.items()})
+    files = fonts.files
+    cut = cut_fonts()
+    if cut is not None and _characters(parsed) <= cut[1]:
+        files = cut[0]  # the same glyphs and widths, cheaper to embed
+    canvas = _Canvas(pdf, {face: str(files[style]) for face, style in faces.items()})
     total = str(len(pages) + section.first_number - 1)
     for index, page in enumerate(pages):
         pdf.add_page()

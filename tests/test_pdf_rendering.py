@@ -34,7 +34,7 @@ import workflows.procedures.tbt.documents  # noqa: F401  (registers the kinds)
 from tests.test_documents import EXTRA_BY_KIND, STEPS, make_ctx
 from workflows.documents import DOCUMENT_KINDS, PROCESS_COLUMNS, qr_png, render_document
 from workflows.documents.fonts import cut_fonts, document_fonts, missing_letters, vietnamese_letters
-from workflows.documents.pdf_writer import render_pdf, unsupported_features
+from workflows.documents.pdf_writer import _Reader, render_pdf, unsupported_features
 from workflows.procedures.award.criteria import rules_from
 from workflows.procedures.award.scoring import aggregate
 
@@ -452,3 +452,76 @@ def test_a_row_taller_than_a_page_continues_on_the_next_under_the_header(tmp_pat
     # A paragraph may continue on the next page after the repeated header: leave the repeats out.
     rest = "".join(squeeze(page).replace(squeeze("Cột một Cột hai"), "", 1) for page in pages[1:])
     assert_in_order(["Cột một", "Cột hai", "Bên trái", *lines, "Sau bảng."], squeeze(pages[0]) + rest)
+
+
+def _complex_field(paragraph, instruction: str, cached: str) -> None:
+    """A field as Word writes it: begin, instruction, separate, its last result, end."""
+    for xml in (
+        '<w:r {ns}><w:fldChar w:fldCharType="begin"/></w:r>',
+        f'<w:r {{ns}}><w:instrText xml:space="preserve"> {instruction} \\* MERGEFORMAT </w:instrText></w:r>',
+        '<w:r {ns}><w:fldChar w:fldCharType="separate"/></w:r>',
+        f"<w:r {{ns}}><w:t>{cached}</w:t></w:r>",
+        '<w:r {ns}><w:fldChar w:fldCharType="end"/></w:r>',
+    ):
+        paragraph._p.append(parse_xml(xml.format(ns=nsdecls("w"))))
+
+
+def test_word_fields_page_breaks_and_a_first_page_footer(tmp_path):
+    document = docx.Document()
+    section = document.sections[0]
+    section.different_first_page_header_footer = True
+    section.first_page_footer.add_paragraph("Trang đầu")
+    footer = section.footer.add_paragraph("Trang ")
+    _complex_field(footer, "PAGE", "9")
+    footer.add_run("/")
+    _complex_field(footer, "NUMPAGES", "9")
+    section.header.add_paragraph("Đầu trang của Sở")
+    document.add_paragraph("Một")
+    document.add_paragraph().add_run().add_break(docx.enum.text.WD_BREAK.PAGE)
+    document.add_paragraph("Hai").paragraph_format.page_break_before = True
+    document.add_paragraph("Ba")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    pages = page_texts(render_pdf(buffer.getvalue()), tmp_path)
+    assert len(pages) == 3  # the break after "Một", then "Hai" on a new page again
+    assert "Trang đầu" in pages[0] and "Trang 1" not in pages[0]
+    assert "Đầu trang của Sở" not in pages[0]  # titlePg: page 1 has its own (here none) header
+    assert "Trang 2/3" in pages[1] and "Hai" not in pages[1] and "Trang 3/3" in pages[2]
+    assert "Hai" in pages[2] and "Ba" in pages[2] and "Đầu trang của Sở" in pages[2]
+    assert "9" not in "".join(pages)  # the cached results are not shown
+
+
+def test_merged_cells_spans_and_cell_alignment(tmp_path):
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=3)
+    table.style = document.styles["Table Grid"]
+    top = table.cell(0, 0).merge(table.cell(0, 2))  # gridSpan 3
+    top.text = "Tiêu đề gộp ba cột"
+    side = table.cell(1, 0).merge(table.cell(2, 0))  # vMerge over two rows
+    side.text = "Gộp hai hàng"
+    side.vertical_alignment = docx.enum.table.WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    for r, c, text in ((1, 1, "Ô 1-1"), (1, 2, "Ô 1-2"), (2, 1, "Ô 2-1"), (2, 2, "Ô 2-2")):
+        table.cell(r, c).text = text
+        table.cell(r, c).paragraphs[0].alignment = docx.enum.text.WD_ALIGN_PARAGRAPH.RIGHT
+    buffer = io.BytesIO()
+    document.save(buffer)
+    content = buffer.getvalue()
+    assert unsupported_features(content) == []
+    text = "".join(page_texts(render_pdf(content), tmp_path))
+    assert_in_order(["Tiêu đề gộp ba cột", "Gộp hai hàng", "Ô 1-1", "Ô 1-2", "Ô 2-1", "Ô 2-2"], text)
+    assert squeeze(text).count(squeeze("Gộp hai hàng")) == 1
+
+
+def test_a_table_style_spaces_its_cells_paragraphs_over_the_normal_style():
+    """Word's Table Grid: no space after and single lines in its cells, whatever Normal says."""
+    document = docx.Document()  # python-docx's defaults: 10 pt after, 1.15 lines
+    document.add_paragraph("Ngoài bảng")
+    table = document.add_table(rows=1, cols=1)
+    table.style = document.styles["Table Grid"]
+    table.cell(0, 0).text = "Trong bảng"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    outside, grid = _Reader(buffer.getvalue()).read().body
+    inside = grid.rows[0].cells[0].blocks[0]
+    assert (outside.style.after, outside.style.line) == (10.0, 276)
+    assert (inside.style.after, inside.style.line) == (0.0, 240)

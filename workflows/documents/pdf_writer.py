@@ -376,6 +376,12 @@ class _Reader:
         settings = self._xml(str(PurePosixPath(self.document_name).parent / "settings.xml"))
         compat = settings.find(f"{_W}compat/{_W}doNotExpandShiftReturn") if settings is not None else None
         self.expand_shift_return = not _on(compat)
+        self.override_table_size_and_alignment = settings is not None and any(
+            setting.get(_W + "name") == "overrideTableStyleFontSizeAndJustification"
+            and setting.get(_W + "val") in ("1", "true")
+            for setting in settings.iterfind(f"{_W}compat/{_W}compatSetting")
+        )
+        self.table_styles: list[str | None] = []  # the style of each table being read, innermost last
 
     # -- parts
     def _xml(self, name: str) -> etree._Element | None:
@@ -420,7 +426,14 @@ class _Reader:
         rels = self._rels(self.document_name)
         name = next((n for n in rels.values() if n.endswith("styles.xml")), "word/styles.xml")
         root = self._xml(name)
-        styles: dict = {"ppr": {}, "rpr": {}, "by_id": {}, "default_para": None, "cell_margins": None}
+        styles: dict = {
+            "ppr": {},
+            "rpr": {},
+            "by_id": {},
+            "default_para": None,
+            "default_table": None,
+            "cell_margins": None,
+        }
         if root is None:
             return styles
         defaults = root.find(_w("docDefaults"))
@@ -436,12 +449,14 @@ class _Reader:
                 "ppr": style.find(_w("pPr")),
                 "rpr": style.find(_w("rPr")),
                 "tblpr": style.find(_w("tblPr")),
+                "conditional": style.find(_w("tblStylePr")) is not None,
             }
             if _attr(style, "default") in ("1", "true", "on"):
                 if _attr(style, "type") == "paragraph":
                     styles["default_para"] = style_id
                 elif _attr(style, "type") == "table":
                     styles["cell_margins"] = style.find(f"{_W}tblPr/{_W}tblCellMar")
+                    styles["default_table"] = style_id
         return styles
 
     def _chain(self, style_id: str | None) -> list[dict]:
@@ -456,11 +471,33 @@ class _Reader:
         return chain
 
     @functools.cache  # noqa: B019 (one reader per rendering)
-    def para_props(self, style_id: str | None) -> tuple[dict, dict]:
+    def para_props(self, style_id: str | None, table_style: str | None = None) -> tuple[dict, dict]:
+        """Paragraph and run properties of a paragraph of style ``style_id`` (in a table of style
+        ``table_style``): the document defaults, then the styles.
+
+        In a table, Word applies the table style's paragraph and run properties over the default
+        paragraph style (Normal) but under any other paragraph style; with the compatibility
+        setting overrideTableStyleFontSizeAndJustification, Normal's size and alignment still win
+        where Normal sets them to other values than the document defaults.
+        """
+        default = self.styles["default_para"]
+        style_id = style_id or default
         ppr, rpr = dict(self.styles["ppr"]), dict(self.styles["rpr"])
-        for style in self._chain(style_id or self.styles["default_para"]):
-            ppr = _apply_ppr(ppr, style["ppr"])
-            rpr = _apply_rpr(rpr, style["rpr"])
+        table_chain = self._chain(table_style) if table_style else []
+        if table_chain and style_id != default:
+            for style in table_chain:
+                ppr, rpr = _apply_ppr(ppr, style["ppr"]), _apply_rpr(rpr, style["rpr"])
+        for style in self._chain(style_id):
+            ppr, rpr = _apply_ppr(ppr, style["ppr"]), _apply_rpr(rpr, style["rpr"])
+        if table_chain and style_id == default:
+            normal_ppr, normal_rpr = dict(ppr), dict(rpr)
+            for style in table_chain:
+                ppr, rpr = _apply_ppr(ppr, style["ppr"]), _apply_rpr(rpr, style["rpr"])
+            if self.override_table_size_and_alignment:
+                if normal_rpr.get("size") != self.styles["rpr"].get("size") and "size" in normal_rpr:
+                    rpr["size"] = normal_rpr["size"]
+                if normal_ppr.get("align") != self.styles["ppr"].get("align") and "align" in normal_ppr:
+                    ppr["align"] = normal_ppr["align"]
         return ppr, rpr
 
     @functools.cache  # noqa: B019
@@ -566,7 +603,7 @@ class _Reader:
     def paragraph(self, p: etree._Element, rels: dict[str, str], *, top: bool) -> list[Paragraph]:
         ppr = p.find(_w("pPr"))
         style_id = _attr(ppr.find(_w("pStyle")), "val") if ppr is not None else None
-        pprops, rprops = self.para_props(style_id)
+        pprops, rprops = self.para_props(style_id, self.table_styles[-1] if self.table_styles else None)
         pprops = {**_apply_ppr(pprops, ppr), "expand_shift_return": self.expand_shift_return}
         chain = self._chain(style_id or self.styles["default_para"])
         if any(st["ppr"] is not None and st["ppr"].find(_w("numPr")) is not None for st in chain) or (
@@ -745,12 +782,13 @@ class _Reader:
     def table(self, tbl: etree._Element, rels: dict[str, str]) -> Table:
         tbl_pr = tbl.find(_w("tblPr"))
         style_id = _attr(tbl_pr.find(_w("tblStyle")), "val") if tbl_pr is not None else None
+        style_id = style_id or self.styles["default_table"]
         margins = {"top": 0.0, "left": 5.4, "bottom": 0.0, "right": 5.4}
         borders: dict[str, Border | None] = {}
         sources = [self.styles["cell_margins"]]
         for style in self._chain(style_id):
-            if style["ppr"] is not None or style["rpr"] is not None:
-                self.note("table style paragraph or run properties (w:tblStyle)")
+            if style["conditional"]:
+                self.note("conditional table style formatting (w:tblStylePr)")
             if style["tblpr"] is not None:
                 sources.append(style["tblpr"].find(_w("tblCellMar")))
                 _read_borders(style["tblpr"].find(_w("tblBorders")), borders)
@@ -765,6 +803,18 @@ class _Reader:
         indent = _num(tbl_pr.find(_w("tblInd")), "w") * _TWIP if tbl_pr is not None else 0.0
         widths = [_num(col, "w") * _TWIP for col in tbl.iterfind(f"{_W}tblGrid/{_W}gridCol")]
         rows: list[Row] = []
+        self.table_styles.append(style_id)
+        try:
+            self._rows(tbl, rels, margins, widths, rows)
+        finally:
+            self.table_styles.pop()
+        if not widths:  # no grid: the first row's cell widths
+            widths = [cell.width for cell in rows[0].cells] if rows else []
+        return Table(widths, align, indent, borders, rows)
+
+    def _rows(
+        self, tbl: etree._Element, rels: dict[str, str], margins: dict, widths: list[float], rows: list[Row]
+    ) -> None:
         for tr in tbl.iterfind(_w("tr")):
             tr_pr = tr.find(_w("trPr"))
             header = bool(_on(tr_pr.find(_w("tblHeader")))) if tr_pr is not None else False
@@ -785,9 +835,6 @@ class _Reader:
                     _attr(height_el, "hRule") == "exact",
                 )
             )
-        if not widths:  # no grid: the first row's cell widths
-            widths = [cell.width for cell in rows[0].cells] if rows else []
-        return Table(widths, align, indent, borders, rows)
 
     def cell(
         self, tc: etree._Element, rels: dict[str, str], margins: dict, column: int, widths: list[float]

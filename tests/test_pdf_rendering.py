@@ -206,6 +206,15 @@ def test_a_character_outside_the_cut_down_fonts_is_drawn_from_the_full_ones(tmp_
     document.save(buffer)
     text = " ".join(page_texts(render_pdf(buffer.getvalue()), tmp_path))
     assert "Điện trở cách điện ≥ 5 MΩ; góc α = 30°." in text
+    assert unsupported_features(buffer.getvalue()) == []
+
+
+def test_characters_without_a_glyph_are_named():
+    document = docx.Document()
+    document.add_paragraph("Tên tiếng Trung: 中文")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert unsupported_features(buffer.getvalue()) == ["characters the font has no glyph for: 中文"]
 
 
 # ---------------------------------------------------------------- fonts

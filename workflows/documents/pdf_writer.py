@@ -19,9 +19,14 @@ The OOXML subset (ECMA-376 part 1 semantics):
   (left/start, right/end, firstLine, hanging), ``w:spacing`` (before, after, line with lineRule
   auto/exact/atLeast), ``w:keepNext``, ``w:keepLines``, ``w:widowControl``, ``w:pageBreakBefore``,
   top and bottom ``w:pBdr`` (the short rules under the header lines), the paragraph mark's size;
-* paragraph styles: ``w:docDefaults``, the default paragraph style and the ``w:pStyle`` chain
-  (``w:basedOn``), character styles (``w:rStyle``), for every paragraph and run property here;
-* runs: ``w:b``, ``w:i``, ``w:u`` (any but none: a single line), ``w:sz``, ``w:caps``, ``w:color``,
+* styles: ``w:docDefaults``, the default paragraph style and the ``w:pStyle`` chain
+  (``w:basedOn``), character styles (``w:rStyle``), a table style's paragraph and run properties
+  for its cells (over Normal, under any other paragraph style, as Word does), for every paragraph
+  and run property here; ``w:doNotExpandShiftReturn`` and
+  ``overrideTableStyleFontSizeAndJustification`` from settings.xml;
+* runs: ``w:b``, ``w:i``, ``w:u`` (any but none: a single line), ``w:sz``, ``w:caps``, ``w:color``
+  (every run is drawn in the one serif family of :mod:`~workflows.documents.fonts`: ``w:rFonts``
+  is not read),
   ``w:vanish`` (hidden: not drawn); ``w:t``, ``w:tab`` (to the next default tab stop),
   ``w:br`` (line break; ``type="page"``/``"column"``: a page break), ``w:cr``,
   ``w:noBreakHyphen``; hyperlinks, smart tags, content controls and insertions are read through;
@@ -35,8 +40,8 @@ The OOXML subset (ECMA-376 part 1 semantics):
 
 Pagination: a line is the unit of a paragraph, a row the unit of a table. A unit that does not fit
 the rest of the page goes to the next one. ``keepNext`` chains a paragraph's last line to what
-follows (a row is kept with the next row when a paragraph of it has ``keepNext``; rows of a
-vertical merge are kept together), ``keepLines`` makes a paragraph one unit, widow control keeps
+follows (a row is kept with what follows when the last paragraph of one of its cells has
+``keepNext``; rows of a vertical merge are kept together), ``keepLines`` makes a paragraph one unit, widow control keeps
 two lines together at each end. A chain that does not fit moves whole to the next page; one
 taller than a page is laid out unit by unit, as Word does. A row that fits a page is never split
 (it goes whole to the next page: stricter than Word for rows without ``cantSplit``); a row taller
@@ -1673,7 +1678,22 @@ def unsupported_features(docx: bytes) -> list[str]:
 
     An empty list: the PDF shows everything the .docx shows. Not a .docx → ``ValueError``.
     """
-    return list(_Reader(docx).read().features)
+    return list(_read(docx).features)
+
+
+def _read(docx: bytes) -> Parsed:
+    """The parsed document, with characters that no face of the font has among its features."""
+    parsed = _Reader(docx).read()
+    faces = _metrics().values()
+    missing = sorted(
+        code
+        for code in _characters(parsed)
+        if code > 0x20 and not unicodedata.category(chr(code)).startswith(("C", "Z"))
+        and any(code not in face.widths for face in faces)
+    )  # fmt: skip
+    if missing:
+        parsed.features["characters the font has no glyph for: " + "".join(map(chr, missing[:40]))] = None
+    return parsed
 
 
 def render_pdf(
@@ -1689,7 +1709,7 @@ def render_pdf(
     core properties' (never the clock), so the same .docx gives the same bytes. Not a .docx →
     ``ValueError``; no usable font → :class:`workflows.documents.fonts.FontError`.
     """
-    parsed = _Reader(docx).read()
+    parsed = _read(docx)
     for feature in parsed.features:
         log.warning("the PDF renders %s as plain text or inline (outside the supported subset)", feature)
     fonts = document_fonts()

@@ -135,6 +135,11 @@ class Settings(BaseSettings):
     )
     scheduler: bool = Field(default=True, description="Run the timer/alarm scheduler inside the web app")
     tick_seconds: float = Field(default=5.0, gt=0, description="How often the scheduler looks for due work")
+    pdf_font_dir: Path | None = Field(
+        default=None,
+        description="Folder searched first for the PDF copy's serif font (Times New Roman's or Liberation "
+        "Serif 2's four .ttf files); unset: Debian's fonts-liberation2, then fonts-noto-core",
+    )
     log_level: str = Field(default="INFO", description="Level of tdcflow's own loggers (tdcflow.*)")
     log_format: Literal["text", "json"] = Field(
         default="text", description="text: one line a record; json: one JSON object a line, for a log shipper"

@@ -204,6 +204,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if created:
         codes = create_demo_dossiers(rt)
         print(f"Demo dossiers: {', '.join(codes)}")
+    # The demo's documents are signed now, so the first page shown has their official copies.
+    from workflows import document_signing
+
+    while document_signing.sign_due(rt, max_items=200).signed:
+        pass
+    left = document_signing.pending_count(rt)
+    if left:
+        print(f"tdcflow demo: {left} documents are not signed yet (see the log); the worker retries.")
     print("Tài khoản demo / demo accounts (e-mail, mật khẩu / password, vai trò / role):")
     from workflows.demo import demo_accounts
 

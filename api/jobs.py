@@ -12,7 +12,7 @@ import logging
 from apscheduler.triggers.interval import IntervalTrigger
 
 from notifications import jobs as notification_jobs
-from workflows import account_tokens, audit_root, sessions
+from workflows import account_tokens, audit_root, document_signing, sessions
 from workflows.db import transaction
 from workflows.runtime import Runtime
 from workflows.scheduler import Job
@@ -31,12 +31,20 @@ def purge_expired_sessions(rt: Runtime) -> None:
         log.info("purged %s expired sessions and %s expired links", ended, links)
 
 
+def sign_documents(rt: Runtime) -> None:
+    """Make the signed PDFs of the documents issued since the last run (within seconds)."""
+    report = document_signing.sign_due(rt)
+    if report.signed or report.failed:
+        log.info("signed %s documents, %s failed (retried later)", report.signed, report.failed)
+
+
 def scheduler_jobs(rt: Runtime) -> list[Job]:
     """Every periodic job besides the tick the scheduler always runs (BPMN timers, SLA alarms):
-    the notifications room's dispatcher and daily digest, the hourly purge of expired sessions, and
+    the notifications room's dispatcher and daily digest, the signing of issued documents, the hourly purge of expired sessions, and
     the audit trail's daily root."""
     return [
         *notification_jobs(rt),
+        (sign_documents, IntervalTrigger(seconds=rt.settings.tick_seconds), "documents-sign"),
         (purge_expired_sessions, IntervalTrigger(minutes=PURGE_EVERY_MINUTES), "sessions-purge"),
         *audit_root.jobs(rt),
     ]

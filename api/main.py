@@ -76,8 +76,15 @@ class SecurityHeaders(BaseHTTPMiddleware):
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        # A response may let the site's own pages frame it (a draft PDF shown on the approval page:
+        # api.files.file_response(embeddable=True)); nothing else may be framed.
+        framing = response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            CONTENT_SECURITY_POLICY
+            if framing == "DENY"
+            else CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors 'self'"),
+        )
         if not request.url.path.startswith(STATIC_PREFIXES):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

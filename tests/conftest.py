@@ -16,6 +16,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
@@ -25,10 +26,12 @@ from sqlalchemy.engine import make_url
 
 import migrations
 from api.main import create_app
-from tests.signing_support import SigningPki
 from workflows.config import PROJECT_ROOT, Settings
 from workflows.db import make_engine
 from workflows.runtime import Runtime, build_runtime
+
+if TYPE_CHECKING:
+    from tests.signing_support import SigningPki
 
 # The tests' signing PKI and timestamp server (fixtures test_pki, pdfsig_nssdir).
 pytest_plugins = ["tests.signing_support"]

@@ -272,6 +272,12 @@ def relogin(people: dict[str, Person]) -> None:
         person.relogin()
 
 
+def issued_docx(person: Person, document: dict[str, Any]) -> bytes:
+    """The .docx a document was issued as (what its signed PDF shows), as stored; the API gives it
+    to officers only (``editable_url``), the business gets the signed PDF (tests/test_signed_documents)."""
+    return person.client.app.state.runtime.store.read(document["sha256"])
+
+
 def docx_text(content: bytes) -> str:
     """The text a reader sees in a .docx: paragraphs, table cells and footers."""
     document = DocxDocument(io.BytesIO(content))

@@ -30,6 +30,7 @@ from tests.support import (
     stored_files,
     verify_email,
 )
+from workflows import document_signing
 from workflows.db import reading
 from workflows.models import User
 
@@ -85,12 +86,18 @@ def test_business_cannot_download_another_business_files(client, rt):
         mine = owner.get(url)
         assert mine.status_code == 200 and mine.content == PDF
         error_of(other.get(url), 404, "not_found")
+    document_signing.sign_due(rt)
+    detail = owner.get(f"/api/dossiers/{code}").json()
     for document in detail["documents"]:
         url = document["download_url"]
         mine = owner.get(url)
-        assert mine.status_code == 200 and mine.content.startswith(b"PK")
+        assert mine.status_code == 200 and mine.content.startswith(b"%PDF")
         assert clerk.get(url).content == mine.content
         error_of(other.get(url), 404, "not_found")
+        # The editable .docx is the officers' copy: not the owner's, not another business's.
+        assert clerk.get(document["editable_url"]).content.startswith(b"PK")
+        error_of(owner.get(document["editable_url"]), 404, "not_found")
+        error_of(other.get(document["editable_url"]), 404, "not_found")
     # The clerk may read what was filed with the dossier, not a file nobody filed yet.
     assert clerk.get(detail["attachments"][0]["download_url"]).content == PDF
     error_of(clerk.get(f"/api/attachments/{unsubmitted}"), 404, "not_found")

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from sqlmodel import func, select
 
-from tests.support import cast_of, docx_text, local, relogin
+from tests.support import cast_of, docx_text, issued_docx, local, relogin
 from workflows import scheduler
 from workflows.db import reading
 from workflows.models import Alarm, AuditEvent, Dossier
@@ -113,7 +113,7 @@ def test_a_timer_due_while_the_app_was_stopped_fires_once_after_restart(cast, rt
     assert len(events(rt, code, "timer_fired")) == 1
     # Mẫu 05 of Circular 03/2025/TT-VPCP tells the business why the processing stopped.
     stop = next(d for d in dossier["documents"] if d["kind"] == "stop_notice")
-    text = docx_text(clerk.relogin().get(stop["download_url"]).content)
+    text = docx_text(issued_docx(clerk.relogin(), stop))
     assert "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ" in text and "Quá thời hạn bổ sung" in text and code in text
     restarted.engine.dispose()
     restarted_again.engine.dispose()

@@ -84,9 +84,10 @@ SINCE_RELEASE = {
     "tax_code_contest",
     "audit_checkpoint",
     "audit_root",
+    "document_signing",
 }
 # Of those, the ones a migration fills from the release's rows (0010: each stream's checkpoint).
-FILLED_SINCE_RELEASE = {"audit_checkpoint"}
+FILLED_SINCE_RELEASE = {"audit_checkpoint", "document_signing"}
 MERGED_INTO_DOCUMENT = {"tbt_wto_compilation", "award_recommendation_list"}
 # The columns tables gained since the release (every other column keeps its values): 0003 gave
 # ``document`` what it was issued for, 0004 gave ``dossier`` the version of the rules it follows.
@@ -100,6 +101,11 @@ COLUMNS_SINCE_RELEASE = {
         "holder_name",
         "renditions",
         "details",
+        "audit_stream",
+        "pdf_sha256",
+        "pdf_size",
+        "signed_at",
+        "signature",
     },
     "dossier": {"rules_version"},
     "app_user": {
@@ -392,6 +398,12 @@ def test_the_release_demo_data_is_upgraded_losing_nothing_and_tdcflow_works_on_i
             {},
             {},
         )
+        # 0011: the stream its issue was recorded on; no signed PDF yet, but queued for a worker.
+        assert document["audit_stream"] == f"dossier:{document['dossier_id']}"
+        assert (document["pdf_sha256"], document["signed_at"], document["signature"]) == (None, None, {})
+    queued = {row["document_id"]: row for row in _records(after["document_signing"])}
+    assert set(queued) == {row["id"] for row in _records(after["document"])} and queued
+    assert all(row["due_at"] is not None and row["lease"] is None for row in queued.values())
 
     rt = build_runtime(make_settings(tmp_path, empty_url), create_tables=False)
     try:

@@ -4,6 +4,7 @@ besides it (the appointment, the files received, the items to supplement, the st
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel import select
@@ -11,7 +12,7 @@ from sqlmodel import select
 from workflows import sla
 from workflows.clock import as_utc
 from workflows.context import CommandContext
-from workflows.documents import DocumentContext
+from workflows.documents import DocumentContext, render_document
 from workflows.documents.issuing import IssuedFor, Numbering
 from workflows.documents.issuing import issue_document as issue
 from workflows.models import Attachment, Document, User, WorkTask
@@ -22,42 +23,7 @@ def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | 
     """Issue one output document of the dossier (numbered, stored, verifiable), in the command's
     transaction (workflows.documents.issuing)."""
     dossier = ctx.dossier
-    data = dossier.data
-    settings = ctx.rt.settings
-    # The applicant's section of the start form ("applicant", "importer", "organisation", "asker").
-    applicant = ctx.procedure.applicant_section_of(data)
-    values = {
-        "procedure_name": ctx.procedure.name_vi,
-        # The texts of the version of the rules the dossier follows, for a document that cites them.
-        "legal_basis": list(ctx.procedure.legal_basis),
-        **slip_values(ctx, kind_name),
-        **(extra or {}),
-    }
-
-    def context(numbering: Numbering) -> DocumentContext:
-        return DocumentContext(
-            kind=kind_name,
-            number=numbering.number,
-            issued_at=numbering.issued_at,
-            agency_parent=settings.agency_parent,
-            agency_name=settings.agency_name,
-            place=settings.agency_place,
-            dossier_code=dossier.code,
-            applicant_name=dossier.applicant_name,
-            applicant_tax_code=dossier.applicant_tax_code,
-            applicant_address=str(applicant.get("address", "")),
-            applicant_contact={
-                k: applicant.get(k) for k in ("representative", "phone", "email") if applicant.get(k)
-            },
-            data=data,
-            signer_name=ctx.actor.full_name if ctx.actor else "",
-            signer_title=(ctx.actor.job_title or "") if ctx.actor else "",
-            verification_code=numbering.verification_code,
-            verify_url=numbering.verify_url,
-            received_at=as_utc(dossier.received_at) if dossier.received_at else None,
-            extra=values,
-        )
-
+    values = _values(ctx, kind_name, extra)
     # A result valid until a day (a declaration's notice: while its certificate is, or three years
     # from the self-assessment) says so where it is verified.
     validity = {"valid_until": str(values["valid_until"])[:10]} if values.get("valid_until") else None
@@ -70,7 +36,7 @@ def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | 
         ),
         actor=ctx.actor,
         at=ctx.at,
-        context=context,
+        context=lambda numbering: document_context(ctx, kind_name, values, numbering),
         filename=f"{kind_name}-{dossier.code}.docx",
         stream=ctx.stream,
         details=validity,
@@ -78,6 +44,56 @@ def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | 
     )
     ctx.issued_documents.append(document.id)
     return document
+
+
+def draft_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | None = None) -> bytes:
+    """The .docx the dossier's ``kind_name`` document would be if issued now, as an unissued draft
+    (no number, no verification code, "DỰ THẢO"): what a leader reads before approving."""
+    values = _values(ctx, kind_name, extra)
+    draft = Numbering(number="", verification_code="", verify_url="", issued_at=ctx.at)
+    return render_document(replace(document_context(ctx, kind_name, values, draft), draft=True))
+
+
+def _values(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "procedure_name": ctx.procedure.name_vi,
+        # The texts of the version of the rules the dossier follows, for a document that cites them.
+        "legal_basis": list(ctx.procedure.legal_basis),
+        **slip_values(ctx, kind_name),
+        **(extra or {}),
+    }
+
+
+def document_context(
+    ctx: CommandContext, kind_name: str, values: dict[str, Any], numbering: Numbering
+) -> DocumentContext:
+    """What a document of the dossier says, once its number and verification code are known."""
+    dossier = ctx.dossier
+    settings = ctx.rt.settings
+    # The applicant's section of the start form ("applicant", "importer", "organisation", "asker").
+    applicant = ctx.procedure.applicant_section_of(dossier.data)
+    return DocumentContext(
+        kind=kind_name,
+        number=numbering.number,
+        issued_at=numbering.issued_at,
+        agency_parent=settings.agency_parent,
+        agency_name=settings.agency_name,
+        place=settings.agency_place,
+        dossier_code=dossier.code,
+        applicant_name=dossier.applicant_name,
+        applicant_tax_code=dossier.applicant_tax_code,
+        applicant_address=str(applicant.get("address", "")),
+        applicant_contact={
+            k: applicant.get(k) for k in ("representative", "phone", "email") if applicant.get(k)
+        },
+        data=dossier.data,
+        signer_name=ctx.actor.full_name if ctx.actor else "",
+        signer_title=(ctx.actor.job_title or "") if ctx.actor else "",
+        verification_code=numbering.verification_code,
+        verify_url=numbering.verify_url,
+        received_at=as_utc(dossier.received_at) if dossier.received_at else None,
+        extra=values,
+    )
 
 
 _PATH_PART = re.compile(r"[^.\[\]]+|\[(\d+)\]")

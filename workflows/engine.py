@@ -37,6 +37,10 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 OPERATOR_PREFIX = "tdcflow/"
+# A user task's property naming, as an expression over the task's data, the id of the service task
+# whose document its completion issues: "'issue_notice' if conclusion == 'accept' else
+# 'issue_rejection'". The approval page shows that document as a draft (the model decides which).
+PREVIEW_STEP = "previewStep"
 _TIMER_RESOLUTION = timedelta(microseconds=1)
 _TIMER_TYPES = frozenset(
     {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
@@ -107,6 +111,11 @@ class UserTaskView:
     @property
     def dossier_status(self) -> str | None:
         return self.properties.get("dossierStatus")
+
+    @property
+    def previews_document(self) -> bool:
+        """The model names the document step this task's completion leads to (``previewStep``)."""
+        return bool(self.properties.get(PREVIEW_STEP))
 
 
 @dataclass(frozen=True)
@@ -527,6 +536,34 @@ class RunningProcess:
 
     def cancel(self) -> None:
         self._workflow.cancel()
+
+    def previewed_effect(self, task_id: str) -> Effect | None:
+        """The service step the ready user task ``task_id`` names as its outcome (``previewStep``),
+        with its parameters evaluated in the task's data as they stand now, as the step would
+        evaluate them if the task were completed without changing them; None when the task names
+        none. ``EngineError`` when an expression fails or names no service task of the model."""
+        task = self._ready_task(task_id)
+        properties = (getattr(task.task_spec, "extensions", {}) or {}).get("properties", {})
+        expression = properties.get(PREVIEW_STEP)
+        if not expression:
+            return None
+        try:
+            step = self._script_engine.evaluate(task, expression)
+            specs = {
+                spec.bpmn_id: spec
+                for spec in _all_task_specs(self.model.spec, self.model.subprocess_specs)
+                if getattr(spec, "operation_name", None)
+            }
+            spec = specs.get(step)
+            if spec is None:
+                raise EngineError(f"{PREVIEW_STEP} of {task.task_spec.bpmn_id}: {step!r} is no service task")
+            params = {
+                name: self._script_engine.evaluate(task, param.get("value"))
+                for name, param in (spec.operation_params or {}).items()
+            }
+        except SpiffWorkflowException as exc:
+            raise EngineError(str(exc)) from exc
+        return Effect(spec.operation_name.removeprefix(OPERATOR_PREFIX), params, spec.name)
 
     def _ready_task(self, task_id: str) -> Any:
         try:

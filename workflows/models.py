@@ -346,7 +346,7 @@ class Document(SQLModel, table=True):
     reference_label_en: str = Field(default="Dossier", max_length=120)
     holder_name: str = Field(default="", max_length=300)  # whom it is addressed to, when anyone
     filename: str = Field(max_length=255)
-    sha256: str = Field(max_length=64)
+    sha256: str = Field(max_length=64, index=True)  # the .docx (an uploaded copy is found by it)
     size: int
     # {"xlsx": {"filename", "sha256", "size"}}: the same document in other formats.
     renditions: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -354,6 +354,31 @@ class Document(SQLModel, table=True):
     verification_code: str = Field(max_length=20, unique=True, index=True)
     issued_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     issued_at: datetime = _created()
+    # The audit stream its issue was recorded on ("dossier:7", "wto:3"), where its signing goes too.
+    audit_stream: str = Field(default="", max_length=60)
+    # The official copy: the PDF signed by the agency (PAdES), made by a worker after the issuing
+    # command committed (``workflows.document_signing``); None until then.
+    pdf_sha256: str | None = Field(default=None, max_length=64, index=True)
+    pdf_size: int | None = None
+    signed_at: datetime | None = _instant(nullable=True)
+    # Who signed: the certificate's subject, serial and SHA-256 fingerprint, the timestamp if any.
+    signature: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class DocumentSigning(SQLModel, table=True):
+    """An issued document whose signed PDF is still to be made: written in the issuing command's
+    transaction, claimed by a worker for a lease, deleted in the transaction that stores the PDF.
+    A worker that dies leaves the lease to expire, and the next one resumes (nothing is lost)."""
+
+    __tablename__ = "document_signing"
+    __table_args__ = (Index("ix_document_signing_due", "due_at"),)
+
+    document_id: str = Field(primary_key=True, foreign_key="document.id", max_length=32)
+    due_at: datetime = _created()
+    leased_until: datetime | None = _instant(nullable=True)
+    lease: str | None = Field(default=None, max_length=32)  # the claiming worker's token
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=2000)
 
 
 class Counter(SQLModel, table=True):

@@ -334,6 +334,12 @@ def may_read_document(user: Person, applicant_may_read: bool) -> bool:
     return user.is_officer or applicant_may_read
 
 
+def may_read_editable_copy(user: Person) -> bool:
+    """The .docx of an issued document is the officers' editable copy; everyone else gets the
+    official copy, the signed PDF (DESIGN rule 8)."""
+    return user.is_officer
+
+
 def may_read_whole_data(user: Person) -> bool:
     """Officers read the whole process data and the history's details of a dossier they see; a
     business what it filed."""

@@ -17,7 +17,7 @@ from workflows import permissions
 from workflows.catalogue import office_day
 from workflows.clock import as_utc, now, to_local
 from workflows.db import reading
-from workflows.errors import not_found
+from workflows.errors import Conflict, not_found
 from workflows.models import (
     Attachment,
     AuditEvent,
@@ -216,7 +216,7 @@ def task_with_dossier(rt: Runtime, actor: User, task_id: str) -> tuple[WorkTask,
         return task, dossier, privacy_of(rt, dossier).visible_data(dossier, dict(dossier.data))
 
 
-def document_for(rt: Runtime, actor: User, document_id: str) -> tuple[Document, bytes]:
+def _readable_document(rt: Runtime, actor: User, document_id: str) -> Document:
     with reading(rt.engine) as session:
         document = session.get(Document, document_id)
         dossier = session.get(Dossier, document.dossier_id) if document else None
@@ -226,7 +226,32 @@ def document_for(rt: Runtime, actor: User, document_id: str) -> tuple[Document, 
             actor, privacy_of(rt, dossier).applicant_may_read(document.kind)
         ):
             raise not_found("văn bản", "Document")
-        return document, rt.store.read(document.sha256)
+        return document
+
+
+def document_for(rt: Runtime, actor: User, document_id: str) -> tuple[Document, bytes]:
+    """The official copy of a dossier's document: its PDF signed by the agency. ``Conflict``
+    (``document_being_signed``) while the worker is still making it (seconds after issue)."""
+    document = _readable_document(rt, actor, document_id)
+    if document.pdf_sha256 is None:
+        raise being_signed()
+    return document, rt.store.read(document.pdf_sha256)
+
+
+def editable_copy_for(rt: Runtime, actor: User, document_id: str) -> tuple[Document, bytes]:
+    """The .docx a document was rendered as: the officers' editable copy (not the official one)."""
+    if not permissions.may_read_editable_copy(actor):
+        raise not_found("văn bản", "Document")
+    document = _readable_document(rt, actor, document_id)
+    return document, rt.store.read(document.sha256)
+
+
+def being_signed() -> Conflict:
+    return Conflict(
+        "Văn bản đang được ký số, vui lòng thử lại sau ít giây.",
+        "The document is being signed; try again in a few seconds.",
+        "document_being_signed",
+    )
 
 
 def attachment_for(rt: Runtime, actor: User, attachment_id: str) -> tuple[Attachment, bytes]:

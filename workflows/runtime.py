@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -63,6 +64,9 @@ class Runtime:
     calendar: WorkingCalendar
     # (procedure code, rules version key) -> the model version id its dossiers start on
     model_versions: dict[tuple[str, str], int]
+    # Services opened on first use and kept for the process: the document signer (its PKCS#12
+    # key read once, its PKCS#11 session kept open), keyed by name.
+    services: dict[str, Any] = field(default_factory=dict)
 
     @property
     def current_versions(self) -> dict[str, int]:

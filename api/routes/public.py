@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, File, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import RuntimeDep
 from api.errors import ERROR_RESPONSES
-from api.schemas import Label, PublicDossierOut, VerifiedDocumentOut
-from workflows import queries
+from api.schemas import FileCheckOut, Label, PublicDossierOut, VerifiedDocumentOut
+from api.uploads import read_limited
+from workflows import queries, verification
 from workflows.clock import format_date
 from workflows.statuses import status_label
 
@@ -36,3 +40,17 @@ def lookup(code: str, rt: RuntimeDep) -> PublicDossierOut:
 def verify(verification_code: str, rt: RuntimeDep) -> VerifiedDocumentOut:
     """Xác thực văn bản theo mã / Verify a document by its code (what its QR code opens)."""
     return VerifiedDocumentOut.of(queries.verify_document(rt, verification_code))
+
+
+@router.post("/documents/check", response_model=FileCheckOut)
+async def check_file(
+    rt: RuntimeDep,
+    file: Annotated[
+        UploadFile, File(description="Tệp văn bản nhận được (PDF hoặc .docx) / The file you were given")
+    ],
+) -> FileCheckOut:
+    """Kiểm tra tệp văn bản: có đúng là văn bản đã phát hành, chữ ký số có hợp lệ / Is this file the
+    issued document, and is its signature valid? Any file is accepted; nothing is stored."""
+    content = await read_limited(file, rt.settings.max_upload_bytes)
+    # Checking a signature is CPU work (and pyHanko runs its own event loop): off the server's loop.
+    return FileCheckOut.of(await run_in_threadpool(verification.check_file, rt, content))

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from api.bounds import PageNumber
 from api.deps import RuntimeDep
-from api.files import DOCX, file_response
+from api.files import DOCX, PDF, file_response
 from api.procedure_web import fragments
 from api.web import i18n
 from api.web.csrf import verify_csrf
@@ -22,6 +22,7 @@ from api.web.templating import render
 from forms.registry import Form as FormSchema
 from workflows import commands, extension, permissions, queries, tax_codes
 from workflows.catalogue import Procedure
+from workflows.document_signing import pdf_filename
 from workflows.errors import DomainError, InvalidInput
 from workflows.queries import DossierFilter
 from workflows.runtime import Runtime
@@ -106,6 +107,7 @@ def dossier_page(
             "my_tasks": my_tasks,
             "closed": dossier.completed_at is not None,
             "is_applicant": dossier.applicant_id == user.id,
+            "may_edit_documents": permissions.may_read_editable_copy(user),
             "can_withdraw": dossier.applicant_id == user.id and commands.withdrawal_open(rt, dossier),
             "warnings": queries.dossier_warnings(rt, user, dossier),
             "tax_code_check": tax_codes.applicant_check(rt, user, dossier),
@@ -161,7 +163,14 @@ def attachment_file(attachment_id: str, rt: RuntimeDep, user: PageUser) -> Respo
 
 @router.get("/files/documents/{document_id}")
 def document_file(document_id: str, rt: RuntimeDep, user: PageUser) -> Response:
+    """The official copy, shown in the browser (the counter prints slips from it, without Word)."""
     document, content = queries.document_for(rt, user, document_id)
+    return file_response(content, PDF, pdf_filename(document), inline=True)
+
+
+@router.get("/files/documents/{document_id}/docx")
+def document_editable_file(document_id: str, rt: RuntimeDep, user: PageUser) -> Response:
+    document, content = queries.editable_copy_for(rt, user, document_id)
     return file_response(content, DOCX, document.filename)
 
 

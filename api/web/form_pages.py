@@ -17,6 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from api.deps import RuntimeDep
+from api.files import PDF, file_response
 from api.procedure_web import fragments
 from api.uploads import read_limited
 from api.web import i18n
@@ -29,7 +30,7 @@ from forms.html_input import parse_submission
 from forms.registry import Form
 from forms.rendering import AttachmentInfo, build_view
 from forms.validation import FieldError
-from workflows import commands, permissions, queries, tax_codes
+from workflows import commands, document_drafts, official_copy, permissions, queries, tax_codes
 from workflows.catalogue import Procedure
 from workflows.clock import now
 from workflows.errors import Conflict, DomainError, Forbidden, InvalidInput, UploadRejected
@@ -245,8 +246,23 @@ def _task_context(
         "timeline": timeline(detail.history, detail.all_tasks, detail.dossier.applicant_id),
         "warnings": queries.dossier_warnings(rt, user, dossier),
         "tax_code_check": tax_codes.applicant_check(rt, user, dossier),
+        # The document this task's completion issues, as a draft the leader reads first.
+        "draft_url": f"/work/tasks/{task.id}/draft.pdf"
+        if task.status == "open" and document_drafts.task_has_draft(rt, task, dossier)
+        else None,
     }
     return task, dossier, form, start, context
+
+
+@router.get("/work/tasks/{task_id}/draft.pdf")
+def task_draft(task_id: str, rt: RuntimeDep, user: PageUser) -> Response:
+    """The draft of the document the task leads to, as a PDF shown in the browser (unsigned,
+    unnumbered, marked "DỰ THẢO")."""
+    draft = document_drafts.draft_for_task(rt, user, task_id)
+    pdf = official_copy.render_pdf(draft.docx)
+    return file_response(
+        pdf, PDF, draft.filename.removesuffix(".docx") + ".pdf", inline=True, embeddable=True
+    )
 
 
 @router.get("/work/tasks/{task_id}")

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.deps import RuntimeDep
+from api.schemas import file_check_message
+from api.uploads import read_limited
+from api.web import i18n
+from api.web.csrf import verify_csrf
 from api.web.session import MaybeUser
 from api.web.templating import render
-from workflows import queries
+from workflows import queries, verification
 from workflows.catalogue import office_day
 from workflows.clock import now
-from workflows.errors import NotFound
+from workflows.errors import NotFound, UploadRejected
 from workflows.start_windows import notice_for
 
 router = APIRouter(include_in_schema=False)
@@ -96,6 +101,46 @@ def verify_page(verification_code: str, request: Request, rt: RuntimeDep, user: 
             "found": True,
             "code": document.verification_code,
             "document": document,
+            "today": office_day(now()),
+        },
+    )
+
+
+@router.post("/verify/file", dependencies=[Depends(verify_csrf)])
+async def verify_file(request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
+    """Check a file someone was given: the issued document (signature valid), or not."""
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return render(
+            request,
+            "verify.html",
+            user,
+            {"asked": False, "file_error": i18n._("Hãy chọn tệp văn bản cần kiểm tra.")},
+            status_code=422,
+        )
+    try:
+        content = await read_limited(upload, rt.settings.max_upload_bytes)
+    except UploadRejected as exc:
+        return render(
+            request,
+            "verify.html",
+            user,
+            {"asked": False, "file_error": i18n.pick(exc.message, exc.message_en)},
+            status_code=413,
+        )
+    check = await run_in_threadpool(verification.check_file, rt, content)
+    vi, en = file_check_message(check)
+    return render(
+        request,
+        "verify.html",
+        user,
+        {
+            "asked": False,
+            "checked": check,
+            "checked_name": upload.filename,
+            "checked_message": i18n.pick(vi, en),
+            "document": check.document,
             "today": office_day(now()),
         },
     )

@@ -18,7 +18,7 @@ from workflows.codes import new_document_number
 from workflows.documents.codes import new_verification_code
 from workflows.documents.docx_writer import render_document
 from workflows.documents.model import DocumentContext, kind_named
-from workflows.models import Document, User
+from workflows.models import Document, DocumentSigning, User
 
 if TYPE_CHECKING:
     from workflows.runtime import Runtime
@@ -102,8 +102,11 @@ def issue_document(
         verification_code=numbering.verification_code,
         issued_by_id=actor.id if actor else None,
         issued_at=at,
+        audit_stream=stream,
     )
     session.add(document)
+    # The signed PDF is made off the command's path, within seconds (workflows.document_signing).
+    session.add(DocumentSigning(document_id=document.id, due_at=at))
     audit.record(
         session,
         stream,
@@ -124,8 +127,12 @@ def issue_document(
 
 
 def rendition_of(document: Document, fmt: str) -> tuple[str, str] | None:
-    """(file name, SHA-256) of the document in ``fmt`` ("docx" is the document itself), or None."""
+    """(file name, SHA-256) of the document in ``fmt`` ("docx" is the document itself, "pdf" its
+    signed official copy once the worker made it), or None."""
     if fmt == "docx":
         return document.filename, document.sha256
+    if fmt == "pdf":
+        stem = document.filename.rsplit(".", 1)[0]
+        return (f"{stem}.pdf", document.pdf_sha256) if document.pdf_sha256 else None
     rendition = (document.renditions or {}).get(fmt)
     return (rendition["filename"], rendition["sha256"]) if rendition else None

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from notifications.dispatcher import fan_out
 from notifications.inbox_queries import list_for
-from tests.support import VN, Person, business, docx_text, error_of, fields_of, local, officer
+from tests.support import VN, Person, business, docx_text, error_of, fields_of, issued_docx, local, officer
 from workflows import scheduler
 from workflows.clock import as_utc
 from workflows.db import reading
@@ -327,9 +327,7 @@ def test_the_main_journey_from_round_to_recommendation(cast, rt):
 
 def document_text(person: Person, dossier: dict[str, Any], kind: str) -> str:
     [document] = [d for d in dossier["documents"] if d["kind"] == kind]
-    response = person.get(f"/api/documents/{document['id']}")
-    assert response.status_code == 200
-    return docx_text(response.content)
+    return docx_text(issued_docx(person, document))
 
 
 def test_the_list_waits_for_every_application_of_the_round(cast):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import time_machine
 
-from tests.support import cast_of, docx_text, local, officer, relogin
+from tests.support import cast_of, docx_text, issued_docx, local, officer, relogin
 
 
 @pytest.fixture
@@ -58,7 +58,10 @@ def test_declaration_from_submission_to_issued_notice(people):
     notice = final["documents"][1]
     assert notice["kind"] == "declaration_notice"
     assert notice["number"].endswith("/TB-SKHCN")
-    download = firm.get(notice["download_url"])
+    # The business's copy is the signed PDF, made by the worker after the approval's command
+    # (tests/test_signed_documents.py); the .docx it renders is the officers' editable copy.
+    assert firm.get(notice["download_url"]).status_code == 409
+    download = leader.get(notice["editable_url"])
     assert download.status_code == 200
     assert download.headers["content-type"].startswith("application/vnd.openxmlformats")
     text = docx_text(download.content)
@@ -73,7 +76,7 @@ def test_declaration_from_submission_to_issued_notice(people):
     assert hashlib.sha256(download.content).hexdigest() == notice["sha256"]
 
     # The receipt slip (Mẫu 01) lists the dossier's components by name, each with its file.
-    receipt = docx_text(firm.get(final["documents"][0]["download_url"]).content)
+    receipt = docx_text(issued_docx(firm, final["documents"][0]))
     assert "Bản công bố (đã ký, đóng dấu) (" in receipt
     assert "Giấy chứng nhận đăng ký doanh nghiệp (" in receipt
     # Mẫu 01 of Circular 03/2025/TT-VPCP states the legal time of the procedure's version.
@@ -81,7 +84,7 @@ def test_declaration_from_submission_to_issued_notice(people):
     assert "Thời gian giải quyết hồ sơ theo quy định: 5 ngày làm việc" in receipt
 
     # The process control slip (Mẫu 06) has a row per step, the leader's closing approval included.
-    slip = docx_text(firm.get(final["documents"][2]["download_url"]).content)
+    slip = docx_text(issued_docx(firm, final["documents"][2]))
     for step in ("Kiểm tra tính đầy đủ", "Thẩm định hồ sơ", "Phê duyệt, ký kết quả"):
         assert step in slip, step
     assert slip.count("Nguyễn Minh Đức") >= 2  # the approval row and the signature
@@ -121,9 +124,7 @@ def test_a_self_assessed_declaration_is_valid_three_years_from_the_self_assessme
     notice = next(d for d in final["documents"] if d["kind"] == "declaration_notice")
     issued_on = data["self_assessment"]["issued_on"]  # 15/12/2025
     assert issued_on == "2025-12-15"
-    assert "Thông báo này có hiệu lực đến ngày 15/12/2028" in docx_text(
-        firm.get(notice["download_url"]).content
-    )
+    assert "Thông báo này có hiệu lực đến ngày 15/12/2028" in docx_text(issued_docx(firm, notice))
     verified = firm.client.get(f"/api/public/documents/{notice['verification_code']}").json()
     assert verified["valid_until"] == "2028-12-15"
 
@@ -149,7 +150,7 @@ def test_supplement_loop_pauses_the_clock(people):
         assert clerk.get("/api/tasks").json()["items"] == []  # nothing for the clerk while the business works
         [request] = waiting["documents"]  # Mẫu 02, listing everything missing
         assert request["kind"] == "supplement_request"
-        request_text = docx_text(firm.get(request["download_url"]).content)
+        request_text = docx_text(issued_docx(firm, request))
         assert "PHIẾU YÊU CẦU BỔ SUNG" in request_text and "Nhãn hàng hóa" in request_text
 
         travel.move_to(local(2026, 3, 5, 9, 0))  # Thursday: 3 working days later
@@ -192,7 +193,7 @@ def test_refusal_at_receipt_issues_the_refusal_slip(people):
     dossier = firm.get(f"/api/dossiers/{code}").json()
     [slip] = dossier["documents"]
     assert slip["kind"] == "receipt_refusal"
-    text = docx_text(firm.get(slip["download_url"]).content)
+    text = docx_text(issued_docx(firm, slip))
     assert "PHIẾU TỪ CHỐI TIẾP NHẬN" in text
     assert "không thuộc thẩm quyền tiếp nhận" in text
     assert dossier["open_tasks"] == []
@@ -219,7 +220,7 @@ def test_leader_sends_back_then_rejection_notice(people):
     assert leader.done(code, {"approval_decision": "approve"})["status"] == "rejected"
     dossier = firm.get(f"/api/dossiers/{code}").json()
     notice = next(d for d in dossier["documents"] if d["kind"] == "declaration_rejection")
-    assert "hết hiệu lực từ 01/10/2026" in docx_text(firm.get(notice["download_url"]).content)
+    assert "hết hiệu lực từ 01/10/2026" in docx_text(issued_docx(firm, notice))
     # The business reads its filing back, not the department's working notes.
     assert "examination_findings" not in dossier["data"] and "approval_comment" not in dossier["data"]
     assert "examination_findings" in leader.get(f"/api/dossiers/{code}").json()["data"]
@@ -243,7 +244,7 @@ def test_withdrawal_before_the_result(people):
     # A received dossier that stops gets the notice of Mẫu 05, issued by the one-stop unit (the
     # business that withdrew it does not sign it).
     stop = next(d for d in dossier["documents"] if d["kind"] == "stop_notice")
-    text = docx_text(firm.get(stop["download_url"]).content)
+    text = docx_text(issued_docx(firm, stop))
     assert (
         "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ" in text and "đề nghị rút hồ sơ: Doanh nghiệp thay đổi mẫu" in text
     )

@@ -16,7 +16,17 @@ from notifications import admin_commands, dispatch
 from notifications.inbox_queries import list_for
 from notifications.models import Delivery
 from tests.notifications_support import Receiver
-from tests.support import Person, business, cast_of, docx_text, error_of, fields_of, local, relogin
+from tests.support import (
+    Person,
+    business,
+    cast_of,
+    docx_text,
+    error_of,
+    fields_of,
+    issued_docx,
+    local,
+    relogin,
+)
 from tests.test_pages import csrf, page_login
 from tests.test_startup import broken_copy, start
 from workflows import scheduler
@@ -125,7 +135,7 @@ def certificate(firm: Person) -> dict[str, Any]:
 
 def document_text(person: Person, dossier: dict[str, Any], kind: str) -> str:
     found = next(d for d in dossier["documents"] if d["kind"] == kind)
-    return docx_text(person.get(found["download_url"]).content)
+    return docx_text(issued_docx(person, found))
 
 
 def events_of(rt, code: str, event_type: str) -> list[OutboxEvent]:

@@ -15,7 +15,7 @@ from sqlmodel import select
 from api.main import create_app
 from notifications.dispatcher import fan_out
 from tests.conftest import make_settings
-from tests.support import business, docx_text, error_of, fields_of, local, officer
+from tests.support import business, docx_text, error_of, fields_of, issued_docx, local, officer
 from workflows.db import reading, transaction
 from workflows.models import Dossier, ProcessInstance, User
 from workflows.outbox import OutboxEvent
@@ -175,7 +175,7 @@ def test_forwarded_inquiry_pauses_the_clock_and_reminds(client, rt, tbt):
         assert result["status"] == "answered"  # no consent: no publication step
         dossier = firm.get(f"/api/dossiers/{code}").json()
         answer_doc = next(d for d in dossier["documents"] if d["kind"] == "tbt_answer")
-        text = docx_text(firm.get(f"/api/documents/{answer_doc['id']}").content)
+        text = docx_text(issued_docx(firm, answer_doc))
         assert "Trên cơ sở ý kiến của Văn phòng TBT Việt Nam" in text
     assert client.get("/api/tbt/kb", params={"q": "thep"}).json()["total"] == 0
 

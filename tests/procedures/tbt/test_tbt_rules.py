@@ -12,7 +12,7 @@ from notifications.dispatcher import fan_out
 from notifications.models import Notification
 from tests.procedures.tbt.test_tbt_inquiry import QUESTION, ask_as_visitor
 from tests.procedures.tbt.test_tbt_wto import NOTIFICATION
-from tests.support import business, docx_text, error_of, fields_of, local, officer
+from tests.support import business, docx_text, error_of, fields_of, issued_docx, local, officer
 from tests.test_pages import csrf, page_login
 from workflows.db import reading
 from workflows.models import AuditEvent, ClockPause, Dossier, ProcessInstance, User
@@ -168,7 +168,7 @@ def test_the_officer_declines_an_out_of_scope_question_with_a_reason_and_a_slip(
         assert dossier["status"] == "tbt_declined"
         slip = next(d for d in dossier["documents"] if d["kind"] == "tbt_decline_slip")
         assert "/TCTL-" in slip["number"]
-        text = docx_text(tbt.get(f"/api/documents/{slip['id']}").content)
+        text = docx_text(issued_docx(tbt, slip))
         assert "PHIẾU TỪ CHỐI TRẢ LỜI" in text and reason in text
         assert "Quyết định số 46/2017/QĐ-TTg" in text and "Thông tư số 16/2018/TT-BKHCN" in text
         verified = client.get(f"/api/public/documents/{slip['verification_code']}")
@@ -202,7 +202,7 @@ def test_a_forwarded_question_the_ministry_finds_out_of_scope_is_declined_after_
         dossier = firm.get(f"/api/dossiers/{code}").json()
         assert dossier["open_tasks"] == []
         slip = next(d for d in dossier["documents"] if d["kind"] == "tbt_decline_slip")
-        assert reason in docx_text(firm.get(slip["download_url"]).content)
+        assert reason in docx_text(issued_docx(firm, slip))
         [declined] = _events(rt, "tbt_inquiry_declined", code)
         assert declined.payload["reason"] == reason
 

@@ -145,7 +145,8 @@ def issued_lists(rt: Runtime, year: int, reader: User | None = None) -> list[tup
 
 
 def issued_file(rt: Runtime, actor: User, year: int, list_id: str, fmt: str) -> tuple[bytes, str]:
-    """The stored bytes of an issued list (``fmt`` docx or xlsx) and a file name; officers only."""
+    """The stored bytes of an issued list (``fmt`` pdf: the signed copy, docx or xlsx) and a file
+    name; officers only."""
     with reading(rt.engine) as session:
         award_round = _round(session, year)
         if not may_read_round(actor, award_round):

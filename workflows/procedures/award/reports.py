@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-MEDIA_TYPES = {"docx": DOCX, "xlsx": XLSX}
+MEDIA_TYPES = {"docx": DOCX, "xlsx": XLSX, "pdf": "application/pdf"}
 HEADER_ROW = 4  # title vi, title en, number (or "draft"), then the column headings
 
 

@@ -65,6 +65,9 @@ PUBLIC = {
     "GET /api/procedures/{code}",
     "GET /api/public/dossiers/{code}",
     "GET /api/public/documents/{verification_code}",
+    # anyone checks a file they were given: the issued document, signature valid, or not
+    "POST /api/public/documents/check",
+    "POST /verify/file",
     "GET /favicon.ico",
     "GET /",
     "GET /procedures/{code}",

@@ -286,6 +286,7 @@ def test_the_app_starts_and_stops_its_scheduler(tmp_path):
             "notifications-digest",
             "sessions-purge",
             "audit-daily-root",
+            "documents-sign",
         }
     assert not scheduler.running
     rt.engine.dispose()

@@ -355,14 +355,16 @@ class Document(SQLModel, table=True):
     issued_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     issued_at: datetime = _created()
     # The audit stream its issue was recorded on ("dossier:7", "wto:3"), where its signing goes too.
-    audit_stream: str = Field(default="", max_length=60)
+    audit_stream: str = Field(default="", max_length=60, sa_column_kwargs={"server_default": text("''")})
     # The official copy: the PDF signed by the agency (PAdES), made by a worker after the issuing
     # command committed (``workflows.document_signing``); None until then.
     pdf_sha256: str | None = Field(default=None, max_length=64, index=True)
     pdf_size: int | None = None
     signed_at: datetime | None = _instant(nullable=True)
     # Who signed: the certificate's subject, serial and SHA-256 fingerprint, the timestamp if any.
-    signature: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    signature: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
 
 
 class DocumentSigning(SQLModel, table=True):

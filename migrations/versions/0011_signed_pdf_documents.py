@@ -44,19 +44,19 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["document_id"], ["document.id"]),
         sa.PrimaryKeyConstraint("document_id"),
     )
-    with op.batch_alter_table("document_signing", schema=None) as batch_op:
-        batch_op.create_index("ix_document_signing_due", ["due_at"], unique=False)
-
-    with op.batch_alter_table("document", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("audit_stream", sa.String(length=60), nullable=False, server_default="")
-        )
-        batch_op.add_column(sa.Column("pdf_sha256", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("pdf_size", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("signed_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("signature", sa.JSON(), nullable=False, server_default="{}"))
-        batch_op.create_index(batch_op.f("ix_document_pdf_sha256"), ["pdf_sha256"], unique=False)
-        batch_op.create_index(batch_op.f("ix_document_sha256"), ["sha256"], unique=False)
+    op.create_index("ix_document_signing_due", "document_signing", ["due_at"], unique=False)
+    # Plain ALTER TABLE … ADD COLUMN (no copy of the table, so that ``tdcflow migrate --sql`` can
+    # write it without reading the database); the defaults fill the rows already there.
+    op.add_column(
+        "document",
+        sa.Column("audit_stream", sa.String(length=60), nullable=False, server_default=sa.text("''")),
+    )
+    op.add_column("document", sa.Column("pdf_sha256", sa.String(length=64), nullable=True))
+    op.add_column("document", sa.Column("pdf_size", sa.Integer(), nullable=True))
+    op.add_column("document", sa.Column("signed_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("document", sa.Column("signature", sa.JSON(), nullable=False, server_default="{}"))
+    op.create_index("ix_document_pdf_sha256", "document", ["pdf_sha256"], unique=False)
+    op.create_index("ix_document_sha256", "document", ["sha256"], unique=False)
 
     for subject, stream in STREAM_OF_SUBJECT.items():
         op.execute(f"UPDATE document SET audit_stream = {stream} WHERE issued_for = '{subject}'")

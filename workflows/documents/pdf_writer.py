@@ -813,8 +813,11 @@ class _Reader:
             self._rows(tbl, rels, margins, widths, rows)
         finally:
             self.table_styles.pop()
-        if not widths:  # no grid: the first row's cell widths
-            widths = [cell.width for cell in rows[0].cells] if rows else []
+        widths = _column_widths(widths, rows)
+        for row in rows:
+            for cell in row.cells:
+                if cell.column + cell.span <= len(widths):
+                    cell.width = sum(widths[cell.column : cell.column + cell.span])
         return Table(widths, align, indent, borders, rows)
 
     def _rows(
@@ -865,8 +868,6 @@ class _Reader:
                 width = _num(tcw, "w") * _TWIP
             if tc_pr.find(_w("textDirection")) is not None:
                 self.note("vertical text (w:textDirection)")
-        if column + span <= len(widths):
-            width = sum(widths[column : column + span])
         blocks = self.blocks(tc, rels, top=False)
         return Cell(
             width,
@@ -886,6 +887,23 @@ _IGNORED_BLOCK_CHILDREN = frozenset(
     _w(tag)
     for tag in ("sectPr", "tcPr", "bookmarkStart", "bookmarkEnd", "proofErr", "del", "permStart", "permEnd")
 )
+
+
+def _column_widths(grid: list[float], rows: list[Row]) -> list[float]:
+    """The columns' widths: the first row's preferred cell widths (``w:tcW``) where it gives them
+    all, as Word lays a table out; else the grid (``w:tblGrid``, Word's record of its last layout)."""
+    if not rows or not rows[0].cells or not all(cell.width > 0 for cell in rows[0].cells):
+        return grid
+    widths = list(grid)
+    for cell in rows[0].cells:
+        if cell.column + cell.span > len(widths):
+            widths.extend([0.0] * (cell.column + cell.span - len(widths)))
+        span = widths[cell.column : cell.column + cell.span]
+        total = sum(span)
+        for offset, width in enumerate(span):
+            share = width / total if total > 0 else 1 / cell.span
+            widths[cell.column + offset] = cell.width * share
+    return widths
 
 
 def _field_name(instruction: str) -> str:
@@ -1711,7 +1729,7 @@ def render_pdf(
     """
     parsed = _read(docx)
     for feature in parsed.features:
-        log.warning("the PDF renders %s as plain text or inline (outside the supported subset)", feature)
+        log.warning("PDF copy: %s is outside the supported subset (shown as plain text or inline)", feature)
     fonts = document_fonts()
     section = parsed.section
     width = section.width - section.left - section.right

@@ -33,7 +33,14 @@ import workflows.procedures.import_inspection.documents
 import workflows.procedures.tbt.documents  # noqa: F401  (registers the kinds)
 from tests.test_documents import EXTRA_BY_KIND, STEPS, make_ctx
 from workflows.documents import DOCUMENT_KINDS, PROCESS_COLUMNS, qr_png, render_document
-from workflows.documents.fonts import cut_fonts, document_fonts, missing_letters, vietnamese_letters
+from workflows.documents.fonts import (
+    FontError,
+    cut_fonts,
+    document_fonts,
+    find_fonts,
+    missing_letters,
+    vietnamese_letters,
+)
 from workflows.documents.pdf_writer import _Reader, render_pdf, unsupported_features
 from workflows.procedures.award.criteria import rules_from
 from workflows.procedures.award.scoring import aggregate
@@ -232,6 +239,21 @@ def test_the_font_has_every_vietnamese_letter_and_liberation_1_does_not():
     old = Path("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf")
     if old.is_file():  # Debian's fonts-liberation 1.07: why fonts-liberation2 is required
         assert "Ộ" in missing_letters(old)
+
+
+def test_a_font_folder_lacking_vietnamese_letters_is_refused_naming_them_and_the_package(tmp_path):
+    old = Path("/usr/share/fonts/truetype/liberation")  # Debian's fonts-liberation 1.07
+    if not (old / "LiberationSerif-Regular.ttf").is_file():
+        pytest.skip("fonts-liberation 1.x is not installed here")
+    for path in old.glob("LiberationSerif-*.ttf"):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    with pytest.raises(FontError) as refused:
+        find_fonts([tmp_path])
+    assert "Ộ" in str(refused.value) and "apt-get install fonts-liberation2" in str(refused.value)
+    # The same folder with Liberation Serif 2 (what TDCFLOW_PDF_FONT_DIR may name) is used.
+    for path in document_fonts().files.values():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    assert find_fonts([tmp_path]).files["regular"].parent == tmp_path
 
 
 # ---------------------------------------------------------------- a long document

@@ -100,12 +100,16 @@ def _family_name(path: Path) -> str:
 
 @functools.cache
 def document_fonts() -> FontSet:
-    """The four faces of the first complete family that has every Vietnamese letter.
-
-    Cached per process; raises :class:`FontError` naming what is missing and what to install.
+    """The fonts of the PDF copy: :func:`find_fonts` in ``TDCFLOW_PDF_FONT_DIR``, then Debian's
+    folders. Cached per process; raises :class:`FontError` naming what is missing and what to install.
     """
     configured = get_settings().pdf_font_dir
-    folders = ([Path(configured)] if configured else []) + list(_SYSTEM_DIRS)
+    return find_fonts(([Path(configured)] if configured else []) + list(_SYSTEM_DIRS))
+
+
+def find_fonts(folders: list[Path]) -> FontSet:
+    """The four faces of the first complete family (Times New Roman, Liberation Serif, Noto Serif)
+    found in ``folders`` that has every Vietnamese letter; :class:`FontError` if there is none."""
     refused: list[str] = []
     for _name, files in _FAMILIES:
         for folder in folders:

@@ -31,7 +31,8 @@ The OOXML subset (ECMA-376 part 1 semantics):
   ``w:br`` (line break; ``type="page"``/``"column"``: a page break), ``w:cr``,
   ``w:noBreakHyphen``; hyperlinks, smart tags, content controls and insertions are read through;
   deletions are not shown;
-* tables: ``w:tblGrid``/``w:gridCol`` widths (``w:tcW`` when there is no grid), ``w:gridSpan``,
+* tables: column widths from the first row's ``w:tcW`` (dxa) when all its cells give one, as Word
+  does, else ``w:tblGrid``/``w:gridCol``; ``w:gridSpan``,
   ``w:gridBefore``, ``w:vMerge``, ``w:jc`` and ``w:tblInd``, cell margins (``w:tblCellMar``,
   ``w:tcMar``, the default table style's), borders (``w:tblBorders``, ``w:tcBorders``; none/nil
   draws nothing), cell shading fill, ``w:vAlign``, ``w:trHeight``, ``w:tblHeader`` rows repeated

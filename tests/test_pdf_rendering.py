@@ -556,3 +556,17 @@ def test_a_table_style_spaces_its_cells_paragraphs_over_the_normal_style():
     inside = grid.rows[0].cells[0].blocks[0]
     assert (outside.style.after, outside.style.line) == (10.0, 276)
     assert (inside.style.after, inside.style.line) == (0.0, 240)
+
+
+def test_superscripts_strikes_and_ignored_run_properties(tmp_path):
+    document = docx.Document()
+    paragraph = document.add_paragraph("Diện tích 120 m")
+    paragraph.add_run("2").font.superscript = True
+    paragraph.add_run(", giá cũ ")
+    paragraph.add_run("5 triệu").font.strike = True
+    paragraph.add_run(" đánh dấu").font.highlight_color = docx.enum.text.WD_COLOR_INDEX.YELLOW
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert unsupported_features(buffer.getvalue()) == ["run property w:highlight"]
+    text = " ".join(page_texts(render_pdf(buffer.getvalue()), tmp_path))
+    assert "Diện tích 120 m" in text and "giá cũ 5 triệu đánh dấu" in text

@@ -24,7 +24,8 @@ The OOXML subset (ECMA-376 part 1 semantics):
   for its cells (over Normal, under any other paragraph style, as Word does), for every paragraph
   and run property here; ``w:doNotExpandShiftReturn`` and
   ``overrideTableStyleFontSizeAndJustification`` from settings.xml;
-* runs: ``w:b``, ``w:i``, ``w:u`` (any but none: a single line), ``w:sz``, ``w:caps``, ``w:color``
+* runs: ``w:b``, ``w:i``, ``w:u`` (any but none: a single line), ``w:strike``/``w:dstrike`` (a
+  single line), ``w:vertAlign`` (superscript, subscript), ``w:sz``, ``w:caps``, ``w:color``
   (every run is drawn in the one serif family of :mod:`~workflows.documents.fonts`: ``w:rFonts``
   is not read),
   ``w:vanish`` (hidden: not drawn); ``w:t``, ``w:tab`` (to the next default tab stop),
@@ -51,9 +52,11 @@ header rows. "Space before" is dropped at the top of a page after a natural brea
 page break.
 
 Anything else (text boxes, floating pictures, VML, numbering/bullets, other fields, footnotes,
-equations, embedded objects, several sections, columns…) is rendered as plain text in its place or,
-for a floating picture, as an inline one, and logged once per feature and document;
-:func:`unsupported_features` names them so that a template checker can refuse the template.
+equations, embedded objects, several sections, columns, custom tab stops, highlighting, character
+spacing, paragraph shading and side borders, conditional table-style formatting, characters the
+font has no glyph for…) is rendered as plain text in its place or, for a floating picture, as an
+inline one, and logged once per feature and document; :func:`unsupported_features` names them so
+that a template checker can refuse the template.
 """
 
 from __future__ import annotations
@@ -143,10 +146,22 @@ class RunStyle:
     hidden: bool = False
     size: float = 10.0  # points
     color: tuple[int, int, int] = (0, 0, 0)
+    strike: bool = False
+    vert: str = "baseline"  # superscript, subscript
 
     @property
     def face(self) -> str:
         return ("B" if self.bold else "") + ("I" if self.italic else "")
+
+    @property
+    def drawn_size(self) -> float:
+        """The size the glyphs are drawn at: superscripts and subscripts are smaller."""
+        return self.size * 0.65 if self.vert in ("superscript", "subscript") else self.size
+
+    @property
+    def rise(self) -> float:
+        """How far above the baseline the glyphs sit (negative: below)."""
+        return {"superscript": 0.35, "subscript": -0.14}.get(self.vert, 0.0) * self.size
 
 
 @dataclass(frozen=True)
@@ -212,7 +227,45 @@ def _apply_rpr(props: dict, rpr: etree._Element | None) -> dict:
     color = rpr.find(_w("color"))
     if color is not None:
         props["color"] = _color(_attr(color, "val")) or (0, 0, 0)
+    strikes = [_on(rpr.find(_w(name))) for name in ("strike", "dstrike")]
+    if any(value is not None for value in strikes):
+        props["strike"] = any(strikes)
+    vert = rpr.find(_w("vertAlign"))
+    if vert is not None:
+        props["vert"] = _attr(vert, "val", "baseline") or "baseline"
     return props
+
+
+# Properties outside the subset that change how text looks (w:kern, w:lang, w:rFonts… do not here).
+_UNSUPPORTED_RUN = ("highlight", "smallCaps", "shd", "position", "spacing", "w", "em", "outline",
+                    "shadow", "emboss", "imprint", "bdr", "fitText", "eastAsianLayout")  # fmt: skip
+_UNSUPPORTED_PARAGRAPH = ("shd", "framePr", "contextualSpacing", "textDirection", "bidi")
+
+
+def _unsupported_properties(ppr: etree._Element | None, rpr: etree._Element | None) -> list[str]:
+    """The paragraph (``ppr``) and run (``rpr``) properties set here that the renderer ignores."""
+    found = []
+    if ppr is not None:
+        found += [
+            f"paragraph property w:{name}"
+            for name in _UNSUPPORTED_PARAGRAPH
+            if ppr.find(_w(name)) is not None
+        ]
+        borders = ppr.find(_w("pBdr"))
+        if borders is not None:
+            for edge in ("left", "right", "between", "bar"):
+                if _border(borders.find(_w(edge))) not in (None, False):
+                    found.append(f"paragraph border w:{edge}")
+    if rpr is not None:
+        for name in _UNSUPPORTED_RUN:
+            el = rpr.find(_w(name))
+            if (
+                el is not None
+                and _on(el) is not False
+                and not (name == "shd" and _attr(el, "fill") in (None, "auto", "FFFFFF"))
+            ):
+                found.append(f"run property w:{name}")
+    return found
 
 
 def _apply_ppr(props: dict, ppr: etree._Element | None) -> dict:
@@ -616,10 +669,18 @@ class _Reader:
             ppr is not None and ppr.find(_w("numPr")) is not None
         ):
             self.note("numbering (w:numPr)")
+        for style in [*chain, {"ppr": ppr, "rpr": None}]:
+            for feature in _unsupported_properties(style["ppr"], style["rpr"]):
+                self.note(feature)
         mark = RunStyle(**_apply_rpr(rprops, ppr.find(_w("rPr")) if ppr is not None else None))
         inlines: list[Inline] = []
         self._field: list = []  # the complex field being read: [instruction, state]
         self.inlines(p, rels, rprops, inlines)
+        if any(isinstance(inline, Tab) for inline in inlines) and any(
+            style["ppr"] is not None and style["ppr"].find(_w("tabs")) is not None
+            for style in [*chain, {"ppr": ppr}]
+        ):
+            self.note("custom tab stops (w:tabs): tabs go to the default stops")
         style = ParaStyle(**pprops)
         # A page break splits the paragraph: what follows starts a new page.
         pieces: list[Paragraph] = []
@@ -675,8 +736,12 @@ class _Reader:
         rpr = r.find(_w("rPr"))
         props = base
         if rpr is not None:
-            props = self.char_props(tuple(sorted(base.items())), _attr(rpr.find(_w("rStyle")), "val"))
+            style_id = _attr(rpr.find(_w("rStyle")), "val")
+            props = self.char_props(tuple(sorted(base.items())), style_id)
             props = _apply_rpr(props, rpr)
+            for source in [rpr, *(style["rpr"] for style in self._chain(style_id))]:
+                for feature in _unsupported_properties(None, source):
+                    self.note(feature)
         return RunStyle(**props)
 
     def run(self, r: etree._Element, rels: dict[str, str], base: dict, out: list[Inline]) -> None:
@@ -986,7 +1051,7 @@ def _metrics() -> dict[str, _Metrics]:
 
 
 def _width(text: str, style: RunStyle) -> float:
-    return _metrics()[style.face].em_width(text) * style.size
+    return _metrics()[style.face].em_width(text) * style.drawn_size
 
 
 # --------------------------------------------------------------------------- line layout
@@ -1171,7 +1236,9 @@ def _line(
     texts = [piece for piece in pieces if piece.kind != "picture"]
     for piece in texts or ([] if pieces else [_Piece("space", "", mark, 0.0)]):
         m = metrics[piece.style.face]
-        ascent = max(ascent, m.ascent * piece.style.size)
+        ascent = max(
+            ascent, m.ascent * piece.style.size, m.ascent * piece.style.drawn_size + piece.style.rise
+        )
         descent = max(descent, m.descent * piece.style.size)
         gap = max(gap, m.gap * piece.style.size)
     for piece in pieces:
@@ -1219,12 +1286,12 @@ class _Canvas:
         self.color: tuple[int, int, int] = (0, 0, 0)
 
     def set_style(self, style: RunStyle) -> None:
-        key = (style.face, style.size)
+        key = (style.face, style.drawn_size)
         if key != self.font:
             if style.face not in self.added:  # a face is embedded only if it is used (cheaper)
                 self.pdf.add_font("body", style.face, self.files[style.face])
                 self.added.add(style.face)
-            self.pdf.set_font("body", style.face, style.size)
+            self.pdf.set_font("body", style.face, style.drawn_size)
             self.font = key
         if style.color != self.color:
             self.pdf.set_text_color(*style.color)
@@ -1259,11 +1326,17 @@ def _draw_line(canvas: _Canvas, line: _Line, align: str, x0: float, top: float) 
         style = pending[0].style
         if text.strip():
             canvas.set_style(style)
-            pdf.text(x, baseline, text)
+            pdf.text(x, baseline - style.rise, text)
+        size, rise = style.drawn_size, style.rise
         if style.underline:
             canvas.rule(
-                x, baseline + style.size * 0.12, x + width, baseline + style.size * 0.12,
-                Border(style.size * 0.05, 0, style.color),
+                x, baseline - rise + size * 0.12, x + width, baseline - rise + size * 0.12,
+                Border(size * 0.05, 0, style.color),
+            )  # fmt: skip
+        if style.strike:
+            canvas.rule(
+                x, baseline - rise - size * 0.27, x + width, baseline - rise - size * 0.27,
+                Border(size * 0.05, 0, style.color),
             )  # fmt: skip
         x += width
         pending = []
@@ -1279,7 +1352,7 @@ def _draw_line(canvas: _Canvas, line: _Line, align: str, x0: float, top: float) 
             x += piece.width
         elif piece.kind == "tab" or (piece.kind == "space" and stretch):
             flush()
-            if piece.style.underline and piece.kind == "space":
+            if (piece.style.underline or piece.style.strike) and piece.kind == "space":
                 pending = [replace(piece, width=piece.width + stretch)]
                 flush()
             else:

@@ -570,3 +570,25 @@ def test_superscripts_strikes_and_ignored_run_properties(tmp_path):
     assert unsupported_features(buffer.getvalue()) == ["run property w:highlight"]
     text = " ".join(page_texts(render_pdf(buffer.getvalue()), tmp_path))
     assert "Diện tích 120 m" in text and "giá cũ 5 triệu đánh dấu" in text
+
+
+def test_custom_tab_stops_with_a_dot_leader_and_a_right_stop(tmp_path):
+    document = docx.Document()
+    section = document.sections[0]
+    width = section.page_width - section.left_margin - section.right_margin
+    paragraph = document.add_paragraph("Họ và tên:\t")
+    paragraph.paragraph_format.tab_stops.add_tab_stop(
+        width, docx.enum.text.WD_TAB_ALIGNMENT.RIGHT, docx.enum.text.WD_TAB_LEADER.DOTS
+    )
+    line = document.add_paragraph("Trái\tPhải")
+    line.paragraph_format.tab_stops.add_tab_stop(width, docx.enum.text.WD_TAB_ALIGNMENT.RIGHT)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert unsupported_features(buffer.getvalue()) == []
+    pdf = render_pdf(buffer.getvalue())
+    layout = poppler("pdftotext", pdf, "-layout", tmp=tmp_path)
+    assert re.search(r"Họ và tên:\s*\.{40,}", layout)
+    # "Phải" ends at the right margin: as far right as the dots end.
+    dots_end = next(row for row in layout.splitlines() if "Họ và tên" in row).rstrip()
+    right = next(row for row in layout.splitlines() if "Trái" in row).rstrip()
+    assert right.endswith("Phải") and abs(len(right) - len(dots_end)) <= 4

@@ -28,7 +28,9 @@ The OOXML subset (ECMA-376 part 1 semantics):
   single line), ``w:vertAlign`` (superscript, subscript), ``w:sz``, ``w:caps``, ``w:color``
   (every run is drawn in the one serif family of :mod:`~workflows.documents.fonts`: ``w:rFonts``
   is not read),
-  ``w:vanish`` (hidden: not drawn); ``w:t``, ``w:tab`` (to the next default tab stop),
+  ``w:vanish`` (hidden: not drawn); ``w:t``, ``w:tab`` (to the next ``w:tabs`` stop of the
+  paragraph and its styles, left/center/right, decimal and bar as left, dot/hyphen/underscore
+  leaders; past them, the default stops every half inch),
   ``w:br`` (line break; ``type="page"``/``"column"``: a page break), ``w:cr``,
   ``w:noBreakHyphen``; hyperlinks, smart tags, content controls and insertions are read through;
   deletions are not shown;
@@ -52,7 +54,7 @@ header rows. "Space before" is dropped at the top of a page after a natural brea
 page break.
 
 Anything else (text boxes, floating pictures, VML, numbering/bullets, other fields, footnotes,
-equations, embedded objects, several sections, columns, custom tab stops, highlighting, character
+equations, embedded objects, several sections, columns, highlighting, character
 spacing, paragraph shading and side borders, conditional table-style formatting, characters the
 font has no glyph for…) is rendered as plain text in its place or, for a floating picture, as an
 inline one, and logged once per feature and document; :func:`unsupported_features` names them so
@@ -188,6 +190,7 @@ class ParaStyle:
     border_top: Border | None = None
     border_bottom: Border | None = None
     expand_shift_return: bool = True  # settings: no w:doNotExpandShiftReturn
+    tabs: tuple[tuple[float, str, str], ...] = ()  # custom stops: (position, kind, leader), sorted
 
 
 _JC = {"both": "justify", "distribute": "justify", "center": "center", "right": "right", "end": "right"}
@@ -302,6 +305,20 @@ def _apply_ppr(props: dict, ppr: etree._Element | None) -> dict:
         value = _on(ppr.find(_w(name)))
         if value is not None:
             props[key] = value
+    tabs = ppr.find(_w("tabs"))
+    if tabs is not None:
+        stops = {position: (kind, leader) for position, kind, leader in props.get("tabs", ())}
+        for tab in tabs.iterfind(_w("tab")):
+            position = _num(tab, "pos") * _TWIP
+            kind = _attr(tab, "val", "left") or "left"
+            if kind == "clear":
+                stops.pop(position, None)
+            else:
+                stops[position] = (
+                    {"end": "right", "start": "left"}.get(kind, kind),
+                    _attr(tab, "leader", "none"),
+                )
+        props["tabs"] = tuple(sorted((position, *stop) for position, stop in stops.items()))
     borders = ppr.find(_w("pBdr"))
     if borders is not None:
         for edge in ("top", "bottom"):
@@ -676,11 +693,6 @@ class _Reader:
         inlines: list[Inline] = []
         self._field: list = []  # the complex field being read: [instruction, state]
         self.inlines(p, rels, rprops, inlines)
-        if any(isinstance(inline, Tab) for inline in inlines) and any(
-            style["ppr"] is not None and style["ppr"].find(_w("tabs")) is not None
-            for style in [*chain, {"ppr": ppr}]
-        ):
-            self.note("custom tab stops (w:tabs): tabs go to the default stops")
         style = ParaStyle(**pprops)
         # A page break splits the paragraph: what follows starts a new page.
         pieces: list[Paragraph] = []
@@ -1143,6 +1155,31 @@ def _words(pieces: list[_Piece | None]) -> Iterator[list[_Piece] | str | _Piece]
         yield word
 
 
+def _tab(tab: _Piece, position: float, stops: tuple[tuple[float, str, str], ...], rest: list) -> _Piece:
+    """A tab at ``position`` (from the text's left edge) as wide as it is to the next stop.
+
+    A custom stop (left, center, right; decimal and bar as left) first, then the default stops
+    every half inch. A centre or right stop aligns the text up to the next tab or line break.
+    """
+    following = [entry for entry in stops if entry[0] > position + 0.01]
+    default = ((int(position / _DEFAULT_TAB) + 1) * _DEFAULT_TAB, "left", "none")
+    stop, kind, leader = following[0] if following else default
+    width = stop - position
+    if kind in ("center", "right"):
+        segment = 0.0
+        for item in rest:
+            if item == "br" or (isinstance(item, _Piece) and item.kind == "tab"):
+                break
+            segment += item.width if isinstance(item, _Piece) else sum(piece.width for piece in item)
+        width -= segment / 2 if kind == "center" else segment
+    width = max(width, _width(" ", tab.style) if kind == "left" else 0.0)
+    fill = {"dot": ".", "hyphen": "-", "underscore": "_", "middleDot": "·"}.get(leader or "none")
+    text = ""
+    if fill and width > 0:
+        text = fill * int(width / max(_width(fill, tab.style), 0.1) - 1)
+    return replace(tab, width=width, text=text)
+
+
 def _split_word(word: list[_Piece], available: float) -> list[list[_Piece]]:
     """A word wider than a line, cut between characters."""
     chunks: list[list[_Piece]] = [[]]
@@ -1192,15 +1229,14 @@ def _layout_lines(para: Paragraph, width: float, fields: dict[str, str]) -> list
         current, x, first = [], 0.0, False
         indent, available = start()
 
-    for item in _words(pieces):
+    items = list(_words(pieces))
+    for index, item in enumerate(items):
         if item == "br":
             finish(True)
             continue
         if isinstance(item, _Piece):  # a space or a tab
             if item.kind == "tab":
-                position = indent + x
-                stop = (int(position / _DEFAULT_TAB) + 1) * _DEFAULT_TAB
-                item = replace(item, width=max(stop - position, _width(" ", item.style)))
+                item = _tab(item, indent + x, style.tabs, items[index + 1 :])
             elif not current and lines:
                 continue  # no space at the start of a wrapped line
             current.append(item)
@@ -1348,6 +1384,13 @@ def _draw_line(canvas: _Canvas, line: _Line, align: str, x0: float, top: float) 
             assert picture is not None
             pdf.image(
                 io.BytesIO(picture.data), x=x, y=baseline - picture.height, w=picture.width, h=picture.height
+            )
+            x += piece.width
+        elif piece.kind == "tab" and piece.text:  # a leader: dots up to the stop
+            flush()
+            canvas.set_style(piece.style)
+            pdf.text(
+                x + piece.width - _width(piece.text, piece.style), baseline - piece.style.rise, piece.text
             )
             x += piece.width
         elif piece.kind == "tab" or (piece.kind == "space" and stretch):

@@ -592,3 +592,18 @@ def test_custom_tab_stops_with_a_dot_leader_and_a_right_stop(tmp_path):
     dots_end = next(row for row in layout.splitlines() if "Họ và tên" in row).rstrip()
     right = next(row for row in layout.splitlines() if "Trái" in row).rstrip()
     assert right.endswith("Phải") and abs(len(right) - len(dots_end)) <= 4
+
+
+def test_numbered_and_bulleted_lists(tmp_path):
+    document = docx.Document()
+    document.add_paragraph("Các bước:")
+    for text in ("Nộp hồ sơ", "Thẩm định", "Trả kết quả"):
+        document.add_paragraph(text, style="List Number")
+    for text in ("Gạch", "Ngói"):
+        document.add_paragraph(text, style="List Bullet")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert unsupported_features(buffer.getvalue()) == []
+    layout = poppler("pdftotext", render_pdf(buffer.getvalue()), "-layout", tmp=tmp_path)
+    lines = [" ".join(line.split()) for line in layout.splitlines() if line.strip()]
+    assert lines[1:6] == ["1. Nộp hồ sơ", "2. Thẩm định", "3. Trả kết quả", "• Gạch", "• Ngói"]

@@ -40,6 +40,11 @@ The OOXML subset (ECMA-376 part 1 semantics):
   ``w:tcMar``, the default table style's), borders (``w:tblBorders``, ``w:tcBorders``; none/nil
   draws nothing), cell shading fill, ``w:vAlign``, ``w:trHeight``, ``w:tblHeader`` rows repeated
   at the top of every page the table continues on, ``w:cantSplit``; nested tables;
+* lists (numbering.xml): ``w:numPr`` of the paragraph or its style, ``w:lvlText`` with ``%1``…``%9``
+  in decimal, decimalZero, lower/upper letter and roman, bullets (Word's Symbol-font bullets drawn
+  as •, ▪…), ``w:start``/``w:startOverride``, ``w:suff``, the level's indents (over the style's,
+  under direct formatting) and its run properties, counted per ``w:numId`` in document order;
+  ``w:contextualSpacing``;
 * inline pictures (``wp:inline`` with an ``a:blip`` PNG/JPEG, sized by ``wp:extent``).
 
 Pagination: a line is the unit of a paragraph, a row the unit of a table. A unit that does not fit
@@ -53,7 +58,7 @@ than a page is cut between its cells' lines and continues on the next page under
 header rows. "Space before" is dropped at the top of a page after a natural break, kept after a
 page break.
 
-Anything else (text boxes, floating pictures, VML, numbering/bullets, other fields, footnotes,
+Anything else (text boxes, floating pictures, VML, other number formats, other fields, footnotes,
 equations, embedded objects, several sections, columns, highlighting, character
 spacing, paragraph shading and side borders, conditional table-style formatting, characters the
 font has no glyph for…) is rendered as plain text in its place or, for a floating picture, as an
@@ -191,6 +196,8 @@ class ParaStyle:
     border_bottom: Border | None = None
     expand_shift_return: bool = True  # settings: no w:doNotExpandShiftReturn
     tabs: tuple[tuple[float, str, str], ...] = ()  # custom stops: (position, kind, leader), sorted
+    style_id: str | None = None
+    contextual: bool = False  # w:contextualSpacing: no space between paragraphs of the same style
 
 
 _JC = {"both": "justify", "distribute": "justify", "center": "center", "right": "right", "end": "right"}
@@ -242,7 +249,7 @@ def _apply_rpr(props: dict, rpr: etree._Element | None) -> dict:
 # Properties outside the subset that change how text looks (w:kern, w:lang, w:rFonts… do not here).
 _UNSUPPORTED_RUN = ("highlight", "smallCaps", "shd", "position", "spacing", "w", "em", "outline",
                     "shadow", "emboss", "imprint", "bdr", "fitText", "eastAsianLayout")  # fmt: skip
-_UNSUPPORTED_PARAGRAPH = ("shd", "framePr", "contextualSpacing", "textDirection", "bidi")
+_UNSUPPORTED_PARAGRAPH = ("shd", "framePr", "textDirection", "bidi")
 
 
 def _unsupported_properties(ppr: etree._Element | None, rpr: etree._Element | None) -> list[str]:
@@ -301,6 +308,7 @@ def _apply_ppr(props: dict, ppr: etree._Element | None) -> dict:
         ("keepLines", "keep_lines"),
         ("widowControl", "widow_control"),
         ("pageBreakBefore", "page_break_before"),
+        ("contextualSpacing", "contextual"),
     ):
         value = _on(ppr.find(_w(name)))
         if value is not None:
@@ -458,6 +466,10 @@ class _Reader:
             for setting in settings.iterfind(f"{_W}compat/{_W}compatSetting")
         )
         self.table_styles: list[str | None] = []  # the style of each table being read, innermost last
+        numbering_part = next(
+            (n for n in self._rels(self.document_name).values() if n.endswith("numbering.xml")), None
+        )
+        self.numbering = _Numbering(self._xml(numbering_part) if numbering_part else None, self.note)
 
     # -- parts
     def _xml(self, name: str) -> etree._Element | None:
@@ -680,17 +692,33 @@ class _Reader:
         ppr = p.find(_w("pPr"))
         style_id = _attr(ppr.find(_w("pStyle")), "val") if ppr is not None else None
         pprops, rprops = self.para_props(style_id, self.table_styles[-1] if self.table_styles else None)
-        pprops = {**_apply_ppr(pprops, ppr), "expand_shift_return": self.expand_shift_return}
         chain = self._chain(style_id or self.styles["default_para"])
-        if any(st["ppr"] is not None and st["ppr"].find(_w("numPr")) is not None for st in chain) or (
-            ppr is not None and ppr.find(_w("numPr")) is not None
-        ):
-            self.note("numbering (w:numPr)")
+        level = self.numbering.level_of([*(st["ppr"] for st in chain), ppr])
+        if level is not None:  # the level's indents over the style's, under direct formatting
+            pprops = _apply_ppr(pprops, level.ppr)
+        pprops = {
+            **_apply_ppr(pprops, ppr),
+            "expand_shift_return": self.expand_shift_return,
+            "style_id": style_id or self.styles["default_para"],
+        }
         for style in [*chain, {"ppr": ppr, "rpr": None}]:
             for feature in _unsupported_properties(style["ppr"], style["rpr"]):
                 self.note(feature)
         mark = RunStyle(**_apply_rpr(rprops, ppr.find(_w("rPr")) if ppr is not None else None))
         inlines: list[Inline] = []
+        if level is not None:
+            label = self.numbering.label(level)
+            if label is not None:
+                number_style = RunStyle(
+                    **_apply_rpr(
+                        _apply_rpr(rprops, ppr.find(_w("rPr")) if ppr is not None else None), level.rpr
+                    )
+                )
+                inlines.append(Text(label, number_style))
+                if level.suffix == "tab":
+                    inlines.append(Tab(number_style))
+                elif level.suffix == "space":
+                    inlines.append(Text(" ", number_style))
         self._field: list = []  # the complex field being read: [instruction, state]
         self.inlines(p, rels, rprops, inlines)
         style = ParaStyle(**pprops)
@@ -958,6 +986,148 @@ class _Reader:
             blocks,
             column,
         )
+
+
+@dataclass(frozen=True)
+class _Level:
+    key: str  # the numbering instance (w:numId)
+    index: int  # w:ilvl
+    start: int
+    fmt: str  # w:numFmt
+    text: str  # w:lvlText, "%1." …
+    suffix: str  # tab, space, nothing
+    ppr: etree._Element | None
+    rpr: etree._Element | None
+
+
+_BULLETS = {
+    "\uf0b7": "•",
+    "\uf0a7": "▪",
+    "\uf076": "❖",
+    "\uf0d8": "➢",
+    "\uf0fc": "✓",
+    "\uf06c": "●",
+    "\uf06e": "■",
+}
+
+
+def _roman(number: int) -> str:
+    out = ""
+    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+                           (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):  # fmt: skip
+        while number >= value:
+            out, number = out + letters, number - value
+    return out
+
+
+def _letters(number: int) -> str:
+    """1 → a, 26 → z, 27 → aa (Word repeats the letter)."""
+    return chr(ord("a") + (number - 1) % 26) * ((number - 1) // 26 + 1)
+
+
+def _format_number(number: int, fmt: str) -> str:
+    if fmt == "lowerLetter":
+        return _letters(number)
+    if fmt == "upperLetter":
+        return _letters(number).upper()
+    if fmt == "lowerRoman":
+        return _roman(number)
+    if fmt == "upperRoman":
+        return _roman(number).upper()
+    if fmt == "decimalZero":
+        return f"{number:02d}"
+    return str(number)
+
+
+class _Numbering:
+    """Lists (numbering.xml): each paragraph's number or bullet, counted in document order."""
+
+    def __init__(self, root: etree._Element | None, note: Callable[[str], None]) -> None:
+        self.note = note
+        self.counters: dict[str, list[int]] = {}
+        self.abstract: dict[str, dict[int, etree._Element]] = {}
+        self.nums: dict[str, tuple[str, dict[int, etree._Element], dict[int, int]]] = {}
+        if root is None:
+            return
+        for abstract in root.iterfind(_w("abstractNum")):
+            levels = {int(_num(lvl, "ilvl")): lvl for lvl in abstract.iterfind(_w("lvl"))}
+            self.abstract[_attr(abstract, "abstractNumId", "") or ""] = levels
+        for num in root.iterfind(_w("num")):
+            abstract_id = _attr(num.find(_w("abstractNumId")), "val", "") or ""
+            overrides, starts = {}, {}
+            for override in num.iterfind(_w("lvlOverride")):
+                index = int(_num(override, "ilvl"))
+                if override.find(_w("lvl")) is not None:
+                    overrides[index] = override.find(_w("lvl"))
+                if override.find(_w("startOverride")) is not None:
+                    starts[index] = int(_num(override.find(_w("startOverride")), "val", 1))
+            self.nums[_attr(num, "numId", "") or ""] = (abstract_id, overrides, starts)
+
+    def _level(self, key: str, index: int) -> _Level | None:
+        if key not in self.nums:
+            return None
+        abstract_id, overrides, starts = self.nums[key]
+        lvl = overrides.get(index, self.abstract.get(abstract_id, {}).get(index))
+        if lvl is None:
+            return None
+        start = starts.get(index, int(_num(lvl.find(_w("start")), "val", 1)))
+        return _Level(
+            key,
+            index,
+            start,
+            _attr(lvl.find(_w("numFmt")), "val", "decimal") or "decimal",
+            _attr(lvl.find(_w("lvlText")), "val", "") or "",
+            _attr(lvl.find(_w("suff")), "val", "tab") or "tab",
+            lvl.find(_w("pPr")),
+            lvl.find(_w("rPr")),
+        )
+
+    def level_of(self, pprs: list[etree._Element | None]) -> _Level | None:
+        """The list level of a paragraph whose style chain and own pPr are ``pprs`` (last wins)."""
+        key, index = None, 0
+        for ppr in pprs:
+            num_pr = ppr.find(_w("numPr")) if ppr is not None else None
+            if num_pr is None:
+                continue
+            if num_pr.find(_w("numId")) is not None:
+                key = _attr(num_pr.find(_w("numId")), "val")
+            if num_pr.find(_w("ilvl")) is not None:
+                index = int(_num(num_pr.find(_w("ilvl")), "val"))
+        if key is None or key == "0":
+            return None
+        level = self._level(key, index)
+        if level is None:
+            self.note("numbering without its definition (w:numPr)")
+        return level
+
+    def label(self, level: _Level) -> str | None:
+        """The number or bullet of the next paragraph at ``level`` ("2.", "a)", "•"), counting it."""
+        counters = self.counters.setdefault(level.key, [0] * 9)
+        index = min(level.index, 8)
+        counters[index] = counters[index] + 1 if counters[index] else level.start
+        for deeper in range(index + 1, 9):
+            counters[deeper] = 0
+        if level.fmt == "none":
+            return level.text.replace("%", "") if "%" not in level.text else ""
+        if level.fmt == "bullet":
+            return "".join(_BULLETS.get(char, char) for char in level.text) or "•"
+        if level.fmt not in (
+            "decimal",
+            "lowerLetter",
+            "upperLetter",
+            "lowerRoman",
+            "upperRoman",
+            "decimalZero",
+        ):
+            self.note(f"numbering format {level.fmt}")
+
+        def value(match: re.Match) -> str:
+            which = int(match.group(1)) - 1
+            other = self._level(level.key, which) if which != index else level
+            number = counters[which] or (other.start if other else 1)
+            return _format_number(number, other.fmt if other else "decimal")
+
+        return re.sub(r"%([1-9])", value, level.text)
 
 
 _PAGE_FIELDS = ("PAGE", "NUMPAGES", "SECTIONPAGES")
@@ -1236,7 +1406,10 @@ def _layout_lines(para: Paragraph, width: float, fields: dict[str, str]) -> list
             continue
         if isinstance(item, _Piece):  # a space or a tab
             if item.kind == "tab":
-                item = _tab(item, indent + x, style.tabs, items[index + 1 :])
+                stops = style.tabs
+                if first and style.first_line < 0:  # Word's implicit stop at a hanging indent
+                    stops = tuple(sorted((*stops, (style.left, "left", "none"))))
+                item = _tab(item, indent + x, stops, items[index + 1 :])
             elif not current and lines:
                 continue  # no space at the start of a wrapped line
             current.append(item)
@@ -1474,9 +1647,25 @@ def _merge(units: list[_Unit]) -> _Unit:
     )
 
 
+def _contextual(blocks: list[Block]) -> list[Block]:
+    """``w:contextualSpacing``: no space before or after where the neighbour has the same style."""
+    out = list(blocks)
+    for index in range(len(out) - 1):
+        first, second = out[index], out[index + 1]
+        if not (isinstance(first, Paragraph) and isinstance(second, Paragraph)):
+            continue
+        if first.style.style_id != second.style.style_id:
+            continue
+        if first.style.contextual:
+            out[index] = first = replace(first, style=replace(first.style, after=0.0))
+        if second.style.contextual:
+            out[index + 1] = replace(second, style=replace(second.style, before=0.0))
+    return out
+
+
 def _block_units(blocks: list[Block], width: float, fields: dict[str, str]) -> list[_Unit]:
     units: list[_Unit] = []
-    for block in blocks:
+    for block in _contextual(blocks):
         if isinstance(block, Paragraph):
             units.extend(_paragraph_units(block, width, fields))
         else:

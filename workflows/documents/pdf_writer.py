@@ -1481,7 +1481,6 @@ class _Unit:
     repeat: list[_Unit] | None = None  # the table's header rows, drawn first on a new page
     parts: list[_Unit] | None = None  # the lines of a keepLines paragraph, if it must be split
     split: Callable[[float], tuple[_Unit, _Unit] | None] | None = None  # a row taller than a page
-    label: str = ""
 
 
 class _Canvas:
@@ -1609,7 +1608,6 @@ def _paragraph_units(para: Paragraph, width: float, fields: dict[str, str]) -> l
                 draw,
                 space_before=style.before if first else 0.0,
                 page_break_before=style.page_break_before and first,
-                label=_line_text(line),
             )
         )
     if style.widow_control and len(units) >= 2:
@@ -1619,10 +1617,6 @@ def _paragraph_units(para: Paragraph, width: float, fields: dict[str, str]) -> l
         units = [_merge(units)]
     units[-1].keep_next = units[-1].keep_next or style.keep_next
     return units
-
-
-def _line_text(line: _Line) -> str:
-    return "".join(piece.text if piece.kind != "tab" else " " for piece in line.pieces)
 
 
 def _merge(units: list[_Unit]) -> _Unit:
@@ -1643,7 +1637,6 @@ def _merge(units: list[_Unit]) -> _Unit:
         page_break_before=units[0].page_break_before,
         space_before=units[0].space_before,
         parts=units,
-        label="\n".join(unit.label for unit in units),
     )
 
 
@@ -1787,7 +1780,6 @@ def _table_units(table: Table, width: float, fields: dict[str, str]) -> list[_Un
             or any(spans.get((r, c.column), 1) > 1 for c in row.cells)
             or any(c.vmerge == "continue" for c in (table.rows[r + 1].cells if r + 1 < n_rows else []))
         )
-        unit.label = "\n".join(_plain_label(cell) for cell in row.cells if cell.vmerge != "continue")
         units.append(unit)
     header_count = 0
     while header_count < n_rows and table.rows[header_count].header:
@@ -1805,14 +1797,6 @@ def _last_units(cell: Cell) -> list[_Unit]:
     if cell.blocks and isinstance(cell.blocks[-1], Paragraph) and cell.blocks[-1].style.keep_next:
         return [_Unit(0.0, lambda canvas, x, y: None, keep_next=True)]
     return []
-
-
-def _plain_label(cell: Cell) -> str:
-    return " ".join(
-        "".join(i.text for i in block.inlines if isinstance(i, Text))
-        for block in cell.blocks
-        if isinstance(block, Paragraph)
-    )
 
 
 @dataclass

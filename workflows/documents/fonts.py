@@ -57,10 +57,10 @@ _FAMILIES: tuple[tuple[str, dict[str, str]], ...] = (
         },
     ),
 )
+# Debian's folders, best first; fonts-liberation 1.x last, only to say what it lacks.
 _SYSTEM_DIRS = (
     Path("/usr/share/fonts/truetype/liberation2"),
     Path("/usr/share/fonts/truetype/noto"),
-    Path("/usr/share/fonts/truetype/msttcorefonts"),
     Path("/usr/share/fonts/truetype/liberation"),
 )
 
@@ -108,11 +108,12 @@ def document_fonts() -> FontSet:
 
 
 def find_fonts(folders: list[Path]) -> FontSet:
-    """The four faces of the first complete family (Times New Roman, Liberation Serif, Noto Serif)
-    found in ``folders`` that has every Vietnamese letter; :class:`FontError` if there is none."""
+    """The four faces of a family (Times New Roman, Liberation Serif, Noto Serif, in this order
+    within a folder) in the first of ``folders`` that has one with every Vietnamese letter;
+    :class:`FontError` if there is none."""
     refused: list[str] = []
-    for _name, files in _FAMILIES:
-        for folder in folders:
+    for folder in folders:
+        for _name, files in _FAMILIES:
             paths = {style: folder / files[style] for style in STYLES}
             if not all(path.is_file() for path in paths.values()):
                 continue

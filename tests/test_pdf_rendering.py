@@ -641,3 +641,23 @@ def test_numbered_and_bulleted_lists(tmp_path):
     layout = poppler("pdftotext", render_pdf(buffer.getvalue()), "-layout", tmp=tmp_path)
     lines = [" ".join(line.split()) for line in layout.splitlines() if line.strip()]
     assert lines[1:6] == ["1. Nộp hồ sơ", "2. Thẩm định", "3. Trả kết quả", "• Gạch", "• Ngói"]
+
+
+def test_a_broken_package_is_a_value_error_and_a_broken_picture_is_named(rendered):
+    content, _ = rendered["declaration_notice"]
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        parts = {name: package.read(name) for name in package.namelist()}
+
+    def repacked(**changes: bytes) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as package:
+            for name, data in {**parts, **changes}.items():
+                package.writestr(name, data)
+        return out.getvalue()
+
+    with pytest.raises(ValueError, match=re.escape("word/document.xml")):
+        render_pdf(repacked(**{"word/document.xml": b"<w:document"}))
+    [image] = [name for name in parts if name.startswith("word/media/")]
+    broken = repacked(**{image: b"\x89PNG\r\n\x1a\n broken"})
+    assert unsupported_features(broken) == ["unreadable picture"]
+    assert render_pdf(broken).startswith(b"%PDF-")

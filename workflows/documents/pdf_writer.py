@@ -74,6 +74,7 @@ import logging
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -84,6 +85,7 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf import __version__ as FPDF_VERSION
 from lxml import etree
+from PIL import Image
 
 from workflows.documents.fonts import cut_fonts, document_fonts
 
@@ -475,7 +477,10 @@ class _Reader:
     def _xml(self, name: str) -> etree._Element | None:
         if name not in self.names:
             return None
-        return etree.fromstring(self.zip.read(name), _XML_PARSER)
+        try:
+            return etree.fromstring(self.zip.read(name), _XML_PARSER)
+        except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error) as exc:
+            raise ValueError(f"{name} of the .docx cannot be read: {exc}") from exc
 
     def _main_part(self) -> str:
         rels = self._xml("_rels/.rels")
@@ -884,6 +889,12 @@ class _Reader:
         data = self.zip.read(target)
         if not (data.startswith(b"\x89PNG") or data.startswith(b"\xff\xd8")):
             self.note(f"picture format {PurePosixPath(target).suffix or '?'}")
+            return
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+        except Exception:  # Pillow raises many kinds of error for a broken file
+            self.note("unreadable picture")
             return
         width = _num_plain(extent, "cx") * _EMU
         height = _num_plain(extent, "cy") * _EMU

@@ -41,7 +41,8 @@ from workflows.documents.fonts import (
     missing_letters,
     vietnamese_letters,
 )
-from workflows.documents.pdf_writer import _Reader, render_pdf, unsupported_features
+from workflows.documents.ooxml import read_docx
+from workflows.documents.pdf_writer import render_pdf, unsupported_features
 from workflows.procedures.award.criteria import rules_from
 from workflows.procedures.award.scoring import aggregate
 
@@ -586,7 +587,7 @@ def test_a_table_style_spaces_its_cells_paragraphs_over_the_normal_style():
     table.cell(0, 0).text = "Trong bảng"
     buffer = io.BytesIO()
     document.save(buffer)
-    outside, grid = _Reader(buffer.getvalue()).read().body
+    outside, grid = read_docx(buffer.getvalue()).body
     inside = grid.rows[0].cells[0].blocks[0]
     assert (outside.style.after, outside.style.line) == (10.0, 276)
     assert (inside.style.after, inside.style.line) == (0.0, 240)

@@ -8,6 +8,9 @@ dependency of tdcflow), e.g.::
     python3 -m venv /tmp/pdfbench && /tmp/pdfbench/bin/pip install fpdf2 reportlab weasyprint
     /tmp/pdfbench/bin/python bench/pdf_libraries.py
 
+and in tdcflow's own venv for the row "tdcflow": the same document as a .docx (python-docx)
+turned into a PDF by ``workflows.documents.pdf_writer`` (its own layout, fpdf2's drawing only).
+
 The document: a borderless two-column header table, a bold centred title, justified paragraphs with
 bold and italic runs, a 5-column bordered table of ``--rows`` rows spanning pages with its header
 repeated, recipients and a signature block kept together, a QR-sized PNG; Liberation Serif 2
@@ -21,14 +24,18 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import io
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tdcflow's renderer, where installed
 
 FONT_DIR = Path("/usr/share/fonts/truetype/liberation2")
 FACES = {
@@ -230,6 +237,78 @@ def render_weasyprint(count: int, png: bytes) -> bytes:
     return HTML(string=html).write_pdf(pdf_variant="pdf/a-2b")
 
 
+# --------------------------------------------------------------------------- tdcflow's renderer
+
+
+@functools.cache
+def representative_docx(count: int, png: bytes) -> bytes:
+    """The same document as a .docx (python-docx), for tdcflow's own renderer (fpdf2 underneath)."""
+    import docx
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+    from docx.shared import Mm, Pt
+
+    document = docx.Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin, section.right_margin, section.top_margin, section.bottom_margin = (
+        Mm(30), Mm(15), Mm(20), Mm(20)
+    )  # fmt: skip
+    normal = document.styles["Normal"]
+    normal.font.name, normal.font.size = "Times New Roman", Pt(14)
+    header = document.add_table(rows=1, cols=2)
+    for cell, lines in zip(header.rows[0].cells, ((HEADER[0], HEADER[1]), (HEADER[2], MOTTO)), strict=True):
+        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        cell.paragraphs[0].add_run(lines[0]).bold = lines[0] != HEADER[0]
+        line = cell.add_paragraph()
+        line.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        line.add_run(lines[1]).bold = True
+    title = document.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.add_run("THÔNG BÁO").bold = True
+    for parts in PARAGRAPHS:
+        paragraph = document.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        paragraph.paragraph_format.first_line_indent = Mm(12.7)
+        for text, style, _ in parts:
+            run = paragraph.add_run(text)
+            run.bold, run.italic = style == "B", style == "I"
+    grid = document.add_table(rows=1 + count, cols=len(COLUMNS))
+    grid.style = document.styles["Table Grid"]
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    grid.rows[0]._tr.get_or_add_trPr().append(parse_xml(f"<w:tblHeader {nsdecls('w')}/>"))
+    for values, row in zip((COLUMNS, *rows(count)), grid.rows, strict=True):
+        for value, cell, width in zip(values, row.cells, WIDTHS_MM, strict=True):
+            cell.width = Mm(width)
+            run = cell.paragraphs[0].add_run(value)
+            run.font.size, run.bold = Pt(12), values is COLUMNS
+    closing = document.add_table(rows=1, cols=2)
+    left, right = closing.rows[0].cells
+    for index, text in enumerate(RECIPIENTS):
+        paragraph = left.paragraphs[0] if index == 0 else left.add_paragraph()
+        paragraph.paragraph_format.keep_with_next = True
+        run = paragraph.add_run(text)
+        run.font.size = Pt(12 if index == 0 else 11)
+        run.bold = run.italic = index == 0
+    for index, text in enumerate(SIGNATURE):
+        paragraph = right.paragraphs[0] if index == 0 else right.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.paragraph_format.keep_with_next = True
+        paragraph.add_run(text).bold = True
+    document.add_paragraph().add_run().add_picture(io.BytesIO(png), width=Mm(24))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def render_tdcflow(count: int, png: bytes) -> bytes:
+    from workflows.documents.pdf_writer import render_pdf
+
+    return render_pdf(representative_docx(count, png))
+
+
 # --------------------------------------------------------------------------- measuring
 
 
@@ -279,28 +358,33 @@ def main() -> None:
         "fpdf2": render_fpdf2,
         "reportlab": render_reportlab,
         "weasyprint": render_weasyprint,
+        "tdcflow": render_tdcflow,  # workflows.documents.pdf_writer from the .docx (fpdf2 underneath)
     }
     print(
-        f"{'library':<11} {'version':<8} {'median ms':>9} {'p99 ms':>7} {'KiB':>6} {'pages':>5}  PDF/A-2b   fonts embedded subsets"
+        f"{'library':<11} {'version':<8} {'median ms':>9} {'p99 ms':>7} {'cpu ms':>7} {'KiB':>6} {'pages':>5}  PDF/A-2b   fonts embedded subsets"
     )
     for name, render in candidates.items():
         try:
-            module = __import__("fpdf" if name == "fpdf2" else name)
+            module = __import__(
+                {"fpdf2": "fpdf", "tdcflow": "workflows.documents.pdf_writer"}.get(name, name)
+            )
         except ImportError as exc:
             print(f"{name:<11} not installed ({exc})")
             continue
-        version = getattr(module, "__version__", None) or getattr(module, "Version", "?")
+        version = getattr(module, "__version__", None) or getattr(module, "Version", None) or "-"
         pdf = render(args.rows, png)  # warm-up: imports and font parsing caches
-        times = []
+        times, cpu = [], []
         for _ in range(args.runs):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             pdf = render(args.rows, png)
             times.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - start_cpu) * 1000)
         times.sort()
         p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
         pdfa = claims_pdfa_2b(pdf)
         print(
-            f"{name:<11} {version:<8} {statistics.median(times):>9.1f} {p99:>7.1f} {len(pdf) / 1024:>6.1f} "
+            f"{name:<11} {version:<8} {statistics.median(times):>9.1f} {p99:>7.1f} {statistics.median(cpu):>7.1f} "
+            f"{len(pdf) / 1024:>6.1f} "
             f"{pages(pdf):>5}  {pdfa:<9}  {embedded_subsets(pdf)}"
         )
         if args.out:

@@ -33,8 +33,16 @@ import workflows.procedures.import_inspection.documents
 import workflows.procedures.tbt.documents  # noqa: F401  (registers the kinds)
 from tests.test_documents import EXTRA_BY_KIND, STEPS, make_ctx
 from workflows.documents import DOCUMENT_KINDS, PROCESS_COLUMNS, qr_png, render_document
-from workflows.documents.fonts import cut_fonts, document_fonts, missing_letters, vietnamese_letters
-from workflows.documents.pdf_writer import _Reader, render_pdf, unsupported_features
+from workflows.documents.fonts import (
+    FontError,
+    cut_fonts,
+    document_fonts,
+    find_fonts,
+    missing_letters,
+    vietnamese_letters,
+)
+from workflows.documents.ooxml import read_docx
+from workflows.documents.pdf_writer import render_pdf, unsupported_features
 from workflows.procedures.award.criteria import rules_from
 from workflows.procedures.award.scoring import aggregate
 
@@ -116,17 +124,49 @@ def squeeze(text: str) -> str:
     return "".join(unicodedata.normalize("NFC", text).split())
 
 
-def docx_parts(content: bytes) -> tuple[list[str], list[str]]:
-    """The body's paragraphs and cells (document order, nested tables too) and the footers' text."""
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def static_text(paragraph) -> str:
+    """A paragraph's text without its fields' instructions and last results (computed anew)."""
+    out, skipping = [], False
+    for element in paragraph.iter(W + "t", W + "fldChar", W + "fldSimple"):
+        if element.tag == W + "fldChar":
+            kind = element.get(W + "fldCharType")
+            skipping = kind in ("begin", "separate") or (skipping and kind != "end")
+        elif (
+            element.tag == W + "t"
+            and not skipping
+            and not any(ancestor.tag == W + "fldSimple" for ancestor in element.iterancestors())
+        ):
+            out.append(element.text or "")
+    return "".join(out)
+
+
+def docx_parts(content: bytes) -> tuple[list[str], dict[str, list[str]], bool]:
+    """The body's paragraphs and cells (document order, nested tables too), each footer's static
+    text by reference type ("default", "first"), and whether page 1 has its own (``w:titlePg``)."""
     with zipfile.ZipFile(io.BytesIO(content)) as package:
         body = etree.fromstring(package.read("word/document.xml"))
-        footers = [etree.fromstring(package.read(n)) for n in package.namelist() if "footer" in n]
+        rels = etree.fromstring(package.read("word/_rels/document.xml.rels"))
+        targets = {
+            rel.get("Id"): "word/" + rel.get("Target").lstrip("/").removeprefix("word/") for rel in rels
+        }
+        sect = body.find(f"{W}body/{W}sectPr")
+        footers = {
+            ref.get(W + "type", "default"): etree.fromstring(package.read(targets[ref.get(R + "id")]))
+            for ref in sect.iterfind(W + "footerReference")
+        }
 
-    def paragraphs(root) -> list[str]:
-        texts = ("".join(t.text or "" for t in p.iter(W + "t")) for p in root.iter(W + "p"))
-        return [text for text in texts if text.strip()]
+    def paragraphs(root, text=lambda p: "".join(t.text or "" for t in p.iter(W + "t"))) -> list[str]:
+        return [t for t in (text(p) for p in root.iter(W + "p")) if t.strip()]
 
-    return paragraphs(body), [text for footer in footers for text in paragraphs(footer)]
+    title_page = sect.find(W + "titlePg") is not None and sect.find(W + "titlePg").get(W + "val") not in (
+        "0",
+        "false",
+    )
+    by_type = {kind: paragraphs(root, static_text) for kind, root in footers.items()}
+    return paragraphs(body), by_type, title_page
 
 
 def assert_in_order(expected: list[str], text: str) -> None:
@@ -167,10 +207,12 @@ def test_every_kind_is_a4_with_embedded_fonts_and_the_docx_text_in_order(rendere
     pages = page_texts(pdf, tmp_path)
     whole = "".join(pages)
     assert unicodedata.is_normalized("NFC", whole)
-    body, footer = docx_parts(content)
+    body, footers, title_page = docx_parts(content)
     assert_in_order(body, whole)
-    for text in footer:  # the footer of the .docx (one part: every page) on every page
-        assert all(squeeze(text) in squeeze(page) for page in pages)
+    for number, page in enumerate(pages, start=1):  # each page's footer, as the section says
+        which = "first" if number == 1 and title_page else "default"
+        for text in footers.get(which, []):
+            assert squeeze(text) in squeeze(page), (number, text)
     assert "Độc lập - Tự do - Hạnh phúc" in whole
 
 
@@ -232,6 +274,21 @@ def test_the_font_has_every_vietnamese_letter_and_liberation_1_does_not():
     old = Path("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf")
     if old.is_file():  # Debian's fonts-liberation 1.07: why fonts-liberation2 is required
         assert "Ộ" in missing_letters(old)
+
+
+def test_a_font_folder_lacking_vietnamese_letters_is_refused_naming_them_and_the_package(tmp_path):
+    old = Path("/usr/share/fonts/truetype/liberation")  # Debian's fonts-liberation 1.07
+    if not (old / "LiberationSerif-Regular.ttf").is_file():
+        pytest.skip("fonts-liberation 1.x is not installed here")
+    for path in old.glob("LiberationSerif-*.ttf"):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    with pytest.raises(FontError) as refused:
+        find_fonts([tmp_path])
+    assert "Ộ" in str(refused.value) and "apt-get install fonts-liberation2" in str(refused.value)
+    # The same folder with Liberation Serif 2 (what TDCFLOW_PDF_FONT_DIR may name) is used.
+    for path in document_fonts().files.values():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    assert find_fonts([tmp_path]).files["regular"].parent == tmp_path
 
 
 # ---------------------------------------------------------------- a long document
@@ -530,7 +587,78 @@ def test_a_table_style_spaces_its_cells_paragraphs_over_the_normal_style():
     table.cell(0, 0).text = "Trong bảng"
     buffer = io.BytesIO()
     document.save(buffer)
-    outside, grid = _Reader(buffer.getvalue()).read().body
+    outside, grid = read_docx(buffer.getvalue()).body
     inside = grid.rows[0].cells[0].blocks[0]
     assert (outside.style.after, outside.style.line) == (10.0, 276)
     assert (inside.style.after, inside.style.line) == (0.0, 240)
+
+
+def test_superscripts_strikes_and_ignored_run_properties(tmp_path):
+    document = docx.Document()
+    paragraph = document.add_paragraph("Diện tích 120 m")
+    paragraph.add_run("2").font.superscript = True
+    paragraph.add_run(", giá cũ ")
+    paragraph.add_run("5 triệu").font.strike = True
+    paragraph.add_run(" đánh dấu").font.highlight_color = docx.enum.text.WD_COLOR_INDEX.YELLOW
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert unsupported_features(buffer.getvalue()) == ["run property w:highlight"]
+    text = " ".join(page_texts(render_pdf(buffer.getvalue()), tmp_path))
+    assert "Diện tích 120 m" in text and "giá cũ 5 triệu đánh dấu" in text
+
+
+def test_custom_tab_stops_with_a_dot_leader_and_a_right_stop(tmp_path):
+    document = docx.Document()
+    section = document.sections[0]
+    width = section.page_width - section.left_margin - section.right_margin
+    paragraph = document.add_paragraph("Họ và tên:\t")
+    paragraph.paragraph_format.tab_stops.add_tab_stop(
+        width, docx.enum.text.WD_TAB_ALIGNMENT.RIGHT, docx.enum.text.WD_TAB_LEADER.DOTS
+    )
+    line = document.add_paragraph("Trái\tPhải")
+    line.paragraph_format.tab_stops.add_tab_stop(width, docx.enum.text.WD_TAB_ALIGNMENT.RIGHT)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert unsupported_features(buffer.getvalue()) == []
+    pdf = render_pdf(buffer.getvalue())
+    layout = poppler("pdftotext", pdf, "-layout", tmp=tmp_path)
+    assert re.search(r"Họ và tên:\s*\.{40,}", layout)
+    # "Phải" ends at the right margin: as far right as the dots end.
+    dots_end = next(row for row in layout.splitlines() if "Họ và tên" in row).rstrip()
+    right = next(row for row in layout.splitlines() if "Trái" in row).rstrip()
+    assert right.endswith("Phải") and abs(len(right) - len(dots_end)) <= 4
+
+
+def test_numbered_and_bulleted_lists(tmp_path):
+    document = docx.Document()
+    document.add_paragraph("Các bước:")
+    for text in ("Nộp hồ sơ", "Thẩm định", "Trả kết quả"):
+        document.add_paragraph(text, style="List Number")
+    for text in ("Gạch", "Ngói"):
+        document.add_paragraph(text, style="List Bullet")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert unsupported_features(buffer.getvalue()) == []
+    layout = poppler("pdftotext", render_pdf(buffer.getvalue()), "-layout", tmp=tmp_path)
+    lines = [" ".join(line.split()) for line in layout.splitlines() if line.strip()]
+    assert lines[1:6] == ["1. Nộp hồ sơ", "2. Thẩm định", "3. Trả kết quả", "• Gạch", "• Ngói"]
+
+
+def test_a_broken_package_is_a_value_error_and_a_broken_picture_is_named(rendered):
+    content, _ = rendered["declaration_notice"]
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        parts = {name: package.read(name) for name in package.namelist()}
+
+    def repacked(**changes: bytes) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as package:
+            for name, data in {**parts, **changes}.items():
+                package.writestr(name, data)
+        return out.getvalue()
+
+    with pytest.raises(ValueError, match=re.escape("word/document.xml")):
+        render_pdf(repacked(**{"word/document.xml": b"<w:document"}))
+    [image] = [name for name in parts if name.startswith("word/media/")]
+    broken = repacked(**{image: b"\x89PNG\r\n\x1a\n broken"})
+    assert unsupported_features(broken) == ["unreadable picture"]
+    assert render_pdf(broken).startswith(b"%PDF-")

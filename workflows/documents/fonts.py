@@ -57,10 +57,10 @@ _FAMILIES: tuple[tuple[str, dict[str, str]], ...] = (
         },
     ),
 )
+# Debian's folders, best first; fonts-liberation 1.x last, only to say what it lacks.
 _SYSTEM_DIRS = (
     Path("/usr/share/fonts/truetype/liberation2"),
     Path("/usr/share/fonts/truetype/noto"),
-    Path("/usr/share/fonts/truetype/msttcorefonts"),
     Path("/usr/share/fonts/truetype/liberation"),
 )
 
@@ -100,15 +100,20 @@ def _family_name(path: Path) -> str:
 
 @functools.cache
 def document_fonts() -> FontSet:
-    """The four faces of the first complete family that has every Vietnamese letter.
-
-    Cached per process; raises :class:`FontError` naming what is missing and what to install.
+    """The fonts of the PDF copy: :func:`find_fonts` in ``TDCFLOW_PDF_FONT_DIR``, then Debian's
+    folders. Cached per process; raises :class:`FontError` naming what is missing and what to install.
     """
     configured = get_settings().pdf_font_dir
-    folders = ([Path(configured)] if configured else []) + list(_SYSTEM_DIRS)
+    return find_fonts(([Path(configured)] if configured else []) + list(_SYSTEM_DIRS))
+
+
+def find_fonts(folders: list[Path]) -> FontSet:
+    """The four faces of a family (Times New Roman, Liberation Serif, Noto Serif, in this order
+    within a folder) in the first of ``folders`` that has one with every Vietnamese letter;
+    :class:`FontError` if there is none."""
     refused: list[str] = []
-    for _name, files in _FAMILIES:
-        for folder in folders:
+    for folder in folders:
+        for _name, files in _FAMILIES:
             paths = {style: folder / files[style] for style in STYLES}
             if not all(path.is_file() for path in paths.values()):
                 continue

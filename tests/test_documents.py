@@ -162,9 +162,11 @@ REQUIRED_EXTRA = {
     },
 }
 DEPUTY_SIGNATURE = ("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC")
-SIGNATURES = {
+SIGNATURES = {  # the slips' prescribed titles; every other document: the signer's authority
     "receipt_slip": ("NGƯỜI TIẾP NHẬN HỒ SƠ",),
     "supplement_request": ("NGƯỜI HƯỚNG DẪN, TIẾP NHẬN HỒ SƠ",),
+    "receipt_refusal": ("NGƯỜI TIẾP NHẬN HỒ SƠ",),
+    "process_control_slip": ("BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ",),
 }
 
 

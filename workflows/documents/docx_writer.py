@@ -326,6 +326,8 @@ class _Writer:
         one a line with "-", ";" and a final ".")."""
         names = [" ".join(_clean(name).split()).rstrip(";.") for name in body.to]
         names = [name for name in names if name]
+        if not names:
+            raise ValueError(f"{self.ctx.kind}: a letter needs its addressees (DocumentBody.to)")
         if len(names) == 1:
             self._line(self.body, f"Kính gửi: {names[0]}.", BODY_PT, before=18, after=12)
             return

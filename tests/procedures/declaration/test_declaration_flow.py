@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import time_machine
 
@@ -340,3 +342,6 @@ def test_the_applicant_is_named_by_the_accounts_registered_organisation(people):
     for document in final["documents"]:
         text = docx_text(firm.get(document["download_url"]).content)
         assert "Công ty TNHH Mũ An Toàn" in text and typed not in text, document["kind"]
+        # Decree 30 (Phụ lục I): a number below 10 has a leading zero.
+        assert re.fullmatch(r"\d{2,}/[A-Z]+-SKHCN", document["number"]), document["number"]
+        assert f"Số: {document['number']}" in text

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import re
 import zipfile
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import docx
 import pytest
 import qrcode
 import qrcode.constants
 from docx.oxml.ns import qn
+from fontTools.ttLib import TTFont
 from PIL import Image
 
 import workflows.procedures.declaration.documents
-import workflows.procedures.import_inspection.documents  # noqa: F401
+import workflows.procedures.import_inspection.documents
+import workflows.procedures.tbt.documents  # noqa: F401
 from tests.support import docx_text
+from workflows.codes import document_symbol
 from workflows.documents import (
     DOCUMENT_KINDS,
     NATIONAL_MOTTO,
@@ -34,7 +39,9 @@ from workflows.documents import (
     render_document,
     sha256_hex,
 )
+from workflows.documents.authority import NoSigningAuthority, authority_lines, signer_authority
 from workflows.documents.codes import VERIFICATION_ALPHABET
+from workflows.documents.layout import DRAFT_FOOTER
 from workflows.documents.qr import QR_MASK_PATTERN
 
 # 18:30 UTC on the 25th is 01:30 on the 26th in Asia/Ho_Chi_Minh (UTC+7).
@@ -162,9 +169,11 @@ REQUIRED_EXTRA = {
     },
 }
 DEPUTY_SIGNATURE = ("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC")
-SIGNATURES = {
+SIGNATURES = {  # the slips' prescribed titles; every other document: the signer's authority
     "receipt_slip": ("NGƯỜI TIẾP NHẬN HỒ SƠ",),
     "supplement_request": ("NGƯỜI HƯỚNG DẪN, TIẾP NHẬN HỒ SƠ",),
+    "receipt_refusal": ("NGƯỜI TIẾP NHẬN HỒ SƠ",),
+    "process_control_slip": ("BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ",),
 }
 
 
@@ -231,7 +240,8 @@ def test_the_kinds_are_registered():
     assert symbols["apology_slip"] == "XL"
     assert symbols["process_control_slip"] == "KSQT"
     for kind in DOCUMENT_KINDS.values():
-        assert kind.title_vi and kind.title_en and kind.symbol and callable(kind.builder)
+        # A letter's number has no type symbol ("12/SKHCN-TĐC").
+        assert kind.title_vi and kind.title_en and (kind.symbol or kind.letter) and callable(kind.builder)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -844,3 +854,275 @@ def test_a_draft_says_so_where_the_signature_and_the_verification_go():
     assert "Bản dự thảo, không có giá trị xác thực / Draft, not verifiable" in text
     issued = docx_text(render_document(make_ctx("declaration_notice")))
     assert "(Đã ký)" in issued and "Mã xác thực" in issued and "DỰ THẢO" not in issued
+
+
+# ---------------------------------------------------------------- the header fits (Decree 30, Phụ lục I)
+
+# Liberation Serif 2 has the advance widths of Times New Roman and every Vietnamese letter
+# (Debian: fonts-liberation2; the older fonts-liberation lacks letters such as Ộ).
+LIBERATION = Path("/usr/share/fonts/truetype/liberation2")
+LETTERS = {
+    "tbt_answer": {
+        **DECLARATION,
+        "asker": {"name": "Trần Thị Khách", "organisation": "Công ty TNHH Vật liệu Miền Trung"},
+        "subject": "Thép không gỉ sang EU",
+        "product": "Thép không gỉ",
+        "market": "EU",
+        "question": "Cần đáp ứng tiêu chuẩn nào?",
+        "answer": "Tiêu chuẩn EN 10088-2.",
+    },
+    "tbt_forward_letter": {
+        **DECLARATION,
+        "subject": "Thép không gỉ sang EU",
+        "question": "Cần đáp ứng tiêu chuẩn nào?",
+        "forward_to": "Văn phòng TBT Việt Nam",
+    },
+    "tbt_decline_slip": {**DECLARATION, "question": "Vay vốn?", "decline_reason": "Ngoài phạm vi."},
+    "tbt_wto_comments": DECLARATION,
+}
+LETTER_NUMBER = "12/SKHCN-TĐC"
+
+
+def letter_ctx(kind: str, **changes) -> DocumentContext:
+    return make_ctx(kind, number=LETTER_NUMBER, data=LETTERS[kind], **changes)
+
+
+@functools.cache
+def _font(bold: bool, italic: bool) -> TTFont:
+    style = {(False, False): "Regular", (True, False): "Bold", (False, True): "Italic"}.get(
+        (bold, italic), "BoldItalic"
+    )
+    path = LIBERATION / f"LiberationSerif-{style}.ttf"
+    assert path.exists(), f"{path} missing: apt-get install fonts-liberation2"
+    return TTFont(path)
+
+
+def text_width_mm(text: str, size_pt: float, *, bold: bool = False, italic: bool = False) -> float:
+    font = _font(bold, italic)
+    cmap, advances = font.getBestCmap(), font["hmtx"]
+    assert all(ord(c) in cmap for c in text), f"a glyph of {text!r} is missing from {font}"
+    units = sum(advances[cmap[ord(c)]][0] for c in text)
+    return units / font["head"].unitsPerEm * size_pt * 25.4 / 72
+
+
+def _mm(twips: str | None) -> float:
+    return int(twips or 0) * 25.4 / 1440
+
+
+def paragraph_width_mm(p) -> float:
+    """The printed width of a paragraph's runs, each at its own size and emphasis."""
+    width = 0.0
+    for run in p.iter(qn("w:r")):
+        text = "".join(t.text or "" for t in run.iter(qn("w:t")))
+        r_pr = run.find(qn("w:rPr"))
+        size = int(r_pr.find(qn("w:sz")).get(qn("w:val"))) / 2
+        bold, italic = r_pr.find(qn("w:b")) is not None, r_pr.find(qn("w:i")) is not None
+        width += text_width_mm(text, size, bold=bold, italic=italic)
+    return width
+
+
+def cell_text_width_mm(table, cell) -> float:
+    """A cell's width less its left and right margins (the table's, else Word's default 0.08")."""
+    margins = table.find(qn("w:tblPr")).find(qn("w:tblCellMar"))
+    sides = [None if margins is None else margins.find(qn(f"w:{side}")) for side in ("left", "right")]
+    inside = sum(_mm(side.get(qn("w:w"))) if side is not None else _mm("115") for side in sides)
+    return _mm(cell.find(qn("w:tcPr")).find(qn("w:tcW")).get(qn("w:w"))) - inside
+
+
+def _size(p) -> float:
+    return int(p.find(qn("w:r")).find(qn("w:rPr")).find(qn("w:sz")).get(qn("w:val"))) / 2
+
+
+def _bold(p) -> bool:
+    return all(r.find(qn("w:rPr")).find(qn("w:b")) is not None for r in p.iter(qn("w:r")))
+
+
+def _text(p) -> str:
+    return "".join(t.text or "" for t in p.iter(qn("w:t")))
+
+
+def rendered_with_letters(rendered) -> dict[str, bytes]:
+    return {**rendered, **{kind: render_document(letter_ctx(kind)) for kind in LETTERS}}
+
+
+def test_every_header_line_fits_on_one_line_in_times_new_roman(rendered):
+    """Printed, the national name wrapped ("… VIỆT / NAM") and the agency name too ("… CÔNG /
+    NGHỆ"): each header line must fit its cell in Times New Roman at its printed size."""
+    for kind, content in rendered_with_letters(rendered).items():
+        table = open_docx(content).tables[0]._tbl
+        for tc in table.iter(qn("w:tc")):
+            room = cell_text_width_mm(table, tc)
+            for p in tc.iter(qn("w:p")):
+                text = _text(p)
+                if text and not text.startswith("V/v "):  # a letter's excerpt may take lines
+                    assert paragraph_width_mm(p) <= room, (kind, text, paragraph_width_mm(p), room)
+
+
+def test_header_sizes_and_rules_follow_decree_30(rendered):
+    table = open_docx(rendered["declaration_notice"]).tables[0]._tbl
+    agency_cell, nation_cell = table.find(qn("w:tr")).findall(qn("w:tc"))
+    parent, agency, agency_rule = agency_cell.findall(qn("w:p"))
+    national, motto, motto_rule = nation_cell.findall(qn("w:p"))
+    assert _text(national) == NATIONAL_NAME and 12 <= _size(national) <= 13 and _bold(national)
+    assert _text(motto) == NATIONAL_MOTTO and 13 <= _size(motto) <= 14 and _bold(motto)
+    assert _size(motto) == _size(national) + 1  # the decree's pairs: 12 with 13, 13 with 14
+    assert 12 <= _size(parent) <= 13 and not _bold(parent)
+    assert 12 <= _size(agency) <= 13 and _bold(agency)
+
+    def rule_mm(p, cell) -> float:
+        assert p.find(qn("w:pPr")).find(qn("w:pBdr")) is not None
+        ind = p.find(qn("w:pPr")).find(qn("w:ind"))
+        return cell_text_width_mm(table, cell) - _mm(ind.get(qn("w:left"))) - _mm(ind.get(qn("w:right")))
+
+    # Under the motto a line as long as the motto; under the agency 1/3 to 1/2 of its line.
+    assert abs(rule_mm(motto_rule, nation_cell) - paragraph_width_mm(motto)) < 1.0
+    agency_width = paragraph_width_mm(agency)
+    assert agency_width / 3 <= rule_mm(agency_rule, agency_cell) <= agency_width / 2
+
+
+# ---------------------------------------------------------------- the closing stays together
+
+
+def test_recipients_and_signature_never_split_across_pages(rendered):
+    """Word and the PDF renderer keep one row that cannot split on one page, and the paragraph
+    before it (the last of the body) with it."""
+    for kind, content in rendered_with_letters(rendered).items():
+        document = open_docx(content)
+        closing = next(t for t in document.tables if t.rows[0].cells[0].text.startswith("Nơi nhận:"))
+        rows = closing._tbl.findall(qn("w:tr"))
+        assert len(rows) == 1, kind
+        assert rows[0].find(qn("w:trPr")).find(qn("w:cantSplit")) is not None, kind
+        before = closing._tbl.getprevious()
+        if before.tag == qn("w:p") and _text(before):  # the body ends with a paragraph
+            p_pr = before.find(qn("w:pPr"))
+            assert p_pr.find(qn("w:keepNext")) is not None and p_pr.find(qn("w:keepLines")) is not None, kind
+        right = closing.rows[0].cells[1]
+        assert right.paragraphs[-1].text == "Nguyễn Văn A"  # the signer's name is in the same row
+
+
+# ---------------------------------------------------------------- page numbers
+
+
+def _runs_text(element) -> str:
+    return "".join(t.text or "" for t in element.iter(qn("w:t")))
+
+
+@pytest.mark.parametrize("draft", [False, True])
+def test_page_numbers_from_page_2_centred_in_the_top_margin(rendered, draft):
+    """Decree 30, Phụ lục I: Arabic numerals, 13–14 pt upright, centred in the top margin, not on
+    the first page. The verification line (or the draft notice) stays in every page's footer."""
+    content = (
+        render_document(make_ctx("declaration_notice", draft=True, verification_code=""))
+        if draft
+        else rendered["declaration_notice"]
+    )
+    section = open_docx(content).sections[0]
+    assert section.different_first_page_header_footer  # <w:titlePg/>
+    header = section.header
+    assert not header.is_linked_to_previous
+    [p] = header._element.findall(qn("w:p"))
+    assert p.find(qn("w:pPr")).find(qn("w:jc")).get(qn("w:val")) == "center"
+    instructions = [i.text.strip() for i in p.iter(qn("w:instrText"))]
+    assert instructions == ["PAGE"]
+    kinds = [f.get(qn("w:fldCharType")) for f in p.iter(qn("w:fldChar"))]
+    assert kinds == ["begin", "separate", "end"]
+    for run in p.iter(qn("w:r")):
+        r_pr = run.find(qn("w:rPr"))
+        assert 26 <= int(r_pr.find(qn("w:sz")).get(qn("w:val"))) <= 28
+        assert r_pr.find(qn("w:b")) is None and r_pr.find(qn("w:i")) is None
+    first = section.first_page_header
+    assert not first.is_linked_to_previous
+    assert _runs_text(first._element) == "" and not list(first._element.iter(qn("w:instrText")))
+    expected = DRAFT_FOOTER if draft else "Mã xác thực K7QF-2MXR-9HDA"
+    for footer in (section.footer, section.first_page_footer):
+        assert not footer.is_linked_to_previous
+        assert expected in _runs_text(footer._element)
+        assert not list(footer._element.iter(qn("w:instrText")))
+
+
+# ---------------------------------------------------------------- letters (công văn)
+
+
+@pytest.mark.parametrize("kind", sorted(LETTERS))
+def test_a_letter_has_its_excerpt_under_the_number_and_kinh_gui_instead_of_a_title(kind):
+    assert DOCUMENT_KINDS[kind].letter
+    ctx = letter_ctx(kind)
+    body = DOCUMENT_KINDS[kind].builder(ctx)
+    document = open_docx(render_document(ctx))
+    header = document.tables[0]
+    number_cell = header.rows[1].cells[0]
+    assert [p.text for p in number_cell.paragraphs] == [f"Số: {LETTER_NUMBER}", f"V/v {body.excerpt}"]
+    excerpt = number_cell.paragraphs[1]._p
+    assert 12 <= _size(excerpt) <= 13 and not _bold(excerpt)
+    texts = [p.text for p in document.paragraphs]
+    assert not {"CÔNG VĂN", "VĂN BẢN TRẢ LỜI", "PHIẾU TỪ CHỐI TRẢ LỜI"} & set(texts)
+    assert [t for t in texts if t.startswith("Kính gửi:")] == [f"Kính gửi: {body.to[0]}."]
+    assert document_title(ctx) == f"V/v {body.excerpt}" == document.core_properties.title
+    closing = next(t for t in document.tables if t.rows[0].cells[0].text.startswith("Nơi nhận:"))
+    assert closing.rows[0].cells[0].paragraphs[1].text == "- Như trên;"
+
+
+def test_a_letter_is_numbered_for_the_agency_and_the_drafting_unit():
+    assert document_symbol("TB", "SKHCN", "TĐC", letter=False) == "TB-SKHCN"
+    assert document_symbol("", "SKHCN", "TĐC", letter=True) == "SKHCN-TĐC"
+    assert not DOCUMENT_KINDS["declaration_notice"].letter and not DOCUMENT_KINDS["receipt_slip"].letter
+
+
+# ---------------------------------------------------------------- signed by an authority
+
+
+def test_the_authority_over_the_signature():
+    assert authority_lines("GIÁM ĐỐC") == ("GIÁM ĐỐC",)
+    assert authority_lines("Phó Giám đốc") == ("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC")
+    assert authority_lines("TRƯỞNG PHÒNG TIÊU CHUẨN ĐO LƯỜNG CHẤT LƯỢNG") == (
+        "TL. GIÁM ĐỐC",
+        "TRƯỞNG PHÒNG TIÊU CHUẨN ĐO LƯỜNG CHẤT LƯỢNG",
+    )
+    assert authority_lines("PHÓ TRƯỞNG PHÒNG TĐC") == (
+        "TL. GIÁM ĐỐC",
+        "KT. TRƯỞNG PHÒNG TĐC",
+        "PHÓ TRƯỞNG PHÒNG TĐC",
+    )
+    assert authority_lines("TUQ. GIÁM ĐỐC\nPHỤ TRÁCH ĐIỂM HỎI ĐÁP TBT")[0] == "TUQ. GIÁM ĐỐC"
+    assert authority_lines("PHÓ CHỦ TỊCH", director="CHỦ TỊCH") == ("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH")
+    for job in ("CÁN BỘ TBT", "CÁN BỘ TIẾP NHẬN", "CHUYÊN VIÊN", "", "CÁN BỘ\nTBT"):
+        with pytest.raises(NoSigningAuthority):
+            authority_lines(job)
+    assert signer_authority("PHÓ GIÁM ĐỐC", ["leader"]) == "KT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC"
+    assert signer_authority("CÁN BỘ TIẾP NHẬN", ["clerk"], authorised_position="X") == ""
+    assert (
+        signer_authority("CÁN BỘ TBT", ["tbt_officer"], authorised_position="Phụ trách điểm hỏi đáp TBT")
+        == "TUQ. GIÁM ĐỐC\nPHỤ TRÁCH ĐIỂM HỎI ĐÁP TBT"
+    )
+    assert signer_authority("CÁN BỘ TBT", ["tbt_officer"], authorised_position="") == ""
+
+
+@pytest.mark.parametrize("kind", ["declaration_notice", "apology_slip", "tbt_answer", "tbt_wto_comments"])
+def test_letters_and_results_are_never_signed_with_a_clerks_job_name(kind):
+    make = letter_ctx if kind in LETTERS else make_ctx
+    for job in ("CÁN BỘ TBT", "CÁN BỘ TIẾP NHẬN", ""):
+        with pytest.raises(NoSigningAuthority, match="authority"):
+            render_document(make(kind, signer_title=job))
+    text = all_text(open_docx(render_document(make(kind, signer_title="TRƯỞNG PHÒNG TĐC"))))
+    assert "TL. GIÁM ĐỐC\nTRƯỞNG PHÒNG TĐC\n" in text
+
+
+def test_slips_keep_the_title_their_form_prescribes_whoever_signs():
+    text = all_text(open_docx(render_document(make_ctx("receipt_slip", signer_title="CÁN BỘ TIẾP NHẬN"))))
+    assert "NGƯỜI TIẾP NHẬN HỒ SƠ" in text and "CÁN BỘ TIẾP NHẬN" not in text
+
+
+def test_a_receipt_by_no_officer_is_signed_by_the_receiving_unit_without_a_name():
+    ctx = make_ctx(
+        "receipt_slip",
+        signer_name="",
+        signer_title="",
+        extra={**EXTRA_BY_KIND["receipt_slip"], "receiving_unit": "Điểm hỏi đáp TBT tỉnh Quảng Trị"},
+    )
+    document = open_docx(render_document(ctx))
+    closing = next(t for t in document.tables if t.rows[0].cells[0].text.startswith("Nơi nhận:"))
+    signature = [p.text for p in closing.rows[0].cells[1].paragraphs if p.text]
+    assert signature == ["ĐIỂM HỎI ĐÁP TBT TỈNH QUẢNG TRỊ", "(Đã ký)"]
+    assert "Điểm hỏi đáp TBT tỉnh Quảng Trị - Sở Khoa học và Công nghệ tiếp nhận hồ sơ của:" in all_text(
+        document
+    )

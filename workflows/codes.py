@@ -22,8 +22,17 @@ def new_dossier_code(session: Session, agency_code: str, received: datetime) -> 
     return f"{agency_code}-{day}-{sequence:04d}"
 
 
-def new_document_number(session: Session, type_symbol: str, agency_symbol: str, issued: datetime) -> str:
-    """``<n>/<type>-<agency>``, numbered from 1 each calendar year per document type, e.g. 15/TB-SKHCN."""
+def new_document_number(session: Session, symbol: str, issued: datetime) -> str:
+    """``<n>/<symbol>``, numbered from 1 each calendar year per symbol: a typed document's symbol is
+    ``<type>-<agency>`` (15/TB-SKHCN), a letter's ``<agency>-<unit>`` (15/SKHCN-TĐC, Decree
+    30/2020/NĐ-CP Phụ lục I: a letter's symbol is the agency's and the drafting unit's
+    abbreviations). See :func:`document_symbol`. A number below 10 has a leading zero ("05/TB-SKHCN":
+    Decree 30/2020/NĐ-CP Phụ lục I, Phần I, mục II, khoản 3, điểm c)."""
     year = to_local(issued).year
-    sequence = next_in_sequence(session, f"document:{year}:{type_symbol}-{agency_symbol}")
-    return f"{sequence}/{type_symbol}-{agency_symbol}"
+    sequence = next_in_sequence(session, f"document:{year}:{symbol}")
+    return f"{sequence:02d}/{symbol}"
+
+
+def document_symbol(type_symbol: str, agency_symbol: str, unit: str, *, letter: bool) -> str:
+    """The part of a number after "/": "TB-SKHCN" for a notice, "SKHCN-TĐC" for a letter."""
+    return f"{agency_symbol}-{unit}" if letter else f"{type_symbol}-{agency_symbol}"

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from forms.validation import FormValidationError, validate, validation_days
 from workflows import audit, permissions, sla
 from workflows.alarms import schedule_dossier_alarms
+from workflows.applicants import official_applicant_name
 from workflows.attachments import store_upload
 from workflows.catalogue import Procedure, office_day
 from workflows.clock import as_utc, now
@@ -249,7 +250,7 @@ def _start(
         procedure_code=procedure.code,
         rules_version=procedure.version_key,
         applicant_id=actor.id,
-        applicant_name=procedure.applicant_name_of(data) or actor.display_name,
+        applicant_name=official_applicant_name(actor, procedure.applicant_name_of(data)),
         applicant_tax_code=actor.tax_code or "",
         subject=procedure.subject_of(data),
         status="submitted",

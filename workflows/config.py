@@ -52,6 +52,21 @@ class Settings(BaseSettings):
     agency_parent: str = "UBND TỈNH QUẢNG TRỊ"
     agency_place: str = "Quảng Trị"
     document_symbol: str = "SKHCN"
+    # Who signs and drafts what the department issues (workflows.documents.authority, codes).
+    document_unit: str = Field(
+        default="TĐC",
+        description="Abbreviation of the drafting unit in a letter's number, <n>/SKHCN-<unit> (Decree 30/2020 "
+        "Phụ lục I: the agency's and the unit's abbreviations); default the standards, metrology and quality "
+        "division (check the department's list of abbreviations)",
+    )
+    director_title: str = Field(
+        default="GIÁM ĐỐC", description="Title of the head of the department, over 'KT.', 'TL.', 'TUQ.'"
+    )
+    tbt_signer_position: str = Field(
+        default="PHỤ TRÁCH ĐIỂM HỎI ĐÁP TBT",
+        description="Position under 'TUQ. GIÁM ĐỐC' on the letters a TBT officer issues by the director's "
+        "written authorisation (check); empty: a TBT officer cannot sign letters",
+    )
     access_token_minutes: int = 60 * 8
     session_touch_minutes: float = Field(
         default=5, ge=0, description="A session's 'last seen' moves at most this often (not every request)"

@@ -13,7 +13,7 @@ from workflows import sla
 from workflows.clock import as_utc
 from workflows.context import CommandContext
 from workflows.documents import DocumentContext, render_document
-from workflows.documents.issuing import IssuedFor, Numbering
+from workflows.documents.issuing import IssuedFor, Numbering, authority_of
 from workflows.documents.issuing import issue_document as issue
 from workflows.models import Attachment, Document, User, WorkTask
 from workflows.pauses import open_pause
@@ -88,7 +88,7 @@ def document_context(
         },
         data=dossier.data,
         signer_name=ctx.actor.full_name if ctx.actor else "",
-        signer_title=(ctx.actor.job_title or "") if ctx.actor else "",
+        signer_title=authority_of(ctx.actor, settings),
         verification_code=numbering.verification_code,
         verify_url=numbering.verify_url,
         received_at=as_utc(dossier.received_at) if dossier.received_at else None,

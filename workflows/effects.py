@@ -43,10 +43,17 @@ def apply_effects(ctx: CommandContext, effects: list[Effect]) -> None:
 
 
 def _receive(ctx: CommandContext, params: dict[str, Any]) -> None:
+    """The dossier is received: by the officer who checked it, or — when the model receives it on
+    submission (a TBT question) — by the unit (the procedure's ``receiving_unit``), never by the
+    applicant who set the step off: the receipt is signed, and the receipt is recorded, so."""
     dossier = ctx.dossier
     dossier.received_at = ctx.rt.calendar.receipt_instant(as_utc(dossier.submitted_at))
     refresh_deadlines(ctx)
-    slip = issue_document(ctx, "receipt_slip")
+    actor = ctx.actor
+    officer = actor if actor is not None and actor.is_officer and actor.id != dossier.applicant_id else None
+    receiving = replace(ctx, actor=officer)
+    unit = ctx.procedure.plugin.receiving_unit.format(place=ctx.rt.settings.agency_place)
+    slip = issue_document(receiving, "receipt_slip", None if officer else {"receiving_unit": unit})
     dossier_event(
         ctx.session,
         "dossier_received",
@@ -60,8 +67,9 @@ def _receive(ctx: CommandContext, params: dict[str, Any]) -> None:
         ctx.session,
         ctx.stream,
         "received",
-        ctx.actor,
+        officer,
         {
+            **({"receiving_unit": unit} if officer is None else {}),
             "received_at": dossier.received_at.isoformat(),
             "appointment_at": dossier.appointment_at.isoformat() if dossier.appointment_at else None,
             "legal_due_at": dossier.legal_due_at.isoformat() if dossier.legal_due_at else None,

@@ -152,6 +152,9 @@ class ProcedurePlugin:
     privacy: DossierPrivacy = field(default_factory=DossierPrivacy)
     # Who processes its dossiers when not the specialists (hears that an appointment is at risk).
     processing_role: str = "specialist"
+    # Who signs the receipt when the model receives a dossier on submission, no officer in person
+    # ("{place}": the agency's place): the one-stop unit unless told otherwise.
+    receiving_unit: str = "Bộ phận Tiếp nhận và Trả kết quả"
     # (user, signing key, dossier code) -> the secret link a person without an account follows
     # the dossier by (e-mailed instead of the dossier page), or None when ``user`` has an account.
     visitor_link: Callable[[User, str, str], str | None] | None = None

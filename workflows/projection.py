@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from sqlmodel import select
 
 from workflows.alarms import drop_task_alarms, schedule_task_alarms
+from workflows.applicants import official_applicant_name, registered_organisation
 from workflows.clock import as_utc
 from workflows.context import CommandContext
 from workflows.engine import RunningProcess, UserTaskView
-from workflows.models import WorkTask
+from workflows.models import User, WorkTask
 from workflows.outbox import dossier_event
 from workflows.sla import add_budget
 
@@ -139,6 +140,9 @@ def refresh_searchable_fields(ctx: CommandContext) -> None:
     subject = ctx.procedure.subject_of(ctx.dossier.data)
     if subject:
         ctx.dossier.subject = subject
-    name = ctx.procedure.applicant_name_of(ctx.dossier.data)
+    declared = ctx.procedure.applicant_name_of(ctx.dossier.data)
+    # A business account's registered organisation names it, whatever the form says.
+    applicant = ctx.session.get(User, ctx.dossier.applicant_id) if ctx.dossier.applicant_id else None
+    name = official_applicant_name(applicant, declared) if declared else registered_organisation(applicant)
     if name:
         ctx.dossier.applicant_name = name

@@ -32,6 +32,7 @@ HISTORIES: dict[str, list[list[str]]] = {
     "kiem-tra-chat-luong-hang-nhap-khau": [[], ["passed", "passed", "passed"], ["failed"]],
 }
 ROLES = ("clerk", "specialist", "leader", "tbt_officer", "admin")
+JOB_TITLES = {"clerk": "CÁN BỘ TIẾP NHẬN", "leader": "PHÓ GIÁM ĐỐC", "tbt_officer": "CÁN BỘ TBT"}
 _numbers = itertools.count(1)
 
 
@@ -70,6 +71,8 @@ def make_world(rt: Runtime, traveller: Any) -> World:
             password="mat-khau-an-toan-2026",
             full_name=f"Cán bộ {role}",
             roles=[role],
+            # The leader signs the results: with a title that is an authority (KT. GIÁM ĐỐC).
+            job_title=JOB_TITLES.get(role, ""),
         )
         if role == "council":
             council.append(user)

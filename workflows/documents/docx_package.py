@@ -22,6 +22,7 @@ from docx.enum.section import WD_ORIENT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
+from lxml import etree
 
 from workflows.documents.layout import (
     BODY_PT,
@@ -31,6 +32,7 @@ from workflows.documents.layout import (
     MARGIN_RIGHT,
     MARGIN_TOP,
     PAGE_HEIGHT,
+    PAGE_NUMBER_PT,
     PAGE_WIDTH,
 )
 from workflows.documents.qr import qr_png
@@ -58,7 +60,8 @@ class _Base:
     document_xml: bytes  # an empty body but for the section properties
     footer_xml: bytes  # an empty footer
     document_name: str
-    footer_name: str
+    footer_name: str  # every page's but the first
+    first_footer_name: str  # the first page's (the same content: written twice)
     core_name: str
     image_name: str
     image_r_id: str
@@ -119,11 +122,19 @@ def _base() -> _Base:
     fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(0), Pt(6), 1.15
 
     image_r_id, _ = doc.part.get_or_add_image(io.BytesIO(qr_png("placeholder")))
-    footer = doc.sections[0].footer
-    footer.is_linked_to_previous = False  # adds the footer part
-    footer_el = footer.part.element
-    for child in list(footer_el):
-        footer_el.remove(child)
+    # Page numbers (Decree 30/2020/NĐ-CP, Phụ lục I): from 1, Arabic numerals, 13–14 pt upright,
+    # centred in the top margin, not shown on the first page — a header with the PAGE field on
+    # every page but the first (w:titlePg), whose header is empty. The footers (the
+    # verification line) are each document's own, the same on every page.
+    section.different_first_page_header_footer = True
+    header, first_header = section.header, section.first_page_header
+    footer, first_footer = section.footer, section.first_page_footer
+    for part in (header, first_header, footer, first_footer):
+        part.is_linked_to_previous = False  # adds the part
+        for child in list(part.part.element):
+            part.part.element.remove(child)
+    _page_number(header.part.element)
+    _empty_paragraph(first_header.part.element)
     body = doc.element.body
     for child in list(body):
         if child.tag != qn("w:sectPr"):
@@ -135,6 +146,7 @@ def _base() -> _Base:
     names = {
         "document_name": doc.part.partname,
         "footer_name": footer.part.partname,
+        "first_footer_name": first_footer.part.partname,
         "core_name": next(r.target_part.partname for r in package_rels if r.reltype == RT.CORE_PROPERTIES),
         "image_name": doc.part.related_parts[image_r_id].partname,
     }
@@ -147,6 +159,40 @@ def _base() -> _Base:
         document_xml = package.read(names["document_name"])
         footer_xml = package.read(names["footer_name"])
     return _Base(members, document_xml, footer_xml, image_r_id=image_r_id, **names)
+
+
+def _paragraph(parent, style: str) -> etree._Element:
+    p = etree.SubElement(parent, qn("w:p"))
+    p_pr = etree.SubElement(p, qn("w:pPr"))
+    etree.SubElement(p_pr, qn("w:pStyle")).set(qn("w:val"), style)
+    etree.SubElement(p_pr, qn("w:jc")).set(qn("w:val"), "center")
+    return p
+
+
+def _empty_paragraph(header: etree._Element) -> None:
+    """A header part holds at least one paragraph (ECMA-376 part 1, CT_HdrFtr)."""
+    _paragraph(header, "Header")
+
+
+def _page_number(header: etree._Element) -> None:
+    """A centred paragraph with the PAGE field, as Word writes one (begin, instruction, separate,
+    the last computed value, end)."""
+    p = _paragraph(header, "Header")
+
+    def run() -> etree._Element:
+        r = etree.SubElement(p, qn("w:r"))
+        etree.SubElement(etree.SubElement(r, qn("w:rPr")), qn("w:sz")).set(
+            qn("w:val"), str(PAGE_NUMBER_PT * 2)
+        )
+        return r
+
+    etree.SubElement(run(), qn("w:fldChar")).set(qn("w:fldCharType"), "begin")
+    instruction = etree.SubElement(run(), qn("w:instrText"))
+    instruction.text = " PAGE "
+    instruction.set(qn("xml:space"), "preserve")
+    etree.SubElement(run(), qn("w:fldChar")).set(qn("w:fldCharType"), "separate")
+    etree.SubElement(run(), qn("w:t")).text = "2"
+    etree.SubElement(run(), qn("w:fldChar")).set(qn("w:fldCharType"), "end")
 
 
 def _zip(members: Sequence[tuple[str, _Deflated]], when: datetime) -> bytes:

@@ -1,9 +1,14 @@
 """The .docx writer: lays a :class:`~workflows.documents.model.DocumentBody` out in the Decree 30 layout.
 
 * A4, margins top/bottom 20 mm, left 30 mm, right 15 mm, Times New Roman (East-Asian font too);
-* a borderless two-column header: parent agency, agency name (bold) and "Số: …" on the left; the
+* a borderless two-column header whose lines each fit on one line (workflows.documents.layout):
+  parent agency, agency name (bold) and "Số: …" (and a letter's "V/v …") on the left; the
   national name and motto (bold) and the place and date (italic, local time) on the right;
-* the title centred in bold, the body, "Nơi nhận:" bottom-left and the signature bottom-right;
+* the title centred in bold, or a letter's "Kính gửi: …"; the body;
+* the closing — "Nơi nhận:" bottom-left, the signature bottom-right — in one table row that may
+  not split across pages (``w:cantSplit``), the last body paragraph kept with it (``w:keepNext``);
+* page numbers from page 2, centred in the top margin (``w:titlePg``: the first page's header is
+  empty), the verification line in the footer of every page;
 * a verification block: the verification code, a QR code of the verify URL and the URL itself
   (Vietnamese first, English second).
 """
@@ -22,15 +27,25 @@ from docx.shared import Cm, Mm
 from lxml import etree
 
 from workflows.clock import to_local
+from workflows.documents.authority import DIRECTOR, NoSigningAuthority, authority_lines
 from workflows.documents.docx_package import _base, _deflate, _zip
 from workflows.documents.layout import (
+    AGENCY_PT,
+    AGENCY_RULE_MM,
     BODY_PT,
     DRAFT_FOOTER,
     DRAFT_NOTICE_EN,
     DRAFT_NOTICE_VI,
+    EXCERPT_PT,
+    HEADER_CELL_MARGIN_MM,
+    HEADER_LEFT_MM,
     HEADER_PT,
+    HEADER_RIGHT_MM,
+    MOTTO_PT,
+    MOTTO_RULE_MM,
     NATIONAL_MOTTO,
     NATIONAL_NAME,
+    NATIONAL_PT,
     QR_WIDTH,
     RECIPIENTS_HEAD_PT,
     RECIPIENTS_PT,
@@ -54,9 +69,9 @@ from workflows.documents.text import place_and_date
 #
 # A rendering runs inside the transaction of the command that issues the result, so it is kept
 # cheap: the package (python-docx's default template with the page, margins, fonts and styles set,
-# a footer part and an image part) is built once per process (:func:`_base`); a rendering fills a
-# fresh copy of its document and footer XML with lxml, writes new core properties and the QR code,
-# and zips these with the deflated bytes of every other part reused as they are.
+# the page-number headers, footer parts and an image part) is built once per process (:func:`_base`);
+# a rendering fills a fresh copy of its document and footer XML with lxml, writes new core
+# properties and the QR code, and zips these with the deflated bytes of every other part reused as they are.
 #
 # The fonts live in the document defaults and the Normal style (which the Footer style is based
 # on); a run only carries its size and its emphasis.
@@ -70,13 +85,19 @@ def render_document(ctx: DocumentContext) -> bytes:
     kind = kind_named(ctx.kind)
     body = kind.builder(ctx)
     writer = _Writer(ctx)
-    writer.header()
-    writer.title(body)
-    for block in body.blocks:
+    writer.header(body)
+    if body.is_letter:
+        writer.addressees(body)
+    else:
+        writer.title(body)
+    last = len(body.blocks) - 1
+    for index, block in enumerate(body.blocks):
         if isinstance(block, Grid):
             writer.grid(block)
         else:
-            writer.para(block)
+            # The last paragraph of the body goes to the page of the closing (Decree 30 practice:
+            # the signature's page carries some of the text).
+            writer.para(block, keep_with_next=index == last)
     writer.closing(body)
     writer.verification()
     writer.core_properties(body, kind)
@@ -142,12 +163,17 @@ def _compact(
     before: float = 0,
     after: float = 0,
     style: str | None = None,
+    keep_next: bool = False,
 ) -> etree._Element:
-    """A new paragraph with single line spacing and no space but ``before``/``after`` (points)."""
+    """A new paragraph with single line spacing and no space but ``before``/``after`` (points);
+    ``keep_next``: on the page of the next paragraph, and not split itself."""
     p = _sub(parent, "w:p")
     p_pr = _sub(p, "w:pPr")
     if style:
         _sub(p_pr, "w:pStyle", {"w:val": style})
+    if keep_next:
+        _sub(p_pr, "w:keepNext")
+        _sub(p_pr, "w:keepLines")
     spacing = {"w:before": _twips(before), "w:after": _twips(after), "w:line": "240", "w:lineRule": "auto"}
     _sub(p_pr, "w:spacing", spacing)
     _sub(p_pr, "w:jc", {"w:val": _JC[align]})
@@ -197,10 +223,14 @@ def _table(
     *,
     lined: Iterable[str] = (),
     header_row: bool = False,
+    cant_split: bool = False,
+    cell_margin_mm: float | None = None,
 ) -> list[list[etree._Element]]:
     """A centred fixed-layout table; ``lined`` edges get a thin line, the others none.
 
-    Returns the (still empty) cells by row; every cell must be given at least one paragraph.
+    ``cant_split``: no row breaks across pages; ``cell_margin_mm``: the cells' left and right
+    margins (else the table style's). Returns the (still empty) cells by row; every cell must be
+    given at least one paragraph.
     """
     lined = set(lined)
     widths = [_mm_twips(width) for width in widths_mm]
@@ -215,6 +245,10 @@ def _table(
         else:
             _sub(borders, f"w:{edge}", {"w:val": "nil"})
     _sub(tbl_pr, "w:tblLayout", {"w:type": "fixed"})
+    if cell_margin_mm is not None:
+        margins = _sub(tbl_pr, "w:tblCellMar")
+        for edge in ("left", "right"):
+            _sub(margins, f"w:{edge}", {"w:w": _mm_twips(cell_margin_mm), "w:type": "dxa"})
     _sub(tbl_pr, "w:tblLook", _TABLE_LOOK)
     grid = _sub(tbl, "w:tblGrid")
     for width in widths:
@@ -222,8 +256,12 @@ def _table(
     cells = []
     for index in range(rows):
         tr = _sub(tbl, "w:tr")
-        if header_row and index == 0:
-            _sub(_sub(tr, "w:trPr"), "w:tblHeader")  # repeats on every page
+        if cant_split or (header_row and index == 0):
+            tr_pr = _sub(tr, "w:trPr")
+            if cant_split:
+                _sub(tr_pr, "w:cantSplit")
+            if header_row and index == 0:
+                _sub(tr_pr, "w:tblHeader")  # repeats on every page
         row = []
         for width in widths:
             tc = _sub(tr, "w:tc")
@@ -262,19 +300,41 @@ class _Writer:
         return p
 
     # -- parts of the page
-    def header(self) -> None:
+    def header(self, body: DocumentBody) -> None:
+        """Decree 30, Phụ lục I: the agency (ô 2) and the number (ô 3) left, the national name
+        and motto (ô 1) and the place and date (ô 4) right; a letter's excerpt (ô 5b) under its
+        number."""
         ctx = self.ctx
-        left_mm, right_mm = 68.0, TEXT_WIDTH_MM - 68.0
-        (agency, nation), (number, when) = _table(self.body, (left_mm, right_mm), 2)
+        left_mm, right_mm = HEADER_LEFT_MM, HEADER_RIGHT_MM
+        (agency, nation), (number, when) = _table(
+            self.body, (left_mm, right_mm), 2, cell_margin_mm=HEADER_CELL_MARGIN_MM
+        )
         if ctx.agency_parent.strip():
-            self._line(agency, ctx.agency_parent.upper(), HEADER_PT)
-        self._line(agency, ctx.agency_name.upper(), HEADER_PT, bold=True)
-        _short_rule(agency, 22, left_mm)
-        self._line(nation, NATIONAL_NAME, HEADER_PT, bold=True)
-        self._line(nation, NATIONAL_MOTTO, BODY_PT, bold=True)
-        _short_rule(nation, 62, right_mm)
-        self._line(number, f"Số: {ctx.number}", HEADER_PT, after=6)
+            self._line(agency, ctx.agency_parent.upper(), AGENCY_PT)
+        self._line(agency, ctx.agency_name.upper(), AGENCY_PT, bold=True)
+        _short_rule(agency, AGENCY_RULE_MM, left_mm - 2 * HEADER_CELL_MARGIN_MM)
+        self._line(nation, NATIONAL_NAME, NATIONAL_PT, bold=True)
+        self._line(nation, NATIONAL_MOTTO, MOTTO_PT, bold=True)
+        _short_rule(nation, MOTTO_RULE_MM, right_mm - 2 * HEADER_CELL_MARGIN_MM)
+        self._line(number, f"Số: {ctx.number}", HEADER_PT, after=0 if body.is_letter else 6)
+        if body.is_letter:
+            self._line(number, f"V/v {body.excerpt}", EXCERPT_PT, before=3, after=6)
         self._line(when, place_and_date(ctx.place, ctx.issued_at), BODY_PT, italic=True, after=6)
+
+    def addressees(self, body: DocumentBody) -> None:
+        """A letter's "Kính gửi:" (Phụ lục I: 14 pt upright; one addressee on the same line, more
+        one a line with "-", ";" and a final ".")."""
+        names = [" ".join(_clean(name).split()).rstrip(";.") for name in body.to]
+        names = [name for name in names if name]
+        if not names:
+            raise ValueError(f"{self.ctx.kind}: a letter needs its addressees (DocumentBody.to)")
+        if len(names) == 1:
+            self._line(self.body, f"Kính gửi: {names[0]}.", BODY_PT, before=18, after=12)
+            return
+        self._line(self.body, "Kính gửi:", BODY_PT, before=18)
+        for index, name in enumerate(names):
+            end = "." if index == len(names) - 1 else ";"
+            self._line(self.body, f"- {name}{end}", BODY_PT, after=12 if end == "." else 0)
 
     def title(self, body: DocumentBody) -> None:
         self._line(self.body, body.heading, BODY_PT, bold=True, before=18)
@@ -282,10 +342,13 @@ class _Writer:
             self._line(self.body, body.subject, BODY_PT, bold=True)
         _short_rule(self.body, 30, TEXT_WIDTH_MM, after=12)
 
-    def para(self, block: Para) -> None:
+    def para(self, block: Para, *, keep_with_next: bool = False) -> None:
         """Body paragraphs keep the Normal style's spacing (0 before, 6 pt after, 1.15 lines)."""
         p = _sub(self.body, "w:p")
         p_pr = _sub(p, "w:pPr")
+        if keep_with_next:
+            _sub(p_pr, "w:keepNext")
+            _sub(p_pr, "w:keepLines")
         if block.indent:
             _sub(p_pr, "w:ind", {"w:firstLine": _FIRST_LINE_INDENT})
         _sub(p_pr, "w:jc", {"w:val": _JC[block.align]})
@@ -305,7 +368,8 @@ class _Writer:
         _compact(self.body, after=6)
 
     def closing(self, body: DocumentBody) -> None:
-        ((left, right),) = _table(self.body, (80.0, TEXT_WIDTH_MM - 80.0))
+        """ "Nơi nhận" and the signature: one row that does not split across pages."""
+        ((left, right),) = _table(self.body, (80.0, TEXT_WIDTH_MM - 80.0), cant_split=True)
         self._line(left, "Nơi nhận:", RECIPIENTS_HEAD_PT, bold=True, italic=True, align="left", before=12)
         items = [_clean(r).strip().rstrip(";.").strip() for r in body.recipients]
         items = [i for i in items if i]
@@ -313,13 +377,27 @@ class _Writer:
             end = "." if index == len(items) - 1 else ";"
             self._line(left, f"- {item}{end}", RECIPIENTS_PT, align="left")
 
-        title = body.signer_title or self.ctx.signer_title
-        signature = [(line, True, False) for line in _signature_title_lines(title)]
+        signature = [(line, True, False) for line in self._signature_lines(body)]
         mark = ("DỰ THẢO", True, False) if self.ctx.draft else ("(Đã ký)", False, True)
         signature += [("", False, False)] * 2 + [mark, ("", False, False)]
         signature.append((self.ctx.signer_name, True, False))
         for index, (text, bold, italic) in enumerate(signature):
             self._line(right, text, BODY_PT, bold=bold, italic=italic, before=12 if index == 0 else 0)
+
+    def _signature_lines(self, body: DocumentBody) -> tuple[str, ...]:
+        """The title the form prescribes, else the signer's authority (a draft prepared for a
+        signer not yet known: the director's title)."""
+        if body.signer_title:
+            return tuple(line.strip().upper() for line in body.signer_title.splitlines() if line.strip())
+        try:
+            return authority_lines(self.ctx.signer_title)
+        except NoSigningAuthority:
+            if self.ctx.draft:
+                return (DIRECTOR,)
+            raise NoSigningAuthority(
+                f"{self.ctx.kind} must be signed by an authority (GIÁM ĐỐC, KT./TL./TUQ. GIÁM ĐỐC), "
+                f"not {self.ctx.signer_title!r}"
+            ) from None
 
     def verification(self) -> None:
         if self.ctx.draft:
@@ -389,7 +467,9 @@ class _Writer:
         self.body.append(self.body.find(_q("w:sectPr")))  # moved back to the end, after the content
         own = {
             base.document_name: _xml(self.document),
+            # The first page's footer is the other pages': only the page number is left off page 1.
             base.footer_name: _xml(self.footer),
+            base.first_footer_name: _xml(self.footer),
             base.core_name: _xml(self.core),
             base.image_name: self.image,
         }
@@ -400,14 +480,3 @@ class _Writer:
 def _xml(element: etree._Element) -> bytes:
     """An XML part as python-docx stores one."""
     return etree.tostring(element, encoding="UTF-8", standalone=True)
-
-
-def _signature_title_lines(title: str) -> list[str]:
-    """The signature title lines; a deputy signs on behalf of the head (Decree 30).
-
-    "PHÓ GIÁM ĐỐC" → ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"]; several lines may be given joined by "\\n".
-    """
-    lines = [line.strip().upper() for line in title.splitlines() if line.strip()]
-    if len(lines) == 1 and lines[0].startswith("PHÓ "):
-        lines.insert(0, "KT. " + lines[0][4:])
-    return lines

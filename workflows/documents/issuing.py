@@ -14,14 +14,31 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session
 
 from workflows import audit
-from workflows.codes import new_document_number
+from workflows.codes import document_symbol, new_document_number
+from workflows.documents.authority import NoSigningAuthority, signer_authority
 from workflows.documents.codes import new_verification_code
 from workflows.documents.docx_writer import render_document
 from workflows.documents.model import DocumentContext, kind_named
+from workflows.errors import Conflict
 from workflows.models import Document, DocumentSigning, User
 
 if TYPE_CHECKING:
+    from workflows.config import Settings
     from workflows.runtime import Runtime
+
+
+def authority_of(actor: User | None, settings: Settings) -> str:
+    """The authority ``actor`` signs a letter or a result with (the lines over the signature,
+    joined by "\n"), from their job title and roles and the director's title of the settings;
+    "" for no actor or an officer who holds none (workflows.documents.authority)."""
+    if actor is None:
+        return ""
+    return signer_authority(
+        actor.job_title or "",
+        actor.roles,
+        director=settings.director_title,
+        authorised_position=settings.tbt_signer_position,
+    )
 
 
 @dataclass(frozen=True)
@@ -70,13 +87,26 @@ def issue_document(
     ``renditions`` gives the same document in other formats ({format: (file name, bytes)}).
     """
     settings = rt.settings
+    of_kind = kind_named(kind)
+    symbol = document_symbol(
+        of_kind.symbol, settings.document_symbol, settings.document_unit, letter=of_kind.letter
+    )
     numbering = Numbering(
-        number=new_document_number(session, kind_named(kind).symbol, settings.document_symbol, at),
+        number=new_document_number(session, symbol, at),
         verification_code=(code := new_verification_code()),
         verify_url=f"{settings.base_url.rstrip('/')}/verify/{code}",
         issued_at=at,
     )
-    content = render_document(context(numbering))
+    try:
+        content = render_document(context(numbering))
+    except NoSigningAuthority as exc:
+        raise Conflict(
+            "Văn bản này phải do người có thẩm quyền ký (Giám đốc; KT., TL. hoặc TUQ. Giám đốc): chức danh "
+            "của người thực hiện không phải là thẩm quyền ký.",
+            "This document must be signed by an authority (the director, or KT./TL./TUQ. for the "
+            "director): the acting officer's job title is not one.",
+            "signing_authority_required",
+        ) from exc
     digest = rt.store.put(content)
     other = {
         fmt: {"filename": name, "sha256": rt.store.put(data), "size": len(data)}

@@ -32,7 +32,9 @@ class DocumentContext:
     applicant_address: str
     data: dict
     signer_name: str
-    signer_title: str  # "PHÓ GIÁM ĐỐC" (→ "KT. GIÁM ĐỐC" above it), or lines joined by "\n"
+    # The signer's authority (workflows.documents.authority): "PHÓ GIÁM ĐỐC" (→ "KT. GIÁM ĐỐC"
+    # above it), "GIÁM ĐỐC", or the lines of the block joined by "\n" ("TL. GIÁM ĐỐC\nTRƯỞNG PHÒNG …").
+    signer_title: str
     verification_code: str
     verify_url: str
     received_at: datetime | None = None  # receipt instant of the complete dossier
@@ -87,18 +89,31 @@ Block = Para | Grid
 
 @dataclass(frozen=True)
 class DocumentBody:
-    """What a builder returns: the title lines, the body blocks and the recipients."""
+    """What a builder returns: the title lines, the body blocks and the recipients.
 
-    heading: str  # "THÔNG BÁO", "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ"
+    A letter (công văn, Decree 30/2020/NĐ-CP Phụ lục I) has no type title: its ``excerpt`` (trích
+    yếu, printed "V/v …" under the number) and the addressees after "Kính gửi:" (``to``) take the
+    title's place.
+    """
+
+    heading: str  # "THÔNG BÁO", "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ"; "" for a letter
     subject: str = ""  # "Tiếp nhận hồ sơ công bố hợp chuẩn"
     blocks: tuple[Block, ...] = ()
     recipients: tuple[str, ...] = field(default_factory=tuple)  # without "- " and final ";"/"."
     # The title over the signature when the form prescribes one ("NGƯỜI TIẾP NHẬN HỒ SƠ");
-    # empty: the signer's own title (``DocumentContext.signer_title``).
+    # empty: the signer's authority (``DocumentContext.signer_title``).
     signer_title: str = ""
+    excerpt: str = ""  # a letter's subject, without "V/v": "chuyển câu hỏi về …"
+    to: tuple[str, ...] = ()  # a letter's addressees ("Kính gửi: …")
+
+    @property
+    def is_letter(self) -> bool:
+        return bool(self.excerpt)
 
     @property
     def title(self) -> str:
+        if self.is_letter:
+            return f"V/v {self.excerpt}"
         return f"{self.heading} {self.subject}".strip()
 
 
@@ -111,18 +126,25 @@ class DocumentKind:
     title_en: str
     symbol: str  # the type symbol in the document number: "TB" in "15/TB-SKHCN"
     builder: Builder
+    # A letter (công văn) has no type symbol: "15/SKHCN-TĐC", the agency's and the drafting
+    # unit's abbreviations (Decree 30/2020/NĐ-CP art. 8 and Phụ lục I; workflows.codes).
+    letter: bool = False
 
 
 DOCUMENT_KINDS: dict[str, DocumentKind] = {}
 
 
-def document_kind(kind: str, *, title_vi: str, title_en: str, symbol: str) -> Callable[[Builder], Builder]:
-    """Register a builder as a document kind."""
+def document_kind(
+    kind: str, *, title_vi: str, title_en: str, symbol: str = "", letter: bool = False
+) -> Callable[[Builder], Builder]:
+    """Register a builder as a document kind (a letter's builder returns a body with an excerpt)."""
+    if not letter and not symbol:
+        raise ValueError(f"document kind {kind!r} needs the type symbol of its number")
 
     def register(builder: Builder) -> Builder:
         if kind in DOCUMENT_KINDS:
             raise ValueError(f"document kind {kind!r} is already registered")
-        DOCUMENT_KINDS[kind] = DocumentKind(title_vi, title_en, symbol, builder)
+        DOCUMENT_KINDS[kind] = DocumentKind(title_vi, title_en, symbol, builder, letter)
         return builder
 
     return register

@@ -73,6 +73,8 @@ def receipt_refusal(ctx: DocumentContext) -> DocumentBody:
         heading="PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ",
         blocks=ended(blocks),
         recipients=(applicant, "Lưu: Bộ phận Tiếp nhận và Trả kết quả"),
+        # The form's signature: the officer who received the dossier (check against Mẫu 03).
+        signer_title="NGƯỜI TIẾP NHẬN HỒ SƠ",
     )
 
 
@@ -131,8 +133,11 @@ def numbered(items: Sequence[str]) -> list[Block]:
 )
 def receipt_slip(ctx: DocumentContext) -> DocumentBody:
     """Mẫu 01. ``extra``: ``documents`` (the documents received), ``appointment_at`` (the instant
-    the result is due), ``processing_days`` (the legal time, working days), ``procedure_name``."""
+    the result is due), ``processing_days`` (the legal time, working days), ``procedure_name``,
+    ``receiving_unit`` (a dossier received on submission, by no officer in person: the unit that
+    receives it, which signs instead of "NGƯỜI TIẾP NHẬN HỒ SƠ" and with no name)."""
     agency = agency_in_text(ctx.agency_name)
+    unit = as_text(ctx.extra.get("receiving_unit"))
     applicant = as_text(ctx.applicant_name)
     code = as_text(ctx.dossier_code)
     documents = texts(ctx.extra.get("documents"))
@@ -141,7 +146,7 @@ def receipt_slip(ctx: DocumentContext) -> DocumentBody:
     number = itertools.count(1)
 
     blocks: list[Block] = [
-        Para((f"{ONE_STOP_UNIT} - {agency} tiếp nhận hồ sơ của:",)),
+        Para((f"{unit or ONE_STOP_UNIT} - {agency} tiếp nhận hồ sơ của:",)),
         *applicant_paras(ctx),
         Para(
             ("Nội dung yêu cầu giải quyết: thủ tục ", Span(procedure_name(ctx), bold=True), "."),
@@ -201,8 +206,8 @@ def receipt_slip(ctx: DocumentContext) -> DocumentBody:
     return DocumentBody(
         heading="GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
         blocks=ended(blocks),
-        recipients=(applicant, f"Lưu: {ONE_STOP_UNIT}"),
-        signer_title="NGƯỜI TIẾP NHẬN HỒ SƠ",
+        recipients=(applicant, f"Lưu: {unit or ONE_STOP_UNIT}"),
+        signer_title=unit.upper() if unit else "NGƯỜI TIẾP NHẬN HỒ SƠ",
     )
 
 
@@ -392,6 +397,8 @@ def process_control_slip(ctx: DocumentContext) -> DocumentBody:
         heading="PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ",
         blocks=ended(blocks),
         recipients=("Các cơ quan, bộ phận giải quyết hồ sơ", f"Lưu: {ONE_STOP_UNIT}"),
+        # Kept by the one-stop unit, which hands the dossier over (check against Mẫu 06).
+        signer_title=ONE_STOP_UNIT.upper(),
     )
 
 

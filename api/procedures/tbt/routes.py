@@ -4,6 +4,7 @@ the knowledge base, WTO notifications, subscriptions and comments."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordBearer
@@ -278,7 +279,9 @@ def compile_comments(
     early_reason = body.early_reason if body is not None else ""
     compilation, content = wto.compile_comments(rt, user, notification_id, early_reason)
     response = file_response(content, DOCX, f"tong-hop-gop-y-{notification_id}.docx")
-    response.headers["X-Document-Number"] = compilation.number
+    # A letter's number holds the unit's abbreviation ("12/SKHCN-TĐC"): percent-encoded UTF-8, as
+    # a header carries ASCII only.
+    response.headers["X-Document-Number"] = quote(compilation.number, safe="/-")
     response.headers["X-Verification-Code"] = compilation.verification_code
     return response
 

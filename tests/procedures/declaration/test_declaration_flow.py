@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import time_machine
 
@@ -315,3 +317,32 @@ def test_officers_are_warned_of_a_certificate_that_expires_while_the_dossier_is_
         assert "đã hết hiệu lực từ ngày 04/03/2026" in client.get(f"/dossiers/{code}").text
         page_login(client, firm.email)
         assert "hết hiệu lực" not in client.get(f"/dossiers/{code}").text
+
+
+def test_the_applicant_is_named_by_the_accounts_registered_organisation(people):
+    """A business registered its organisation with its tax code: that name is the applicant's on
+    the dossier and every document, not the text typed into the form (kept as declared)."""
+    firm, clerk, specialist, leader = (people[k] for k in ("business", "clerk", "specialist", "leader"))
+    typed = "Cty Mũ AT (tên tự ghi)"
+    with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False):
+        relogin(people)
+        data = firm.declaration()
+        data["applicant"]["name"] = typed
+        response = firm.submit(data)
+        assert response.status_code == 201, response.text
+        code = response.json()["code"]
+        clerk.done(code, {"completeness_decision": "receive"})
+        specialist.done(
+            code, {"examination_findings": "Hồ sơ đầy đủ, hợp lệ.", "examination_conclusion": "accept"}
+        )
+        leader.done(code, {"approval_decision": "approve"})
+    relogin(people)
+    final = firm.get(f"/api/dossiers/{code}").json()
+    assert final["applicant_name"] == "Công ty TNHH Mũ An Toàn"
+    assert final["data"]["applicant"]["name"] == typed  # the form as filed: what was declared
+    for document in final["documents"]:
+        text = docx_text(firm.get(document["download_url"]).content)
+        assert "Công ty TNHH Mũ An Toàn" in text and typed not in text, document["kind"]
+        # Decree 30 (Phụ lục I): a number below 10 has a leading zero.
+        assert re.fullmatch(r"\d{2,}/[A-Z]+-SKHCN", document["number"]), document["number"]
+        assert f"Số: {document['number']}" in text

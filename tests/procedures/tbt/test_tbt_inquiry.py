@@ -4,9 +4,11 @@ the answer is e-mailed and published in the knowledge base."""
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
+import docx
 import pytest
 import time_machine
 from fastapi.testclient import TestClient
@@ -17,7 +19,7 @@ from notifications.dispatcher import fan_out
 from tests.conftest import make_settings
 from tests.support import business, docx_text, error_of, fields_of, issued_docx, local, officer
 from workflows.db import reading, transaction
-from workflows.models import Dossier, ProcessInstance, User
+from workflows.models import AuditEvent, Document, Dossier, ProcessInstance, User
 from workflows.outbox import OutboxEvent
 from workflows.runtime import build_runtime
 from workflows.scheduler import tick
@@ -95,7 +97,13 @@ def test_visitor_asks_officer_answers_and_publishes(client, rt, tbt):
     doc = next(d for d in followed["documents"] if d["kind"] == "tbt_answer")
     content = client.get(doc["url"]).content
     text = docx_text(content)
-    assert "VĂN BẢN TRẢ LỜI" in text and "EN 10088-2" in text and "Trần Thị Khách" in text
+    # A letter (công văn): no type title, "V/v …" under its number, "Kính gửi:" the asker, signed
+    # by the inquiry point's authority, never the officer's job name.
+    assert "V/v trả lời câu hỏi về hàng rào kỹ thuật trong thương mại (TBT)" in text
+    assert "Kính gửi: Trần Thị Khách." in text and "EN 10088-2" in text
+    assert f"Số: {doc['number']}" in text and re.fullmatch(r"\d{2,}/SKHCN-TĐC", doc["number"])
+    assert "TUQ. GIÁM ĐỐC" in text and "PHỤ TRÁCH ĐIỂM HỎI ĐÁP TBT" in text and "Phạm Thu Hà" in text
+    assert "VĂN BẢN TRẢ LỜI" not in text and "CHUYÊN VIÊN" not in text
 
     # The answer went out by e-mail to the visitor, with the secret link (not the login page).
     fan_out(rt)
@@ -178,6 +186,47 @@ def test_forwarded_inquiry_pauses_the_clock_and_reminds(client, rt, tbt):
         text = docx_text(issued_docx(firm, answer_doc))
         assert "Trên cơ sở ý kiến của Văn phòng TBT Việt Nam" in text
     assert client.get("/api/tbt/kb", params={"q": "thep"}).json()["total"] == 0
+
+
+def _signature(content: bytes) -> list[str]:
+    """The lines of the signature block (the right cell of the closing table)."""
+    document = docx.Document(io.BytesIO(content))
+    closing = next(t for t in document.tables if t.rows[0].cells[0].text.startswith("Nơi nhận:"))
+    return [p.text for p in closing.rows[0].cells[1].paragraphs if p.text]
+
+
+@pytest.mark.parametrize("who", ["business", "visitor"])
+def test_the_inquiry_point_receives_a_question_not_the_asker(client, rt, who):
+    """The question is received on submission: the receipt is signed by the inquiry point, with no
+    person's name, and the audit log does not name the asker as who received it."""
+    with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
+        if who == "business":
+            firm = business(client, "Công ty CP Thép Quảng Trị")
+            response = firm.post("/api/tbt/inquiries", json={"data": {**QUESTION, "consent_publish": False}})
+            assert response.status_code == 201, response.text
+            code, asker_name, reader = response.json()["code"], "Nguyễn Văn An", firm
+        else:
+            code, asker_name = ask_as_visitor(client)["code"], "Trần Thị Khách"
+            reader = officer(client, rt, "tbt_officer", "CHUYÊN VIÊN", "Phạm Thu Hà")
+    with reading(rt.engine) as session:
+        dossier = session.exec(select(Dossier).where(Dossier.code == code)).one()
+        [received] = session.exec(
+            select(AuditEvent).where(AuditEvent.dossier_id == dossier.id, AuditEvent.action == "received")
+        ).all()
+        assert received.actor_id is None and received.actor_id != dossier.applicant_id
+        assert asker_name not in received.actor_label
+        assert received.details["receiving_unit"] == "Điểm hỏi đáp TBT tỉnh Quảng Trị"
+        [slip] = session.exec(
+            select(Document).where(Document.dossier_id == dossier.id, Document.kind == "receipt_slip")
+        ).all()
+        assert slip.issued_by_id is None
+    content = reader.get(f"/api/documents/{slip.id}").content
+    signature = _signature(content)
+    assert signature[0] == "ĐIỂM HỎI ĐÁP TBT TỈNH QUẢNG TRỊ"
+    assert asker_name not in " ".join(signature)
+    assert "Điểm hỏi đáp TBT tỉnh Quảng Trị - Sở Khoa học và Công nghệ tiếp nhận hồ sơ của:" in docx_text(
+        content
+    )
 
 
 def test_visitor_checks(client, rt):

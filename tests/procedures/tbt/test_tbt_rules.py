@@ -167,9 +167,12 @@ def test_the_officer_declines_an_out_of_scope_question_with_a_reason_and_a_slip(
         dossier = tbt.get(f"/api/dossiers/{code}").json()
         assert dossier["status"] == "tbt_declined"
         slip = next(d for d in dossier["documents"] if d["kind"] == "tbt_decline_slip")
-        assert "/TCTL-" in slip["number"]
+        # A letter to the asker, signed by the inquiry point's authority, not the officer's job name.
+        assert slip["number"].endswith("/SKHCN-TĐC")
         text = docx_text(issued_docx(tbt, slip))
-        assert "PHIẾU TỪ CHỐI TRẢ LỜI" in text and reason in text
+        assert "V/v câu hỏi về hàng rào kỹ thuật trong thương mại (TBT) không thuộc phạm vi" in text
+        assert "Kính gửi: Trần Thị Khách." in text and reason in text
+        assert "TUQ. GIÁM ĐỐC" in text and "CHUYÊN VIÊN" not in text
         assert "Quyết định số 46/2017/QĐ-TTg" in text and "Thông tư số 16/2018/TT-BKHCN" in text
         verified = client.get(f"/api/public/documents/{slip['verification_code']}")
         assert verified.status_code == 200, verified.text

@@ -5,6 +5,7 @@ compiled comments (.docx)."""
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import unquote
 
 import time_machine
 from sqlmodel import select
@@ -92,9 +93,13 @@ def test_register_alert_comment_and_compile(client, rt):
         error_of(steel.post(f"/api/tbt/wto-notifications/{notification['id']}/compilation"), 403)
         compiled = tbt.post(f"/api/tbt/wto-notifications/{notification['id']}/compilation")
         assert compiled.status_code == 200, compiled.text
-        assert compiled.headers["X-Document-Number"].endswith("/TH-SKHCN")
+        # A letter (công văn): numbered for the agency and the drafting unit, "V/v …", "Kính gửi: …".
+        number = unquote(compiled.headers["X-Document-Number"])
+        assert number.endswith("/SKHCN-TĐC")
         text = docx_text(compiled.content)
-        assert "G/TBT/N/EU/1105" in text and "Văn phòng TBT Việt Nam" in text
+        assert "G/TBT/N/EU/1105" in text and "Kính gửi: Văn phòng TBT Việt Nam." in text
+        assert f"Số: {number}" in text and "V/v tổng hợp ý kiến góp ý thông báo TBT của WTO" in text
+        assert "CÔNG VĂN" not in text
         assert "Công ty CP Thép Quảng Trị" in text and "Giới hạn niken" in text
         assert "Tổng số ý kiến: 3." in text
 
@@ -105,7 +110,7 @@ def test_register_alert_comment_and_compile(client, rt):
         verified = client.get(f"/api/public/documents/{code.replace('-', '').lower()}")
         assert verified.status_code == 200, verified.text
         assert verified.json()["reference"] == "G/TBT/N/EU/1105"
-        assert verified.json()["number"] == compiled.headers["X-Document-Number"]
+        assert verified.json()["number"] == number
         assert verified.json()["sha256"] == hashlib.sha256(compiled.content).hexdigest()
         assert verified.json()["dossier_code"] is None
         page = client.get(f"/verify/{code}")

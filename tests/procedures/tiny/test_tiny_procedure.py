@@ -61,7 +61,8 @@ def test_the_tiny_procedure_runs_end_to_end_through_its_plugin(tiny_client: Test
     listed = tiny_client.get("/api/procedures").json()
     assert CODE in [p["code"] for p in listed]
     firm = business(tiny_client, "Công ty TNHH Thử")
-    clerk = officer(tiny_client, tiny_rt, "clerk", "CÁN BỘ", "Lê Thử")
+    # The certificate is a result: signed by an authority (the head of the office, "TL. GIÁM ĐỐC").
+    clerk = officer(tiny_client, tiny_rt, "clerk", "CHÁNH VĂN PHÒNG", "Lê Thử")
     code = _submitted(firm)
 
     # Its own operator ran on submission, and its status reads in words.

@@ -18,6 +18,8 @@ from workflows.clock import now, to_local
 from workflows.config import Settings
 from workflows.db import reading
 from workflows.documents import DocumentContext, render_document
+from workflows.documents.issuing import authority_of
+from workflows.models import User
 from workflows.procedures.award.criteria import Criterion, criteria_of_aggregation, rules_of
 from workflows.procedures.award.documents import points
 from workflows.procedures.award.privacy import is_sealed
@@ -169,7 +171,9 @@ def recommendation_context(
         applicant_address="",
         data={},
         signer_name=(getattr(signer, "full_name", "") or "") if signs else "",
-        signer_title=(getattr(signer, "job_title", "") or "GIÁM ĐỐC") if signs else "GIÁM ĐỐC",
+        # The signer's authority (a leader's job title), else the director's title the draft awaits.
+        signer_title=(authority_of(signer, settings) if signs and isinstance(signer, User) else "")
+        or settings.director_title,
         verification_code=verification_code or "",
         verify_url=f"{base_url}/verify/{verification_code}"
         if verification_code

@@ -175,6 +175,9 @@ def import_registration_confirmation(ctx: DocumentContext) -> DocumentBody:
         subject="Đăng ký kiểm tra nhà nước về chất lượng hàng hóa nhập khẩu",
         blocks=ended(blocks),
         recipients=(applicant, "Cơ quan hải quan nơi làm thủ tục nhập khẩu", "Lưu: VT, TĐC"),
+        # The registration form's confirmation is signed for the inspecting agency (Decree
+        # 74/2018/NĐ-CP, Mẫu 01: "Đại diện cơ quan kiểm tra") (check).
+        signer_title="ĐẠI DIỆN CƠ QUAN KIỂM TRA",
     )
 
 

@@ -36,6 +36,9 @@ PLUGIN = ProcedurePlugin(
     operators={"tbt_publish": publish, "tbt_remind": remind, "tbt_pause_ceiling": pause_ceiling},
     script_functions=script_functions,
     processing_role="tbt_officer",
+    # A question is received on submission: the inquiry point receives it (Decision 46/2017/QĐ-TTg
+    # names the provincial inquiry points), no officer in person.
+    receiving_unit="Điểm hỏi đáp TBT tỉnh {place}",
     visitor_link=visitor_link,
     demo_accounts=DEMO_ACCOUNTS,
     demo=make_demo,

@@ -1,6 +1,7 @@
 """The TBT inquiry point's documents, in the layout every document of tdcflow has
-(workflows.documents): the letter forwarding an inquiry, the answer, the compiled comments on a
-WTO notification."""
+(workflows.documents): the letter forwarding an inquiry, the answer, the letter declining one, the
+compiled comments on a WTO notification. All four are letters (công văn, Decree 30/2020/NĐ-CP):
+no type title, "V/v …" under the number, "Kính gửi: …", numbered "<n>/SKHCN-<unit>"."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def _inquiry_grid(data: dict[str, Any], code: str) -> Grid:
     "tbt_forward_letter",
     title_vi="Công văn chuyển câu hỏi về TBT",
     title_en="Letter forwarding a TBT inquiry",
-    symbol="CV",
+    letter=True,
 )
 def tbt_forward_letter(ctx: DocumentContext) -> DocumentBody:
     data = ctx.data or {}
@@ -67,7 +68,6 @@ def tbt_forward_letter(ctx: DocumentContext) -> DocumentBody:
         raise ValueError("tbt_forward_letter needs data['forward_to']")
     agency = agency_in_text(ctx.agency_name)
     blocks: list[Block] = [
-        Para(("Kính gửi: ", Span(to, bold=True), "."), align="center", indent=False),
         Para(
             (
                 f"Điểm hỏi đáp TBT thuộc {agency} nhận được câu hỏi về hàng rào kỹ thuật trong thương "
@@ -91,10 +91,11 @@ def tbt_forward_letter(ctx: DocumentContext) -> DocumentBody:
         )
     )
     return DocumentBody(
-        heading="CÔNG VĂN",
-        subject="V/v chuyển câu hỏi về hàng rào kỹ thuật trong thương mại",
+        heading="",
+        excerpt="chuyển câu hỏi về hàng rào kỹ thuật trong thương mại",
+        to=(to,),
         blocks=_finish(blocks),
-        recipients=(to, "Lưu: VT, TĐC"),
+        recipients=("Như trên", "Lưu: VT, TĐC"),
     )
 
 
@@ -104,7 +105,6 @@ def _to_the_asker(ctx: DocumentContext, data: dict) -> tuple[str, list[Block]]:
     addressee = _t(asker.get("organisation")) or _t(ctx.applicant_name) or _t(asker.get("name"))
     agency = agency_in_text(ctx.agency_name)
     return addressee, [
-        Para(("Kính gửi: ", Span(addressee, bold=True), "."), align="center", indent=False),
         Para((f"Điểm hỏi đáp TBT thuộc {agency} nhận được câu hỏi của Quý vị:",)),
         _inquiry_grid(data, ctx.dossier_code),
         Para(("Câu hỏi:",), indent=False),
@@ -114,9 +114,9 @@ def _to_the_asker(ctx: DocumentContext, data: dict) -> tuple[str, list[Block]]:
 
 @document_kind(
     "tbt_answer",
-    title_vi="Văn bản trả lời câu hỏi về TBT",
-    title_en="Answer to a TBT inquiry",
-    symbol="TL",
+    title_vi="Công văn trả lời câu hỏi về TBT",
+    title_en="Letter answering a TBT inquiry",
+    letter=True,
 )
 def tbt_answer(ctx: DocumentContext) -> DocumentBody:
     data = ctx.data or {}
@@ -144,18 +144,19 @@ def tbt_answer(ctx: DocumentContext) -> DocumentBody:
         blocks.extend(Para((f"- {r}",), align="left") for r in references)
     blocks.append(Para(("Trân trọng./.",), indent=False))
     return DocumentBody(
-        heading="VĂN BẢN TRẢ LỜI",
-        subject="Câu hỏi về hàng rào kỹ thuật trong thương mại (TBT)",
+        heading="",
+        excerpt="trả lời câu hỏi về hàng rào kỹ thuật trong thương mại (TBT)",
+        to=(addressee,),
         blocks=tuple(blocks),
-        recipients=(addressee, "Lưu: VT, TĐC"),
+        recipients=("Như trên", "Lưu: VT, TĐC"),
     )
 
 
 @document_kind(
     "tbt_decline_slip",
-    title_vi="Phiếu từ chối trả lời câu hỏi về TBT",
-    title_en="Slip declining a TBT inquiry",
-    symbol="TCTL",
+    title_vi="Công văn từ chối trả lời câu hỏi về TBT",
+    title_en="Letter declining a TBT inquiry",
+    letter=True,
 )
 def tbt_decline_slip(ctx: DocumentContext) -> DocumentBody:
     """The officer declines or closes a question outside the inquiry point's scope, with the reason
@@ -178,25 +179,25 @@ def tbt_decline_slip(ctx: DocumentContext) -> DocumentBody:
         Para(("Quý vị có thể gửi câu hỏi mới nếu nội dung thuộc phạm vi nêu trên. Trân trọng./.",)),
     ]
     return DocumentBody(
-        heading="PHIẾU TỪ CHỐI TRẢ LỜI",
-        subject="Câu hỏi về hàng rào kỹ thuật trong thương mại (TBT) không thuộc phạm vi trả lời",
+        heading="",
+        excerpt="câu hỏi về hàng rào kỹ thuật trong thương mại (TBT) không thuộc phạm vi trả lời",
+        to=(addressee,),
         blocks=tuple(blocks),
-        recipients=(addressee, "Lưu: VT, TĐC"),
+        recipients=("Như trên", "Lưu: VT, TĐC"),
     )
 
 
 @document_kind(
     "tbt_wto_comments",
-    title_vi="Tổng hợp ý kiến góp ý thông báo TBT của WTO",
-    title_en="Compiled comments on a WTO TBT notification",
-    symbol="TH",
+    title_vi="Công văn tổng hợp ý kiến góp ý thông báo TBT của WTO",
+    title_en="Letter compiling the comments on a WTO TBT notification",
+    letter=True,
 )
 def tbt_wto_comments(ctx: DocumentContext) -> DocumentBody:
     n = ctx.extra.get("notification") or {}
     comments = list(ctx.extra.get("comments") or [])
     agency = agency_in_text(ctx.agency_name)
     blocks: list[Block] = [
-        Para(("Kính gửi: ", Span("Văn phòng TBT Việt Nam", bold=True), "."), align="center", indent=False),
         Para(
             (
                 f"{agency} tổng hợp ý kiến của các tổ chức, doanh nghiệp trên địa bàn về thông báo ",
@@ -235,8 +236,9 @@ def tbt_wto_comments(ctx: DocumentContext) -> DocumentBody:
         )
     blocks.append(Para(("Kính đề nghị Văn phòng TBT Việt Nam tổng hợp, xem xét.",)))
     return DocumentBody(
-        heading="CÔNG VĂN",
-        subject="V/v tổng hợp ý kiến góp ý thông báo TBT của WTO",
+        heading="",
+        excerpt="tổng hợp ý kiến góp ý thông báo TBT của WTO",
+        to=("Văn phòng TBT Việt Nam",),
         blocks=_finish(blocks),
-        recipients=("Văn phòng TBT Việt Nam", "Lưu: VT, TĐC"),
+        recipients=("Như trên", "Lưu: VT, TĐC"),
     )

@@ -19,7 +19,7 @@ from workflows.clock import now, to_local
 from workflows.command_log import command
 from workflows.db import reading, transaction
 from workflows.documents import DocumentContext
-from workflows.documents.issuing import IssuedFor, Numbering, issue_document
+from workflows.documents.issuing import IssuedFor, Numbering, authority_of, issue_document
 from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
 from workflows.models import Document, User
 from workflows.outbox import emit
@@ -477,7 +477,7 @@ def compile_comments(
                 applicant_address="",
                 data={},
                 signer_name=actor.full_name,
-                signer_title=actor.job_title or "",
+                signer_title=authority_of(actor, settings),
                 verification_code=numbering.verification_code,
                 verify_url=numbering.verify_url,
                 extra={

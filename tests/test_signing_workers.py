@@ -68,7 +68,7 @@ def test_two_workers_sign_every_document_exactly_once(client, rt, settings, test
         worker.stdin.write("go\n")
         worker.stdin.flush()
     results = [worker.communicate(timeout=300) for worker in workers]
-    for worker, (out, err) in zip(workers, results, strict=True):
+    for worker, (_, err) in zip(workers, results, strict=True):
         assert worker.returncode == 0, err
     signed_by_each = [int(out.strip()) for out, _ in results]
     assert sum(signed_by_each) == queued

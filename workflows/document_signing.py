@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -56,10 +57,15 @@ def pdf_filename(document: Document) -> str:
     return f"{stem}.pdf"
 
 
-def sign_due(rt: Runtime, max_items: int = 50) -> SigningReport:
-    """Make the signed copies that are due, at most ``max_items`` (the rest wait for the next run)."""
+def sign_due(rt: Runtime, max_items: int = 50, budget_seconds: float | None = None) -> SigningReport:
+    """Make the signed copies that are due, at most ``max_items``, and no new one once
+    ``budget_seconds`` have passed (the rest wait for the next run: a backlog, e.g. after the
+    upgrade that queued every earlier document, never makes a run overlap the next)."""
     signed = failed = 0
+    started = time.monotonic()
     while signed + failed < max_items:
+        if budget_seconds is not None and time.monotonic() - started >= budget_seconds:
+            break
         claimed = _claim(rt)
         if claimed is None:
             break

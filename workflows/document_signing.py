@@ -71,9 +71,14 @@ def sign_due(rt: Runtime, max_items: int = 50) -> SigningReport:
 
 
 def pending_count(rt: Runtime) -> int:
-    """Documents whose signed copy is still to be made (the readiness page and the admin show it)."""
+    """Documents whose signed copy is still to be made (the readiness page and the admin show it);
+    not those waiting for a leader's own signature, which are no worker's backlog."""
     with reading(rt.engine) as session:
-        return len(session.exec(select(DocumentSigning.document_id)).all())
+        return len(
+            session.exec(
+                select(DocumentSigning.document_id).where(col(DocumentSigning.awaiting_user_id).is_(None))
+            ).all()
+        )
 
 
 def _claim(rt: Runtime) -> tuple[str, str] | None:
@@ -83,6 +88,8 @@ def _claim(rt: Runtime) -> tuple[str, str] | None:
             select(DocumentSigning)
             .where(
                 DocumentSigning.due_at <= at,
+                # Not one waiting for a leader's own signature (workflows.personal_signing).
+                col(DocumentSigning.awaiting_user_id).is_(None),
                 or_(col(DocumentSigning.leased_until).is_(None), col(DocumentSigning.leased_until) < at),
             )
             .order_by(col(DocumentSigning.due_at))

@@ -299,6 +299,13 @@ def test_the_leader_hands_the_result_to_the_agency_signature(people, rt, client,
         code = session.get(Document, document_id).reference
     page_login(client, leader.email)
     page = client.get(f"/dossiers/{code}")
+    # The page's upload form: a refusal comes back to the page with its reason.
+    bad = client.post(
+        f"/documents/{document_id}/signed",
+        data={"csrf_token": csrf(page.text)},
+        files={"file": ("da-ky.pdf", b"%PDF-1.7 not signed")},
+    )
+    assert bad.status_code == 200 and "data-sign-error" in bad.text
     answer = client.post(
         f"/documents/{document_id}/agency-signature",
         data={"csrf_token": csrf(page.text)},

@@ -78,8 +78,9 @@ def hold_for_signer(session: Session, document: Document, actor: User | None, at
             "number": document.number,
             "title": document.title,
             "reference": document.reference,
-            # The dossier's page, where the leader downloads, signs and uploads it.
-            "link_path": f"/dossiers/{document.reference}" if document.dossier_id else "/",
+            # The dossier's code: its page is where the leader downloads, signs and uploads it.
+            "code": document.reference if document.dossier_id else "",
+            **({} if document.dossier_id else {"link_path": "/account/signing"}),
         },
         at,
     )

@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
@@ -37,6 +38,7 @@ from workflows.audit_verify import verify
 from workflows.clock import now
 from workflows.db import reading
 from workflows.models import AuditEvent, Document, DocumentSigning, User
+from workflows.signing import validate_pdf
 from workflows.signing.demo_pki import make_certificate, make_key
 
 
@@ -56,8 +58,9 @@ class Token:
         der = self.certificate.public_bytes(serialization.Encoding.DER)
         return hashlib.sha256(der).hexdigest().upper()
 
-    def sign(self, pdf: bytes, pki: SigningPki) -> bytes:
-        """Sign as the token's software does: an incremental update with a PAdES signature."""
+    def sign(self, pdf: bytes, pki: SigningPki, *, repaint: bytes | None = None) -> bytes:
+        """Sign as the token's software does: an incremental update with a PAdES signature
+        (``repaint``: the same update also replaces the first page's content, as a forger would)."""
         key = asn1_keys.PrivateKeyInfo.load(
             self.key.private_bytes(
                 serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -73,7 +76,12 @@ class Token:
         pdf_signer = PdfSigner(
             meta, signer=signer, new_field_spec=SigFieldSpec(sig_field_name="ChuKyLanhDao")
         )
-        return pdf_signer.sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf)), output=BytesIO()).getvalue()
+        writer = IncrementalPdfFileWriter(BytesIO(pdf))
+        if repaint is not None:
+            page = writer.root["/Pages"]["/Kids"][0].get_object()
+            page["/Contents"] = writer.add_object(generic.StreamObject(stream_data=repaint))
+            writer.update_container(page)
+        return pdf_signer.sign_pdf(writer, output=BytesIO()).getvalue()
 
 
 def leader_token(pki: SigningPki, name: str, *, days: int = 365, start: datetime | None = None) -> Token:
@@ -231,6 +239,13 @@ def test_uploads_that_are_not_the_leaders_signature_of_the_prepared_file_are_ref
     changed = bytearray(prepared)
     changed[len(changed) // 2] ^= 0x01
     refused(upload(leader, document_id, token.sign(bytes(changed), test_pki)), "not_the_prepared_file")
+    # The prepared file kept as the prefix, but the signing update repaints the page: the signature
+    # covers it and verifies, yet what the document says changed.
+    forged = token.sign(prepared, test_pki, repaint=b"BT /F1 24 Tf 72 720 Td (KHONG DAT) Tj ET")
+    assert forged.startswith(prepared)
+    (forged_info,) = validate_pdf(forged, test_pki.trust_roots).signatures
+    assert forged_info.ok
+    refused(upload(leader, document_id, forged), "not_the_prepared_file")
     # Content appended after the signature.
     signed = token.sign(prepared, test_pki)
     message = refused(upload(leader, document_id, signed + b"\n% appended\n"), "signature_invalid")
@@ -284,6 +299,18 @@ def test_a_revoked_registration_or_an_expired_certificate_is_refused(people, rt,
     # An expired certificate, or what is no certificate, is not registered at all.
     old = leader_token(test_pki, "Cũ", days=10, start=now() - timedelta(days=20))
     refused(register(people, old), "certificate_expired")
+    assert test_pki.root_certificate is not None and test_pki.root_key is not None
+    ca_key = make_key()
+    a_ca = make_certificate(
+        subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Không ký văn bản")]),
+        key=ca_key,
+        issuer_cert=test_pki.root_certificate,
+        issuer_key=test_pki.root_key,
+        not_before=now() - timedelta(days=1),
+        not_after=now() + timedelta(days=30),
+        ca=True,  # keyCertSign and cRLSign only
+    )
+    refused(register(people, Token(a_ca, ca_key)), "certificate_not_for_signing")
     response = people["admin"].post(
         f"/api/admin/users/{user_id}/signer-certificate", files={"file": ("x.cer", b"hello")}
     )

@@ -299,6 +299,7 @@ def _changed_objects(old: PdfFileReader, new: PdfFileReader, base: int) -> list[
     for revision in range(base):
         existing |= set(old.xrefs.explicit_refs_in_revision(revision))
     info = old.trailer.raw_get("/Info") if "/Info" in old.trailer else None
+    annots_arrays = _indirect_annots(old)
     problems: list[str] = []
     for revision in range(base, new.xrefs.total_revisions):
         for ref in new.xrefs.explicit_refs_in_revision(revision):
@@ -306,6 +307,12 @@ def _changed_objects(old: PdfFileReader, new: PdfFileReader, base: int) -> list[
                 continue  # a new object: only reachable through the entries allowed to change
             before, after = old.get_object(ref), new.get_object(ref)
             if info is not None and (ref.idnum, ref.generation) == (info.idnum, info.generation):
+                continue
+            if (ref.idnum, ref.generation) in annots_arrays:
+                # A page's annotations kept in an array of their own: the widget is appended.
+                if isinstance(after, list) and list(after[: len(before)]) == list(before):
+                    continue
+                problems.append(f"{ref.idnum} /Annots")
                 continue
             kind = before.get("/Type") if hasattr(before, "get") else None
             if kind == "/Metadata" and after.get("/Type") == "/Metadata":
@@ -320,3 +327,21 @@ def _changed_objects(old: PdfFileReader, new: PdfFileReader, base: int) -> list[
             ):
                 problems.append(f"{ref.idnum} {kind}")
     return problems
+
+
+def _indirect_annots(reader: PdfFileReader) -> set[tuple[int, int]]:
+    """The pages' annotation arrays that are objects of their own (idnum, generation)."""
+    found: set[tuple[int, int]] = set()
+    pending = [(reader.root["/Pages"], 0)]
+    while pending:
+        node, depth = pending.pop()
+        node = node.get_object()
+        if depth > 32:  # a hostile page tree: what is left is refused as changed
+            break
+        if "/Kids" in node:
+            pending.extend((kid, depth + 1) for kid in node["/Kids"])
+        elif "/Annots" in node:
+            annots = node.raw_get("/Annots")
+            if hasattr(annots, "idnum"):
+                found.add((annots.idnum, annots.generation))
+    return found

@@ -176,6 +176,8 @@ def test_a_leader_signs_the_result_personally(people, rt, client, test_pki, pdfs
         assert result.pdf_sha256 is None
         assert session.get(DocumentSigning, document_id).awaiting_user_id is not None
     assert document_signing.pending_count(rt) == 0
+    # The business is told that the result awaits its leader's signature (not "a few seconds").
+    error_of(people["business"].get(f"/api/documents/{document_id}"), 409, "document_awaiting_leader")
     # The leader hears of it, and sees it on the dossier's page and their account page.
     fan_out(rt)
     titles = [n.title for n in list_for(rt, user_id_of(leader))[0]]

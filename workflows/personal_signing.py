@@ -184,6 +184,7 @@ def accept_signed(rt: Runtime, user: User, document_id: str, content: bytes) -> 
         "signer": ", ".join(p for p in (info.signer_common_name, info.signer_organisation) if p)
         or user.full_name,
         "signer_user_id": user.id,
+        "signer_name": user.full_name,
         "certificate_serial": info.certificate_serial,
         "certificate_sha256": info.certificate_sha256,
         "signing_time": info.signing_time.isoformat() if info.signing_time else None,
@@ -204,10 +205,11 @@ def accept_signed(rt: Runtime, user: User, document_id: str, content: bytes) -> 
                 "The document was already signed or handed to the agency's signature.",
                 "document_already_signed",
             )
-        if active_for(session, user.id) is None:
+        in_force = active_for(session, user.id)
+        if in_force is None or in_force.sha256 != info.certificate_sha256:
             raise _refused(
-                "Chứng thư số của bạn vừa bị thu hồi.",
-                "Your certificate was just revoked.",
+                "Đăng ký chứng thư số của bạn vừa thay đổi hoặc bị thu hồi.",
+                "Your certificate's registration was just changed or revoked.",
                 "no_registered_certificate",
             )
         row = session.get(Document, document_id)

@@ -401,7 +401,7 @@ def test_the_release_demo_data_is_upgraded_losing_nothing_and_tdcflow_works_on_i
         )
         # 0011: the stream its issue was recorded on; no signed PDF yet, but queued for a worker.
         assert document["audit_stream"] == f"dossier:{document['dossier_id']}"
-        assert (document["pdf_sha256"], document["signed_at"], document["signature"]) == (None, None, {})
+        assert (document["pdf_sha256"], document["signed_at"], document["signature"]) == (None, None, None)
     queued = {row["document_id"]: row for row in _records(after["document_signing"])}
     assert set(queued) == {row["id"] for row in _records(after["document"])} and queued
     assert all(row["due_at"] is not None and row["lease"] is None for row in queued.values())

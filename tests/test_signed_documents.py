@@ -200,6 +200,10 @@ def test_a_signing_failure_is_logged_and_retried_later(people, rt, settings, cap
         assert "TDCFLOW_SIGNING_P12_PASSWORD" in (job.last_error or "")
         assert as_utc(job.due_at) > now()
         assert session.get(Document, slip["id"]).pdf_sha256 is None
+    # The worker's health says so, for the administrator (GET /healthz/worker).
+    backlog = document_signing.backlog(rt)
+    assert (backlog.waiting, backlog.failing) == (1, 1)
+    assert "TDCFLOW_SIGNING_P12_PASSWORD" in (backlog.last_error or "")
     # Not retried before its time; retried after it, with the signer fixed.
     assert document_signing.sign_due(rt).signed == 0
     with time_machine.travel(now() + document_signing.RETRY_FIRST + timedelta(seconds=1), tick=False):

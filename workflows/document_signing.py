@@ -22,13 +22,14 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func
 from sqlmodel import col, or_, select
 
 from workflows import audit
-from workflows.clock import now
+from workflows.clock import as_utc, now
 from workflows.db import reading, transaction
 from workflows.models import Document, DocumentSigning
 from workflows.official_copy import CopyMaker, maker_from_settings
@@ -71,14 +72,42 @@ def sign_due(rt: Runtime, max_items: int = 50) -> SigningReport:
 
 
 def pending_count(rt: Runtime) -> int:
-    """Documents whose signed copy is still to be made (the readiness page and the admin show it);
-    not those waiting for a leader's own signature, which are no worker's backlog."""
+    """Documents whose signed copy is still to be made by the worker (not those waiting for a
+    leader's own signature: ``workflows.personal_signing``)."""
+    return backlog(rt).waiting
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What the worker's health shows of the signing: how many wait, since when, how many failed
+    at least once and the last error (a wrong password or an unplugged token shows here)."""
+
+    waiting: int
+    failing: int
+    oldest_due_at: datetime | None
+    last_error: str | None
+
+
+def backlog(rt: Runtime) -> Backlog:
+    """The worker's backlog; a document waiting for a leader's own signature is not part of it
+    (it may wait for days, and the worker does not touch it)."""
+    workers = col(DocumentSigning.awaiting_user_id).is_(None)
     with reading(rt.engine) as session:
-        return len(
-            session.exec(
-                select(DocumentSigning.document_id).where(col(DocumentSigning.awaiting_user_id).is_(None))
-            ).all()
-        )
+        waiting, oldest = session.exec(
+            select(func.count(), func.min(DocumentSigning.due_at)).select_from(DocumentSigning).where(workers)
+        ).one()
+        failing = session.exec(
+            select(func.count())
+            .select_from(DocumentSigning)
+            .where(col(DocumentSigning.last_error).is_not(None))
+        ).one()
+        last_error = session.exec(
+            select(DocumentSigning.last_error)
+            .where(col(DocumentSigning.last_error).is_not(None))
+            .order_by(col(DocumentSigning.due_at).desc())
+            .limit(1)
+        ).first()
+    return Backlog(int(waiting), int(failing), as_utc(oldest) if oldest else None, last_error)
 
 
 def _claim(rt: Runtime) -> tuple[str, str] | None:

@@ -361,10 +361,9 @@ class Document(SQLModel, table=True):
     pdf_sha256: str | None = Field(default=None, max_length=64, index=True)
     pdf_size: int | None = None
     signed_at: datetime | None = _instant(nullable=True)
-    # Who signed: the certificate's subject, serial and SHA-256 fingerprint, the timestamp if any.
-    signature: dict[str, Any] = Field(
-        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
-    )
+    # Who signed: the certificate's subject, serial and SHA-256 fingerprint, the timestamp if any;
+    # None until signed.
+    signature: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class DocumentSigning(SQLModel, table=True):

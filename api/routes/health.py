@@ -2,7 +2,9 @@
 
 ``/healthz``: the app answers and reaches its database (503 naming the database when it cannot).
 ``/healthz/worker``: some scheduler (a ``tdcflow worker``, or the app's own) ticked recently, so
-timers, alarms and notifications are being processed (503 naming the last tick otherwise).
+timers, alarms, notifications and the signing of issued documents are being processed (503 naming
+the last tick otherwise); the body says how many documents wait for their signature, and why the
+last attempt failed, if one did.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import RuntimeDep
 from api.errors import ErrorBody, error_response
-from workflows import heartbeat
+from workflows import document_signing, heartbeat
 from workflows.clock import to_local
 from workflows.db import reading
 from workflows.errors import DomainError
@@ -68,6 +70,7 @@ def worker_health(rt: RuntimeDep) -> Any:
         return error_response(503, problem)
     latest = state.latest
     assert latest is not None
+    signing = document_signing.backlog(rt)
     return {
         "status": "ok",
         "scheduler": latest.name,
@@ -85,4 +88,11 @@ def worker_health(rt: RuntimeDep) -> Any:
             }
             for s in state.schedulers
         ],
+        # The official copies still to be signed (a growing backlog or an error here: a signer to fix).
+        "document_signing": {
+            "waiting": signing.waiting,
+            "failing": signing.failing,
+            "oldest_due_at": _when(signing.oldest_due_at),
+            "last_error": signing.last_error,
+        },
     }

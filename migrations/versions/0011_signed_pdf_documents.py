@@ -54,7 +54,7 @@ def upgrade() -> None:
     op.add_column("document", sa.Column("pdf_sha256", sa.String(length=64), nullable=True))
     op.add_column("document", sa.Column("pdf_size", sa.Integer(), nullable=True))
     op.add_column("document", sa.Column("signed_at", sa.DateTime(timezone=True), nullable=True))
-    op.add_column("document", sa.Column("signature", sa.JSON(), nullable=False, server_default="{}"))
+    op.add_column("document", sa.Column("signature", sa.JSON(), nullable=True))
     op.create_index("ix_document_pdf_sha256", "document", ["pdf_sha256"], unique=False)
     op.create_index("ix_document_sha256", "document", ["sha256"], unique=False)
 

@@ -69,9 +69,10 @@ from workflows.documents.text import place_and_date
 #
 # A rendering runs inside the transaction of the command that issues the result, so it is kept
 # cheap: the package (python-docx's default template with the page, margins, fonts and styles set,
-# the page-number headers, footer parts and an image part) is built once per process (:func:`_base`);
-# a rendering fills a fresh copy of its document and footer XML with lxml, writes new core
-# properties and the QR code, and zips these with the deflated bytes of every other part reused as they are.
+# the page-number headers, footer parts and an image part) is built once per process
+# (:func:`_base`); a rendering fills a fresh copy of its document and footer XML with lxml, writes
+# new core properties and the QR code, and zips these with the deflated bytes of every other part
+# reused as they are.
 #
 # The fonts live in the document defaults and the Normal style (which the Footer style is based
 # on); a run only carries its size and its emphasis.
@@ -163,17 +164,12 @@ def _compact(
     before: float = 0,
     after: float = 0,
     style: str | None = None,
-    keep_next: bool = False,
 ) -> etree._Element:
-    """A new paragraph with single line spacing and no space but ``before``/``after`` (points);
-    ``keep_next``: on the page of the next paragraph, and not split itself."""
+    """A new paragraph with single line spacing and no space but ``before``/``after`` (points)."""
     p = _sub(parent, "w:p")
     p_pr = _sub(p, "w:pPr")
     if style:
         _sub(p_pr, "w:pStyle", {"w:val": style})
-    if keep_next:
-        _sub(p_pr, "w:keepNext")
-        _sub(p_pr, "w:keepLines")
     spacing = {"w:before": _twips(before), "w:after": _twips(after), "w:line": "240", "w:lineRule": "auto"}
     _sub(p_pr, "w:spacing", spacing)
     _sub(p_pr, "w:jc", {"w:val": _JC[align]})
@@ -368,7 +364,7 @@ class _Writer:
         _compact(self.body, after=6)
 
     def closing(self, body: DocumentBody) -> None:
-        """ "Nơi nhận" and the signature: one row that does not split across pages."""
+        """The recipients ("Nơi nhận") and the signature: one row that does not split across pages."""
         ((left, right),) = _table(self.body, (80.0, TEXT_WIDTH_MM - 80.0), cant_split=True)
         self._line(left, "Nơi nhận:", RECIPIENTS_HEAD_PT, bold=True, italic=True, align="left", before=12)
         items = [_clean(r).strip().rstrip(";.").strip() for r in body.recipients]

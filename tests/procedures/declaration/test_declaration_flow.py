@@ -341,7 +341,7 @@ def test_the_applicant_is_named_by_the_accounts_registered_organisation(people):
     assert final["applicant_name"] == "Công ty TNHH Mũ An Toàn"
     assert final["data"]["applicant"]["name"] == typed  # the form as filed: what was declared
     for document in final["documents"]:
-        text = docx_text(firm.get(document["download_url"]).content)
+        text = docx_text(issued_docx(firm, document))
         assert "Công ty TNHH Mũ An Toàn" in text and typed not in text, document["kind"]
         # Decree 30 (Phụ lục I): a number below 10 has a leading zero.
         assert re.fullmatch(r"\d{2,}/[A-Z]+-SKHCN", document["number"]), document["number"]

@@ -220,7 +220,9 @@ def test_the_inquiry_point_receives_a_question_not_the_asker(client, rt, who):
             select(Document).where(Document.dossier_id == dossier.id, Document.kind == "receipt_slip")
         ).all()
         assert slip.issued_by_id is None
-    content = reader.get(f"/api/documents/{slip.id}").content
+    # The reader's copy is the signed PDF once the worker has run; its .docx says the same.
+    assert reader.get(f"/api/documents/{slip.id}").status_code == 409
+    content = rt.store.read(slip.sha256)
     signature = _signature(content)
     assert signature[0] == "ĐIỂM HỎI ĐÁP TBT TỈNH QUẢNG TRỊ"
     assert asker_name not in " ".join(signature)

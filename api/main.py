@@ -32,6 +32,7 @@ from api.routes import (
 )
 from api.routes import notifications as notification_routes
 from api.routes import sessions as sessions_routes
+from api.routes import signer_certificates as signer_certificate_routes
 from api.routes import tax_codes as tax_code_routes
 from api.slash_redirect import SlashRedirect
 from api.text_guard import TextGuard
@@ -41,6 +42,7 @@ from api.web import (
     dossier_pages,
     form_pages,
     notification_pages,
+    personal_signing_pages,
     tax_code_pages,
     work_pages,
 )
@@ -147,6 +149,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         notification_routes,
         login_locks,
         tax_code_routes,
+        signer_certificate_routes,
     ):
         app.include_router(module.router)
     for module in (
@@ -159,6 +162,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         admin_pages,
         notification_pages,
         tax_code_pages,
+        personal_signing_pages,
     ):
         app.include_router(module.router)
     # Each procedure's own pages and JSON routes (its plug-in's web module).

@@ -58,6 +58,10 @@ class SigningPki:
     agency_organisation: str
     agency_not_after: datetime
     root: asn1_x509.Certificate
+    root_certificate: x509.Certificate | None = None
+    """The root as ``cryptography`` reads it, and its key: a test issues more certificates under it
+    (a leader's own, for personal signing)."""
+    root_key: rsa.RSAPrivateKey | None = None
 
     def env(self, *, tsa: bool = True) -> dict[str, str]:
         """Settings for a subprocess (``os.environ | pki.env()``)."""
@@ -198,6 +202,8 @@ def build_pki(dest: Path, tsa_url: str = "") -> tuple[SigningPki, DummyTimeStamp
         agency_organisation=config["agency"]["organisation"],
         agency_not_after=agency.not_valid_after_utc,
         root=_asn1_cert(root),
+        root_certificate=root,
+        root_key=root_key,
     )
     return pki, stamper
 

@@ -159,6 +159,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "instance.resume": frozenset({"admin"}),
     "login_locks.manage": frozenset({"admin"}),
     "account.manage": frozenset({"admin"}),
+    "signer_certificate.manage": frozenset({"admin"}),
+    "document.sign_personally": frozenset({"leader"}),
     "tbt.inquiry.ask_with_account": frozenset({"business"}),
     "tbt.kb.edit": frozenset({"tbt_officer"}),
     "tbt.wto.manage": frozenset({"tbt_officer"}),

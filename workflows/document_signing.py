@@ -78,7 +78,8 @@ def sign_due(rt: Runtime, max_items: int = 50, budget_seconds: float | None = No
 
 
 def pending_count(rt: Runtime) -> int:
-    """Documents whose signed copy is still to be made."""
+    """Documents whose signed copy is still to be made by the worker (not those waiting for a
+    leader's own signature: ``workflows.personal_signing``)."""
     return backlog(rt).waiting
 
 
@@ -94,9 +95,12 @@ class Backlog:
 
 
 def backlog(rt: Runtime) -> Backlog:
+    """The worker's backlog; a document waiting for a leader's own signature is not part of it
+    (it may wait for days, and the worker does not touch it)."""
+    workers = col(DocumentSigning.awaiting_user_id).is_(None)
     with reading(rt.engine) as session:
         waiting, oldest = session.exec(
-            select(func.count(), func.min(DocumentSigning.due_at)).select_from(DocumentSigning)
+            select(func.count(), func.min(DocumentSigning.due_at)).select_from(DocumentSigning).where(workers)
         ).one()
         failing = session.exec(
             select(func.count())
@@ -119,6 +123,8 @@ def _claim(rt: Runtime) -> tuple[str, str] | None:
             select(DocumentSigning)
             .where(
                 DocumentSigning.due_at <= at,
+                # Not one waiting for a leader's own signature (workflows.personal_signing).
+                col(DocumentSigning.awaiting_user_id).is_(None),
                 or_(col(DocumentSigning.leased_until).is_(None), col(DocumentSigning.leased_until) < at),
             )
             .order_by(col(DocumentSigning.due_at))

@@ -30,6 +30,7 @@ from workflows.models import OUTCOMES, ClockPause, OutcomeRecord, Violation
 from workflows.operator_params import CORE_OPERATORS
 from workflows.outbox import dossier_event
 from workflows.pauses import close_open_pause, open_pause
+from workflows.personal_signing import hold_for_signer
 
 
 def apply_effects(ctx: CommandContext, effects: list[Effect]) -> None:
@@ -153,6 +154,8 @@ def _issue_document(ctx: CommandContext, params: dict[str, Any]) -> None:
     that event, with the document's id (e.g. the confirmed registration to the customs partner)."""
     extra = {k: v for k, v in params.items() if k not in ("kind", "event")}
     document = issue_document(ctx, str(params.get("kind", "")), extra)
+    # A result the approving leader signs personally waits for them instead of the agency's worker.
+    hold_for_signer(ctx.session, document, ctx.actor, ctx.at)
     event = params.get("event")
     if event:
         # The step's other parameters travel with the event too (e.g. the TBT answer's text, which

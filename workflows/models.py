@@ -380,6 +380,11 @@ class DocumentSigning(SQLModel, table=True):
     lease: str | None = Field(default=None, max_length=32)  # the claiming worker's token
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=2000)
+    # A leader signs this one personally (``workflows.personal_signing``): the agency's worker
+    # leaves the row alone while it is set; the prepared PDF's SHA-256 once they downloaded it.
+    # (An account id without a foreign key: SQLite cannot add one to an existing table in place.)
+    awaiting_user_id: int | None = Field(default=None, index=True)
+    prepared_sha256: str | None = Field(default=None, max_length=64)
 
 
 class Counter(SQLModel, table=True):
@@ -514,3 +519,39 @@ class TaxCodeContest(SQLModel, table=True):
     handled_at: datetime | None = _instant(nullable=True)
     handled_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     decision_note: str = Field(default="", max_length=2000)
+
+
+SIGNER_CERTIFICATE_ACTIVE = "revoked_at IS NULL"
+
+
+class SignerCertificate(SQLModel, table=True):
+    """A leader's own signing certificate (on their USB token), registered by the administrator:
+    a result the leader signs personally is accepted only when signed with it
+    (``workflows.personal_signing``). ``signs_personally``: the leader's choice to sign the results
+    they approve themselves rather than leave them to the agency's signature. A fingerprint is
+    registered once while active (a partial unique index); revoking keeps the row for the audit."""
+
+    __tablename__ = "signer_certificate"
+    __table_args__ = (
+        Index(
+            "uq_signer_certificate_active_sha256",
+            "sha256",
+            unique=True,
+            sqlite_where=text(SIGNER_CERTIFICATE_ACTIVE),
+            postgresql_where=text(SIGNER_CERTIFICATE_ACTIVE),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    certificate_pem: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64)  # of the DER, uppercase hexadecimal (as validate_pdf says)
+    subject: str = Field(max_length=500)
+    serial: str = Field(max_length=64)  # uppercase hexadecimal
+    valid_from: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    valid_until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    signs_personally: bool = True
+    registered_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    registered_at: datetime = _created()
+    revoked_at: datetime | None = _instant(nullable=True)
+    revoked_by_id: int | None = Field(default=None, foreign_key="app_user.id")

@@ -50,6 +50,8 @@ CORE_EVENT_TYPES = (
     EventType("tax_code_contest_received", email_key="contact_email"),
     EventType("tax_code_contest_filed", roles=("clerk",)),
     EventType("tax_code_contest_decided", email_key="contact_email"),
+    # A result waits for its leader's own signature (workflows.personal_signing).
+    EventType("personal_signature_requested", users_key="user_ids"),
 )
 
 

@@ -186,6 +186,25 @@ ACCOUNT_VERIFY_TAX_CODE = Action(
     "Only the one-stop desk and the administrator can verify tax codes.",
 )
 
+# Personal signing: the administrator registers a leader's own certificate; the leader downloads
+# the results waiting for their signature and uploads them signed (workflows.personal_signing).
+SIGNER_CERTIFICATE_MANAGE = Action(
+    "signer_certificate.manage",
+    ("admin",),
+    "Đăng ký chứng thư số của lãnh đạo",
+    "Register a leader's signing certificate",
+    "Chỉ quản trị viên được đăng ký chứng thư số của lãnh đạo.",
+    "Only an administrator can register a leader's signing certificate.",
+)
+PERSONAL_SIGNING = Action(
+    "document.sign_personally",
+    ("leader",),
+    "Ký số cá nhân văn bản",
+    "Sign a document personally",
+    "Chỉ lãnh đạo được ký số cá nhân văn bản.",
+    "Only a leader can sign a document personally.",
+)
+
 CORE_ACTIONS: tuple[Action, ...] = (
     SIGNED_IN_ACTION,
     DOSSIER_SUBMIT,
@@ -202,6 +221,8 @@ CORE_ACTIONS: tuple[Action, ...] = (
     ACCOUNT_MANAGE,
     VIOLATION_HANDLE,
     ACCOUNT_VERIFY_TAX_CODE,
+    SIGNER_CERTIFICATE_MANAGE,
+    PERSONAL_SIGNING,
 )
 
 

@@ -23,6 +23,7 @@ from workflows.models import (
     AuditEvent,
     ClockPause,
     Document,
+    DocumentSigning,
     Dossier,
     ProcessInstance,
     User,
@@ -234,6 +235,14 @@ def document_for(rt: Runtime, actor: User, document_id: str) -> tuple[Document, 
     (``document_being_signed``) while the worker is still making it (seconds after issue)."""
     document = _readable_document(rt, actor, document_id)
     if document.pdf_sha256 is None:
+        with reading(rt.engine) as session:
+            job = session.get(DocumentSigning, document_id)
+        if job is not None and job.awaiting_user_id is not None:
+            raise Conflict(
+                "Văn bản đang chờ lãnh đạo ký số.",
+                "The document awaits its leader's signature.",
+                "document_awaiting_leader",
+            )
         raise being_signed()
     return document, rt.store.read(document.pdf_sha256)
 

@@ -20,7 +20,7 @@ from api.web.presentation import shown_fields, timeline, working_notes
 from api.web.session import PageUser
 from api.web.templating import render
 from forms.registry import Form as FormSchema
-from workflows import commands, extension, permissions, queries, tax_codes
+from workflows import commands, extension, permissions, personal_signing, queries, tax_codes
 from workflows.catalogue import Procedure
 from workflows.document_signing import pdf_filename
 from workflows.errors import DomainError, InvalidInput
@@ -65,7 +65,13 @@ def my_dossiers(
 
 @router.get("/dossiers/{code}")
 def dossier_page(
-    code: str, request: Request, rt: RuntimeDep, user: PageUser, flash: str = "", extend_error: str = ""
+    code: str,
+    request: Request,
+    rt: RuntimeDep,
+    user: PageUser,
+    flash: str = "",
+    extend_error: str = "",
+    sign_error: str = "",
 ) -> Response:
     detail = queries.dossier_detail(rt, user, code)
     dossier = detail.dossier
@@ -88,7 +94,10 @@ def dossier_page(
         "supplemented": i18n._("Đã gửi hồ sơ bổ sung. Bộ phận một cửa sẽ kiểm tra lại."),
         "done": i18n._("Đã hoàn thành công việc."),
         "extended": i18n._("Đã gia hạn và phát hành phiếu xin lỗi, hẹn lại ngày trả kết quả."),
+        "signed_personally": i18n._("Đã nhận bản anh/chị ký số; đây là bản chính thức của văn bản."),
+        "handed_to_agency": i18n._("Văn bản sẽ được ký bằng chữ ký số của cơ quan trong ít giây."),
     }
+    waiting = personal_signing.waiting_in(rt, [d.id for d in detail.documents])
     return render(
         request,
         "dossier.html",
@@ -116,6 +125,10 @@ def dossier_page(
             and dossier.completed_at is None
             and dossier.extension_days == 0,
             "extend_error": extend_error[:500],
+            # Results waiting for a leader's own signature: this user's (the forms), or another's.
+            "awaiting_me": {d for d, who in waiting.items() if who == user.id},
+            "awaiting_leader": set(waiting),
+            "sign_error": sign_error[:500],
             "flash": messages.get(flash),
             "flash_kind": "success",
         },

@@ -21,6 +21,7 @@ from api.routes import (
     admin_users,
     auth,
     docs,
+    document_templates,
     documents,
     dossiers,
     health,
@@ -42,6 +43,7 @@ from api.web import (
     form_pages,
     notification_pages,
     tax_code_pages,
+    template_pages,
     work_pages,
 )
 from api.web import public as public_pages
@@ -147,6 +149,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         notification_routes,
         login_locks,
         tax_code_routes,
+        document_templates,
     ):
         app.include_router(module.router)
     for module in (
@@ -159,6 +162,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         admin_pages,
         notification_pages,
         tax_code_pages,
+        template_pages,
     ):
         app.include_router(module.router)
     # Each procedure's own pages and JSON routes (its plug-in's web module).

@@ -85,6 +85,7 @@ SINCE_RELEASE = {
     "audit_checkpoint",
     "audit_root",
     "document_signing",
+    "document_template",
 }
 # Of those, the ones a migration fills from the release's rows (0010: each stream's checkpoint).
 FILLED_SINCE_RELEASE = {"audit_checkpoint", "document_signing"}

@@ -159,6 +159,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "instance.resume": frozenset({"admin"}),
     "login_locks.manage": frozenset({"admin"}),
     "account.manage": frozenset({"admin"}),
+    "document_templates.manage": frozenset({"admin"}),
     "tbt.inquiry.ask_with_account": frozenset({"business"}),
     "tbt.kb.edit": frozenset({"tbt_officer"}),
     "tbt.wto.manage": frozenset({"tbt_officer"}),

@@ -16,16 +16,18 @@ import time_machine
 from lxml import etree
 from sqlmodel import select
 
-from tests.support import error_of, issued_docx, local, officer, relogin
+from tests.support import business, error_of, issued_docx, local, officer, relogin
 from tests.test_documents import make_ctx
 from tests.test_pages import csrf, page_login
+from workflows.clock import now, to_local
 from workflows.db import reading
 from workflows.documents import render_document
 from workflows.documents.pdf_writer import render_pdf, unsupported_features
 from workflows.documents.samples import sample_context
 from workflows.documents.template_check import check_template
+from workflows.documents.template_versions import current_template
 from workflows.documents.templating import TEMPLATE_KINDS, package_template, render_template
-from workflows.models import AuditEvent, Document
+from workflows.models import AuditEvent, Document, User
 from workflows.runtime import build_runtime
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -195,6 +197,11 @@ def test_a_kind_without_template_variables_is_refused():
 NEW_WORDING = "Số lượng hồ sơ: 01 bộ (bản điện tử)."
 
 
+def office_today() -> str:
+    """Today in the office's time zone, as the pages take it (dd/mm/yyyy)."""
+    return to_local(now()).strftime("%d/%m/%Y")
+
+
 def _receive(people) -> dict:  # type: ignore[no-untyped-def]
     firm, clerk = people["business"], people["clerk"]
     code = firm.submitted()
@@ -225,9 +232,7 @@ def test_an_upload_takes_effect_on_its_day_is_recorded_survives_a_restart_and_ca
 ):
     with time_machine.travel(local(2026, 12, 7, 9, 0), tick=False) as traveller:
         people = {
-            "business": __import__("tests.support", fromlist=["business"]).business(
-                client, "Công ty TNHH Mẫu Mới"
-            ),
+            "business": business(client, "Công ty TNHH Mẫu Mới"),
             "clerk": officer(client, rt, "clerk", "CÁN BỘ TIẾP NHẬN", "Lê Thị Hoa"),
         }
         admin = officer(client, rt, "admin")
@@ -260,8 +265,6 @@ def test_an_upload_takes_effect_on_its_day_is_recorded_survives_a_restart_and_ca
 
         restarted = build_runtime(settings)  # a new process reads the versions from the database
         try:
-            from workflows.documents.template_versions import current_template
-
             assert current_template(restarted, "receipt_slip").version_id == version["id"]
         finally:
             restarted.engine.dispose()
@@ -291,7 +294,7 @@ def test_an_upload_takes_effect_on_its_day_is_recorded_survives_a_restart_and_ca
 
 def test_a_failing_template_is_refused_with_the_reasons_and_not_stored(client, rt):
     admin = officer(client, rt, "admin")
-    day = date.today().strftime("%d/%m/%Y")
+    day = office_today()
     unknown = edited("receipt_slip", "{{ receiving_unit }} -", "{{ don_vi }} -")
     error = error_of(_upload(admin, "receipt_slip", unknown, day), 422, "template_refused")
     assert "don_vi" in error["message"]
@@ -320,7 +323,7 @@ def test_the_pages_work_for_the_administrator_and_no_one_else(client, rt):
     assert client.get("/admin/templates/receipt_slip/current.docx").content == package_template(
         "receipt_slip"
     )
-    day = date.today().strftime("%d/%m/%Y")
+    day = office_today()
     content = edited("receipt_slip", "Số lượng hồ sơ: 01 bộ.", NEW_WORDING)
     posted = client.post(
         "/admin/templates/receipt_slip",
@@ -346,3 +349,42 @@ def test_the_pages_work_for_the_administrator_and_no_one_else(client, rt):
     assert client.get("/admin/templates/receipt_slip/current.docx").content == package_template(
         "receipt_slip"
     )
+
+
+def test_a_version_for_one_procedure_applies_to_it_only_and_the_newest_wins(client, rt):
+    from tests.support import PROCEDURE
+    from workflows.documents import template_versions as versions
+
+    admin_person = officer(client, rt, "admin")
+    with reading(rt.engine) as session:
+        admin = session.exec(select(User).where(User.email == admin_person.email)).one()
+    with time_machine.travel(local(2026, 12, 7, 9, 0), tick=False):
+        own = edited("receipt_slip", "Số lượng hồ sơ: 01 bộ.", "Số lượng hồ sơ: 01 bộ (thủ tục này).")
+        every = edited("receipt_slip", "Số lượng hồ sơ: 01 bộ.", NEW_WORDING)
+        mine, _ = versions.upload(
+            rt,
+            admin,
+            "receipt_slip",
+            own,
+            filename="a.docx",
+            effective_from=day(7),
+            decided_by="QĐ 1",
+            procedure_code=PROCEDURE,
+        )
+        for_all, _ = versions.upload(
+            rt, admin, "receipt_slip", every, filename="b.docx", effective_from=day(9), decided_by="QĐ 2"
+        )
+    with reading(rt.engine) as session:
+
+        def chosen(code: str | None, on: int) -> int | None:
+            found = versions.template_in_force(session, rt.store, "receipt_slip", code, day(on))
+            return found.version_id if found else None
+
+        assert chosen(PROCEDURE, 7) == mine.id and chosen("another-procedure", 7) is None
+        assert chosen(None, 8) is None  # before its day, the package's
+        assert chosen(PROCEDURE, 9) == for_all.id == chosen("another-procedure", 9)  # the newest
+        assert chosen(PROCEDURE, 6) is None
+
+
+def day(number: int) -> date:
+    return date(2026, 12, number)

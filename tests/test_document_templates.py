@@ -388,3 +388,36 @@ def test_a_version_for_one_procedure_applies_to_it_only_and_the_newest_wins(clie
 
 def day(number: int) -> date:
     return date(2026, 12, number)
+
+
+def test_an_upload_failing_on_a_branch_the_check_did_not_take_falls_back_to_the_package(client, rt):
+    from workflows.documents import template_versions as versions
+
+    admin_person = officer(client, rt, "admin")
+    with reading(rt.engine) as session:
+        admin = session.exec(select(User).where(User.email == admin_person.email)).one()
+    # The sample is received by an officer: the unit's branch, with a filter given too many
+    # arguments, renders only for a dossier received by the unit.
+    faulty = edited(
+        "receipt_slip",
+        "{{ receiving_unit }} -",
+        "{% if received_by_unit %}{{ receiving_unit|ending(1, 2, 3) }}{% endif %} -",
+    )
+    with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
+        version, result = versions.upload(
+            rt,
+            admin,
+            "receipt_slip",
+            faulty,
+            filename="x.docx",
+            effective_from=date(2026, 11, 26),
+            decided_by="QĐ 3",
+        )
+    assert result.ok
+    by_unit = make_ctx("receipt_slip", extra={"receiving_unit": "Bộ phận một cửa điện tử"})
+    with reading(rt.engine) as session:
+        content, made_by = versions.render_in_force(session, rt.store, by_unit, None)
+        assert made_by["source"] == "package" and made_by["failed_upload_id"] == version.id
+        assert paragraphs(content) == paragraphs(render_document(by_unit))
+        _, by_officer = versions.render_in_force(session, rt.store, make_ctx("receipt_slip"), None)
+        assert by_officer == {"source": "upload", "id": version.id, "sha256": version.sha256}

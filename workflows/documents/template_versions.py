@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from workflows import audit
 from workflows.clock import now, to_local
 from workflows.db import reading, transaction
+from workflows.documents.authority import NoSigningAuthority
 from workflows.documents.docx_writer import render_document
 from workflows.documents.model import DocumentContext, kind_named
 from workflows.documents.template_check import CheckResult, check_template
@@ -100,7 +101,25 @@ def render_in_force(
     chosen = template_in_force(session, store, ctx.kind, procedure_code, office_day(ctx.issued_at))
     if chosen is None:
         return render_document(ctx), {"source": "builder"}
-    return render_template(chosen.content, ctx), chosen.record()
+    try:
+        return render_template(chosen.content, ctx), chosen.record()
+    except NoSigningAuthority:
+        raise
+    except ValueError:
+        if chosen.source != "upload":
+            raise
+        # The check rendered the sample context only: a branch of the upload it did not take
+        # fails here. The document is issued from the package's template (or the builder) rather
+        # than not at all; what the kind itself refuses fails there again.
+        log.exception(
+            "Template version %s of %s failed; issuing from the package's", chosen.version_id, ctx.kind
+        )
+    packaged = package_template(ctx.kind)
+    failed = {"failed_upload_id": chosen.version_id}
+    if packaged is None:
+        return render_document(ctx), {"source": "builder", **failed}
+    fallback = TemplateInForce("package", packaged, hashlib.sha256(packaged).hexdigest())
+    return render_template(packaged, ctx), {**fallback.record(), **failed}
 
 
 # --------------------------------------------------------------------------- administration

@@ -21,6 +21,7 @@ from api.routes import (
     admin_users,
     auth,
     docs,
+    document_templates,
     documents,
     dossiers,
     health,
@@ -44,6 +45,7 @@ from api.web import (
     notification_pages,
     personal_signing_pages,
     tax_code_pages,
+    template_pages,
     work_pages,
 )
 from api.web import public as public_pages
@@ -150,6 +152,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         login_locks,
         tax_code_routes,
         signer_certificate_routes,
+        document_templates,
     ):
         app.include_router(module.router)
     for module in (
@@ -163,6 +166,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         notification_pages,
         tax_code_pages,
         personal_signing_pages,
+        template_pages,
     ):
         app.include_router(module.router)
     # Each procedure's own pages and JSON routes (its plug-in's web module).

@@ -86,6 +86,7 @@ SINCE_RELEASE = {
     "audit_root",
     "document_signing",
     "signer_certificate",
+    "document_template",
 }
 # Of those, the ones a migration fills from the release's rows (0010: each stream's checkpoint).
 FILLED_SINCE_RELEASE = {"audit_checkpoint", "document_signing"}

@@ -12,9 +12,10 @@ from sqlmodel import select
 from workflows import sla
 from workflows.clock import as_utc
 from workflows.context import CommandContext
-from workflows.documents import DocumentContext, render_document
+from workflows.documents import DocumentContext
 from workflows.documents.issuing import IssuedFor, Numbering, authority_of
 from workflows.documents.issuing import issue_document as issue
+from workflows.documents.template_versions import render_in_force
 from workflows.models import Attachment, Document, User, WorkTask
 from workflows.pauses import open_pause
 
@@ -41,6 +42,7 @@ def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | 
         stream=ctx.stream,
         details=validity,
         audit_details=validity,
+        procedure=dossier.procedure_code,
     )
     ctx.issued_documents.append(document.id)
     return document
@@ -51,7 +53,13 @@ def draft_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | 
     (no number, no verification code, "DỰ THẢO"): what a leader reads before approving."""
     values = _values(ctx, kind_name, extra)
     draft = Numbering(number="", verification_code="", verify_url="", issued_at=ctx.at)
-    return render_document(replace(document_context(ctx, kind_name, values, draft), draft=True))
+    content, _ = render_in_force(
+        ctx.session,
+        ctx.rt.store,
+        replace(document_context(ctx, kind_name, values, draft), draft=True),
+        ctx.dossier.procedure_code,
+    )
+    return content
 
 
 def _values(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | None) -> dict[str, Any]:

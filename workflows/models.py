@@ -387,6 +387,29 @@ class DocumentSigning(SQLModel, table=True):
     prepared_sha256: str | None = Field(default=None, max_length=64)
 
 
+class DocumentTemplate(SQLModel, table=True):
+    """An uploaded version of a document kind's .docx template (workflows.documents.template_versions):
+    in force from its effective day (office time) for one procedure or, without one, for every
+    procedure, until a newer version takes effect or it is withdrawn. Only versions that passed
+    the check are stored; the file is in the content-addressed store under ``sha256``."""
+
+    __tablename__ = "document_template"
+    __table_args__ = (Index("ix_document_template_kind_effective", "kind", "effective_from"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=60)
+    procedure_code: str | None = Field(default=None, max_length=120)  # None: every procedure
+    effective_from: date
+    sha256: str = Field(max_length=64)
+    filename: str = Field(max_length=255)
+    decided_by: str = Field(max_length=300)  # the deciding document: "Thông tư 03/2025/TT-VPCP"
+    uploaded_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    uploaded_at: datetime = _created()
+    check_report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    withdrawn_at: datetime | None = _instant(nullable=True)
+    withdrawn_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
 class Counter(SQLModel, table=True):
     """Named sequences (dossier codes per agency and day, document numbers per year)."""
 

@@ -167,6 +167,14 @@ ACCOUNT_MANAGE = Action(
     "Chỉ quản trị viên được quản lý tài khoản.",
     "Only an administrator can manage accounts.",
 )
+DOCUMENT_TEMPLATES_MANAGE = Action(
+    "document_templates.manage",
+    ("admin",),
+    "Quản lý mẫu văn bản",
+    "Manage document templates",
+    "Chỉ quản trị viên được quản lý mẫu văn bản.",
+    "Only an administrator can manage document templates.",
+)
 VIOLATION_HANDLE = Action(
     "violation.handle",
     ("specialist", "leader"),
@@ -219,6 +227,7 @@ CORE_ACTIONS: tuple[Action, ...] = (
     INSTANCE_RESUME,
     LOGIN_LOCKS_MANAGE,
     ACCOUNT_MANAGE,
+    DOCUMENT_TEMPLATES_MANAGE,
     VIOLATION_HANDLE,
     ACCOUNT_VERIFY_TAX_CODE,
     SIGNER_CERTIFICATE_MANAGE,

@@ -6,7 +6,7 @@ registers it; a fingerprint is unique while active) and whether they sign person
 set) and the SHA-256 of the prepared, unsigned PDF the leader downloaded.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-03
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -5,6 +5,11 @@
 and ``fonts``) renders a .docx as its PDF/A copy (imported where it is used: fpdf2 takes 0.3 s to
 import), ``codes`` and ``qr`` make what lets anyone verify it, ``text`` helps builders write dates
 and phrases, ``slips`` holds the one-stop slips every procedure issues. A procedure's own kinds live in its package (``workflows.procedures.<name>``).
+
+A kind may instead be rendered from a .docx template an administrator edits in Word
+(``templating``: docxtpl; the package's in ``templates/``, uploaded versions in
+``template_versions``, checked by ``template_check`` with the contexts of ``samples``); issuing
+renders each document from the template in force on its day, else with its builder.
 """
 
 from workflows.documents import slips  # noqa: F401  (the one-stop slips are kinds of every procedure)

@@ -17,8 +17,8 @@ from workflows import audit
 from workflows.codes import document_symbol, new_document_number
 from workflows.documents.authority import NoSigningAuthority, signer_authority
 from workflows.documents.codes import new_verification_code
-from workflows.documents.docx_writer import render_document
 from workflows.documents.model import DocumentContext, kind_named
+from workflows.documents.template_versions import render_in_force
 from workflows.errors import Conflict
 from workflows.models import Document, DocumentSigning, User
 
@@ -80,11 +80,14 @@ def issue_document(
     title: str | None = None,
     renditions: Callable[[Numbering], Mapping[str, tuple[str, bytes]]] | None = None,
     details: Mapping[str, Any] | None = None,
+    procedure: str | None = None,
 ) -> tuple[Document, bytes]:
     """Issue one document of ``kind``; returns its row and its .docx bytes.
 
     ``context`` builds what the document says once its number and verification code are known;
-    ``renditions`` gives the same document in other formats ({format: (file name, bytes)}).
+    ``renditions`` gives the same document in other formats ({format: (file name, bytes)});
+    ``procedure`` (the dossier's procedure code) chooses among the kind's templates in force
+    (workflows.documents.template_versions): the one that made it is in ``details["template"]``.
     """
     settings = rt.settings
     of_kind = kind_named(kind)
@@ -98,7 +101,7 @@ def issue_document(
         issued_at=at,
     )
     try:
-        content = render_document(context(numbering))
+        content, made_by = render_in_force(session, rt.store, context(numbering), procedure)
     except NoSigningAuthority as exc:
         raise Conflict(
             "Văn bản này phải do người có thẩm quyền ký (Giám đốc; KT., TL. hoặc TUQ. Giám đốc): chức danh "
@@ -128,7 +131,7 @@ def issue_document(
         sha256=digest,
         size=len(content),
         renditions=other,
-        details=dict(details or {}),
+        details={**(details or {}), **({"template": made_by} if made_by["source"] != "builder" else {})},
         verification_code=numbering.verification_code,
         issued_by_id=actor.id if actor else None,
         issued_at=at,

@@ -13,6 +13,7 @@ from typing import Any
 
 from workflows.clock import as_utc
 from workflows.documents.model import Block, DocumentBody, DocumentContext, Grid, Para, Span, document_kind
+from workflows.documents.templating import Variable, template_kind
 from workflows.documents.text import (
     ONE_STOP_UNIT,
     agency_in_text,
@@ -33,6 +34,17 @@ from workflows.documents.text import (
 )
 
 
+@template_kind(
+    "receipt_refusal",
+    Variable("reason", "Lý do từ chối tiếp nhận", "Why the dossier is refused"),
+)
+def receipt_refusal_values(ctx: DocumentContext) -> dict[str, Any]:
+    reason = as_text((ctx.data or {}).get("refusal_reason"))
+    if not reason:
+        raise ValueError("receipt_refusal needs data['refusal_reason']")
+    return {"reason": reason, "procedure": procedure_name(ctx)}
+
+
 @document_kind(
     "receipt_refusal",
     title_vi="Phiếu từ chối tiếp nhận giải quyết hồ sơ (Mẫu số 03, Thông tư 03/2025/TT-VPCP)",
@@ -40,10 +52,7 @@ from workflows.documents.text import (
     symbol="PTC",
 )
 def receipt_refusal(ctx: DocumentContext) -> DocumentBody:
-    data = ctx.data or {}
-    reason = as_text(data.get("refusal_reason"))
-    if not reason:
-        raise ValueError("receipt_refusal needs data['refusal_reason']")
+    reason = receipt_refusal_values(ctx)["reason"]
     agency = agency_in_text(ctx.agency_name)
     applicant = as_text(ctx.applicant_name)
     procedure = procedure_name(ctx)
@@ -78,6 +87,14 @@ def receipt_refusal(ctx: DocumentContext) -> DocumentBody:
     )
 
 
+@template_kind("stop_notice", Variable("reason", "Lý do dừng giải quyết", "Why the processing stops"))
+def stop_notice_values(ctx: DocumentContext) -> dict[str, Any]:
+    reason = as_text(ctx.extra.get("reason"))
+    if not reason:
+        raise ValueError("stop_notice needs extra['reason']")
+    return {"reason": reason, "procedure": procedure_name(ctx)}
+
+
 @document_kind(
     "stop_notice",
     title_vi="Thông báo dừng giải quyết hồ sơ (Mẫu số 05, Thông tư 03/2025/TT-VPCP)",
@@ -87,9 +104,7 @@ def receipt_refusal(ctx: DocumentContext) -> DocumentBody:
 def stop_notice(ctx: DocumentContext) -> DocumentBody:
     """Mẫu 05: the processing of a received dossier stops. ``extra``: ``reason`` (why: the
     applicant withdrew it, or did not complete it in the time the supplement request gave)."""
-    reason = as_text(ctx.extra.get("reason"))
-    if not reason:
-        raise ValueError("stop_notice needs extra['reason']")
+    reason = stop_notice_values(ctx)["reason"]
     agency = agency_in_text(ctx.agency_name)
     applicant = as_text(ctx.applicant_name)
     blocks: list[Block] = [
@@ -125,6 +140,32 @@ def numbered(items: Sequence[str]) -> list[Block]:
     ]
 
 
+@template_kind(
+    "receipt_slip",
+    Variable("receiving_unit", "Bộ phận tiếp nhận hồ sơ", "The unit that received the dossier"),
+    Variable(
+        "received_by_unit",
+        "Hồ sơ được tiếp nhận khi nộp, không do cán bộ (đơn vị ký thay «NGƯỜI TIẾP NHẬN HỒ SƠ»)",
+        "Received on submission by the unit (which signs instead of the officer)",
+    ),
+    Variable("documents", "Danh sách thành phần hồ sơ đã nhận", "The documents received"),
+    Variable(
+        "processing_days", "Thời gian giải quyết theo quy định (ngày làm việc)", "Legal time (working days)"
+    ),
+    Variable("appointment_at", "Thời điểm hẹn trả kết quả (bộ lọc instant_vn)", "When the result is due"),
+)
+def receipt_slip_values(ctx: DocumentContext) -> dict[str, Any]:
+    unit = as_text(ctx.extra.get("receiving_unit"))
+    return {
+        "receiving_unit": unit or ONE_STOP_UNIT,
+        "received_by_unit": bool(unit),
+        "documents": texts(ctx.extra.get("documents")),
+        "processing_days": extra_days(ctx, "processing_days"),
+        "appointment_at": extra_instant(ctx, "appointment_at"),
+        "procedure": procedure_name(ctx),
+    }
+
+
 @document_kind(
     "receipt_slip",
     title_vi="Giấy tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu số 01, Thông tư 03/2025/TT-VPCP)",
@@ -136,13 +177,14 @@ def receipt_slip(ctx: DocumentContext) -> DocumentBody:
     the result is due), ``processing_days`` (the legal time, working days), ``procedure_name``,
     ``receiving_unit`` (a dossier received on submission, by no officer in person: the unit that
     receives it, which signs instead of "NGƯỜI TIẾP NHẬN HỒ SƠ" and with no name)."""
+    values = receipt_slip_values(ctx)
     agency = agency_in_text(ctx.agency_name)
     unit = as_text(ctx.extra.get("receiving_unit"))
     applicant = as_text(ctx.applicant_name)
     code = as_text(ctx.dossier_code)
-    documents = texts(ctx.extra.get("documents"))
-    appointment = extra_instant(ctx, "appointment_at")
-    days = extra_days(ctx, "processing_days")
+    documents = values["documents"]
+    appointment = values["appointment_at"]
+    days = values["processing_days"]
     number = itertools.count(1)
 
     blocks: list[Block] = [
@@ -211,6 +253,20 @@ def receipt_slip(ctx: DocumentContext) -> DocumentBody:
     )
 
 
+@template_kind(
+    "supplement_request",
+    Variable("items", "Các nội dung cần bổ sung, hoàn thiện", "What to supplement"),
+    Variable(
+        "answer_days", "Thời hạn bổ sung (ngày làm việc, có thể trống)", "Days to answer (may be empty)"
+    ),
+)
+def supplement_request_values(ctx: DocumentContext) -> dict[str, Any]:
+    items = texts(ctx.extra.get("items"))
+    if not items:
+        raise ValueError("supplement_request needs at least one item in extra['items']")
+    return {"items": items, "answer_days": extra_days(ctx, "answer_days"), "procedure": procedure_name(ctx)}
+
+
 @document_kind(
     "supplement_request",
     title_vi="Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu số 02, Thông tư 03/2025/TT-VPCP)",
@@ -220,10 +276,8 @@ def receipt_slip(ctx: DocumentContext) -> DocumentBody:
 def supplement_request(ctx: DocumentContext) -> DocumentBody:
     """Mẫu 02. ``extra``: ``items`` (what to supplement, required), ``answer_days`` (working days
     the business has to answer), ``procedure_name``."""
-    items = texts(ctx.extra.get("items"))
-    if not items:
-        raise ValueError("supplement_request needs at least one item in extra['items']")
-    days = extra_days(ctx, "answer_days")
+    values = supplement_request_values(ctx)
+    items, days = values["items"], values["answer_days"]
     agency = agency_in_text(ctx.agency_name)
     applicant = as_text(ctx.applicant_name)
 
@@ -279,6 +333,30 @@ def supplement_request(ctx: DocumentContext) -> DocumentBody:
     )
 
 
+@template_kind(
+    "apology_slip",
+    Variable("reason", "Lý do chậm trả kết quả", "Why the result is late"),
+    Variable("new_appointment_at", "Thời điểm hẹn trả mới (bộ lọc instant_vn)", "The new appointment"),
+    Variable(
+        "old_appointment_at", "Thời điểm hẹn trả cũ (có thể trống)", "The old appointment (may be empty)"
+    ),
+)
+def apology_slip_values(ctx: DocumentContext) -> dict[str, Any]:
+    reason = as_text(ctx.extra.get("reason"))
+    if not reason:
+        raise ValueError("apology_slip needs extra['reason']")
+    new = extra_instant(ctx, "new_appointment_at", required=True)
+    old = extra_instant(ctx, "old_appointment_at")
+    if new is not None and old is not None and as_utc(new) <= as_utc(old):
+        raise ValueError("apology_slip: extra['new_appointment_at'] must be later than the old appointment")
+    return {
+        "reason": reason,
+        "new_appointment_at": new,
+        "old_appointment_at": old,
+        "procedure": procedure_name(ctx),
+    }
+
+
 @document_kind(
     "apology_slip",
     title_vi="Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết (Mẫu số 04, Thông tư 03/2025/TT-VPCP)",
@@ -288,13 +366,8 @@ def supplement_request(ctx: DocumentContext) -> DocumentBody:
 def apology_slip(ctx: DocumentContext) -> DocumentBody:
     """Mẫu 04, signed by the leader. ``extra``: ``reason`` (why it is late, required),
     ``new_appointment_at`` (required), ``old_appointment_at``, ``procedure_name``."""
-    reason = as_text(ctx.extra.get("reason"))
-    if not reason:
-        raise ValueError("apology_slip needs extra['reason']")
-    new = extra_instant(ctx, "new_appointment_at", required=True)
-    old = extra_instant(ctx, "old_appointment_at")
-    if new is not None and old is not None and as_utc(new) <= as_utc(old):
-        raise ValueError("apology_slip: extra['new_appointment_at'] must be later than the old appointment")
+    values = apology_slip_values(ctx)
+    reason, new, old = values["reason"], values["new_appointment_at"], values["old_appointment_at"]
     agency = agency_in_text(ctx.agency_name)
     applicant = as_text(ctx.applicant_name)
 
@@ -365,6 +438,28 @@ def _step_row(ctx: DocumentContext, index: int, step: Any) -> tuple[str, ...]:
     return (as_text(step.get("step")), *instants, OUTCOMES_VI[outcome], as_text(step.get("by")))
 
 
+@template_kind(
+    "process_control_slip",
+    Variable(
+        "rows",
+        "Các bước: mỗi dòng 6 ô (bước, giao nhận, hạn, hoàn thành, kết quả, người xử lý)",
+        "The steps: six cells a row",
+    ),
+    Variable("columns", "Tiêu đề 6 cột của bảng", "The table's six column titles"),
+    Variable("appointment_at", "Thời điểm hẹn trả kết quả (có thể trống)", "The appointment (may be empty)"),
+)
+def process_control_slip_values(ctx: DocumentContext) -> dict[str, Any]:
+    steps = ctx.extra.get("steps") or ()
+    if isinstance(steps, str | bytes | Mapping) or not isinstance(steps, Iterable):
+        raise ValueError("process_control_slip: extra['steps'] must be a list of steps")
+    return {
+        "rows": [list(_step_row(ctx, index, step)) for index, step in enumerate(steps)],
+        "columns": list(PROCESS_COLUMNS),
+        "appointment_at": extra_instant(ctx, "appointment_at"),
+        "procedure": procedure_name(ctx),
+    }
+
+
 @document_kind(
     "process_control_slip",
     title_vi="Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu số 06, Thông tư 03/2025/TT-VPCP)",
@@ -375,11 +470,9 @@ def process_control_slip(ctx: DocumentContext) -> DocumentBody:
     """Mẫu 05: every hand-over of the dossier, planned against actual. ``extra``: ``steps`` (a list
     of {step, received_at, due_at, done_at, by, outcome: "early" | "on_time" | "late" | None}),
     ``appointment_at``, ``procedure_name``."""
-    steps = ctx.extra.get("steps") or ()
-    if isinstance(steps, str | bytes | Mapping) or not isinstance(steps, Iterable):
-        raise ValueError("process_control_slip: extra['steps'] must be a list of steps")
-    rows = tuple(_step_row(ctx, index, step) for index, step in enumerate(steps))
-    appointment = extra_instant(ctx, "appointment_at")
+    values = process_control_slip_values(ctx)
+    rows = tuple(tuple(row) for row in values["rows"])
+    appointment = values["appointment_at"]
     agency = agency_in_text(ctx.agency_name)
 
     blocks: list[Block] = [

@@ -59,10 +59,17 @@ class LiveServer:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(tmp_path_factory: pytest.TempPathFactory, test_pki) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("live")
     port = _free_port()
-    settings = make_settings(tmp, f"sqlite:///{tmp / 'tdcflow.sqlite3'}", base_url=f"http://127.0.0.1:{port}")
+    settings = make_settings(
+        tmp,
+        f"sqlite:///{tmp / 'tdcflow.sqlite3'}",
+        base_url=f"http://127.0.0.1:{port}",
+        signing_p12=test_pki.p12,
+        signing_p12_password=test_pki.password,
+        signing_trust_roots=str(test_pki.root_pem),
+    )
     server = LiveServer(build_runtime(settings), port)
     server.start()
     yield server

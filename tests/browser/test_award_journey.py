@@ -20,7 +20,7 @@ from api.main import NODE_MODULES
 from tests.browser.conftest import screenshot
 from tests.browser.test_journeys import complete, login
 from tests.support import PASSWORD, business
-from workflows import accounts
+from workflows import accounts, document_signing
 from workflows.db import transaction
 from workflows.procedures.award.criteria import rules_from
 from workflows.procedures.award.rounds import today
@@ -61,7 +61,12 @@ def people(live_server) -> dict[str, str]:  # type: ignore[no-untyped-def]
         ] + [(f"member{i}", "council", name) for i, (name, _) in enumerate(MEMBERS)]:
             emails[key] = f"{key}@giaithuong.quangtri.gov.vn"
             accounts.create_officer_in(
-                session, email=emails[key], password=PASSWORD, full_name=name, roles=[role], job_title=""
+                session,
+                email=emails[key],
+                password=PASSWORD,
+                full_name=name,
+                roles=[role],
+                job_title="PHÓ GIÁM ĐỐC" if role == "leader" else "",
             )
     return emails
 
@@ -183,6 +188,9 @@ def test_the_award_from_round_to_recommendation(live_server, people, new_page, t
     page.get_by_label("Phê duyệt, ban hành phiếu điểm và thư thông báo").check()
     complete(page, code)
     expect(page.locator(".page-head .status")).to_have_text("Được đề xuất lên Hội đồng quốc gia")
+    expect(page.locator("[data-being-signed]").first).to_be_visible()
+    document_signing.sign_due(live_server.rt)  # the worker signs the scoring sheet and the letter
+    page.reload()
     expect(page.get_by_role("link", name=re.compile("Phiếu tổng hợp điểm"))).to_be_visible()
 
     # The round's page lists it; the .xlsx holds the recommendation.

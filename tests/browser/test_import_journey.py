@@ -17,9 +17,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import screenshot
-from tests.browser.test_journeys import complete, docx_text, login, open_task, status_of
+from tests.browser.test_journeys import complete, login, open_task, pdf_text, status_of
 from tests.support import PASSWORD, PDF, business
-from workflows import accounts
+from workflows import accounts, document_signing
 from workflows.db import transaction
 
 IMPORTER = "Công ty TNHH Thiết Bị Điện Cửa Tùng"
@@ -42,7 +42,12 @@ def people(live_server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
         for role, name in [("clerk", "Lê Một Cửa"), ("specialist", "Trần Kiểm Tra"), ("leader", "Phạm Ký")]:
             emails[role] = f"{role}.nk@so-khcn.quangtri.gov.vn"
             accounts.create_officer_in(
-                session, email=emails[role], password=PASSWORD, full_name=name, roles=[role]
+                session,
+                email=emails[role],
+                password=PASSWORD,
+                full_name=name,
+                roles=[role],
+                job_title="PHÓ GIÁM ĐỐC" if role == "leader" else "",
             )
     with httpx.Client(base_url=live_server.url, timeout=30) as client:
         importer = business(client, IMPORTER, live_server.rt)  # type: ignore[arg-type]
@@ -158,11 +163,16 @@ def test_an_import_shipment_from_registration_to_the_signed_result(live_server, 
     expect(status_of(page)).to_have_text("Đáp ứng yêu cầu chất lượng")
     notice = documents.locator("li").filter(has_text=RESULT)
     expect(notice).to_have_count(1)
+    # The worker signs the result; the importer then opens the PDF signed by the Department.
+    document_signing.sign_due(live_server.rt)
+    page.reload()
+    link = notice.locator("a[href^='/files/documents/']")
+    expect(link).to_contain_text("PDF")
     screenshot(page, "import-dossier-passed")
-    with page.expect_download() as info:
-        notice.locator("a[download]").click()
-    text = docx_text(info.value.path())
-    assert code in text
+    official = page.request.get(base + (link.get_attribute("href") or ""))
+    assert official.ok and official.headers["content-type"] == "application/pdf"
+    text = pdf_text(official.body())
+    assert code.replace("-", "") in text.replace("-", "")
     assert IMPORTER in text
     for line in GOODS:
         assert line[0] in text

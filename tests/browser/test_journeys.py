@@ -11,6 +11,7 @@ tests seed what they need through the HTTP API.
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import screenshot
 from tests.support import PASSWORD, PDF, PROCEDURE, Person, business, mailed_link
-from workflows import accounts
+from workflows import accounts, document_signing
 from workflows.db import transaction
 from workflows.runtime import Runtime
 
@@ -60,7 +61,13 @@ def officers(live_server) -> dict[str, str]:  # type: ignore[no-untyped-def]
         ]:
             emails[role] = f"{role}@so-khcn.quangtri.gov.vn"
             accounts.create_officer_in(
-                session, email=emails[role], password=PASSWORD, full_name=name, roles=[role]
+                session,
+                email=emails[role],
+                password=PASSWORD,
+                full_name=name,
+                roles=[role],
+                # A leader signs results as a deputy director (KT. GIÁM ĐỐC), never as a bare name.
+                job_title="PHÓ GIÁM ĐỐC" if role == "leader" else "",
             )
     return emails
 
@@ -147,6 +154,14 @@ def wait_for_diagram(page: Page) -> None:
 
 def status_of(page: Page):  # type: ignore[no-untyped-def]
     return page.locator(".page-head .status")
+
+
+def pdf_text(content: bytes) -> str:
+    """What a reader sees in a PDF (poppler's pdftotext), lines joined."""
+    done = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=content, capture_output=True, check=True
+    )
+    return " ".join(done.stdout.decode("utf-8").split())
 
 
 def docx_text(path: str) -> str:
@@ -409,19 +424,29 @@ def officers_take_it_to_the_result_and_the_business_downloads_it(j: Journey, new
     # The result (the one-stop slips are listed too: receipt, supplement request, process control).
     notice = documents.locator("li").filter(has_text=NOTICE)
     expect(notice).to_have_count(1)
-    link = notice.locator("a[download]")
-    expect(link).to_contain_text(".docx")
+    # Until the worker has signed it, the result says so; then it is the PDF signed by the agency.
+    expect(notice.locator("[data-being-signed]")).to_have_count(1)
+    document_signing.sign_due(j.rt)
+    page.reload()
+    link = notice.locator("a[href^='/files/documents/']")
+    expect(link).to_contain_text("PDF")
+    expect(notice.locator(".badge--signed")).to_have_count(1)
+    expect(notice.locator("a[download]")).to_have_count(0)  # the .docx is the officers' copy
     wait_for_diagram(page)
     screenshot(page, "dossier-issued")
-    with page.expect_download() as info:
-        link.click()
-    download = info.value
-    assert download.suggested_filename.endswith(".docx"), download.suggested_filename
-    text = docx_text(download.path())
-    assert code in text
+    official = page.request.get(base + (link.get_attribute("href") or ""))
+    assert official.ok and official.headers["content-type"] == "application/pdf"
+    text = pdf_text(official.body())
+    assert code.replace("-", "") in text.replace("-", "")
     assert ORGANISATION in text
     verification = notice.locator("a[href^='/verify/']").inner_text()
     j.state.update(document_url=link.get_attribute("href"), verification=verification)
+    # The leader's dossier page offers the editable .docx beside it.
+    leader.goto(f"{base}/dossiers/{code}")
+    with leader.expect_download() as info:
+        leader.locator("li").filter(has_text=NOTICE).locator("a[download]").click()
+    assert info.value.suggested_filename.endswith(".docx"), info.value.suggested_filename
+    assert ORGANISATION in docx_text(info.value.path())
     for each in (clerk, specialist, leader, page):
         assert each.console_errors == []
 

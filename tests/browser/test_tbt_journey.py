@@ -14,7 +14,7 @@ from sqlmodel import select
 from tests.browser.conftest import screenshot
 from tests.browser.test_journeys import complete, login, open_task
 from tests.support import PASSWORD
-from workflows import accounts
+from workflows import accounts, document_signing
 from workflows.db import reading, transaction
 from workflows.models import Dossier
 
@@ -87,10 +87,14 @@ def test_visitor_asks_officer_answers_published_answer_is_found(live_server, new
     complete(officer, code)
     expect(officer.locator(".page-head .status")).to_have_text("Đã trả lời")
 
+    document_signing.sign_due(live_server.rt)  # the worker signs the answer letter
     visitor.goto(f"{base}{follow}")
     expect(visitor.locator(".page-head .status")).to_have_text("Đã trả lời")
     expect(visitor.locator("#answer")).to_contain_text("EN 10088-2")
-    expect(visitor.get_by_role("link", name=re.compile("Văn bản trả lời câu hỏi về TBT"))).to_be_visible()
+    letter = visitor.get_by_role("link", name=re.compile("Công văn trả lời câu hỏi về TBT"))
+    expect(letter).to_be_visible()
+    official = visitor.request.get(base + (letter.get_attribute("href") or ""))
+    assert official.ok and official.headers["content-type"] == "application/pdf"
 
     anyone = new_page()
     anyone.goto(f"{base}/tbt")

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from api.bounds import PageNumber
 from api.deps import RowId, RuntimeDep
 from api.errors import status_of
-from api.files import file_response
+from api.files import PDF, file_response
 from api.procedures.tbt.routes import DOCX, client_ip
 from api.uploads import read_limited
 from api.web import i18n
@@ -22,6 +22,7 @@ from api.web.session import MaybeUser, PagePermitted, PageUser
 from api.web.templating import render
 from workflows import permissions
 from workflows.clock import now, to_local
+from workflows.document_signing import pdf_filename
 from workflows.errors import Conflict, DomainError, Forbidden, InvalidInput
 from workflows.models import User
 from workflows.procedures.tbt import actions, antiabuse, inquiries, knowledge, wto
@@ -164,7 +165,7 @@ def follow(code: str, token: str, request: Request, rt: RuntimeDep, user: MaybeU
 @router.get("/tbt/follow/{code}/{token}/documents/{document_id}")
 def follow_document(code: str, token: str, document_id: str, rt: RuntimeDep) -> Response:
     document, content = inquiries.follow_document(rt, code, token, document_id)
-    return file_response(content, DOCX, document.filename)
+    return file_response(content, PDF, pdf_filename(document), inline=True)
 
 
 # --- knowledge base -----------------------------------------------------------------------------

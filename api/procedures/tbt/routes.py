@@ -14,9 +14,10 @@ from api.bounds import PageNumber
 from api.client_address import client_address
 from api.deps import CurrentUser, RowId, RuntimeDep, user_from_token
 from api.errors import ERROR_RESPONSES, ErrorBody
-from api.files import file_response
+from api.files import PDF, file_response
 from workflows.clock import as_utc
 from workflows.config import Settings
+from workflows.document_signing import pdf_filename
 from workflows.models import User
 from workflows.procedures.tbt import antiabuse, inquiries, knowledge, wto
 from workflows.runtime import Runtime
@@ -128,6 +129,8 @@ def follow(code: str, token: str, rt: RuntimeDep) -> dict[str, Any]:
                     "title": d.title,
                     "number": d.number,
                     "verification_code": d.verification_code,
+                    # The signed PDF (the official copy) is ready; until then the url answers 409.
+                    "signed": d.pdf_sha256 is not None,
                     "url": f"/api/tbt/follow/{code}/{token}/documents/{d.id}",
                 }
                 for d in view.documents
@@ -140,7 +143,7 @@ def follow(code: str, token: str, rt: RuntimeDep) -> dict[str, Any]:
 @router.get("/follow/{code}/{token}/documents/{document_id}", response_class=Response)
 def follow_document(code: str, token: str, document_id: str, rt: RuntimeDep) -> Response:
     document, content = inquiries.follow_document(rt, code, token, document_id)
-    return file_response(content, DOCX, document.filename)
+    return file_response(content, PDF, pdf_filename(document))
 
 
 # --- knowledge base -----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from api.main import create_app
 from notifications.dispatcher import fan_out
 from tests.conftest import make_settings
 from tests.support import business, docx_text, error_of, fields_of, issued_docx, local, officer
+from workflows import document_signing
 from workflows.db import reading, transaction
 from workflows.models import AuditEvent, Document, Dossier, ProcessInstance, User
 from workflows.outbox import OutboxEvent
@@ -95,8 +96,15 @@ def test_visitor_asks_officer_answers_and_publishes(client, rt, tbt):
     kinds = [d["kind"] for d in followed["documents"]]
     assert "tbt_answer" in kinds
     doc = next(d for d in followed["documents"] if d["kind"] == "tbt_answer")
-    content = client.get(doc["url"]).content
-    text = docx_text(content)
+    # The asker's copy is the PDF signed by the Department, once the worker has signed it.
+    error_of(client.get(doc["url"]), 409, "document_being_signed")
+    document_signing.sign_due(rt)
+    official = client.get(doc["url"])
+    assert official.status_code == 200 and official.headers["content-type"] == "application/pdf"
+    with reading(rt.engine) as session:
+        stored = session.get(Document, doc["id"])
+    assert stored is not None and official.content == rt.store.read(stored.pdf_sha256)
+    text = docx_text(rt.store.read(stored.sha256))  # what the PDF shows, as laid out in its .docx
     # A letter (công văn): no type title, "V/v …" under its number, "Kính gửi:" the asker, signed
     # by the inquiry point's authority, never the officer's job name.
     assert "V/v trả lời câu hỏi về hàng rào kỹ thuật trong thương mại (TBT)" in text

@@ -23,6 +23,7 @@ from workflows.errors import FieldProblem, InvalidInput, not_found
 from workflows.models import ClockPause, Document, Dossier, User
 from workflows.procedures.tbt import actions, antiabuse
 from workflows.procedures.tbt.visitors import check_follow_token, follow_path, visitor_for
+from workflows.queries import being_signed
 
 if TYPE_CHECKING:
     from workflows.runtime import Runtime
@@ -177,8 +178,12 @@ def follow(rt: Runtime, code: str, token: str) -> FollowView:
 
 
 def follow_document(rt: Runtime, code: str, token: str, document_id: str) -> tuple[Document, bytes]:
+    """The official copy (the signed PDF) of a document of the inquiry, through its follow link;
+    ``Conflict`` ``document_being_signed`` for the seconds before the worker has signed it."""
     view = follow(rt, code, token)
     document = next((d for d in view.documents if d.id == document_id), None)
     if document is None:
         raise not_found("văn bản", "Document")
-    return document, rt.store.read(document.sha256)
+    if document.pdf_sha256 is None:
+        raise being_signed()
+    return document, rt.store.read(document.pdf_sha256)

@@ -7,9 +7,11 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import sys
 import zipfile
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -17,7 +19,7 @@ from lxml import etree
 from sqlmodel import select
 
 from tests.support import business, error_of, issued_docx, local, officer, relogin
-from tests.test_documents import make_ctx
+from tests.test_documents import DECLARATION, make_ctx
 from tests.test_pages import csrf, page_login
 from workflows.clock import now, to_local
 from workflows.db import reading
@@ -39,14 +41,21 @@ SLIPS = (
     "stop_notice",
     "process_control_slip",
 )
+# The kinds of the procedures, converted after the slips (each with its package template next to
+# its builder).
+PROCEDURE_KINDS = ("declaration_notice",)
+CONVERTED = (*SLIPS, *PROCEDURE_KINDS)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def paragraphs(content: bytes) -> list[str]:
-    """Every paragraph's text, in order: the body (table cells too), then each footer."""
+    """Every paragraph's text, in order: the body (table cells too), then each header and footer."""
     texts = []
     with zipfile.ZipFile(io.BytesIO(content)) as package:
-        names = ["word/document.xml", *sorted(n for n in package.namelist() if n.startswith("word/footer"))]
+        names = [
+            "word/document.xml",
+            *sorted(n for n in package.namelist() if n.startswith(("word/header", "word/footer"))),
+        ]
         for name in names:
             root = etree.fromstring(package.read(name))
             texts += [
@@ -94,18 +103,44 @@ def contexts(kind: str):  # type: ignore[no-untyped-def]
     if kind == "process_control_slip":
         bare = replace(bare, extra={"procedure_name": "Công bố hợp chuẩn/hợp quy"})
     drafted = replace(ctx, draft=True, number="", verification_code="", verify_url="")
-    return [ctx, bare, drafted, sample_context(kind), sample_context(kind, draft=True)]
+    variants = [replace(ctx, **changes) for changes in VARIANTS.get(kind, ())]
+    return [ctx, bare, drafted, *variants, sample_context(kind), sample_context(kind, draft=True)]
+
+
+SELF_ASSESSED = {
+    **DECLARATION,
+    "declaration_type": "hop_quy",
+    "basis": "self_assessment",
+    "self_assessment": {
+        "test_report_number": "KQ-112/2026",
+        "issued_on": "2026-09-30",
+        "laboratory": "Phòng thử nghiệm VLXD Quảng Trị",
+    },
+    "products": [
+        DECLARATION["product"],
+        {"name": "Gạch lát <tự chèn> & bó vỉa", "trademark": "VLMT", "manufacturer": "Công ty A"},
+    ],
+}
+# Each branch of a kind's wording: the changes made to its test context.
+VARIANTS: dict[str, list[dict]] = {
+    "declaration_notice": [
+        {"data": SELF_ASSESSED, "extra": {"valid_until": "2029-09-30"}},
+        {"data": SELF_ASSESSED},
+        {"data": {"applicant": DECLARATION["applicant"]}, "applicant_address": ""},
+        {"data": {**DECLARATION, "certificate": {"number": "HC-1"}}},
+    ],
+}
 
 
 # ---------------------------------------------------------------- the package templates
 
 
-def test_the_six_slips_have_templates():
-    assert set(SLIPS) <= set(TEMPLATE_KINDS)
-    assert all(package_template(kind) is not None for kind in SLIPS)
+def test_the_converted_kinds_have_templates():
+    assert set(CONVERTED) <= set(TEMPLATE_KINDS)
+    assert all(package_template(kind) is not None for kind in CONVERTED)
 
 
-@pytest.mark.parametrize("kind", SLIPS)
+@pytest.mark.parametrize("kind", CONVERTED)
 def test_package_templates_give_the_builders_text(kind):
     template = package_template(kind)
     for ctx in contexts(kind):
@@ -115,7 +150,7 @@ def test_package_templates_give_the_builders_text(kind):
         assert render_template(template, ctx) == from_template  # the same bytes for the same context
 
 
-@pytest.mark.parametrize("kind", SLIPS)
+@pytest.mark.parametrize("kind", CONVERTED)
 def test_package_templates_keep_the_decree_30_page(kind):
     ctx = make_ctx(kind, extra={"reason": "Tổ chức rút hồ sơ"}) if kind == "stop_notice" else make_ctx(kind)
     content = render_template(package_template(kind), ctx)
@@ -137,7 +172,7 @@ def test_package_templates_keep_the_decree_30_page(kind):
 
 
 def test_package_templates_render_as_pdf():
-    for kind in ("receipt_slip", "process_control_slip"):
+    for kind in ("receipt_slip", "process_control_slip", *PROCEDURE_KINDS):
         pdf = render_pdf(render_template(package_template(kind), sample_context(kind)))
         assert pdf.startswith(b"%PDF-")
 
@@ -189,7 +224,19 @@ def test_a_text_box_is_refused():
 
 
 def test_a_kind_without_template_variables_is_refused():
-    assert not check_template("declaration_notice", package_template("receipt_slip")).ok
+    assert not check_template("no_such_kind", package_template("receipt_slip")).ok
+
+
+@pytest.mark.parametrize("kind", PROCEDURE_KINDS)
+def test_a_procedure_kinds_package_template_lies_next_to_its_builder_and_passes_the_check(kind):
+    builder = sys.modules[TEMPLATE_KINDS[kind].values.__module__]
+    assert (
+        TEMPLATE_KINDS[kind].directory == Path(builder.__file__).resolve().parent / "templates" / "documents"
+    )
+    result = check_template(kind, package_template(kind))
+    assert result.ok, result.problems
+    assert result.features == [] and result.preview_pdf.startswith(b"%PDF-")
+    assert set(result.variables) <= TEMPLATE_KINDS[kind].declared
 
 
 # ---------------------------------------------------------------- versions, issuing, administration
@@ -301,7 +348,7 @@ def test_a_failing_template_is_refused_with_the_reasons_and_not_stored(client, r
     error_of(_upload(admin, "receipt_slip", b"PK not a docx", day), 422, "template_refused")
     error_of(_upload(admin, "receipt_slip", package_template("receipt_slip"), "31/02/2026"), 422)
     error_of(_upload(admin, "receipt_slip", package_template("receipt_slip"), "01/01/2020"), 422)
-    error_of(_upload(admin, "declaration_notice", package_template("receipt_slip"), day), 404)
+    error_of(_upload(admin, "no_such_kind", package_template("receipt_slip"), day), 404)
     listed = {k["kind"]: k for k in admin.get("/api/admin/templates").json()}
     assert (
         listed["receipt_slip"]["versions"] == [] and listed["receipt_slip"]["in_force"]["source"] == "package"

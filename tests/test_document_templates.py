@@ -43,7 +43,7 @@ SLIPS = (
 )
 # The kinds of the procedures, converted after the slips (each with its package template next to
 # its builder).
-PROCEDURE_KINDS = ("declaration_notice",)
+PROCEDURE_KINDS = ("declaration_notice", "declaration_rejection")
 CONVERTED = (*SLIPS, *PROCEDURE_KINDS)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -128,6 +128,11 @@ VARIANTS: dict[str, list[dict]] = {
         {"data": SELF_ASSESSED},
         {"data": {"applicant": DECLARATION["applicant"]}, "applicant_address": ""},
         {"data": {**DECLARATION, "certificate": {"number": "HC-1"}}},
+    ],
+    "declaration_rejection": [
+        {"data": {**SELF_ASSESSED, "rejection_reasons": ["Thiếu nhãn.", "Thiếu <phiếu> & mẫu;"]}},
+        {"data": {"applicant": DECLARATION["applicant"], "rejection_reasons": ["Hồ sơ không đầy đủ"]}},
+        {"data": {**DECLARATION, "product": {}, "rejection_reasons": ["Một", "Hai", "Ba"]}},
     ],
 }
 

@@ -275,6 +275,44 @@ def declaration_notice(ctx: DocumentContext) -> DocumentBody:
     )
 
 
+@template_kind(
+    "declaration_rejection",
+    _WORD,
+    Variable(
+        "about",
+        "Sản phẩm và tiêu chuẩn công bố: «đối với sản phẩm, hàng hóa …, công bố phù hợp với …» (có thể trống)",
+        "The products and the standard declared, as a phrase (may be empty)",
+    ),
+    Variable("reasons", "Các lý do không tiếp nhận", "Why the declaration is not accepted"),
+    Variable("findings", "Kết quả xem xét hồ sơ (có thể trống)", "What the examination found (may be empty)"),
+    directory=TEMPLATES,
+    sample_data={
+        **SAMPLE_DATA,
+        "rejection_reasons": ["Nhãn hàng hóa không thể hiện số hiệu tiêu chuẩn công bố"],
+        "examination_findings": "Chỉ tiêu cường độ nén chưa được thử nghiệm.",
+    },
+)
+def declaration_rejection_values(ctx: DocumentContext) -> dict[str, Any]:
+    data = ctx.data or {}
+    reasons = texts(data.get("rejection_reasons"))
+    if not reasons:
+        raise ValueError("declaration_rejection needs at least one item in data['rejection_reasons']")
+    product = _product_short(data)
+    standard = _standard_phrase(data)
+    about = joined(
+        (
+            f"đối với sản phẩm, hàng hóa {product}" if product else "",
+            f"công bố phù hợp với {standard}" if standard else "",
+        )
+    )
+    return {
+        "declaration_word": _declaration_word(data),
+        "about": about,
+        "reasons": reasons,
+        "findings": as_text(data.get("examination_findings")),
+    }
+
+
 @document_kind(
     "declaration_rejection",
     title_vi="Thông báo không tiếp nhận hồ sơ công bố hợp chuẩn/hợp quy",
@@ -282,22 +320,12 @@ def declaration_notice(ctx: DocumentContext) -> DocumentBody:
     symbol="TB",
 )
 def declaration_rejection(ctx: DocumentContext) -> DocumentBody:
-    data = ctx.data or {}
-    reasons = texts(data.get("rejection_reasons"))
-    if not reasons:
-        raise ValueError("declaration_rejection needs at least one item in data['rejection_reasons']")
-    word = _declaration_word(data)
+    values = declaration_rejection_values(ctx)
+    reasons = values["reasons"]
+    word = values["declaration_word"]
     agency = agency_in_text(ctx.agency_name)
     applicant = as_text(ctx.applicant_name)
-    product = _product_short(data)
-    standard = _standard_phrase(data)
-
-    about = joined(
-        (
-            f"đối với sản phẩm, hàng hóa {product}" if product else "",
-            f"công bố phù hợp với {standard}" if standard else "",
-        )
-    )
+    about = values["about"]
     received = received_phrase(ctx, ", tiếp nhận ngày")
     blocks: list[Block] = [
         Para(
@@ -317,7 +345,7 @@ def declaration_rejection(ctx: DocumentContext) -> DocumentBody:
         Para((f"{i}. {ending(reason, '.' if i == last else ';')}",))
         for i, reason in enumerate(reasons, start=1)
     )
-    findings = as_text(data.get("examination_findings"))
+    findings = values["findings"]
     if findings:
         blocks.append(Para((Span("Kết quả xem xét hồ sơ: ", italic=True), findings)))
     blocks.append(

@@ -30,6 +30,7 @@ from workflows.documents.template_check import check_template
 from workflows.documents.template_versions import current_template
 from workflows.documents.templating import TEMPLATE_KINDS, package_template, render_template
 from workflows.models import AuditEvent, Document, User
+from workflows.procedures.import_inspection.documents import SAMPLE_DATA as IMPORT_SAMPLE
 from workflows.runtime import build_runtime
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -43,7 +44,7 @@ SLIPS = (
 )
 # The kinds of the procedures, converted after the slips (each with its package template next to
 # its builder).
-PROCEDURE_KINDS = ("declaration_notice", "declaration_rejection")
+PROCEDURE_KINDS = ("declaration_notice", "declaration_rejection", "import_registration_confirmation")
 CONVERTED = (*SLIPS, *PROCEDURE_KINDS)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -121,6 +122,15 @@ SELF_ASSESSED = {
         {"name": "Gạch lát <tự chèn> & bó vỉa", "trademark": "VLMT", "manufacturer": "Công ty A"},
     ],
 }
+IMPORTED = {
+    **IMPORT_SAMPLE,
+    "goods": [
+        *IMPORT_SAMPLE["goods"],
+        {"name": "Đồ chơi <nhựa> & gỗ", "origin": "Trung Quốc", "quantity": 350.5, "unit": "kg"},
+        {"name": "Pin sạc", "quantity": "2 thùng"},
+    ],
+    "expected_arrival": "",
+}
 # Each branch of a kind's wording: the changes made to its test context.
 VARIANTS: dict[str, list[dict]] = {
     "declaration_notice": [
@@ -133,6 +143,13 @@ VARIANTS: dict[str, list[dict]] = {
         {"data": {**SELF_ASSESSED, "rejection_reasons": ["Thiếu nhãn.", "Thiếu <phiếu> & mẫu;"]}},
         {"data": {"applicant": DECLARATION["applicant"], "rejection_reasons": ["Hồ sơ không đầy đủ"]}},
         {"data": {**DECLARATION, "product": {}, "rejection_reasons": ["Một", "Hai", "Ba"]}},
+    ],
+    "import_registration_confirmation": [
+        {"data": {**IMPORTED, "inspection_route": "none"}},
+        {"data": {**IMPORTED, "inspection_route": "designated_body"}, "extra": {"legal_basis": ["Luật A"]}},
+        {"data": {**IMPORT_SAMPLE, "inspection_measure": 2}},
+        {"data": {**IMPORT_SAMPLE, "inspection_measure": "1"}},
+        {"data": {**IMPORT_SAMPLE, "inspection_measure": 0, "contract_number": ""}},
     ],
 }
 

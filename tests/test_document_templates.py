@@ -44,7 +44,12 @@ SLIPS = (
 )
 # The kinds of the procedures, converted after the slips (each with its package template next to
 # its builder).
-PROCEDURE_KINDS = ("declaration_notice", "declaration_rejection", "import_registration_confirmation")
+PROCEDURE_KINDS = (
+    "declaration_notice",
+    "declaration_rejection",
+    "import_registration_confirmation",
+    "import_inspection_result",
+)
 CONVERTED = (*SLIPS, *PROCEDURE_KINDS)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -89,9 +94,18 @@ def edited(kind: str, old: str, new: str) -> bytes:
     return out.getvalue()
 
 
+def base_ctx(kind: str):  # type: ignore[no-untyped-def]
+    """The context tests/test_documents.py renders ``kind`` with (what the kind requires added)."""
+    if kind == "stop_notice":
+        return make_ctx(kind, extra={"reason": "Tổ chức rút hồ sơ"})
+    if kind in BASE_DATA:
+        return make_ctx(kind, data=BASE_DATA[kind])
+    return make_ctx(kind)
+
+
 def contexts(kind: str):  # type: ignore[no-untyped-def]
     """The contexts tests/test_documents.py renders ``kind`` with, and the check's sample."""
-    ctx = make_ctx(kind, extra={"reason": "Tổ chức rút hồ sơ"}) if kind == "stop_notice" else make_ctx(kind)
+    ctx = base_ctx(kind)
     bare = replace(ctx, applicant_contact={}, applicant_tax_code="", received_at=None)
     if kind == "receipt_slip":
         bare = replace(
@@ -131,6 +145,8 @@ IMPORTED = {
     ],
     "expected_arrival": "",
 }
+# What a kind needs in its data that tests/test_documents.py does not give.
+BASE_DATA: dict[str, dict] = {"import_inspection_result": {**IMPORT_SAMPLE, "inspection_conclusion": "meets"}}
 # Each branch of a kind's wording: the changes made to its test context.
 VARIANTS: dict[str, list[dict]] = {
     "declaration_notice": [
@@ -150,6 +166,22 @@ VARIANTS: dict[str, list[dict]] = {
         {"data": {**IMPORT_SAMPLE, "inspection_measure": 2}},
         {"data": {**IMPORT_SAMPLE, "inspection_measure": "1"}},
         {"data": {**IMPORT_SAMPLE, "inspection_measure": 0, "contract_number": ""}},
+    ],
+    "import_inspection_result": [
+        {"data": {**IMPORTED, "inspection_conclusion": "meets", "evaluation_notes": "Đạt."}},
+        {"data": {**IMPORTED, "inspection_conclusion": "does_not_meet", "required_handling": "destroy"}},
+        {"data": {**IMPORTED, "inspection_conclusion": "does_not_meet", "evaluation_notes": "Thiếu <nhãn>"}},
+        {
+            "data": {
+                "inspection_conclusion": "does_not_meet",
+                "required_handling": "reprocess",
+                "certificate_number": "CT-1",
+                "issued_on": "2026-11-20",
+                "evaluation_notes": "Ghi chú",
+            },
+            "extra": {"legal_basis": ["Luật A", "Nghị định B"]},
+        },
+        {"data": {"inspection_conclusion": "does_not_meet", "issuing_body": "Trung tâm 1"}},
     ],
 }
 
@@ -174,7 +206,7 @@ def test_package_templates_give_the_builders_text(kind):
 
 @pytest.mark.parametrize("kind", CONVERTED)
 def test_package_templates_keep_the_decree_30_page(kind):
-    ctx = make_ctx(kind, extra={"reason": "Tổ chức rút hồ sơ"}) if kind == "stop_notice" else make_ctx(kind)
+    ctx = base_ctx(kind)
     content = render_template(package_template(kind), ctx)
     body = part(content)
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in body and "Độc lập - Tự do - Hạnh phúc" in body

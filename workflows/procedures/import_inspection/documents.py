@@ -276,6 +276,66 @@ def import_registration_confirmation(ctx: DocumentContext) -> DocumentBody:
     )
 
 
+@template_kind(
+    "import_inspection_result",
+    _BASIS_LINE,
+    _GOODS,
+    _SHIPMENT,
+    Variable(
+        "certificate",
+        "Giấy chứng nhận/chứng thư căn cứ: «Giấy chứng nhận/chứng thư số … do … cấp ngày …» (có thể trống)",
+        "The certificate the result rests on, as a phrase (may be empty)",
+    ),
+    Variable(
+        "meets",
+        "Lô hàng đáp ứng yêu cầu chất lượng (đúng/sai)",
+        "Whether the shipment meets the requirements",
+    ),
+    Variable(
+        "handling",
+        "Biện pháp xử lý lô hàng không đạt: «tái xuất hàng hóa»… (có thể trống)",
+        "What must be done with a failing shipment (may be empty)",
+    ),
+    Variable("notes", "Nhận xét (có thể trống)", "Remarks (may be empty)"),
+    directory=TEMPLATES,
+    sample_data={
+        **SAMPLE_DATA,
+        "inspection_conclusion": "does_not_meet",
+        "required_handling": "re_export",
+        "certificate_number": "CT-2026-118",
+        "issuing_body": "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng 1",
+        "issued_on": "2026-11-20",
+        "evaluation_notes": "Nhãn hàng hóa thiếu dấu hợp quy",
+    },
+)
+def import_inspection_result_values(ctx: DocumentContext) -> dict[str, Any]:
+    data = ctx.data or {}
+    conclusion = data.get("inspection_conclusion")
+    if conclusion not in ("meets", "does_not_meet"):
+        raise ValueError(
+            "import_inspection_result needs data['inspection_conclusion'] (meets | does_not_meet)"
+        )
+    certificate = joined(
+        (
+            labelled("Giấy chứng nhận/chứng thư số", data.get("certificate_number")),
+            labelled("do", data.get("issuing_body")),
+            labelled("cấp ngày", date_vn(data.get("issued_on"))),
+        ),
+        " ",
+    )
+    return {
+        "basis_line": legal_basis_line(ctx, IMPORT_BASIS),
+        "goods": _goods_rows(data),
+        "shipment": _shipment(data),
+        "certificate": certificate,
+        "meets": conclusion == "meets",
+        "handling": ""
+        if conclusion == "meets"
+        else REQUIRED_HANDLING.get(str(data.get("required_handling")), ""),
+        "notes": as_text(data.get("evaluation_notes")),
+    }
+
+
 @document_kind(
     "import_inspection_result",
     title_vi="Thông báo kết quả kiểm tra nhà nước về chất lượng hàng hóa nhập khẩu",
@@ -284,16 +344,12 @@ def import_registration_confirmation(ctx: DocumentContext) -> DocumentBody:
 )
 def import_inspection_result(ctx: DocumentContext) -> DocumentBody:
     data = ctx.data or {}
+    values = import_inspection_result_values(ctx)
     agency = agency_in_text(ctx.agency_name)
     applicant = as_text(ctx.applicant_name)
-    conclusion = data.get("inspection_conclusion")
-    if conclusion not in ("meets", "does_not_meet"):
-        raise ValueError(
-            "import_inspection_result needs data['inspection_conclusion'] (meets | does_not_meet)"
-        )
     grid = _goods_grid(data)
     blocks: list[Block] = [
-        Para((f"{legal_basis_line(ctx, IMPORT_BASIS)};",)),
+        Para((f"{values['basis_line']};",)),
         Para(
             (
                 f"{agency} thông báo kết quả kiểm tra nhà nước về chất lượng lô hàng nhập khẩu của ",
@@ -305,23 +361,16 @@ def import_inspection_result(ctx: DocumentContext) -> DocumentBody:
     if grid:
         blocks.append(grid)
     blocks.extend(_shipment_paras(data))
-    certificate = joined(
-        (
-            labelled("Giấy chứng nhận/chứng thư số", data.get("certificate_number")),
-            labelled("do", data.get("issuing_body")),
-            labelled("cấp ngày", date_vn(data.get("issued_on"))),
-        ),
-        " ",
-    )
+    certificate = values["certificate"]
     if certificate:
         blocks.append(Para(("Căn cứ kết quả đánh giá sự phù hợp: ", certificate, ".")))
     blocks.append(Para(("Mã hồ sơ: ", Span(as_text(ctx.dossier_code), bold=True), "."), align="left"))
-    if conclusion == "meets":
+    if values["meets"]:
         blocks.append(
             Para(("Kết quả: ", Span("Lô hàng nhập khẩu đáp ứng yêu cầu chất lượng", bold=True), "."))
         )
     else:
-        handling = REQUIRED_HANDLING.get(str(data.get("required_handling")), "")
+        handling = values["handling"]
         blocks.append(
             Para(("Kết quả: ", Span("Lô hàng nhập khẩu không đáp ứng yêu cầu chất lượng", bold=True), "."))
         )
@@ -336,7 +385,7 @@ def import_inspection_result(ctx: DocumentContext) -> DocumentBody:
                     )
                 )
             )
-    notes = as_text(data.get("evaluation_notes"))
+    notes = values["notes"]
     if notes:
         blocks.append(Para(("Nhận xét: ", ending(notes, "."))))
     return DocumentBody(

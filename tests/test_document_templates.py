@@ -19,11 +19,12 @@ from lxml import etree
 from sqlmodel import select
 
 from tests.support import business, error_of, issued_docx, local, officer, relogin
-from tests.test_documents import DECLARATION, make_ctx
+from tests.test_documents import DECLARATION, LETTERS, letter_ctx, make_ctx
 from tests.test_pages import csrf, page_login
 from workflows.clock import now, to_local
 from workflows.db import reading
 from workflows.documents import render_document
+from workflows.documents.model import kind_named
 from workflows.documents.pdf_writer import render_pdf, unsupported_features
 from workflows.documents.samples import sample_context
 from workflows.documents.template_check import check_template
@@ -31,6 +32,7 @@ from workflows.documents.template_versions import current_template
 from workflows.documents.templating import TEMPLATE_KINDS, package_template, render_template
 from workflows.models import AuditEvent, Document, User
 from workflows.procedures.import_inspection.documents import SAMPLE_DATA as IMPORT_SAMPLE
+from workflows.procedures.tbt.documents import SAMPLE_DATA as TBT_SAMPLE
 from workflows.runtime import build_runtime
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -49,6 +51,7 @@ PROCEDURE_KINDS = (
     "declaration_rejection",
     "import_registration_confirmation",
     "import_inspection_result",
+    "tbt_forward_letter",
 )
 CONVERTED = (*SLIPS, *PROCEDURE_KINDS)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -100,6 +103,8 @@ def base_ctx(kind: str):  # type: ignore[no-untyped-def]
         return make_ctx(kind, extra={"reason": "Tổ chức rút hồ sơ"})
     if kind in BASE_DATA:
         return make_ctx(kind, data=BASE_DATA[kind])
+    if kind in LETTERS:
+        return letter_ctx(kind)
     return make_ctx(kind)
 
 
@@ -183,6 +188,10 @@ VARIANTS: dict[str, list[dict]] = {
         },
         {"data": {"inspection_conclusion": "does_not_meet", "issuing_body": "Trung tâm 1"}},
     ],
+    "tbt_forward_letter": [
+        {"data": {**TBT_SAMPLE, "forward_to": " Vụ  <Khoa học>;. ", "forward_note": "Trả lời sớm & rõ."}},
+        {"data": {"forward_to": "Văn phòng TBT Việt Nam", "topic": "other_topic", "question": "\n \n"}},
+    ],
 }
 
 
@@ -210,6 +219,8 @@ def test_package_templates_keep_the_decree_30_page(kind):
     content = render_template(package_template(kind), ctx)
     body = part(content)
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in body and "Độc lập - Tự do - Hạnh phúc" in body
+    if kind_named(kind).letter:  # a công văn: "V/v …" under its number, "Kính gửi: …" for a title
+        assert "V/v " in body and "Kính gửi:" in body and ctx.number in body
     assert "<w:cantSplit/>" in body  # the closing never splits, the last paragraph goes with it
     assert ("<w:keepNext/>" in body) is ("<w:keepNext/>" in part(render_document(ctx)))
     assert "<w:drawing>" in body and "K7QF-2MXR-9HDA" in body  # the QR code and the verification code

@@ -5,6 +5,7 @@ no type title, "V/v …" under the number, "Kính gửi: …", numbered "<n>/SKH
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from workflows.documents import (
@@ -17,6 +18,7 @@ from workflows.documents import (
     agency_in_text,
     document_kind,
 )
+from workflows.documents.templating import Variable, template_kind
 
 TOPICS_VI = {
     "technical_regulation": "Quy chuẩn kỹ thuật",
@@ -42,17 +44,88 @@ def _finish(blocks: list[Block]) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
+def _inquiry(data: dict[str, Any]) -> dict[str, str]:
+    """The inquiry as its table prints it ("—" for no HS code; the topic's name, if any)."""
+    topic = data.get("topic")
+    return {
+        "subject": _t(data.get("subject")),
+        "product": _t(data.get("product")),
+        "hs_code": _t(data.get("hs_code")) or "—",
+        "market": _t(data.get("market")),
+        "topic": TOPICS_VI.get(str(topic), str(topic)) if topic else "",
+    }
+
+
 def _inquiry_grid(data: dict[str, Any], code: str) -> Grid:
+    inquiry = _inquiry(data)
     rows = [
         ("Mã hồ sơ", code),
-        ("Tiêu đề", _t(data.get("subject"))),
-        ("Sản phẩm, hàng hóa", _t(data.get("product"))),
-        ("Mã HS", _t(data.get("hs_code")) or "—"),
-        ("Thị trường", _t(data.get("market"))),
+        ("Tiêu đề", inquiry["subject"]),
+        ("Sản phẩm, hàng hóa", inquiry["product"]),
+        ("Mã HS", inquiry["hs_code"]),
+        ("Thị trường", inquiry["market"]),
     ]
-    if data.get("topic"):
-        rows.append(("Lĩnh vực", TOPICS_VI.get(str(data["topic"]), str(data["topic"]))))
+    if inquiry["topic"]:
+        rows.append(("Lĩnh vực", inquiry["topic"]))
     return Grid(header=("Nội dung", "Thông tin"), rows=tuple(rows), widths_mm=(50, 115))
+
+
+def _lines(text: str) -> list[str]:
+    """A text's paragraphs: its lines that are not blank, stripped."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _addressee(name: str) -> str:
+    """An addressee as "Kính gửi: …" prints it (workflows.documents.docx_writer)."""
+    return " ".join(name.split()).rstrip(";.")
+
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "documents"
+# What the check's sample context holds (workflows.documents.samples).
+SAMPLE_DATA: dict[str, Any] = {
+    "asker": {"name": "Trần Thị Khách", "organisation": "Công ty TNHH Vật liệu Miền Trung"},
+    "subject": "Thép không gỉ sang EU",
+    "product": "Thép không gỉ",
+    "hs_code": "7219",
+    "market": "EU",
+    "topic": "standard",
+    "question": "Cần đáp ứng tiêu chuẩn nào?\nCó cần chứng nhận CE không?",
+}
+_INQUIRY = Variable(
+    "inquiry",
+    "Câu hỏi: subject (tiêu đề), product, hs_code («—» nếu không có), market, topic (lĩnh vực, có thể trống)",
+    "The inquiry: subject, product, hs_code («—» if none), market, topic (may be empty)",
+)
+_QUESTION = Variable("question", "Nội dung câu hỏi, từng đoạn", "The question, paragraph by paragraph")
+_ADDRESSEE = Variable("addressee", "Nơi nhận sau «Kính gửi:»", "The addressee after «Kính gửi:»")
+
+
+@template_kind(
+    "tbt_forward_letter",
+    _INQUIRY,
+    _QUESTION,
+    _ADDRESSEE,
+    Variable("forward_to", "Cơ quan được chuyển câu hỏi", "The body the inquiry is forwarded to"),
+    Variable("note", "Đề nghị kèm theo (có thể trống)", "The request sent with it (may be empty)"),
+    directory=TEMPLATES,
+    sample_data={
+        **SAMPLE_DATA,
+        "forward_to": "Văn phòng TBT Việt Nam",
+        "forward_note": "Trả lời trước 10/12.",
+    },
+)
+def tbt_forward_letter_values(ctx: DocumentContext) -> dict[str, Any]:
+    data = ctx.data or {}
+    to = _t(data.get("forward_to"))
+    if not to:
+        raise ValueError("tbt_forward_letter needs data['forward_to']")
+    return {
+        "inquiry": _inquiry(data),
+        "question": _lines(_t(data.get("question"))),
+        "addressee": _addressee(to),
+        "forward_to": to,
+        "note": _t(data.get("forward_note")),
+    }
 
 
 @document_kind(
@@ -63,9 +136,8 @@ def _inquiry_grid(data: dict[str, Any], code: str) -> Grid:
 )
 def tbt_forward_letter(ctx: DocumentContext) -> DocumentBody:
     data = ctx.data or {}
-    to = _t(data.get("forward_to"))
-    if not to:
-        raise ValueError("tbt_forward_letter needs data['forward_to']")
+    values = tbt_forward_letter_values(ctx)
+    to = values["forward_to"]
     agency = agency_in_text(ctx.agency_name)
     blocks: list[Block] = [
         Para(
@@ -78,7 +150,7 @@ def tbt_forward_letter(ctx: DocumentContext) -> DocumentBody:
         Para(("Nội dung câu hỏi:",), indent=False),
         *_paragraphs(_t(data.get("question"))),
     ]
-    note = _t(data.get("forward_note"))
+    note = values["note"]
     if note:
         blocks.append(Para(("Đề nghị: ", note)))
     blocks.append(

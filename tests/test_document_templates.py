@@ -52,6 +52,7 @@ PROCEDURE_KINDS = (
     "import_registration_confirmation",
     "import_inspection_result",
     "tbt_forward_letter",
+    "tbt_answer",
 )
 CONVERTED = (*SLIPS, *PROCEDURE_KINDS)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -191,6 +192,14 @@ VARIANTS: dict[str, list[dict]] = {
     "tbt_forward_letter": [
         {"data": {**TBT_SAMPLE, "forward_to": " Vụ  <Khoa học>;. ", "forward_note": "Trả lời sớm & rõ."}},
         {"data": {"forward_to": "Văn phòng TBT Việt Nam", "topic": "other_topic", "question": "\n \n"}},
+    ],
+    "tbt_answer": [
+        {"data": {**TBT_SAMPLE, "answer": "A.\n\n  B & <C>  ", "references": ["QCVN 1", " ", "TCVN 2 "]}},
+        {"data": {**TBT_SAMPLE, "answer": "A", "forward_to": "Bộ Công Thương", "reply_reference": "12/BCT"}},
+        {
+            "data": {"answer": "A", "forward_to": "Bộ Y tế", "asker": {"name": "Lê Văn E"}},
+            "applicant_name": "",
+        },
     ],
 }
 

@@ -171,17 +171,64 @@ def tbt_forward_letter(ctx: DocumentContext) -> DocumentBody:
     )
 
 
+def _asker(ctx: DocumentContext, data: dict) -> str:
+    """Whom a letter to the asker is addressed to, as "Kính gửi: …" prints it."""
+    asker = data.get("asker") if isinstance(data.get("asker"), dict) else {}
+    addressee = _addressee(_t(asker.get("organisation")) or _t(ctx.applicant_name) or _t(asker.get("name")))
+    if not addressee:
+        raise ValueError(f"{ctx.kind}: a letter needs its addressees (DocumentBody.to)")
+    return addressee
+
+
 def _to_the_asker(ctx: DocumentContext, data: dict) -> tuple[str, list[Block]]:
     """Whom a letter to the asker is addressed to, and its opening: the question as received."""
-    asker = data.get("asker") if isinstance(data.get("asker"), dict) else {}
-    addressee = _t(asker.get("organisation")) or _t(ctx.applicant_name) or _t(asker.get("name"))
     agency = agency_in_text(ctx.agency_name)
-    return addressee, [
+    return _asker(ctx, data), [
         Para((f"Điểm hỏi đáp TBT thuộc {agency} nhận được câu hỏi của Quý vị:",)),
         _inquiry_grid(data, ctx.dossier_code),
         Para(("Câu hỏi:",), indent=False),
         *_paragraphs(_t(data.get("question"))),
     ]
+
+
+@template_kind(
+    "tbt_answer",
+    _INQUIRY,
+    _QUESTION,
+    _ADDRESSEE,
+    Variable(
+        "forward_to",
+        "Cơ quan đã cho ý kiến (có thể trống: Điểm hỏi đáp tự trả lời)",
+        "The body whose opinion the answer rests on (may be empty)",
+    ),
+    Variable(
+        "reply_reference", "Số hiệu văn bản ý kiến (có thể trống)", "The reply's reference (may be empty)"
+    ),
+    Variable("answer", "Câu trả lời, từng đoạn", "The answer, paragraph by paragraph"),
+    Variable("references", "Văn bản, tiêu chuẩn, quy chuẩn viện dẫn", "The documents and standards cited"),
+    directory=TEMPLATES,
+    sample_data={
+        **SAMPLE_DATA,
+        "forward_to": "Văn phòng TBT Việt Nam",
+        "reply_reference": "Công văn số 15/TBT-VP",
+        "answer": "Tiêu chuẩn EN 10088-2.\nKhông cần chứng nhận CE.",
+        "references": ["EN 10088-2:2014"],
+    },
+)
+def tbt_answer_values(ctx: DocumentContext) -> dict[str, Any]:
+    data = ctx.data or {}
+    answer = _t(data.get("answer"))
+    if not answer:
+        raise ValueError("tbt_answer needs data['answer']")
+    return {
+        "inquiry": _inquiry(data),
+        "question": _lines(_t(data.get("question"))),
+        "addressee": _asker(ctx, data),
+        "forward_to": _t(data.get("forward_to")),
+        "reply_reference": _t(data.get("reply_reference")),
+        "answer": _lines(answer),
+        "references": [str(r) for r in data.get("references") or [] if str(r).strip()],
+    }
 
 
 @document_kind(
@@ -192,25 +239,24 @@ def _to_the_asker(ctx: DocumentContext, data: dict) -> tuple[str, list[Block]]:
 )
 def tbt_answer(ctx: DocumentContext) -> DocumentBody:
     data = ctx.data or {}
-    answer = _t(data.get("answer"))
-    if not answer:
-        raise ValueError("tbt_answer needs data['answer']")
+    values = tbt_answer_values(ctx)
     addressee, opening = _to_the_asker(ctx, data)
     blocks: list[Block] = list(opening)
-    if _t(data.get("forward_to")):
+    if values["forward_to"]:
+        reference = values["reply_reference"]
         blocks.append(
             Para(
                 (
-                    f"Trên cơ sở ý kiến của {_t(data['forward_to'])}"
-                    + (f" (văn bản {_t(data.get('reply_reference'))})" if data.get("reply_reference") else "")
+                    f"Trên cơ sở ý kiến của {values['forward_to']}"
+                    + (f" (văn bản {reference})" if reference else "")
                     + ", Điểm hỏi đáp TBT trả lời như sau:",
                 )
             )
         )
     else:
         blocks.append(Para(("Điểm hỏi đáp TBT trả lời như sau:",)))
-    blocks.extend(_paragraphs(answer))
-    references = [str(r) for r in data.get("references") or [] if str(r).strip()]
+    blocks.extend(Para((line,)) for line in values["answer"])
+    references = values["references"]
     if references:
         blocks.append(Para(("Văn bản, tiêu chuẩn, quy chuẩn viện dẫn:",), indent=False))
         blocks.extend(Para((f"- {r}",), align="left") for r in references)

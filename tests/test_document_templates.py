@@ -53,6 +53,7 @@ PROCEDURE_KINDS = (
     "import_inspection_result",
     "tbt_forward_letter",
     "tbt_answer",
+    "tbt_decline_slip",
 )
 CONVERTED = (*SLIPS, *PROCEDURE_KINDS)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -200,6 +201,10 @@ VARIANTS: dict[str, list[dict]] = {
             "data": {"answer": "A", "forward_to": "Bộ Y tế", "asker": {"name": "Lê Văn E"}},
             "applicant_name": "",
         },
+    ],
+    "tbt_decline_slip": [
+        {"data": {**TBT_SAMPLE, "decline_reason": "Một.\n\n Hai <ba> & bốn "}},
+        {"data": {"decline_reason": "Ngoài phạm vi", "asker": {"organisation": "Hợp tác xã F"}}},
     ],
 }
 

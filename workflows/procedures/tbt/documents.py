@@ -270,6 +270,30 @@ def tbt_answer(ctx: DocumentContext) -> DocumentBody:
     )
 
 
+@template_kind(
+    "tbt_decline_slip",
+    _INQUIRY,
+    _QUESTION,
+    _ADDRESSEE,
+    Variable(
+        "reason", "Lý do từ chối trả lời, từng đoạn", "Why the inquiry is declined, paragraph by paragraph"
+    ),
+    directory=TEMPLATES,
+    sample_data={**SAMPLE_DATA, "decline_reason": "Câu hỏi về vay vốn không thuộc phạm vi của Điểm hỏi đáp."},
+)
+def tbt_decline_slip_values(ctx: DocumentContext) -> dict[str, Any]:
+    data = ctx.data or {}
+    reason = _t(data.get("decline_reason"))
+    if not reason:
+        raise ValueError("tbt_decline_slip needs data['decline_reason']")
+    return {
+        "inquiry": _inquiry(data),
+        "question": _lines(_t(data.get("question"))),
+        "addressee": _asker(ctx, data),
+        "reason": _lines(reason),
+    }
+
+
 @document_kind(
     "tbt_decline_slip",
     title_vi="Công văn từ chối trả lời câu hỏi về TBT",
@@ -280,9 +304,7 @@ def tbt_decline_slip(ctx: DocumentContext) -> DocumentBody:
     """The officer declines or closes a question outside the inquiry point's scope, with the reason
     (required) the asker reads."""
     data = ctx.data or {}
-    reason = _t(data.get("decline_reason"))
-    if not reason:
-        raise ValueError("tbt_decline_slip needs data['decline_reason']")
+    values = tbt_decline_slip_values(ctx)
     addressee, opening = _to_the_asker(ctx, data)
     blocks: list[Block] = [
         *opening,
@@ -293,7 +315,7 @@ def tbt_decline_slip(ctx: DocumentContext) -> DocumentBody:
                 "trên không thuộc phạm vi trả lời của Điểm hỏi đáp TBT, với lý do:",
             )
         ),
-        *_paragraphs(reason),
+        *(Para((line,)) for line in values["reason"]),
         Para(("Quý vị có thể gửi câu hỏi mới nếu nội dung thuộc phạm vi nêu trên. Trân trọng./.",)),
     ]
     return DocumentBody(

@@ -33,6 +33,7 @@ from workflows.documents.templating import TEMPLATE_KINDS, package_template, ren
 from workflows.models import AuditEvent, Document, User
 from workflows.procedures.import_inspection.documents import SAMPLE_DATA as IMPORT_SAMPLE
 from workflows.procedures.tbt.documents import SAMPLE_DATA as TBT_SAMPLE
+from workflows.procedures.tbt.documents import WTO_SAMPLE_EXTRA
 from workflows.runtime import build_runtime
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -54,6 +55,7 @@ PROCEDURE_KINDS = (
     "tbt_forward_letter",
     "tbt_answer",
     "tbt_decline_slip",
+    "tbt_wto_comments",
 )
 CONVERTED = (*SLIPS, *PROCEDURE_KINDS)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -205,6 +207,19 @@ VARIANTS: dict[str, list[dict]] = {
     "tbt_decline_slip": [
         {"data": {**TBT_SAMPLE, "decline_reason": "Một.\n\n Hai <ba> & bốn "}},
         {"data": {"decline_reason": "Ngoài phạm vi", "asker": {"organisation": "Hợp tác xã F"}}},
+    ],
+    "tbt_wto_comments": [
+        {"extra": WTO_SAMPLE_EXTRA, "reference_label": "Thông báo"},
+        {"extra": {**WTO_SAMPLE_EXTRA, "early_reason": "", "comments": []}},
+        {
+            "extra": {
+                **WTO_SAMPLE_EXTRA,
+                "comments": [
+                    {"organisation": "Công ty <A> & B", "date": "01/12/2026", "body": "Dòng 1\nDòng 2"},
+                    {"organisation": "Hộ kinh doanh C", "body": "  "},
+                ],
+            }
+        },
     ],
 }
 

@@ -327,6 +327,56 @@ def tbt_decline_slip(ctx: DocumentContext) -> DocumentBody:
     )
 
 
+WTO_SAMPLE_EXTRA: dict[str, Any] = {
+    "notification": {
+        "symbol": "G/TBT/N/EU/1100",
+        "member": "Liên minh châu Âu",
+        "title": "Dự thảo quy định về thép không gỉ",
+        "comment_deadline": "15/12/2026",
+    },
+    "comments": [
+        {
+            "organisation": "Công ty TNHH Vật liệu Miền Trung (MST 3200123452)",
+            "date": "20/11/2026",
+            "body": "Đề nghị kéo dài thời gian chuyển tiếp.",
+        }
+    ],
+    "early_reason": "Văn phòng TBT Việt Nam đề nghị gửi sớm.",
+}
+
+
+@template_kind(
+    "tbt_wto_comments",
+    Variable(
+        "notification",
+        "Thông báo WTO: symbol (số hiệu), member (thành viên), title, comment_deadline (hạn góp ý)",
+        "The WTO notification: symbol, member, title, comment_deadline",
+    ),
+    Variable(
+        "comments",
+        "Các ý kiến góp ý: mỗi ý kiến có organisation, date, body",
+        "The comments: each with organisation, date, body",
+    ),
+    Variable(
+        "early_reason",
+        "Lý do phát hành trước hạn góp ý (có thể trống)",
+        "Why it is issued before the deadline (may be empty)",
+    ),
+    directory=TEMPLATES,
+    sample_extra=WTO_SAMPLE_EXTRA,
+)
+def tbt_wto_comments_values(ctx: DocumentContext) -> dict[str, Any]:
+    n = ctx.extra.get("notification") or {}
+    return {
+        "notification": {key: _t(n.get(key)) for key in ("symbol", "member", "title", "comment_deadline")},
+        "comments": [
+            {key: _t(c.get(key)) for key in ("organisation", "date", "body")}
+            for c in ctx.extra.get("comments") or []
+        ],
+        "early_reason": _t(ctx.extra.get("early_reason")),
+    }
+
+
 @document_kind(
     "tbt_wto_comments",
     title_vi="Công văn tổng hợp ý kiến góp ý thông báo TBT của WTO",
@@ -334,15 +384,16 @@ def tbt_decline_slip(ctx: DocumentContext) -> DocumentBody:
     letter=True,
 )
 def tbt_wto_comments(ctx: DocumentContext) -> DocumentBody:
-    n = ctx.extra.get("notification") or {}
-    comments = list(ctx.extra.get("comments") or [])
+    values = tbt_wto_comments_values(ctx)
+    n = values["notification"]
+    comments = values["comments"]
     agency = agency_in_text(ctx.agency_name)
     blocks: list[Block] = [
         Para(
             (
                 f"{agency} tổng hợp ý kiến của các tổ chức, doanh nghiệp trên địa bàn về thông báo ",
-                Span(_t(n.get("symbol")), bold=True),
-                f" của {_t(n.get('member'))}: {_t(n.get('title'))} (hạn góp ý: {_t(n.get('comment_deadline'))}).",
+                Span(n["symbol"], bold=True),
+                f" của {n['member']}: {n['title']} (hạn góp ý: {n['comment_deadline']}).",
             )
         ),
     ]
@@ -351,8 +402,7 @@ def tbt_wto_comments(ctx: DocumentContext) -> DocumentBody:
             Grid(
                 header=("STT", "Tổ chức, doanh nghiệp", "Ngày góp ý", "Nội dung góp ý"),
                 rows=tuple(
-                    (str(i), _t(c.get("organisation")), _t(c.get("date")), _t(c.get("body")))
-                    for i, c in enumerate(comments, start=1)
+                    (str(i), c["organisation"], c["date"], c["body"]) for i, c in enumerate(comments, start=1)
                 ),
                 widths_mm=(12, 45, 25, 83),
             )
@@ -360,13 +410,13 @@ def tbt_wto_comments(ctx: DocumentContext) -> DocumentBody:
         blocks.append(Para((f"Tổng số ý kiến: {len(comments)}.",)))
     else:
         blocks.append(Para(("Không có tổ chức, doanh nghiệp nào gửi ý kiến góp ý.",)))
-    early_reason = _t(ctx.extra.get("early_reason"))
+    early_reason = values["early_reason"]
     if early_reason:
         blocks.append(
             Para(
                 (
                     Span(
-                        f"Bản tổng hợp được phát hành trước hạn góp ý ({_t(n.get('comment_deadline'))}), lý do: ",
+                        f"Bản tổng hợp được phát hành trước hạn góp ý ({n['comment_deadline']}), lý do: ",
                         bold=True,
                     ),
                     early_reason,

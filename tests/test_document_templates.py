@@ -31,6 +31,7 @@ from workflows.documents.template_check import check_template
 from workflows.documents.template_versions import current_template
 from workflows.documents.templating import TEMPLATE_KINDS, package_template, render_template
 from workflows.models import AuditEvent, Document, User
+from workflows.procedures.award.documents import SAMPLE_DATA as AWARD_SAMPLE
 from workflows.procedures.import_inspection.documents import SAMPLE_DATA as IMPORT_SAMPLE
 from workflows.procedures.tbt.documents import SAMPLE_DATA as TBT_SAMPLE
 from workflows.procedures.tbt.documents import WTO_SAMPLE_EXTRA
@@ -56,6 +57,7 @@ PROCEDURE_KINDS = (
     "tbt_answer",
     "tbt_decline_slip",
     "tbt_wto_comments",
+    "award_letter",
 )
 CONVERTED = (*SLIPS, *PROCEDURE_KINDS)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -155,7 +157,10 @@ IMPORTED = {
     "expected_arrival": "",
 }
 # What a kind needs in its data that tests/test_documents.py does not give.
-BASE_DATA: dict[str, dict] = {"import_inspection_result": {**IMPORT_SAMPLE, "inspection_conclusion": "meets"}}
+BASE_DATA: dict[str, dict] = {
+    "import_inspection_result": {**IMPORT_SAMPLE, "inspection_conclusion": "meets"},
+    "award_letter": AWARD_SAMPLE,
+}
 # Each branch of a kind's wording: the changes made to its test context.
 VARIANTS: dict[str, list[dict]] = {
     "declaration_notice": [
@@ -219,6 +224,14 @@ VARIANTS: dict[str, list[dict]] = {
                     {"organisation": "Hộ kinh doanh C", "body": "  "},
                 ],
             }
+        },
+    ],
+    "award_letter": [
+        {"data": {**AWARD_SAMPLE, "final_recommendation": "gold_candidate", "leader_note": " "}},
+        {"data": {**AWARD_SAMPLE, "final_recommendation": "", "recommendation": "not_recommended"}},
+        {
+            "data": {"aggregation": {**AWARD_SAMPLE["aggregation"], "criteria_list": []}},
+            "extra": {"legal_basis": ["A"]},
         },
     ],
 }

@@ -8,6 +8,7 @@ the members' names (``extra["member_names"]``, given by :func:`extra_values` whe
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
@@ -22,6 +23,7 @@ from workflows.documents import (
     agency_in_text,
     document_kind,
 )
+from workflows.documents.templating import Variable, template_kind
 from workflows.documents.text import legal_basis_line
 from workflows.procedures.award.criteria import criteria_of_aggregation
 from workflows.procedures.award.scoring import RECOMMENDATIONS_VI
@@ -205,6 +207,100 @@ def _vn(value: Any) -> str:
     return text
 
 
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "documents"
+# What the check's sample context holds (workflows.documents.samples): a council's aggregation.
+SAMPLE_DATA: dict[str, Any] = {
+    "award_year": 2026,
+    "final_recommendation": "recommended",
+    "leader_note": "Đề nghị tiếp tục duy trì hệ thống quản lý.",
+    "aggregation": {
+        "scored_count": 2,
+        "scored_members": ["1", "2"],
+        "criteria_list": [
+            {
+                "key": "leadership",
+                "number": 1,
+                "name_vi": "Vai trò của lãnh đạo",
+                "name_en": "Leadership",
+                "maximum": 120,
+            },
+            {
+                "key": "results",
+                "number": 2,
+                "name_vi": "Kết quả hoạt động",
+                "name_en": "Results",
+                "maximum": 400,
+            },
+        ],
+        "criteria": {
+            "leadership": {
+                "maximum": 120,
+                "mean": 95.5,
+                "spread": 7,
+                "stdev": 3.5,
+                "by_member": {"1": 92, "2": 99},
+                "comments": ["Lãnh đạo cam kết rõ ràng", "Cần đo lường mục tiêu"],
+            },
+            "results": {
+                "maximum": 400,
+                "mean": 300,
+                "spread": 20,
+                "stdev": 10,
+                "by_member": {"1": 290, "2": 310},
+            },
+        },
+        "total": {"maximum": 520, "mean": 395.5, "spread": 27, "stdev": 13.5},
+    },
+}
+
+
+@template_kind(
+    "award_letter",
+    Variable("basis_line", "Dòng căn cứ pháp lý: «Căn cứ Luật …»", "The legal basis line"),
+    Variable("award_year", "Năm giải thưởng (có thể trống)", "The award's year (may be empty)"),
+    Variable("total_mean", "Tổng điểm trung bình: «395,5»", "The mean total score"),
+    Variable("total_maximum", "Tổng điểm tối đa", "The maximum total score"),
+    Variable(
+        "recommendation",
+        "Đề xuất: «not_recommended», «recommended» hoặc «gold_candidate»",
+        "The recommendation: not_recommended, recommended or gold_candidate",
+    ),
+    Variable(
+        "criteria",
+        "Các tiêu chí: mỗi tiêu chí có number, name, score («95,5/120»), comments",
+        "The criteria: each with number, name, score, comments",
+    ),
+    Variable("note", "Ý kiến của Sở (có thể trống)", "The department's remark (may be empty)"),
+    directory=TEMPLATES,
+    sample_data=SAMPLE_DATA,
+)
+def award_letter_values(ctx: DocumentContext) -> dict[str, Any]:
+    data = ctx.data or {}
+    aggregation = _aggregation(data)
+    total = aggregation["total"]
+    criteria = []
+    for criterion in criteria_of_aggregation(aggregation):
+        stats = aggregation["criteria"][criterion.key]
+        criteria.append(
+            {
+                "number": str(criterion.number),
+                "name": criterion.name_vi,
+                "score": f"{points(stats.get('mean'))}/{criterion.maximum}",
+                "comments": "\n".join(f"- {c}" for c in stats.get("comments") or []) or "—",
+            }
+        )
+    year = data.get("award_year")
+    return {
+        "basis_line": legal_basis_line(ctx, AWARD_BASIS),
+        "award_year": str(year) if year else "",
+        "total_mean": points(total.get("mean")),
+        "total_maximum": f"{total.get('maximum')}",
+        "recommendation": _recommendation(data),
+        "criteria": criteria,
+        "note": str(data.get("leader_note") or "").strip(),
+    }
+
+
 @document_kind(
     "award_letter",
     title_vi="Thông báo kết quả sơ tuyển Giải thưởng Chất lượng Quốc gia",
@@ -212,14 +308,12 @@ def _vn(value: Any) -> str:
     symbol="TB",
 )
 def award_letter(ctx: DocumentContext) -> DocumentBody:
-    data = ctx.data or {}
-    aggregation = _aggregation(data)
+    values = award_letter_values(ctx)
     agency = agency_in_text(ctx.agency_name)
-    year = data.get("award_year")
-    recommendation = _recommendation(data)
-    total = aggregation["total"]
+    year = values["award_year"]
+    recommendation = values["recommendation"]
     blocks: list[Block] = [
-        Para((f"{legal_basis_line(ctx, AWARD_BASIS)};",)),
+        Para((f"{values['basis_line']};",)),
         Para(
             (
                 f"{agency} thông báo kết quả sơ tuyển Giải thưởng Chất lượng Quốc gia"
@@ -231,7 +325,7 @@ def award_letter(ctx: DocumentContext) -> DocumentBody:
         Para(
             (
                 "Tổng điểm trung bình của Hội đồng sơ tuyển: ",
-                Span(f"{points(total.get('mean'))}/{total.get('maximum')} điểm", bold=True),
+                Span(f"{values['total_mean']}/{values['total_maximum']} điểm", bold=True),
                 ".",
             )
         ),
@@ -266,26 +360,14 @@ def award_letter(ctx: DocumentContext) -> DocumentBody:
             )
         )
     blocks.append(Para(("Nhận xét của Hội đồng theo từng tiêu chí:",)))
-    rows = []
-    for criterion in criteria_of_aggregation(aggregation):
-        stats = aggregation["criteria"][criterion.key]
-        comments = "\n".join(f"- {c}" for c in stats.get("comments") or []) or "—"
-        rows.append(
-            (
-                str(criterion.number),
-                criterion.name_vi,
-                f"{points(stats.get('mean'))}/{criterion.maximum}",
-                comments,
-            )
-        )
     blocks.append(
         Grid(
             header=("TT", "Tiêu chí", "Điểm trung bình", "Nhận xét"),
-            rows=tuple(rows),
+            rows=tuple((c["number"], c["name"], c["score"], c["comments"]) for c in values["criteria"]),
             widths_mm=(10, 45, 25, 85),
         )
     )
-    note = str(data.get("leader_note") or "").strip()
+    note = values["note"]
     if note:
         blocks.append(Para((f"Ý kiến của Sở: {note}",)))
     blocks.append(Para((f"Mọi thắc mắc xin liên hệ {agency} để được giải đáp./.",)))

@@ -58,6 +58,7 @@ PROCEDURE_KINDS = (
     "tbt_decline_slip",
     "tbt_wto_comments",
     "award_letter",
+    "award_scoring_sheet",
 )
 CONVERTED = (*SLIPS, *PROCEDURE_KINDS)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -160,6 +161,7 @@ IMPORTED = {
 BASE_DATA: dict[str, dict] = {
     "import_inspection_result": {**IMPORT_SAMPLE, "inspection_conclusion": "meets"},
     "award_letter": AWARD_SAMPLE,
+    "award_scoring_sheet": AWARD_SAMPLE,
 }
 # Each branch of a kind's wording: the changes made to its test context.
 VARIANTS: dict[str, list[dict]] = {
@@ -232,6 +234,29 @@ VARIANTS: dict[str, list[dict]] = {
         {
             "data": {"aggregation": {**AWARD_SAMPLE["aggregation"], "criteria_list": []}},
             "extra": {"legal_basis": ["A"]},
+        },
+    ],
+    "award_scoring_sheet": [
+        {
+            "data": {
+                **AWARD_SAMPLE,
+                "aggregation": {
+                    **AWARD_SAMPLE["aggregation"],
+                    "missing_members": ["3", "4"],
+                    "total": {**AWARD_SAMPLE["aggregation"]["total"], "by_member": {"1": 382, "2": 409.25}},
+                },
+                "site_visit_date": "2026-11-10",
+                "final_recommendation": "gold_candidate",
+            },
+            "extra": {"member_names": {"1": "Nguyễn <Văn> & Một", "3": "Lê Ba"}},
+        },
+        {
+            "data": {
+                **AWARD_SAMPLE,
+                "site_visit_date": "10/11/2026",
+                "site_visit_confirmed": True,
+                "award_year": "",
+            }
         },
     ],
 }

@@ -72,141 +72,6 @@ def extra_values(session: Session, data: dict) -> dict[str, Any]:
     return {"member_names": names_of(session, ids)}
 
 
-@document_kind(
-    "award_scoring_sheet",
-    title_vi="Phiếu tổng hợp điểm Giải thưởng Chất lượng Quốc gia",
-    title_en="National Quality Award scoring sheet",
-    symbol="PĐ",
-)
-def award_scoring_sheet(ctx: DocumentContext) -> DocumentBody:
-    data = ctx.data or {}
-    aggregation = _aggregation(data)
-    names = dict(ctx.extra.get("member_names") or {})
-    scored = [str(m) for m in aggregation.get("scored_members") or []]
-    labels = {m: member_label(names, m, i) for i, m in enumerate(scored, start=1)}
-    year = data.get("award_year")
-    blocks: list[Block] = [
-        Para((f"{legal_basis_line(ctx, AWARD_BASIS)};",)),
-        Para(
-            (
-                f"Hội đồng sơ tuyển Giải thưởng Chất lượng Quốc gia{f' năm {year}' if year else ''} tổng hợp "
-                "điểm chấm của các thành viên đối với ",
-                Span(str(ctx.applicant_name), bold=True),
-                f" (mã hồ sơ {ctx.dossier_code}) như sau:",
-            )
-        ),
-    ]
-    summary_rows = []
-    for criterion in criteria_of_aggregation(aggregation):
-        stats = aggregation["criteria"][criterion.key]
-        summary_rows.append(
-            (
-                str(criterion.number),
-                criterion.name_vi,
-                str(criterion.maximum),
-                points(stats.get("mean")),
-                points(stats.get("spread")),
-                points(stats.get("stdev")),
-            )
-        )
-    total = aggregation["total"]
-    summary_rows.append(
-        (
-            "",
-            "Tổng cộng",
-            str(total.get("maximum") or ""),
-            points(total.get("mean")),
-            points(total.get("spread")),
-            points(total.get("stdev")),
-        )
-    )
-    blocks.append(Para((Span("I. Tổng hợp theo tiêu chí", bold=True),), align="left", indent=False))
-    blocks.append(
-        Grid(
-            header=(
-                "TT",
-                "Tiêu chí",
-                "Điểm tối đa",
-                "Điểm trung bình",
-                "Độ lệch (cao − thấp)",
-                "Độ lệch chuẩn",
-            ),
-            rows=tuple(summary_rows),
-            widths_mm=(10, 60, 22, 25, 26, 22),
-        )
-    )
-    blocks.append(
-        Para((Span("II. Điểm của từng thành viên theo tiêu chí", bold=True),), align="left", indent=False)
-    )
-    for criterion in criteria_of_aggregation(aggregation):
-        stats = aggregation["criteria"][criterion.key]
-        by_member = stats.get("by_member") or {}
-        rows = [(labels[m], points(by_member.get(m))) for m in scored]
-        rows += [
-            ("Điểm trung bình", points(stats.get("mean"))),
-            ("Độ lệch (cao nhất − thấp nhất)", points(stats.get("spread"))),
-            ("Điểm tối đa", str(criterion.maximum)),
-        ]
-        blocks.append(
-            Para(
-                (
-                    Span(
-                        f"Tiêu chí {criterion.number}. {criterion.name_vi} (tối đa {criterion.maximum} điểm)",
-                        bold=True,
-                    ),
-                ),
-                align="left",
-                indent=False,
-            )
-        )
-        blocks.append(Grid(header=("Thành viên Hội đồng", "Điểm"), rows=tuple(rows), widths_mm=(120, 45)))
-    by_member_total = total.get("by_member") or {}
-    blocks.append(Para((Span("III. Tổng điểm của từng thành viên", bold=True),), align="left", indent=False))
-    blocks.append(
-        Grid(
-            header=("Thành viên Hội đồng", "Tổng điểm"),
-            rows=tuple((labels[m], points(by_member_total.get(m))) for m in scored),
-            widths_mm=(120, 45),
-        )
-    )
-    missing = [str(m) for m in aggregation.get("missing_members") or []]
-    if missing:
-        missing_names = "; ".join(str(names.get(m) or f"Thành viên #{m}") for m in missing)
-        blocks.append(Para((f"Thành viên không chấm điểm đúng hạn: {missing_names}.",)))
-    if data.get("site_visit_date"):
-        confirmed = "xác nhận" if data.get("site_visit_confirmed") else "không xác nhận"
-        blocks.append(
-            Para(
-                (
-                    f"Đánh giá tại cơ sở ngày {_vn(data.get('site_visit_date'))}: {confirmed} kết quả tự đánh giá "
-                    "của tổ chức.",
-                )
-            )
-        )
-    blocks.append(
-        Para(
-            (
-                "Kết luận của Hội đồng: ",
-                Span(RECOMMENDATIONS_VI.get(_recommendation(data), _recommendation(data)), bold=True),
-                "./.",
-            )
-        )
-    )
-    return DocumentBody(
-        heading="PHIẾU TỔNG HỢP ĐIỂM",
-        subject="Giải thưởng Chất lượng Quốc gia",
-        blocks=tuple(blocks),
-        recipients=("Hội đồng sơ tuyển", "Lưu: VT, TĐC"),
-    )
-
-
-def _vn(value: Any) -> str:
-    text = str(value or "")
-    if len(text) >= 10 and text[4] == "-" and text[7] == "-":
-        return f"{text[8:10]}/{text[5:7]}/{text[0:4]}"
-    return text
-
-
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "documents"
 # What the check's sample context holds (workflows.documents.samples): a council's aggregation.
 SAMPLE_DATA: dict[str, Any] = {
@@ -252,6 +117,186 @@ SAMPLE_DATA: dict[str, Any] = {
         "total": {"maximum": 520, "mean": 395.5, "spread": 27, "stdev": 13.5},
     },
 }
+
+
+@template_kind(
+    "award_scoring_sheet",
+    Variable("basis_line", "Dòng căn cứ pháp lý: «Căn cứ Luật …»", "The legal basis line"),
+    Variable("award_year", "Năm giải thưởng (có thể trống)", "The award's year (may be empty)"),
+    Variable(
+        "summary",
+        "Tổng hợp theo tiêu chí: mỗi dòng có number, name, maximum, mean, spread, stdev",
+        "The summary by criterion: number, name, maximum, mean, spread, stdev",
+    ),
+    Variable("total", "Dòng tổng cộng: maximum, mean, spread, stdev", "The total row"),
+    Variable(
+        "criteria",
+        "Từng tiêu chí: number, name, maximum, mean, spread, members (label, score)",
+        "Each criterion: number, name, maximum, mean, spread, members (label, score)",
+    ),
+    Variable("member_totals", "Tổng điểm của từng thành viên: label, total", "Each member's total"),
+    Variable(
+        "missing_names",
+        "Thành viên không chấm điểm đúng hạn (có thể trống)",
+        "Members who did not score in time",
+    ),
+    Variable(
+        "site_visit_date", "Ngày đánh giá tại cơ sở (có thể trống)", "The site visit's day (may be empty)"
+    ),
+    Variable(
+        "site_visit_confirmed",
+        "Đánh giá tại cơ sở xác nhận kết quả (đúng/sai)",
+        "Whether the visit confirmed",
+    ),
+    Variable("conclusion", "Kết luận của Hội đồng", "The council's conclusion"),
+    directory=TEMPLATES,
+    sample_data={**SAMPLE_DATA, "site_visit_date": "2026-11-10", "site_visit_confirmed": True},
+    sample_extra={"member_names": {"1": "Nguyễn Văn Một"}},
+)
+def award_scoring_sheet_values(ctx: DocumentContext) -> dict[str, Any]:
+    data = ctx.data or {}
+    aggregation = _aggregation(data)
+    names = dict(ctx.extra.get("member_names") or {})
+    scored = [str(m) for m in aggregation.get("scored_members") or []]
+    labels = {m: member_label(names, m, i) for i, m in enumerate(scored, start=1)}
+    summary, criteria = [], []
+    for criterion in criteria_of_aggregation(aggregation):
+        stats = aggregation["criteria"][criterion.key]
+        by_member = stats.get("by_member") or {}
+        row = {
+            "number": str(criterion.number),
+            "name": criterion.name_vi,
+            "maximum": str(criterion.maximum),
+            "mean": points(stats.get("mean")),
+            "spread": points(stats.get("spread")),
+            "stdev": points(stats.get("stdev")),
+        }
+        summary.append(row)
+        criteria.append(
+            {**row, "members": [{"label": labels[m], "score": points(by_member.get(m))} for m in scored]}
+        )
+    total = aggregation["total"]
+    by_member_total = total.get("by_member") or {}
+    missing = [str(m) for m in aggregation.get("missing_members") or []]
+    year = data.get("award_year")
+    recommendation = _recommendation(data)
+    return {
+        "basis_line": legal_basis_line(ctx, AWARD_BASIS),
+        "award_year": str(year) if year else "",
+        "summary": summary,
+        "total": {
+            "maximum": str(total.get("maximum") or ""),
+            "mean": points(total.get("mean")),
+            "spread": points(total.get("spread")),
+            "stdev": points(total.get("stdev")),
+        },
+        "criteria": criteria,
+        "member_totals": [{"label": labels[m], "total": points(by_member_total.get(m))} for m in scored],
+        "missing_names": "; ".join(str(names.get(m) or f"Thành viên #{m}") for m in missing),
+        "site_visit_date": _vn(data.get("site_visit_date")) if data.get("site_visit_date") else "",
+        "site_visit_confirmed": bool(data.get("site_visit_confirmed")),
+        "conclusion": RECOMMENDATIONS_VI.get(recommendation, recommendation),
+    }
+
+
+@document_kind(
+    "award_scoring_sheet",
+    title_vi="Phiếu tổng hợp điểm Giải thưởng Chất lượng Quốc gia",
+    title_en="National Quality Award scoring sheet",
+    symbol="PĐ",
+)
+def award_scoring_sheet(ctx: DocumentContext) -> DocumentBody:
+    values = award_scoring_sheet_values(ctx)
+    year = values["award_year"]
+    blocks: list[Block] = [
+        Para((f"{values['basis_line']};",)),
+        Para(
+            (
+                f"Hội đồng sơ tuyển Giải thưởng Chất lượng Quốc gia{f' năm {year}' if year else ''} tổng hợp "
+                "điểm chấm của các thành viên đối với ",
+                Span(str(ctx.applicant_name), bold=True),
+                f" (mã hồ sơ {ctx.dossier_code}) như sau:",
+            )
+        ),
+    ]
+    summary_rows = [
+        (row["number"], row["name"], row["maximum"], row["mean"], row["spread"], row["stdev"])
+        for row in values["summary"]
+    ]
+    total = values["total"]
+    summary_rows.append(("", "Tổng cộng", total["maximum"], total["mean"], total["spread"], total["stdev"]))
+    blocks.append(Para((Span("I. Tổng hợp theo tiêu chí", bold=True),), align="left", indent=False))
+    blocks.append(
+        Grid(
+            header=(
+                "TT",
+                "Tiêu chí",
+                "Điểm tối đa",
+                "Điểm trung bình",
+                "Độ lệch (cao − thấp)",
+                "Độ lệch chuẩn",
+            ),
+            rows=tuple(summary_rows),
+            widths_mm=(10, 60, 22, 25, 26, 22),
+        )
+    )
+    blocks.append(
+        Para((Span("II. Điểm của từng thành viên theo tiêu chí", bold=True),), align="left", indent=False)
+    )
+    for criterion in values["criteria"]:
+        rows = [(m["label"], m["score"]) for m in criterion["members"]]
+        rows += [
+            ("Điểm trung bình", criterion["mean"]),
+            ("Độ lệch (cao nhất − thấp nhất)", criterion["spread"]),
+            ("Điểm tối đa", criterion["maximum"]),
+        ]
+        blocks.append(
+            Para(
+                (
+                    Span(
+                        f"Tiêu chí {criterion['number']}. {criterion['name']} (tối đa {criterion['maximum']} điểm)",
+                        bold=True,
+                    ),
+                ),
+                align="left",
+                indent=False,
+            )
+        )
+        blocks.append(Grid(header=("Thành viên Hội đồng", "Điểm"), rows=tuple(rows), widths_mm=(120, 45)))
+    blocks.append(Para((Span("III. Tổng điểm của từng thành viên", bold=True),), align="left", indent=False))
+    blocks.append(
+        Grid(
+            header=("Thành viên Hội đồng", "Tổng điểm"),
+            rows=tuple((m["label"], m["total"]) for m in values["member_totals"]),
+            widths_mm=(120, 45),
+        )
+    )
+    if values["missing_names"]:
+        blocks.append(Para((f"Thành viên không chấm điểm đúng hạn: {values['missing_names']}.",)))
+    if values["site_visit_date"]:
+        confirmed = "xác nhận" if values["site_visit_confirmed"] else "không xác nhận"
+        blocks.append(
+            Para(
+                (
+                    f"Đánh giá tại cơ sở ngày {values['site_visit_date']}: {confirmed} kết quả tự đánh giá "
+                    "của tổ chức.",
+                )
+            )
+        )
+    blocks.append(Para(("Kết luận của Hội đồng: ", Span(values["conclusion"], bold=True), "./.")))
+    return DocumentBody(
+        heading="PHIẾU TỔNG HỢP ĐIỂM",
+        subject="Giải thưởng Chất lượng Quốc gia",
+        blocks=tuple(blocks),
+        recipients=("Hội đồng sơ tuyển", "Lưu: VT, TĐC"),
+    )
+
+
+def _vn(value: Any) -> str:
+    text = str(value or "")
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-":
+        return f"{text[8:10]}/{text[5:7]}/{text[0:4]}"
+    return text
 
 
 @template_kind(

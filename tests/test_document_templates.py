@@ -59,6 +59,7 @@ PROCEDURE_KINDS = (
     "tbt_wto_comments",
     "award_letter",
     "award_scoring_sheet",
+    "award_recommendation_list",
 )
 CONVERTED = (*SLIPS, *PROCEDURE_KINDS)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -163,6 +164,7 @@ BASE_DATA: dict[str, dict] = {
     "award_letter": AWARD_SAMPLE,
     "award_scoring_sheet": AWARD_SAMPLE,
 }
+RECOMMENDATION_SAMPLE = TEMPLATE_KINDS["award_recommendation_list"].sample_extra
 # Each branch of a kind's wording: the changes made to its test context.
 VARIANTS: dict[str, list[dict]] = {
     "declaration_notice": [
@@ -258,6 +260,11 @@ VARIANTS: dict[str, list[dict]] = {
                 "award_year": "",
             }
         },
+    ],
+    "award_recommendation_list": [
+        {"extra": RECOMMENDATION_SAMPLE, "reference_label": "Đợt xét"},
+        {"extra": {"year": 2027, "rows": RECOMMENDATION_SAMPLE["rows"][1:]}},
+        {"extra": {"year": 2027, "rows": RECOMMENDATION_SAMPLE["rows"][:1] * 3}},
     ],
 }
 

@@ -424,6 +424,59 @@ def award_letter(ctx: DocumentContext) -> DocumentBody:
     )
 
 
+@template_kind(
+    "award_recommendation_list",
+    Variable("year", "Năm của đợt xét", "The round's year"),
+    Variable(
+        "recommended",
+        "Các tổ chức được đề xuất: name (tên và lĩnh vực), code, total_mean, total_spread, recommendation",
+        "The applicants recommended: name, code, total_mean, total_spread, recommendation",
+    ),
+    Variable(
+        "others_count", "Số tổ chức đã chấm điểm nhưng không đề xuất", "How many were scored, not recommended"
+    ),
+    directory=TEMPLATES,
+    sample_extra={
+        "year": 2026,
+        "rows": [
+            {
+                "code": "000.00.15.H50-261001-0003",
+                "applicant_name": "Công ty TNHH Vật liệu Miền Trung",
+                "sector": "Sản xuất vật liệu xây dựng",
+                "total_mean": 712.5,
+                "total_spread": 40,
+                "recommendation": "gold_candidate",
+            },
+            {
+                "code": "000.00.15.H50-261001-0004",
+                "applicant_name": "Hợp tác xã Nông sản Cam Lộ",
+                "sector": "",
+                "total_mean": 410,
+                "total_spread": 25,
+                "recommendation": "not_recommended",
+            },
+        ],
+    },
+)
+def award_recommendation_list_values(ctx: DocumentContext) -> dict[str, Any]:
+    rows = list(ctx.extra.get("rows") or [])
+    return {
+        "year": f"{ctx.extra.get('year')}",
+        "recommended": [
+            {
+                "name": f"{r['applicant_name']}\n{r['sector']}".strip(),
+                "code": r["code"],
+                "total_mean": points(r["total_mean"]),
+                "total_spread": points(r["total_spread"]),
+                "recommendation": RECOMMENDATIONS_VI.get(r["recommendation"], r["recommendation"]),
+            }
+            for r in rows
+            if r["recommendation"] != "not_recommended"
+        ],
+        "others_count": sum(1 for r in rows if r["recommendation"] == "not_recommended"),
+    }
+
+
 @document_kind(
     "award_recommendation_list",
     title_vi="Danh sách đề xuất Giải thưởng Chất lượng Quốc gia",
@@ -432,10 +485,10 @@ def award_letter(ctx: DocumentContext) -> DocumentBody:
 )
 def award_recommendation_list(ctx: DocumentContext) -> DocumentBody:
     """``extra["rows"]``: the round's assessed applicants (see award_reports.recommendation_rows)."""
-    year = ctx.extra.get("year")
-    rows = list(ctx.extra.get("rows") or [])
+    values = award_recommendation_list_values(ctx)
+    year = values["year"]
     agency = agency_in_text(ctx.agency_name)
-    recommended = [r for r in rows if r["recommendation"] != "not_recommended"]
+    recommended = values["recommended"]
     blocks: list[Block] = [
         Para((f"{AWARD_BASIS};",)),
         Para(
@@ -451,14 +504,7 @@ def award_recommendation_list(ctx: DocumentContext) -> DocumentBody:
             Grid(
                 header=("TT", "Tổ chức, doanh nghiệp", "Mã hồ sơ", "Tổng điểm TB", "Độ lệch", "Đề xuất"),
                 rows=tuple(
-                    (
-                        str(i),
-                        f"{r['applicant_name']}\n{r['sector']}".strip(),
-                        r["code"],
-                        points(r["total_mean"]),
-                        points(r["total_spread"]),
-                        RECOMMENDATIONS_VI.get(r["recommendation"], r["recommendation"]),
-                    )
+                    (str(i), r["name"], r["code"], r["total_mean"], r["total_spread"], r["recommendation"])
                     for i, r in enumerate(recommended, start=1)
                 ),
                 widths_mm=(10, 52, 33, 20, 17, 33),
@@ -466,9 +512,10 @@ def award_recommendation_list(ctx: DocumentContext) -> DocumentBody:
         )
     else:
         blocks.append(Para(("Không có tổ chức, doanh nghiệp nào đạt ngưỡng điểm đề xuất.",)))
-    others = [r for r in rows if r["recommendation"] == "not_recommended"]
-    if others:
-        blocks.append(Para((f"Các tổ chức đã được chấm điểm nhưng không đề xuất: {len(others)}.",)))
+    if values["others_count"]:
+        blocks.append(
+            Para((f"Các tổ chức đã được chấm điểm nhưng không đề xuất: {values['others_count']}.",))
+        )
     blocks.append(
         Para(("Kèm theo: phiếu tổng hợp điểm và báo cáo tự đánh giá của từng tổ chức được đề xuất./.",))
     )

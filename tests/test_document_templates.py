@@ -7,9 +7,11 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import sys
 import zipfile
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -17,17 +19,22 @@ from lxml import etree
 from sqlmodel import select
 
 from tests.support import business, error_of, issued_docx, local, officer, relogin
-from tests.test_documents import make_ctx
+from tests.test_documents import DECLARATION, LETTERS, letter_ctx, make_ctx
 from tests.test_pages import csrf, page_login
 from workflows.clock import now, to_local
 from workflows.db import reading
 from workflows.documents import render_document
+from workflows.documents.model import kind_named
 from workflows.documents.pdf_writer import render_pdf, unsupported_features
 from workflows.documents.samples import sample_context
 from workflows.documents.template_check import check_template
 from workflows.documents.template_versions import current_template
 from workflows.documents.templating import TEMPLATE_KINDS, package_template, render_template
 from workflows.models import AuditEvent, Document, User
+from workflows.procedures.award.documents import SAMPLE_DATA as AWARD_SAMPLE
+from workflows.procedures.import_inspection.documents import SAMPLE_DATA as IMPORT_SAMPLE
+from workflows.procedures.tbt.documents import SAMPLE_DATA as TBT_SAMPLE
+from workflows.procedures.tbt.documents import WTO_SAMPLE_EXTRA
 from workflows.runtime import build_runtime
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -39,14 +46,33 @@ SLIPS = (
     "stop_notice",
     "process_control_slip",
 )
+# The kinds of the procedures, converted after the slips (each with its package template next to
+# its builder).
+PROCEDURE_KINDS = (
+    "declaration_notice",
+    "declaration_rejection",
+    "import_registration_confirmation",
+    "import_inspection_result",
+    "tbt_forward_letter",
+    "tbt_answer",
+    "tbt_decline_slip",
+    "tbt_wto_comments",
+    "award_letter",
+    "award_scoring_sheet",
+    "award_recommendation_list",
+)
+CONVERTED = (*SLIPS, *PROCEDURE_KINDS)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def paragraphs(content: bytes) -> list[str]:
-    """Every paragraph's text, in order: the body (table cells too), then each footer."""
+    """Every paragraph's text, in order: the body (table cells too), then each header and footer."""
     texts = []
     with zipfile.ZipFile(io.BytesIO(content)) as package:
-        names = ["word/document.xml", *sorted(n for n in package.namelist() if n.startswith("word/footer"))]
+        names = [
+            "word/document.xml",
+            *sorted(n for n in package.namelist() if n.startswith(("word/header", "word/footer"))),
+        ]
         for name in names:
             root = etree.fromstring(package.read(name))
             texts += [
@@ -79,9 +105,20 @@ def edited(kind: str, old: str, new: str) -> bytes:
     return out.getvalue()
 
 
+def base_ctx(kind: str):  # type: ignore[no-untyped-def]
+    """The context tests/test_documents.py renders ``kind`` with (what the kind requires added)."""
+    if kind == "stop_notice":
+        return make_ctx(kind, extra={"reason": "Tổ chức rút hồ sơ"})
+    if kind in BASE_DATA:
+        return make_ctx(kind, data=BASE_DATA[kind])
+    if kind in LETTERS:
+        return letter_ctx(kind)
+    return make_ctx(kind)
+
+
 def contexts(kind: str):  # type: ignore[no-untyped-def]
     """The contexts tests/test_documents.py renders ``kind`` with, and the check's sample."""
-    ctx = make_ctx(kind, extra={"reason": "Tổ chức rút hồ sơ"}) if kind == "stop_notice" else make_ctx(kind)
+    ctx = base_ctx(kind)
     bare = replace(ctx, applicant_contact={}, applicant_tax_code="", received_at=None)
     if kind == "receipt_slip":
         bare = replace(
@@ -94,18 +131,153 @@ def contexts(kind: str):  # type: ignore[no-untyped-def]
     if kind == "process_control_slip":
         bare = replace(bare, extra={"procedure_name": "Công bố hợp chuẩn/hợp quy"})
     drafted = replace(ctx, draft=True, number="", verification_code="", verify_url="")
-    return [ctx, bare, drafted, sample_context(kind), sample_context(kind, draft=True)]
+    variants = [replace(ctx, **changes) for changes in VARIANTS.get(kind, ())]
+    return [ctx, bare, drafted, *variants, sample_context(kind), sample_context(kind, draft=True)]
+
+
+SELF_ASSESSED = {
+    **DECLARATION,
+    "declaration_type": "hop_quy",
+    "basis": "self_assessment",
+    "self_assessment": {
+        "test_report_number": "KQ-112/2026",
+        "issued_on": "2026-09-30",
+        "laboratory": "Phòng thử nghiệm VLXD Quảng Trị",
+    },
+    "products": [
+        DECLARATION["product"],
+        {"name": "Gạch lát <tự chèn> & bó vỉa", "trademark": "VLMT", "manufacturer": "Công ty A"},
+    ],
+}
+IMPORTED = {
+    **IMPORT_SAMPLE,
+    "goods": [
+        *IMPORT_SAMPLE["goods"],
+        {"name": "Đồ chơi <nhựa> & gỗ", "origin": "Trung Quốc", "quantity": 350.5, "unit": "kg"},
+        {"name": "Pin sạc", "quantity": "2 thùng"},
+    ],
+    "expected_arrival": "",
+}
+# What a kind needs in its data that tests/test_documents.py does not give.
+BASE_DATA: dict[str, dict] = {
+    "import_inspection_result": {**IMPORT_SAMPLE, "inspection_conclusion": "meets"},
+    "award_letter": AWARD_SAMPLE,
+    "award_scoring_sheet": AWARD_SAMPLE,
+}
+RECOMMENDATION_SAMPLE = TEMPLATE_KINDS["award_recommendation_list"].sample_extra
+# Each branch of a kind's wording: the changes made to its test context.
+VARIANTS: dict[str, list[dict]] = {
+    "declaration_notice": [
+        {"data": SELF_ASSESSED, "extra": {"valid_until": "2029-09-30"}},
+        {"data": SELF_ASSESSED},
+        {"data": {"applicant": DECLARATION["applicant"]}, "applicant_address": ""},
+        {"data": {**DECLARATION, "certificate": {"number": "HC-1"}}},
+    ],
+    "declaration_rejection": [
+        {"data": {**SELF_ASSESSED, "rejection_reasons": ["Thiếu nhãn.", "Thiếu <phiếu> & mẫu;"]}},
+        {"data": {"applicant": DECLARATION["applicant"], "rejection_reasons": ["Hồ sơ không đầy đủ"]}},
+        {"data": {**DECLARATION, "product": {}, "rejection_reasons": ["Một", "Hai", "Ba"]}},
+    ],
+    "import_registration_confirmation": [
+        {"data": {**IMPORTED, "inspection_route": "none"}},
+        {"data": {**IMPORTED, "inspection_route": "designated_body"}, "extra": {"legal_basis": ["Luật A"]}},
+        {"data": {**IMPORT_SAMPLE, "inspection_measure": 2}},
+        {"data": {**IMPORT_SAMPLE, "inspection_measure": "1"}},
+        {"data": {**IMPORT_SAMPLE, "inspection_measure": 0, "contract_number": ""}},
+    ],
+    "import_inspection_result": [
+        {"data": {**IMPORTED, "inspection_conclusion": "meets", "evaluation_notes": "Đạt."}},
+        {"data": {**IMPORTED, "inspection_conclusion": "does_not_meet", "required_handling": "destroy"}},
+        {"data": {**IMPORTED, "inspection_conclusion": "does_not_meet", "evaluation_notes": "Thiếu <nhãn>"}},
+        {
+            "data": {
+                "inspection_conclusion": "does_not_meet",
+                "required_handling": "reprocess",
+                "certificate_number": "CT-1",
+                "issued_on": "2026-11-20",
+                "evaluation_notes": "Ghi chú",
+            },
+            "extra": {"legal_basis": ["Luật A", "Nghị định B"]},
+        },
+        {"data": {"inspection_conclusion": "does_not_meet", "issuing_body": "Trung tâm 1"}},
+    ],
+    "tbt_forward_letter": [
+        {"data": {**TBT_SAMPLE, "forward_to": " Vụ  <Khoa học>;. ", "forward_note": "Trả lời sớm & rõ."}},
+        {"data": {"forward_to": "Văn phòng TBT Việt Nam", "topic": "other_topic", "question": "\n \n"}},
+    ],
+    "tbt_answer": [
+        {"data": {**TBT_SAMPLE, "answer": "A.\n\n  B & <C>  ", "references": ["QCVN 1", " ", "TCVN 2 "]}},
+        {"data": {**TBT_SAMPLE, "answer": "A", "forward_to": "Bộ Công Thương", "reply_reference": "12/BCT"}},
+        {
+            "data": {"answer": "A", "forward_to": "Bộ Y tế", "asker": {"name": "Lê Văn E"}},
+            "applicant_name": "",
+        },
+    ],
+    "tbt_decline_slip": [
+        {"data": {**TBT_SAMPLE, "decline_reason": "Một.\n\n Hai <ba> & bốn "}},
+        {"data": {"decline_reason": "Ngoài phạm vi", "asker": {"organisation": "Hợp tác xã F"}}},
+    ],
+    "tbt_wto_comments": [
+        {"extra": WTO_SAMPLE_EXTRA, "reference_label": "Thông báo"},
+        {"extra": {**WTO_SAMPLE_EXTRA, "early_reason": "", "comments": []}},
+        {
+            "extra": {
+                **WTO_SAMPLE_EXTRA,
+                "comments": [
+                    {"organisation": "Công ty <A> & B", "date": "01/12/2026", "body": "Dòng 1\nDòng 2"},
+                    {"organisation": "Hộ kinh doanh C", "body": "  "},
+                ],
+            }
+        },
+    ],
+    "award_letter": [
+        {"data": {**AWARD_SAMPLE, "final_recommendation": "gold_candidate", "leader_note": " "}},
+        {"data": {**AWARD_SAMPLE, "final_recommendation": "", "recommendation": "not_recommended"}},
+        {
+            "data": {"aggregation": {**AWARD_SAMPLE["aggregation"], "criteria_list": []}},
+            "extra": {"legal_basis": ["A"]},
+        },
+    ],
+    "award_scoring_sheet": [
+        {
+            "data": {
+                **AWARD_SAMPLE,
+                "aggregation": {
+                    **AWARD_SAMPLE["aggregation"],
+                    "missing_members": ["3", "4"],
+                    "total": {**AWARD_SAMPLE["aggregation"]["total"], "by_member": {"1": 382, "2": 409.25}},
+                },
+                "site_visit_date": "2026-11-10",
+                "final_recommendation": "gold_candidate",
+            },
+            "extra": {"member_names": {"1": "Nguyễn <Văn> & Một", "3": "Lê Ba"}},
+        },
+        {
+            "data": {
+                **AWARD_SAMPLE,
+                "site_visit_date": "10/11/2026",
+                "site_visit_confirmed": True,
+                "award_year": "",
+            }
+        },
+    ],
+    "award_recommendation_list": [
+        {"extra": RECOMMENDATION_SAMPLE, "reference_label": "Đợt xét"},
+        {"extra": {"year": 2027, "rows": RECOMMENDATION_SAMPLE["rows"][1:]}},
+        {"extra": {"year": 2027, "rows": RECOMMENDATION_SAMPLE["rows"][:1] * 3}},
+    ],
+}
 
 
 # ---------------------------------------------------------------- the package templates
 
 
-def test_the_six_slips_have_templates():
-    assert set(SLIPS) <= set(TEMPLATE_KINDS)
-    assert all(package_template(kind) is not None for kind in SLIPS)
+def test_the_converted_kinds_have_templates():
+    assert set(CONVERTED) <= set(TEMPLATE_KINDS)
+    assert all(package_template(kind) is not None for kind in CONVERTED)
 
 
-@pytest.mark.parametrize("kind", SLIPS)
+@pytest.mark.parametrize("kind", CONVERTED)
 def test_package_templates_give_the_builders_text(kind):
     template = package_template(kind)
     for ctx in contexts(kind):
@@ -115,12 +287,14 @@ def test_package_templates_give_the_builders_text(kind):
         assert render_template(template, ctx) == from_template  # the same bytes for the same context
 
 
-@pytest.mark.parametrize("kind", SLIPS)
+@pytest.mark.parametrize("kind", CONVERTED)
 def test_package_templates_keep_the_decree_30_page(kind):
-    ctx = make_ctx(kind, extra={"reason": "Tổ chức rút hồ sơ"}) if kind == "stop_notice" else make_ctx(kind)
+    ctx = base_ctx(kind)
     content = render_template(package_template(kind), ctx)
     body = part(content)
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in body and "Độc lập - Tự do - Hạnh phúc" in body
+    if kind_named(kind).letter:  # a công văn: "V/v …" under its number, "Kính gửi: …" for a title
+        assert "V/v " in body and "Kính gửi:" in body and ctx.number in body
     assert "<w:cantSplit/>" in body  # the closing never splits, the last paragraph goes with it
     assert ("<w:keepNext/>" in body) is ("<w:keepNext/>" in part(render_document(ctx)))
     assert "<w:drawing>" in body and "K7QF-2MXR-9HDA" in body  # the QR code and the verification code
@@ -137,7 +311,7 @@ def test_package_templates_keep_the_decree_30_page(kind):
 
 
 def test_package_templates_render_as_pdf():
-    for kind in ("receipt_slip", "process_control_slip"):
+    for kind in ("receipt_slip", "process_control_slip", *PROCEDURE_KINDS):
         pdf = render_pdf(render_template(package_template(kind), sample_context(kind)))
         assert pdf.startswith(b"%PDF-")
 
@@ -189,7 +363,19 @@ def test_a_text_box_is_refused():
 
 
 def test_a_kind_without_template_variables_is_refused():
-    assert not check_template("declaration_notice", package_template("receipt_slip")).ok
+    assert not check_template("no_such_kind", package_template("receipt_slip")).ok
+
+
+@pytest.mark.parametrize("kind", PROCEDURE_KINDS)
+def test_a_procedure_kinds_package_template_lies_next_to_its_builder_and_passes_the_check(kind):
+    builder = sys.modules[TEMPLATE_KINDS[kind].values.__module__]
+    assert (
+        TEMPLATE_KINDS[kind].directory == Path(builder.__file__).resolve().parent / "templates" / "documents"
+    )
+    result = check_template(kind, package_template(kind))
+    assert result.ok, result.problems
+    assert result.features == [] and result.preview_pdf.startswith(b"%PDF-")
+    assert set(result.variables) <= TEMPLATE_KINDS[kind].declared
 
 
 # ---------------------------------------------------------------- versions, issuing, administration
@@ -301,7 +487,7 @@ def test_a_failing_template_is_refused_with_the_reasons_and_not_stored(client, r
     error_of(_upload(admin, "receipt_slip", b"PK not a docx", day), 422, "template_refused")
     error_of(_upload(admin, "receipt_slip", package_template("receipt_slip"), "31/02/2026"), 422)
     error_of(_upload(admin, "receipt_slip", package_template("receipt_slip"), "01/01/2020"), 422)
-    error_of(_upload(admin, "declaration_notice", package_template("receipt_slip"), day), 404)
+    error_of(_upload(admin, "no_such_kind", package_template("receipt_slip"), day), 404)
     listed = {k["kind"]: k for k in admin.get("/api/admin/templates").json()}
     assert (
         listed["receipt_slip"]["versions"] == [] and listed["receipt_slip"]["in_force"]["source"] == "package"

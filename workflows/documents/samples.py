@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from workflows.documents.model import DocumentContext
+from workflows.documents.templating import TEMPLATE_KINDS
 
 ISSUED = datetime(2026, 11, 25, 18, 30, tzinfo=UTC)  # 01:30 on 26/11/2026 in Asia/Ho_Chi_Minh
 APPOINTMENT = datetime(2026, 11, 25, 18, 30, tzinfo=UTC)
@@ -83,7 +84,11 @@ DATA: dict[str, dict[str, Any]] = {
 
 
 def sample_context(kind: str, *, draft: bool = False) -> DocumentContext:
-    """A context of ``kind`` with every value a slip prints (a draft: no number, no code)."""
+    """A context of ``kind`` with every value a slip prints, and what the kind's registration
+    adds (a procedure's kind: its form data) (a draft: no number, no code)."""
+    of_kind = TEMPLATE_KINDS.get(kind)
+    own_data = dict(of_kind.sample_data) if of_kind else {}
+    own_extra = dict(of_kind.sample_extra) if of_kind else {}
     ctx = DocumentContext(
         kind=kind,
         number=NUMBERS.get(kind, "1/TB-SKHCN"),
@@ -96,13 +101,13 @@ def sample_context(kind: str, *, draft: bool = False) -> DocumentContext:
         applicant_tax_code=APPLICANT["tax_code"],
         applicant_address=APPLICANT["address"],
         applicant_contact={k: APPLICANT[k] for k in ("representative", "phone", "email")},
-        data={"applicant": dict(APPLICANT), **DATA.get(kind, {})},
+        data={"applicant": dict(APPLICANT), **DATA.get(kind, {}), **own_data},
         signer_name="Nguyễn Văn A",
         signer_title="PHÓ GIÁM ĐỐC",
         verification_code="K7QF-2MXR-9HDA",
         verify_url="https://motcua.skhcn.quangtri.example/xac-thuc/K7QF-2MXR-9HDA",
         received_at=datetime(2026, 11, 19, 20, 0, tzinfo=UTC),
-        extra={"procedure_name": PROCEDURE_NAME, **EXTRA.get(kind, {})},
+        extra={"procedure_name": PROCEDURE_NAME, **EXTRA.get(kind, {}), **own_extra},
     )
     if draft:
         return replace(ctx, draft=True, number="", verification_code="", verify_url="")

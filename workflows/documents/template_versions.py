@@ -2,10 +2,10 @@
 
 The template in force for a document = the newest upload not withdrawn for its kind and the
 dossier's procedure (or every procedure) whose effective day is on or before the issue day (in
-the office's time zone), else the template the package ships (workflows/documents/templates/),
-else none: the kind's builder and ``docx_writer``. Issuing records which one made the document
-(:func:`render_in_force`). Every upload and withdrawal is an audit event of the stream
-``template:<kind>``.
+the office's time zone), else the template the package ships (workflows/documents/templates/, or
+next to a procedure's builder), else none: the kind's builder and ``docx_writer``. Issuing
+records which one made the document (:func:`render_in_force`). Every upload and withdrawal is an
+audit event of the stream ``template:<kind>``.
 """
 
 from __future__ import annotations

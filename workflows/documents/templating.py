@@ -25,7 +25,7 @@ import threading
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -72,11 +72,19 @@ class Variable:
 
 @dataclass(frozen=True)
 class TemplateKind:
-    """A kind that may be rendered from a template: its own variables and how they are computed."""
+    """A kind that may be rendered from a template: its own variables and how they are computed.
+
+    ``directory``: where its package template lies (a procedure's kind: next to its builder, as
+    the core never imports a procedure); ``sample_data``/``sample_extra``: what its sample context
+    holds besides the slips' values (workflows.documents.samples), so that the check renders it.
+    """
 
     kind: str
     variables: tuple[Variable, ...]
     values: Values
+    directory: Path = PACKAGE_TEMPLATES
+    sample_data: Mapping[str, Any] = field(default_factory=dict)
+    sample_extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def declared(self) -> frozenset[str]:
@@ -86,13 +94,27 @@ class TemplateKind:
 TEMPLATE_KINDS: dict[str, TemplateKind] = {}
 
 
-def template_kind(kind: str, *variables: Variable) -> Callable[[Values], Values]:
-    """Register ``values`` as the variables of ``kind``'s templates (declared as ``variables``)."""
+def template_kind(
+    kind: str,
+    *variables: Variable,
+    directory: Path | None = None,
+    sample_data: Mapping[str, Any] | None = None,
+    sample_extra: Mapping[str, Any] | None = None,
+) -> Callable[[Values], Values]:
+    """Register ``values`` as the variables of ``kind``'s templates (declared as ``variables``);
+    its package template is ``<directory>/<kind>.docx`` (by default the core's ``templates/``)."""
 
     def register(values: Values) -> Values:
         if kind in TEMPLATE_KINDS:
             raise ValueError(f"template kind {kind!r} is already registered")
-        TEMPLATE_KINDS[kind] = TemplateKind(kind, tuple(variables), values)
+        TEMPLATE_KINDS[kind] = TemplateKind(
+            kind,
+            tuple(variables),
+            values,
+            directory or PACKAGE_TEMPLATES,
+            dict(sample_data or {}),
+            dict(sample_extra or {}),
+        )
         return values
 
     return register
@@ -287,8 +309,10 @@ def environment() -> SandboxedEnvironment:
 
 
 def package_template(kind: str) -> bytes | None:
-    """The template the package ships for ``kind``, if any."""
-    path = PACKAGE_TEMPLATES / f"{kind}.docx"
+    """The template the package ships for ``kind``, if any (a procedure's: in the directory its
+    kind was registered with)."""
+    of_kind = TEMPLATE_KINDS.get(kind)
+    path = (of_kind.directory if of_kind else PACKAGE_TEMPLATES) / f"{kind}.docx"
     return path.read_bytes() if path.is_file() else None
 
 

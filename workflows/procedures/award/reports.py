@@ -19,6 +19,7 @@ from workflows.config import Settings
 from workflows.db import reading
 from workflows.documents import DocumentContext, render_document
 from workflows.documents.issuing import authority_of
+from workflows.documents.template_versions import render_in_force
 from workflows.models import User
 from workflows.procedures.award.criteria import Criterion, criteria_of_aggregation, rules_of
 from workflows.procedures.award.documents import points
@@ -250,10 +251,12 @@ def draft_list_file(rt: Runtime, year: int, signer: Any, fmt: str) -> tuple[byte
     award_round = get_round(rt, year, signer)
     with reading(rt.engine) as session:
         entries = round_entries(session, award_round)
-    if fmt == "docx":
-        content = recommendation_docx(rt.settings, award_round, entries, signer)
-    else:
-        content = recommendation_xlsx(award_round, entries)
+        if fmt == "docx":
+            # From the template in force, as the issued list will be (recommendation_docx: the builder's).
+            context = recommendation_context(rt.settings, award_round, entries, signer)
+            content, _ = render_in_force(session, rt.store, context, AWARD_PROCEDURE)
+        else:
+            content = recommendation_xlsx(award_round, entries)
     return content, f"de-xuat-giai-thuong-chat-luong-{year}.{fmt}"
 
 

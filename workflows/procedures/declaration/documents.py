@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from workflows.documents.model import Block, DocumentBody, DocumentContext, Grid, Para, Span, document_kind
+from workflows.documents.templating import Variable, template_kind
 from workflows.documents.text import (
     agency_in_text,
     applicant_identity,
@@ -57,16 +61,26 @@ def _product_short(data: dict) -> str:
     return "; ".join(names)
 
 
+def _product_rows(data: dict) -> list[dict[str, str]]:
+    """The products as the table prints them (a name over its description, a maker over its place)."""
+    return [
+        {
+            "name": joined((as_text(product.get("name")), as_text(product.get("description"))), "\n"),
+            "trademark": as_text(product.get("trademark")),
+            "model": as_text(product.get("model")),
+            "maker": joined(
+                (as_text(product.get("manufacturer")), as_text(product.get("place_of_production"))), "\n"
+            ),
+        }
+        for product in _products(data)
+    ]
+
+
 def _product_grid(data: dict) -> Grid | None:
-    rows = []
-    for index, product in enumerate(_products(data), start=1):
-        name = joined((as_text(product.get("name")), as_text(product.get("description"))), "\n")
-        maker = joined(
-            (as_text(product.get("manufacturer")), as_text(product.get("place_of_production"))), "\n"
-        )
-        rows.append(
-            (str(index), name, as_text(product.get("trademark")), as_text(product.get("model")), maker)
-        )
+    rows = [
+        (str(index), row["name"], row["trademark"], row["model"], row["maker"])
+        for index, row in enumerate(_product_rows(data), start=1)
+    ]
     if not rows:
         return None
     return Grid(
@@ -117,6 +131,84 @@ def _basis_phrase(data: dict) -> str:
 
 # --------------------------------------------------------------------------- kinds
 
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "documents"
+
+# What the check's sample context holds (workflows.documents.samples): a declaration by certificate.
+SAMPLE_DATA: dict[str, Any] = {
+    "declaration_type": "hop_chuan",
+    "product": {
+        "name": "Gạch bê tông không nung",
+        "trademark": "VLMT",
+        "model": "GB-390",
+        "description": "Gạch block 390 x 190 x 190 mm",
+        "manufacturer": "Công ty TNHH Vật liệu Miền Trung",
+        "place_of_production": "Khu công nghiệp Nam Đông Hà",
+    },
+    "standard": {"number": "TCVN 6477:2016", "title": "Gạch bê tông"},
+    "basis": "certificate",
+    "certificate": {
+        "number": "HC-2026-0456",
+        "body": "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng 2",
+        "issued_on": "2026-10-05",
+        "valid_until": "2029-10-04",
+    },
+}
+
+_WORD = Variable(
+    "declaration_word", "Loại công bố: «hợp chuẩn», «hợp quy»", "What is declared: «hợp chuẩn» or «hợp quy»"
+)
+_STANDARD = Variable(
+    "standard",
+    "Tiêu chuẩn, quy chuẩn công bố: «tiêu chuẩn TCVN 6477:2016 Gạch bê tông» (có thể trống)",
+    "The standard or technical regulation declared (may be empty)",
+)
+
+
+@template_kind(
+    "declaration_notice",
+    _WORD,
+    _STANDARD,
+    Variable(
+        "products",
+        "Các sản phẩm, hàng hóa: mỗi sản phẩm có name, trademark, model, maker",
+        "The products: each with name, trademark, model, maker",
+    ),
+    Variable(
+        "basis", "Phương thức đánh giá sự phù hợp (có thể trống)", "The conformity assessment (may be empty)"
+    ),
+    Variable(
+        "validity",
+        "Hiệu lực của thông báo: «certificate» (theo giấy chứng nhận), «until» (đến ngày) hoặc trống",
+        "How long the notice is valid: «certificate», «until» or empty",
+    ),
+    Variable("certificate_number", "Số giấy chứng nhận hợp chuẩn/hợp quy", "The certificate's number"),
+    Variable("valid_until", "Ngày hết hiệu lực (dd/mm/yyyy)", "The last day of validity (dd/mm/yyyy)"),
+    directory=TEMPLATES,
+    sample_data=SAMPLE_DATA,
+)
+def declaration_notice_values(ctx: DocumentContext) -> dict[str, Any]:
+    data = ctx.data or {}
+    cert = section(data, "certificate")
+    validity, valid_until = "", ""
+    if (
+        data.get("basis") == "certificate"
+        and as_text(cert.get("number"))
+        and as_text(cert.get("valid_until"))
+    ):
+        validity, valid_until = "certificate", date_vn(cert.get("valid_until"))
+    elif data.get("basis") != "certificate" and as_text(ctx.extra.get("valid_until")):
+        # Self-assessment: valid three years from the self-assessment (Circular 28/2012 as amended).
+        validity, valid_until = "until", date_vn(ctx.extra.get("valid_until"))
+    return {
+        "declaration_word": _declaration_word(data),
+        "standard": _standard_phrase(data),
+        "products": _product_rows(data),
+        "basis": _basis_phrase(data),
+        "validity": validity,
+        "certificate_number": as_text(cert.get("number")) if validity == "certificate" else "",
+        "valid_until": valid_until,
+    }
+
 
 @document_kind(
     "declaration_notice",
@@ -126,9 +218,10 @@ def _basis_phrase(data: dict) -> str:
 )
 def declaration_notice(ctx: DocumentContext) -> DocumentBody:
     data = ctx.data or {}
-    word = _declaration_word(data)
+    values = declaration_notice_values(ctx)
+    word = values["declaration_word"]
     agency = agency_in_text(ctx.agency_name)
-    standard = _standard_phrase(data)
+    standard = values["standard"]
     applicant = as_text(ctx.applicant_name)
 
     grid = _product_grid(data)
@@ -146,7 +239,7 @@ def declaration_notice(ctx: DocumentContext) -> DocumentBody:
     declared = f"Sản phẩm, hàng hóa nêu trên được công bố phù hợp với {standard}" if standard else ""
     if declared:
         blocks.append(Para((declared + ".",)))
-    basis = _basis_phrase(data)
+    basis = values["basis"]
     if basis:
         blocks.append(Para(("Phương thức đánh giá sự phù hợp: ", basis, ".")))
     received = received_phrase(ctx, "; ngày tiếp nhận hồ sơ đầy đủ:")
@@ -163,29 +256,61 @@ def declaration_notice(ctx: DocumentContext) -> DocumentBody:
             )
         )
     )
-    cert = section(data, "certificate")
-    if (
-        data.get("basis") == "certificate"
-        and as_text(cert.get("number"))
-        and as_text(cert.get("valid_until"))
-    ):
+    if values["validity"] == "certificate":
         blocks.append(
             Para(
                 (
                     "Thông báo này có hiệu lực theo thời hạn của Giấy chứng nhận số "
-                    f"{as_text(cert.get('number'))} (đến ngày {date_vn(cert.get('valid_until'))}).",
+                    f"{values['certificate_number']} (đến ngày {values['valid_until']}).",
                 )
             )
         )
-    elif data.get("basis") != "certificate" and as_text(ctx.extra.get("valid_until")):
-        # Self-assessment: valid three years from the self-assessment (Circular 28/2012 as amended).
-        blocks.append(Para((f"Thông báo này có hiệu lực đến ngày {date_vn(ctx.extra.get('valid_until'))}.",)))
+    elif values["validity"] == "until":
+        blocks.append(Para((f"Thông báo này có hiệu lực đến ngày {values['valid_until']}.",)))
     return DocumentBody(
         heading="THÔNG BÁO",
         subject=f"Tiếp nhận hồ sơ công bố {word}",
         blocks=ended(blocks),
         recipients=(applicant, "Lưu: VT, TĐC"),
     )
+
+
+@template_kind(
+    "declaration_rejection",
+    _WORD,
+    Variable(
+        "about",
+        "Sản phẩm và tiêu chuẩn công bố: «đối với sản phẩm, hàng hóa …, công bố phù hợp với …» (có thể trống)",
+        "The products and the standard declared, as a phrase (may be empty)",
+    ),
+    Variable("reasons", "Các lý do không tiếp nhận", "Why the declaration is not accepted"),
+    Variable("findings", "Kết quả xem xét hồ sơ (có thể trống)", "What the examination found (may be empty)"),
+    directory=TEMPLATES,
+    sample_data={
+        **SAMPLE_DATA,
+        "rejection_reasons": ["Nhãn hàng hóa không thể hiện số hiệu tiêu chuẩn công bố"],
+        "examination_findings": "Chỉ tiêu cường độ nén chưa được thử nghiệm.",
+    },
+)
+def declaration_rejection_values(ctx: DocumentContext) -> dict[str, Any]:
+    data = ctx.data or {}
+    reasons = texts(data.get("rejection_reasons"))
+    if not reasons:
+        raise ValueError("declaration_rejection needs at least one item in data['rejection_reasons']")
+    product = _product_short(data)
+    standard = _standard_phrase(data)
+    about = joined(
+        (
+            f"đối với sản phẩm, hàng hóa {product}" if product else "",
+            f"công bố phù hợp với {standard}" if standard else "",
+        )
+    )
+    return {
+        "declaration_word": _declaration_word(data),
+        "about": about,
+        "reasons": reasons,
+        "findings": as_text(data.get("examination_findings")),
+    }
 
 
 @document_kind(
@@ -195,22 +320,12 @@ def declaration_notice(ctx: DocumentContext) -> DocumentBody:
     symbol="TB",
 )
 def declaration_rejection(ctx: DocumentContext) -> DocumentBody:
-    data = ctx.data or {}
-    reasons = texts(data.get("rejection_reasons"))
-    if not reasons:
-        raise ValueError("declaration_rejection needs at least one item in data['rejection_reasons']")
-    word = _declaration_word(data)
+    values = declaration_rejection_values(ctx)
+    reasons = values["reasons"]
+    word = values["declaration_word"]
     agency = agency_in_text(ctx.agency_name)
     applicant = as_text(ctx.applicant_name)
-    product = _product_short(data)
-    standard = _standard_phrase(data)
-
-    about = joined(
-        (
-            f"đối với sản phẩm, hàng hóa {product}" if product else "",
-            f"công bố phù hợp với {standard}" if standard else "",
-        )
-    )
+    about = values["about"]
     received = received_phrase(ctx, ", tiếp nhận ngày")
     blocks: list[Block] = [
         Para(
@@ -230,7 +345,7 @@ def declaration_rejection(ctx: DocumentContext) -> DocumentBody:
         Para((f"{i}. {ending(reason, '.' if i == last else ';')}",))
         for i, reason in enumerate(reasons, start=1)
     )
-    findings = as_text(data.get("examination_findings"))
+    findings = values["findings"]
     if findings:
         blocks.append(Para((Span("Kết quả xem xét hồ sơ: ", italic=True), findings)))
     blocks.append(

@@ -3,7 +3,11 @@ to clear the goods) and the notice of the inspection's result."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from workflows.documents.model import Block, DocumentBody, DocumentContext, Grid, Para, Span, document_kind
+from workflows.documents.templating import Variable, template_kind
 from workflows.documents.text import (
     agency_in_text,
     applicant_identity,
@@ -49,31 +53,37 @@ REQUIRED_HANDLING = {
 }
 
 
-def _goods_grid(data: dict) -> Grid | None:
-    goods = [g for g in data.get("goods") or () if isinstance(g, dict)]
+def _goods_rows(data: dict) -> list[dict[str, str]]:
+    """The goods as the table prints them (a name over its trademark and model, the origin over
+    the maker)."""
     rows = []
-    for index, line in enumerate(goods, start=1):
-        name = joined(
-            (
-                as_text(line.get("name")),
-                labelled("nhãn hiệu", line.get("trademark")),
-                labelled("kiểu loại", line.get("model")),
-            ),
-            "\n",
-        )
-        origin = joined((as_text(line.get("origin")), as_text(line.get("manufacturer"))), "\n")
+    for line in (g for g in data.get("goods") or () if isinstance(g, dict)):
         quantity = line.get("quantity")
         amount = f"{quantity:g}" if isinstance(quantity, int | float) else as_text(quantity)
         rows.append(
-            (
-                str(index),
-                name,
-                as_text(line.get("hs_code")),
-                origin,
-                joined((amount, as_text(line.get("unit"))), " "),
-                as_text(line.get("qcvn")),
-            )
+            {
+                "name": joined(
+                    (
+                        as_text(line.get("name")),
+                        labelled("nhãn hiệu", line.get("trademark")),
+                        labelled("kiểu loại", line.get("model")),
+                    ),
+                    "\n",
+                ),
+                "hs_code": as_text(line.get("hs_code")),
+                "origin": joined((as_text(line.get("origin")), as_text(line.get("manufacturer"))), "\n"),
+                "quantity": joined((amount, as_text(line.get("unit"))), " "),
+                "qcvn": as_text(line.get("qcvn")),
+            }
         )
+    return rows
+
+
+def _goods_grid(data: dict) -> Grid | None:
+    rows = [
+        (str(index), row["name"], row["hs_code"], row["origin"], row["quantity"], row["qcvn"])
+        for index, row in enumerate(_goods_rows(data), start=1)
+    ]
     if not rows:
         return None
     return Grid(
@@ -97,23 +107,111 @@ def _measure(data: dict) -> int | None:
         return None
 
 
+SHIPMENT_LABELS = (
+    ("Số tờ khai hải quan: ", "customs_declaration_number"),
+    ("Hợp đồng số: ", "contract_number"),
+    ("Hóa đơn số: ", "invoice_number"),
+    ("Phiếu đóng gói số: ", "packing_list_number"),
+    ("Vận đơn số: ", "bill_of_lading_number"),
+    ("Cửa khẩu nhập: ", "port_of_entry"),
+    ("Thời gian nhập khẩu dự kiến: ", "expected_arrival"),
+)
+
+
+def _shipment(data: dict) -> dict[str, str]:
+    """The shipment's papers, by key (empty: not given); the arrival day as dd/mm/yyyy."""
+    values = {key: as_text(data.get(key)) for _, key in SHIPMENT_LABELS}
+    if values["expected_arrival"]:
+        values["expected_arrival"] = date_vn(data.get("expected_arrival"))
+    return values
+
+
 def _shipment_paras(data: dict) -> list[Block]:
-    blocks: list[Block] = []
-    for label, key in (
-        ("Số tờ khai hải quan: ", "customs_declaration_number"),
-        ("Hợp đồng số: ", "contract_number"),
-        ("Hóa đơn số: ", "invoice_number"),
-        ("Phiếu đóng gói số: ", "packing_list_number"),
-        ("Vận đơn số: ", "bill_of_lading_number"),
-        ("Cửa khẩu nhập: ", "port_of_entry"),
-    ):
-        if as_text(data.get(key)):
-            blocks.append(Para((label, as_text(data.get(key))), align="left"))
-    if as_text(data.get("expected_arrival")):
-        blocks.append(
-            Para(("Thời gian nhập khẩu dự kiến: ", date_vn(data.get("expected_arrival"))), align="left")
-        )
-    return blocks
+    shipment = _shipment(data)
+    return [
+        Para((label, shipment[key]), align="left") for label, key in SHIPMENT_LABELS if as_text(data.get(key))
+    ]
+
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "documents"
+# What the check's sample context holds (workflows.documents.samples).
+SAMPLE_DATA: dict[str, Any] = {
+    "goods": [
+        {
+            "name": "Mũ bảo hiểm cho người đi mô tô",
+            "trademark": "SafeRide",
+            "model": "SR-200",
+            "hs_code": "65061010",
+            "origin": "Thái Lan",
+            "manufacturer": "SafeRide Co., Ltd.",
+            "quantity": 1200,
+            "unit": "chiếc",
+            "qcvn": "QCVN 2:2021/BKHCN",
+        }
+    ],
+    "customs_declaration_number": "105123456780",
+    "contract_number": "HĐ-2026/015",
+    "invoice_number": "INV-88120",
+    "packing_list_number": "PL-88120",
+    "bill_of_lading_number": "BL-TH-5531",
+    "port_of_entry": "Cửa khẩu quốc tế Lao Bảo",
+    "expected_arrival": "2026-12-04",
+}
+_BASIS_LINE = Variable(
+    "basis_line",
+    "Dòng căn cứ pháp lý: «Căn cứ Luật Chất lượng sản phẩm, hàng hóa năm 2007; …»",
+    "The legal basis line",
+)
+_GOODS = Variable(
+    "goods",
+    "Các dòng hàng hóa: mỗi dòng có name, hs_code, origin, quantity, qcvn",
+    "The goods lines: each with name, hs_code, origin, quantity, qcvn",
+)
+_SHIPMENT = Variable(
+    "shipment",
+    "Chứng từ lô hàng: customs_declaration_number, contract_number, invoice_number, "
+    "packing_list_number, bill_of_lading_number, port_of_entry, expected_arrival (trống: không có)",
+    "The shipment's papers by key (empty: not given)",
+)
+
+
+@template_kind(
+    "import_registration_confirmation",
+    _BASIS_LINE,
+    _GOODS,
+    _SHIPMENT,
+    Variable(
+        "route",
+        "Cách kiểm tra áp dụng theo mức độ rủi ro (quy định từ 01/07/2026; có thể trống)",
+        "The inspection route by risk (rules from 01/07/2026; may be empty)",
+    ),
+    Variable(
+        "measure",
+        "Biện pháp kiểm tra áp dụng (quy định trước 01/07/2026; có thể trống)",
+        "The inspection measure (rules until 30/06/2026; may be empty)",
+    ),
+    Variable(
+        "recorded",
+        "Bản đăng ký chỉ được ghi nhận (không phải nộp giấy chứng nhận) (đúng/sai)",
+        "The registration is only recorded (no certificate to file)",
+    ),
+    directory=TEMPLATES,
+    sample_data={**SAMPLE_DATA, "inspection_route": "certificate"},
+)
+def import_registration_confirmation_values(ctx: DocumentContext) -> dict[str, Any]:
+    data = ctx.data or {}
+    measure = _measure(data)
+    route = str(data.get("inspection_route") or "")
+    return {
+        "basis_line": legal_basis_line(ctx, IMPORT_BASIS),
+        "goods": _goods_rows(data),
+        "shipment": _shipment(data),
+        "route": INSPECTION_ROUTES.get(route, ""),
+        "measure": ""
+        if route in INSPECTION_ROUTES or measure is None
+        else INSPECTION_MEASURES.get(measure, ""),
+        "recorded": route in RECORDED_ROUTES or (not route and measure is not None and measure <= 1),
+    }
 
 
 @document_kind(
@@ -124,12 +222,12 @@ def _shipment_paras(data: dict) -> list[Block]:
 )
 def import_registration_confirmation(ctx: DocumentContext) -> DocumentBody:
     data = ctx.data or {}
+    values = import_registration_confirmation_values(ctx)
     agency = agency_in_text(ctx.agency_name)
     applicant = as_text(ctx.applicant_name)
-    measure = _measure(data)
     grid = _goods_grid(data)
     blocks: list[Block] = [
-        Para((f"{legal_basis_line(ctx, IMPORT_BASIS)};",)),
+        Para((f"{values['basis_line']};",)),
         Para(
             (
                 f"{agency} xác nhận ",
@@ -144,14 +242,11 @@ def import_registration_confirmation(ctx: DocumentContext) -> DocumentBody:
         blocks.append(grid)
     blocks.extend(_shipment_paras(data))
     blocks.append(Para(("Mã hồ sơ: ", Span(as_text(ctx.dossier_code), bold=True), "."), align="left"))
-    route = str(data.get("inspection_route") or "")
-    if route in INSPECTION_ROUTES:
-        blocks.append(Para(("Cách kiểm tra áp dụng: ", Span(INSPECTION_ROUTES[route], bold=True), ".")))
-    elif measure in INSPECTION_MEASURES:
-        blocks.append(
-            Para(("Biện pháp kiểm tra áp dụng: ", Span(INSPECTION_MEASURES[measure], bold=True), "."))
-        )
-    if route in RECORDED_ROUTES or (not route and measure is not None and measure <= 1):
+    if values["route"]:
+        blocks.append(Para(("Cách kiểm tra áp dụng: ", Span(values["route"], bold=True), ".")))
+    elif values["measure"]:
+        blocks.append(Para(("Biện pháp kiểm tra áp dụng: ", Span(values["measure"], bold=True), ".")))
+    if values["recorded"]:
         blocks.append(
             Para(
                 (
@@ -181,6 +276,66 @@ def import_registration_confirmation(ctx: DocumentContext) -> DocumentBody:
     )
 
 
+@template_kind(
+    "import_inspection_result",
+    _BASIS_LINE,
+    _GOODS,
+    _SHIPMENT,
+    Variable(
+        "certificate",
+        "Giấy chứng nhận/chứng thư căn cứ: «Giấy chứng nhận/chứng thư số … do … cấp ngày …» (có thể trống)",
+        "The certificate the result rests on, as a phrase (may be empty)",
+    ),
+    Variable(
+        "meets",
+        "Lô hàng đáp ứng yêu cầu chất lượng (đúng/sai)",
+        "Whether the shipment meets the requirements",
+    ),
+    Variable(
+        "handling",
+        "Biện pháp xử lý lô hàng không đạt: «tái xuất hàng hóa»… (có thể trống)",
+        "What must be done with a failing shipment (may be empty)",
+    ),
+    Variable("notes", "Nhận xét (có thể trống)", "Remarks (may be empty)"),
+    directory=TEMPLATES,
+    sample_data={
+        **SAMPLE_DATA,
+        "inspection_conclusion": "does_not_meet",
+        "required_handling": "re_export",
+        "certificate_number": "CT-2026-118",
+        "issuing_body": "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng 1",
+        "issued_on": "2026-11-20",
+        "evaluation_notes": "Nhãn hàng hóa thiếu dấu hợp quy",
+    },
+)
+def import_inspection_result_values(ctx: DocumentContext) -> dict[str, Any]:
+    data = ctx.data or {}
+    conclusion = data.get("inspection_conclusion")
+    if conclusion not in ("meets", "does_not_meet"):
+        raise ValueError(
+            "import_inspection_result needs data['inspection_conclusion'] (meets | does_not_meet)"
+        )
+    certificate = joined(
+        (
+            labelled("Giấy chứng nhận/chứng thư số", data.get("certificate_number")),
+            labelled("do", data.get("issuing_body")),
+            labelled("cấp ngày", date_vn(data.get("issued_on"))),
+        ),
+        " ",
+    )
+    return {
+        "basis_line": legal_basis_line(ctx, IMPORT_BASIS),
+        "goods": _goods_rows(data),
+        "shipment": _shipment(data),
+        "certificate": certificate,
+        "meets": conclusion == "meets",
+        "handling": ""
+        if conclusion == "meets"
+        else REQUIRED_HANDLING.get(str(data.get("required_handling")), ""),
+        "notes": as_text(data.get("evaluation_notes")),
+    }
+
+
 @document_kind(
     "import_inspection_result",
     title_vi="Thông báo kết quả kiểm tra nhà nước về chất lượng hàng hóa nhập khẩu",
@@ -189,16 +344,12 @@ def import_registration_confirmation(ctx: DocumentContext) -> DocumentBody:
 )
 def import_inspection_result(ctx: DocumentContext) -> DocumentBody:
     data = ctx.data or {}
+    values = import_inspection_result_values(ctx)
     agency = agency_in_text(ctx.agency_name)
     applicant = as_text(ctx.applicant_name)
-    conclusion = data.get("inspection_conclusion")
-    if conclusion not in ("meets", "does_not_meet"):
-        raise ValueError(
-            "import_inspection_result needs data['inspection_conclusion'] (meets | does_not_meet)"
-        )
     grid = _goods_grid(data)
     blocks: list[Block] = [
-        Para((f"{legal_basis_line(ctx, IMPORT_BASIS)};",)),
+        Para((f"{values['basis_line']};",)),
         Para(
             (
                 f"{agency} thông báo kết quả kiểm tra nhà nước về chất lượng lô hàng nhập khẩu của ",
@@ -210,23 +361,16 @@ def import_inspection_result(ctx: DocumentContext) -> DocumentBody:
     if grid:
         blocks.append(grid)
     blocks.extend(_shipment_paras(data))
-    certificate = joined(
-        (
-            labelled("Giấy chứng nhận/chứng thư số", data.get("certificate_number")),
-            labelled("do", data.get("issuing_body")),
-            labelled("cấp ngày", date_vn(data.get("issued_on"))),
-        ),
-        " ",
-    )
+    certificate = values["certificate"]
     if certificate:
         blocks.append(Para(("Căn cứ kết quả đánh giá sự phù hợp: ", certificate, ".")))
     blocks.append(Para(("Mã hồ sơ: ", Span(as_text(ctx.dossier_code), bold=True), "."), align="left"))
-    if conclusion == "meets":
+    if values["meets"]:
         blocks.append(
             Para(("Kết quả: ", Span("Lô hàng nhập khẩu đáp ứng yêu cầu chất lượng", bold=True), "."))
         )
     else:
-        handling = REQUIRED_HANDLING.get(str(data.get("required_handling")), "")
+        handling = values["handling"]
         blocks.append(
             Para(("Kết quả: ", Span("Lô hàng nhập khẩu không đáp ứng yêu cầu chất lượng", bold=True), "."))
         )
@@ -241,7 +385,7 @@ def import_inspection_result(ctx: DocumentContext) -> DocumentBody:
                     )
                 )
             )
-    notes = as_text(data.get("evaluation_notes"))
+    notes = values["notes"]
     if notes:
         blocks.append(Para(("Nhận xét: ", ending(notes, "."))))
     return DocumentBody(

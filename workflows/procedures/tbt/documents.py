@@ -5,6 +5,7 @@ no type title, "V/v …" under the number, "Kính gửi: …", numbered "<n>/SKH
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from workflows.documents import (
@@ -17,6 +18,7 @@ from workflows.documents import (
     agency_in_text,
     document_kind,
 )
+from workflows.documents.templating import Variable, template_kind
 
 TOPICS_VI = {
     "technical_regulation": "Quy chuẩn kỹ thuật",
@@ -42,17 +44,88 @@ def _finish(blocks: list[Block]) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
+def _inquiry(data: dict[str, Any]) -> dict[str, str]:
+    """The inquiry as its table prints it ("—" for no HS code; the topic's name, if any)."""
+    topic = data.get("topic")
+    return {
+        "subject": _t(data.get("subject")),
+        "product": _t(data.get("product")),
+        "hs_code": _t(data.get("hs_code")) or "—",
+        "market": _t(data.get("market")),
+        "topic": TOPICS_VI.get(str(topic), str(topic)) if topic else "",
+    }
+
+
 def _inquiry_grid(data: dict[str, Any], code: str) -> Grid:
+    inquiry = _inquiry(data)
     rows = [
         ("Mã hồ sơ", code),
-        ("Tiêu đề", _t(data.get("subject"))),
-        ("Sản phẩm, hàng hóa", _t(data.get("product"))),
-        ("Mã HS", _t(data.get("hs_code")) or "—"),
-        ("Thị trường", _t(data.get("market"))),
+        ("Tiêu đề", inquiry["subject"]),
+        ("Sản phẩm, hàng hóa", inquiry["product"]),
+        ("Mã HS", inquiry["hs_code"]),
+        ("Thị trường", inquiry["market"]),
     ]
-    if data.get("topic"):
-        rows.append(("Lĩnh vực", TOPICS_VI.get(str(data["topic"]), str(data["topic"]))))
+    if inquiry["topic"]:
+        rows.append(("Lĩnh vực", inquiry["topic"]))
     return Grid(header=("Nội dung", "Thông tin"), rows=tuple(rows), widths_mm=(50, 115))
+
+
+def _lines(text: str) -> list[str]:
+    """A text's paragraphs: its lines that are not blank, stripped."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _addressee(name: str) -> str:
+    """An addressee as "Kính gửi: …" prints it (workflows.documents.docx_writer)."""
+    return " ".join(name.split()).rstrip(";.")
+
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "documents"
+# What the check's sample context holds (workflows.documents.samples).
+SAMPLE_DATA: dict[str, Any] = {
+    "asker": {"name": "Trần Thị Khách", "organisation": "Công ty TNHH Vật liệu Miền Trung"},
+    "subject": "Thép không gỉ sang EU",
+    "product": "Thép không gỉ",
+    "hs_code": "7219",
+    "market": "EU",
+    "topic": "standard",
+    "question": "Cần đáp ứng tiêu chuẩn nào?\nCó cần chứng nhận CE không?",
+}
+_INQUIRY = Variable(
+    "inquiry",
+    "Câu hỏi: subject (tiêu đề), product, hs_code («—» nếu không có), market, topic (lĩnh vực, có thể trống)",
+    "The inquiry: subject, product, hs_code («—» if none), market, topic (may be empty)",
+)
+_QUESTION = Variable("question", "Nội dung câu hỏi, từng đoạn", "The question, paragraph by paragraph")
+_ADDRESSEE = Variable("addressee", "Nơi nhận sau «Kính gửi:»", "The addressee after «Kính gửi:»")
+
+
+@template_kind(
+    "tbt_forward_letter",
+    _INQUIRY,
+    _QUESTION,
+    _ADDRESSEE,
+    Variable("forward_to", "Cơ quan được chuyển câu hỏi", "The body the inquiry is forwarded to"),
+    Variable("note", "Đề nghị kèm theo (có thể trống)", "The request sent with it (may be empty)"),
+    directory=TEMPLATES,
+    sample_data={
+        **SAMPLE_DATA,
+        "forward_to": "Văn phòng TBT Việt Nam",
+        "forward_note": "Trả lời trước 10/12.",
+    },
+)
+def tbt_forward_letter_values(ctx: DocumentContext) -> dict[str, Any]:
+    data = ctx.data or {}
+    to = _t(data.get("forward_to"))
+    if not to:
+        raise ValueError("tbt_forward_letter needs data['forward_to']")
+    return {
+        "inquiry": _inquiry(data),
+        "question": _lines(_t(data.get("question"))),
+        "addressee": _addressee(to),
+        "forward_to": to,
+        "note": _t(data.get("forward_note")),
+    }
 
 
 @document_kind(
@@ -63,9 +136,8 @@ def _inquiry_grid(data: dict[str, Any], code: str) -> Grid:
 )
 def tbt_forward_letter(ctx: DocumentContext) -> DocumentBody:
     data = ctx.data or {}
-    to = _t(data.get("forward_to"))
-    if not to:
-        raise ValueError("tbt_forward_letter needs data['forward_to']")
+    values = tbt_forward_letter_values(ctx)
+    to = values["forward_to"]
     agency = agency_in_text(ctx.agency_name)
     blocks: list[Block] = [
         Para(
@@ -78,7 +150,7 @@ def tbt_forward_letter(ctx: DocumentContext) -> DocumentBody:
         Para(("Nội dung câu hỏi:",), indent=False),
         *_paragraphs(_t(data.get("question"))),
     ]
-    note = _t(data.get("forward_note"))
+    note = values["note"]
     if note:
         blocks.append(Para(("Đề nghị: ", note)))
     blocks.append(
@@ -99,17 +171,64 @@ def tbt_forward_letter(ctx: DocumentContext) -> DocumentBody:
     )
 
 
+def _asker(ctx: DocumentContext, data: dict) -> str:
+    """Whom a letter to the asker is addressed to, as "Kính gửi: …" prints it."""
+    asker = data.get("asker") if isinstance(data.get("asker"), dict) else {}
+    addressee = _addressee(_t(asker.get("organisation")) or _t(ctx.applicant_name) or _t(asker.get("name")))
+    if not addressee:
+        raise ValueError(f"{ctx.kind}: a letter needs its addressees (DocumentBody.to)")
+    return addressee
+
+
 def _to_the_asker(ctx: DocumentContext, data: dict) -> tuple[str, list[Block]]:
     """Whom a letter to the asker is addressed to, and its opening: the question as received."""
-    asker = data.get("asker") if isinstance(data.get("asker"), dict) else {}
-    addressee = _t(asker.get("organisation")) or _t(ctx.applicant_name) or _t(asker.get("name"))
     agency = agency_in_text(ctx.agency_name)
-    return addressee, [
+    return _asker(ctx, data), [
         Para((f"Điểm hỏi đáp TBT thuộc {agency} nhận được câu hỏi của Quý vị:",)),
         _inquiry_grid(data, ctx.dossier_code),
         Para(("Câu hỏi:",), indent=False),
         *_paragraphs(_t(data.get("question"))),
     ]
+
+
+@template_kind(
+    "tbt_answer",
+    _INQUIRY,
+    _QUESTION,
+    _ADDRESSEE,
+    Variable(
+        "forward_to",
+        "Cơ quan đã cho ý kiến (có thể trống: Điểm hỏi đáp tự trả lời)",
+        "The body whose opinion the answer rests on (may be empty)",
+    ),
+    Variable(
+        "reply_reference", "Số hiệu văn bản ý kiến (có thể trống)", "The reply's reference (may be empty)"
+    ),
+    Variable("answer", "Câu trả lời, từng đoạn", "The answer, paragraph by paragraph"),
+    Variable("references", "Văn bản, tiêu chuẩn, quy chuẩn viện dẫn", "The documents and standards cited"),
+    directory=TEMPLATES,
+    sample_data={
+        **SAMPLE_DATA,
+        "forward_to": "Văn phòng TBT Việt Nam",
+        "reply_reference": "Công văn số 15/TBT-VP",
+        "answer": "Tiêu chuẩn EN 10088-2.\nKhông cần chứng nhận CE.",
+        "references": ["EN 10088-2:2014"],
+    },
+)
+def tbt_answer_values(ctx: DocumentContext) -> dict[str, Any]:
+    data = ctx.data or {}
+    answer = _t(data.get("answer"))
+    if not answer:
+        raise ValueError("tbt_answer needs data['answer']")
+    return {
+        "inquiry": _inquiry(data),
+        "question": _lines(_t(data.get("question"))),
+        "addressee": _asker(ctx, data),
+        "forward_to": _t(data.get("forward_to")),
+        "reply_reference": _t(data.get("reply_reference")),
+        "answer": _lines(answer),
+        "references": [str(r) for r in data.get("references") or [] if str(r).strip()],
+    }
 
 
 @document_kind(
@@ -120,25 +239,24 @@ def _to_the_asker(ctx: DocumentContext, data: dict) -> tuple[str, list[Block]]:
 )
 def tbt_answer(ctx: DocumentContext) -> DocumentBody:
     data = ctx.data or {}
-    answer = _t(data.get("answer"))
-    if not answer:
-        raise ValueError("tbt_answer needs data['answer']")
+    values = tbt_answer_values(ctx)
     addressee, opening = _to_the_asker(ctx, data)
     blocks: list[Block] = list(opening)
-    if _t(data.get("forward_to")):
+    if values["forward_to"]:
+        reference = values["reply_reference"]
         blocks.append(
             Para(
                 (
-                    f"Trên cơ sở ý kiến của {_t(data['forward_to'])}"
-                    + (f" (văn bản {_t(data.get('reply_reference'))})" if data.get("reply_reference") else "")
+                    f"Trên cơ sở ý kiến của {values['forward_to']}"
+                    + (f" (văn bản {reference})" if reference else "")
                     + ", Điểm hỏi đáp TBT trả lời như sau:",
                 )
             )
         )
     else:
         blocks.append(Para(("Điểm hỏi đáp TBT trả lời như sau:",)))
-    blocks.extend(_paragraphs(answer))
-    references = [str(r) for r in data.get("references") or [] if str(r).strip()]
+    blocks.extend(Para((line,)) for line in values["answer"])
+    references = values["references"]
     if references:
         blocks.append(Para(("Văn bản, tiêu chuẩn, quy chuẩn viện dẫn:",), indent=False))
         blocks.extend(Para((f"- {r}",), align="left") for r in references)
@@ -152,6 +270,30 @@ def tbt_answer(ctx: DocumentContext) -> DocumentBody:
     )
 
 
+@template_kind(
+    "tbt_decline_slip",
+    _INQUIRY,
+    _QUESTION,
+    _ADDRESSEE,
+    Variable(
+        "reason", "Lý do từ chối trả lời, từng đoạn", "Why the inquiry is declined, paragraph by paragraph"
+    ),
+    directory=TEMPLATES,
+    sample_data={**SAMPLE_DATA, "decline_reason": "Câu hỏi về vay vốn không thuộc phạm vi của Điểm hỏi đáp."},
+)
+def tbt_decline_slip_values(ctx: DocumentContext) -> dict[str, Any]:
+    data = ctx.data or {}
+    reason = _t(data.get("decline_reason"))
+    if not reason:
+        raise ValueError("tbt_decline_slip needs data['decline_reason']")
+    return {
+        "inquiry": _inquiry(data),
+        "question": _lines(_t(data.get("question"))),
+        "addressee": _asker(ctx, data),
+        "reason": _lines(reason),
+    }
+
+
 @document_kind(
     "tbt_decline_slip",
     title_vi="Công văn từ chối trả lời câu hỏi về TBT",
@@ -162,9 +304,7 @@ def tbt_decline_slip(ctx: DocumentContext) -> DocumentBody:
     """The officer declines or closes a question outside the inquiry point's scope, with the reason
     (required) the asker reads."""
     data = ctx.data or {}
-    reason = _t(data.get("decline_reason"))
-    if not reason:
-        raise ValueError("tbt_decline_slip needs data['decline_reason']")
+    values = tbt_decline_slip_values(ctx)
     addressee, opening = _to_the_asker(ctx, data)
     blocks: list[Block] = [
         *opening,
@@ -175,7 +315,7 @@ def tbt_decline_slip(ctx: DocumentContext) -> DocumentBody:
                 "trên không thuộc phạm vi trả lời của Điểm hỏi đáp TBT, với lý do:",
             )
         ),
-        *_paragraphs(reason),
+        *(Para((line,)) for line in values["reason"]),
         Para(("Quý vị có thể gửi câu hỏi mới nếu nội dung thuộc phạm vi nêu trên. Trân trọng./.",)),
     ]
     return DocumentBody(
@@ -187,6 +327,56 @@ def tbt_decline_slip(ctx: DocumentContext) -> DocumentBody:
     )
 
 
+WTO_SAMPLE_EXTRA: dict[str, Any] = {
+    "notification": {
+        "symbol": "G/TBT/N/EU/1100",
+        "member": "Liên minh châu Âu",
+        "title": "Dự thảo quy định về thép không gỉ",
+        "comment_deadline": "15/12/2026",
+    },
+    "comments": [
+        {
+            "organisation": "Công ty TNHH Vật liệu Miền Trung (MST 3200123452)",
+            "date": "20/11/2026",
+            "body": "Đề nghị kéo dài thời gian chuyển tiếp.",
+        }
+    ],
+    "early_reason": "Văn phòng TBT Việt Nam đề nghị gửi sớm.",
+}
+
+
+@template_kind(
+    "tbt_wto_comments",
+    Variable(
+        "notification",
+        "Thông báo WTO: symbol (số hiệu), member (thành viên), title, comment_deadline (hạn góp ý)",
+        "The WTO notification: symbol, member, title, comment_deadline",
+    ),
+    Variable(
+        "comments",
+        "Các ý kiến góp ý: mỗi ý kiến có organisation, date, body",
+        "The comments: each with organisation, date, body",
+    ),
+    Variable(
+        "early_reason",
+        "Lý do phát hành trước hạn góp ý (có thể trống)",
+        "Why it is issued before the deadline (may be empty)",
+    ),
+    directory=TEMPLATES,
+    sample_extra=WTO_SAMPLE_EXTRA,
+)
+def tbt_wto_comments_values(ctx: DocumentContext) -> dict[str, Any]:
+    n = ctx.extra.get("notification") or {}
+    return {
+        "notification": {key: _t(n.get(key)) for key in ("symbol", "member", "title", "comment_deadline")},
+        "comments": [
+            {key: _t(c.get(key)) for key in ("organisation", "date", "body")}
+            for c in ctx.extra.get("comments") or []
+        ],
+        "early_reason": _t(ctx.extra.get("early_reason")),
+    }
+
+
 @document_kind(
     "tbt_wto_comments",
     title_vi="Công văn tổng hợp ý kiến góp ý thông báo TBT của WTO",
@@ -194,15 +384,16 @@ def tbt_decline_slip(ctx: DocumentContext) -> DocumentBody:
     letter=True,
 )
 def tbt_wto_comments(ctx: DocumentContext) -> DocumentBody:
-    n = ctx.extra.get("notification") or {}
-    comments = list(ctx.extra.get("comments") or [])
+    values = tbt_wto_comments_values(ctx)
+    n = values["notification"]
+    comments = values["comments"]
     agency = agency_in_text(ctx.agency_name)
     blocks: list[Block] = [
         Para(
             (
                 f"{agency} tổng hợp ý kiến của các tổ chức, doanh nghiệp trên địa bàn về thông báo ",
-                Span(_t(n.get("symbol")), bold=True),
-                f" của {_t(n.get('member'))}: {_t(n.get('title'))} (hạn góp ý: {_t(n.get('comment_deadline'))}).",
+                Span(n["symbol"], bold=True),
+                f" của {n['member']}: {n['title']} (hạn góp ý: {n['comment_deadline']}).",
             )
         ),
     ]
@@ -211,8 +402,7 @@ def tbt_wto_comments(ctx: DocumentContext) -> DocumentBody:
             Grid(
                 header=("STT", "Tổ chức, doanh nghiệp", "Ngày góp ý", "Nội dung góp ý"),
                 rows=tuple(
-                    (str(i), _t(c.get("organisation")), _t(c.get("date")), _t(c.get("body")))
-                    for i, c in enumerate(comments, start=1)
+                    (str(i), c["organisation"], c["date"], c["body"]) for i, c in enumerate(comments, start=1)
                 ),
                 widths_mm=(12, 45, 25, 83),
             )
@@ -220,13 +410,13 @@ def tbt_wto_comments(ctx: DocumentContext) -> DocumentBody:
         blocks.append(Para((f"Tổng số ý kiến: {len(comments)}.",)))
     else:
         blocks.append(Para(("Không có tổ chức, doanh nghiệp nào gửi ý kiến góp ý.",)))
-    early_reason = _t(ctx.extra.get("early_reason"))
+    early_reason = values["early_reason"]
     if early_reason:
         blocks.append(
             Para(
                 (
                     Span(
-                        f"Bản tổng hợp được phát hành trước hạn góp ý ({_t(n.get('comment_deadline'))}), lý do: ",
+                        f"Bản tổng hợp được phát hành trước hạn góp ý ({n['comment_deadline']}), lý do: ",
                         bold=True,
                     ),
                     early_reason,

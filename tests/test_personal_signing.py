@@ -40,6 +40,7 @@ from workflows.db import reading
 from workflows.models import AuditEvent, Document, DocumentSigning, User
 from workflows.signing import validate_pdf
 from workflows.signing.demo_pki import make_certificate, make_key
+from workflows.signing.sync import run_blocking
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,9 @@ class Token:
             page = writer.root["/Pages"]["/Kids"][0].get_object()
             page["/Contents"] = writer.add_object(generic.StreamObject(stream_data=repaint))
             writer.update_container(page)
-        return pdf_signer.sign_pdf(writer, output=BytesIO()).getvalue()
+        # pyHanko's blocking API runs its own event loop: off this thread when one runs here (the
+        # browser tests' Playwright keeps one running in an xdist worker for the session).
+        return run_blocking(lambda: pdf_signer.sign_pdf(writer, output=BytesIO()).getvalue())
 
 
 def leader_token(pki: SigningPki, name: str, *, days: int = 365, start: datetime | None = None) -> Token:

@@ -206,6 +206,8 @@ class Cast:
                 password=PASSWORD,
                 full_name=name or f"Cán bộ {role}",
                 roles=[role],
+                # A leader signs what they issue (the apology slip of an extension) as a deputy.
+                job_title="PHÓ GIÁM ĐỐC" if role == "leader" else "",
             )
         return self._racer(user)
 

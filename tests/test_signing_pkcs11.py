@@ -35,6 +35,7 @@ from workflows.signing.pkcs11 import (
     SigningUnavailable,
     open_pkcs11_signer,
 )
+from workflows.signing.sync import run_blocking
 
 __all__ = ["softhsm_token"]  # the fixture: pytest finds it through this import
 
@@ -73,14 +74,17 @@ def sign(signer: Pkcs11TokenSigner, pdf: bytes = PDF) -> bytes:
     metadata = signers.PdfSignatureMetadata(
         field_name="ChuKySo", subfilter=fields.SigSeedSubFilter.PADES, reason="Ban hành văn bản"
     )
-    return signers.sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf)), metadata, signer=signer).getvalue()
+    # pyHanko's blocking API runs its own event loop: off this thread when one runs here.
+    return run_blocking(
+        lambda: signers.sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf)), metadata, signer=signer).getvalue()
+    )
 
 
 def assert_valid(signed: bytes, token: SoftHsmToken) -> None:
     """Intact, valid, trusted against the test CA, covering the whole file."""
     (embedded,) = PdfFileReader(BytesIO(signed)).embedded_signatures
     ca = asn1_x509.Certificate.load(token.ca_cert.public_bytes(serialization.Encoding.DER))
-    status = validate_pdf_signature(embedded, ValidationContext(trust_roots=[ca]))
+    status = run_blocking(lambda: validate_pdf_signature(embedded, ValidationContext(trust_roots=[ca])))
     assert status.intact, status.pretty_print_details()
     assert status.valid, status.pretty_print_details()
     assert status.trusted, status.pretty_print_details()

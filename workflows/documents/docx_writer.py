@@ -440,23 +440,7 @@ class _Writer:
         _run(_compact(self.footer, style="Footer"), DRAFT_FOOTER, TINY_PT, italic=True)
 
     def core_properties(self, body: DocumentBody, kind: DocumentKind) -> None:
-        ctx = self.ctx
-        props = CoreProperties(self.core)
-        issued_utc = ctx.issued_at.astimezone(UTC) if ctx.issued_at.tzinfo else ctx.issued_at
-        issued_naive = issued_utc.replace(tzinfo=None)
-        props.title = _clean(body.title)[:255]
-        props.subject = _clean(f"{kind.title_en} — {ctx.dossier_code}")[:255]
-        props.author = _clean(ctx.agency_name)[:255]
-        props.last_modified_by = _clean(ctx.agency_name)[:255]
-        props.identifier = _clean(ctx.number)[:255]
-        props.keywords = _clean(f"{ctx.dossier_code}; {ctx.verification_code}")[:255]
-        props.comments = _clean(f"Tra cứu/xác thực văn bản tại: {ctx.verify_url}")[:255]
-        props.category = ctx.kind
-        props.language = "vi-VN"
-        props.revision = 1
-        props.created = issued_naive
-        props.modified = issued_naive
-        props.last_printed = issued_naive
+        set_core_properties(CoreProperties(self.core), self.ctx, body.title, kind)
 
     def to_bytes(self) -> bytes:
         base = self.base
@@ -476,3 +460,24 @@ class _Writer:
 def _xml(element: etree._Element) -> bytes:
     """An XML part as python-docx stores one."""
     return etree.tostring(element, encoding="UTF-8", standalone=True)
+
+
+def set_core_properties(props: CoreProperties, ctx: DocumentContext, title: str, kind: DocumentKind) -> None:
+    """A document's core properties, whichever way it is rendered (this writer or a template):
+    what it is, its number and verification code, its dates pinned to ``issued_at`` so the same
+    context gives the same bytes."""
+    issued_utc = ctx.issued_at.astimezone(UTC) if ctx.issued_at.tzinfo else ctx.issued_at
+    issued_naive = issued_utc.replace(tzinfo=None)
+    props.title = _clean(title)[:255]
+    props.subject = _clean(f"{kind.title_en} — {ctx.dossier_code}")[:255]
+    props.author = _clean(ctx.agency_name)[:255]
+    props.last_modified_by = _clean(ctx.agency_name)[:255]
+    props.identifier = _clean(ctx.number)[:255]
+    props.keywords = _clean(f"{ctx.dossier_code}; {ctx.verification_code}")[:255]
+    props.comments = _clean(f"Tra cứu/xác thực văn bản tại: {ctx.verify_url}")[:255]
+    props.category = ctx.kind
+    props.language = "vi-VN"
+    props.revision = 1
+    props.created = issued_naive
+    props.modified = issued_naive
+    props.last_printed = issued_naive

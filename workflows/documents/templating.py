@@ -26,7 +26,7 @@ import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from workflows.clock import to_local
 from workflows.documents.authority import DIRECTOR, NoSigningAuthority, authority_lines
 from workflows.documents.docx_package import _deflate, _zip
-from workflows.documents.docx_writer import _clean
+from workflows.documents.docx_writer import _clean, set_core_properties
 from workflows.documents.layout import DRAFT_FOOTER, DRAFT_NOTICE_EN, DRAFT_NOTICE_VI, QR_WIDTH
 from workflows.documents.model import DocumentContext, kind_named
 from workflows.documents.qr import qr_png
@@ -364,20 +364,7 @@ def render_template(template: bytes, ctx: DocumentContext) -> bytes:
 def _core_properties(props: CoreProperties, ctx: DocumentContext) -> None:
     """The core properties the writer sets (workflows.documents.docx_writer), dates pinned."""
     kind = kind_named(ctx.kind)
-    issued = (ctx.issued_at.astimezone(UTC) if ctx.issued_at.tzinfo else ctx.issued_at).replace(tzinfo=None)
-    props.title = _clean(kind.builder(ctx).title)[:255]
-    props.subject = _clean(f"{kind.title_en} — {ctx.dossier_code}")[:255]
-    props.author = _clean(ctx.agency_name)[:255]
-    props.last_modified_by = _clean(ctx.agency_name)[:255]
-    props.identifier = _clean(ctx.number)[:255]
-    props.keywords = _clean(f"{ctx.dossier_code}; {ctx.verification_code}")[:255]
-    props.comments = _clean(f"Tra cứu/xác thực văn bản tại: {ctx.verify_url}")[:255]
-    props.category = ctx.kind
-    props.language = "vi-VN"
-    props.revision = 1
-    props.created = issued
-    props.modified = issued
-    props.last_printed = issued
+    set_core_properties(props, ctx, kind.builder(ctx).title, kind)
 
 
 def _rezipped(content: bytes, when: datetime) -> bytes:

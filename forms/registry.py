@@ -471,8 +471,23 @@ class FormLibrary:
             raise FormSchemaError(folder, f"forms already known from another folder: {', '.join(repeated)}")
         self._registries.append(added)
 
+    def with_folder(self, folder: Path | str) -> FormLibrary:
+        """A new library: this one's folders and ``folder`` (checked as ``add_folder`` does);
+        this one is left unchanged."""
+        library = FormLibrary(*self._registries)
+        library.add_folder(folder)
+        return library
+
     def names(self) -> list[str]:
         return sorted(name for registry in self._registries for name in registry.names())
+
+    def file_of(self, file_name: str) -> Path | None:
+        """The file a schema or UI-schema file name (``examine.uischema.json``) is read from."""
+        for registry in self._registries:
+            path = registry.schemas_dir / file_name
+            if path.is_file():
+                return path
+        return None
 
     def __iter__(self) -> Iterator[Form]:
         return (self.get(name) for name in self.names())

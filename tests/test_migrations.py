@@ -87,6 +87,8 @@ SINCE_RELEASE = {
     "document_signing",
     "signer_certificate",
     "document_template",
+    "procedure_deployment",
+    "instance_migration",
 }
 # Of those, the ones a migration fills from the release's rows (0010: each stream's checkpoint).
 FILLED_SINCE_RELEASE = {"audit_checkpoint", "document_signing"}

@@ -88,9 +88,16 @@ class Procedure:
     # ``parameters`` table of the procedure, with a version's own keys over it. Either table may
     # be written inline or name a TOML file beside the catalogue that holds it.
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    # The administrator's deployment this version came from (``workflows.deployments``); None for
+    # a version installed with the software (the package's bpmn/ folder).
+    deployment_id: int | None = None
 
     @property
     def version_key(self) -> str:
+        """What a dossier stores to name its version: ``d<deployment id>`` for a deployed one, else
+        the ISO date it took effect ("" for a procedure with a single, undated version)."""
+        if self.deployment_id is not None:
+            return f"d{self.deployment_id}"
         return self.effective_from.isoformat() if self.effective_from else ""
 
     def in_force_on(self, day: date) -> bool:
@@ -154,6 +161,20 @@ class Catalogue:
     # code -> its versions, oldest first (contiguous: checked at load)
     versions: dict[str, tuple[Procedure, ...]]
     source: Path
+    # code -> the [[procedure]] table as written (without its versions) and its plug-in: what a
+    # deployed version of the procedure is read against.
+    entries: Mapping[str, tuple[dict[str, Any], ProcedurePlugin]] = field(default_factory=dict)
+    # code -> the versions installed with the software (``versions`` adds the deployed ones)
+    installed: Mapping[str, tuple[Procedure, ...]] = field(default_factory=dict)
+
+    def with_deployed(self, deployed: list[Procedure]) -> Catalogue:
+        """This catalogue with the administrator's deployed versions among the installed ones."""
+        installed = self.installed or self.versions
+        versions = {
+            code: in_precedence([*own, *(p for p in deployed if p.code == code)])
+            for code, own in installed.items()
+        }
+        return replace(self, versions=versions, installed=installed)
 
     @property
     def procedures(self) -> dict[str, Procedure]:
@@ -198,6 +219,37 @@ class Catalogue:
         return next((p for p in versions if p.in_force_on(day)), None) or next(
             (p for p in versions if p.effective_from and p.effective_from > day), versions[-1]
         )
+
+
+def in_precedence(versions: list[Procedure]) -> tuple[Procedure, ...]:
+    """The versions by the day they take effect; each ends the day before the next begins. On one
+    day a deployed version wins over an installed one and a later deployment over an earlier: a
+    version whose day another took is kept (its dossiers still follow it) but is never in force."""
+    ordered = sorted(versions, key=lambda p: (p.effective_from or date.min, p.deployment_id or 0))
+    closed = []
+    for current, following in zip(ordered, [*ordered[1:], None], strict=True):
+        if following is not None and following.effective_from is not None:
+            last_day = following.effective_from - timedelta(days=1)
+            if current.effective_until is None or current.effective_until > last_day:
+                current = replace(current, effective_until=last_day)
+        closed.append(current)
+    return tuple(closed)
+
+
+# The fields a version may change (``_Version``), as a Procedure names them.
+_VERSIONED_FIELDS = (
+    "legal_basis", "process_id", "bpmn_files", "start_form", "start_ui_form", "legal_days",
+    "committed_days", "outputs", "step_budgets", "required_documents", "fees", "parameters",
+)  # fmt: skip
+
+
+def _as_entry_value(value: Any) -> Any:
+    """A Procedure's field as catalogue.toml writes it (lists for tuples, plain dicts)."""
+    if isinstance(value, tuple):
+        return [dict(v) if isinstance(v, Mapping) else v for v in value]
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
 
 
 def _budgets_as_floats(value: Any) -> Any:
@@ -303,15 +355,50 @@ def load_catalogue(bpmn_dir: Path, forms: FormLibrary) -> Catalogue:
     if not isinstance(entries, list):
         raise CatalogueError(f"{path}: procedure: write each procedure as a [[procedure]] table")
     procedures: dict[str, tuple[Procedure, ...]] = {}
+    bases: dict[str, tuple[dict[str, Any], ProcedurePlugin]] = {}
     for index, entry in enumerate(entries):
         versions = _load_procedure(path, index, entry, bpmn_dir, forms)
         code = versions[0].code
         if code in procedures:
             raise CatalogueError(f"{path}: procedure '{code}' is listed twice")
         procedures[code] = versions
+        bases[code] = ({k: v for k, v in entry.items() if k != "versions"}, versions[0].plugin)
     if not procedures:
         raise CatalogueError(f"{path}: no [[procedure]] entries")
-    return Catalogue(versions=procedures, source=path)
+    return Catalogue(versions=procedures, source=path, entries=bases, installed=procedures)
+
+
+def load_deployed_version(
+    catalogue: Catalogue,
+    code: str,
+    raw_version: Any,
+    bundle_dir: Path,
+    forms: FormLibrary,
+    deployment_id: int | None,
+) -> Procedure:
+    """A version of procedure ``code`` from an administrator's bundle: ``raw_version`` is its
+    ``procedure.toml`` (the keys of a ``[[procedure.versions]]`` table; ``effective_from``
+    required), its model files and parameters files are read from ``bundle_dir``, its forms from
+    ``forms``. Checked as the installed catalogue is; CatalogueError names the file and element."""
+    if code not in catalogue.entries:
+        raise CatalogueError(f"procedure.toml: code '{code}' is no procedure of the catalogue")
+    base, plugin = catalogue.entries[code]
+    where = "procedure.toml"
+    version = _parse_version(where, raw_version)
+    if version.effective_from is None:
+        raise CatalogueError(f"{where}: effective_from: the day the version takes effect is required")
+    if version.effective_until is not None:
+        raise CatalogueError(
+            f"{where}: effective_until: a deployed version is in force until the next one takes effect"
+        )
+    installed = (catalogue.installed or catalogue.versions)[code]
+    # The parameters of the installed version in force that day, under the bundle's own keys.
+    inherited = next((p for p in installed if p.in_force_on(version.effective_from)), installed[-1])
+    # What the bundle does not say is as the installed version in force that day says it.
+    parsed = _parse_entry(where, base).model_dump(exclude={"versions"})
+    parsed.update({key: _as_entry_value(getattr(inherited, key)) for key in _VERSIONED_FIELDS})
+    procedure = _load_version(where, parsed, version, bundle_dir, forms, plugin)
+    return replace(procedure, deployment_id=deployment_id)
 
 
 def _parse_entry(where: str, raw: Any) -> _Entry:

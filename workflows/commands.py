@@ -322,6 +322,12 @@ def _after_engine(ctx: CommandContext, process: RunningProcess, completed_task_i
         sync_after_run(ctx, process, completed_task_id=completed_task_id)
 
 
+def project_run(ctx: CommandContext, process: RunningProcess) -> None:
+    """What a command does after the engine ran, for a caller outside this module that moved the
+    instance itself (a migration onto another model version): effects, tasks, fields."""
+    _after_engine(ctx, process)
+
+
 def _engine_failure(exc: EngineError) -> Conflict:
     """What the person is told when the model cannot run its next step (a script or an expression
     failed): nothing was saved, and the fault is in the log for the administrator."""

@@ -578,3 +578,50 @@ class SignerCertificate(SQLModel, table=True):
     registered_at: datetime = _created()
     revoked_at: datetime | None = _instant(nullable=True)
     revoked_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class ProcedureDeployment(SQLModel, table=True):
+    """A version of a procedure deployed by an administrator (``workflows.deployments``): the
+    bundle's files as uploaded (catalogue entry, models, forms), its hash, its effective date, who
+    deployed it and when. The row and its model version are written in one transaction, so a
+    version is either wholly there or not at all. Versions installed with the software are not
+    rows here: they come from the package's ``bpmn/`` folder."""
+
+    __tablename__ = "procedure_deployment"
+    __table_args__ = (UniqueConstraint("procedure_code", "bundle_sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    procedure_code: str = Field(max_length=60, index=True)
+    effective_from: date
+    label_vi: str = Field(default="", max_length=500)
+    label_en: str = Field(default="", max_length=500)
+    files: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    bundle_sha256: str = Field(max_length=64)
+    model_version_id: int = Field(foreign_key="model_version.id")
+    deployed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    deployed_at: datetime = _created()
+    note: str = Field(default="", max_length=2000)
+
+
+class InstanceMigration(SQLModel, table=True):
+    """One dossier moved from one version of its procedure to another (``workflows.
+    instance_migration``), with the state it had before so that the move can be undone while the
+    dossier has not moved since (its instance still at ``result_version``)."""
+
+    __tablename__ = "instance_migration"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    batch: str = Field(max_length=40, index=True)
+    from_model_version_id: int = Field(foreign_key="model_version.id")
+    to_model_version_id: int = Field(foreign_key="model_version.id")
+    from_rules_version: str | None = Field(default=None, max_length=10)
+    to_rules_version: str | None = Field(default=None, max_length=10)
+    mapping: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    previous_state: str = Field(sa_column=Column(Text, nullable=False))
+    previous_version: int
+    result_version: int
+    migrated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    migrated_at: datetime = _created()
+    undone_at: datetime | None = _instant(nullable=True)
+    undone_by_id: int | None = Field(default=None, foreign_key="app_user.id")

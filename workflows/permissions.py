@@ -212,6 +212,16 @@ PERSONAL_SIGNING = Action(
     "Chỉ lãnh đạo được ký số cá nhân văn bản.",
     "Only a leader can sign a document personally.",
 )
+# Deploying a version of a procedure (models, forms, figures) and moving running dossiers onto
+# it (workflows.deployments, workflows.instance_migration).
+PROCEDURE_VERSIONS_MANAGE = Action(
+    "procedure_versions.manage",
+    ("admin",),
+    "Triển khai phiên bản thủ tục, chuyển hồ sơ sang phiên bản mới",
+    "Deploy procedure versions and migrate dossiers",
+    "Chỉ quản trị viên được triển khai phiên bản thủ tục và chuyển hồ sơ.",
+    "Only an administrator can deploy procedure versions and migrate dossiers.",
+)
 
 CORE_ACTIONS: tuple[Action, ...] = (
     SIGNED_IN_ACTION,
@@ -232,6 +242,7 @@ CORE_ACTIONS: tuple[Action, ...] = (
     ACCOUNT_VERIFY_TAX_CODE,
     SIGNER_CERTIFICATE_MANAGE,
     PERSONAL_SIGNING,
+    PROCEDURE_VERSIONS_MANAGE,
 )
 
 

@@ -21,6 +21,7 @@ from workflows.calendar import WorkingCalendar, calendar_for, get_calendar
 from workflows.catalogue import Catalogue, Procedure, load_catalogue, office_day
 from workflows.config import Settings, get_settings
 from workflows.db import check_schema, create_schema, make_engine, reading, transaction
+from workflows.deployments import DeploymentWatch
 from workflows.engine import ProcessModel, parse_model
 from workflows.errors import not_found
 from workflows.models import Dossier, ModelVersion
@@ -57,7 +58,9 @@ class ModelCache:
 class Runtime:
     settings: Settings
     engine: Engine
-    catalogue: Catalogue
+    # The versions installed with the software (the package's bpmn/ folder); ``catalogue`` adds
+    # the administrator's deployed ones (workflows.deployments).
+    installed_catalogue: Catalogue
     forms: FormLibrary
     models: ModelCache
     store: BlobStore
@@ -67,6 +70,18 @@ class Runtime:
     # Services opened on first use and kept for the process: the document signer (its PKCS#12
     # key read once, its PKCS#11 session kept open), keyed by name.
     services: dict[str, Any] = field(default_factory=dict)
+    deployments: DeploymentWatch = field(default_factory=DeploymentWatch)
+    _catalogue: Catalogue | None = None
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """Every version of every procedure: installed and deployed (another process's deployment
+        is seen within a few seconds, ``DeploymentWatch``)."""
+        self.deployments.refresh(self)
+        return self._catalogue or self.installed_catalogue
+
+    def set_catalogue(self, catalogue: Catalogue) -> None:
+        self._catalogue = catalogue
 
     @property
     def current_versions(self) -> dict[str, int]:
@@ -87,11 +102,18 @@ class Runtime:
         """The version a dossier submitted at ``at`` follows: the one in force on the day it
         counts as received (a submission out of office hours counts from the next working
         period, Decree 118/2025 art. on time counting), or None when none is in force then."""
+        self.deployments.refresh(self, force=True)
         return self.catalogue.get(code, office_day(self.calendar.receipt_instant(at)))
 
     def procedure_of(self, dossier: Dossier) -> Procedure:
         """The version of its procedure a dossier follows (DESIGN: rules with effective dates)."""
         procedure = self.catalogue.for_dossier(dossier)
+        if procedure is not None and procedure.version_key != (
+            dossier.rules_version or procedure.version_key
+        ):
+            # A version deployed or migrated to by another process moments ago.
+            self.deployments.refresh(self, force=True)
+            procedure = self.catalogue.for_dossier(dossier)
         if procedure is None:
             raise not_found("thủ tục", "Procedure")
         return procedure
@@ -140,13 +162,15 @@ def build_runtime(settings: Settings | None = None, create_tables: bool = True) 
     cache = ModelCache(engine)
     current = register_model_versions(engine, catalogue, cache)
     calendar = get_calendar() if settings is get_settings() else calendar_for(settings)
-    return Runtime(
+    rt = Runtime(
         settings=settings,
         engine=engine,
-        catalogue=catalogue,
+        installed_catalogue=catalogue,
         forms=forms,
         models=cache,
         store=BlobStore(settings.storage_path),
         calendar=calendar,
         model_versions=current,
     )
+    rt.deployments.refresh(rt, force=True)
+    return rt

@@ -669,6 +669,11 @@ def restore(settings: Settings, source: Path, known_revisions: Collection[str], 
             if folder.exists():
                 _remove_contents(folder, remove_root=False)
         raise
+    if manifest.secret_key_included and settings.secret_key:
+        log.warning(
+            "TDCFLOW_SECRET_KEY is set: it, not the key restored into the data folder, is used; the "
+            "audit checkpoints verify only if it is the key the backup was made with"
+        )
     if not manifest.secret_key_included and not settings.secret_key:
         log.warning(
             "the backup holds no secret key (it came from TDCFLOW_SECRET_KEY): set the same one, "

@@ -48,7 +48,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import URL, make_url
 
-from workflows.clock import now
+from workflows.clock import now, to_local
 from workflows.config import Settings
 
 log = logging.getLogger("tdcflow.backup")
@@ -155,6 +155,7 @@ class Manifest:
             files=files,
             damaged_blobs=list(data.get("damaged_blobs", [])),
         )
+        datetime.fromisoformat(manifest.created_at)  # ValueError when it is no instant
         if manifest.database_kind not in ("sqlite", "postgresql"):
             raise ValueError(f"unknown database kind {manifest.database_kind!r}")
         return manifest
@@ -162,8 +163,6 @@ class Manifest:
     @property
     def created_local(self) -> str:
         """When it was made, dd/mm/yyyy HH:MM in the office's time zone."""
-        from workflows.clock import to_local
-
         return f"{to_local(datetime.fromisoformat(self.created_at)):%d/%m/%Y %H:%M}"
 
 
@@ -182,6 +181,21 @@ def backup(settings: Settings, dest: Path) -> Manifest:
 
     On any failure what was written is removed again (a backup killed outright has no manifest,
     which is what ``verify`` looks for first)."""
+    with _file_errors("Sao lưu", "The backup"):
+        return _backup(settings, dest)
+
+
+@contextlib.contextmanager
+def _file_errors(what_vi: str, what_en: str) -> Iterator[None]:
+    """A file that cannot be read or written (no permission, a full disk) as a BackupError."""
+    try:
+        yield
+    except OSError as exc:
+        log.error("%s failed: %s", what_en, exc)
+        raise BackupError(f"{what_vi} thất bại: {exc}", f"{what_en} failed: {exc}") from exc
+
+
+def _backup(settings: Settings, dest: Path) -> Manifest:
     dest = dest.resolve()
     storage = settings.storage_path.resolve()
     if dest == storage or storage in dest.parents:
@@ -521,6 +535,11 @@ def _safe_relative(path: str) -> bool:
 def verify(source: Path) -> Manifest:
     """Check a backup without restoring it: the manifest, every file's size and SHA-256, no file
     missing or extra, the database file readable. BackupInvalid lists every problem found."""
+    with _file_errors("Kiểm tra bản sao lưu", "Checking the backup"):
+        return _verify(source)
+
+
+def _verify(source: Path) -> Manifest:
     source = source.resolve()
     manifest = read_manifest(source)
     problems: list[str] = []

@@ -6,12 +6,17 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from api.logging_setup import configure_logging
 from workflows.catalogue import CatalogueError
 from workflows.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from workflows.backup import BackupError, Manifest
 
 log = logging.getLogger("tdcflow.cli")
 
@@ -301,7 +306,6 @@ def cmd_signing_demo_pki(args: argparse.Namespace) -> int:
     """Create the demo PKI (once) and print the settings that use it, as shell ``export`` lines on
     stdout (``eval "$(tdcflow signing demo-pki DIR)"``); the explanation goes to stderr."""
     import shlex
-    from pathlib import Path
 
     from workflows.signing import create_demo_pki, demo_pki_env
 
@@ -319,7 +323,7 @@ def cmd_signing_demo_pki(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_manifest(manifest) -> None:  # type: ignore[no-untyped-def]
+def _print_manifest(manifest: Manifest) -> None:
     counts = manifest.counts
     print(
         f"  tạo lúc / made {manifest.created_local} (tdcflow {manifest.tdcflow_version}), "
@@ -332,7 +336,7 @@ def _print_manifest(manifest) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def _backup_failed(command: str, exc) -> int:  # type: ignore[no-untyped-def]
+def _backup_failed(command: str, exc: BackupError) -> int:
     print(f"tdcflow {command}: {exc.message_vi}\n{exc.message_en}", file=sys.stderr)
     log.error("%s refused or failed (exit %s): %s", command, exc.exit_code, exc.message_en)
     return int(exc.exit_code)
@@ -341,8 +345,6 @@ def _backup_failed(command: str, exc) -> int:  # type: ignore[no-untyped-def]
 def cmd_backup(args: argparse.Namespace) -> int:
     """Write a backup into a new or empty folder; ``--verify``: check one without restoring it.
     Exit status 0 done, 1 the backup is damaged or incomplete, 2 refused, 3 failed."""
-    from pathlib import Path
-
     from workflows import backup
 
     settings = _start()
@@ -370,7 +372,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_backup(command: str, path) -> int:  # type: ignore[no-untyped-def]
+def _check_backup(command: str, path: Path) -> int:
     from workflows import backup
 
     try:
@@ -385,8 +387,6 @@ def _check_backup(command: str, path) -> int:  # type: ignore[no-untyped-def]
 def cmd_restore(args: argparse.Namespace) -> int:
     """Restore a backup into the configured, empty data folder, storage folder and database;
     ``--check``: only verify it. Exit status as for ``backup``."""
-    from pathlib import Path
-
     from sqlalchemy.engine import make_url
 
     from migrations import head

@@ -24,6 +24,11 @@ commands, from the root of a checkout whose ``make install`` has run, and can be
 database by reflection only, so it needs none of the release's code.) Instants are written in
 UTC ISO 8601, dates in ISO 8601, JSON columns as JSON; SQLite's FTS5 index of the knowledge base
 as its rows (``rowid``, ``search_text``).
+
+The next release's data, ``tests/fixtures/release_594244b_demo.json.gz`` (commit 594244b, at
+migration 0013), is made the same way with the files of storage its test opens; its commands and
+the test that upgrades it and completes every dossier it left open are in
+``tests/test_upgrade_from_release.py``, which uses this module's helpers.
 """
 
 from __future__ import annotations

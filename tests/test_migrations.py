@@ -24,6 +24,11 @@ commands, from the root of a checkout whose ``make install`` has run, and can be
 database by reflection only, so it needs none of the release's code.) Instants are written in
 UTC ISO 8601, dates in ISO 8601, JSON columns as JSON; SQLite's FTS5 index of the knowledge base
 as its rows (``rowid``, ``search_text``).
+
+The next release's data, ``tests/fixtures/release_594244b_demo.json.gz`` (commit 594244b, at
+migration 0013), is made the same way with the files of storage its test opens; its commands and
+the test that upgrades it and completes every dossier it left open are in
+``tests/test_upgrade_from_release.py``, which uses this module's helpers.
 """
 
 from __future__ import annotations
@@ -179,18 +184,24 @@ def dump(url: str) -> dict[str, dict[str, Any]]:
         engine.dispose()
 
 
-def export_fixture(url: str, path: Path = FIXTURE) -> None:
-    """Write the fixture from the release's database at ``url`` (see the module's docstring)."""
-    body = {"release": "ffd92b5", "tables": dump(url)}
+def export_fixture(url: str, path: Path = FIXTURE, *, release: str = "ffd92b5", **extra: Any) -> None:
+    """Write the fixture from the release's database at ``url`` (see the module's docstring);
+    ``extra`` goes beside the tables (``tests/test_upgrade_from_release.py``: files of storage)."""
+    body = {"release": release, "tables": dump(url), **extra}
     text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     path.parent.mkdir(parents=True, exist_ok=True)
     with gzip.GzipFile(path, "wb", mtime=0) as out:
         out.write(text.encode())
 
 
-def release_rows() -> dict[str, dict[str, Any]]:
-    with gzip.open(FIXTURE, "rt", encoding="utf-8") as data:
-        return json.load(data)["tables"]
+def release_fixture(path: Path = FIXTURE) -> dict[str, Any]:
+    """The fixture at ``path`` as ``export_fixture`` wrote it."""
+    with gzip.open(path, "rt", encoding="utf-8") as data:
+        return json.load(data)
+
+
+def release_rows(path: Path = FIXTURE) -> dict[str, dict[str, Any]]:
+    return release_fixture(path)["tables"]
 
 
 def comparable(tables: dict[str, dict[str, Any]], url: str) -> dict[str, dict[str, Any]]:

@@ -108,6 +108,21 @@ class CommandDriver:
         self.applicant = world.new_business()
         self.dossier_id: int | None = None
 
+    @classmethod
+    def resume(cls, world: World, dossier_id: int) -> CommandDriver:
+        """A driver for a dossier already in the database, e.g. one an older release left running
+        (``tests/test_upgrade_from_release.py``): its applicant acts for the business."""
+        driver = cls.__new__(cls)
+        driver.world, driver.rt = world, world.rt
+        with reading(world.rt.engine) as session:
+            dossier = session.get(Dossier, dossier_id)
+            assert dossier is not None, f"no dossier {dossier_id}"
+            driver.applicant = session.get(User, dossier.applicant_id)
+        driver.start = dossier.submitted_at
+        driver.procedure = world.rt.catalogue.procedures[dossier.procedure_code]
+        driver.dossier_id = dossier_id
+        return driver
+
     # --- what can happen -----------------------------------------------------------------
     def options(self) -> list[Option]:
         if self.dossier_id is None:

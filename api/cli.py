@@ -138,6 +138,43 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """Check a procedure version bundle (folder or .zip) and deploy it, as an administrator."""
+    from workflows import deployments
+    from workflows.errors import DomainError
+    from workflows.stuck_instances import admin_by_email
+
+    _start()
+    rt = _runtime()
+    path = Path(args.path)
+    try:
+        files = deployments.read_zip(path.read_bytes()) if path.is_file() else deployments.read_folder(path)
+        if args.check:
+            prepared = deployments.prepare(rt, files)
+            print(
+                f"ok  {prepared.procedure.code}  effective {prepared.procedure.effective_from:%d/%m/%Y}  "
+                f"bundle {prepared.sha256[:12]}  (not deployed / chưa triển khai)"
+            )
+            return 0
+        if not args.by:
+            print("tdcflow deploy: --by ADMIN_EMAIL là bắt buộc / is required (or --check)", file=sys.stderr)
+            return 2
+        admin = admin_by_email(rt, args.by)
+        row = deployments.deploy(rt, admin, files, note=args.note)
+    except DomainError as exc:
+        problems = "; ".join(f"{p.message_en}" for p in exc.fields) or exc.message_en
+        print(f"tdcflow deploy: {exc.message} / {problems}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"tdcflow deploy: không đọc được / cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(
+        f"Đã triển khai / deployed  {row.procedure_code}  version d{row.id}  "
+        f"effective {row.effective_from:%d/%m/%Y}  bundle {row.bundle_sha256[:12]}"
+    )
+    return 0
+
+
 def cmd_resume(args: argparse.Namespace) -> int:
     """Resume stuck dossiers (all resumable ones, or the codes given), as an administrator."""
     from workflows.errors import DomainError
@@ -457,6 +494,14 @@ def main(argv: list[str] | None = None) -> int:
         help="also list dossiers whose process nothing can move (exit status 1 when there are some)",
     )
     check.set_defaults(func=cmd_check)
+    deploy = sub.add_parser(
+        "deploy", help="check and deploy a procedure version (a folder or .zip bundle)"
+    )
+    deploy.add_argument("path", help="the bundle: a folder with procedure.toml, or a .zip of it")
+    deploy.add_argument("--by", help="the deploying administrator's e-mail (required unless --check)")
+    deploy.add_argument("--check", action="store_true", help="check only, deploy nothing")
+    deploy.add_argument("--note", default="", help="why (the deciding document)")
+    deploy.set_defaults(func=cmd_deploy)
     resume = sub.add_parser(
         "resume", help="resume stuck dossiers (see 'check --instances'); audited as the given administrator"
     )

@@ -26,6 +26,7 @@ from api.routes import (
     dossiers,
     health,
     login_locks,
+    procedure_versions,
     procedures,
     public,
     reports,
@@ -46,6 +47,7 @@ from api.web import (
     personal_signing_pages,
     tax_code_pages,
     template_pages,
+    version_pages,
     work_pages,
 )
 from api.web import public as public_pages
@@ -153,6 +155,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         tax_code_routes,
         signer_certificate_routes,
         document_templates,
+        procedure_versions,
     ):
         app.include_router(module.router)
     for module in (
@@ -167,6 +170,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         tax_code_pages,
         personal_signing_pages,
         template_pages,
+        version_pages,
     ):
         app.include_router(module.router)
     # Each procedure's own pages and JSON routes (its plug-in's web module).

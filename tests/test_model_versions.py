@@ -23,9 +23,11 @@ from sqlmodel import select
 from tests.restarts.drivers import START, CommandDriver, World, make_world
 from tests.restarts.explorer import TIMER, Choice
 from tests.restarts.samples import SampleContext, count, payload
+from tests.test_migrations import cli  # noqa: F401  (the fixture)
 from workflows import deployments, instance_migration
 from workflows.audit import verify_stream
 from workflows.clock import now, to_local
+from workflows.config import get_settings
 from workflows.db import reading
 from workflows.errors import Conflict, InvalidInput
 from workflows.instance_migration import Selection
@@ -317,3 +319,20 @@ def _migration_of(rt: Runtime, dossier_id: int) -> InstanceMigration:
             .where(InstanceMigration.dossier_id == dossier_id)
             .order_by(InstanceMigration.id.desc())
         ).first()
+
+
+def test_tdcflow_deploy_checks_then_deploys_a_folder_as_the_administrator_named(tmp_path, cli):  # noqa: F811
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    with time_machine.travel(START, tick=False):
+        assert cli(url, "migrate")[0] == 0
+        status, out, _ = cli(url, "deploy", str(BUNDLE), "--check")
+        assert status == 0 and "not deployed" in out
+        assert cli(url, "deploy", str(BUNDLE))[0] == 2  # who deploys is required
+        assert cli(url, "deploy", str(BUNDLE), "--by", "nobody@so-khcn.gov.vn")[0] == 2
+        rt = build_runtime(get_settings(), create_tables=False)
+        admin = make_world(rt, None).officers["admin"]
+        status, out, err = cli(url, "deploy", str(BUNDLE), "--by", admin.email, "--note", "QĐ 1/QĐ-SKHCN")
+        assert status == 0, err
+        assert "version d1" in out and "01/01/2027" in out
+        status, _, err = cli(url, "deploy", str(BUNDLE), "--by", admin.email)
+        assert status == 2 and "already deployed" in err

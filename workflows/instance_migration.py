@@ -106,6 +106,7 @@ class DryRun:
 class RunReport:
     batch: str
     outcomes: dict[int, tuple[Outcome, str]] = field(default_factory=dict)  # dossier id -> (outcome, why)
+    codes: dict[int, str] = field(default_factory=dict)  # dossier id -> its code
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for o, _ in self.outcomes.values() if o == outcome)
@@ -239,6 +240,12 @@ def run(
     report = RunReport(batch=uuid.uuid4().hex[:16])
     with reading(rt.engine) as session:
         still = {d.id for d in _selected(rt, session, selection, source)}
+        ids = list(seen_versions)
+        report.codes = (
+            dict(session.exec(select(Dossier.id, Dossier.code).where(Dossier.id.in_(ids))).all())
+            if ids
+            else {}
+        )
     for dossier_id, seen in sorted(seen_versions.items()):
         if dossier_id not in still:
             report.outcomes[dossier_id] = ("moved", "Hồ sơ không còn ở phiên bản/bước đã chọn.")

@@ -494,9 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also list dossiers whose process nothing can move (exit status 1 when there are some)",
     )
     check.set_defaults(func=cmd_check)
-    deploy = sub.add_parser(
-        "deploy", help="check and deploy a procedure version (a folder or .zip bundle)"
-    )
+    deploy = sub.add_parser("deploy", help="check and deploy a procedure version (a folder or .zip bundle)")
     deploy.add_argument("path", help="the bundle: a folder with procedure.toml, or a .zip of it")
     deploy.add_argument("--by", help="the deploying administrator's e-mail (required unless --check)")
     deploy.add_argument("--check", action="store_true", help="check only, deploy nothing")

@@ -20,6 +20,7 @@ import pytest
 import time_machine
 from sqlmodel import select
 
+from tests.conftest import make_settings
 from tests.restarts.drivers import START, CommandDriver, World, make_world
 from tests.restarts.explorer import TIMER, Choice
 from tests.restarts.samples import SampleContext, count, payload
@@ -336,3 +337,75 @@ def test_tdcflow_deploy_checks_then_deploys_a_folder_as_the_administrator_named(
         assert "version d1" in out and "01/01/2027" in out
         status, _, err = cli(url, "deploy", str(BUNDLE), "--by", admin.email)
         assert status == 2 and "already deployed" in err
+
+
+WATCHER = """
+import json, sys
+from workflows.clock import now
+from workflows.runtime import build_runtime
+rt = build_runtime(create_tables=False)
+print(json.dumps([p.version_key for p in rt.catalogue.versions[sys.argv[1]]]), flush=True)
+sys.stdin.readline()  # the other process deploys meanwhile
+chosen = rt.procedure_for_new_dossier(sys.argv[1], now())
+print(json.dumps([chosen.version_key, rt.forms.file_of("cross_check.schema.json") is not None]), flush=True)
+"""
+
+
+def test_a_version_deployed_by_one_process_is_used_by_another_already_running(tmp_path: Path):
+    """Two app processes on one database, each with its own data folder: one deploys a version in
+    force today, the other, started before, starts new dossiers on it and has its forms."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.deployment_support import TDCFLOW, clean_environment
+    from workflows.catalogue import office_day
+
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    common = {
+        "TDCFLOW_DATABASE_URL": url,
+        "TDCFLOW_SECRET_KEY": "test-secret-key-not-for-production-0123456789",
+        "TDCFLOW_SCHEDULER": "0",
+        "TDCFLOW_ARGON2_TIME_COST": "1",
+        "TDCFLOW_ARGON2_MEMORY_KIB": "1024",
+    }
+    first = clean_environment({**common, "TDCFLOW_DATA_DIR": str(tmp_path / "node-1")})
+    second = clean_environment({**common, "TDCFLOW_DATA_DIR": str(tmp_path / "node-2")})
+    subprocess.run([TDCFLOW, "migrate"], env=first, check=True, capture_output=True)
+    rt = build_runtime(make_settings(tmp_path / "admin", url), create_tables=False)
+    from workflows import accounts
+
+    admin = accounts.create_officer(
+        rt,
+        None,
+        email="qt@so-khcn.gov.vn",
+        password="mat-khau-an-toan-2026",
+        full_name="Quản trị",
+        roles=["admin"],
+    )
+    bundle = tmp_path / "bundle"
+    for name, text in deployments.read_folder(BUNDLE).items():
+        (bundle / name).parent.mkdir(parents=True, exist_ok=True)
+        (bundle / name).write_text(
+            text.replace("2027-01-01", office_day(now()).isoformat()), encoding="utf-8"
+        )
+    watcher = subprocess.Popen(
+        [sys.executable, "-c", WATCHER, DECLARATION],
+        env=second,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[1],
+    )
+    try:
+        assert json.loads(watcher.stdout.readline()) == [""]
+        deployed = subprocess.run(
+            [TDCFLOW, "deploy", str(bundle), "--by", admin.email], env=first, capture_output=True, text=True
+        )
+        assert deployed.returncode == 0, deployed.stderr
+        watcher.stdin.write("\n")
+        watcher.stdin.flush()
+        assert json.loads(watcher.stdout.readline()) == ["d1", True]
+    finally:
+        watcher.kill()
+        watcher.wait()

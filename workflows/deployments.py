@@ -262,9 +262,11 @@ def deploy(rt: Runtime, admin: User, files: dict[str, str], note: str = "") -> P
             )
         ).first()
         if existing is not None:
+            withdrawn_vi = ", đã thu hồi; hãy sửa gói" if existing.withdrawn_at else ""
+            withdrawn_en = ", withdrawn; change the bundle" if existing.withdrawn_at else ""
             raise Conflict(
-                f"Gói này đã được triển khai (phiên bản d{existing.id}).",
-                f"This bundle is already deployed (version d{existing.id}).",
+                f"Gói này đã được triển khai (phiên bản d{existing.id}{withdrawn_vi}).",
+                f"This bundle is already deployed (version d{existing.id}{withdrawn_en}).",
                 "already_deployed",
             )
         version = session.exec(
@@ -312,6 +314,49 @@ def deploy(rt: Runtime, admin: User, files: dict[str, str], note: str = "") -> P
     return row
 
 
+def withdraw(rt: Runtime, admin: User, deployment_id: int) -> ProcedureDeployment:
+    """Take back a deployed version before it takes effect, while no dossier follows it (a mistaken
+    deployment); it stays in the table for the record, out of the catalogue."""
+    key = f"d{deployment_id}"
+    with transaction(rt.engine) as session:
+        row = session.exec(
+            select(ProcedureDeployment).where(ProcedureDeployment.id == deployment_id).with_for_update()
+        ).first()
+        if row is None or row.withdrawn_at is not None:
+            raise not_found("phiên bản đã triển khai", "Deployed version")
+        if row.effective_from <= _today():
+            raise Conflict(
+                "Phiên bản đã có hiệu lực nên không thể thu hồi; hãy triển khai phiên bản thay thế.",
+                "The version is already in force and cannot be withdrawn; deploy a replacement.",
+                "already_in_force",
+            )
+        followers = session.exec(
+            select(func.count())
+            .select_from(Dossier)
+            .where(Dossier.procedure_code == row.procedure_code, Dossier.rules_version == key)
+        ).one()
+        if followers:
+            raise Conflict(
+                f"Có {followers} hồ sơ theo phiên bản này nên không thể thu hồi.",
+                f"{followers} dossiers follow this version, so it cannot be withdrawn.",
+                "version_in_use",
+            )
+        row.withdrawn_at = now()
+        row.withdrawn_by_id = admin.id
+        session.add(row)
+        audit.record(
+            session,
+            AUDIT_STREAM,
+            "procedure_version_withdrawn",
+            admin,
+            {"procedure": row.procedure_code, "version": key, "bundle_sha256": row.bundle_sha256},
+        )
+        session.flush()
+        session.expunge(row)
+    rt.deployments.refresh(rt, force=True)
+    return row
+
+
 def _today() -> date:
     return office_day(now())
 
@@ -326,7 +371,7 @@ class DeploymentWatch:
     submission, which asks with ``force``)."""
 
     interval: float = 2.0
-    seen: tuple[int, int] = (0, 0)  # (count, max id)
+    seen: tuple[int, int, int] = (0, 0, 0)  # (count, max id, withdrawn)
     checked_at: float = field(default=0.0)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -334,11 +379,15 @@ class DeploymentWatch:
         if not force and time.monotonic() - self.checked_at < self.interval:
             return
         with reading(rt.engine) as session:
-            count, top = session.exec(
-                select(func.count(ProcedureDeployment.id), func.max(ProcedureDeployment.id))
+            count, top, withdrawn = session.exec(
+                select(
+                    func.count(ProcedureDeployment.id),
+                    func.max(ProcedureDeployment.id),
+                    func.count(ProcedureDeployment.withdrawn_at),
+                )
             ).one()
         self.checked_at = time.monotonic()
-        mark = (int(count or 0), int(top or 0))
+        mark = (int(count or 0), int(top or 0), int(withdrawn or 0))
         if mark == self.seen:
             return
         with self._lock:
@@ -350,7 +399,13 @@ class DeploymentWatch:
 def load_all(rt: Runtime) -> None:
     """Put every deployed version in this process's catalogue, forms and models."""
     with reading(rt.engine) as session:
-        rows = list(session.exec(select(ProcedureDeployment).order_by(ProcedureDeployment.id)).all())
+        rows = list(
+            session.exec(
+                select(ProcedureDeployment)
+                .where(ProcedureDeployment.withdrawn_at.is_(None))
+                .order_by(ProcedureDeployment.id)
+            ).all()
+        )
     deployed = []
     library = rt.forms
     installed = rt.installed_catalogue
@@ -393,6 +448,16 @@ class VersionRow:
     running: int
     finished: int
     in_force_today: bool
+
+    @property
+    def withdrawable(self) -> bool:
+        """A deployed version not yet in force that no dossier follows may be taken back."""
+        starts = self.procedure.effective_from
+        return (
+            self.deployment is not None
+            and not (self.running or self.finished)
+            and bool(starts and starts > _today())
+        )
 
 
 def overview(rt: Runtime) -> dict[str, list[VersionRow]]:
@@ -442,6 +507,18 @@ def overview(rt: Runtime) -> dict[str, list[VersionRow]]:
             )
         result[code] = items
     return result
+
+
+def withdrawn(rt: Runtime) -> list[ProcedureDeployment]:
+    """The deployments taken back before they took effect, newest first."""
+    with reading(rt.engine) as session:
+        return list(
+            session.exec(
+                select(ProcedureDeployment)
+                .where(ProcedureDeployment.withdrawn_at.is_not(None))
+                .order_by(ProcedureDeployment.id.desc())
+            ).all()
+        )
 
 
 def version_of(rt: Runtime, code: str, key: str) -> Procedure:

@@ -601,6 +601,10 @@ class ProcedureDeployment(SQLModel, table=True):
     deployed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     deployed_at: datetime = _created()
     note: str = Field(default="", max_length=2000)
+    # Withdrawn before it took effect, while no dossier followed it: kept for the record, no longer
+    # in the catalogue.
+    withdrawn_at: datetime | None = _instant(nullable=True)
+    withdrawn_by_id: int | None = Field(default=None, foreign_key="app_user.id")
 
 
 class InstanceMigration(SQLModel, table=True):

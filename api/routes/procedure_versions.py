@@ -82,6 +82,14 @@ async def deploy(
     return {"checked": True, **version_out(rt.catalogue.version(row.procedure_code, f"d{row.id}"))}
 
 
+@router.post("/procedure-versions/{deployment_id}/withdraw")
+def withdraw(deployment_id: RowId, admin: Admin, rt: RuntimeDep) -> dict[str, Any]:
+    """Thu hồi phiên bản chưa có hiệu lực / Withdraw a deployed version before it takes effect
+    (409 ``already_in_force`` or ``version_in_use`` when dossiers follow it)."""
+    row = deployments.withdraw(rt, admin, deployment_id)
+    return {"key": f"d{row.id}", "withdrawn_at": row.withdrawn_at}
+
+
 @router.get("/procedure-versions/{code}/diff")
 def diff(
     code: Annotated[str, Path(max_length=60)],

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from api.deps import RuntimeDep
+from api.deps import RowId, RuntimeDep
 from api.uploads import read_limited
 from api.web import i18n
 from api.web.csrf import verify_csrf
@@ -44,6 +44,7 @@ def _versions_page(request: Request, rt: Any, user: User, status_code: int = 200
         "flash": None,
         "problems": [],
         "note": "",
+        "withdrawn": deployments.withdrawn(rt),
     }
     values.update(context)
     return render(request, "admin_versions.html", user, values, status_code=status_code)
@@ -93,6 +94,17 @@ async def deploy(request: Request, rt: RuntimeDep, user: VersionsAdmin) -> Respo
         day=f"{row.effective_from:%d/%m/%Y}",
     )
     return _versions_page(request, rt, user, flash=flash)
+
+
+@router.post("/admin/versions/{deployment_id}/withdraw", dependencies=[Csrf])
+def withdraw(deployment_id: RowId, request: Request, rt: RuntimeDep, user: VersionsAdmin) -> Response:
+    try:
+        row = deployments.withdraw(rt, user, deployment_id)
+    except DomainError as exc:
+        return _versions_page(
+            request, rt, user, 409 if exc.code != "not_found" else 404, problems=_problems(exc)
+        )
+    return _versions_page(request, rt, user, flash=i18n._("Đã thu hồi phiên bản d%(id)s.", id=row.id))
 
 
 @router.get("/admin/versions/{code}/diff")

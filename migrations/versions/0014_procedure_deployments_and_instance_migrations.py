@@ -33,8 +33,14 @@ def upgrade() -> None:
         sa.Column("deployed_by_id", sa.Integer(), nullable=True),
         sa.Column("deployed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("note", sa.String(length=2000), nullable=False),
+        sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("withdrawn_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["deployed_by_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["withdrawn_by_id"],
             ["app_user.id"],
         ),
         sa.ForeignKeyConstraint(

@@ -14,7 +14,7 @@ from fastapi.security import OAuth2PasswordBearer
 from api.errors import NotAuthenticated
 from api.security import decode_access_token
 from forms.limits import LARGEST_INTEGER
-from workflows import permissions, sessions
+from workflows import calendar_entries, permissions, sessions
 from workflows.db import reading
 from workflows.models import User
 from workflows.runtime import Runtime
@@ -23,7 +23,10 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=Fals
 
 
 def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
+    runtime: Runtime = request.app.state.runtime
+    # Another process may have changed the working calendar: one primary-key read tells.
+    calendar_entries.refresh(runtime)
+    return runtime
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -20,6 +20,7 @@ from api.procedure_web import routers_of
 from api.routes import (
     admin_users,
     auth,
+    calendar,
     docs,
     document_templates,
     documents,
@@ -153,6 +154,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         tax_code_routes,
         signer_certificate_routes,
         document_templates,
+        calendar,
     ):
         app.include_router(module.router)
     for module in (

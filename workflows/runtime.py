@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from forms.registry import FormLibrary, default_registry
-from workflows import audit_anchor
+from workflows import audit_anchor, calendar_entries
 from workflows.accounts import configure_password_hashing
 from workflows.calendar import WorkingCalendar, calendar_for, get_calendar
 from workflows.catalogue import Catalogue, Procedure, load_catalogue, office_day
@@ -140,7 +140,7 @@ def build_runtime(settings: Settings | None = None, create_tables: bool = True) 
     cache = ModelCache(engine)
     current = register_model_versions(engine, catalogue, cache)
     calendar = get_calendar() if settings is get_settings() else calendar_for(settings)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         catalogue=catalogue,
@@ -150,3 +150,5 @@ def build_runtime(settings: Settings | None = None, create_tables: bool = True) 
         calendar=calendar,
         model_versions=current,
     )
+    calendar_entries.import_file_once(runtime)
+    return runtime

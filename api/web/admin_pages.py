@@ -137,6 +137,8 @@ def _calendar_page(
     year = year if 2000 <= year <= 2100 else today.year
     with reading(rt.engine) as session:
         entries = all_entries(session)
+        ids = {e.created_by_id for e in entries} | {e.removed_by_id for e in entries}
+        people = {u.id: u.display_name for u in session.exec(select(User).where(User.id.in_(ids - {None})))}
     values: dict[str, Any] = {
         "year": year,
         "today": today,
@@ -144,6 +146,7 @@ def _calendar_page(
         "periods": rt.calendar.periods,
         "overrides": rt.settings.overrides_path,
         "entries": entries,
+        "people": people,
         "unplanned_year": calendar_change.next_year_unplanned(rt, today),
         "kinds": _calendar_kinds(),
         "values": {"kind": "day_off"},

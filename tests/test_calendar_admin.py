@@ -16,10 +16,12 @@ from sqlmodel import select
 
 from tests.support import cast_of, error_of, fields_of, local, officer, relogin
 from tests.test_pages import csrf, page_login
+from workflows import commands
 from workflows.calendar_entries import AUDIT_STREAM
 from workflows.clock import as_utc
 from workflows.db import reading
-from workflows.models import Alarm, AuditEvent, CalendarEntry, Dossier, WorkTask
+from workflows.models import Alarm, AuditEvent, CalendarEntry, Dossier, User, WorkTask
+from workflows.runtime import build_runtime
 
 # Monday 01/03/2027, 09:00: a dossier received now is due (3 working days) on Thursday 04/03 and
 # by law (5 working days) on Monday 08/03.
@@ -329,3 +331,30 @@ def test_the_overrides_file_is_imported_once_and_another_process_sees_a_change(r
         worker.wait(30)
     with reading(rt.engine) as session:
         assert len(session.exec(select(CalendarEntry).where(CalendarEntry.source == "import")).all()) == 2
+
+
+def test_a_command_in_a_process_with_an_old_calendar_computes_with_the_new_one(rt, settings, people):
+    """A process whose calendar is behind (its last request or tick came before the change) still
+    receives a dossier by the new calendar: the command reads the revision once it holds its lock."""
+    worker = build_runtime(settings)  # another process's runtime: its own calendar
+    try:
+        with time_machine.travel(MONDAY, tick=False):
+            code = people["business"].submitted()
+            admin = people["admin"]
+            preview = admin.post("/api/admin/calendar/changes/preview", json=_day_off()).json()
+            assert preview["deadlines_moved"] == 0  # nothing received yet
+            saved = admin.post("/api/admin/calendar/changes", json={**_day_off(), "token": preview["token"]})
+            assert saved.status_code == 200
+            assert worker.calendar.is_working_day(date(2027, 3, 3))  # behind
+            with reading(rt.engine) as session:
+                clerk = session.exec(select(User).where(User.email == people["clerk"].email)).one()
+                task = session.exec(
+                    select(WorkTask).where(
+                        WorkTask.dossier_id == _dossier(rt, code).id, WorkTask.status == "open"
+                    )
+                ).one()
+            commands.complete_task(worker, clerk, task.id, {"completeness_decision": "receive"})
+        assert as_utc(_dossier(rt, code).appointment_at) == local(2027, 3, 5, 9, 0)
+        assert not worker.calendar.is_working_day(date(2027, 3, 3))
+    finally:
+        worker.engine.dispose()

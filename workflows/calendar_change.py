@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import update
 from sqlmodel import Session, select
 
 from workflows import audit, permissions, sla
@@ -387,6 +386,9 @@ def apply(rt: Runtime, actor: User, change: Change, token: str) -> Preview:
     with transaction(rt.engine) as session:
         # Taking the next revision locks the counter: changes to the calendar go one at a time.
         revision = next_in_sequence(session, REVISION_KEY)
+        # Then every open dossier, in one order (workflows.locking): a command in flight commits
+        # first and is recomputed here; one that starts now waits, then reads the new revision.
+        _lock_open_dossiers(session)
         done = Preview(change, revision - 1, _moves(rt, session, change))
         if done.token != token or not _still_valid(session, change):
             raise Conflict(
@@ -427,6 +429,16 @@ def apply(rt: Runtime, actor: User, change: Change, token: str) -> Preview:
         len(done.alarms),
     )
     return done
+
+
+def _lock_open_dossiers(session: Session) -> None:
+    open_ids = select(Dossier.id).where(Dossier.received_at.is_not(None), Dossier.completed_at.is_(None))
+    session.exec(
+        select(ProcessInstance.id)
+        .where(ProcessInstance.dossier_id.in_(open_ids))
+        .order_by(ProcessInstance.dossier_id)
+        .with_for_update()
+    ).all()
 
 
 def _still_valid(session: Session, change: Change) -> bool:
@@ -486,14 +498,6 @@ def _write_moves(
                 session.add(alarm)
         dossier.updated_at = at
         session.add(dossier)
-        # A command on this dossier that read it before this change (in another process, with the
-        # calendar of before) must not write over the new deadlines: it loses its optimistic lock.
-        session.execute(
-            update(ProcessInstance)
-            .where(ProcessInstance.dossier_id == dossier_id)
-            .values(version=ProcessInstance.version + 1)
-            .execution_options(synchronize_session=False)
-        )
         audit.record(
             session,
             f"dossier:{dossier_id}",

@@ -9,7 +9,8 @@ its days become entries (``source = "import"``, audited); from then on the datab
 Several processes (web processes, a worker) each hold a calendar (``Runtime.calendar``). Each
 change takes the next number of the ``calendar_revision`` counter in its own transaction; every
 process compares that number with its calendar's (``refresh``: one primary-key read) before each
-request and each scheduler tick, and reloads the entries when it moved.
+request, each scheduler tick and, inside each command's transaction, once the command holds its
+dossier's lock; it reloads the entries when the number moved.
 """
 
 from __future__ import annotations
@@ -87,14 +88,20 @@ def install(calendar: WorkingCalendar, overrides: Overrides) -> None:
     calendar.set_overrides(overrides.days_off, overrides.working_days, overrides.revision)
 
 
-def refresh(rt: Runtime) -> bool:
+def refresh(rt: Runtime, session: Session | None = None) -> bool:
     """Reload this process's calendar when another process (or this one) changed the entries.
-    One primary-key read when nothing changed; True when the calendar was reloaded."""
-    with reading(rt.engine) as session:
-        revision = current_revision(session)
-        if revision == rt.calendar.revision:
-            return False
-        overrides = load(session)
+    One primary-key read when nothing changed; True when the calendar was reloaded.
+
+    ``session``: a command's transaction, after it locked its dossier. A calendar change locks
+    every open dossier while it recomputes them, so a command reading the revision after its lock
+    computes with the calendar that change committed (not the one its request started with)."""
+    if session is None:
+        with reading(rt.engine) as own:
+            return refresh(rt, own)
+    revision = current_revision(session)
+    if revision == rt.calendar.revision:
+        return False
+    overrides = load(session)
     install(rt.calendar, overrides)
     log.info("Working calendar reloaded at revision %s", overrides.revision)
     return True

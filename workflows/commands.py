@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from forms.validation import FormValidationError, validate, validation_days
-from workflows import audit, permissions, sla
+from workflows import audit, calendar_entries, permissions, sla
 from workflows.alarms import schedule_dossier_alarms
 from workflows.applicants import official_applicant_name
 from workflows.attachments import store_upload
@@ -264,6 +264,7 @@ def _start(
     note_dossier(dossier.code)
     _bind_attachments(rt, session, procedure.start_form, data, actor, dossier)
     version_id = rt.model_version_of(procedure)
+    calendar_entries.refresh(rt, session)  # a model may receive it, or set a timer, right away
     try:
         process = RunningProcess.start(
             rt.models.get(version_id),

@@ -256,7 +256,18 @@ def test_the_page_previews_the_count_then_saves(rt, people, client):
         form = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', stale.text))
         saved = client.post("/admin/calendar/apply", data=form, follow_redirects=False)
         assert saved.status_code == 303, saved.text
-        assert "2 thời hạn đã được tính lại" in client.get(saved.headers["location"]).text
+        listed = client.get(saved.headers["location"]).text
+        assert "2 thời hạn đã được tính lại" in listed and DOCUMENT in listed
+        # Removing a day from its row needs the document that cancels it, said at that row.
+        with reading(rt.engine) as session:
+            thursday = session.exec(select(CalendarEntry).where(CalendarEntry.day == date(2027, 3, 4))).one()
+        removal = {"action": "remove", "entry_id": str(thursday.id), "decided_by": " ", "csrf_token": token}
+        refused = client.post("/admin/calendar/preview", data=removal)
+        assert refused.status_code == 422 and "Cần ghi văn bản quyết định" in refused.text
+        preview = client.post(
+            "/admin/calendar/preview", data={**removal, "decided_by": "Quyết định 130/QĐ-UBND"}
+        )
+        assert preview.status_code == 200 and "Xóa ngày nghỉ 04/03/2027" in preview.text
     assert as_utc(_dossier(rt, code).appointment_at) == local(2027, 3, 8, 9, 0)
 
 

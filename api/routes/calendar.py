@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import Permitted, RuntimeDep
 from api.errors import ERROR_RESPONSES
+from api.schemas import LocalTimes
 from workflows import calendar_change, permissions
 from workflows.calendar_change import Change, Preview
 from workflows.calendar_entries import all_entries
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/api/admin/calendar", tags=["admin"], responses=ERROR
 Admin = Annotated[User, Depends(Permitted(permissions.CALENDAR_MANAGE))]
 
 
-class CalendarEntryOut(BaseModel):
+class CalendarEntryOut(LocalTimes):
     id: int
     day: date
     kind: str
@@ -50,7 +51,7 @@ class ChangeIn(BaseModel):
     token: str = Field(default="", max_length=100)
 
 
-class MoveOut(BaseModel):
+class MoveOut(LocalTimes):
     kind: str
     dossier_id: int
     dossier_code: str

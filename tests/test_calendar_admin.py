@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -16,11 +16,11 @@ from sqlmodel import select
 
 from tests.support import cast_of, error_of, fields_of, local, officer, relogin
 from tests.test_pages import csrf, page_login
-from workflows import commands
+from workflows import commands, scheduler
 from workflows.calendar_entries import AUDIT_STREAM
 from workflows.clock import as_utc
 from workflows.db import reading
-from workflows.models import Alarm, AuditEvent, CalendarEntry, Dossier, User, WorkTask
+from workflows.models import Alarm, AuditEvent, CalendarEntry, Dossier, ProcessInstance, User, WorkTask
 from workflows.runtime import build_runtime
 
 # Monday 01/03/2027, 09:00: a dossier received now is due (3 working days) on Thursday 04/03 and
@@ -302,17 +302,19 @@ def test_the_overrides_file_is_imported_once_and_another_process_sees_a_change(r
     }
     assert all("12729/VPCP-KGVX" in e.decided_by for e in imported)
 
-    # A second process (a worker) on the same database: it builds its runtime (no second import),
-    # then tells whether 03/03/2027 is a working day each time it is asked.
+    # A second process (a worker) on the same database, holding a calendar and an engine as its
+    # runtime does (not the whole runtime: a second's start instead of several), tells whether
+    # 03/03/2027 is a working day each time it is asked, after the check every request and tick do.
     script = textwrap.dedent(
         f"""
         import sys, json
         from datetime import date
-        from tests.conftest import make_settings
-        from pathlib import Path
+        from types import SimpleNamespace
         from workflows import calendar_entries
-        from workflows.runtime import build_runtime
-        rt = build_runtime(make_settings(Path({str(settings.data_dir.parent)!r}) / "worker", {settings.database_url!r}))
+        from workflows.calendar import WorkingCalendar
+        from workflows.db import make_engine
+        from zoneinfo import ZoneInfo
+        rt = SimpleNamespace(calendar=WorkingCalendar(ZoneInfo("Asia/Ho_Chi_Minh")), engine=make_engine({settings.database_url!r}))
         for line in sys.stdin:
             calendar_entries.refresh(rt)
             print(json.dumps(rt.calendar.is_working_day(date(2027, 3, 3))), flush=True)
@@ -349,6 +351,8 @@ def test_a_command_in_a_process_with_an_old_calendar_computes_with_the_new_one(r
     receives a dossier by the new calendar: the command reads the revision once it holds its lock."""
     worker = build_runtime(settings)  # another process's runtime: its own calendar
     try:
+        with reading(rt.engine) as session:  # its start imported nothing again
+            assert len(session.exec(select(CalendarEntry)).all()) == 2
         with time_machine.travel(MONDAY, tick=False):
             code = people["business"].submitted()
             admin = people["admin"]
@@ -369,3 +373,38 @@ def test_a_command_in_a_process_with_an_old_calendar_computes_with_the_new_one(r
         assert not worker.calendar.is_working_day(date(2027, 3, 3))
     finally:
         worker.engine.dispose()
+
+
+def test_a_waiting_bpmn_timer_moves_with_the_day_off_and_fires_on_its_new_day(rt, people):
+    """The business's 15 working days to supplement (the model's ``working_days(15)`` timer, from
+    Monday 01/03/2027 09:00: Monday 22/03) end a day later after a day off on 03/03."""
+    with time_machine.travel(MONDAY, tick=False):
+        code = people["business"].submitted()
+        people["clerk"].done(
+            code, {"completeness_decision": "supplement", "missing_items": ["Nhãn hàng hóa"]}
+        )
+        with reading(rt.engine) as session:
+            instance = session.exec(
+                select(ProcessInstance).where(ProcessInstance.dossier_id == _dossier(rt, code).id)
+            ).one()
+        assert instance.next_timer_at is not None
+        assert as_utc(instance.next_timer_at) - local(2027, 3, 22, 9, 0) < timedelta(seconds=1)
+        preview = people["admin"].post("/api/admin/calendar/changes/preview", json=_day_off()).json()
+        timers = [m for m in preview["moves"] if m["kind"] == "timer"]
+        assert len(timers) == 1 and "15 ngày làm việc" in timers[0]["task_name"]
+        assert datetime.fromisoformat(timers[0]["new"]) - datetime.fromisoformat(
+            timers[0]["old"]
+        ) == timedelta(days=1)
+        saved = people["admin"].post(
+            "/api/admin/calendar/changes", json={**_day_off(), "token": preview["token"]}
+        )
+        assert saved.status_code == 200 and saved.json()["deadlines_moved"] == preview["deadlines_moved"]
+    with reading(rt.engine) as session:
+        moved = session.get(ProcessInstance, instance.id)
+    assert as_utc(moved.next_timer_at) - as_utc(instance.next_timer_at) == timedelta(days=1)
+    with time_machine.travel(local(2027, 3, 22, 16, 0), tick=False):
+        scheduler.tick(rt)
+    assert _dossier(rt, code).completed_at is None  # the old day: still waiting
+    with time_machine.travel(local(2027, 3, 23, 9, 5), tick=False):
+        scheduler.tick(rt)
+    assert _dossier(rt, code).outcome == "expired"

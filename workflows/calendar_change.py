@@ -2,14 +2,15 @@
 
 A change to the calendar moves deadlines (DESIGN rule 13: calendar changes are admin acts and
 recompute what they move). ``preview`` computes, for every open dossier, what its appointment and
-legal deadline, its open tasks' due times and its pending alarms would become under the changed
-calendar, each the way the commands compute it (``sla.dossier_deadlines`` from the receipt, the
-limits, the extension and the pauses; ``sla.add_budget`` from a task's creation and its step
-budget; ``alarms`` for the warnings). ``apply`` writes the entry and all of those in one
+legal deadline, its open tasks' due times, its waiting BPMN timers and its pending alarms would
+become under the changed calendar, each the way it was computed (``sla.dossier_deadlines`` from
+the receipt, the limits, the extension and the pauses; ``sla.add_budget`` from a task's creation
+and its step budget; a timer's own expression, e.g. ``working_days(15)``, evaluated as of when it
+started waiting; ``alarms`` for the warnings). ``apply`` writes the entry and all of those in one
 transaction, after checking that the preview the administrator saw still holds (its ``token``).
 
-What is not recomputed: a task's due time a model set itself (``dueVariable``) and a BPMN timer's
-due time: both are instants the model's expressions computed when they ran; they stay.
+What is not recomputed: a task's due time a model set itself (``dueVariable``, evaluated once when
+the task was created; its reminder is), and a timer on a multiple-event gateway.
 No e-mail is sent: the dossier's page, the lookup and the inbox show the new times, and each moved
 dossier's history records the recomputation.
 """
@@ -38,8 +39,11 @@ from workflows.calendar_entries import (
     load,
     overrides_of,
 )
+from workflows.catalogue import Procedure
 from workflows.clock import as_utc, now, to_local
+from workflows.commands import script_functions
 from workflows.db import next_in_sequence, reading, transaction
+from workflows.engine import RunningProcess
 from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
 from workflows.models import (
     CALENDAR_ENTRY_KINDS,
@@ -59,8 +63,8 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 300
 YEARS_AHEAD = 2  # an entry may be entered for this year and the next two
-MoveKind = Literal["appointment", "legal_due", "task_due", "alarm"]
-DEADLINE_KINDS = ("appointment", "legal_due", "task_due")
+MoveKind = Literal["appointment", "legal_due", "task_due", "timer", "alarm"]
+DEADLINE_KINDS = ("appointment", "legal_due", "task_due", "timer")
 
 
 @dataclass(frozen=True)
@@ -266,38 +270,54 @@ def _moves(rt: Runtime, session: Session, change: Change) -> list[Move]:
     after = _calendar_of(rt.calendar, _changed_entries(entries, change))
     at = now()
     moves: list[Move] = []
-    dossiers = session.exec(
-        select(Dossier)
-        .where(Dossier.received_at.is_not(None), Dossier.completed_at.is_(None))
+    rows = session.exec(
+        select(Dossier, ProcessInstance)
+        .join(ProcessInstance, ProcessInstance.dossier_id == Dossier.id)
+        .where(Dossier.completed_at.is_(None))
         .order_by(Dossier.id)
     ).all()
-    for dossier in dossiers:
-        moves += _dossier_moves(rt, session, dossier, before, after, at)
+    for dossier, instance in rows:
+        procedure = rt.catalogue.for_dossier(dossier)
+        if procedure is None:
+            continue
+        alarms = list(
+            session.exec(
+                select(Alarm)
+                .where(Alarm.dossier_id == dossier.id, Alarm.fired_at.is_(None))
+                .order_by(Alarm.id)
+            )
+        )
+        if dossier.received_at is not None:
+            moves += _deadline_moves(session, dossier, procedure, alarms, before, after, at)
+        moves += _task_moves(session, dossier, procedure, alarms, before, after)
+        if instance.next_timer_at is not None and not instance.completed:
+            moves += _timer_moves(rt, dossier, procedure, instance, before, after)
     return moves
 
 
-def _dossier_moves(
-    rt: Runtime,
+def _deadline_moves(
     session: Session,
     dossier: Dossier,
+    procedure: Procedure,
+    alarms: list[Alarm],
     before: WorkingCalendar,
     after: WorkingCalendar,
     at: datetime,
 ) -> list[Move]:
-    procedure = rt.catalogue.for_dossier(dossier)
-    if procedure is None:
-        return []
+    """The appointment and legal deadline (``sla.dossier_deadlines``, as ``effects.refresh_deadlines``
+    computes them) and the dossier's pending deadline alarms."""
     pauses = session.exec(select(ClockPause).where(ClockPause.dossier_id == dossier.id)).all()
     # A paused dossier keeps the deadlines computed when its clock last ran (its pause's length is
     # added when it resumes): both computations stop at the open pause's start.
     open_since = next((as_utc(p.started_at) for p in pauses if p.ended_at is None), None)
     until = open_since or at
     sla_pauses = [sla.Pause(as_utc(p.started_at), as_utc(p.ended_at) if p.ended_at else None) for p in pauses]
+    received = as_utc(dossier.received_at)  # type: ignore[arg-type]
 
     def deadlines(calendar: WorkingCalendar) -> sla.Deadlines:
         return sla.dossier_deadlines(
             calendar,
-            as_utc(dossier.received_at),  # type: ignore[arg-type]
+            received,
             procedure.committed_days + dossier.extension_days,
             procedure.legal_days,
             sla_pauses,
@@ -313,23 +333,35 @@ def _dossier_moves(
         )
     if old.legal_due_at != new.legal_due_at:
         moves.append(Move("legal_due", dossier.id, code, _aware(dossier.legal_due_at), new.legal_due_at))
-    plan = dossier_alarm_plan(after, as_utc(dossier.received_at), new.appointment_at, new.legal_due_at)  # type: ignore[arg-type]
-    alarms = session.exec(
-        select(Alarm).where(Alarm.dossier_id == dossier.id, Alarm.fired_at.is_(None)).order_by(Alarm.id)
-    ).all()
+    plan = dossier_alarm_plan(after, received, new.appointment_at, new.legal_due_at)
     for alarm in alarms:
-        if alarm.task_id is None and plan.get(alarm.kind) not in (None, as_utc(alarm.due_at)):
+        due = plan.get(alarm.kind)
+        if alarm.task_id is None and due is not None and due != as_utc(alarm.due_at):
             moves.append(
                 Move(
                     "alarm",
                     dossier.id,
                     code,
                     as_utc(alarm.due_at),
-                    plan[alarm.kind],
+                    due,
                     alarm_id=alarm.id,
                     alarm_kind=alarm.kind,
-                )  # type: ignore[arg-type]
+                )
             )
+    return moves
+
+
+def _task_moves(
+    session: Session,
+    dossier: Dossier,
+    procedure: Procedure,
+    alarms: list[Alarm],
+    before: WorkingCalendar,
+    after: WorkingCalendar,
+) -> list[Move]:
+    """Open tasks' due times (creation + step budget, ``sla.add_budget``) and their alarms."""
+    assert dossier.id is not None
+    moves: list[Move] = []
     tasks = session.exec(
         select(WorkTask)
         .where(WorkTask.dossier_id == dossier.id, WorkTask.status == "open")
@@ -346,25 +378,67 @@ def _dossier_moves(
             continue
         names = {"task_id": task.id, "task_name": task.name, "task_name_en": task.name_en}
         if old_due != new_due:
-            moves.append(Move("task_due", dossier.id, code, _aware(task.due_at), new_due, **names))
-        task_plan = {
+            moves.append(Move("task_due", dossier.id, dossier.code, _aware(task.due_at), new_due, **names))
+        plan = {
             "task_reminder": share_of(after, created, new_due, REMINDER_SHARE),
             "task_escalation": new_due,
         }
         for alarm in alarms:
-            if alarm.task_id == task.id and task_plan.get(alarm.kind) not in (None, as_utc(alarm.due_at)):
+            due = plan.get(alarm.kind)
+            if alarm.task_id == task.id and due is not None and due != as_utc(alarm.due_at):
                 moves.append(
                     Move(
                         "alarm",
                         dossier.id,
-                        code,
+                        dossier.code,
                         as_utc(alarm.due_at),
-                        task_plan[alarm.kind],
+                        due,
                         alarm_id=alarm.id,
                         alarm_kind=alarm.kind,
                         **names,
                     )
                 )
+    return moves
+
+
+def _timer_moves(
+    rt: Runtime,
+    dossier: Dossier,
+    procedure: Procedure,
+    instance: ProcessInstance,
+    before: WorkingCalendar,
+    after: WorkingCalendar,
+) -> list[Move]:
+    """The waiting BPMN timers whose expression (``working_days(15)``…) gives another instant on
+    the changed calendar, evaluated as of when each started waiting. The timer moves by the
+    difference, so it keeps the exact instant it was given otherwise."""
+    assert dossier.id is not None
+    since: list[datetime] = [now()]
+    model = rt.models.get(instance.model_version_id)
+    on = {
+        name: RunningProcess.restore(
+            model, instance.state, script_functions(rt, procedure, calendar, clock=lambda: since[0])
+        )
+        for name, calendar in (("before", before), ("after", after))
+    }
+    moves = []
+    for timer in on["before"].date_timers():
+        since[0] = timer.waiting_since
+        old, new = on["before"].evaluate_timer(timer.task_id), on["after"].evaluate_timer(timer.task_id)
+        if old is None or new is None or old == new:
+            continue
+        moves.append(
+            Move(
+                "timer",
+                dossier.id,
+                dossier.code,
+                timer.instant,
+                timer.instant + (new - old),
+                task_id=timer.task_id,
+                task_name=timer.name or timer.element,
+                task_name_en=timer.name or timer.element,
+            )
+        )
     return moves
 
 
@@ -431,8 +505,23 @@ def apply(rt: Runtime, actor: User, change: Change, token: str) -> Preview:
     return done
 
 
+def _move_timers(rt: Runtime, session: Session, dossier: Dossier, timers: dict[str | None, datetime]) -> None:
+    instance = session.exec(select(ProcessInstance).where(ProcessInstance.dossier_id == dossier.id)).one()
+    process = RunningProcess.restore(
+        rt.models.get(instance.model_version_id),
+        instance.state,
+        script_functions(rt, rt.procedure_of(dossier)),
+    )
+    for task_id, instant in timers.items():
+        process.move_timer(str(task_id), instant)
+    instance.state = process.serialize()
+    instance.next_timer_at = process.next_timer_at()
+    instance.version += 1
+    session.add(instance)
+
+
 def _lock_open_dossiers(session: Session) -> None:
-    open_ids = select(Dossier.id).where(Dossier.received_at.is_not(None), Dossier.completed_at.is_(None))
+    open_ids = select(Dossier.id).where(Dossier.completed_at.is_(None))
     session.exec(
         select(ProcessInstance.id)
         .where(ProcessInstance.dossier_id.in_(open_ids))
@@ -486,6 +575,8 @@ def _write_moves(
                 dossier.appointment_at = move.new
             elif move.kind == "legal_due":
                 dossier.legal_due_at = move.new
+            elif move.kind == "timer":
+                continue  # below, in the process instance
             elif move.kind == "task_due":
                 task = session.get(WorkTask, move.task_id)
                 assert task is not None
@@ -498,6 +589,9 @@ def _write_moves(
                 session.add(alarm)
         dossier.updated_at = at
         session.add(dossier)
+        timers = {m.task_id: m.new for m in its_moves if m.kind == "timer"}
+        if timers:
+            _move_timers(rt, session, dossier, timers)
         audit.record(
             session,
             f"dossier:{dossier_id}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import select
 from starlette.responses import Response
@@ -164,7 +164,11 @@ def _calendar_kinds() -> list[tuple[str, str]]:
 
 @router.get("/admin/calendar")
 def calendar(
-    request: Request, rt: RuntimeDep, user: CalendarAdmin, year: int = 0, saved: int = -1
+    request: Request,
+    rt: RuntimeDep,
+    user: CalendarAdmin,
+    year: Annotated[int, Query(ge=0, le=9999)] = 0,
+    saved: Annotated[int, Query(ge=-1, le=1_000_000)] = -1,
 ) -> Response:
     flash = None
     if saved >= 0:

@@ -18,7 +18,7 @@ from tests.support import cast_of, error_of, fields_of, local, officer, relogin
 from tests.test_pages import csrf, page_login
 from workflows import commands, scheduler
 from workflows.calendar_entries import AUDIT_STREAM
-from workflows.clock import as_utc
+from workflows.clock import as_utc, to_local
 from workflows.db import reading
 from workflows.models import Alarm, AuditEvent, CalendarEntry, Dossier, ProcessInstance, User, WorkTask
 from workflows.runtime import build_runtime
@@ -408,3 +408,34 @@ def test_a_waiting_bpmn_timer_moves_with_the_day_off_and_fires_on_its_new_day(rt
     with time_machine.travel(local(2027, 3, 23, 9, 5), tick=False):
         scheduler.tick(rt)
     assert _dossier(rt, code).outcome == "expired"
+
+
+def test_a_day_off_declared_today_warns_again_of_a_risk_that_moved_later(rt, people):
+    """A storm closes the offices on Wednesday 03/03/2027, declared at 14:00 that day: the dossier's
+    "at risk" warning, given that morning, is given again when the risk comes back (on Thursday)."""
+    with time_machine.travel(MONDAY, tick=False):
+        code = _received(people)
+    with time_machine.travel(local(2027, 3, 3, 14, 0), tick=False):
+        scheduler.tick(rt)
+        dossier = _dossier(rt, code)
+        with reading(rt.engine) as session:
+            fired = session.exec(
+                select(Alarm).where(Alarm.dossier_id == dossier.id, Alarm.kind == "appointment_at_risk")
+            ).one()
+        assert fired.fired_at is not None
+        relogin(people)
+        storm = _day_off(name="Nghỉ do bão", decided_by="Công điện 05/CĐ-UBND ngày 03/03/2027")
+        preview = people["admin"].post("/api/admin/calendar/changes/preview", json=storm).json()
+        again = [m for m in preview["moves"] if m["kind"] == "alarm" and m["old"] is None]
+        assert [m["alarm_kind"] for m in again] == ["appointment_at_risk"]
+        saved = people["admin"].post("/api/admin/calendar/changes", json={**storm, "token": preview["token"]})
+        assert saved.status_code == 200, saved.text
+    with reading(rt.engine) as session:
+        pending = session.exec(
+            select(Alarm).where(
+                Alarm.dossier_id == dossier.id, Alarm.kind == "appointment_at_risk", Alarm.fired_at.is_(None)
+            )
+        ).one()
+    assert to_local(as_utc(pending.due_at)).date() == date(2027, 3, 4)
+    assert datetime.fromisoformat(again[0]["new"]) == as_utc(pending.due_at)
+    assert as_utc(_dossier(rt, code).appointment_at) == local(2027, 3, 5, 9, 0)

@@ -86,14 +86,18 @@ def schedule_dossier_alarms(ctx: CommandContext) -> None:
         # A warning already given is not given again for the same deadline, unless it moved later.
         if due is None or (kind in fired and due <= ctx.at):
             continue
-        ctx.session.add(
-            Alarm(
-                dossier_id=dossier.id,
-                kind=kind,
-                due_at=due,
-                recipient_role="leader" if kind != "appointment_at_risk" else "specialist",
-            )
-        )
+        ctx.session.add(dossier_alarm(dossier.id, kind, due))  # type: ignore[arg-type]
+
+
+def dossier_alarm(dossier_id: int, kind: str, due: datetime) -> Alarm:
+    """A dossier's deadline alarm of ``kind`` due at ``due``: the specialist hears of the risk,
+    the leader of a missed deadline."""
+    return Alarm(
+        dossier_id=dossier_id,
+        kind=kind,
+        due_at=due,
+        recipient_role="leader" if kind != "appointment_at_risk" else "specialist",
+    )
 
 
 def dossier_alarm_plan(

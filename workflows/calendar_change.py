@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Literal
 from sqlmodel import Session, select
 
 from workflows import audit, permissions, sla
-from workflows.alarms import REMINDER_SHARE, dossier_alarm_plan, share_of
+from workflows.alarms import REMINDER_SHARE, dossier_alarm, dossier_alarm_plan, share_of
 from workflows.calendar import WorkingCalendar
 from workflows.calendar_entries import (
     AUDIT_STREAM,
@@ -334,8 +334,11 @@ def _deadline_moves(
     if old.legal_due_at != new.legal_due_at:
         moves.append(Move("legal_due", dossier.id, code, _aware(dossier.legal_due_at), new.legal_due_at))
     plan = dossier_alarm_plan(after, received, new.appointment_at, new.legal_due_at)
+    pending = set()
     for alarm in alarms:
         due = plan.get(alarm.kind)
+        if alarm.task_id is None:
+            pending.add(alarm.kind)
         if alarm.task_id is None and due is not None and due != as_utc(alarm.due_at):
             moves.append(
                 Move(
@@ -348,6 +351,18 @@ def _deadline_moves(
                     alarm_kind=alarm.kind,
                 )
             )
+    # As ``alarms.schedule_dossier_alarms`` does: a warning already given is given again when its
+    # deadline moved later than now (the dossier is no longer at risk until then).
+    fired = set(
+        session.exec(
+            select(Alarm.kind).where(
+                Alarm.dossier_id == dossier.id, Alarm.task_id.is_(None), Alarm.fired_at.is_not(None)
+            )
+        )
+    )
+    for kind, due in plan.items():
+        if due is not None and kind in fired - pending and due > at:
+            moves.append(Move("alarm", dossier.id, code, None, due, alarm_kind=kind))
     return moves
 
 
@@ -582,6 +597,8 @@ def _write_moves(
                 assert task is not None
                 task.due_at = move.new
                 session.add(task)
+            elif move.alarm_id is None:  # a warning given before, due again later
+                session.add(dossier_alarm(dossier_id, str(move.alarm_kind), move.new))
             else:
                 alarm = session.get(Alarm, move.alarm_id)
                 assert alarm is not None

@@ -59,7 +59,7 @@ from workflows.models import (
 if TYPE_CHECKING:
     from workflows.runtime import Runtime
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("tdcflow.calendar")
 
 MAX_TEXT = 300
 YEARS_AHEAD = 2  # an entry may be entered for this year and the next two

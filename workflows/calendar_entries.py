@@ -32,7 +32,7 @@ from workflows.models import CalendarEntry, Counter
 if TYPE_CHECKING:
     from workflows.runtime import Runtime
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("tdcflow.calendar")
 
 REVISION_KEY = "calendar_revision"
 AUDIT_STREAM = "calendar"

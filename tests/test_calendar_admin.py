@@ -183,6 +183,15 @@ def test_bad_changes_are_refused_naming_the_field(rt, people):
             problem = fields_of(error)[field]
             assert words.lower() in problem["message"].lower(), (body, problem)
             assert problem["message_en"] != problem["message"]
+        # Applying needs the preview's token, for the change previewed: not another document.
+        token = admin.post("/api/admin/calendar/changes/preview", json=_day_off()).json()["token"]
+        error_of(
+            admin.post(
+                "/api/admin/calendar/changes", json={**_day_off(decided_by="Công văn khác"), "token": token}
+            ),
+            409,
+            "calendar_preview_stale",
+        )
         # Applying needs a preview's token; a made-up token is a stale preview.
         error_of(admin.post("/api/admin/calendar/changes", json=_day_off()), 422)
         error_of(

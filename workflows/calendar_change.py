@@ -126,7 +126,14 @@ class Preview:
         text = json.dumps(
             [
                 self.revision,
-                [self.change.action, self.change.day.isoformat(), self.change.kind, self.change.entry_id],
+                [
+                    self.change.action,
+                    self.change.day.isoformat(),
+                    self.change.kind,
+                    self.change.name,
+                    self.change.decided_by,
+                    self.change.entry_id,
+                ],
                 [
                     [m.kind, m.dossier_id, m.task_id, m.alarm_id, str(m.old), m.new.isoformat()]
                     for m in self.moves

@@ -3,6 +3,7 @@ permissions policy's dependency (:func:`Permitted`) every route that needs a sig
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import cache
 from typing import Annotated
@@ -10,20 +11,30 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.exc import DBAPIError
 
 from api.errors import NotAuthenticated
 from api.security import decode_access_token
 from forms.limits import LARGEST_INTEGER
-from workflows import permissions, sessions
+from workflows import calendar_entries, permissions, sessions
 from workflows.db import reading
 from workflows.models import User
 from workflows.runtime import Runtime
 
+log = logging.getLogger("tdcflow.calendar")
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
 def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
+    runtime: Runtime = request.app.state.runtime
+    # Another process may have changed the working calendar: one primary-key read tells. A
+    # database that cannot answer is the route's to report (the health check's 503), not this;
+    # a command checks again inside its transaction anyway.
+    try:
+        calendar_entries.refresh(runtime)
+    except DBAPIError:
+        log.warning("Could not check the working calendar's revision", exc_info=True)
+    return runtime
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -20,6 +20,7 @@ from api.procedure_web import routers_of
 from api.routes import (
     admin_users,
     auth,
+    calendar,
     docs,
     document_templates,
     documents,
@@ -156,6 +157,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         signer_certificate_routes,
         document_templates,
         procedure_versions,
+        calendar,
     ):
         app.include_router(module.router)
     for module in (

@@ -28,7 +28,8 @@ REMINDER_SHARE = 0.75
 DOSSIER_KINDS = ("appointment_at_risk", "appointment_missed", "legal_limit_missed")
 
 
-def _share_of(calendar: WorkingCalendar, start: datetime, end: datetime, share: float) -> datetime:
+def share_of(calendar: WorkingCalendar, start: datetime, end: datetime, share: float) -> datetime:
+    """The instant ``share`` of the office time from ``start`` to ``end`` has passed."""
     span = calendar.working_time_between(start, end)
     return calendar.add_working_time(start, span * share)
 
@@ -42,7 +43,7 @@ def schedule_task_alarms(ctx: CommandContext, task: WorkTask) -> None:
             dossier_id=ctx.dossier.id,
             task_id=task.id,
             kind="task_reminder",
-            due_at=_share_of(ctx.rt.calendar, created, due, REMINDER_SHARE),
+            due_at=share_of(ctx.rt.calendar, created, due, REMINDER_SHARE),
             recipient_role=task.candidate_role,
             recipient_user_id=task.assignee_id,
         )
@@ -79,23 +80,35 @@ def schedule_dossier_alarms(ctx: CommandContext) -> None:
             .where(Alarm.dossier_id == dossier.id, Alarm.task_id.is_(None), Alarm.fired_at.is_not(None))
         )
     }
-    plan = {
-        "appointment_at_risk": _share_of(ctx.rt.calendar, received, appointment, REMINDER_SHARE),
-        "appointment_missed": appointment,
-        "legal_limit_missed": as_utc(dossier.legal_due_at) if dossier.legal_due_at else None,
-    }
+    legal = as_utc(dossier.legal_due_at) if dossier.legal_due_at else None
+    plan = dossier_alarm_plan(ctx.rt.calendar, received, appointment, legal)
     for kind, due in plan.items():
         # A warning already given is not given again for the same deadline, unless it moved later.
         if due is None or (kind in fired and due <= ctx.at):
             continue
-        ctx.session.add(
-            Alarm(
-                dossier_id=dossier.id,
-                kind=kind,
-                due_at=due,
-                recipient_role="leader" if kind != "appointment_at_risk" else "specialist",
-            )
-        )
+        ctx.session.add(dossier_alarm(dossier.id, kind, due))  # type: ignore[arg-type]
+
+
+def dossier_alarm(dossier_id: int, kind: str, due: datetime) -> Alarm:
+    """A dossier's deadline alarm of ``kind`` due at ``due``: the specialist hears of the risk,
+    the leader of a missed deadline."""
+    return Alarm(
+        dossier_id=dossier_id,
+        kind=kind,
+        due_at=due,
+        recipient_role="leader" if kind != "appointment_at_risk" else "specialist",
+    )
+
+
+def dossier_alarm_plan(
+    calendar: WorkingCalendar, received: datetime, appointment: datetime, legal_due: datetime | None
+) -> dict[str, datetime | None]:
+    """When each of a received dossier's deadline alarms falls due, by kind."""
+    return {
+        "appointment_at_risk": share_of(calendar, received, appointment, REMINDER_SHARE),
+        "appointment_missed": appointment,
+        "legal_limit_missed": legal_due,
+    }
 
 
 def fire(session: Session, alarm: Alarm, dossier: Dossier, at: datetime) -> None:

@@ -29,6 +29,7 @@ naming the file and the entry.
 
 from __future__ import annotations
 
+import copy
 import threading
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
@@ -88,11 +89,45 @@ class WorkingCalendar:
         if not self.workdays or not self.workdays <= set(range(7)):
             raise CalendarConfigError(f"workdays must be weekday numbers 0 (Monday) .. 6: {workdays!r}")
         self.overrides_path = overrides_path
-        self._days_off, self._working_days = _load_overrides(overrides_path)
+        # (extra days off, make-up working days), swapped as one (``set_overrides``) so that a
+        # reader in another thread never sees one list new and the other old.
+        self._overrides = _load_overrides(overrides_path)
+        # The calendar entries' revision these overrides come from (workflows.calendar_entries);
+        # None: the overrides file's alone.
+        self.revision: int | None = None
         self.culture_day_off = culture_day_off
         self._holidays = holidays.country_holidays("VN", language=language)
         # The package fills a year's holidays on first use; that is not thread-safe.
         self._lock = threading.Lock()
+
+    # -- overrides ----------------------------------------------------------------------------
+
+    def file_overrides(self) -> tuple[dict[date, str], dict[date, str]]:
+        """(extra days off, make-up working days) of the overrides file, each date → name."""
+        return _load_overrides(self.overrides_path)
+
+    def overrides(self) -> tuple[dict[date, str], dict[date, str]]:
+        """(extra days off, make-up working days) in force, each date → name."""
+        return self._overrides
+
+    def set_overrides(
+        self, days_off: dict[date, str], working_days: dict[date, str], revision: int | None
+    ) -> None:
+        """Put the overrides in force (the calendar entries of ``revision``), replacing the others."""
+        if both := sorted(days_off.keys() & working_days.keys()):
+            raise CalendarConfigError(f"{both[0].isoformat()} is both a day off and a working day")
+        self._overrides = (dict(days_off), dict(working_days))
+        self.revision = revision
+
+    def with_overrides(self, days_off: dict[date, str], working_days: dict[date, str]) -> WorkingCalendar:
+        """A copy of this calendar with other overrides (what a change would make of it)."""
+        other = copy.copy(self)
+        other.set_overrides(days_off, working_days, None)
+        return other
+
+    def package_day_off(self, d: date) -> bool:
+        """Whether ``d`` is a day off by the weekends and the holidays package alone."""
+        return not self._package_day(d)[0]
 
     # -- days ---------------------------------------------------------------------------------
 
@@ -114,29 +149,32 @@ class WorkingCalendar:
     def is_working_day(self, d: date) -> bool:
         if isinstance(d, datetime):
             raise TypeError("is_working_day takes a date; use is_working_time for an instant")
-        if d in self._days_off:
+        days_off, working_days = self._overrides
+        if d in days_off:
             return False
-        if d in self._working_days:
+        if d in working_days:
             return True
         return self._package_day(d)[0]
 
     def holiday_name(self, d: date) -> str | None:
         """The name of the holiday or extra day off on ``d``; None on a (make-up) working day."""
-        if d in self._days_off:
-            return self._days_off[d]
-        if d in self._working_days:
+        days_off, working_days = self._overrides
+        if d in days_off:
+            return days_off[d]
+        if d in working_days:
             return None
         return self._package_day(d)[1]
 
     def days_in_year(self, year: int) -> list[CalendarDay]:
         """Holidays, extra days off and make-up working days of ``year``, by date (read-only view)."""
+        days_off, working_days = self._overrides
         rows: list[CalendarDay] = []
         d = date(year, 1, 1)
         while d.year == year:
-            if d in self._days_off:
-                rows.append(CalendarDay(d, self._days_off[d], "day_off"))
-            elif d in self._working_days:
-                rows.append(CalendarDay(d, self._working_days[d], "working_day"))
+            if d in days_off:
+                rows.append(CalendarDay(d, days_off[d], "day_off"))
+            elif d in working_days:
+                rows.append(CalendarDay(d, working_days[d], "working_day"))
             else:
                 working, name = self._package_day(d)
                 if name is not None and not working:

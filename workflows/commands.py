@@ -9,6 +9,8 @@ events and the issued documents. Any exception rolls all of it back.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import inspect, update
@@ -16,10 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from forms.validation import FormValidationError, validate, validation_days
-from workflows import audit, permissions, sla
+from workflows import audit, calendar_entries, permissions, sla
 from workflows.alarms import schedule_dossier_alarms
 from workflows.applicants import official_applicant_name
 from workflows.attachments import store_upload
+from workflows.calendar import WorkingCalendar
 from workflows.catalogue import Procedure, office_day
 from workflows.clock import as_utc, now
 from workflows.codes import new_dossier_code
@@ -102,10 +105,18 @@ def _bind_attachments(
         )
 
 
-def script_functions(rt: Runtime, procedure: Procedure) -> dict[str, Any]:
-    """What the model's expressions may call: the working-time functions, and the procedure's own."""
+def script_functions(
+    rt: Runtime,
+    procedure: Procedure,
+    calendar: WorkingCalendar | None = None,
+    clock: Callable[[], datetime] = now,
+) -> dict[str, Any]:
+    """What the model's expressions may call: the working-time functions, and the procedure's own
+    (on ``calendar`` and ``clock``: the runtime's and the one clock unless a calendar change
+    re-evaluates a timer with another calendar as of when it started waiting)."""
+    calendar = calendar or rt.calendar
     own = procedure.plugin.script_functions
-    return {**sla.script_functions(rt.calendar, now), **(own(rt.calendar, procedure) if own else {})}
+    return {**sla.script_functions(calendar, clock), **(own(calendar, procedure) if own else {})}
 
 
 def _restore(rt: Runtime, instance: ProcessInstance, dossier: Dossier) -> RunningProcess:
@@ -264,6 +275,7 @@ def _start(
     note_dossier(dossier.code)
     _bind_attachments(rt, session, procedure.start_form, data, actor, dossier)
     version_id = rt.model_version_of(procedure)
+    calendar_entries.refresh(rt, session)  # a model may receive it, or set a timer, right away
     try:
         process = RunningProcess.start(
             rt.models.get(version_id),

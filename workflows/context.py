@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from workflows import calendar_entries
 from workflows.clock import now
 from workflows.models import Dossier, User
 
@@ -28,7 +29,9 @@ class CommandContext:
 
     @classmethod
     def of(cls, rt: Runtime, session: Session, actor: User | None, dossier: Dossier) -> CommandContext:
-        """The context of a command by ``actor`` on ``dossier``, at this instant."""
+        """The context of a command by ``actor`` on ``dossier``, at this instant (the command holds
+        the dossier's lock: the calendar is brought up to the revision committed before it)."""
+        calendar_entries.refresh(rt, session)
         return cls(
             rt=rt,
             session=session,

@@ -52,6 +52,18 @@ _MULTIPLE_EVENTS = "MultipleEventDefinition"
 _INTERNAL_KEY_PREFIX = "spiff__"
 
 
+def _aware(value: Any) -> datetime | None:
+    """A timer's instant (a datetime or an ISO string) as an aware datetime (naive: UTC)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 class ModelError(Exception):
     """A BPMN/DMN model that cannot be used. The message names the file and the element."""
 
@@ -125,6 +137,19 @@ class LostJoin:
     element: str
     name: str
     instances: int
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    """A ``timeDate`` timer the process waits on: its expression (e.g. ``working_days(15)``), when
+    it started waiting (when the expression was evaluated) and the instant it fires after."""
+
+    task_id: str
+    element: str
+    name: str
+    expression: str
+    waiting_since: datetime
+    instant: datetime
 
 
 @dataclass(frozen=True)
@@ -445,6 +470,44 @@ class RunningProcess:
             element = task.task_spec.bpmn_id or task.task_spec.name
             found.append((element, instant if instant.tzinfo else instant.replace(tzinfo=UTC)))
         return sorted(found, key=lambda pair: pair[1])
+
+    def date_timers(self) -> list[WaitingTimer]:
+        """The waiting ``timeDate`` timers with their expressions (what a calendar change
+        re-evaluates, ``workflows.calendar_change``)."""
+        found = []
+        for task in list(self._workflow.event_manager.tasks.values()):
+            definition = task.task_spec.event_definition
+            if type(definition).__name__ != "TimeDateEventDefinition":
+                continue
+            instant = _aware(task._get_internal_data("event_value"))
+            if instant is None or task._get_internal_data("event_fired", False):
+                continue
+            found.append(
+                WaitingTimer(
+                    task_id=str(task.id),
+                    element=task.task_spec.bpmn_id or task.task_spec.name,
+                    name=task.task_spec.bpmn_name or "",
+                    expression=str(definition.expression),
+                    waiting_since=datetime.fromtimestamp(task.last_state_change, UTC),
+                    instant=instant,
+                )
+            )
+        return sorted(found, key=lambda timer: timer.instant)
+
+    def evaluate_timer(self, task_id: str) -> datetime | None:
+        """The timer's expression evaluated now, with this process's functions (None if that fails
+        or gives no instant)."""
+        task = self._workflow.get_task_from_id(UUID(task_id))
+        try:
+            value = self._script_engine.evaluate(task, task.task_spec.event_definition.expression)
+        except Exception:  # a model's expression: anything may go wrong
+            return None
+        return _aware(value)
+
+    def move_timer(self, task_id: str, instant: datetime) -> None:
+        """Make the waiting timer fire after ``instant`` instead."""
+        task = self._workflow.get_task_from_id(UUID(task_id))
+        task._set_internal_data(event_value=instant.isoformat())
 
     def reached_elements(self) -> frozenset[str]:
         """The BPMN ids of the elements this instance has completed so far (for path coverage)."""

@@ -629,3 +629,38 @@ class InstanceMigration(SQLModel, table=True):
     migrated_at: datetime = _created()
     undone_at: datetime | None = _instant(nullable=True)
     undone_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+CALENDAR_ENTRY_IN_FORCE = "removed_at IS NULL"
+CALENDAR_ENTRY_KINDS = ("day_off", "working_day")
+
+
+class CalendarEntry(SQLModel, table=True):
+    """A day the government or the province decided differently from the holidays package: an
+    extra day off or a make-up working day, with the deciding document
+    (``workflows.calendar_entries``). Entered by an administrator, or imported once from the
+    overrides file (``source = "import"``); one entry in force per day (a partial unique index);
+    a removed entry keeps its row, with who removed it and when."""
+
+    __tablename__ = "calendar_entry"
+    __table_args__ = (
+        Index(
+            "uq_calendar_entry_day_in_force",
+            "day",
+            unique=True,
+            sqlite_where=text(CALENDAR_ENTRY_IN_FORCE),
+            postgresql_where=text(CALENDAR_ENTRY_IN_FORCE),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    kind: str = Field(max_length=20)  # CALENDAR_ENTRY_KINDS
+    name: str = Field(max_length=300)
+    decided_by: str = Field(max_length=300)  # "Công văn 12729/VPCP-KGVX ngày 25/12/2025"
+    source: str = Field(default="admin", max_length=20)  # admin | import
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _created()
+    removed_at: datetime | None = _instant(nullable=True)
+    removed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    removal_decided_by: str | None = Field(default=None, max_length=300)

@@ -204,6 +204,16 @@ SIGNER_CERTIFICATE_MANAGE = Action(
     "Chỉ quản trị viên được đăng ký chứng thư số của lãnh đạo.",
     "Only an administrator can register a leader's signing certificate.",
 )
+# The working calendar: days off and make-up working days with their deciding document
+# (workflows.calendar_change), which move the deadlines of open dossiers.
+CALENDAR_MANAGE = Action(
+    "calendar.manage",
+    ("admin",),
+    "Quản lý lịch làm việc",
+    "Manage the working calendar",
+    "Chỉ quản trị viên được sửa lịch làm việc.",
+    "Only an administrator can change the working calendar.",
+)
 PERSONAL_SIGNING = Action(
     "document.sign_personally",
     ("leader",),
@@ -241,6 +251,7 @@ CORE_ACTIONS: tuple[Action, ...] = (
     VIOLATION_HANDLE,
     ACCOUNT_VERIFY_TAX_CODE,
     SIGNER_CERTIFICATE_MANAGE,
+    CALENDAR_MANAGE,
     PERSONAL_SIGNING,
     PROCEDURE_VERSIONS_MANAGE,
 )

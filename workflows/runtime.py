@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from forms.registry import FormLibrary, default_registry
-from workflows import audit_anchor
+from workflows import audit_anchor, calendar_entries
 from workflows.accounts import configure_password_hashing
 from workflows.calendar import WorkingCalendar, calendar_for, get_calendar
 from workflows.catalogue import Catalogue, Procedure, load_catalogue, office_day
@@ -172,5 +172,6 @@ def build_runtime(settings: Settings | None = None, create_tables: bool = True) 
         calendar=calendar,
         model_versions=current,
     )
+    calendar_entries.import_file_once(rt)
     rt.deployments.refresh(rt, force=True)
     return rt

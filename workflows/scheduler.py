@@ -24,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import update
 from sqlmodel import select
 
-from workflows import alarms, commands, heartbeat
+from workflows import alarms, calendar_entries, commands, heartbeat
 from workflows.clock import now
 from workflows.db import transaction
 from workflows.errors import DomainError
@@ -46,6 +46,7 @@ class TickReport:
 
 def tick(rt: Runtime, max_items: int = 500) -> TickReport:
     """Do the due work, at most ``max_items`` of each kind (the rest waits for the next tick)."""
+    calendar_entries.refresh(rt)  # an administrator may have changed the calendar in another process
     timers = failed = 0
     while timers + failed < max_items:
         outcome = _fire_one_timer(rt)

@@ -1,29 +1,32 @@
-"""Administration: officer accounts and roles, the catalogue as loaded, the calendar in force,
-login locks."""
+"""Administration: officer accounts and roles, the catalogue as loaded, the working calendar (its
+days off and make-up working days: add or remove one after seeing what it moves), login locks."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import select
 from starlette.responses import Response
 
 from api.deps import RowId, RuntimeDep
+from api.routes.calendar import ChangeIn, change_of
 from api.web import i18n
 from api.web.account import field_errors
 from api.web.csrf import verify_csrf
 from api.web.session import AdminUser, PagePermitted
 from api.web.templating import render
-from workflows import accounts, audit_root, login_throttle, password_reset, permissions
+from workflows import accounts, audit_root, calendar_change, login_throttle, password_reset, permissions
+from workflows.calendar_entries import all_entries
+from workflows.clock import now, to_local
 from workflows.db import reading
-from workflows.errors import DomainError
+from workflows.errors import Conflict, DomainError, InvalidInput, NotFound, not_found
 from workflows.models import ModelVersion, User, officer_roles
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
+CalendarAdmin = Annotated[User, Depends(PagePermitted(permissions.CALENDAR_MANAGE))]
 LocksAdmin = Annotated[User, Depends(PagePermitted(permissions.LOGIN_LOCKS_MANAGE))]
 
 
@@ -127,20 +130,124 @@ def catalogue(request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
     )
 
 
+def _calendar_page(
+    request: Request, rt: Any, user: User, year: int = 0, status_code: int = 200, **context: Any
+) -> Response:
+    today = to_local(now()).date()
+    year = year if 2000 <= year <= 2100 else today.year
+    with reading(rt.engine) as session:
+        entries = all_entries(session)
+        ids = {e.created_by_id for e in entries} | {e.removed_by_id for e in entries}
+        people = {u.id: u.display_name for u in session.exec(select(User).where(User.id.in_(ids - {None})))}
+    values: dict[str, Any] = {
+        "year": year,
+        "today": today,
+        "days": rt.calendar.days_in_year(year),
+        "periods": rt.calendar.periods,
+        "overrides": rt.settings.overrides_path,
+        "entries": entries,
+        "people": people,
+        "unplanned_year": calendar_change.next_year_unplanned(rt, today),
+        "kinds": _calendar_kinds(),
+        "values": {"kind": "day_off"},
+        "errors": {},
+        "flash": None,
+        "flash_kind": "success",
+    }
+    values.update(context)
+    return render(request, "admin_calendar.html", user, values, status_code=status_code)
+
+
+def _calendar_kinds() -> list[tuple[str, str]]:
+    return [("day_off", i18n._("Ngày nghỉ")), ("working_day", i18n._("Ngày làm việc bù"))]
+
+
 @router.get("/admin/calendar")
-def calendar(request: Request, rt: RuntimeDep, user: AdminUser, year: int = 0) -> Response:
-    year = year if 2000 <= year <= 2100 else date.today().year
-    return render(
-        request,
-        "admin_calendar.html",
-        user,
-        {
-            "year": year,
-            "days": rt.calendar.days_in_year(year),
-            "periods": rt.calendar.periods,
-            "overrides": rt.settings.overrides_path,
-        },
+def calendar(
+    request: Request,
+    rt: RuntimeDep,
+    user: CalendarAdmin,
+    year: Annotated[int, Query(ge=0, le=9999)] = 0,
+    saved: Annotated[int, Query(ge=-1, le=1_000_000)] = -1,
+) -> Response:
+    flash = None
+    if saved >= 0:
+        flash = i18n._("Đã lưu thay đổi lịch làm việc; %(n)s thời hạn đã được tính lại.", n=saved)
+    return _calendar_page(request, rt, user, year, flash=flash)
+
+
+CHANGE_FIELDS = ("action", "day", "kind", "name", "decided_by", "entry_id", "token")
+
+
+async def _change_form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: str(form.get(k, ""))[:1000] for k in CHANGE_FIELDS}
+
+
+def _change(rt: Any, user: User, values: dict[str, str]) -> calendar_change.Change:
+    entry_id = (
+        int(values["entry_id"]) if values["entry_id"].isdigit() and len(values["entry_id"]) < 10 else None
     )
+    body = ChangeIn(
+        action="remove" if values["action"] == "remove" else "add",
+        day=values["day"][:40],
+        kind=values["kind"][:20],
+        name=values["name"],
+        decided_by=values["decided_by"],
+        entry_id=entry_id or None,
+    )
+    if body.action == "remove" and entry_id is None:
+        raise not_found("ngày trong lịch", "Calendar entry")
+    return change_of(rt, user, body)
+
+
+def _change_errors(
+    request: Request, rt: Any, user: User, values: dict[str, str], exc: DomainError
+) -> Response:
+    errors = field_errors(exc)
+    if values["action"] == "remove":  # the removal form is a row of the entries' table
+        errors = {
+            f"remove-{values['entry_id']}": "; ".join(errors.values())
+            or i18n.pick(exc.message, exc.message_en)
+        }
+    status_code = 404 if isinstance(exc, NotFound) else 422
+    return _calendar_page(request, rt, user, values=values, errors=errors, status_code=status_code)
+
+
+def _preview_page(
+    request: Request, user: User, preview: calendar_change.Preview, status_code: int = 200, **context: Any
+) -> Response:
+    values = {"preview": preview, "change": preview.change, "flash": None, "flash_kind": "error"}
+    values.update(context)
+    return render(request, "admin_calendar_preview.html", user, values, status_code=status_code)
+
+
+@router.post("/admin/calendar/preview", dependencies=[Csrf])
+async def calendar_preview(request: Request, rt: RuntimeDep, user: CalendarAdmin) -> Response:
+    """A day to add (or an entry to remove): what it moves, and the button that saves it."""
+    values = await _change_form(request)
+    try:
+        change = _change(rt, user, values)
+    except (InvalidInput, NotFound) as exc:
+        return _change_errors(request, rt, user, values, exc)
+    return _preview_page(request, user, calendar_change.preview(rt, user, change))
+
+
+@router.post("/admin/calendar/apply", dependencies=[Csrf])
+async def calendar_apply(request: Request, rt: RuntimeDep, user: CalendarAdmin) -> Response:
+    values = await _change_form(request)
+    try:
+        change = _change(rt, user, values)
+        done = calendar_change.apply(rt, user, change, values["token"])
+    except (InvalidInput, NotFound) as exc:
+        return _change_errors(request, rt, user, values, exc)
+    except Conflict as exc:
+        # The preview went stale: show the change's preview as it stands now.
+        fresh = calendar_change.preview(rt, user, change)
+        return _preview_page(
+            request, user, fresh, status_code=409, flash=i18n.pick(exc.message, exc.message_en)
+        )
+    return RedirectResponse(f"/admin/calendar?year={change.day.year}&saved={done.count}", status_code=303)
 
 
 @router.get("/admin/login-locks")

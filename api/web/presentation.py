@@ -34,6 +34,7 @@ def _action_text(event: AuditEvent, tasks: dict[str, WorkTask]) -> str:
         "attachment_added": _("Thêm tệp đính kèm"),
         "flagged": _("Cảnh báo vi phạm"),
         "violation_handled": _("Xử lý vi phạm"),
+        "deadlines_recomputed": _("Tính lại thời hạn theo lịch làm việc mới"),
     }
     pause = plugin_pause_labels().get(str(d.get("reason", "")))
     if event.action in ("clock_paused", "clock_resumed") and pause is not None:
@@ -69,6 +70,8 @@ def _action_details(event: AuditEvent) -> str:
         return str(d.get("filename", ""))
     if event.action == "violation_handled":
         return str(d.get("handling", ""))
+    if event.action == "deadlines_recomputed":
+        return f"{d.get('reason', '')} ({d.get('decided_by', '')})"
     return ""
 
 

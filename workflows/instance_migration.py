@@ -26,7 +26,7 @@ from typing import Any, Literal
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from workflows import audit
+from workflows import audit, calendar_entries
 from workflows.alarms import drop_task_alarms, schedule_task_alarms
 from workflows.catalogue import Procedure
 from workflows.clock import as_utc, now
@@ -278,6 +278,7 @@ def _migrate_one(
     functions = script_functions(rt, target)
     with transaction(rt.engine) as session:
         instance = lock_dossier(session, dossier_id)
+        calendar_entries.refresh(rt, session)  # as a command does once it holds the dossier
         dossier = session.get(Dossier, dossier_id, populate_existing=True)
         if instance.version != seen or dossier.completed_at is not None:
             raise Conflict(
@@ -404,6 +405,7 @@ def undo(rt: Runtime, admin: User, migration_id: int) -> InstanceMigration:
         if migration is None:
             raise not_found("lần chuyển phiên bản", "Migration")
         instance = lock_dossier(session, migration.dossier_id)
+        calendar_entries.refresh(rt, session)
         session.refresh(migration)
         if migration.undone_at is not None:
             raise Conflict(

@@ -17,9 +17,10 @@ from sqlmodel.sql.sqltypes import AutoString
 
 # Made by the migrations with SQL of their own, not by a model, so autogenerate must not drop them:
 # SQLite's FTS5 index of the TBT knowledge base (a virtual table and its shadow tables) and
-# PostgreSQL's full-text index over the same column (an expression index).
+# PostgreSQL's full-text index over the same column (an expression index); PostgreSQL's trigram
+# index of ``dossier.search_text`` (its operator class needs the pg_trgm extension, 0016).
 AUXILIARY_TABLE_PREFIX = "tbt_kb_fts"
-AUXILIARY_INDEXES = frozenset({"ix_tbt_kb_fulltext"})
+AUXILIARY_INDEXES = frozenset({"ix_tbt_kb_fulltext", "ix_dossier_search_trgm"})
 VERSION_TABLE = "alembic_version"
 
 

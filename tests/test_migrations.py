@@ -40,6 +40,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -66,7 +67,7 @@ from workflows import audit_verify, commands
 from workflows.audit import verify_stream
 from workflows.config import get_settings
 from workflows.db import make_engine, reading
-from workflows.models import AuditCheckpoint, AuditEvent, Dossier, User, WorkTask
+from workflows.models import AuditCheckpoint, AuditEvent, Dossier, User, WorkTask, dossier_search_text
 from workflows.procedures.award import recommendations
 from workflows.procedures.tbt import knowledge, wto
 from workflows.runtime import build_runtime
@@ -100,7 +101,8 @@ SINCE_RELEASE = {
 FILLED_SINCE_RELEASE = {"audit_checkpoint", "document_signing"}
 MERGED_INTO_DOCUMENT = {"tbt_wto_compilation", "award_recommendation_list"}
 # The columns tables gained since the release (every other column keeps its values): 0003 gave
-# ``document`` what it was issued for, 0004 gave ``dossier`` the version of the rules it follows.
+# ``document`` what it was issued for, 0004 gave ``dossier`` the version of the rules it follows,
+# 0016 its folded search text.
 COLUMNS_SINCE_RELEASE = {
     "document": {
         "issued_for",
@@ -117,7 +119,7 @@ COLUMNS_SINCE_RELEASE = {
         "signed_at",
         "signature",
     },
-    "dossier": {"rules_version"},
+    "dossier": {"rules_version", "search_text"},
     "app_user": {
         "session_epoch",
         "email_verified_at",
@@ -357,6 +359,10 @@ def test_the_release_demo_data_is_upgraded_losing_nothing_and_tdcflow_works_on_i
             assert _without(after[name], COLUMNS_SINCE_RELEASE.get(name, set())) == table, f"{name} changed"
     # Dossiers of the release follow the rules in force when they were received (none recorded).
     assert {row["rules_version"] for row in _records(after["dossier"])} == {None}
+    # Search (0016): every dossier of the release is found by its folded code, applicant and subject.
+    for dossier in _records(after["dossier"]):
+        assert dossier["search_text"] == dossier_search_text(SimpleNamespace(**dossier)), dossier["code"]
+    assert any("thep dong ha" in row["search_text"] for row in _records(after["dossier"]))
     # Tax codes (0009): a business with a received dossier is verified, at its first receipt, by
     # nobody; any other business is unverified; an account without a tax code has no state.
     received: dict[int, list[datetime]] = {}

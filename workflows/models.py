@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
 from workflows.clock import now
+from workflows.folding import search_key
 from workflows.plugins import plugin_roles
 
 # The roles of every procedure; a procedure's own (e.g. a council) come with its plug-in.
@@ -190,6 +191,22 @@ class Dossier(SQLModel, table=True):
     # At completion: early / on_time / late against the committed appointment and the legal limit.
     timeliness_committed: str | None = Field(default=None, max_length=10)
     timeliness_legal: str | None = Field(default=None, max_length=10)
+    # Code, applicant, tax code and subject folded (``dossier_search_text``): what the dossier lists
+    # search, so that "dong ha" finds "Đông Hà" on every database. Written on every insert/update.
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=text("''")))
+
+
+def dossier_search_text(dossier: Dossier) -> str:
+    """The folded text a dossier is found by (workflows.folding.search_key)."""
+    parts = (dossier.code, dossier.applicant_name, dossier.applicant_tax_code, dossier.subject)
+    return search_key(" ".join(p for p in parts if p))
+
+
+@event.listens_for(Dossier, "before_insert")
+@event.listens_for(Dossier, "before_update")
+def _fold_search_text(_mapper: Any, _connection: Any, dossier: Dossier) -> None:
+    # Whichever command changes a searchable field, the folded copy follows in the same flush.
+    dossier.search_text = dossier_search_text(dossier)
 
 
 class ProcessInstance(SQLModel, table=True):

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from workflows import permissions
+from workflows import dossier_search, permissions
 from workflows.catalogue import office_day
 from workflows.clock import as_utc, now, to_local
 from workflows.db import reading
@@ -37,7 +37,7 @@ from workflows.visibility import can_see, visible_condition
 
 @dataclass(frozen=True)
 class DossierFilter:
-    q: str | None = None  # code, tax code, applicant name or subject
+    q: str | None = None  # words of the code, tax code, applicant name or subject (dossier_search)
     procedure: str | None = None
     status: str | None = None
     tax_code: str | None = None
@@ -90,16 +90,9 @@ def list_dossiers(rt: Runtime, actor: User, flt: DossierFilter) -> Page:
         visible = visible_condition(actor)
         if visible is not None:
             query = query.where(visible)
-        if flt.q:
-            like = f"%{flt.q.strip().lower()}%"
-            query = query.where(
-                or_(
-                    func.lower(Dossier.code).like(like),
-                    Dossier.applicant_tax_code.like(like),
-                    func.lower(Dossier.applicant_name).like(like),
-                    func.lower(Dossier.subject).like(like),
-                )
-            )
+        found = dossier_search.matches(flt.q) if flt.q else None
+        if found is not None:
+            query = query.where(found)
         if flt.procedure:
             query = query.where(Dossier.procedure_code == flt.procedure)
         if flt.status:
@@ -117,6 +110,16 @@ def list_dossiers(rt: Runtime, actor: User, flt: DossierFilter) -> Page:
             .limit(flt.page_size)
         ).all()
         return Page(items=list(rows), total=int(total), page=flt.page, page_size=flt.page_size)
+
+
+def statuses_in_use(rt: Runtime, actor: User) -> set[str]:
+    """The statuses the dossiers the actor sees are in (a business's filter offers only those)."""
+    with reading(rt.engine) as session:
+        query = select(Dossier.status).distinct()
+        visible = visible_condition(actor)
+        if visible is not None:
+            query = query.where(visible)
+        return set(session.exec(query).all())
 
 
 def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:

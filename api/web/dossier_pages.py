@@ -24,9 +24,10 @@ from workflows import commands, extension, permissions, personal_signing, querie
 from workflows.catalogue import Procedure
 from workflows.document_signing import pdf_filename
 from workflows.errors import DomainError, InvalidInput
+from workflows.models import User
 from workflows.queries import DossierFilter
 from workflows.runtime import Runtime
-from workflows.statuses import status_labels
+from workflows.statuses import status_label, status_options
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
@@ -55,12 +56,19 @@ def my_dossiers(
             "result": result,
             "q": q,
             "status": status,
-            "statuses": status_labels(),
+            "statuses": _statuses_of_own(rt, user, status),
             "catalogue": rt.catalogue,
             "flash": i18n._("Đăng ký thành công. Chào mừng!") if welcome else None,
             "flash_kind": "success",
         },
     )
+
+
+def _statuses_of_own(rt: Runtime, user: User, chosen: str) -> dict[str, tuple[str, str]]:
+    """The statuses the business's own dossiers are in (and the one chosen), in the flow's order."""
+    used = queries.statuses_in_use(rt, user) | {chosen}
+    keys = [o.key for o in status_options(rt.catalogue.versions) if o.key in used]
+    return {key: status_label(key) for key in keys}
 
 
 @router.get("/dossiers/{code}")

@@ -25,7 +25,7 @@ from workflows.errors import Conflict, DomainError, FieldProblem, InvalidInput
 from workflows.models import User
 from workflows.queries import DossierFilter
 from workflows.runtime import Runtime
-from workflows.statuses import status_labels
+from workflows.statuses import status_options
 from workflows.violations import handle_violation, violation_list
 
 router = APIRouter(include_in_schema=False)
@@ -81,6 +81,9 @@ def search(
     page: PageNumber = 1,
 ) -> Response:
     zone = local_zone()
+    statuses = status_options(rt.catalogue.versions)
+    if procedure and not any(o.key == status and procedure in o.procedures for o in statuses):
+        status = ""  # a status the chosen procedure never reaches (left from another choice)
 
     def day(value: str, shift: int = 0) -> datetime | None:
         # A day the search form cannot mean (malformed, or outside 1900..2999) filters nothing,
@@ -109,7 +112,7 @@ def search(
         {
             "result": queries.list_dossiers(rt, user, flt),
             "catalogue": rt.catalogue,
-            "statuses": status_labels(),
+            "statuses": statuses,
             "q": q,
             "procedure": procedure,
             "status": status,

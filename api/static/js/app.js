@@ -10,4 +10,21 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
+
+  // A status filter offers the statuses of the procedure chosen beside it (data-procedures on
+  // each option); the server renders the same choice for the page it answers.
+  for (const select of document.querySelectorAll("select[data-statuses-of]")) {
+    const procedure = document.getElementById(select.dataset.statusesOf);
+    if (!procedure) continue;
+    const offer = () => {
+      for (const option of select.options) {
+        if (!option.value) continue;
+        const fits = !procedure.value || option.dataset.procedures.split(" ").includes(procedure.value);
+        option.hidden = option.disabled = !fits;
+        if (!fits && option.selected) select.value = "";
+      }
+    };
+    procedure.addEventListener("change", offer);
+    offer();
+  }
 });

@@ -19,10 +19,10 @@ from workflows import audit, permissions
 from workflows.command_log import command
 from workflows.db import reading, transaction
 from workflows.errors import FieldProblem, InvalidInput, not_found
+from workflows.folding import fold, highlight, terms
 from workflows.locking import lock_dossier
 from workflows.models import User
 from workflows.procedures.tbt import actions
-from workflows.procedures.tbt.folding import fold, highlight, terms
 from workflows.procedures.tbt.models import KnowledgeEntry
 
 if TYPE_CHECKING:

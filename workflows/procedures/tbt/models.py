@@ -32,7 +32,7 @@ class KnowledgeEntry(SQLModel, table=True):
     references: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     published_at: datetime = _created()
     published_by_id: int | None = Field(default=None, foreign_key="app_user.id")
-    # Everything searchable, folded (workflows.procedures.tbt.folding): both spellings of Vietnamese match.
+    # Everything searchable, folded (workflows.folding): both spellings of Vietnamese match.
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 

@@ -21,10 +21,10 @@ from workflows.db import reading, transaction
 from workflows.documents import DocumentContext
 from workflows.documents.issuing import IssuedFor, Numbering, authority_of, issue_document
 from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
+from workflows.folding import fold
 from workflows.models import Document, User
 from workflows.outbox import emit
 from workflows.procedures.tbt import actions
-from workflows.procedures.tbt.folding import fold
 from workflows.procedures.tbt.models import WtoComment, WtoNotification, WtoSubscription
 
 if TYPE_CHECKING:

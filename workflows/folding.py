@@ -1,8 +1,9 @@
 """Vietnamese text folded for search: lower case, diacritics stripped, đ → d.
 
 "Thép không gỉ" and "thep khong gi" fold to the same text, so either spelling finds the other.
-The folding works character by character and keeps the length, so a match found in the folded
-text sits at the same place in the original (used to highlight results).
+``fold`` works character by character and keeps the length, so a match found in the folded text
+sits at the same place in the original (used to highlight results). ``search_key`` is the form a
+stored search column and the words typed against it share (the dossier lists).
 """
 
 from __future__ import annotations
@@ -26,6 +27,18 @@ def _fold_char(ch: str) -> str:
 def fold(text: str) -> str:
     """The search form of ``text`` (same length as ``text``)."""
     return "".join(_fold_char(ch) for ch in text)
+
+
+_BLANKS = re.compile(r"\s+")
+
+
+def search_key(text: str) -> str:
+    """``text`` as a "contains" search stores and compares it: composed first (a browser may send
+    decomposed letters, "e" + U+0301), folded, any combining mark left over dropped, blanks
+    collapsed. "Công ty TNHH Thép Đông Hà" → "cong ty tnhh thep dong ha"."""
+    folded = fold(unicodedata.normalize("NFC", text))
+    kept = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return _BLANKS.sub(" ", kept).strip()
 
 
 def terms(query: str, limit: int = 8) -> list[str]:

@@ -29,6 +29,7 @@ from workflows.models import (
     User,
     WorkTask,
 )
+from workflows.paging import Page, paginate
 from workflows.plugins import NO_PLUGIN, DossierPrivacy
 from workflows.runtime import Runtime
 from workflows.verification import VerifiedDocument, find_document
@@ -45,14 +46,6 @@ class DossierFilter:
     submitted_to: datetime | None = None
     page: int = 1
     page_size: int = 20
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Any]
-    total: int
-    page: int
-    page_size: int
 
 
 @dataclass(frozen=True)
@@ -320,20 +313,27 @@ def data_for(rt: Runtime, actor: User, dossier: Dossier) -> dict[str, Any]:
 def at_risk(rt: Runtime, horizon_days: int = 1) -> list[Dossier]:
     """Open, received dossiers whose appointment falls within ``horizon_days`` working days, or has
     passed: the ones that need attention to keep the province's promise."""
-    instant = now()
-    horizon = rt.calendar.add_working_days(instant, horizon_days)
     with reading(rt.engine) as session:
-        return list(
-            session.exec(
-                select(Dossier)
-                .where(
-                    Dossier.completed_at.is_(None),
-                    Dossier.appointment_at.is_not(None),
-                    Dossier.appointment_at <= horizon,
-                )
-                .order_by(Dossier.appointment_at)
-            ).all()
+        return list(session.exec(_at_risk_query(rt, horizon_days)).all())
+
+
+def at_risk_page(rt: Runtime, horizon_days: int = 1, page: int = 1, page_size: int = 50) -> Page:
+    """``at_risk``, one page of it and how many there are."""
+    with reading(rt.engine) as session:
+        return paginate(session, _at_risk_query(rt, horizon_days), page, page_size)
+
+
+def _at_risk_query(rt: Runtime, horizon_days: int) -> Any:
+    horizon = rt.calendar.add_working_days(now(), horizon_days)
+    return (
+        select(Dossier)
+        .where(
+            Dossier.completed_at.is_(None),
+            Dossier.appointment_at.is_not(None),
+            Dossier.appointment_at <= horizon,
         )
+        .order_by(Dossier.appointment_at, Dossier.id)
+    )
 
 
 @dataclass(frozen=True)

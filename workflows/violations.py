@@ -16,10 +16,10 @@ from workflows.db import reading, transaction
 from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
 from workflows.locking import lock_dossier_by_code
 from workflows.models import Dossier, User, Violation
+from workflows.paging import Page, paginate
 from workflows.runtime import Runtime
 
 MIN_HANDLING = 10  # characters: a handling says what was done, not "ok"
-LISTED = 500  # the handled tab shows the latest ones
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,11 @@ class ListedViolation:
     handling: str
 
 
-def violation_list(rt: Runtime, actor: User, handled: bool = False) -> list[ListedViolation]:
-    """Open violations, oldest first (``handled``: the latest handled ones, newest first)."""
+def violation_list(
+    rt: Runtime, actor: User, handled: bool = False, page: int = 1, page_size: int = 50
+) -> Page:
+    """Open violations, oldest first (``handled``: the handled ones, newest first), one page of
+    ``ListedViolation`` and how many there are."""
     permissions.require(actor, permissions.DOSSIER_SEE_ALL)
     query = (
         select(Violation, Dossier, User)
@@ -46,14 +49,16 @@ def violation_list(rt: Runtime, actor: User, handled: bool = False) -> list[List
         .outerjoin(User, col(User.id) == Violation.handled_by_id)
     )
     if handled:
-        query = query.where(col(Violation.handled_at).is_not(None)).order_by(col(Violation.handled_at).desc())
+        query = query.where(col(Violation.handled_at).is_not(None)).order_by(
+            col(Violation.handled_at).desc(), col(Violation.id).desc()
+        )
     else:
         query = query.where(col(Violation.handled_at).is_(None)).order_by(
             col(Violation.flagged_at), col(Violation.id)
         )
     with reading(rt.engine) as session:
-        rows = session.exec(query.limit(LISTED)).all()
-    return [
+        found = paginate(session, query, page, page_size)
+    items = [
         ListedViolation(
             id=violation.id or 0,
             code=dossier.code,
@@ -67,8 +72,9 @@ def violation_list(rt: Runtime, actor: User, handled: bool = False) -> list[List
             handled_by=user.full_name if user else "",
             handling=violation.handling,
         )
-        for violation, dossier, user in rows
+        for violation, dossier, user in found.items
     ]
+    return Page(items, found.total, found.page, found.page_size)
 
 
 @command("handle_violation")

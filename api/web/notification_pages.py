@@ -23,15 +23,17 @@ from notifications.inbox_queries import list_for, mark_read
 from workflows.clock import as_utc, format_datetime, now
 from workflows.errors import DomainError, InvalidInput
 from workflows.outbox import event_types
+from workflows.paging import Page
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
+PAGE_SIZE = 30
 
 
 @router.get("/notifications")
-def notifications_page(request: Request, rt: RuntimeDep, user: PageUser) -> Response:
-    rows, total = list_for(rt, user.id, limit=100)
-    return render(request, "notifications.html", user, {"rows": rows, "total": total})
+def notifications_page(request: Request, rt: RuntimeDep, user: PageUser, page: PageNumber = 1) -> Response:
+    rows, total = list_for(rt, user.id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return render(request, "notifications.html", user, {"result": Page(rows, total, page, PAGE_SIZE)})
 
 
 @router.post("/notifications/read-all", dependencies=[Csrf])

@@ -30,6 +30,7 @@ from workflows.violations import handle_violation, violation_list
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
+LIST_PAGE_SIZE = 50
 
 
 @router.get("/work/inbox")
@@ -124,10 +125,13 @@ def search(
 
 
 @router.get("/work/at-risk")
-def at_risk(request: Request, rt: RuntimeDep, user: StaffUser) -> Response:
+def at_risk(request: Request, rt: RuntimeDep, user: StaffUser, page: PageNumber = 1) -> Response:
     """Dossiers due within a working day, or already past their appointment."""
     return render(
-        request, "at_risk.html", user, {"dossiers": queries.at_risk(rt, 1), "catalogue": rt.catalogue}
+        request,
+        "at_risk.html",
+        user,
+        {"result": queries.at_risk_page(rt, 1, page, LIST_PAGE_SIZE), "catalogue": rt.catalogue},
     )
 
 
@@ -216,6 +220,7 @@ def _violations_page(
     rt: Runtime,
     user: User,
     handled: bool,
+    page: int = 1,
     error: DomainError | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -224,7 +229,7 @@ def _violations_page(
         "violations.html",
         user,
         {
-            "violations": violation_list(rt, user, handled=handled),
+            "result": violation_list(rt, user, handled=handled, page=page, page_size=LIST_PAGE_SIZE),
             "handled": handled,
             "may_handle": permissions.may(user, permissions.VIOLATION_HANDLE),
             "catalogue": rt.catalogue,
@@ -242,9 +247,11 @@ def _violations_page(
 
 
 @router.get("/work/violations")
-def violations(request: Request, rt: RuntimeDep, user: StaffUser, show: str = "open") -> Response:
+def violations(
+    request: Request, rt: RuntimeDep, user: StaffUser, show: str = "open", page: PageNumber = 1
+) -> Response:
     """The violation list: what models flagged on dossiers, until an officer handles it."""
-    return _violations_page(request, rt, user, handled=show == "handled")
+    return _violations_page(request, rt, user, handled=show == "handled", page=page)
 
 
 @router.post("/work/violations/{violation_id}/handle", dependencies=[Csrf])
@@ -258,5 +265,7 @@ def handle(
     try:
         handle_violation(rt, user, violation_id, handling)
     except (InvalidInput, Conflict) as exc:
-        return _violations_page(request, rt, user, False, exc, 422 if isinstance(exc, InvalidInput) else 409)
+        return _violations_page(
+            request, rt, user, False, error=exc, status_code=422 if isinstance(exc, InvalidInput) else 409
+        )
     return RedirectResponse("/work/violations?done=1", status_code=303)

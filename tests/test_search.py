@@ -140,3 +140,11 @@ def test_the_status_filter_offers_the_chosen_procedures_statuses(client, rt) -> 
         ).text
     )
     assert "tbt_answering" in tbt and "awaiting_receipt" not in tbt and selected == "tbt_answering"
+
+
+def test_the_public_lookup_finds_a_code_typed_in_lower_case(dossiers, client) -> None:  # type: ignore[no-untyped-def]
+    first, _, _ = dossiers["codes"]
+    assert client.get(f"/api/public/dossiers/{first.lower()}").json()["code"] == first
+    page = client.get("/lookup", params={"code": f"  {first.lower()} "})
+    assert page.status_code == 200 and first in page.text
+    assert client.get("/lookup", params={"code": "khong-co"}).status_code == 404

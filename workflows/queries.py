@@ -274,8 +274,10 @@ def attachment_for(rt: Runtime, actor: User, attachment_id: str) -> tuple[Attach
 
 
 def public_lookup(rt: Runtime, code: str) -> Dossier:
+    """The dossier of a code as printed on its receipt, or typed in lower case (codes are ASCII)."""
+    typed = code.strip()
     with reading(rt.engine) as session:
-        dossier = session.exec(select(Dossier).where(Dossier.code == code.strip())).first()
+        dossier = session.exec(select(Dossier).where(Dossier.code.in_({typed, typed.upper()}))).first()
         if dossier is None:
             raise not_found("hồ sơ", "Dossier")
         return dossier

@@ -64,3 +64,13 @@ def test_at_risk_violations_and_notifications_are_counted_and_paged(dossiers, rt
     assert listing.count('class="card notification') == 30
     rest = steel.client.get("/notifications?page=2").text
     assert rest.count('class="card notification') == total_notifications - 30
+
+
+def test_the_tax_code_lists_are_counted(dossiers) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    clerk = dossiers["clerk"]
+    page_login(clerk.client, clerk.email)
+    listing = clerk.client.get("/work/tax-codes").text
+    assert "2 mã số thuế" in listing and dossiers["steel"].tax_code in listing
+    assert dossiers["steel"].tax_code not in clerk.client.get("/work/tax-codes?page=2").text
+    assert clerk.client.get("/work/tax-code-contests?show=decided&page=2").status_code == 200
+    assert clerk.client.get("/work/tax-codes?page=0").status_code == 400  # a bad page: a 4xx naming it

@@ -29,6 +29,7 @@ from workflows.db import reading, transaction
 from workflows.errors import Conflict, FieldProblem, InvalidInput, UploadRejected, not_found
 from workflows.models import TaxCodeContest, User
 from workflows.outbox import emit
+from workflows.paging import Page, paginate
 
 if TYPE_CHECKING:
     from workflows.runtime import Runtime
@@ -228,16 +229,24 @@ class ListedContest:
 
 def contest_list(rt: Runtime, actor: User, decided: bool = False) -> list[ListedContest]:
     """Open contests, oldest first (``decided``: the latest decided ones, newest first)."""
+    return contest_page(rt, actor, decided, 1, LISTED).items
+
+
+def contest_page(rt: Runtime, actor: User, decided: bool = False, page: int = 1, page_size: int = 50) -> Page:
+    """``contest_list``, one page of it and how many there are."""
     permissions.require(actor, permissions.ACCOUNT_VERIFY_TAX_CODE)
     query = select(TaxCodeContest)
     if decided:
-        query = query.where(TaxCodeContest.status != OPEN).order_by(col(TaxCodeContest.handled_at).desc())
+        query = query.where(TaxCodeContest.status != OPEN).order_by(
+            col(TaxCodeContest.handled_at).desc(), col(TaxCodeContest.id).desc()
+        )
     else:
         query = query.where(TaxCodeContest.status == OPEN).order_by(
             col(TaxCodeContest.filed_at), col(TaxCodeContest.id)
         )
     with reading(rt.engine) as session:
-        contests = session.exec(query.limit(LISTED)).all()
+        found = paginate(session, query, page, page_size)
+        contests = found.items
         codes = {c.tax_code for c in contests}
         holders = {
             u.tax_code: u
@@ -249,7 +258,7 @@ def contest_list(rt: Runtime, actor: User, decided: bool = False) -> list[Listed
         officers = {
             u.id: u.full_name for u in session.exec(select(User).where(col(User.id).in_(officer_ids))).all()
         }
-    return [
+    listed = [
         ListedContest(
             contest=c,
             holder=(
@@ -261,6 +270,7 @@ def contest_list(rt: Runtime, actor: User, decided: bool = False) -> list[Listed
         )
         for c in contests
     ]
+    return Page(listed, found.total, found.page, found.page_size)
 
 
 def certificate(rt: Runtime, actor: User, contest_id: int) -> tuple[TaxCodeContest, bytes]:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from api.bounds import PageNumber
 from api.deps import RowId, RuntimeDep
 from api.files import file_response
 from api.uploads import read_limited
@@ -20,10 +21,13 @@ from api.web.templating import render
 from workflows import permissions, tax_code_contests, tax_codes
 from workflows.errors import DomainError, UploadRejected
 from workflows.models import User
+from workflows.paging import Page
 from workflows.runtime import Runtime
+from workflows.tax_codes import TaxCodeGroup
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
+LIST_PAGE_SIZE = 50
 VerifierPage = Annotated[User, Depends(PagePermitted(permissions.ACCOUNT_VERIFY_TAX_CODE))]
 
 CONTEST_FIELDS = (
@@ -53,8 +57,18 @@ def _back(next_url: str, fallback: str) -> str:
 # --- the officers' list -----------------------------------------------------------------------------
 
 
+def _groups_page(groups: list[TaxCodeGroup], page: int) -> Page:
+    start = (page - 1) * LIST_PAGE_SIZE
+    return Page(groups[start : start + LIST_PAGE_SIZE], len(groups), page, LIST_PAGE_SIZE)
+
+
 def _list_page(
-    request: Request, rt: Runtime, user: User, error: DomainError | None = None, status_code: int = 200
+    request: Request,
+    rt: Runtime,
+    user: User,
+    error: DomainError | None = None,
+    status_code: int = 200,
+    page: int = 1,
 ) -> Response:
     done = request.query_params.get("done")
     flash = {
@@ -68,7 +82,7 @@ def _list_page(
         "tax_codes.html",
         user,
         {
-            "groups": tax_codes.unverified_groups(rt, user),
+            "result": _groups_page(tax_codes.unverified_groups(rt, user), page),
             "error": _message(error) if error else None,
             "flash": flash,
             "flash_kind": "success",
@@ -78,9 +92,9 @@ def _list_page(
 
 
 @router.get("/work/tax-codes")
-def unverified(request: Request, rt: RuntimeDep, user: VerifierPage) -> Response:
+def unverified(request: Request, rt: RuntimeDep, user: VerifierPage, page: PageNumber = 1) -> Response:
     """Accounts whose tax code is not verified yet, by tax code; several on one tax code first."""
-    return _list_page(request, rt, user)
+    return _list_page(request, rt, user, page=page)
 
 
 @router.post("/work/tax-codes/{user_id}/verify", dependencies=[Csrf])
@@ -185,13 +199,14 @@ def _contests_page(
     decided: bool,
     error: DomainError | None = None,
     status_code: int = 200,
+    page: int = 1,
 ) -> Response:
     return render(
         request,
         "tax_code_contests.html",
         user,
         {
-            "items": tax_code_contests.contest_list(rt, user, decided=decided),
+            "result": tax_code_contests.contest_page(rt, user, decided, page, LIST_PAGE_SIZE),
             "decided": decided,
             "error": _message(error) if error else None,
             "flash": i18n._("Đã giải quyết khiếu nại; người khiếu nại được báo qua thư điện tử.")
@@ -204,8 +219,10 @@ def _contests_page(
 
 
 @router.get("/work/tax-code-contests")
-def contests(request: Request, rt: RuntimeDep, user: VerifierPage, show: str = "open") -> Response:
-    return _contests_page(request, rt, user, decided=show == "decided")
+def contests(
+    request: Request, rt: RuntimeDep, user: VerifierPage, show: str = "open", page: PageNumber = 1
+) -> Response:
+    return _contests_page(request, rt, user, decided=show == "decided", page=page)
 
 
 @router.get("/work/tax-code-contests/{contest_id}/certificate")

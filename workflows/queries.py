@@ -96,13 +96,8 @@ def list_dossiers(rt: Runtime, actor: User, flt: DossierFilter) -> Page:
             query = query.where(Dossier.submitted_at >= as_utc(flt.submitted_from))
         if flt.submitted_to:
             query = query.where(Dossier.submitted_at < as_utc(flt.submitted_to))
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(
-            query.order_by(Dossier.submitted_at.desc(), Dossier.id.desc())
-            .offset((flt.page - 1) * flt.page_size)
-            .limit(flt.page_size)
-        ).all()
-        return Page(items=list(rows), total=int(total), page=flt.page, page_size=flt.page_size)
+        ordered = query.order_by(Dossier.submitted_at.desc(), Dossier.id.desc())
+        return paginate(session, ordered, flt.page, flt.page_size)
 
 
 def statuses_in_use(rt: Runtime, actor: User) -> set[str]:

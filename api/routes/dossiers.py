@@ -81,7 +81,14 @@ def submit(
 def list_dossiers(
     user: CurrentUser,
     rt: RuntimeDep,
-    q: Annotated[str | None, Query(max_length=200, description="Mã hồ sơ, MST, tên, sản phẩm")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Mã hồ sơ, MST, tên, sản phẩm; mọi từ phải khớp, có dấu hay không dấu / "
+            "every word must match, with or without tones",
+        ),
+    ] = None,
     procedure: Annotated[str | None, Query(max_length=60)] = None,
     status_: Annotated[str | None, Query(alias="status", max_length=40)] = None,
     tax_code: Annotated[str | None, Query(max_length=14)] = None,

@@ -27,7 +27,7 @@ def test_the_dossier_list_pages_with_its_total(dossiers) -> None:  # type: ignor
     assert "3 hồ sơ" in clerk.client.get("/work/dossiers").text
 
 
-def test_at_risk_violations_and_notifications_are_counted_and_paged(dossiers, rt) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_at_risk_violations_tax_codes_and_notifications_are_counted_and_paged(dossiers, rt) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     first, second, third = dossiers["codes"]
     fan_out(rt)  # the submissions' notifications
     with transaction(rt.engine) as session:
@@ -57,6 +57,13 @@ def test_at_risk_violations_and_notifications_are_counted_and_paged(dossiers, rt
     second_page = clerk.client.get("/work/violations?show=open&page=2").text
     assert second_page.count(f'href="/dossiers/{third}"') == 1 and "Trang 2 / 2" in second_page
 
+    # The tax-code lists: the two businesses' unverified tax codes, counted.
+    tax_codes = clerk.client.get("/work/tax-codes").text
+    assert "2 mã số thuế" in tax_codes and dossiers["steel"].tax_code in tax_codes
+    assert dossiers["steel"].tax_code not in clerk.client.get("/work/tax-codes?page=2").text
+    assert clerk.client.get("/work/tax-code-contests?show=decided&page=2").status_code == 200
+    assert clerk.client.get("/work/tax-codes?page=0").status_code == 400  # a bad page: a 4xx naming it
+
     steel = dossiers["steel"]
     page_login(steel.client, steel.email)
     listing = steel.client.get("/notifications").text
@@ -64,13 +71,3 @@ def test_at_risk_violations_and_notifications_are_counted_and_paged(dossiers, rt
     assert listing.count('class="card notification') == 30
     rest = steel.client.get("/notifications?page=2").text
     assert rest.count('class="card notification') == total_notifications - 30
-
-
-def test_the_tax_code_lists_are_counted(dossiers) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    clerk = dossiers["clerk"]
-    page_login(clerk.client, clerk.email)
-    listing = clerk.client.get("/work/tax-codes").text
-    assert "2 mã số thuế" in listing and dossiers["steel"].tax_code in listing
-    assert dossiers["steel"].tax_code not in clerk.client.get("/work/tax-codes?page=2").text
-    assert clerk.client.get("/work/tax-code-contests?show=decided&page=2").status_code == 200
-    assert clerk.client.get("/work/tax-codes?page=0").status_code == 400  # a bad page: a 4xx naming it

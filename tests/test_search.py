@@ -14,7 +14,7 @@ from tests.test_pages import page_login
 from workflows.db import transaction
 from workflows.dossier_search import search_words
 from workflows.folding import search_key
-from workflows.models import Dossier
+from workflows.models import Dossier, dossier_search_text
 
 THEP_DONG_HA = "Công ty TNHH Thép Đông Hà"
 OPTION = re.compile(r'<option value="([^"]+)" data-procedures="[^"]*"( selected)?( hidden disabled)?>')
@@ -26,6 +26,16 @@ def test_search_key_folds_case_tones_and_d_with_stroke() -> None:
     assert search_key(unicodedata.normalize("NFD", "Thép Đông Hà")) == "thep dong ha"
     assert search_key("Ưu đãi ỷ lại QUẢNG TRỊ") == "uu dai y lai quang tri"
     assert search_words("Đông  hà đông") == ["dong", "ha"]
+
+
+def test_a_shipment_is_found_by_each_of_its_goods() -> None:
+    goods = [{"name": "Thép tấm", "hs_code": "7208"}, {"name": "Ống thép hàn", "hs_code": "7306"}, {}]
+    shipment = Dossier(
+        code="X-1", applicant_name="Công ty Đông Hà", subject="Thép tấm", data={"goods": goods}
+    )
+    assert dossier_search_text(shipment) == "x-1 cong ty dong ha thep tam ong thep han"
+    single = Dossier(code="X-2", applicant_name="A", subject="Mũ", data={"product": {"name": "Mũ"}})
+    assert dossier_search_text(single) == "x-2 a mu"
 
 
 @pytest.fixture

@@ -197,9 +197,24 @@ class Dossier(SQLModel, table=True):
 
 
 def dossier_search_text(dossier: Dossier) -> str:
-    """The folded text a dossier is found by (workflows.folding.search_key)."""
+    """The folded text a dossier is found by (workflows.folding.search_key): its code, applicant,
+    tax code and subject, and the subject's siblings (``subject_siblings``)."""
     parts = (dossier.code, dossier.applicant_name, dossier.applicant_tax_code, dossier.subject)
-    return search_key(" ".join(p for p in parts if p))
+    return search_key(" ".join(p for p in (*parts, *subject_siblings(dossier.subject, dossier.data)) if p))
+
+
+def subject_siblings(subject: str, data: Any) -> list[str]:
+    """When the subject is a field of the first item of a list in the data (a shipment's first
+    goods, ``goods.0.name``), the same field of the other items: the products a dossier of several
+    is also found by. Nothing otherwise."""
+    if not subject or not isinstance(data, dict):
+        return []
+    for value in data.values():
+        if isinstance(value, list) and len(value) > 1 and isinstance(value[0], dict):
+            key = next((k for k, v in value[0].items() if v == subject), None)
+            if key is not None:
+                return [str(item[key]) for item in value[1:] if isinstance(item, dict) and item.get(key)]
+    return []
 
 
 @event.listens_for(Dossier, "before_insert")

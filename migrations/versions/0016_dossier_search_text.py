@@ -3,9 +3,10 @@
 ``dossier.search_text`` holds the dossier's code, applicant, tax code and subject in lower case,
 tones and đ/Đ folded ("Công ty TNHH Thép Đông Hà" → "cong ty tnhh thep dong ha"), so that the
 dossier lists find "Đông Hà" as "dong ha" on SQLite too (whose ``lower()`` folds ASCII only).
-The application writes it with every dossier (``workflows.models``); the dossiers that exist are
-filled here, folded by a frozen copy of ``workflows.folding.search_key`` (a migration never
-imports the application). On PostgreSQL a trigram GIN index (``pg_trgm``, a trusted extension
+With a subject that is the first of a list (a shipment's first goods), the other items' same field
+is added (``workflows.models.subject_siblings``). The application writes it with every dossier
+(``workflows.models``); the dossiers that exist are filled here, by a frozen copy of that code and
+of ``workflows.folding.search_key`` (a migration never imports the application). On PostgreSQL a trigram GIN index (``pg_trgm``, a trusted extension
 shipped with the server) serves the ``LIKE '%word%'`` searches; where the extension cannot be
 created the column is searched without it (a note in the log).
 
@@ -39,6 +40,7 @@ dossier = sa.table(
     sa.column("applicant_name", sa.String()),
     sa.column("applicant_tax_code", sa.String()),
     sa.column("subject", sa.String()),
+    sa.column("data", sa.JSON()),
     sa.column("search_text", sa.Text()),
 )
 
@@ -57,6 +59,22 @@ def search_key(text: str) -> str:
     return re.sub(r"\s+", " ", kept).strip()
 
 
+def subject_siblings(subject: str, data: object) -> list[str]:
+    if not subject or not isinstance(data, dict):
+        return []
+    for value in data.values():
+        if isinstance(value, list) and len(value) > 1 and isinstance(value[0], dict):
+            key = next((k for k, v in value[0].items() if v == subject), None)
+            if key is not None:
+                return [str(item[key]) for item in value[1:] if isinstance(item, dict) and item.get(key)]
+    return []
+
+
+def _text(row: sa.Row) -> str:
+    parts = (row.code, row.applicant_name, row.applicant_tax_code, row.subject)
+    return search_key(" ".join(p for p in (*parts, *subject_siblings(row.subject, row.data)) if p))
+
+
 def _fill() -> None:
     if context.is_offline_mode():
         op.execute("-- dossier.search_text of the existing dossiers: filled by 'tdcflow migrate' (online)")
@@ -71,6 +89,7 @@ def _fill() -> None:
                 dossier.c.applicant_name,
                 dossier.c.applicant_tax_code,
                 dossier.c.subject,
+                dossier.c.data,
             )
             .where(dossier.c.id > last)
             .order_by(dossier.c.id)
@@ -82,7 +101,7 @@ def _fill() -> None:
             dossier.update()
             .where(dossier.c.id == sa.bindparam("row_id"))
             .values(search_text=sa.bindparam("text")),
-            [{"row_id": row.id, "text": search_key(" ".join(p for p in row[1:] if p))} for row in rows],
+            [{"row_id": row.id, "text": _text(row)} for row in rows],
         )
         last = rows[-1].id
 

@@ -161,6 +161,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "account.manage": frozenset({"admin"}),
     "signer_certificate.manage": frozenset({"admin"}),
     "calendar.manage": frozenset({"admin"}),
+    "procedure_versions.manage": frozenset({"admin"}),
     "document.sign_personally": frozenset({"leader"}),
     "document_templates.manage": frozenset({"admin"}),
     "tbt.inquiry.ask_with_account": frozenset({"business"}),

@@ -333,6 +333,48 @@ def _set_active(session: Session, admin: User, user_id: int, active: bool) -> Us
     return user
 
 
+def _update_officer(session: Session, admin: User, user_id: int, roles: list[str], job_title: str) -> User:
+    """Set an officer's roles and job title (the title a leader signs under, e.g. "PHÓ GIÁM ĐỐC").
+    Audited with both states. An administrator keeps their own ``admin`` role: removing it would
+    leave the office, perhaps, with nobody to give it back."""
+    user = session.get(User, user_id)
+    if user is None or "business" in user.roles or not has_password(user):
+        raise InvalidInput("Không có tài khoản cán bộ này.", "No such officer account.", "not_found")
+    unknown = [r for r in roles if r not in known_roles() or r == "business"]
+    if unknown or not roles:
+        raise InvalidInput(
+            "Hãy chọn ít nhất một vai trò hợp lệ.",
+            "Choose at least one valid role.",
+            "validation_error",
+            [FieldProblem("roles", "Vai trò không hợp lệ.", "Invalid role.", "enum")],
+        )
+    job_title = job_title.strip()
+    if len(job_title) > 120:
+        raise InvalidInput(
+            "Chức vụ dài quá 120 ký tự.",
+            "The job title is longer than 120 characters.",
+            "validation_error",
+            [FieldProblem("job_title", "Dài quá 120 ký tự.", "Longer than 120 characters.", "maxLength")],
+        )
+    if user.id == admin.id and "admin" in user.roles and "admin" not in roles:
+        raise Conflict(
+            "Không thể tự bỏ vai trò quản trị của mình.",
+            "You cannot remove your own administrator role.",
+            "self",
+            [FieldProblem("roles", "Giữ vai trò quản trị.", "Keep the administrator role.", "self")],
+        )
+    ordered = [r for r in known_roles() if r in roles]
+    before = {"roles": list(user.roles), "job_title": user.job_title}
+    after = {"roles": ordered, "job_title": job_title or None}
+    if before == after:
+        return user
+    user.roles = ordered
+    user.job_title = job_title or None
+    session.add(user)
+    audit.record(session, f"user:{user.id}", "officer_updated", admin, {"before": before, "after": after})
+    return user
+
+
 def _list_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(User.is_active.desc(), User.email)).all())
 
@@ -409,6 +451,12 @@ def change_password(rt: Runtime, actor: User, current: str, new: str) -> User:
 def set_active(rt: Runtime, actor: User, user_id: int, active: bool) -> User:
     with transaction(rt.engine) as session:
         return _set_active(session, actor, user_id, active)
+
+
+@command("update_officer")
+def update_officer(rt: Runtime, actor: User, user_id: int, *, roles: list[str], job_title: str) -> User:
+    with transaction(rt.engine) as session:
+        return _update_officer(session, actor, user_id, roles, job_title)
 
 
 def authenticate(rt: Runtime, login: str, password: str) -> User | None:

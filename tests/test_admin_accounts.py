@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from tests.support import business, officer
+from tests.support import business, error_of, officer
 from tests.test_account_recovery import actions, user_of
 from tests.test_pages import csrf, page_login
 from workflows.db import reading, transaction
 from workflows.models import User
+
+
+def patch(person, url: str, **kw):  # type: ignore[no-untyped-def]
+    return person.client.patch(url, headers=person.headers, **kw)
 
 
 def visitor(rt, email: str, name: str) -> User:  # type: ignore[no-untyped-def]
@@ -132,3 +136,31 @@ def test_no_server_path_on_the_admin_pages(client, rt):
         text = client.get(path).text
         assert str(rt.settings.bpmn_dir) not in text and "calendar_overrides.toml" not in text, path
         assert "catalogue.toml" not in text and str(rt.settings.data_dir) not in text, path
+
+
+def test_the_json_api_lists_edits_locks_and_unlocks(client, rt):
+    admin, clerk = officer(client, rt, "admin"), officer(client, rt, "clerk", name="Võ Thị Hà")
+    firm = business(client, "Công ty TNHH Đông Hà")
+    clerk_id, firm_id = user_of(rt, clerk.email).id, user_of(rt, firm.email).id
+    error_of(clerk.get("/api/admin/users"), 403, "forbidden")
+    error_of(patch(clerk, f"/api/admin/users/{clerk_id}", json={"roles": ["admin"]}), 403, "forbidden")
+    listed = admin.get("/api/admin/users", params={"q": "vo thi ha"}).json()
+    assert [a["email"] for a in listed["items"]] == [clerk.email] and listed["total"] == 1
+    firms = admin.get("/api/admin/users", params={"kind": "businesses", "q": "đông hà"}).json()
+    assert firms["items"][0]["tax_code_verification"]["status"] == "unverified"
+    changed = patch(
+        admin,
+        f"/api/admin/users/{clerk_id}",
+        json={"roles": ["clerk", "specialist"], "job_title": "CHUYÊN VIÊN"},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["roles"] == ["clerk", "specialist"] and changed.json()["job_title"] == "CHUYÊN VIÊN"
+    error_of(patch(admin, f"/api/admin/users/{firm_id}", json={"roles": ["clerk"]}), 422, "not_an_officer")
+    error_of(patch(admin, "/api/admin/users/999999", json={"roles": ["clerk"]}), 404, "not_found")
+    error_of(patch(admin, f"/api/admin/users/{clerk_id}", json={"roles": []}), 422)
+    locked = admin.post(f"/api/admin/users/{firm_id}/lock")
+    assert locked.status_code == 200 and locked.json()["is_active"] is False
+    error_of(firm.get("/api/me"), 401)
+    assert admin.post(f"/api/admin/users/{firm_id}/unlock").json()["is_active"] is True
+    error_of(admin.post(f"/api/admin/users/{user_of(rt, admin.email).id}/lock"), 409, "self")
+    error_of(admin.post("/api/admin/users/999999/lock"), 404, "not_found")

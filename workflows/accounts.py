@@ -26,7 +26,7 @@ from workflows import account_tokens, audit, sessions, tax_codes
 from workflows.clock import now
 from workflows.command_log import command
 from workflows.db import reading, transaction
-from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput
+from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.models import User, known_roles
 
 if TYPE_CHECKING:
@@ -318,7 +318,7 @@ def _set_active(session: Session, admin: User, user_id: int, active: bool) -> Us
     """Deactivate (or reactivate) an account; its tokens stop working at once."""
     user = session.get(User, user_id)
     if user is None:
-        raise InvalidInput("Không có tài khoản này.", "No such account.", "not_found")
+        raise not_found("tài khoản", "Account")
     if user.id == admin.id and not active:
         raise Conflict(
             "Không thể tự khóa tài khoản của mình.", "You cannot deactivate your own account.", "self"
@@ -338,8 +338,14 @@ def _update_officer(session: Session, admin: User, user_id: int, roles: list[str
     Audited with both states. An administrator keeps their own ``admin`` role: removing it would
     leave the office, perhaps, with nobody to give it back."""
     user = session.get(User, user_id)
-    if user is None or "business" in user.roles or not has_password(user):
-        raise InvalidInput("Không có tài khoản cán bộ này.", "No such officer account.", "not_found")
+    if user is None:
+        raise not_found("tài khoản", "Account")
+    if "business" in user.roles or not has_password(user):
+        raise InvalidInput(
+            "Chỉ tài khoản cán bộ mới có vai trò và chức vụ để sửa.",
+            "Only an officer's account has roles and a job title to edit.",
+            "not_an_officer",
+        )
     unknown = [r for r in roles if r not in known_roles() or r == "business"]
     if unknown or not roles:
         raise InvalidInput(

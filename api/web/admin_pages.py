@@ -39,6 +39,7 @@ router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
 CalendarAdmin = Annotated[User, Depends(PagePermitted(permissions.CALENDAR_MANAGE))]
 LocksAdmin = Annotated[User, Depends(PagePermitted(permissions.LOGIN_LOCKS_MANAGE))]
+AccountsAdmin = Annotated[User, Depends(PagePermitted(permissions.ACCOUNT_MANAGE))]
 
 
 UserList = Annotated[account_lists.Kind, Query(description="officers, businesses or visitors")]
@@ -98,7 +99,7 @@ def _list_url(state: dict[str, Any]) -> str:
 def users(
     request: Request,
     rt: RuntimeDep,
-    user: AdminUser,
+    user: AccountsAdmin,
     kind: UserList = "officers",
     q: SearchText = "",
     page: PageNumber = 1,
@@ -109,7 +110,7 @@ def users(
 
 
 @router.post("/admin/users", dependencies=[Csrf])
-async def create_officer(request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+async def create_officer(request: Request, rt: RuntimeDep, user: AccountsAdmin) -> Response:
     form = await request.form()
     values = {k: str(form.get(k, ""))[:300] for k in ("email", "full_name", "job_title")}
     chosen = [str(r) for r in form.getlist("roles")]
@@ -145,7 +146,7 @@ async def create_officer(request: Request, rt: RuntimeDep, user: AdminUser) -> R
 
 
 @router.post("/admin/users/{user_id}/roles", dependencies=[Csrf])
-async def update_officer(user_id: RowId, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+async def update_officer(user_id: RowId, request: Request, rt: RuntimeDep, user: AccountsAdmin) -> Response:
     """Change an officer's roles and job title (audited, before and after)."""
     form = await request.form()
     state = await _list_state(request)
@@ -174,7 +175,7 @@ async def update_officer(user_id: RowId, request: Request, rt: RuntimeDep, user:
 
 
 @router.post("/admin/users/{user_id}/active", dependencies=[Csrf])
-async def set_active(user_id: RowId, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+async def set_active(user_id: RowId, request: Request, rt: RuntimeDep, user: AccountsAdmin) -> Response:
     form = await request.form()
     state = await _list_state(request)
     try:
@@ -187,7 +188,9 @@ async def set_active(user_id: RowId, request: Request, rt: RuntimeDep, user: Adm
 
 
 @router.post("/admin/users/{user_id}/password-reset", dependencies=[Csrf])
-async def send_password_reset(user_id: RowId, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+async def send_password_reset(
+    user_id: RowId, request: Request, rt: RuntimeDep, user: AccountsAdmin
+) -> Response:
     """E-mail the account a password reset link (audited with the administrator)."""
     state = await _list_state(request)
     try:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlmodel import select
 
+from workflows.accounts import has_password
 from workflows.db import reading
 from workflows.models import User
 
@@ -25,13 +26,12 @@ if TYPE_CHECKING:
 
 Kind = Literal["officers", "businesses", "visitors"]
 KINDS: tuple[Kind, ...] = ("officers", "businesses", "visitors")
-NO_PASSWORD_MARK = "!"  # as workflows.accounts: a password hash starting with it is no hash
 
 
 def kind_of(user: User) -> Kind:
     if "business" in user.roles:
         return "businesses"
-    if user.password_hash.startswith(NO_PASSWORD_MARK) and not user.roles:
+    if not has_password(user) and not user.roles:
         return "visitors"
     return "officers"
 

@@ -107,7 +107,7 @@ run: install
 	@if [ -z "$${TDCFLOW_SIGNING_P12:-}" ]; then \
 	    exports=$$($(BIN)/tdcflow signing demo-pki var/demo-pki); eval "$$exports"; fi; \
 	echo "TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow demo"; \
-	TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow demo; \
+	TDCFLOW_BASE_URL="$${TDCFLOW_BASE_URL:-http://127.0.0.1:$(PORT)}" TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow demo; \
 	echo "TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow serve --host 127.0.0.1 --port $(PORT)"; \
 	TDCFLOW_DEMO_MODE=1 $(BIN)/tdcflow serve --host 127.0.0.1 --port $(PORT)
 
@@ -140,7 +140,7 @@ test-browser: install browser
 # Refresh the message catalogue after changing texts in templates or page code.
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -o api/locale/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i api/locale/messages.pot -d api/locale -l en --no-fuzzy-matching
+	$(BIN)/pybabel update -i api/locale/messages.pot -d api/locale -l en --no-fuzzy-matching -w 100
 
 bench: install
 	$(BIN)/python bench/engine.py

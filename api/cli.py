@@ -242,6 +242,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from api.base_url import apply_recorded
+
+    apply_recorded(settings)
     rt = _runtime(upgrade=True)
     created = create_demo_accounts(rt)
     if created:
@@ -267,9 +270,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.base_url import apply_served
     from api.main import create_app
 
-    _start()
+    apply_served(_start(), args.host, args.port)
     app = create_app(_runtime(upgrade=True))
     # uvicorn keeps the logging configured by _start (no log_config, no level of its own). It
     # believes X-Forwarded-For/-Proto from the same proxies as the login throttle does.
@@ -291,8 +295,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = _start()
     if args.check:
         return _check_worker(settings, any_host=args.any_host)
+    from api.base_url import apply_recorded
     from api.jobs import scheduler_jobs  # before the runtime: registers every room's tables
     from workflows.scheduler import run_forever
+
+    apply_recorded(settings)
 
     rt = _runtime(upgrade=True)
     jobs = scheduler_jobs(rt)

@@ -8,6 +8,7 @@ from collections import defaultdict
 from sqlmodel import select
 
 from workflows import queries
+from workflows.clock import as_utc, now
 from workflows.db import transaction
 from workflows.demo import create_demo_accounts, create_demo_dossiers, demo_accounts
 from workflows.models import Dossier, User
@@ -38,3 +39,14 @@ def test_every_procedure_has_dossiers_in_several_states_and_every_officer_has_wo
     assert scoring and all(d.current_step == "Chấm điểm 7 tiêu chí" for d in scoring), [
         d.current_step for d in scoring
     ]
+
+    # Late and at-risk dossiers (one demo load serves both checks): the at-risk page lists one
+    # past its appointment and one due within a working day; the statistics count a late one.
+    risky = queries.at_risk(rt, 1)
+    instant = now()
+    overdue = [d for d in risky if as_utc(d.appointment_at) < instant]
+    coming = [d for d in risky if as_utc(d.appointment_at) >= instant]
+    assert overdue and coming, [(d.code, d.appointment_at) for d in risky]
+    with transaction(rt.engine) as session:
+        late = session.exec(select(Dossier).where(Dossier.timeliness_committed == "late")).all()
+    assert late and all(d.timeliness_legal == "late" for d in late)

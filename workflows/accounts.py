@@ -26,7 +26,7 @@ from workflows import account_tokens, audit, sessions, tax_codes
 from workflows.clock import now
 from workflows.command_log import command
 from workflows.db import reading, transaction
-from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput
+from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
 from workflows.models import User, known_roles
 
 if TYPE_CHECKING:
@@ -318,7 +318,7 @@ def _set_active(session: Session, admin: User, user_id: int, active: bool) -> Us
     """Deactivate (or reactivate) an account; its tokens stop working at once."""
     user = session.get(User, user_id)
     if user is None:
-        raise InvalidInput("Không có tài khoản này.", "No such account.", "not_found")
+        raise not_found("tài khoản", "Account")
     if user.id == admin.id and not active:
         raise Conflict(
             "Không thể tự khóa tài khoản của mình.", "You cannot deactivate your own account.", "self"
@@ -330,6 +330,54 @@ def _set_active(session: Session, admin: User, user_id: int, active: bool) -> Us
     else:
         sessions.end_all_in(session, user, admin, sessions.DEACTIVATED)  # a lock ends every session
     audit.record(session, f"user:{user.id}", "activated" if active else "deactivated", admin)
+    return user
+
+
+def _update_officer(session: Session, admin: User, user_id: int, roles: list[str], job_title: str) -> User:
+    """Set an officer's roles and job title (the title a leader signs under, e.g. "PHÓ GIÁM ĐỐC").
+    Audited with both states. An administrator keeps their own ``admin`` role: removing it would
+    leave the office, perhaps, with nobody to give it back."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise not_found("tài khoản", "Account")
+    if "business" in user.roles or not has_password(user):
+        raise InvalidInput(
+            "Chỉ tài khoản cán bộ mới có vai trò và chức vụ để sửa.",
+            "Only an officer's account has roles and a job title to edit.",
+            "not_an_officer",
+        )
+    unknown = [r for r in roles if r not in known_roles() or r == "business"]
+    if unknown or not roles:
+        raise InvalidInput(
+            "Hãy chọn ít nhất một vai trò hợp lệ.",
+            "Choose at least one valid role.",
+            "validation_error",
+            [FieldProblem("roles", "Vai trò không hợp lệ.", "Invalid role.", "enum")],
+        )
+    job_title = job_title.strip()
+    if len(job_title) > 120:
+        raise InvalidInput(
+            "Chức vụ dài quá 120 ký tự.",
+            "The job title is longer than 120 characters.",
+            "validation_error",
+            [FieldProblem("job_title", "Dài quá 120 ký tự.", "Longer than 120 characters.", "maxLength")],
+        )
+    if user.id == admin.id and "admin" in user.roles and "admin" not in roles:
+        raise Conflict(
+            "Không thể tự bỏ vai trò quản trị của mình.",
+            "You cannot remove your own administrator role.",
+            "self",
+            [FieldProblem("roles", "Giữ vai trò quản trị.", "Keep the administrator role.", "self")],
+        )
+    ordered = [r for r in known_roles() if r in roles]
+    before = {"roles": list(user.roles), "job_title": user.job_title}
+    after = {"roles": ordered, "job_title": job_title or None}
+    if before == after:
+        return user
+    user.roles = ordered
+    user.job_title = job_title or None
+    session.add(user)
+    audit.record(session, f"user:{user.id}", "officer_updated", admin, {"before": before, "after": after})
     return user
 
 
@@ -409,6 +457,12 @@ def change_password(rt: Runtime, actor: User, current: str, new: str) -> User:
 def set_active(rt: Runtime, actor: User, user_id: int, active: bool) -> User:
     with transaction(rt.engine) as session:
         return _set_active(session, actor, user_id, active)
+
+
+@command("update_officer")
+def update_officer(rt: Runtime, actor: User, user_id: int, *, roles: list[str], job_title: str) -> User:
+    with transaction(rt.engine) as session:
+        return _update_officer(session, actor, user_id, roles, job_title)
 
 
 def authenticate(rt: Runtime, login: str, password: str) -> User | None:

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATABASE_FILE = "tdcflow.sqlite3"
+# Before the database followed the data folder it lived here, wherever TDCFLOW_DATA_DIR pointed.
+LEGACY_DATABASE = PROJECT_ROOT / "var" / DATABASE_FILE
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+SERVED_BASE_URL_FILE = "base_url"  # in the data folder: the address `tdcflow serve` last served
+
+log = logging.getLogger("tdcflow.config")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TDCFLOW_", extra="ignore")
 
     database_url: str = Field(
-        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'tdcflow.sqlite3'}",
-        description="SQLAlchemy URL; sqlite:///path or postgresql+psycopg://user@host:port/db",
+        default="",
+        description="SQLAlchemy URL; sqlite:///path or postgresql+psycopg://user@host:port/db. "
+        "Unset: the SQLite file tdcflow.sqlite3 in the data folder",
     )
     secret_key: str | None = Field(
         default=None,
@@ -43,7 +52,11 @@ class Settings(BaseSettings):
     office_hours: str = Field(
         default="07:30-11:30,13:30-17:00", description="Office periods, Monday to Friday"
     )
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: str = Field(
+        default=DEFAULT_BASE_URL,
+        description="Public address in documents' QR codes and e-mails' links. Unset: `tdcflow serve` "
+        "uses the host and port it serves and records them in the data folder for the worker",
+    )
     agency_code: str = Field(
         default="000.00.15.H50",
         description="Receiving agency code of the dossier code (Circular 01/2018 art. 19, kept by Circular 03/2025: check)",
@@ -225,6 +238,43 @@ class Settings(BaseSettings):
                 except ValueError as exc:
                     raise ValueError(f"not an IP address or network: {part.strip()!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _database_in_data_folder(self) -> Settings:
+        """Unset ``database_url``: the SQLite file in the data folder, so the folder (and a backup
+        of it) holds everything. An installation upgraded from before — its data folder in use (a
+        secret key there) but no database in it, the database at the old place — keeps using the
+        old file, with a warning, rather than starting empty."""
+        if self.database_url:
+            return self
+        path = self.data_dir / DATABASE_FILE
+        legacy = LEGACY_DATABASE
+        if (
+            not path.exists()
+            and path.resolve() != legacy.resolve()
+            and legacy.exists()
+            and (self.data_dir / "secret_key").exists()
+        ):
+            log.warning(
+                "the database is still at %s, outside the data folder %s: stop tdcflow and move it "
+                "there (with its -wal file) so that the data folder holds everything",
+                legacy,
+                self.data_dir,
+            )
+            path = legacy
+        self.database_url = f"sqlite:///{path}"
+        return self
+
+    def recorded_base_url(self) -> str:
+        """The public address: ``TDCFLOW_BASE_URL`` when set, else the one ``tdcflow serve``
+        last recorded in the data folder (a worker or ``tdcflow demo`` beside it), else the default."""
+        if "base_url" in self.model_fields_set:
+            return self.base_url
+        try:
+            recorded = (self.data_dir / SERVED_BASE_URL_FILE).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return self.base_url
+        return recorded if recorded.startswith(("http://", "https://")) else self.base_url
 
     @property
     def storage_path(self) -> Path:

@@ -4,12 +4,14 @@ days off and make-up working days: add or remove one after seeing what it moves)
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import select
 from starlette.responses import Response
 
+from api.bounds import LAST_PAGE, PageNumber
 from api.deps import RowId, RuntimeDep
 from api.routes.calendar import ChangeIn, change_of
 from api.web import i18n
@@ -17,43 +19,98 @@ from api.web.account import field_errors
 from api.web.csrf import verify_csrf
 from api.web.session import AdminUser, PagePermitted
 from api.web.templating import render
-from workflows import accounts, audit_root, calendar_change, login_throttle, password_reset, permissions
+from workflows import (
+    account_lists,
+    accounts,
+    audit_root,
+    calendar_change,
+    login_throttle,
+    password_reset,
+    permissions,
+    tax_codes,
+)
 from workflows.calendar_entries import all_entries
 from workflows.clock import now, to_local
 from workflows.db import reading
 from workflows.errors import Conflict, DomainError, InvalidInput, NotFound, not_found
-from workflows.models import ModelVersion, User, officer_roles
+from workflows.models import ModelVersion, User, officer_roles, role_labels
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
 CalendarAdmin = Annotated[User, Depends(PagePermitted(permissions.CALENDAR_MANAGE))]
 LocksAdmin = Annotated[User, Depends(PagePermitted(permissions.LOGIN_LOCKS_MANAGE))]
+AccountsAdmin = Annotated[User, Depends(PagePermitted(permissions.ACCOUNT_MANAGE))]
 
 
-def _users_page(request: Request, rt, user, **context) -> Response:  # type: ignore[no-untyped-def]
-    users = accounts.list_users(rt)
+UserList = Annotated[account_lists.Kind, Query(description="officers, businesses or visitors")]
+SearchText = Annotated[str, Query(max_length=200)]
+
+
+def _users_page(
+    request: Request,
+    rt: Any,
+    user: User,
+    kind: account_lists.Kind = "officers",
+    q: str = "",
+    page: int = 1,
+    **context: Any,
+) -> Response:
+    listing = account_lists.account_page(rt, kind, q.strip(), page)
     values = {
-        "users": users,
+        "listing": listing,
         # Who may be sent a password reset link: the active accounts that log in with a password.
-        "resettable": {u.id for u in users if u.is_active and accounts.has_password(u)},
+        "resettable": {u.id for u in listing.accounts if u.is_active and accounts.has_password(u)},
         "roles": officer_roles(),
+        "role_names": {role: i18n.pick(*labels) for role, labels in role_labels().items()},
+        "tax_code_states": {
+            state: i18n.pick(*tax_codes.state_label(state))
+            for state in {u.tax_code_status for u in listing.accounts if u.tax_code_status}
+        },
         "values": {},
         "errors": {},
+        "edit_errors": {},
         "chosen": [],
     }
     values.update(context)
-    return render(
-        request, "admin_users.html", user, values, status_code=422 if context.get("errors") else 200
-    )
+    failed = context.get("errors") or context.get("edit_errors")
+    return render(request, "admin_users.html", user, values, status_code=422 if failed else 200)
+
+
+async def _list_state(request: Request) -> dict[str, Any]:
+    """The list a form was sent from (its hidden fields), to show it again after the act."""
+    form = await request.form()
+    kind = str(form.get("kind", "officers"))
+    try:
+        page = int(str(form.get("page", "1")))
+    except ValueError:
+        page = 1
+    return {
+        "kind": kind if kind in account_lists.KINDS else "officers",
+        "q": str(form.get("q", ""))[:200],
+        "page": min(max(page, 1), LAST_PAGE),
+    }
+
+
+def _list_url(state: dict[str, Any]) -> str:
+    return "/admin/users?" + urlencode({k: v for k, v in state.items() if v not in ("", 1, "officers")})
 
 
 @router.get("/admin/users")
-def users(request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
-    return _users_page(request, rt, user)
+def users(
+    request: Request,
+    rt: RuntimeDep,
+    user: AccountsAdmin,
+    kind: UserList = "officers",
+    q: SearchText = "",
+    page: PageNumber = 1,
+) -> Response:
+    """The accounts, in three lists: officers, businesses (with their tax code's state) and TBT
+    visitors; each searchable and paged."""
+    return _users_page(request, rt, user, kind, q, page)
 
 
 @router.post("/admin/users", dependencies=[Csrf])
-async def create_officer(request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+async def create_officer(request: Request, rt: RuntimeDep, user: AccountsAdmin) -> Response:
     form = await request.form()
     values = {k: str(form.get(k, ""))[:300] for k in ("email", "full_name", "job_title")}
     chosen = [str(r) for r in form.getlist("roles")]
@@ -88,26 +145,65 @@ async def create_officer(request: Request, rt: RuntimeDep, user: AdminUser) -> R
     )
 
 
-@router.post("/admin/users/{user_id}/active", dependencies=[Csrf])
-async def set_active(user_id: RowId, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
+@router.post("/admin/users/{user_id}/roles", dependencies=[Csrf])
+async def update_officer(user_id: RowId, request: Request, rt: RuntimeDep, user: AccountsAdmin) -> Response:
+    """Change an officer's roles and job title (audited, before and after)."""
     form = await request.form()
-    accounts.set_active(rt, user, user_id, form.get("active") == "1")
-    return RedirectResponse("/admin/users", status_code=303)
-
-
-@router.post("/admin/users/{user_id}/password-reset", dependencies=[Csrf])
-def send_password_reset(user_id: RowId, request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
-    """E-mail the account a password reset link (audited with the administrator)."""
+    state = await _list_state(request)
+    roles = [str(r) for r in form.getlist("roles")]
+    job_title = str(form.get("job_title", ""))[:300]
     try:
-        target = password_reset.send_reset_link(rt, user, user_id)
+        target = accounts.update_officer(rt, user, user_id, roles=roles, job_title=job_title)
     except DomainError as exc:
         return _users_page(
-            request, rt, user, flash=i18n.pick(exc.message, exc.message_en), flash_kind="error"
+            request,
+            rt,
+            user,
+            **state,
+            edit_errors={user_id: i18n.pick(exc.message, exc.message_en)},
+            flash=i18n.pick(exc.message, exc.message_en),
+            flash_kind="error",
         )
     return _users_page(
         request,
         rt,
         user,
+        **state,
+        flash=i18n._("Đã lưu vai trò và chức vụ của %(email)s.", email=target.email),
+        flash_kind="success",
+    )
+
+
+@router.post("/admin/users/{user_id}/active", dependencies=[Csrf])
+async def set_active(user_id: RowId, request: Request, rt: RuntimeDep, user: AccountsAdmin) -> Response:
+    form = await request.form()
+    state = await _list_state(request)
+    try:
+        accounts.set_active(rt, user, user_id, form.get("active") == "1")
+    except DomainError as exc:
+        return _users_page(
+            request, rt, user, **state, flash=i18n.pick(exc.message, exc.message_en), flash_kind="error"
+        )
+    return RedirectResponse(_list_url(state), status_code=303)
+
+
+@router.post("/admin/users/{user_id}/password-reset", dependencies=[Csrf])
+async def send_password_reset(
+    user_id: RowId, request: Request, rt: RuntimeDep, user: AccountsAdmin
+) -> Response:
+    """E-mail the account a password reset link (audited with the administrator)."""
+    state = await _list_state(request)
+    try:
+        target = password_reset.send_reset_link(rt, user, user_id)
+    except DomainError as exc:
+        return _users_page(
+            request, rt, user, **state, flash=i18n.pick(exc.message, exc.message_en), flash_kind="error"
+        )
+    return _users_page(
+        request,
+        rt,
+        user,
+        **state,
         flash=i18n._("Đã gửi liên kết đặt lại mật khẩu tới %(email)s.", email=target.email),
         flash_kind="success",
     )
@@ -125,7 +221,6 @@ def catalogue(request: Request, rt: RuntimeDep, user: AdminUser) -> Response:
             "procedures": list(rt.catalogue.procedures.values()),
             "versions": versions,
             "current": rt.current_versions,
-            "source": rt.catalogue.source,
         },
     )
 
@@ -144,7 +239,6 @@ def _calendar_page(
         "today": today,
         "days": rt.calendar.days_in_year(year),
         "periods": rt.calendar.periods,
-        "overrides": rt.settings.overrides_path,
         "entries": entries,
         "people": people,
         "unplanned_year": calendar_change.next_year_unplanned(rt, today),

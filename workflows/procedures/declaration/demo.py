@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from workflows import commands
+from workflows import commands, extension
 from workflows.catalogue import office_day
-from workflows.clock import now
+from workflows.clock import as_of, now
 from workflows.demo import BUSINESS, CLERK, DEMO_PDF, LEADER, SPECIALIST, demo_user, open_task
 from workflows.models import User
 from workflows.runtime import Runtime
@@ -137,5 +137,77 @@ def make_demo(rt: Runtime) -> list[str]:
         for step, actor, data in steps:
             task = open_task(rt, dossier.code, step)
             commands.complete_task(rt, actor, task, data)
+        codes.append(dossier.code)
+    codes.extend(_late_and_at_risk(rt))
+    return codes
+
+
+def _working_days_ago(rt: Runtime, n: int) -> date:
+    """The working day ``n`` working days before today's (office) day."""
+    day = office_day(now())
+    while n > 0:
+        day -= timedelta(days=1)
+        if rt.calendar.is_working_day(day):
+            n -= 1
+    return day
+
+
+def _at(rt: Runtime, day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), rt.calendar.zone)
+
+
+def _late_and_at_risk(rt: Runtime) -> list[str]:
+    """Declarations received days ago, so the at-risk list and the statistics show something: one
+    past its appointment at the specialist's, one due tomorrow, and one resolved late (after its
+    appointment and its legal limit, the leader's apology slip issued on the way). Each step runs "as of" its past instant; what the real clock
+    does with them next (alarms, the deadline warnings) happens as it would in an office."""
+    business, clerk, specialist, leader = (demo_user(rt, e) for e in (BUSINESS, CLERK, SPECIALIST, LEADER))
+    examined = {
+        "examination_findings": "Hồ sơ đầy đủ, giấy chứng nhận còn hiệu lực.",
+        "examination_conclusion": "accept",
+    }
+    # product, working days since receipt, [(step, actor, data, working days since receipt)]
+    plans: list[tuple[str, int, list[tuple[str, User, dict[str, Any], int]]]] = [
+        ("Thép hình chữ U 100", 5, []),
+        ("Thép góc đều cạnh L50", 2, []),
+        (
+            "Thép tấm cán nóng SS400",
+            9,
+            [
+                (
+                    "extend",
+                    leader,
+                    {"days": 5, "reason": "Chờ xác minh giấy chứng nhận với tổ chức chứng nhận."},
+                    4,
+                ),
+                ("examine", specialist, examined, 5),
+                ("approve", leader, {"approval_decision": "approve"}, 7),
+            ],
+        ),
+    ]
+    codes = []
+    for product, age, steps in plans:
+        received = _working_days_ago(rt, age)
+        with as_of(_at(rt, received, 8, 30)):
+            ids = {
+                field: commands.upload_attachment(rt, business, f"{field}.pdf", DEMO_PDF).id
+                for field in ("declaration_form", "business_registration", "certificate_copy")
+            }
+            dossier, _ = commands.submit_dossier(
+                rt,
+                business,
+                PROCEDURE,
+                declaration_data(business, product, "certificate", ids),
+                idempotency_key=f"demo-late-{product}",
+            )
+        with as_of(_at(rt, received, 9, 15)):
+            task = open_task(rt, dossier.code, "check_completeness")
+            commands.complete_task(rt, clerk, task, {"completeness_decision": "receive"})
+        for step, actor, data, after in steps:
+            with as_of(_at(rt, _working_days_ago(rt, age - after), 10)):
+                if step == "extend":  # the appointment missed: the apology slip before the result
+                    extension.extend_deadline(rt, actor, dossier.code, data["days"], data["reason"])
+                else:
+                    commands.complete_task(rt, actor, open_task(rt, dossier.code, step), data)
         codes.append(dossier.code)
     return codes

@@ -223,3 +223,54 @@ def test_figures_reports_and_ratings_from_one_set_of_dossiers(client, rt, scenar
     check_public_figures(client, rt, scenario)
     check_officer_report(client, rt, scenario)
     check_ratings(client, rt, scenario)
+
+
+def test_a_tbt_visitor_rates_the_answer_through_its_follow_link(client, rt):
+    from tests.procedures.tbt.test_tbt_inquiry import ask_as_visitor
+    from tests.support import officer
+
+    tbt = officer(client, rt, "tbt_officer", "CHUYÊN VIÊN", "Phạm Thu Hà")
+    with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
+        tbt.relogin()
+        asked = ask_as_visitor(client)
+        code, path = asked["code"], asked["follow_url"].removeprefix("http://testserver")
+        assert 'name="score"' not in client.get(path).text  # no result yet
+        refused = client.post(
+            f"{path}/rating", data={"score": "5", "csrf_token": csrf(client.get("/login").text)}
+        )
+        assert "chỉ đánh giá được sau khi có kết quả" in refused.text
+        tbt.done(code, {"topic": "technical_regulation", "route": "answer"})
+        tbt.done(
+            code, {"answer": "Sản phẩm phải đáp ứng tiêu chuẩn EN 10088-2.", "references": ["EN 10088-2"]}
+        )
+        tbt.done(
+            code,
+            {
+                "publication_decision": "publish",
+                "published_answer": "Sản phẩm phải đáp ứng tiêu chuẩn EN 10088-2.",
+            },
+        )
+        page = client.get(path)
+        assert 'name="score"' in page.text
+        assert (
+            client.post(
+                path[:-3] + "abc/rating", data={"score": "4", "csrf_token": csrf(page.text)}
+            ).status_code
+            == 404
+        )
+        rated = client.post(
+            f"{path}/rating", data={"score": "4", "comment": "Rõ ràng.", "csrf_token": csrf(page.text)}
+        )
+        assert "Cảm ơn bạn đã đánh giá" in rated.text and "Bạn đã đánh giá: 4/5" in rated.text
+        again = client.post(
+            f"{path}/rating", data={"score": "1", "csrf_token": csrf(client.get("/login").text)}
+        )
+        assert "mỗi hồ sơ được đánh giá một lần" in again.text and "Bạn đã đánh giá: 4/5" in again.text
+        tbt.relogin()
+        assert tbt.get("/api/ratings").status_code == 403  # the department's staff read the list
+    assert (
+        client.get("/api/public/statistics?date_from=2026-11-01&date_to=2026-11-30").json()["total"][
+            "average_rating"
+        ]
+        == 4.0
+    )

@@ -158,6 +158,9 @@ def check_officer_report(client, rt, scenario):
     assert "data-kind=" not in client.get(f"/work/reports?{MARCH}&officer={other_id}").text
     # A period that ends before it starts is refused, naming the field.
     assert client.get("/work/reports?date_from=2026-04-01&date_to=2026-03-01").status_code == 422
+    # The form's empty boxes mean the defaults (this year, every procedure and officer).
+    assert client.get("/work/reports?date_from=&date_to=&procedure=&officer=").status_code == 200
+    assert client.get("/thong-ke?date_from=03/2026").status_code == 422
     assert (
         client.get("/api/public/statistics?date_from=2026-04-01&date_to=2026-03-01").json()["error"][
             "fields"

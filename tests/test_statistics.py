@@ -124,6 +124,8 @@ def check_public_figures(client, rt, scenario):
     assert shown["in_time_share"] == "66.7%" and shown["average_rating"] == "4.0/5"
     assert "Quyết định 766/QĐ-TTg" in page.text and "Công ty TNHH Số Liệu" not in page.text
     assert 'href="/thong-ke"' in client.get("/").text
+    english = client.get(f"/thong-ke?{MARCH}&lang=en").text
+    assert "Statistics of administrative procedures" in english and "5. Satisfaction" in english
 
     sheet = client.get(f"/thong-ke.xlsx?{MARCH}")
     assert sheet.headers["content-type"].startswith("application/vnd.openxmlformats")

@@ -217,6 +217,7 @@ def check_ratings(client, rt, scenario):
         assert page_login(client, leader.email).status_code == 303
         seen = client.get(f"/dossiers/{codes['late']}").text
         assert "Trễ hẹn." in seen and "2/5" in seen
+        assert "2/5 — Trễ hẹn." in seen  # in the history too
         ratings_page = client.get("/work/ratings?low=true").text
         assert codes["late"] in ratings_page and codes["early"] not in ratings_page
         assert page_login(client, clerk.email).status_code == 303

@@ -32,7 +32,7 @@ from workflows import sla
 from workflows.clock import as_utc, to_local
 from workflows.db import reading
 from workflows.errors import FieldProblem, InvalidInput
-from workflows.models import AuditEvent, ClockPause, Dossier, ServiceRating, WorkTask
+from workflows.models import AuditEvent, ClockPause, Dossier, ServiceRating, User, WorkTask
 from workflows.runtime import Runtime
 
 TIMELINESS = ("early", "on_time", "late")
@@ -400,8 +400,6 @@ def statistics_xlsx(stats: Statistics, procedure_names: dict[str, str], title: s
 
 def report_officers(rt: Runtime) -> list[tuple[int, str]]:
     """The accounts holding an officer's role (id, name), by name: the reports' officer filter."""
-    from workflows.models import User
-
     with reading(rt.engine) as session:
         users = session.exec(select(User).order_by(col(User.full_name))).all()
     return [(u.id, u.full_name) for u in users if u.id is not None and u.is_officer]

@@ -30,6 +30,7 @@ from api.routes import (
     procedure_versions,
     procedures,
     public,
+    ratings,
     reports,
     tasks,
 )
@@ -46,6 +47,8 @@ from api.web import (
     form_pages,
     notification_pages,
     personal_signing_pages,
+    rating_pages,
+    statistics_pages,
     tax_code_pages,
     template_pages,
     version_pages,
@@ -150,6 +153,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         tasks,
         documents,
         public,
+        ratings,
         reports,
         notification_routes,
         login_locks,
@@ -173,6 +177,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         personal_signing_pages,
         template_pages,
         version_pages,
+        statistics_pages,
+        rating_pages,
     ):
         app.include_router(module.router)
     # Each procedure's own pages and JSON routes (its plug-in's web module).

@@ -96,6 +96,7 @@ SINCE_RELEASE = {
     "procedure_deployment",
     "instance_migration",
     "calendar_entry",
+    "service_rating",
 }
 # Of those, the ones a migration fills from the release's rows (0010: each stream's checkpoint).
 FILLED_SINCE_RELEASE = {"audit_checkpoint", "document_signing"}

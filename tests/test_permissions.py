@@ -65,6 +65,12 @@ PUBLIC = {
     "GET /api/procedures/{code}",
     "GET /api/public/dossiers/{code}",
     "GET /api/public/documents/{verification_code}",
+    # the public statistics (Decision 766/QĐ-TTg): counts only, no personal data
+    "GET /api/public/statistics",
+    "GET /thong-ke",
+    "GET /thong-ke.xlsx",
+    # a TBT visitor's rating through its follow link (the secret link stands for its sign-in)
+    "POST /tbt/follow/{code}/{token}/rating",
     # anyone checks a file they were given: the issued document, signature valid, or not
     "POST /api/public/documents/check",
     "POST /verify/file",
@@ -164,6 +170,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "procedure_versions.manage": frozenset({"admin"}),
     "document.sign_personally": frozenset({"leader"}),
     "document_templates.manage": frozenset({"admin"}),
+    "dossier.rate": EVERYONE_SIGNED_IN,
+    "ratings.read": frozenset({"clerk", "specialist", "leader", "admin"}),
     "tbt.inquiry.ask_with_account": frozenset({"business"}),
     "tbt.kb.edit": frozenset({"tbt_officer"}),
     "tbt.wto.manage": frozenset({"tbt_officer"}),

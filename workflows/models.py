@@ -485,6 +485,20 @@ class Violation(SQLModel, table=True):
     handling: str = Field(default="", max_length=2000)
 
 
+class ServiceRating(SQLModel, table=True):
+    """The applicant's rating of the service once its dossier has a result (1–5 and a comment):
+    one per dossier (the unique key); the satisfaction figure of Decision 766/QĐ-TTg (2022)."""
+
+    __tablename__ = "service_rating"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    score: int
+    comment: str = Field(default="", max_length=2000)
+    rated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    rated_at: datetime = _created()
+
+
 class OutcomeRecord(SQLModel, table=True):
     """A closed inspection's outcome against its subject (the importer's tax code for the import
     inspection), written by a model's ``tdcflow/record_outcome`` step; the subject's history that

@@ -233,6 +233,26 @@ PROCEDURE_VERSIONS_MANAGE = Action(
     "Only an administrator can deploy procedure versions and migrate dossiers.",
 )
 
+# Satisfaction (workflows.ratings): the applicant of a dossier with a result rates the service once
+# (a business, or a TBT visitor through its follow link: any signed-in account, the dossier's
+# applicant only, :func:`may_rate_dossier`); the department's staff read the ratings and comments.
+DOSSIER_RATE = Action(
+    "dossier.rate",
+    (SIGNED_IN,),
+    "Đánh giá mức độ hài lòng",
+    "Rate the service",
+    "Chỉ người nộp hồ sơ được đánh giá mức độ hài lòng.",
+    "Only the dossier's applicant can rate the service.",
+)
+RATINGS_READ = Action(
+    "ratings.read",
+    DEPARTMENT_ROLES,
+    "Xem đánh giá của tổ chức, cá nhân",
+    "Read the applicants' ratings",
+    "Chỉ cán bộ của Sở xem đánh giá của tổ chức, cá nhân.",
+    "Only the department's staff read the applicants' ratings.",
+)
+
 CORE_ACTIONS: tuple[Action, ...] = (
     SIGNED_IN_ACTION,
     DOSSIER_SUBMIT,
@@ -254,6 +274,8 @@ CORE_ACTIONS: tuple[Action, ...] = (
     CALENDAR_MANAGE,
     PERSONAL_SIGNING,
     PROCEDURE_VERSIONS_MANAGE,
+    DOSSIER_RATE,
+    RATINGS_READ,
 )
 
 
@@ -396,3 +418,21 @@ def may_read_whole_data(user: Person) -> bool:
     """Officers read the whole process data and the history's details of a dossier they see; a
     business what it filed."""
     return user.is_officer
+
+
+def may_rate_dossier(user: Person | None, dossier: Dossier) -> bool:
+    """The applicant rates the service of its own dossier, once it has its result (not withdrawn)."""
+    return (
+        may(user, DOSSIER_RATE)
+        and user is not None
+        and dossier.applicant_id == user.id
+        and dossier.completed_at is not None
+        and dossier.outcome != "withdrawn"
+    )
+
+
+def may_read_rating(user: Person | None, dossier: Dossier, worked_on: bool = False) -> bool:
+    """The applicant reads its own rating; officers who see the dossier read its rating and comment."""
+    if user is None:
+        return False
+    return dossier.applicant_id == user.id or (user.is_officer and may_see_dossier(user, dossier, worked_on))

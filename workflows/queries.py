@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from workflows import dossier_search, permissions
 from workflows.catalogue import office_day
-from workflows.clock import as_utc, now, to_local
+from workflows.clock import as_utc, now
 from workflows.db import reading
 from workflows.errors import Conflict, not_found
 from workflows.models import (
@@ -331,54 +331,6 @@ def _at_risk_query(rt: Runtime, horizon_days: int) -> Any:
         )
         .order_by(Dossier.appointment_at, Dossier.id)
     )
-
-
-@dataclass(frozen=True)
-class TimelinessRow:
-    group: str
-    total: int
-    early: int
-    on_time: int
-    late: int
-    legal_late: int
-
-
-def timeliness(
-    rt: Runtime, group_by: str, date_from: datetime | None = None, date_to: datetime | None = None
-) -> list[TimelinessRow]:
-    """Completed dossiers counted early / on time / late (committed) and late against the legal limit,
-    per procedure, per month of completion (local time), or per officer who returned the result."""
-    with reading(rt.engine) as session:
-        query = select(Dossier).where(
-            Dossier.completed_at.is_not(None), Dossier.timeliness_committed.is_not(None)
-        )
-        if date_from:
-            query = query.where(Dossier.completed_at >= as_utc(date_from))
-        if date_to:
-            query = query.where(Dossier.completed_at < as_utc(date_to))
-        dossiers = session.exec(query).all()
-        closers: dict[int, str] = {}
-        if group_by == "officer" and dossiers:
-            # Who returned the result: the actor of the command that closed the dossier.
-            rows = session.exec(
-                select(AuditEvent.dossier_id, AuditEvent.actor_label).where(
-                    AuditEvent.dossier_id.in_([d.id for d in dossiers]), AuditEvent.action == "closed"
-                )
-            ).all()
-            closers = {dossier_id: label for dossier_id, label in rows}
-    counts: dict[str, list[int]] = {}
-    for dossier in dossiers:
-        if group_by == "month":
-            key = to_local(dossier.completed_at).strftime("%m/%Y")
-        elif group_by == "officer":
-            key = closers.get(dossier.id, "—")
-        else:
-            key = dossier.procedure_code
-        row = counts.setdefault(key, [0, 0, 0, 0, 0])
-        row[0] += 1
-        row[{"early": 1, "on_time": 2, "late": 3}[dossier.timeliness_committed]] += 1
-        row[4] += dossier.timeliness_legal == "late"
-    return [TimelinessRow(key, *values) for key, values in sorted(counts.items())]
 
 
 def attachments_by_id(rt: Runtime, ids: list[str]) -> dict[str, Attachment]:

@@ -11,7 +11,7 @@ from api.bounds import Day
 from api.deps import RuntimeDep, Staff
 from api.errors import ERROR_RESPONSES
 from api.schemas import DossierSummaryOut, TimelinessOut
-from workflows import queries
+from workflows import queries, statistics
 from workflows.clock import local_zone
 
 router = APIRouter(prefix="/api/reports", tags=["reports"], responses=ERROR_RESPONSES)
@@ -37,4 +37,4 @@ def timeliness(
     zone = local_zone()
     start = datetime.combine(completed_from, time.min, zone) if completed_from else None
     end = datetime.combine(completed_to + timedelta(days=1), time.min, zone) if completed_to else None
-    return [TimelinessOut(**row.__dict__) for row in queries.timeliness(rt, group_by, start, end)]
+    return [TimelinessOut(**row.__dict__) for row in statistics.timeliness(rt, group_by, start, end)]

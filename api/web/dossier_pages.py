@@ -20,7 +20,7 @@ from api.web.presentation import shown_fields, timeline, working_notes
 from api.web.session import PageUser
 from api.web.templating import render
 from forms.registry import Form as FormSchema
-from workflows import commands, extension, permissions, personal_signing, queries, tax_codes
+from workflows import commands, extension, permissions, personal_signing, queries, ratings, tax_codes
 from workflows.catalogue import Procedure
 from workflows.document_signing import pdf_filename
 from workflows.errors import DomainError, InvalidInput
@@ -139,6 +139,16 @@ def dossier_page(
             "sign_error": sign_error[:500],
             "flash": messages.get(flash),
             "flash_kind": "success",
+            # Satisfaction (workflows.ratings): the applicant's form once there is a result; what
+            # officers read of it. The form's outcome comes back as ``flash=rated|rating_<code>``.
+            "may_rate": permissions.may_rate_dossier(user, dossier),
+            "rating_visible": permissions.may_read_rating(user, dossier, worked_on=True),
+            "rating": ratings.rating_of(rt, dossier.id or 0),
+            "rating_outcome": "rated"
+            if flash == "rated"
+            else flash.removeprefix("rating_")
+            if flash.startswith("rating_")
+            else "",
         },
     )
 

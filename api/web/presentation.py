@@ -35,6 +35,7 @@ def _action_text(event: AuditEvent, tasks: dict[str, WorkTask]) -> str:
         "flagged": _("Cảnh báo vi phạm"),
         "violation_handled": _("Xử lý vi phạm"),
         "deadlines_recomputed": _("Tính lại thời hạn theo lịch làm việc mới"),
+        "service_rated": _("Đánh giá mức độ hài lòng"),
     }
     pause = plugin_pause_labels().get(str(d.get("reason", "")))
     if event.action in ("clock_paused", "clock_resumed") and pause is not None:
@@ -70,6 +71,8 @@ def _action_details(event: AuditEvent) -> str:
         return str(d.get("filename", ""))
     if event.action == "violation_handled":
         return str(d.get("handling", ""))
+    if event.action == "service_rated":
+        return " — ".join(str(p) for p in (f"{d.get('score', '')}/5", d.get("comment")) if p)
     if event.action == "deadlines_recomputed":
         return f"{d.get('reason', '')} ({d.get('decided_by', '')})"
     return ""

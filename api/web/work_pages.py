@@ -135,19 +135,6 @@ def at_risk(request: Request, rt: RuntimeDep, user: StaffUser, page: PageNumber 
     )
 
 
-@router.get("/work/reports")
-def reports(
-    request: Request,
-    rt: RuntimeDep,
-    user: StaffUser,
-    group_by: Annotated[str, Query(pattern="^(procedure|month|officer)$")] = "procedure",
-) -> Response:
-    rows = queries.timeliness(rt, group_by)
-    return render(
-        request, "reports.html", user, {"rows": rows, "group_by": group_by, "catalogue": rt.catalogue}
-    )
-
-
 def _register_period(day_from: date | None, day_to: date | None) -> tuple[date, date]:
     """The period asked for; by default the current month up to today (office days)."""
     today = office_day(now())

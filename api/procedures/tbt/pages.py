@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -20,7 +20,7 @@ from api.web.account import field_errors
 from api.web.csrf import verify_csrf
 from api.web.session import MaybeUser, PagePermitted, PageUser
 from api.web.templating import render
-from workflows import permissions
+from workflows import permissions, ratings
 from workflows.clock import now, to_local
 from workflows.document_signing import pdf_filename
 from workflows.errors import Conflict, DomainError, Forbidden, InvalidInput
@@ -154,11 +154,36 @@ def follow(code: str, token: str, request: Request, rt: RuntimeDep, user: MaybeU
             "answered": any(d.kind == "tbt_answer" for d in view.documents),
             "base": f"/tbt/follow/{code}/{token}",
             "just_asked": bool(request.query_params.get("asked")),
+            "may_rate": view.dossier.completed_at is not None and view.dossier.outcome != "withdrawn",
+            "rating": ratings.rating_of(rt, view.dossier.id or 0),
+            "rating_flash": request.query_params.get("rating", "")[:40],
         },
     )
     # The address is the secret: not even our own pages get it as a referrer, and no cache keeps it.
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/tbt/follow/{code}/{token}/rating", dependencies=[Csrf])
+def follow_rate(
+    code: str,
+    token: str,
+    rt: RuntimeDep,
+    score: Annotated[str, Form(max_length=2)] = "",
+    comment: Annotated[str, Form(max_length=ratings.MAX_COMMENT)] = "",
+) -> Response:
+    """The visitor's rating of the answer, the follow link standing for its sign-in."""
+    try:
+        inquiries.follow_rate(rt, code, token, score, comment)
+    except DomainError as exc:
+        if exc.code not in ("validation_error", "already_rated", "not_resolved"):
+            raise
+        outcome = exc.code
+    else:
+        outcome = "rated"
+    response = RedirectResponse(f"/tbt/follow/{code}/{token}?rating={outcome}#rating", status_code=303)
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

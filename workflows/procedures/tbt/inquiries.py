@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
-from workflows import commands, permissions
+from workflows import commands, permissions, ratings
 from workflows.attachments import store_upload
 from workflows.clock import now
 from workflows.command_log import command
@@ -187,3 +187,14 @@ def follow_document(rt: Runtime, code: str, token: str, document_id: str) -> tup
     if document.pdf_sha256 is None:
         raise being_signed()
     return document, rt.store.read(document.pdf_sha256)
+
+
+def follow_rate(rt: Runtime, code: str, token: str, score: object, comment: str) -> None:
+    """The visitor rates the answer's service through the follow link (the link stands for its
+    sign-in): as the inquiry's applicant, once, after the answer (workflows.ratings)."""
+    view = follow(rt, code, token)
+    with reading(rt.engine) as session:
+        asker = session.get(User, view.dossier.applicant_id)
+    if asker is None:
+        raise not_found("câu hỏi", "Inquiry")
+    ratings.rate(rt, asker, code, score, comment)

@@ -1,0 +1,86 @@
+"""The officer's day and the public's view (issue 16): a step that follows in the same role is
+offered to the same officer, the import task pages show what decided the measure, the business's
+timeline, procedure pages, print styles."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from tests.support import business, error_of, officer
+from tests.test_pages import page_login
+from workflows.db import transaction
+from workflows.models import User
+
+SUPPLEMENT = {"completeness_decision": "supplement", "missing_items": ["Nhãn hàng hóa"]}
+
+
+def _answer(firm, code: str) -> None:
+    firm.done(code, {**firm.declaration(), "supplement_note": "Đã bổ sung nhãn."}, step="provide_supplement")
+
+
+def _open_task(person, code: str, step: str) -> dict:
+    return next(t for t in person.get(f"/api/dossiers/{code}").json()["open_tasks"] if t["step"] == step)
+
+
+def test_the_recheck_after_a_supplement_waits_for_the_clerk_who_asked_for_it(client, rt):
+    firm, clerk, colleague = business(client), officer(client, rt, "clerk"), officer(client, rt, "clerk")
+    code = firm.submitted()
+    clerk.done(code, SUPPLEMENT)
+    _answer(firm, code)
+
+    recheck = _open_task(clerk, code, "recheck_completeness")
+    me = clerk.get("/api/me").json()["id"]
+    assert recheck["assignee_id"] == me
+    # It is in the clerk's own inbox; a colleague sees it held and cannot take it over.
+    mine = clerk.get("/api/tasks?mine=true").json()["items"]
+    assert [t["id"] for t in mine if t["dossier_code"] == code] == [recheck["id"]]
+    error_of(colleague.post(f"/api/tasks/{recheck['id']}/claim"), 409, "task_taken")
+
+    # Claiming stays what it was: the clerk hands it back, the colleague takes it and finishes.
+    assert clerk.post(f"/api/tasks/{recheck['id']}/release").status_code == 200
+    assert colleague.post(f"/api/tasks/{recheck['id']}/claim").status_code == 200
+    colleague.done(code, {"completeness_decision": "receive", "clerk_note": ""}, step="recheck_completeness")
+    # The next role's step is nobody's yet: the specialists share it.
+    assert _open_task(clerk, code, "examine")["assignee_id"] is None
+
+
+def test_a_step_is_not_offered_to_an_officer_who_left(client, rt):
+    firm, clerk = business(client), officer(client, rt, "clerk")
+    code = firm.submitted()
+    clerk.done(code, SUPPLEMENT)
+    colleague = officer(client, rt, "clerk")
+    with transaction(rt.engine) as session:  # moved to another post: no longer a clerk
+        user = session.exec(select(User).where(User.email == clerk.email)).one()
+        user.roles = ["specialist"]
+        session.add(user)
+    _answer(firm, code)
+    assert _open_task(colleague, code, "recheck_completeness")["assignee_id"] is None
+
+
+def test_the_business_timeline_hides_who_held_a_task_and_the_answered_supplement_leaves_the_top(client, rt):
+    firm, clerk = business(client), officer(client, rt, "clerk")
+    code = firm.submitted()
+    task = _open_task(clerk, code, "check_completeness")
+    clerk.post(f"/api/tasks/{task['id']}/claim")
+    clerk.post(f"/api/tasks/{task['id']}/release")
+    clerk.done(code, SUPPLEMENT)
+
+    page_login(client, firm.email)
+    waiting = client.get(f"/dossiers/{code}").text
+    assert "data-supplement-open" in waiting and "Nhãn hàng hóa" in waiting
+    _answer(firm, code)
+
+    page = client.get(f"/dossiers/{code}").text
+    assert "Nhận xử lý" not in page and "Trả lại việc" not in page
+    assert "data-supplement-open" not in page
+    # The answered request is still there, below the history, with when it was answered.
+    answered = page.index("data-supplement-answered")
+    assert page.index("Quá trình xử lý") < answered and "Nhãn hàng hóa" in page[answered:]
+    api_history = [e["action"] for e in firm.get(f"/api/dossiers/{code}").json()["history"]]
+    assert "task_claimed" not in api_history and "task_released" not in api_history
+
+    # The officers still read who held what, and that the recheck went to the clerk who asked.
+    page_login(client, clerk.email)
+    officer_page = client.get(f"/dossiers/{code}").text
+    assert "Nhận xử lý" in officer_page and "Trả lại việc" in officer_page
+    assert "Giao cho cán bộ đã xử lý bước trước" in officer_page

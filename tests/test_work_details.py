@@ -4,12 +4,15 @@ timeline, procedure pages, print styles."""
 
 from __future__ import annotations
 
+import time_machine
 from sqlmodel import select
 
-from tests.support import business, error_of, officer
+from tests.procedures.import_inspection.test_import_inspection import submitted as import_submitted
+from tests.support import business, cast_of, error_of, local, officer, relogin
 from tests.test_pages import page_login
 from workflows.db import transaction
 from workflows.models import User
+from workflows.procedures.import_inspection.decision import decision_facts
 
 SUPPLEMENT = {"completeness_decision": "supplement", "missing_items": ["Nhãn hàng hóa"]}
 
@@ -84,3 +87,51 @@ def test_the_business_timeline_hides_who_held_a_task_and_the_answered_supplement
     officer_page = client.get(f"/dossiers/{code}").text
     assert "Nhận xử lý" in officer_page and "Trả lại việc" in officer_page
     assert "Giao cho cán bộ đã xử lý bước trước" in officer_page
+
+
+def _task_page(client, clerk, code: str) -> str:
+    task = _open_task(clerk, code, "confirm_registration")
+    page_login(client, clerk.email)
+    response = client.get(f"/work/tasks/{task['id']}")
+    assert response.status_code == 200
+    return response.text
+
+
+def test_the_import_confirmation_task_shows_the_measure_the_regulation_and_the_history(client, rt):
+    people = cast_of(client, rt, "Công ty TNHH Xuất nhập khẩu Đông Hà")
+    with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False):  # the measures set by the QCVN
+        relogin(people)
+        code = import_submitted(people["business"])
+        page = _task_page(client, people["clerk"], code)
+    decided = page[page.index("data-import-decision") :]
+    assert "Biện pháp b: kiểm tra trên cơ sở kết quả chứng nhận" in decided
+    assert "QCVN 2:2021/BKHCN; QCVN 3:2019/BKHCN" in decided
+    assert "0 lô liên tiếp đạt kể từ lần không đạt gần nhất; 0 lô không đạt trong 12 tháng qua" in decided
+
+    relogin(people)  # today: the risk-based rules of Decree 37/2026
+    code = import_submitted(people["business"])
+    page = _task_page(client, people["clerk"], code)
+    decided = page[page.index("data-import-decision") :]
+    assert "Hàng hóa rủi ro cao: kiểm tra trên cơ sở giấy chứng nhận hợp quy đã có" in decided
+    assert "Mức độ rủi ro của lô hàng" in decided and "Cao" in decided
+    task = _open_task(people["clerk"], code, "confirm_registration")
+    english = client.get(f"/work/tasks/{task['id']}?lang=en")
+    assert "High-risk goods: inspected on the certificate of conformity already held" in english.text
+
+
+def test_three_passes_in_a_row_show_the_importer_may_ask_for_an_exemption():
+    data = {
+        "inspection_measure": 2,
+        "regulation_measure": "b",
+        "goods": [{"qcvn": "QCVN 2:2021/BKHCN"}, {"qcvn": "QCVN 2:2021/BKHCN"}],
+        "consecutive_passes": 3,
+        "recent_failures": 0,
+        "exemption_notice_number": "12/XN-TĐC",
+        "exemption_valid_until": "2026-01-31",
+        "exemption_valid": False,
+    }
+    facts = {f.label_vi: f.value_vi for f in decision_facts(data)}
+    assert facts["Quy chuẩn kỹ thuật áp dụng"] == "QCVN 2:2021/BKHCN"
+    assert facts["Văn bản miễn kiểm tra"] == "Số 12/XN-TĐC, hiệu lực đến 31/01/2026 (hết hiệu lực)"
+    assert facts["Lịch sử kiểm tra của người nhập khẩu"].endswith("đủ điều kiện đề nghị miễn kiểm tra")
+    assert decision_facts({"goods": []}) == []  # before the decision table ran: nothing to show

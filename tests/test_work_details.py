@@ -4,12 +4,18 @@ timeline, procedure pages, print styles."""
 
 from __future__ import annotations
 
+import re
+
 import time_machine
+from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from api.files import DOCX
+from api.main import create_app
 from tests.procedures.import_inspection.test_import_inspection import submitted as import_submitted
-from tests.support import business, cast_of, error_of, local, officer, relogin
+from tests.support import business, cast_of, docx_text, error_of, local, officer, relogin
 from tests.test_pages import page_login
+from tests.test_startup import broken_copy, start
 from workflows.db import transaction
 from workflows.models import User
 from workflows.procedures.import_inspection.decision import decision_facts
@@ -135,3 +141,44 @@ def test_three_passes_in_a_row_show_the_importer_may_ask_for_an_exemption():
     assert facts["Văn bản miễn kiểm tra"] == "Số 12/XN-TĐC, hiệu lực đến 31/01/2026 (hết hiệu lực)"
     assert facts["Lịch sử kiểm tra của người nhập khẩu"].endswith("đủ điều kiện đề nghị miễn kiểm tra")
     assert decision_facts({"goods": []}) == []  # before the decision table ran: nothing to show
+
+
+def test_a_procedure_page_offers_its_form_as_docx_and_the_footer_tells_where_and_when(client):
+    page = client.get("/procedures/kiem-tra-chat-luong-hang-nhap-khau").text
+    assert "data-national-code" not in page  # not set in the catalogue: not guessed
+    footer = page[page.index('<footer class="site-footer">') :]
+    assert "Đường dây nóng: (check)" in footer
+    assert "Giờ làm việc: 07:30–11:30, 13:30–17:00, thứ Hai đến thứ Sáu" in footer
+    assert "Căn cứ pháp lý" in page and "Phí, lệ phí" in page and "Thời hạn luật định" in page
+    link = re.search(r'href="(/procedures/kiem-tra-chat-luong-hang-nhap-khau/forms/[^"]+\.docx[^"]*)"', page)
+    assert link, "no form template on the procedure page"
+    response = client.get(link.group(1).replace("&amp;", "&"))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(DOCX)
+    text = docx_text(response.content)
+    # The form of the rules in force (the risk levels of Decree 37/2026), with its goods table.
+    assert "Bản đăng ký kiểm tra nhà nước về chất lượng hàng hóa nhập khẩu" in text
+    assert "Mức độ rủi ro của hàng hóa" in text and "Số tờ khai hải quan: ...." in text
+    assert "☐ Hợp đồng mua bán" in text
+    english = client.get(link.group(1).replace("&amp;", "&"), params={"lang": "en"})
+    assert "Customs declaration number" in docx_text(english.content)
+    # Only the procedure's own form, by its name: anything else is a 404 naming the form.
+    other = client.get("/procedures/kiem-tra-chat-luong-hang-nhap-khau/forms/approve.docx")
+    assert other.status_code == 404 and "Form" in other.text
+    assert client.get("/procedures/khong-co/forms/declaration.docx").status_code == 404
+
+
+def test_a_procedure_shows_its_national_code_when_the_catalogue_gives_it(tmp_path):
+    folder = broken_copy(
+        tmp_path,
+        "catalogue.toml",
+        'code = "cong-bo-hop-chuan-hop-quy"\n',
+        'code = "cong-bo-hop-chuan-hop-quy"\nnational_code = "1.000000 (check)"\n',
+    )
+    runtime = start(tmp_path, folder)
+    try:
+        with TestClient(create_app(runtime)) as own:
+            page = own.get("/procedures/cong-bo-hop-chuan-hop-quy").text
+    finally:
+        runtime.engine.dispose()
+    assert "Mã thủ tục hành chính (mã TTHC)" in page and "1.000000 (check)" in page

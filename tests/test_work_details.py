@@ -82,6 +82,9 @@ def test_the_business_timeline_hides_who_held_a_task_and_the_answered_supplement
     page = client.get(f"/dossiers/{code}").text
     assert "Nhận xử lý" not in page and "Trả lại việc" not in page
     assert "data-supplement-open" not in page
+    # The supplement request is a one-stop slip, listed apart; no result has been issued yet.
+    slips = page[page.index("data-slips") :]
+    assert 'data-document="supplement_request"' in slips and "data-results" not in page
     # The answered request is still there, below the history, with when it was answered.
     answered = page.index("data-supplement-answered")
     assert page.index("Quá trình xử lý") < answered and "Nhãn hàng hóa" in page[answered:]

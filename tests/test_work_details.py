@@ -12,13 +12,15 @@ from sqlmodel import select
 
 from api.files import DOCX
 from api.main import create_app
+from tests.conftest import make_settings
 from tests.procedures.import_inspection.test_import_inspection import submitted as import_submitted
 from tests.support import business, cast_of, docx_text, error_of, local, officer, relogin
 from tests.test_pages import page_login
-from tests.test_startup import broken_copy, start
+from tests.test_startup import broken_copy
 from workflows.db import transaction
 from workflows.models import User
 from workflows.procedures.import_inspection.decision import decision_facts
+from workflows.runtime import build_runtime
 
 SUPPLEMENT = {"completeness_decision": "supplement", "missing_items": ["Nhãn hàng hóa"]}
 
@@ -150,7 +152,9 @@ def test_a_procedure_page_offers_its_form_as_docx_and_the_footer_tells_where_and
     page = client.get("/procedures/kiem-tra-chat-luong-hang-nhap-khau").text
     assert "data-national-code" not in page  # not set in the catalogue: not guessed
     footer = page[page.index('<footer class="site-footer">') :]
-    assert "Đường dây nóng: (check)" in footer
+    # The defaults not yet confirmed: the address without its "(check)", no hotline at all.
+    assert "Địa chỉ: Bộ phận Tiếp nhận và Trả kết quả, Sở Khoa học và Công nghệ tỉnh Quảng Trị" in footer
+    assert "(check" not in footer and "Đường dây nóng" not in footer
     assert "Giờ làm việc: 07:30–11:30, 13:30–17:00, thứ Hai đến thứ Sáu" in footer
     assert "Căn cứ pháp lý" in page and "Phí, lệ phí" in page and "Thời hạn luật định" in page
     link = re.search(r'href="(/procedures/kiem-tra-chat-luong-hang-nhap-khau/forms/[^"]+\.docx[^"]*)"', page)
@@ -171,17 +175,24 @@ def test_a_procedure_page_offers_its_form_as_docx_and_the_footer_tells_where_and
     assert client.get("/procedures/khong-co/forms/declaration.docx").status_code == 404
 
 
-def test_a_procedure_shows_its_national_code_when_the_catalogue_gives_it(tmp_path):
+def test_a_procedure_shows_its_national_code_when_the_catalogue_gives_it_and_the_hotline_when_set(tmp_path):
     folder = broken_copy(
         tmp_path,
         "catalogue.toml",
         'code = "cong-bo-hop-chuan-hop-quy"\n',
         'code = "cong-bo-hop-chuan-hop-quy"\nnational_code = "1.000000 (check)"\n',
     )
-    runtime = start(tmp_path, folder)
+    runtime = build_runtime(
+        make_settings(
+            tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}", bpmn_dir=folder, office_hotline="0233 3 000 000"
+        )
+    )
     try:
         with TestClient(create_app(runtime)) as own:
             page = own.get("/procedures/cong-bo-hop-chuan-hop-quy").text
     finally:
         runtime.engine.dispose()
-    assert "Mã thủ tục hành chính (mã TTHC)" in page and "1.000000 (check)" in page
+    # The code as the catalogue gives it, without the maintainers' "(check)" (as every figure).
+    assert "Mã thủ tục hành chính (mã TTHC)" in page and "<dd>1.000000</dd>" in page
+    assert "(check" not in page
+    assert "Đường dây nóng: 0233 3 000 000" in page[page.index('<footer class="site-footer">') :]

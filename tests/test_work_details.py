@@ -14,6 +14,7 @@ from api.files import DOCX
 from api.main import create_app
 from tests.conftest import make_settings
 from tests.procedures.import_inspection.test_import_inspection import submitted as import_submitted
+from tests.procedures.tbt.test_tbt_inquiry import ask_as_visitor
 from tests.support import business, cast_of, docx_text, error_of, local, officer, relogin
 from tests.test_pages import page_login
 from tests.test_startup import broken_copy
@@ -196,3 +197,18 @@ def test_a_procedure_shows_its_national_code_when_the_catalogue_gives_it_and_the
     assert "Mã thủ tục hành chính (mã TTHC)" in page and "<dd>1.000000</dd>" in page
     assert "(check" not in page
     assert "Đường dây nóng: 0233 3 000 000" in page[page.index('<footer class="site-footer">') :]
+
+
+def test_a_tbt_question_is_claimed_once_by_the_officer_who_takes_it_up(client, rt):
+    first, second = (officer(client, rt, "tbt_officer") for _ in range(2))
+    code = ask_as_visitor(client)["code"]
+    classify = _open_task(first, code, "classify")
+    assert first.post(f"/api/tasks/{classify['id']}/claim").status_code == 200
+    first.done(code, {"topic": "technical_regulation", "route": "answer"})
+    me = first.get("/api/me").json()["id"]
+    assert _open_task(first, code, "answer")["assignee_id"] == me
+    assert all(
+        t["dossier_code"] != code or t["assignee_id"] == me for t in second.get("/api/tasks").json()["items"]
+    )
+    first.done(code, {"answer": "Áp dụng QCVN 7:2019/BKHCN.", "references": ["QCVN 7:2019/BKHCN"]})
+    assert _open_task(first, code, "publish")["assignee_id"] == me

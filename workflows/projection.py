@@ -50,7 +50,8 @@ def sync_after_run(
         if task.id not in known:
             row = _new_row(ctx, task)
             if row.assignee_id is None and row.candidate_role not in ("", "business"):
-                _offer_to_predecessor(ctx, row)
+                done_now = [r for r in open_rows if r.status == "completed"]
+                _offer_to_predecessor(ctx, row, done_now)
             session.add(row)
             schedule_task_alarms(ctx, row)
             dossier_event(
@@ -117,23 +118,30 @@ def _new_row(ctx: CommandContext, task: UserTaskView) -> WorkTask:
     )
 
 
-def _offer_to_predecessor(ctx: CommandContext, row: WorkTask) -> None:
+def _offer_to_predecessor(ctx: CommandContext, row: WorkTask, done_now: list[WorkTask]) -> None:
     """A step that follows in the same role is offered to the officer who completed the dossier's
     last step in that role (the TBT officer answering the question they registered): it opens
     claimed by them, so it waits in their own inbox rather than the whole role's. They may release
     it to the role like any claim. Nobody is chosen when that officer no longer holds the role or
-    no longer works here (a deactivated account)."""
-    previous = ctx.session.exec(
-        select(WorkTask)
-        .where(
-            WorkTask.dossier_id == ctx.dossier.id,
-            WorkTask.candidate_role == row.candidate_role,
-            WorkTask.status == "completed",
-            WorkTask.completed_by_id.is_not(None),
+    no longer works here (a deactivated account). ``done_now``: the tasks this command completed,
+    not yet written (the command projects without autoflush)."""
+    previous = (
+        next(
+            (r for r in done_now if r.candidate_role == row.candidate_role and r.completed_by_id is not None),
+            None,
         )
-        .order_by(WorkTask.completed_at.desc(), WorkTask.created_at.desc())
-        .limit(1)
-    ).first()
+        or ctx.session.exec(
+            select(WorkTask)
+            .where(
+                WorkTask.dossier_id == ctx.dossier.id,
+                WorkTask.candidate_role == row.candidate_role,
+                WorkTask.status == "completed",
+                WorkTask.completed_by_id.is_not(None),
+            )
+            .order_by(WorkTask.completed_at.desc(), WorkTask.created_at.desc())
+            .limit(1)
+        ).first()
+    )
     officer = ctx.session.get(User, previous.completed_by_id) if previous is not None else None
     if officer is None or not officer.is_active or not permissions.may_work_task(officer, row, ctx.dossier):
         return

@@ -77,6 +77,7 @@ PUBLIC = {
     "GET /favicon.ico",
     "GET /",
     "GET /procedures/{code}",
+    "GET /procedures/{code}/forms/{stem}.docx",
     "GET /lookup",
     "GET /verify",
     "GET /verify/{verification_code}",

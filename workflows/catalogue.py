@@ -77,6 +77,8 @@ class Procedure:
     # Where people start the procedure when it has a page of its own (the TBT question form, which
     # visitors without an account use too); else the generic new-dossier page.
     start_page: str | None = None
+    # The national procedure code (mã TTHC), when the catalogue gives it.
+    national_code: str = ""
     # The version of the rules this is: its first and last day in force (None: open-ended) and
     # what the procedure page calls it; ``version_key`` is what a dossier stores (the ISO date it
     # took effect, or "" for a procedure with a single, undated version).
@@ -274,6 +276,9 @@ class _Entry(BaseModel):
     field: str = ""
     field_en: str = ""
     start_page: str | None = PydanticField(default=None, pattern=r"^/[a-z0-9/_-]*$")
+    # The national procedure code (mã TTHC) in the national database of administrative procedures;
+    # left out until confirmed against it (never guessed).
+    national_code: str = PydanticField(default="", max_length=40)
     legal_basis: list[str] = []
     process_id: str = PydanticField(min_length=1)
     bpmn_files: list[str] = PydanticField(min_length=1)
@@ -566,6 +571,7 @@ def _load_version(
         model=model,
         plugin=plugin,
         start_page=entry.start_page,
+        national_code=entry.national_code,
         effective_from=version.effective_from if version else None,
         effective_until=version.effective_until if version else None,
         version_label_vi=version.label_vi if version else "",

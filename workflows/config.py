@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     agency_name: str = "SỞ KHOA HỌC VÀ CÔNG NGHỆ"
     agency_parent: str = "UBND TỈNH QUẢNG TRỊ"
     agency_place: str = "Quảng Trị"
+    # What the pages' footer tells the public of the one-stop desk (not confirmed: check them).
+    office_address: str = Field(
+        default="Bộ phận Tiếp nhận và Trả kết quả, Sở Khoa học và Công nghệ tỉnh Quảng Trị (check)",
+        description="The one-stop desk's address, shown in every page's footer",
+    )
+    office_hotline: str = Field(
+        default="(check)", description="The desk's hotline, shown in every page's footer"
+    )
     document_symbol: str = "SKHCN"
     # Who signs and drafts what the department issues (workflows.documents.authority, codes).
     document_unit: str = Field(

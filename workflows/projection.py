@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
+from workflows import audit, permissions
 from workflows.alarms import drop_task_alarms, schedule_task_alarms
 from workflows.applicants import official_applicant_name, registered_organisation
 from workflows.clock import as_utc
@@ -48,6 +49,9 @@ def sync_after_run(
     for task in ready.values():
         if task.id not in known:
             row = _new_row(ctx, task)
+            if row.assignee_id is None and row.candidate_role not in ("", "business"):
+                done_now = [r for r in open_rows if r.status == "completed"]
+                _offer_to_predecessor(ctx, row, done_now)
             session.add(row)
             schedule_task_alarms(ctx, row)
             dossier_event(
@@ -111,6 +115,52 @@ def _new_row(ctx: CommandContext, task: UserTaskView) -> WorkTask:
         claimed_at=ctx.at if assignee is not None else None,
         created_at=ctx.at,
         due_at=due_at,
+    )
+
+
+def _offer_to_predecessor(ctx: CommandContext, row: WorkTask, done_now: list[WorkTask]) -> None:
+    """A step that follows in the same role is offered to the officer who completed the dossier's
+    last step in that role (the TBT officer answering the question they registered): it opens
+    claimed by them, so it waits in their own inbox rather than the whole role's. They may release
+    it to the role like any claim. Nobody is chosen when that officer no longer holds the role or
+    no longer works here (a deactivated account). ``done_now``: the tasks this command completed,
+    not yet written (the command projects without autoflush)."""
+    previous = (
+        next(
+            (r for r in done_now if r.candidate_role == row.candidate_role and r.completed_by_id is not None),
+            None,
+        )
+        or ctx.session.exec(
+            select(WorkTask)
+            .where(
+                WorkTask.dossier_id == ctx.dossier.id,
+                WorkTask.candidate_role == row.candidate_role,
+                WorkTask.status == "completed",
+                WorkTask.completed_by_id.is_not(None),
+            )
+            .order_by(WorkTask.completed_at.desc(), WorkTask.created_at.desc())
+            .limit(1)
+        ).first()
+    )
+    officer = ctx.session.get(User, previous.completed_by_id) if previous is not None else None
+    if officer is None or not officer.is_active or not permissions.may_work_task(officer, row, ctx.dossier):
+        return
+    row.assignee_id = officer.id
+    row.claimed_at = ctx.at
+    audit.record(
+        ctx.session,
+        ctx.stream,
+        "task_assigned",
+        None,
+        {
+            "task": row.spec_name,
+            "task_id": row.id,
+            "assignee_id": officer.id,
+            "assignee": officer.full_name,
+            "follows": previous.id,
+        },
+        dossier_id=ctx.dossier.id,
+        at=ctx.at,
     )
 
 

@@ -110,6 +110,11 @@ def statuses_in_use(rt: Runtime, actor: User) -> set[str]:
         return set(session.exec(query).all())
 
 
+# Who holds which step is the department's own business: the applicant (and a visitor following
+# a question) reads what happened to the dossier, not who claimed or handed back a task.
+INTERNAL_ACTIONS = frozenset({"task_claimed", "task_released", "task_assigned"})
+
+
 def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
     with reading(rt.engine) as session:
         dossier = visible_dossier(session, actor, code)
@@ -125,6 +130,8 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
         history = session.exec(
             select(AuditEvent).where(AuditEvent.stream == f"dossier:{dossier.id}").order_by(AuditEvent.seq)
         ).all()
+        if not actor.is_officer:
+            history = [event for event in history if event.action not in INTERNAL_ACTIONS]
         documents = [
             d
             for d in session.exec(

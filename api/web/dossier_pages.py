@@ -23,6 +23,7 @@ from forms.registry import Form as FormSchema
 from workflows import commands, extension, permissions, personal_signing, queries, ratings, tax_codes
 from workflows.catalogue import Procedure
 from workflows.document_signing import pdf_filename
+from workflows.documents.slips import ONE_STOP_KINDS
 from workflows.errors import DomainError, InvalidInput
 from workflows.models import User
 from workflows.queries import DossierFilter
@@ -112,6 +113,9 @@ def dossier_page(
         user,
         {
             "detail": detail,
+            # The result the dossier was filed for stands apart from the one-stop slips around it.
+            "results": [d for d in detail.documents if d.kind not in ONE_STOP_KINDS],
+            "slips": [d for d in detail.documents if d.kind in ONE_STOP_KINDS],
             "dossier": dossier,
             "procedure": procedure,
             "fields": shown_fields(start_form, data) if start_form else [],

@@ -28,6 +28,7 @@ def _action_text(event: AuditEvent, tasks: dict[str, WorkTask]) -> str:
         "clock_resumed": _("Nhận hồ sơ bổ sung (tiếp tục tính thời gian)"),
         "task_claimed": _("Nhận xử lý"),
         "task_released": _("Trả lại việc"),
+        "task_assigned": _("Giao cho cán bộ đã xử lý bước trước"),
         "document_issued": _("Phát hành văn bản"),
         "closed": _("Kết thúc hồ sơ"),
         "withdrawn": _("Rút hồ sơ"),
@@ -47,7 +48,7 @@ def _action_text(event: AuditEvent, tasks: dict[str, WorkTask]) -> str:
         task = tasks.get(str(d.get("task_id", "")))
         name = pick(task.name, task.name_en) if task else str(d.get("task", ""))
         return _("Hoàn thành: %(step)s", step=name)
-    if event.action in ("task_claimed", "task_released"):
+    if event.action in ("task_claimed", "task_released", "task_assigned"):
         task = tasks.get(str(d.get("task_id", "")))
         if task:
             return f"{labels[event.action]}: {pick(task.name, task.name_en)}"
@@ -69,6 +70,8 @@ def _action_details(event: AuditEvent) -> str:
         return str(d.get("reason", ""))
     if event.action == "attachment_added":
         return str(d.get("filename", ""))
+    if event.action == "task_assigned":
+        return str(d.get("assignee", ""))
     if event.action == "violation_handled":
         return str(d.get("handling", ""))
     if event.action == "service_rated":
@@ -80,7 +83,16 @@ def _action_details(event: AuditEvent) -> str:
 
 # What the process model does by itself (its service steps), whoever's command set it going.
 AUTOMATIC_ACTIONS = frozenset(
-    {"received", "document_issued", "clock_paused", "clock_resumed", "closed", "flagged", "outcome_recorded"}
+    {
+        "received",
+        "document_issued",
+        "clock_paused",
+        "clock_resumed",
+        "closed",
+        "flagged",
+        "outcome_recorded",
+        "task_assigned",
+    }
 )
 
 

@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.deps import RuntimeDep
+from api.files import DOCX, file_response
 from api.schemas import file_check_message
 from api.uploads import read_limited
 from api.web import i18n
@@ -17,7 +18,8 @@ from api.web.templating import render
 from workflows import queries, verification
 from workflows.catalogue import office_day
 from workflows.clock import now
-from workflows.errors import NotFound, UploadRejected
+from workflows.errors import NotFound, UploadRejected, not_found
+from workflows.form_templates import form_template
 from workflows.start_windows import notice_for
 
 router = APIRouter(include_in_schema=False)
@@ -45,8 +47,33 @@ def procedure_page(
     upcoming = rt.catalogue.upcoming(code) if chosen is None else None
     window = notice_for(rt.engine, procedure.start_window, user)
     return render(
-        request, "procedure.html", user, {"procedure": shown, "window": window, "upcoming": upcoming}
+        request,
+        "procedure.html",
+        user,
+        {
+            "procedure": shown,
+            "window": window,
+            "upcoming": upcoming,
+            "start_form": shown.form(rt.forms, shown.start_form),
+            "form_stem": shown.start_form.removesuffix(".schema.json"),
+        },
     )
+
+
+@router.get("/procedures/{code}/forms/{stem}.docx")
+def procedure_form_template(
+    code: str, stem: str, request: Request, rt: RuntimeDep, version: str | None = None
+) -> Response:
+    """The procedure's form as a blank .docx (in the page's language), made from the schema the
+    online form is: only the form the procedure's version asks (its start form)."""
+    procedure = rt.procedure(code)
+    shown = (rt.catalogue.version(code, version) if version is not None else None) or procedure
+    if f"{stem}.schema.json" != shown.start_form:
+        raise not_found("biểu mẫu", "Form")
+    lang = i18n.current_language.get()
+    form = shown.form(rt.forms, shown.start_form)
+    content = form_template(form, lang, i18n.pick(shown.name_vi, shown.name_en))
+    return file_response(content, DOCX, f"{code}-{stem}.docx")
 
 
 @router.get("/lookup")

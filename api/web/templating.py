@@ -201,6 +201,11 @@ def _language_href(request: Request, code: str) -> str:
     return f"{path}?{urlencode([*kept, ('lang', code)])}"
 
 
+def _office_periods(setting: str) -> str:
+    """``"07:30-11:30,13:30-17:00"`` as the footer says it: 07:30–11:30, 13:30–17:00."""
+    return ", ".join(part.strip().replace("-", "–") for part in setting.split(",") if part.strip())
+
+
 def render(
     request: Request,
     name: str,
@@ -217,6 +222,9 @@ def render(
         "lang_href": lambda code: _language_href(request, code),
         "agency_name": request.app.state.runtime.settings.agency_name,
         "agency_parent": request.app.state.runtime.settings.agency_parent,
+        "office_address": request.app.state.runtime.settings.office_address,
+        "office_hotline": request.app.state.runtime.settings.office_hotline,
+        "office_periods": _office_periods(request.app.state.runtime.settings.office_hours),
         "max_upload_mb": f"{request.app.state.runtime.settings.max_upload_bytes / 1024 / 1024:g}",
     }
     if user is not None:

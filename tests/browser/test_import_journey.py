@@ -132,7 +132,7 @@ def test_an_import_shipment_from_registration_to_the_signed_result(live_server, 
 
     page.goto(f"{base}/dossiers/{code}")
     expect(status_of(page)).to_have_text("Chờ báo cáo thông quan")
-    documents = page.locator("section", has=page.get_by_role("heading", name="Văn bản, phiếu đã phát hành"))
+    documents = page.locator("section", has=page.get_by_role("heading", name="Kết quả giải quyết"))
     expect(documents).to_contain_text("Xác nhận đăng ký kiểm tra nhà nước")
     page.locator(".card--action").get_by_role("link", name="Báo cáo thông quan hàng hóa").click()
     page.locator("#f-clearance_date").fill(office_day())

@@ -420,8 +420,8 @@ def officers_take_it_to_the_result_and_the_business_downloads_it(j: Journey, new
     login(page, base, j.state["email"])
     page.goto(f"{base}/dossiers/{code}")
     expect(status_of(page)).to_have_text("Đã trả kết quả")
-    documents = page.locator("section", has=page.get_by_role("heading", name="Văn bản, phiếu đã phát hành"))
-    # The result (the one-stop slips are listed too: receipt, supplement request, process control).
+    documents = page.locator("section", has=page.get_by_role("heading", name="Kết quả giải quyết"))
+    # The result, set apart from the one-stop slips (receipt, supplement request, process control).
     notice = documents.locator("li").filter(has_text=NOTICE)
     expect(notice).to_have_count(1)
     # Until the worker has signed it, the result says so; then it is the PDF signed by the agency.

@@ -26,5 +26,6 @@ PLUGIN = ProcedurePlugin(
     event_types=(EventType("registration_confirmed", applicant_hears=True, model_may_emit=True),),
     start_facts=import_history,
     demo=make_demo,
+    web_module="api.procedures.import_inspection",
     templates=Path(__file__).resolve().parent / "templates",
 )

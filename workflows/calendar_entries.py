@@ -154,7 +154,9 @@ def _import(session: Session, rt: Runtime, days_off: dict[date, str], working_da
         },
         at=at,
     )
-    log.info(
+    # The audit event above is the record; a command such as ``tdcflow check`` that happens to be
+    # the first start stays quiet.
+    log.debug(
         "Calendar entries imported from %s: %d days off, %d working days",
         source,
         len(days_off),

@@ -40,6 +40,7 @@ from workflows.signing import (
     sign_pdf,
     validate_pdf,
 )
+from workflows.signing.sync import run_blocking
 from workflows.signing.validate import (
     DAMAGED,
     EXPIRED,
@@ -256,7 +257,8 @@ def test_signing_and_validating_work_from_inside_an_event_loop(test_pki: Signing
         signed = sign(test_pki, receipt_pdf(1), tsa=True)
         return validate_pdf(signed, test_pki.trust_roots)
 
-    assert asyncio.run(handler()).ok
+    # A fresh thread: the test worker's own thread may already run a loop (a browser test's).
+    assert run_blocking(lambda: asyncio.run(handler())).ok
 
 
 # --- settings ----------------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from pyhanko.sign.pkcs11 import PKCS11Signer, find_token
 
 from workflows.errors import FieldProblem
 from workflows.signing.errors import SigningConfigError, SigningFailed
+from workflows.signing.sync import warm_certificate
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -324,6 +325,7 @@ class Pkcs11TokenSigner(PKCS11Signer):
                 _close_quietly(session)
                 raise
         cert = self._signing_cert
+        warm_certificate(self)
         log.info(
             "PKCS#11 signer ready: token '%s', key %s, certificate '%s' (serial %x) valid until %s",
             params.token_label,

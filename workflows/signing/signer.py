@@ -30,6 +30,7 @@ from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 from workflows.clock import now
 from workflows.config import Settings
 from workflows.signing.errors import SigningConfigError, config_error
+from workflows.signing.sync import warm_certificate
 
 log = logging.getLogger("tdcflow.signing")
 
@@ -93,6 +94,7 @@ def load_p12_signer(path: Path, password: str | None) -> SimpleSigner:
         cert.serial_number,
         cert.not_valid_after.isoformat(),
     )
+    warm_certificate(signer)
     return signer
 
 

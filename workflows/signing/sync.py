@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -23,3 +23,11 @@ def run_blocking(fn: Callable[[], T]) -> T:
         return fn()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tdcflow-signing") as pool:
         return pool.submit(fn).result()
+
+
+def warm_certificate(signer: Any) -> None:
+    """Parse the signing certificate's names now, once. asn1crypto parses a value lazily on first
+    use and not thread-safely: threads signing at once with a fresh signer could each see the
+    subject half-parsed (``KeyError: 'organization_name'`` from pyHanko's ``subject_name``)."""
+    cert = signer.signing_cert
+    _ = (cert.subject.native, cert.issuer.native, signer.subject_name)

@@ -7,7 +7,7 @@ from typing import Any
 
 from workflows import commands, extension
 from workflows.catalogue import office_day
-from workflows.clock import as_of, now
+from workflows.clock import as_of, now, to_local
 from workflows.demo import BUSINESS, CLERK, DEMO_PDF, LEADER, SPECIALIST, demo_user, open_task
 from workflows.models import User
 from workflows.runtime import Runtime
@@ -143,8 +143,13 @@ def make_demo(rt: Runtime) -> list[str]:
 
 
 def _working_days_ago(rt: Runtime, n: int) -> date:
-    """The working day ``n`` working days before today's (office) day."""
-    day = office_day(now())
+    """The working day ``n`` working days before the office's last working day so far: today once
+    the office has opened, else the working day before (so a demo loaded at night or on a Sunday
+    has a dossier due within the next working day, as one loaded at noon has)."""
+    local = to_local(now())
+    day = local.date()
+    if not rt.calendar.is_working_day(day) or local.time() < rt.calendar.periods[0][0]:
+        n += 1
     while n > 0:
         day -= timedelta(days=1)
         if rt.calendar.is_working_day(day):

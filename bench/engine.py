@@ -23,6 +23,8 @@ from sqlmodel import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import baseline
+
 from tests.conftest import make_settings
 from workflows import accounts, commands
 from workflows.db import drop_schema, reading
@@ -33,9 +35,7 @@ from workflows.runtime import Runtime, build_runtime
 PROCEDURE = "cong-bo-hop-chuan-hop-quy"
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+percentile = baseline.percentile
 
 
 def setup_people(rt: Runtime) -> dict[str, User]:
@@ -62,33 +62,6 @@ def setup_people(rt: Runtime) -> dict[str, User]:
     return people
 
 
-def declaration(firm: User, attachments: dict[str, str], n: int) -> dict:
-    return {
-        "declaration_type": "hop_quy",
-        "applicant": {
-            "name": "Công ty Bench",
-            "tax_code": firm.tax_code,
-            "address": "1 Lê Lợi",
-            "phone": "0900000000",
-            "representative": "Bench",
-        },
-        "product": {
-            "name": f"Sản phẩm {n}",
-            "manufacturer": "Công ty Bench",
-            "place_of_production": "Quảng Trị",
-        },
-        "standard": {"number": "QCVN 2:2021/BKHCN"},
-        "basis": "certificate",
-        "certificate": {
-            "number": f"C-{n}",
-            "body": "Quacert",
-            "issued_on": "2026-01-01",
-            "valid_until": "2029-01-01",
-        },
-        "attachments": attachments,
-    }
-
-
 def open_task(rt: Runtime, code: str) -> str:
     with reading(rt.engine) as session:
         return session.exec(
@@ -111,7 +84,7 @@ def run_round(database_url: str | None, dossiers: int) -> dict:
                     field: commands.upload_attachment(rt, firm, f"{field}.pdf", DEMO_PDF).id
                     for field in ("declaration_form", "business_registration", "certificate_copy")
                 }
-                payloads.append(declaration(firm, ids, n))
+                payloads.append(baseline.declaration(n, firm.tax_code, ids))
             steps = [
                 ("clerk", {"completeness_decision": "receive"}),
                 ("specialist", {"examination_findings": "Đạt.", "examination_conclusion": "accept"}),
@@ -155,22 +128,41 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file per round")
     args = parser.parse_args()
-    rounds = [run_round(args.database_url, args.dossiers) for _ in range(args.rounds)]
+    # The product's rounds and the baseline's alternate, so that both see the same machine.
+    rounds, floors = [], []
+    for _ in range(args.rounds):
+        rounds.append(run_round(args.database_url, args.dossiers))
+        floors.append(baseline.run_round(args.dossiers))
     med = statistics.median
+
+    def spread(values: list[float]) -> str:
+        return f"{med(values):8.1f}  ({min(values):.1f}–{max(values):.1f})"
+
     print(
         f"database: {args.database_url or 'sqlite (file)'}; {args.dossiers} dossiers x 4 commands, "
-        f"{args.rounds} rounds (medians over rounds)"
+        f"{args.rounds} rounds (medians over rounds, range in brackets)"
     )
-    print(f"commands/s        {med(r['commands_per_s'] for r in rounds):8.1f}")
-    print(f"latency p50 (ms)  {med(r['p50_ms'] for r in rounds):8.2f}")
-    print(f"latency p99 (ms)  {med(r['p99_ms'] for r in rounds):8.2f}")
+    print(f"{'':18}{'tdcflow':>26}{'baseline':>26}")
+    for key, label in (
+        ("commands_per_s", "commands/s"),
+        ("p50_ms", "latency p50 (ms)"),
+        ("p99_ms", "latency p99 (ms)"),
+    ):
+        ours = [r[key] for r in rounds]
+        floor = [r[key] for r in floors]
+        print(f"{label:18}{spread(ours):>26}{spread(floor):>26}")
+    ratio = med(f["commands_per_s"] for f in floors) / med(r["commands_per_s"] for r in rounds)
+    print(f"ratio             {ratio:8.2f}  baseline commands/s over tdcflow's (target <= 2.0)")
     print(
         f"instance (bytes)  {med(r['state_bytes'] for r in rounds):8.0f}   serialized state of a finished dossier"
+        f" (baseline {med(f['state_bytes'] for f in floors):.0f})"
     )
     for kind in rounds[0]["by_kind"]:
         p50 = med(r["by_kind"][kind][0] for r in rounds)
         p99 = med(r["by_kind"][kind][1] for r in rounds)
-        print(f"  {kind:20} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms")
+        b50 = med(f["by_kind"][kind][0] for f in floors)
+        b99 = med(f["by_kind"][kind][1] for f in floors)
+        print(f"  {kind:20} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   (baseline {b50:.2f} / {b99:.2f})")
 
 
 if __name__ == "__main__":

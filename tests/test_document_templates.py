@@ -607,3 +607,32 @@ def test_an_upload_failing_on_a_branch_the_check_did_not_take_falls_back_to_the_
         assert paragraphs(content) == paragraphs(render_document(by_unit))
         _, by_officer = versions.render_in_force(session, rt.store, make_ctx("receipt_slip"), None)
         assert by_officer == {"source": "upload", "id": version.id, "sha256": version.sha256}
+
+
+@pytest.mark.parametrize("kind", sorted(TEMPLATE_KINDS))
+def test_a_rendered_package_holds_what_docxtpl_and_python_docx_write_for_it(kind):
+    """The renderer zips the package itself and keeps the parts it never reads as their bytes;
+    the file must still hold what docxtpl's rendering saved by python-docx holds: the same
+    members, in the same order, each with the same content (a part lost or left stale differs)."""
+    from docxtpl import DocxTemplate, InlineImage
+
+    from workflows.documents import templating
+    from workflows.documents.layout import QR_WIDTH
+    from workflows.documents.qr import qr_png
+
+    ctx = sample_context(kind)
+    template = package_template(kind)
+    tpl = DocxTemplate(io.BytesIO(template))
+    values = templating.template_context(ctx)
+    values["qr"] = InlineImage(tpl, io.BytesIO(qr_png(ctx.verify_url)), width=QR_WIDTH)
+    tpl.render(values, jinja_env=templating.environment(), autoescape=True)
+    templating._core_properties(tpl.docx.core_properties, ctx)
+    saved = io.BytesIO()
+    tpl.docx.save(saved)
+    with (
+        zipfile.ZipFile(io.BytesIO(render_template(template, ctx))) as ours,
+        zipfile.ZipFile(saved) as theirs,
+    ):
+        assert ours.namelist() == theirs.namelist()
+        for name in ours.namelist():
+            assert ours.read(name) == theirs.read(name), name

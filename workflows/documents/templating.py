@@ -17,6 +17,7 @@ and template give the same bytes.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import hashlib
 import io
@@ -30,7 +31,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.coreprops import CoreProperties
+from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
+from docx.opc.part import Part, PartFactory
+from docx.opc.pkgwriter import _ContentTypesItem
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
@@ -319,7 +324,15 @@ def package_template(kind: str) -> bytes | None:
 class _Template(DocxTemplate):
     """docxtpl's template, keeping the XML it patched (the tags Word splits across runs merged
     back): the same parts come back at every rendering of a template, and patching is a third of
-    the time of one."""
+    the time of one. The parts a rendering never reads (styles, settings, numbering) are kept as
+    their bytes rather than parsed and written again."""
+
+    def init_docx(self, reload: bool = True) -> None:
+        token = _OPENING_TEMPLATE.set(True)
+        try:
+            super().init_docx(reload)
+        finally:
+            _OPENING_TEMPLATE.reset(token)
 
     def patch_xml(self, src_xml: str) -> str:
         with _PATCHED_LOCK:
@@ -332,6 +345,21 @@ class _Template(DocxTemplate):
                     _PATCHED.popitem(last=False)
         return found
 
+
+_OPENING_TEMPLATE: contextvars.ContextVar[bool] = contextvars.ContextVar("opening_template", default=False)
+# Content types of the parts docxtpl's rendering neither reads nor changes.
+_UNREAD_PARTS = frozenset({CT.WML_STYLES, CT.WML_SETTINGS, CT.WML_NUMBERING})
+
+
+def _part_class(content_type: str, reltype: str) -> type[Part] | None:
+    """python-docx's hook choosing each part's class as a package opens: a template's unread
+    parts stay plain bytes (any other opening keeps python-docx's choice)."""
+    if _OPENING_TEMPLATE.get() and content_type in _UNREAD_PARTS:
+        return Part
+    return None
+
+
+PartFactory.part_class_selector = _part_class
 
 _PATCHED: OrderedDict[str, str] = OrderedDict()
 _PATCHED_LOCK = threading.Lock()
@@ -356,9 +384,28 @@ def render_template(template: bytes, ctx: DocumentContext) -> bytes:
     except Exception as exc:  # Jinja's and python-docx's errors: the template's fault
         raise ValueError(f"the template cannot be rendered: {type(exc).__name__}: {exc}") from exc
     _core_properties(tpl.docx.core_properties, ctx)
-    buffer = io.BytesIO()
-    tpl.docx.save(buffer)
-    return _rezipped(buffer.getvalue(), to_local(ctx.issued_at))
+    when = to_local(ctx.issued_at)
+    return _zip([(name, _deflated(blob)) for name, blob in _package_members(tpl.docx)], when)
+
+
+def _package_members(document: Any) -> list[tuple[str, bytes]]:
+    """The members python-docx's ``Document.save`` writes, in its order, as (name, bytes).
+
+    Zipped here directly (every member dated ``issued_at``): saving with python-docx deflated
+    every part only for the archive to be read and deflated again with pinned dates."""
+    package = document.part.package
+    parts = package.parts
+    for part in parts:
+        part.before_marshal()
+    members = [
+        (CONTENT_TYPES_URI.membername, _ContentTypesItem.from_parts(parts).blob),
+        (PACKAGE_URI.rels_uri.membername, package.rels.xml),
+    ]
+    for part in parts:
+        members.append((part.partname.membername, part.blob))
+        if len(part.rels):
+            members.append((part.partname.rels_uri.membername, part.rels.xml))
+    return members
 
 
 def _core_properties(props: CoreProperties, ctx: DocumentContext) -> None:

@@ -8,11 +8,12 @@ The web app's in-process scheduler (``tdcflow serve`` with ``TDCFLOW_SCHEDULER=1
 from __future__ import annotations
 
 import logging
+import time
 
 from apscheduler.triggers.interval import IntervalTrigger
 
 from notifications import jobs as notification_jobs
-from workflows import account_tokens, audit_root, document_signing, sessions
+from workflows import account_tokens, audit_root, document_rendering, document_signing, sessions
 from workflows.db import transaction
 from workflows.runtime import Runtime
 from workflows.scheduler import Job
@@ -32,9 +33,17 @@ def purge_expired_sessions(rt: Runtime) -> None:
 
 
 def sign_documents(rt: Runtime) -> None:
-    """Make the signed PDFs of the documents issued since the last run (within seconds)."""
+    """Render the .docx of the documents issued since the last run, then make their signed PDFs
+    (within seconds)."""
     # Within most of one tick, so that the next run never finds this one still going.
-    report = document_signing.sign_due(rt, max_items=500, budget_seconds=rt.settings.tick_seconds * 0.8)
+    budget = rt.settings.tick_seconds * 0.8
+    started = time.monotonic()
+    rendered = document_rendering.render_due(rt, max_items=500, budget_seconds=budget / 2)
+    if rendered:
+        log.debug("rendered %s documents", rendered)
+    report = document_signing.sign_due(
+        rt, max_items=500, budget_seconds=max(budget - (time.monotonic() - started), 0.1)
+    )
     if report.signed or report.failed:
         log.info("signed %s documents, %s failed (retried later)", report.signed, report.failed)
 

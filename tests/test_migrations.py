@@ -97,6 +97,7 @@ SINCE_RELEASE = {
     "instance_migration",
     "calendar_entry",
     "service_rating",
+    "document_rendering",
 }
 # Of those, the ones a migration fills from the release's rows (0010: each stream's checkpoint).
 FILLED_SINCE_RELEASE = {"audit_checkpoint", "document_signing"}

@@ -77,7 +77,10 @@ def test_two_workers_sign_every_document_exactly_once(client, rt, settings, test
         documents = session.exec(select(Document)).all()
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "document_signed")).all()
         assert session.exec(select(DocumentSigning)).all() == []
+        rendered = session.exec(select(AuditEvent).where(AuditEvent.action == "document_rendered")).all()
     assert all(d.pdf_sha256 and d.signed_at for d in documents)
     per_document = Counter(event.details["sha256"] for event in events)
     assert per_document == Counter({d.sha256: 1 for d in documents})
+    # The receipts were rendered after their commands, by the workers: each once, as signed.
+    assert Counter(event.details["sha256"] for event in rendered) == Counter({d.sha256: 1 for d in documents})
     assert audit_verify.verify(rt.engine).ok

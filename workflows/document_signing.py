@@ -32,6 +32,7 @@ from sqlmodel import col, or_, select
 from workflows import audit
 from workflows.clock import as_utc, now
 from workflows.db import reading, transaction
+from workflows.document_rendering import rendered
 from workflows.models import Document, DocumentSigning
 from workflows.official_copy import CopyMaker, maker_from_settings
 
@@ -146,6 +147,9 @@ def _make_one(rt: Runtime, document_id: str, lease: str) -> bool:
             document = session.get(Document, document_id)
         if document is None:  # cannot happen (foreign key), but a lost row must not loop forever
             raise LookupError(f"document {document_id} is gone")
+        document = rendered(rt, document)  # issued by a command moments ago: its .docx first
+        if not document.sha256:
+            raise RuntimeError(f"document {document_id} could not be rendered")
         copy = copy_maker(rt)(document, rt.store.read(document.sha256))
         digest = rt.store.put(copy.content)
     except Exception as exc:

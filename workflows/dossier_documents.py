@@ -43,6 +43,7 @@ def issue_document(ctx: CommandContext, kind_name: str, extra: dict[str, Any] | 
         details=validity,
         audit_details=validity,
         procedure=dossier.procedure_code,
+        defer=True,  # the .docx after the command (workflows.document_rendering)
     )
     ctx.issued_documents.append(document.id)
     return document

@@ -398,6 +398,21 @@ class Document(SQLModel, table=True):
     signature: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+class DocumentRendering(SQLModel, table=True):
+    """An issued document whose .docx is still to be rendered: written by the issuing command
+    with what the document says (``context``, workflows.documents.frozen) and the template chosen
+    on its issue day, deleted in the transaction that stores the .docx. Until then the document's
+    ``sha256`` is empty; whoever needs the file first renders it (workflows.document_rendering)."""
+
+    __tablename__ = "document_rendering"
+
+    document_id: str = Field(primary_key=True, foreign_key="document.id", max_length=32)
+    context: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # workflows.documents.template_versions.TemplateInForce.record(), or {"source": "builder"}.
+    template: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    procedure_code: str | None = Field(default=None, max_length=60)
+
+
 class DocumentSigning(SQLModel, table=True):
     """An issued document whose signed PDF is still to be made: written in the issuing command's
     transaction, claimed by a worker for a lease, deleted in the transaction that stores the PDF.

@@ -34,6 +34,7 @@ from workflows import audit, permissions
 from workflows.awaiting_signature import hand_to_agency
 from workflows.clock import now
 from workflows.db import reading, transaction
+from workflows.document_rendering import rendered
 from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
 from workflows.models import Document, DocumentSigning, User
 from workflows.official_copy import render_pdf, validate_signatures
@@ -121,6 +122,7 @@ def prepared_pdf(rt: Runtime, user: User, document_id: str) -> tuple[Document, b
         assert document is not None
     if job.prepared_sha256 is not None:
         return document, rt.store.read(job.prepared_sha256)
+    document = rendered(rt, document)
     pdf = render_pdf(rt.store.read(document.sha256), title=document.title)
     digest = rt.store.put(pdf)
     with transaction(rt.engine) as session:

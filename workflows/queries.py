@@ -6,7 +6,7 @@ officers see all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from workflows import dossier_search, permissions
 from workflows.catalogue import office_day
 from workflows.clock import as_utc, now
 from workflows.db import reading
+from workflows.document_rendering import all_rendered, render_pending, rendered
 from workflows.errors import Conflict, not_found
 from workflows.models import (
     Attachment,
@@ -145,7 +146,7 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
         pauses = session.exec(
             select(ClockPause).where(ClockPause.dossier_id == dossier.id).order_by(ClockPause.started_at)
         ).all()
-        return DossierDetail(
+        detail = DossierDetail(
             dossier,
             int(instance),
             list(tasks),
@@ -155,6 +156,9 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
             list(attachments),
             list(pauses),
         )
+    if any(not d.sha256 for d in detail.documents):  # issued by the last command, not yet rendered
+        detail = replace(detail, documents=all_rendered(rt, detail.documents))
+    return detail
 
 
 def inbox(rt: Runtime, actor: User, mine_only: bool = False, page: int = 1, page_size: int = 50) -> Page:
@@ -249,7 +253,7 @@ def editable_copy_for(rt: Runtime, actor: User, document_id: str) -> tuple[Docum
     """The .docx a document was rendered as: the officers' editable copy (not the official one)."""
     if not permissions.may_read_editable_copy(actor):
         raise not_found("văn bản", "Document")
-    document = _readable_document(rt, actor, document_id)
+    document = rendered(rt, _readable_document(rt, actor, document_id))
     return document, rt.store.read(document.sha256)
 
 
@@ -288,6 +292,11 @@ def public_lookup(rt: Runtime, code: str) -> Dossier:
 def verify_document(rt: Runtime, verification_code: str) -> VerifiedDocument:
     with reading(rt.engine) as session:
         found = find_document(session, verification_code)
+        pending = found.document_id if found is not None and not found.sha256 else None
+    if pending is not None:  # issued moments ago: its .docx (and SHA-256) is made now
+        render_pending(rt, pending)
+        with reading(rt.engine) as session:
+            found = find_document(session, verification_code)
     if found is None:
         raise not_found("văn bản với mã xác thực này", "Document with this verification code")
     return found

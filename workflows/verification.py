@@ -45,6 +45,7 @@ class VerifiedDocument:
     pdf_sha256: str | None = None
     signed_at: datetime | None = None
     signature: dict[str, Any] | None = None
+    document_id: str = ""  # the row (not shown): its .docx may still be rendering (empty sha256)
 
     def expired(self, today: date) -> bool:
         return self.valid_until is not None and self.valid_until < today
@@ -103,6 +104,7 @@ def _verified(session: Session, document: Document) -> VerifiedDocument:
         pdf_sha256=document.pdf_sha256,
         signed_at=document.signed_at,
         signature=dict(document.signature or {}) or None,
+        document_id=document.id,
     )
 
 

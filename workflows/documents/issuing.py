@@ -17,10 +17,12 @@ from workflows import audit
 from workflows.codes import document_symbol, new_document_number
 from workflows.documents.authority import NoSigningAuthority, signer_authority
 from workflows.documents.codes import new_verification_code
+from workflows.documents.frozen import Unfreezable, freeze
 from workflows.documents.model import DocumentContext, kind_named
-from workflows.documents.template_versions import render_in_force
+from workflows.documents.template_versions import office_day, render_in_force, template_in_force
+from workflows.documents.templating import prints_variable, signature_lines
 from workflows.errors import Conflict
-from workflows.models import Document, DocumentSigning, User
+from workflows.models import Document, DocumentRendering, DocumentSigning, User
 
 if TYPE_CHECKING:
     from workflows.config import Settings
@@ -81,13 +83,18 @@ def issue_document(
     renditions: Callable[[Numbering], Mapping[str, tuple[str, bytes]]] | None = None,
     details: Mapping[str, Any] | None = None,
     procedure: str | None = None,
-) -> tuple[Document, bytes]:
-    """Issue one document of ``kind``; returns its row and its .docx bytes.
+    defer: bool = False,
+) -> tuple[Document, bytes | None]:
+    """Issue one document of ``kind``; returns its row and its .docx bytes (None: rendered later).
 
     ``context`` builds what the document says once its number and verification code are known;
     ``renditions`` gives the same document in other formats ({format: (file name, bytes)});
     ``procedure`` (the dossier's procedure code) chooses among the kind's templates in force
     (workflows.documents.template_versions): the one that made it is in ``details["template"]``.
+    ``defer``: the .docx is rendered after the command (workflows.document_rendering) when it
+    can be: what it says and the template are fixed now, so it is the file the command would
+    have made; its ``sha256`` is empty until then. Rendering takes tens of milliseconds, most of
+    a command's time, and on SQLite it held the one write lock.
     """
     settings = rt.settings
     of_kind = kind_named(kind)
@@ -100,8 +107,14 @@ def issue_document(
         verify_url=f"{settings.base_url.rstrip('/')}/verify/{code}",
         issued_at=at,
     )
+    ctx = context(numbering)
+    later = _rendering_later(session, rt, ctx, procedure) if defer and renditions is None else None
+    content: bytes | None = None
     try:
-        content, made_by = render_in_force(session, rt.store, context(numbering), procedure)
+        if later is None:
+            content, made_by = render_in_force(session, rt.store, ctx, procedure)
+        else:
+            made_by = later.template
     except NoSigningAuthority as exc:
         raise Conflict(
             "Văn bản này phải do người có thẩm quyền ký (Giám đốc; KT., TL. hoặc TUQ. Giám đốc): chức danh "
@@ -110,7 +123,7 @@ def issue_document(
             "director): the acting officer's job title is not one.",
             "signing_authority_required",
         ) from exc
-    digest = rt.store.put(content)
+    digest = rt.store.put(content) if content is not None else ""
     other = {
         fmt: {"filename": name, "sha256": rt.store.put(data), "size": len(data)}
         for fmt, (name, data) in (renditions(numbering) if renditions else {}).items()
@@ -129,7 +142,7 @@ def issue_document(
         holder_name=issued_for.holder_name,
         filename=filename,
         sha256=digest,
-        size=len(content),
+        size=len(content) if content is not None else 0,
         renditions=other,
         details={**(details or {}), **({"template": made_by} if made_by["source"] != "builder" else {})},
         verification_code=numbering.verification_code,
@@ -138,6 +151,15 @@ def issue_document(
         audit_stream=stream,
     )
     session.add(document)
+    if later is not None:
+        session.add(
+            DocumentRendering(
+                document_id=document.id,
+                context=later.context,
+                template=later.template,
+                procedure_code=procedure,
+            )
+        )
     # The signed PDF is made off the command's path, within seconds (workflows.document_signing).
     session.add(DocumentSigning(document_id=document.id, due_at=at))
     audit.record(
@@ -148,8 +170,9 @@ def issue_document(
         {
             "kind": kind,
             "number": numbering.number,
-            "sha256": digest,
             "verification_code": numbering.verification_code,
+            # Rendered later: its SHA-256 is recorded by the "document_rendered" event.
+            **({} if content is None else {"sha256": digest}),
             **{f"{fmt}_sha256": rendition["sha256"] for fmt, rendition in other.items()},
             **(audit_details or {}),
         },
@@ -157,6 +180,34 @@ def issue_document(
         at=at,
     )
     return document, content
+
+
+@dataclass(frozen=True)
+class _Later:
+    context: dict[str, Any]
+    template: dict[str, Any]
+
+
+def _rendering_later(
+    session: Session, rt: Runtime, ctx: DocumentContext, procedure: str | None
+) -> _Later | None:
+    """What rendering ``ctx`` after the command needs, if nothing the rendering could refuse
+    is left to it; None: render it now (its refusal, e.g. a signer without authority, is the
+    command's)."""
+    try:
+        kind_named(ctx.kind).builder(ctx)  # what the kind refuses (a missing reason) fails here
+        frozen = freeze(ctx)
+    except (NoSigningAuthority, ValueError, Unfreezable):
+        return None
+    chosen = template_in_force(session, rt.store, ctx.kind, procedure, office_day(ctx.issued_at))
+    try:
+        signature_lines(ctx)
+    except NoSigningAuthority:
+        # A signer without authority: the rendering refuses only if it prints the authority (a
+        # slip signed by the officer who received the dossier does not), as the template shows.
+        if chosen is None or prints_variable(chosen.content, "signature_lines"):
+            return None
+    return _Later(frozen, chosen.record() if chosen else {"source": "builder"})
 
 
 def rendition_of(document: Document, fmt: str) -> tuple[str, str] | None:

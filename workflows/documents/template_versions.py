@@ -99,6 +99,24 @@ def render_in_force(
     """The .docx of ``ctx`` from the template in force on its issue day (else the builder), and
     the record of what made it."""
     chosen = template_in_force(session, store, ctx.kind, procedure_code, office_day(ctx.issued_at))
+    return render_chosen(ctx, chosen)
+
+
+def chosen_template(store: BlobStore, kind: str, record: dict[str, Any]) -> TemplateInForce | None:
+    """The template a ``record`` (``TemplateInForce.record()``) names, as chosen when a document
+    was issued and rendered later (workflows.document_rendering): an upload by its stored bytes,
+    the package's as the package has it now; None: the builder."""
+    if record.get("source") == "upload":
+        return TemplateInForce("upload", store.read(record["sha256"]), record["sha256"], record.get("id"))
+    if record.get("source") == "package":
+        packaged = package_template(kind)
+        if packaged is not None:
+            return TemplateInForce("package", packaged, hashlib.sha256(packaged).hexdigest())
+    return None
+
+
+def render_chosen(ctx: DocumentContext, chosen: TemplateInForce | None) -> tuple[bytes, dict[str, Any]]:
+    """The .docx of ``ctx`` from ``chosen`` (None: the builder), and the record of what made it."""
     if chosen is None:
         return render_document(ctx), {"source": "builder"}
     try:

@@ -22,6 +22,7 @@ import functools
 import hashlib
 import io
 import logging
+import re
 import threading
 import zipfile
 from collections import OrderedDict
@@ -198,6 +199,23 @@ class _Counter:
     def __call__(self) -> int:
         self.value += 1
         return self.value
+
+
+def prints_variable(template: bytes, name: str) -> bool:
+    """Whether ``template`` names the variable ``name`` anywhere (its text, tags removed: Word
+    may split a tag across runs); once per template."""
+    return name in _template_words(template)
+
+
+@functools.lru_cache(maxsize=64)
+def _template_words(template: bytes) -> frozenset[str]:
+    words: set[str] = set()
+    with zipfile.ZipFile(io.BytesIO(template)) as package:
+        for member in package.namelist():
+            if member.endswith(".xml"):
+                text = re.sub(r"<[^>]+>", "", package.read(member).decode("utf-8", "replace"))
+                words.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+    return frozenset(words)
 
 
 def signature_lines(ctx: DocumentContext) -> list[str]:

@@ -20,6 +20,7 @@ from tests.conftest import make_settings
 from tests.support import business, docx_text, error_of, fields_of, issued_docx, local, officer
 from workflows import document_signing
 from workflows.db import reading, transaction
+from workflows.document_rendering import rendered
 from workflows.models import AuditEvent, Document, Dossier, ProcessInstance, User
 from workflows.outbox import OutboxEvent
 from workflows.runtime import build_runtime
@@ -230,7 +231,7 @@ def test_the_inquiry_point_receives_a_question_not_the_asker(client, rt, who):
         assert slip.issued_by_id is None
     # The reader's copy is the signed PDF once the worker has run; its .docx says the same.
     assert reader.get(f"/api/documents/{slip.id}").status_code == 409
-    content = rt.store.read(slip.sha256)
+    content = rt.store.read(rendered(rt, slip).sha256)  # its .docx, rendered after the command
     signature = _signature(content)
     assert signature[0] == "ĐIỂM HỎI ĐÁP TBT TỈNH QUẢNG TRỊ"
     assert asker_name not in " ".join(signature)

@@ -1,7 +1,11 @@
 """Issuing a document, whatever it is issued for (DESIGN rule 8): number → verification code →
 context → rendering → storage → the ``document`` row → the audit event, in the caller's
 transaction. A dossier's outputs, a WTO notification's compilation of comments and an award
-round's recommendation list are all issued here, so they number, store and verify alike."""
+round's recommendation list are all issued here, so they number, store and verify alike.
+
+A dossier's command defers the rendering (``defer``): everything the document says is fixed in
+the command's transaction, and the .docx is rendered from it after the commit
+(workflows.document_rendering)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ A finished declaration took about 57 KB of database, more than half of it its de
 (deflated, the messages against a preset dictionary of the e-mail layout): the same text read
 back, about a tenth of the bytes. Every existing row is packed here, its text unchanged (an old
 e-mail resent or shown is the one sent). ``ix_delivery_event_id`` goes: no query looks deliveries
-up by their event.
+up by their event; ``ix_outbox_pending`` holds only the events not dispatched yet (the fan-out's
+queue, in its order), not every event ever emitted.
 
 Revision ID: 0019
 Revises: 0017
@@ -78,8 +79,25 @@ def _fill(table: str, column: str, temporary: str, new_type: sa.types.TypeEngine
         last = batch[-1][0]
 
 
+def _pending_index(where: str | None) -> None:
+    op.drop_index("ix_outbox_pending", table_name="outbox_event")
+    if where is None:
+        op.create_index("ix_outbox_pending", "outbox_event", ["dispatched_at", "id"], unique=False)
+    else:
+        condition = sa.text(where)
+        op.create_index(
+            "ix_outbox_pending",
+            "outbox_event",
+            ["created_at", "id"],
+            unique=False,
+            sqlite_where=condition,
+            postgresql_where=condition,
+        )
+
+
 def upgrade() -> None:
     op.drop_index("ix_delivery_event_id", table_name="delivery")
+    _pending_index("dispatched_at IS NULL")
     for table, column, _, dictionary in _COLUMNS:
         _convert(
             table,
@@ -94,3 +112,4 @@ def downgrade() -> None:
     for table, column, not_null, _ in _COLUMNS:
         _convert(table, column, sa.Text(), not not_null, lambda value: unpack(value, _MESSAGES))
     op.create_index("ix_delivery_event_id", "delivery", ["event_id"], unique=False)
+    _pending_index(None)

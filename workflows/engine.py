@@ -407,9 +407,9 @@ class RunningProcess:
 
     def serialize(self) -> str:
         """The instance's state, without the repeated history of its loops (``_pruned``)."""
-        dct = _SERIALIZER.to_dict(self._workflow)
-        dct[_SERIALIZER.VERSION_KEY] = _SERIALIZER.VERSION
-        return json.dumps(_pruned(dct))
+        state = _SERIALIZER.serialize_json(self._workflow)
+        dct = json.loads(state)
+        return json.dumps(dct) if _pruned(dct) else state
 
     def run(self) -> None:
         """Advance every automatic step until the process waits for people or timers (or ends).
@@ -642,8 +642,9 @@ class RunningProcess:
         return task
 
 
-def _pruned(dct: dict[str, Any]) -> dict[str, Any]:
-    """The serialized workflow without the completed passes of its loops but the last.
+def _pruned(dct: dict[str, Any]) -> int:
+    """Take out of the serialized workflow the completed passes of its loops but the last; the
+    number of tasks taken out.
 
     SpiffWorkflow keeps every completed task in its tree: each pass of a loop hangs a few more
     tasks below the last, so a long instance (a supplement asked again and again) grows with its
@@ -657,6 +658,7 @@ def _pruned(dct: dict[str, Any]) -> dict[str, Any]:
     tasks: dict[str, dict[str, Any]] = dct["tasks"]
     kept = {dct["root"], dct.get("last_task"), *dct.get("subprocesses", {})}
     completed = TaskState.COMPLETED
+    before = len(tasks)
     starts = [dct["root"]]
     while starts:
         chain = [starts.pop()]
@@ -677,7 +679,7 @@ def _pruned(dct: dict[str, Any]) -> dict[str, Any]:
         for parent, child in pairwise(survivors):
             tasks[parent]["children"] = [child]
             tasks[child]["parent"] = parent
-    return dct
+    return before - len(tasks)
 
 
 def _public_data(data: Mapping[str, Any]) -> dict[str, Any]:

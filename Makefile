@@ -18,7 +18,7 @@ CHROMIUM ?= /usr/bin/chromium
 # Debian's SoftHSM: the PKCS#11 module (a software token) of the PKCS#11 signing tests.
 SOFTHSM_MODULE ?= /usr/lib/softhsm/libsofthsm2.so
 
-.PHONY: help install lock run lint test test-fast test-browser browser debian-packages messages bench bench-pdf clean
+.PHONY: help install lock run lint test test-fast test-browser browser debian-packages messages bench bench-pdf bench-storage clean
 
 help:
 	@echo "make install    create $(VENV) and install tdcflow with its test extras (pinned by $(LOCK))"
@@ -31,6 +31,7 @@ help:
 	@echo "make messages   refresh the English message catalogue (api/locale)"
 	@echo "make bench      engine benchmark"
 	@echo "make bench-pdf  PDF copy: rendering time per document kind"
+	@echo "make bench-storage  bytes of database per finished declaration; a 300-step loop vs a 5-step one"
 	@echo "make lock       rewrite $(LOCK) from what $(VENV) holds"
 	@echo "make clean      stop/remove $(PGDIR) and remove caches"
 	@echo "Extra pytest arguments: PYTEST_ARGS='-k something -x'"
@@ -147,6 +148,10 @@ bench: install
 
 bench-pdf: install
 	$(BIN)/python bench/documents.py
+
+bench-storage: install
+	$(BIN)/python bench/storage.py
+	$(BIN)/python bench/long_instance.py
 
 clean:
 	bash scripts/pg.sh stop $(PGDIR)

@@ -168,9 +168,9 @@ def _delivery(
         link=message.link,
         created_at=as_utc(event.created_at),  # when it happened, not when the dispatcher came by
     )
-    delivered = Delivery(
-        **base, subject=message.title_vi, body_text=message.body_vi, status="sent", sent_at=instant
-    )
+    # Its notification row is the message (title, body, link): the delivery only records that it
+    # was delivered.
+    delivered = Delivery(**base, status="sent", sent_at=instant)
     return [notification, delivered]
 
 

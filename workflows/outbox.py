@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index
+from sqlalchemy import JSON, Column, DateTime, Index, text
 from sqlmodel import Field, Session, SQLModel
 
 from workflows.clock import now
@@ -67,7 +67,16 @@ def model_event_types() -> frozenset[str]:
 
 class OutboxEvent(SQLModel, table=True):
     __tablename__ = "outbox_event"
-    __table_args__ = (Index("ix_outbox_pending", "dispatched_at", "id"),)
+    # Only the events not dispatched yet are in it (migration 0019): the fan-out's queue, in order.
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "created_at",
+            "id",
+            sqlite_where=text("dispatched_at IS NULL"),
+            postgresql_where=text("dispatched_at IS NULL"),
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=32, description="Also the idempotency key receivers see")
     type: str = Field(max_length=40)

@@ -6,7 +6,7 @@ when the file is stored (``workflows.document_rendering``). Until then the docum
 is empty. Documents issued before this revision were rendered when issued: no row.
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-03
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0017"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event, insert, inspect
@@ -152,18 +152,30 @@ def writing(connection: Connection) -> Connection:
     return connection.execution_options(**{_WRITE_OPTION: True})
 
 
-def _write_turn(engine: Engine) -> AbstractContextManager[object]:
+# How long a thread queues for its process's turn to write before it lets SQLite's busy timeout
+# decide (a writer holding the turn this long is stuck, and the caller should hear of it as before).
+WRITE_TURN_SECONDS = 30.0
+
+
+@contextmanager
+def _write_turn(engine: Engine) -> Iterator[None]:
     """This process's turn to write, for a SQLite file: one writer at a time is SQLite's rule, and
     threads that queue on a lock here are woken the moment the writer before them commits, where
     SQLite's busy handler would have them sleep and retry (1, 2, 5 … 100 ms between tries: the
     p99 of a request behind a few writers). Other processes on the file still meet the busy
     handler. Re-entrant, so that a transaction opened inside another fails as it did before (the
     busy timeout) instead of waiting for itself. PostgreSQL locks rows: nothing to queue on."""
-    turn = getattr(engine, "_tdcflow_write_turn", None)
-    if turn is None:
-        turn = threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
-        engine._tdcflow_write_turn = turn  # type: ignore[attr-defined]
-    return turn
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    # setdefault: two threads meeting a new engine at once still share one lock.
+    turn = engine.__dict__.setdefault("_tdcflow_write_turn", threading.RLock())
+    taken = turn.acquire(timeout=WRITE_TURN_SECONDS)
+    try:
+        yield
+    finally:
+        if taken:
+            turn.release()
 
 
 def _writer(engine: Engine) -> Engine:

@@ -349,7 +349,11 @@ def main() -> None:
     parser.add_argument(
         "--scheduler", choices=("0", "1"), default=None, help="TDCFLOW_SCHEDULER for the server"
     )
-    parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database; default: SQLite")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="a PostgreSQL database for the benchmark alone: its public schema is dropped each round; default: SQLite",
+    )
     parser.add_argument(
         "--server-log", type=Path, default=Path(tempfile.gettempdir()) / "tdcflow-bench-http.log"
     )

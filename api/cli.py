@@ -493,6 +493,16 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="tdcflow", description="Một cửa điện tử TĐC / TĐC online one-stop shop"
@@ -503,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
         "--workers",
-        type=int,
+        type=_at_least_one,
         default=None,
         help="worker processes (default: TDCFLOW_WEB_WORKERS, else one per CPU)",
     )

@@ -267,24 +267,57 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# How long a web worker may take to answer uvicorn's supervisor before it is killed and restarted.
+WORKER_PING_SECONDS = 60
+
+
+def serve_workers(args: argparse.Namespace, settings: Settings) -> int:
+    """How many processes serve: ``--workers``, else TDCFLOW_WEB_WORKERS, else one per CPU available."""
+    import os
+
+    return args.workers or settings.web_workers or len(os.sched_getaffinity(0)) or 1
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the app. With several workers (uvicorn's processes, each importing the app through
+    ``api.main:served_app``) the database is migrated here, once, before they start; each may run
+    the in-process scheduler, and the scheduler lock lets one of them do the work."""
+    import os
+
     import uvicorn
 
     from api.base_url import apply_served
-    from api.main import create_app
 
-    apply_served(_start(), args.host, args.port)
-    app = create_app(_runtime(upgrade=True))
+    settings = _start()
+    apply_served(settings, args.host, args.port)
+    workers = serve_workers(args, settings)
     # uvicorn keeps the logging configured by _start (no log_config, no level of its own). It
     # believes X-Forwarded-For/-Proto from the same proxies as the login throttle does.
+    options = {
+        "host": args.host,
+        "port": args.port,
+        "log_config": None,
+        "log_level": None,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.trusted_proxies or "",
+    }
+    if workers == 1:
+        from api.main import create_app
+
+        uvicorn.run(create_app(_runtime(upgrade=True)), **options)
+        return 0
+    _runtime(upgrade=True).engine.dispose()
+    # The workers read the settings from the environment: the address served travels with it.
+    os.environ["TDCFLOW_BASE_URL"] = settings.base_url
+    log.info("serving with %s worker processes", workers)
+    # uvicorn's supervisor kills a worker that does not answer its ping within the timeout: a worker
+    # still importing and loading the catalogue on a busy machine (seconds of CPU) is not hung.
     uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        log_level=None,
-        proxy_headers=True,
-        forwarded_allow_ips=app.state.runtime.settings.trusted_proxies or "",
+        "api.main:served_app",
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_PING_SECONDS,
+        **options,
     )
     return 0
 
@@ -460,6 +493,16 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="tdcflow", description="Một cửa điện tử TĐC / TĐC online one-stop shop"
@@ -468,6 +511,12 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve the web app and API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=_at_least_one,
+        default=None,
+        help="worker processes (default: TDCFLOW_WEB_WORKERS, else one per CPU)",
+    )
     serve.set_defaults(func=cmd_serve)
     demo = sub.add_parser("demo", help="create the database, demo accounts and demo dossiers")
     demo.add_argument("--force", action="store_true", help="run even when TDCFLOW_DEMO_MODE is not set")

@@ -100,6 +100,16 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
+def served_app() -> FastAPI:
+    """The app of one of ``tdcflow serve``'s worker processes (uvicorn's factory): the command
+    migrated the database before starting them; each worker configures its own logging."""
+    from api.logging_setup import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings)
+    return create_app(build_runtime(settings, create_tables=False))
+
+
 def create_app(runtime: Runtime | None = None) -> FastAPI:
     """The app. Without a runtime, one is built from the environment (its catalogue decides which
     procedures' pages and routes the app has)."""

@@ -170,6 +170,12 @@ class Settings(BaseSettings):
         default=30, gt=0, description="Longest wait between two tries of a paused channel, in minutes"
     )
     scheduler: bool = Field(default=True, description="Run the timer/alarm scheduler inside the web app")
+    web_workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Processes of tdcflow serve (unset: one per CPU); one scheduler among them does the work",
+    )
     tick_seconds: float = Field(default=5.0, gt=0, description="How often the scheduler looks for due work")
     pdf_font_dir: Path | None = Field(
         default=None,

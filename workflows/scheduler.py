@@ -7,6 +7,11 @@ time, which gives the same guarantee. Doing an item and marking it done commit t
 crash redoes it at the next tick and nothing is lost. APScheduler only calls ``tick`` every few
 seconds: nothing important lives in its memory. After each tick a scheduler records it
 (``workflows.heartbeat``), which the readiness check reads.
+
+However many processes run a scheduler on one database (web workers, ``tdcflow worker``s), one of
+them does the work: the holder of the scheduler lock (``workflows.scheduler_lock``); the others
+stand by, try the lock at every tick and take over within a tick when the holder dies. Only the
+holder records ticks.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -30,6 +36,7 @@ from workflows.db import transaction
 from workflows.errors import DomainError
 from workflows.models import Alarm, Dossier, ProcessInstance
 from workflows.runtime import Runtime
+from workflows.scheduler_lock import SchedulerLock
 
 log = logging.getLogger("tdcflow.scheduler")
 
@@ -136,10 +143,24 @@ def tick_and_record(rt: Runtime, me: heartbeat.Identity) -> TickReport:
 Job = tuple[Callable[[Runtime], None], BaseTrigger, str]
 
 
+def _when_leading(lock: SchedulerLock, function: Callable[..., object]) -> Callable[..., None]:
+    """``function``, run only by the process that holds the scheduler lock."""
+
+    def job(*args: object) -> None:
+        if lock.held():
+            function(*args)
+
+    job.__name__ = getattr(function, "__name__", "job")
+    return job
+
+
 def _add_jobs(scheduler: BaseScheduler, rt: Runtime, jobs: Sequence[Job], me: heartbeat.Identity) -> None:
     heartbeat.record_start(rt.engine, me, rt.settings.tick_seconds)
+    lock = SchedulerLock(rt.engine)
+    # A scheduler stopped in a process that goes on (tests, an app's lifespan) frees the lock.
+    scheduler.add_listener(lambda _event: lock.release(), EVENT_SCHEDULER_SHUTDOWN)
     scheduler.add_job(
-        tick_and_record,
+        _when_leading(lock, tick_and_record),
         IntervalTrigger(seconds=rt.settings.tick_seconds),
         args=[rt, me],
         id="tick",
@@ -150,7 +171,13 @@ def _add_jobs(scheduler: BaseScheduler, rt: Runtime, jobs: Sequence[Job], me: he
     )
     for function, trigger, job_id in jobs:
         scheduler.add_job(
-            function, trigger, args=[rt], id=job_id, max_instances=1, coalesce=True, replace_existing=True
+            _when_leading(lock, function),
+            trigger,
+            args=[rt],
+            id=job_id,
+            max_instances=1,
+            coalesce=True,
+            replace_existing=True,
         )
 
 

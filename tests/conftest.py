@@ -38,6 +38,10 @@ pytest_plugins = ["tests.signing_support"]
 
 PG_URL = os.environ.get("TDCFLOW_TEST_PG_URL")
 
+# A `tdcflow serve` a test starts runs one web process unless the test asks for more (the default,
+# one per CPU, would double every such start's cost on the 2 cores the suite has).
+os.environ.setdefault("TDCFLOW_WEB_WORKERS", "1")
+
 DATABASES = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),

@@ -81,6 +81,7 @@ def set_connections_allowed(server_url: str, name: str, allowed: bool) -> None:
 def clean_environment(settings: Mapping[str, str]) -> dict[str, str]:
     """The test's environment without any ``TDCFLOW_*`` variable of the caller's, plus ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TDCFLOW_")}
+    env["TDCFLOW_WEB_WORKERS"] = "1"  # one web process unless ``settings`` says otherwise
     env.update(settings)
     return env
 

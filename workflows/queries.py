@@ -6,24 +6,25 @@ officers see all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from workflows import dossier_search, permissions
 from workflows.catalogue import office_day
 from workflows.clock import as_utc, now
 from workflows.db import reading
-from workflows.document_rendering import all_rendered, render_pending, rendered
+from workflows.document_rendering import render_pending, rendered
 from workflows.errors import Conflict, not_found
 from workflows.models import (
     Attachment,
     AuditEvent,
     ClockPause,
     Document,
+    DocumentRendering,
     DocumentSigning,
     Dossier,
     ProcessInstance,
@@ -114,9 +115,19 @@ def statuses_in_use(rt: Runtime, actor: User) -> set[str]:
 # Who holds which step is the department's own business: the applicant (and a visitor following
 # a question) reads what happened to the dossier, not who claimed or handed back a task.
 INTERNAL_ACTIONS = frozenset({"task_claimed", "task_released", "task_assigned"})
+# Records of the machinery, not steps of the dossier: kept in the audit trail, not in its history.
+TECHNICAL_ACTIONS = frozenset({"document_rendered"})
 
 
 def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
+    with reading(rt.engine) as session:
+        pending = session.exec(
+            select(DocumentRendering.document_id)
+            .join(Document, col(Document.id) == col(DocumentRendering.document_id))
+            .where(Document.dossier_id == visible_dossier(session, actor, code).id)
+        ).all()
+    for document_id in pending:  # issued by the last command: its file is made now, not mid-read
+        render_pending(rt, document_id)
     with reading(rt.engine) as session:
         dossier = visible_dossier(session, actor, code)
         instance = session.exec(
@@ -131,6 +142,7 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
         history = session.exec(
             select(AuditEvent).where(AuditEvent.stream == f"dossier:{dossier.id}").order_by(AuditEvent.seq)
         ).all()
+        history = [event for event in history if event.action not in TECHNICAL_ACTIONS]
         if not actor.is_officer:
             history = [event for event in history if event.action not in INTERNAL_ACTIONS]
         documents = [
@@ -156,8 +168,6 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
             list(attachments),
             list(pauses),
         )
-    if any(not d.sha256 for d in detail.documents):  # issued by the last command, not yet rendered
-        detail = replace(detail, documents=all_rendered(rt, detail.documents))
     return detail
 
 

@@ -148,7 +148,7 @@ bench: install
 	$(BIN)/python bench/engine.py
 
 bench-http: install
-	$(BIN)/python bench/http.py
+	$(BIN)/python bench/over_http.py
 
 bench-pdf: install
 	$(BIN)/python bench/documents.py

@@ -1,6 +1,6 @@
 """HTTP benchmark: a real ``tdcflow serve`` and keep-alive clients working declarations through the JSON API.
 
-    .venv/bin/python bench/http.py [--clients 1 4] [--dossiers 20] [--rounds 3] [--workers N]
+    .venv/bin/python bench/over_http.py [--clients 1 4] [--dossiers 20] [--rounds 3] [--workers N]
                                    [--database-url URL]
 
 Each round starts a fresh data folder (a fresh SQLite file unless --database-url is given), creates
@@ -23,10 +23,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on the path, where this file would shadow the
-# standard library's ``http`` package: the project's root takes its place.
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
 
 import argparse
 import os

@@ -29,8 +29,7 @@ from sqlmodel import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import baseline
-
+from bench import baseline
 from tests.conftest import make_settings
 from workflows import accounts, commands
 from workflows.db import drop_schema, reading

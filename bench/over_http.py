@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 
 import httpx2 as httpx
 
-from bench.engine import PROCEDURE, declaration
+from bench.baseline import declaration
+from bench.engine import PROCEDURE
 from tests.support import valid_tax_code
 from workflows.demo import DEMO_PDF
 
@@ -230,7 +231,7 @@ class Client:
                 )
                 answer.raise_for_status()
                 ids[name] = answer.json()["id"]
-            data = declaration(firm, ids, n)
+            data = declaration(n, firm.tax_code, ids)
             data["applicant"]["name"] = data["product"]["manufacturer"] = f"Công ty Bench {self.index}"
             out.append(data)
         self.latencies.clear()

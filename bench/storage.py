@@ -24,7 +24,8 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.engine import PROCEDURE, declaration, open_task, setup_people
+from bench.baseline import declaration
+from bench.engine import PROCEDURE, open_task, setup_people
 from notifications import dispatch
 from tests.conftest import make_settings
 from tests.notifications_support import start_smtp
@@ -72,7 +73,7 @@ def run_declarations(rt: Runtime, dossiers: int) -> None:
             field: commands.upload_attachment(rt, firm, f"{field}.pdf", DEMO_PDF).id
             for field in ("declaration_form", "business_registration", "certificate_copy")
         }
-        dossier, _ = commands.submit_dossier(rt, firm, PROCEDURE, declaration(firm, ids, n))
+        dossier, _ = commands.submit_dossier(rt, firm, PROCEDURE, declaration(n, firm.tax_code, ids))
         dispatch(rt)
         for role, step_data in STEPS:
             commands.complete_task(rt, people[role], open_task(rt, dossier.code), step_data)

@@ -4,21 +4,42 @@ applicant, tax code or subject, whatever the case, the tones or đ/Đ.
 Both sides are folded the same way (``workflows.folding.search_key``): the dossier's copy is
 ``dossier.search_text`` (kept by ``workflows.models`` on every write), the words here. Each word is
 a "contains" match (``LIKE '%word%'``), so "thep" finds "Thép", "dong ha" finds "Đông Hà" and
-"0123" finds a tax code. PostgreSQL answers from a trigram index (``ix_dossier_search_trgm``,
-migration 0016); SQLite reads the column of every dossier the other filters leave, which stays
-in milliseconds at a province's volume (tens of thousands of dossiers).
+"0123" finds a tax code.
+
+At a million dossiers neither database may read every row for it. PostgreSQL answers the LIKEs
+from a trigram index (``ix_dossier_search_trgm``, migration 0016). SQLite asks its trigram FTS5
+index (``dossier_search_fts``, 0018) for the dossiers holding every word of three letters or more,
+at most ``PROBE`` + 1 of them: when they are few, the list reads just those (the LIKEs still
+decide, so words of one or two letters count too); when they are many, the words are common and
+the list reads the dossiers newest first until a page is full, which a common word fills fast, and
+says "more than ``PROBE``" without counting them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_
+from dataclasses import dataclass
+
+from sqlalchemy import and_, text
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
 
 from workflows.folding import search_key
-from workflows.models import Dossier
+from workflows.models import DOSSIER_SEARCH_FTS, Dossier
+from workflows.paging import COUNT_CAP
 
 MAX_WORDS = 8
+PROBE = COUNT_CAP
 _ESCAPE = "\\"
+TRIGRAM = 3  # the FTS5 trigram index finds words of at least three characters
+
+
+@dataclass(frozen=True)
+class Found:
+    """The condition a dossier meets to be found, and whether more than ``PROBE`` dossiers meet
+    it (known from the index: the list need not count them)."""
+
+    condition: ColumnElement[bool]
+    many: bool = False
 
 
 def search_words(query: str) -> list[str]:
@@ -32,6 +53,34 @@ def matches(query: str) -> ColumnElement[bool] | None:
     if not words:
         return None
     return and_(*(Dossier.search_text.like(f"%{_escaped(w)}%", escape=_ESCAPE) for w in words))
+
+
+def find(session: Session, query: str) -> Found | None:
+    """``matches``, narrowed by SQLite's trigram index where it helps (module docstring)."""
+    condition = matches(query)
+    if condition is None:
+        return None
+    bind = session.get_bind()
+    indexed = [w for w in search_words(query) if len(w) >= TRIGRAM]
+    if bind.dialect.name != "sqlite" or not indexed:
+        return Found(condition)
+    ids = (
+        session.execute(
+            text(f"SELECT rowid FROM {DOSSIER_SEARCH_FTS} WHERE {DOSSIER_SEARCH_FTS} MATCH :q LIMIT :n"),
+            {"q": fts_query(indexed), "n": PROBE + 1},
+        )
+        .scalars()
+        .all()
+    )
+    if len(ids) > PROBE:
+        return Found(condition, many=True)
+    return Found(and_(Dossier.id.in_(ids), condition))
+
+
+def fts_query(words: list[str]) -> str:
+    """The words as an FTS5 query: each a quoted string (a substring with the trigram tokenizer),
+    all of them required."""
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
 def _escaped(word: str) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from workflows import dossier_search, permissions
@@ -29,7 +29,7 @@ from workflows.models import (
     User,
     WorkTask,
 )
-from workflows.paging import Page, paginate
+from workflows.paging import COUNT_CAP, Page, count, page_of, paginate
 from workflows.plugins import NO_PLUGIN, DossierPrivacy
 from workflows.runtime import Runtime
 from workflows.verification import VerifiedDocument, find_document
@@ -78,26 +78,34 @@ may_act_on = permissions.may_work_task
 
 
 def list_dossiers(rt: Runtime, actor: User, flt: DossierFilter) -> Page:
+    """One page of the dossiers ``actor`` sees that meet ``flt``, newest first, counted up to
+    ``paging.COUNT_CAP`` (more: "more than 1,000")."""
     with reading(rt.engine) as session:
         query = select(Dossier)
         visible = visible_condition(actor)
         if visible is not None:
             query = query.where(visible)
-        found = dossier_search.matches(flt.q) if flt.q else None
+        found = dossier_search.find(session, flt.q) if flt.q else None
         if found is not None:
-            query = query.where(found)
-        if flt.procedure:
-            query = query.where(Dossier.procedure_code == flt.procedure)
-        if flt.status:
-            query = query.where(Dossier.status == flt.status)
-        if flt.tax_code:
-            query = query.where(Dossier.applicant_tax_code == flt.tax_code)
-        if flt.submitted_from:
-            query = query.where(Dossier.submitted_at >= as_utc(flt.submitted_from))
-        if flt.submitted_to:
-            query = query.where(Dossier.submitted_at < as_utc(flt.submitted_to))
+            query = query.where(found.condition)
+        filters = [
+            Dossier.procedure_code == flt.procedure if flt.procedure else None,
+            Dossier.status == flt.status if flt.status else None,
+            Dossier.applicant_tax_code == flt.tax_code if flt.tax_code else None,
+            Dossier.submitted_at >= as_utc(flt.submitted_from) if flt.submitted_from else None,
+            Dossier.submitted_at < as_utc(flt.submitted_to) if flt.submitted_to else None,
+        ]
+        for condition in filters:
+            if condition is not None:
+                query = query.where(condition)
         ordered = query.order_by(Dossier.submitted_at.desc(), Dossier.id.desc())
-        return paginate(session, ordered, flt.page, flt.page_size)
+        if found is not None and found.many and visible is None and not any(c is not None for c in filters):
+            # The index already counted more than the cap for these words alone.
+            items = list(
+                session.exec(ordered.offset((flt.page - 1) * flt.page_size).limit(flt.page_size)).all()
+            )
+            return page_of(items, COUNT_CAP, True, flt.page, flt.page_size)
+        return paginate(session, ordered, flt.page, flt.page_size, cap=COUNT_CAP)
 
 
 def statuses_in_use(rt: Runtime, actor: User) -> set[str]:
@@ -180,18 +188,13 @@ def inbox(rt: Runtime, actor: User, mine_only: bool = False, page: int = 1, page
         query = query.where(or_(*conditions))
         if mine_only:
             query = query.where(WorkTask.assignee_id == actor.id)
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        total, more = count(session, query, COUNT_CAP)
         rows = session.exec(
             query.order_by(WorkTask.due_at.is_(None), WorkTask.due_at, WorkTask.created_at)
             .offset((page - 1) * page_size)
             .limit(page_size)
         ).all()
-        return Page(
-            items=[(task, dossier) for task, dossier in rows],
-            total=int(total),
-            page=page,
-            page_size=page_size,
-        )
+        return page_of([(task, dossier) for task, dossier in rows], total, more, page, page_size)
 
 
 def holder_name(rt: Runtime, task: WorkTask) -> str:

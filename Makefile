@@ -18,7 +18,7 @@ CHROMIUM ?= /usr/bin/chromium
 # Debian's SoftHSM: the PKCS#11 module (a software token) of the PKCS#11 signing tests.
 SOFTHSM_MODULE ?= /usr/lib/softhsm/libsofthsm2.so
 
-.PHONY: help install lock run lint test test-fast test-browser browser debian-packages messages bench bench-pdf clean
+.PHONY: help install lock run lint test test-fast test-browser browser debian-packages messages bench bench-scale bench-pdf clean
 
 help:
 	@echo "make install    create $(VENV) and install tdcflow with its test extras (pinned by $(LOCK))"
@@ -30,6 +30,7 @@ help:
 	@echo "make debian-packages  the Debian packages besides Python's (fonts, poppler-utils, NSS tools, SoftHSM)"
 	@echo "make messages   refresh the English message catalogue (api/locale)"
 	@echo "make bench      engine benchmark"
+	@echo "make bench-scale  queries and pages over 1,000,000 dossiers (SCALE_ARGS='--dossiers 100000 --database-url URL')"
 	@echo "make bench-pdf  PDF copy: rendering time per document kind"
 	@echo "make lock       rewrite $(LOCK) from what $(VENV) holds"
 	@echo "make clean      stop/remove $(PGDIR) and remove caches"
@@ -144,6 +145,11 @@ messages: install
 
 bench: install
 	$(BIN)/python bench/engine.py
+
+# Generates the data in bulk first (a few minutes at a million dossiers on SQLite).
+SCALE_ARGS ?=
+bench-scale: install
+	$(BIN)/python bench/scale.py $(SCALE_ARGS)
 
 bench-pdf: install
 	$(BIN)/python bench/documents.py

@@ -10,7 +10,8 @@ here): a few seconds per database.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import random
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from sqlmodel import select
 
 from tests.support import business, officer
 from tests.test_pages import page_login
+from workflows import statistics
 from workflows.clock import now
 from workflows.db import transaction
 from workflows.models import DOSSIER_SEARCH_FTS, Dossier, User, WorkTask
@@ -144,6 +146,18 @@ def test_the_inbox_keeps_its_order_and_says_more_than_1000(crowd) -> None:  # ty
     page_login(clerk.client, clerk.email)
     inbox = clerk.client.get("/work/inbox").text
     assert "Hơn 1.000 việc" in inbox and 'rel="next"' in inbox
+
+
+def test_the_reports_office_time_is_the_calendars(rt) -> None:  # type: ignore[no-untyped-def]
+    """The month report adds each whole day's office time once (``statistics._OfficeTime``): the
+    same as the calendar counts it, across weekends, holidays (Tết 2026) and part-days."""
+    meter = statistics._OfficeTime(rt.calendar)
+    rng = random.Random(5)
+    start = datetime(2026, 1, 20, tzinfo=UTC)
+    for _ in range(300):
+        a = start + timedelta(minutes=rng.randrange(60 * 24 * 60))
+        b = a + timedelta(minutes=rng.randrange(60 * 24 * 40))
+        assert meter.between(a, b) == rt.calendar.working_time_between(a, b), (a, b)
 
 
 def test_sqlite_reads_the_list_off_its_indexes(crowd, rt) -> None:  # type: ignore[no-untyped-def]

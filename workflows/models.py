@@ -290,7 +290,11 @@ class WorkTask(SQLModel, table=True):
     """A user task projected from the process instance, for inboxes and history."""
 
     __tablename__ = "work_task"
-    __table_args__ = (Index("ix_work_task_inbox", "status", "candidate_role", "due_at"),)
+    # The inbox's: its conditions, then its order, then what it filters on and returns, so that
+    # a page of open tasks is chosen from the index alone (``queries.inbox``; 0018).
+    __table_args__ = (
+        Index("ix_work_task_open", "status", "candidate_role", "due_at", "created_at", "assignee_id", "id"),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     dossier_id: int = Field(foreign_key="dossier.id", index=True)

@@ -1,5 +1,7 @@
-"""Dossier lists and search at a million dossiers
+"""Dossier lists, search and the inbox at a million dossiers
 
+The inbox chooses a page of open tasks from one covering index (``ix_work_task_open``: status,
+role, due time, creation, holder, id; it replaces ``ix_work_task_inbox``).
 The lists read a page off an index in their order (``ix_dossier_submitted``: newest first) and the
 statistics find a period's received and resolved dossiers by index (``ix_dossier_received``,
 ``ix_dossier_completed``). On SQLite, a trigram FTS5 index of ``dossier.search_text``
@@ -37,6 +39,12 @@ FTS_DDL = (
 
 
 def upgrade() -> None:
+    op.drop_index("ix_work_task_inbox", "work_task")
+    op.create_index(
+        "ix_work_task_open",
+        "work_task",
+        ["status", "candidate_role", "due_at", "created_at", "assignee_id", "id"],
+    )
     op.create_index("ix_dossier_submitted", "dossier", ["submitted_at", "id"])
     op.create_index("ix_dossier_received", "dossier", ["received_at"])
     op.create_index("ix_dossier_completed", "dossier", ["completed_at"])
@@ -54,3 +62,5 @@ def downgrade() -> None:
     op.drop_index("ix_dossier_completed", "dossier")
     op.drop_index("ix_dossier_received", "dossier")
     op.drop_index("ix_dossier_submitted", "dossier")
+    op.drop_index("ix_work_task_open", "work_task")
+    op.create_index("ix_work_task_inbox", "work_task", ["status", "candidate_role", "due_at"])

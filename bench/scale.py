@@ -8,15 +8,14 @@ dossiers go through the commands (their dossier and task pages are measured), th
 dossiers with about three work tasks each are written in bulk (SQLite: executemany; PostgreSQL:
 COPY), 2 % of them open: the four procedures (70/20/8/2 %), their steps and candidate roles, a
 few dozen officers, 20,000 businesses, submissions spread over five years, due times, alarms,
-clock pauses and ratings; ``dossier.search_text`` is folded as the product folds it. Generation
-runs in a child process, so the RSS printed at the end is the measuring process's: the runtime
-and the FastAPI app (TestClient) after every query and page.
+clock pauses and ratings; ``dossier.search_text`` is folded as the product folds it (generation runs in a child process).
 
 Measured, each in ``--rounds`` rounds of ``--samples`` calls: the officer inbox
 (``queries.inbox``), dossier search and list with paging (``queries.list_dossiers``), the public
 lookup by code (``queries.public_lookup``), the scheduler tick (``scheduler.tick``), the month
-report (``statistics.compute``), and the inbox, dossier list, dossier and task pages through the
-app. Prints p50/p95 per query as the median over rounds and the range [min–max].
+report (``statistics.compute``), and the inbox, dossier list, dossier and task pages. Prints p50/p95 per query as the median over rounds and the range [min–max]. The pages are asked of
+a real ``tdcflow serve`` on the same database (keep-alive HTTP on loopback), whose RSS is printed
+after the run.
 
 ``--data DIR --reuse`` measures a database generated before (migrating it to the head first).
 """
@@ -28,8 +27,9 @@ import json
 import multiprocessing
 import os
 import random
-import resource
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +38,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
 from sqlalchemy import make_url, text
 from sqlmodel import select
 
@@ -155,6 +156,16 @@ def migrate(url: str) -> None:
     from migrations import runner
 
     runner.upgrade(url)
+
+
+def settle(url: str) -> None:
+    """PostgreSQL after a bulk load: what autovacuum would do before long (the visibility map lets
+    index-only scans skip the table; fresh statistics)."""
+    import psycopg
+
+    parsed = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(parsed, autocommit=True) as connection:
+        connection.execute("VACUUM ANALYZE")
 
 
 def real_dossiers(rt: Runtime) -> None:
@@ -412,7 +423,7 @@ def generate(url: str, data: str, dossiers: int, seed: int = 17) -> None:
                  out.instant(due))
             )  # fmt: skip
             if still_open:
-                for kind, when in (("task_reminder", due - timedelta(days=1)), ("task_overdue", due)):
+                for kind, when in (("task_reminder", due - timedelta(days=1)), ("task_escalation", due)):
                     fired = out.instant(when) if when <= end else None
                     batch["a"].append((dossier_id, task_id, kind, out.instant(when), role, None, fired))
             at = finished or at
@@ -457,9 +468,6 @@ def cycle(values: list[Any]) -> Iterator[Any]:
 
 
 def measure(rt: Runtime, rounds: int, samples: int) -> list[tuple[str, list[tuple[float, float]]]]:
-    from fastapi.testclient import TestClient
-
-    from api.main import create_app
     from tests.test_pages import page_login
 
     with reading(rt.engine) as session:
@@ -491,8 +499,7 @@ def measure(rt: Runtime, rounds: int, samples: int) -> list[tuple[str, list[tupl
     month_end = date.today().replace(day=1) - timedelta(days=1)
     month_start = month_end.replace(day=1)
 
-    client = TestClient(create_app(rt))
-    client.__enter__()
+    server, client = serve(rt)
     page_login(client, "clerk0@scale.vn", PASSWORD)
     assert client.get("/work/inbox").status_code == 200
     real_codes = cycle(real)
@@ -531,20 +538,59 @@ def measure(rt: Runtime, rounds: int, samples: int) -> list[tuple[str, list[tupl
             f"   p95 {statistics.median(p95s):8.2f} ms [{min(p95s):.2f}–{max(p95s):.2f}]",
             flush=True,
         )
-    client.__exit__(None, None, None)
+    print(f"  server (tdcflow serve) RSS after the run: {rss_mb(server.pid):.0f} MB", flush=True)
+    client.close()
+    server.terminate()
+    server.wait(timeout=30)
     return results
+
+
+def serve(rt: Runtime) -> tuple[subprocess.Popen[bytes], httpx.Client]:
+    """``tdcflow serve`` on the benchmark's database (its scheduler on, as in production) and a
+    keep-alive client of it, once it answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = rt.settings
+    env = {
+        **os.environ,
+        "TDCFLOW_DATABASE_URL": settings.database_url,
+        "TDCFLOW_DATA_DIR": str(settings.data_dir),
+        "TDCFLOW_SECRET_KEY": settings.secret_key or "",
+        "TDCFLOW_BASE_URL": f"http://127.0.0.1:{port}",
+        "TDCFLOW_ARGON2_TIME_COST": str(settings.argon2_time_cost),
+        "TDCFLOW_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
+    }
+    tdcflow = Path(sys.executable).parent / "tdcflow"
+    server = subprocess.Popen(
+        [str(tdcflow), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
+    for _ in range(600):
+        try:
+            if client.get("/login").status_code == 200:
+                return server, client
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None:
+            sys.exit("tdcflow serve stopped")
+        time.sleep(0.2)
+    sys.exit("tdcflow serve did not answer")
 
 
 def _ok(response: Any) -> None:
     assert response.status_code == 200, (response.status_code, response.text[:300])
 
 
-def rss_mb() -> tuple[float, float]:
-    """The process's resident set now and at its peak (MB)."""
-    fields = dict(
-        line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line
-    )
-    return int(fields["VmRSS"].split()[0]) / 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def rss_mb(pid: int | str = "self") -> float:
+    """A process's resident set now (MB)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def main() -> None:
@@ -579,6 +625,8 @@ def main() -> None:
             sys.exit("generation failed")
     else:
         migrate(url)
+    if url.startswith("postgresql"):
+        settle(url)
     rt = build_runtime(settings_for(data, url), create_tables=False)
     with reading(rt.engine) as session:
         counted = session.exec(
@@ -593,8 +641,7 @@ def main() -> None:
         flush=True,
     )
     measure(rt, args.rounds, args.samples)
-    current, peak = rss_mb()
-    print(f"  server RSS after the run: {current:.0f} MB (peak {peak:.0f} MB)")
+    print(f"  benchmark process (queries above) RSS: {rss_mb():.0f} MB")
     rt.engine.dispose()
     if tmp is not None:
         tmp.cleanup()

@@ -635,6 +635,7 @@ def main() -> None:
             )
         ).one()  # type: ignore[call-overload]
     kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite (file)"
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
     print(
         f"{kind}: {counted[0]:,} dossiers, {counted[1]:,} tasks ({counted[2]:,} open); "
         f"{args.rounds} rounds x {args.samples} samples: p50 / p95 median [range over rounds]",
@@ -642,6 +643,7 @@ def main() -> None:
     )
     measure(rt, args.rounds, args.samples)
     print(f"  benchmark process (queries above) RSS: {rss_mb():.0f} MB")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     rt.engine.dispose()
     if tmp is not None:
         tmp.cleanup()

@@ -31,6 +31,7 @@ MAX_WORDS = 8
 PROBE = COUNT_CAP
 _ESCAPE = "\\"
 TRIGRAM = 3  # the FTS5 trigram index finds words of at least three characters
+INDEXED_TAIL = 12
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,9 @@ def find(session: Session, query: str) -> Found | None:
     if condition is None:
         return None
     bind = session.get_bind()
-    indexed = [w for w in search_words(query) if len(w) >= TRIGRAM]
+    # A long word is asked of the index by its last characters: a superset the LIKEs then narrow,
+    # and a cheap one (a dossier code's agency prefix is in every dossier's text; its end is not).
+    indexed = [w[-INDEXED_TAIL:] for w in search_words(query) if len(w) >= TRIGRAM]
     if bind.dialect.name != "sqlite" or not indexed:
         return Found(condition)
     ids = (

@@ -6,20 +6,20 @@ Both sides are folded the same way (``workflows.folding.search_key``): the dossi
 a "contains" match (``LIKE '%word%'``), so "thep" finds "Thép", "dong ha" finds "Đông Hà" and
 "0123" finds a tax code.
 
-At a million dossiers neither database may read every row for it. PostgreSQL answers the LIKEs
-from a trigram index (``ix_dossier_search_trgm``, migration 0016). SQLite asks its trigram FTS5
-index (``dossier_search_fts``, 0018) for the dossiers holding every word of three letters or more,
-at most ``PROBE`` + 1 of them: when they are few, the list reads just those (the LIKEs still
-decide, so words of one or two letters count too); when they are many, the words are common and
-the list reads the dossiers newest first until a page is full, which a common word fills fast, and
-says "more than ``PROBE``" without counting them.
+At a million dossiers neither database may read every row for it. Both first ask for at most
+``PROBE`` + 1 dossiers holding the words: PostgreSQL through the LIKEs (its trigram index
+``ix_dossier_search_trgm``, migration 0016, serves rare words), SQLite through its trigram FTS5
+index (``dossier_search_fts``, 0018) for every word of three letters or more. When they are few,
+the list reads just those (on SQLite the LIKEs still decide, so words of one or two letters count
+too); when they are many, the words are common and the list reads the dossiers newest first until
+a page is full, which a common word fills fast, and says "more than ``PROBE``" without counting.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, text
+from sqlalchemy import and_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -61,11 +61,17 @@ def find(session: Session, query: str) -> Found | None:
     condition = matches(query)
     if condition is None:
         return None
-    bind = session.get_bind()
+    if session.get_bind().dialect.name != "sqlite":
+        # PostgreSQL: the LIKEs themselves, at most PROBE + 1 (the trigram index for rare words,
+        # a short scan for common ones: the planner's choice).
+        found = session.execute(select(Dossier.id).where(condition).limit(PROBE + 1)).scalars().all()
+        if len(found) > PROBE:
+            return Found(condition, many=True)
+        return Found(Dossier.id.in_(found))
     # A long word is asked of the index by its last characters: a superset the LIKEs then narrow,
     # and a cheap one (a dossier code's agency prefix is in every dossier's text; its end is not).
     indexed = [w[-INDEXED_TAIL:] for w in search_words(query) if len(w) >= TRIGRAM]
-    if bind.dialect.name != "sqlite" or not indexed:
+    if not indexed:
         return Found(condition)
     ids = (
         session.execute(

@@ -179,7 +179,8 @@ def months(date_from: date, date_to: date) -> list[str]:
 
 
 def _month(instant: datetime) -> str:
-    return to_local(as_utc(instant)).strftime("%Y-%m")
+    local = to_local(as_utc(instant))
+    return f"{local.year:04d}-{local.month:02d}"
 
 
 def _handled_by(session: object, officer_id: int) -> set[int]:
@@ -287,33 +288,51 @@ def compute(
 
 
 class _OfficeTime:
-    """``calendar.working_time_between`` for many spans of days: each whole day's office time is
-    computed once, a span is its two part-days and the whole days between (office time adds up
-    over any split). A month of a busy department is tens of thousands of spans."""
+    """``calendar.working_time_between`` for many spans at once: the office time before an instant
+    is the office time of the whole days before its day (a running sum, each day computed once)
+    plus its own day's periods before it; a span is the difference of its two ends. A month of a
+    busy department is tens of thousands of spans."""
 
     def __init__(self, calendar: WorkingCalendar) -> None:
         self.calendar = calendar
-        self.days: dict[date, timedelta] = {}
+        self.zone = calendar.zone
+        self.periods = [(_micros(start), _micros(end)) for start, end in calendar.periods]
+        self.day_length = sum(end - start for start, end in self.periods)
+        self.first: date | None = None
+        self.running: list[int] = []  # office microseconds of the days from ``first`` before each
 
-    def _midnight(self, day: date) -> datetime:
-        return datetime.combine(day, time.min, self.calendar.zone)
+    def _start_at(self, day: date) -> None:
+        """Count the running sum from ``day`` at the latest (both ends of a span share it)."""
+        if self.first is None or day < self.first:
+            self.first, self.running = day - timedelta(days=31), []
 
-    def _day(self, day: date) -> timedelta:
-        if day not in self.days:
-            self.days[day] = self.calendar.working_time_between(
-                self._midnight(day), self._midnight(day + timedelta(days=1))
-            )
-        return self.days[day]
+    def _days_before(self, day: date) -> int:
+        assert self.first is not None
+        while len(self.running) <= (day - self.first).days:
+            last = len(self.running) - 1
+            previous = 0 if last < 0 else self.running[last] + self._day(self.first + timedelta(days=last))
+            self.running.append(previous)
+        return self.running[(day - self.first).days]
+
+    def _day(self, day: date) -> int:
+        return self.day_length if self.calendar.is_working_day(day) else 0
+
+    def _before(self, local: datetime) -> int:
+        day = local.date()
+        total = self._days_before(day)
+        if self._day(day):
+            now_ = _micros(local.time())
+            total += sum(max(0, min(now_, end) - start) for start, end in self.periods)
+        return total
 
     def between(self, a: datetime, b: datetime) -> timedelta:
-        first, last = a.astimezone(self.calendar.zone).date(), b.astimezone(self.calendar.zone).date()
-        if (last - first).days < 2:
-            return self.calendar.working_time_between(a, b)
-        total = self.calendar.working_time_between(a, self._midnight(first + timedelta(days=1)))
-        total += self.calendar.working_time_between(self._midnight(last), b)
-        for n in range(1, (last - first).days):
-            total += self._day(first + timedelta(days=n))
-        return total
+        start, end = a.astimezone(self.zone), b.astimezone(self.zone)
+        self._start_at(min(start.date(), end.date()))
+        return timedelta(microseconds=max(0, self._before(end) - self._before(start)))
+
+
+def _micros(moment: time) -> int:
+    return ((moment.hour * 60 + moment.minute) * 60 + moment.second) * 1_000_000 + moment.microsecond
 
 
 @dataclass(frozen=True)

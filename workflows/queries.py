@@ -101,9 +101,12 @@ def list_dossiers(rt: Runtime, actor: User, flt: DossierFilter) -> Page:
         ordered = query.order_by(Dossier.submitted_at.desc(), Dossier.id.desc())
         if found is not None and found.many and visible is None and not any(c is not None for c in filters):
             # The index already counted more than the cap for these words alone.
-            items = list(
-                session.exec(ordered.offset((flt.page - 1) * flt.page_size).limit(flt.page_size)).all()
-            )
+            skip = (flt.page - 1) * flt.page_size
+            if found.recent and flt.page * flt.page_size <= found.recent:
+                listed = dossier_search.newest_matching(flt.q or "", skip, flt.page_size)
+            else:
+                listed = ordered.offset(skip).limit(flt.page_size)
+            items = list(session.exec(listed).all())
             return page_of(items, COUNT_CAP, True, flt.page, flt.page_size)
         return paginate(session, ordered, flt.page, flt.page_size, cap=COUNT_CAP)
 

@@ -164,8 +164,18 @@ class Dossier(SQLModel, table=True):
         # The lists' order (newest first): a page is read off the index, not sorted (0018).
         Index("ix_dossier_submitted", "submitted_at", "id"),
         # The statistics' months: dossiers received, resolved in a period (0018).
-        Index("ix_dossier_received", "received_at"),
-        Index("ix_dossier_completed", "completed_at"),
+        # Covering: a month's tens of thousands of rows are read from the index alone.
+        Index("ix_dossier_received", "received_at", "procedure_code", "id"),
+        Index(
+            "ix_dossier_completed",
+            "completed_at",
+            "received_at",
+            "outcome",
+            "procedure_code",
+            "timeliness_committed",
+            "timeliness_legal",
+            "id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -298,6 +298,7 @@ class _OfficeTime:
         self.zone = calendar.zone
         self.periods = [(_micros(start), _micros(end)) for start, end in calendar.periods]
         self.day_length = sum(end - start for start, end in self.periods)
+        self.days: dict[date, int] = {}
         self.first: date | None = None
         self.running: list[int] = []  # office microseconds of the days from ``first`` before each
 
@@ -315,7 +316,9 @@ class _OfficeTime:
         return self.running[(day - self.first).days]
 
     def _day(self, day: date) -> int:
-        return self.day_length if self.calendar.is_working_day(day) else 0
+        if day not in self.days:
+            self.days[day] = self.day_length if self.calendar.is_working_day(day) else 0
+        return self.days[day]
 
     def _before(self, local: datetime) -> int:
         day = local.date()

@@ -46,8 +46,20 @@ def upgrade() -> None:
         ["status", "candidate_role", "due_at", "created_at", "assignee_id", "id"],
     )
     op.create_index("ix_dossier_submitted", "dossier", ["submitted_at", "id"])
-    op.create_index("ix_dossier_received", "dossier", ["received_at"])
-    op.create_index("ix_dossier_completed", "dossier", ["completed_at"])
+    op.create_index("ix_dossier_received", "dossier", ["received_at", "procedure_code", "id"])
+    op.create_index(
+        "ix_dossier_completed",
+        "dossier",
+        [
+            "completed_at",
+            "received_at",
+            "outcome",
+            "procedure_code",
+            "timeliness_committed",
+            "timeliness_legal",
+            "id",
+        ],
+    )
     if op.get_context().dialect.name == "sqlite":
         for statement in FTS_DDL:
             op.execute(statement)

@@ -307,6 +307,11 @@ class DossierPageOut(BaseModel):
     total: int
     page: int
     page_size: int
+    more: bool = Field(
+        default=False,
+        description="Lists are counted up to 1,000: true when more match (total is then a lower bound) / "
+        "true khi còn nhiều hơn (total khi đó là cận dưới)",
+    )
 
 
 class InboxPageOut(BaseModel):
@@ -314,6 +319,11 @@ class InboxPageOut(BaseModel):
     total: int
     page: int
     page_size: int
+    more: bool = Field(
+        default=False,
+        description="Lists are counted up to 1,000: true when more match (total is then a lower bound) / "
+        "true khi còn nhiều hơn (total khi đó là cận dưới)",
+    )
 
 
 class HistoryEventOut(LocalTimes):

@@ -18,8 +18,11 @@ from sqlmodel.sql.sqltypes import AutoString
 # Made by the migrations with SQL of their own, not by a model, so autogenerate must not drop them:
 # SQLite's FTS5 index of the TBT knowledge base (a virtual table and its shadow tables) and
 # PostgreSQL's full-text index over the same column (an expression index); PostgreSQL's trigram
-# index of ``dossier.search_text`` (its operator class needs the pg_trgm extension, 0016).
+# index of ``dossier.search_text`` (its operator class needs the pg_trgm extension, 0016), and
+# SQLite's trigram FTS5 index of the same column with the triggers that keep it in step (0018).
 AUXILIARY_TABLE_PREFIX = "tbt_kb_fts"
+# SQLite's trigram FTS5 index of ``dossier.search_text`` (0018, ``workflows.models``).
+DOSSIER_SEARCH_FTS = "dossier_search_fts"
 AUXILIARY_INDEXES = frozenset({"ix_tbt_kb_fulltext", "ix_dossier_search_trgm"})
 VERSION_TABLE = "alembic_version"
 
@@ -37,7 +40,7 @@ def target_metadata() -> MetaData:
 
 
 def is_auxiliary(table_name: str) -> bool:
-    return table_name.startswith(AUXILIARY_TABLE_PREFIX)
+    return table_name.startswith((AUXILIARY_TABLE_PREFIX, DOSSIER_SEARCH_FTS))
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:

@@ -410,6 +410,19 @@ def test_the_release_demo_data_is_upgraded_losing_nothing_and_tdcflow_works_on_i
     for dossier in _records(after["dossier"]):
         assert dossier["search_text"] == dossier_search_text(SimpleNamespace(**dossier)), dossier["code"]
     assert any("thep dong ha" in row["search_text"] for row in _records(after["dossier"]))
+    # Search at scale (0018): SQLite's trigram index holds the release's dossiers, found by a word.
+    if empty_url.startswith("sqlite"):
+        engine = make_engine(empty_url)
+        try:
+            with engine.connect() as connection:
+                found = connection.execute(
+                    sa.text(
+                        "SELECT count(*) FROM dossier_search_fts WHERE dossier_search_fts MATCH '\"dong ha\"'"
+                    )
+                ).scalar_one()
+        finally:
+            engine.dispose()
+        assert found == sum("dong ha" in row["search_text"] for row in _records(after["dossier"])) > 0
     # Tax codes (0009): a business with a received dossier is verified, at its first receipt, by
     # nobody; any other business is unverified; an account without a tax code has no state.
     received: dict[int, list[datetime]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint, event, text
+from sqlalchemy import DDL, JSON, Column, DateTime, Index, Text, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
 from workflows.clock import now
@@ -162,6 +162,21 @@ class Dossier(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("applicant_id", "idempotency_key"),
         Index("ix_dossier_status_submitted", "status", "submitted_at"),
+        # The lists' order (newest first): a page is read off the index, not sorted (0018).
+        Index("ix_dossier_submitted", "submitted_at", "id"),
+        # The statistics' months: dossiers received, resolved in a period (0018).
+        # Covering: a month's tens of thousands of rows are read from the index alone.
+        Index("ix_dossier_received", "received_at", "procedure_code", "id"),
+        Index(
+            "ix_dossier_completed",
+            "completed_at",
+            "received_at",
+            "outcome",
+            "procedure_code",
+            "timeliness_committed",
+            "timeliness_legal",
+            "id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -225,6 +240,32 @@ def _fold_search_text(_mapper: Any, _connection: Any, dossier: Dossier) -> None:
     dossier.search_text = dossier_search_text(dossier)
 
 
+# SQLite: a trigram FTS5 index of ``dossier.search_text`` (``workflows.dossier_search``), an
+# external-content table kept in step by triggers, so in the very transaction that writes the
+# dossier (migration 0018 makes the same). PostgreSQL searches the column with pg_trgm (0016).
+DOSSIER_SEARCH_FTS = "dossier_search_fts"
+DOSSIER_SEARCH_FTS_DDL = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {DOSSIER_SEARCH_FTS} USING fts5("
+    "search_text, content='dossier', content_rowid='id', tokenize='trigram')",
+    f"CREATE TRIGGER IF NOT EXISTS {DOSSIER_SEARCH_FTS}_insert AFTER INSERT ON dossier BEGIN "
+    f"INSERT INTO {DOSSIER_SEARCH_FTS} (rowid, search_text) VALUES (new.id, new.search_text); END",
+    f"CREATE TRIGGER IF NOT EXISTS {DOSSIER_SEARCH_FTS}_delete AFTER DELETE ON dossier BEGIN "
+    f"INSERT INTO {DOSSIER_SEARCH_FTS} ({DOSSIER_SEARCH_FTS}, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); END",
+    f"CREATE TRIGGER IF NOT EXISTS {DOSSIER_SEARCH_FTS}_update AFTER UPDATE OF search_text ON dossier BEGIN "
+    f"INSERT INTO {DOSSIER_SEARCH_FTS} ({DOSSIER_SEARCH_FTS}, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); "
+    f"INSERT INTO {DOSSIER_SEARCH_FTS} (rowid, search_text) VALUES (new.id, new.search_text); END",
+)
+for _statement in DOSSIER_SEARCH_FTS_DDL:
+    event.listen(Dossier.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+event.listen(
+    Dossier.__table__,
+    "before_drop",
+    DDL(f"DROP TABLE IF EXISTS {DOSSIER_SEARCH_FTS}").execute_if(dialect="sqlite"),
+)
+
+
 class ProcessInstance(SQLModel, table=True):
     """The serialized SpiffWorkflow state of one dossier, pinned to its model version.
 
@@ -261,7 +302,11 @@ class WorkTask(SQLModel, table=True):
     """A user task projected from the process instance, for inboxes and history."""
 
     __tablename__ = "work_task"
-    __table_args__ = (Index("ix_work_task_inbox", "status", "candidate_role", "due_at"),)
+    # The inbox's: its conditions, then its order, then what it filters on and returns, so that
+    # a page of open tasks is chosen from the index alone (``queries.inbox``; 0018).
+    __table_args__ = (
+        Index("ix_work_task_open", "status", "candidate_role", "due_at", "created_at", "assignee_id", "id"),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     dossier_id: int = Field(foreign_key="dossier.id", index=True)

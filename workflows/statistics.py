@@ -23,12 +23,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from io import BytesIO
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from sqlalchemy import Row
 from sqlmodel import col, select
 
 from workflows import sla
+from workflows.calendar import WorkingCalendar
 from workflows.clock import as_utc, to_local
 from workflows.db import reading
 from workflows.errors import FieldProblem, InvalidInput
@@ -176,7 +179,8 @@ def months(date_from: date, date_to: date) -> list[str]:
 
 
 def _month(instant: datetime) -> str:
-    return to_local(as_utc(instant)).strftime("%Y-%m")
+    local = to_local(as_utc(instant))
+    return f"{local.year:04d}-{local.month:02d}"
 
 
 def _handled_by(session: object, officer_id: int) -> set[int]:
@@ -200,8 +204,19 @@ def compute(
     start = as_utc(datetime.combine(date_from, time.min, zone))
     end = as_utc(datetime.combine(date_to + timedelta(days=1), time.min, zone))
     with reading(rt.engine) as session:
-        received_q = select(Dossier).where(col(Dossier.received_at) >= start, col(Dossier.received_at) < end)
-        resolved_q = select(Dossier).where(
+        # Only the columns counted (not whole dossiers with their data): a month of a busy
+        # department is tens of thousands of rows, found by the indexes on the two instants.
+        received_q = select(Dossier.id, Dossier.procedure_code, Dossier.received_at).where(
+            col(Dossier.received_at) >= start, col(Dossier.received_at) < end
+        )
+        resolved_q = select(
+            Dossier.id,
+            Dossier.procedure_code,
+            Dossier.received_at,
+            Dossier.completed_at,
+            Dossier.timeliness_committed,
+            Dossier.timeliness_legal,
+        ).where(
             col(Dossier.completed_at) >= start,
             col(Dossier.completed_at) < end,
             col(Dossier.received_at).is_not(None),
@@ -216,22 +231,32 @@ def compute(
             mine = _handled_by(session, officer_id)
             received = [d for d in received if d.id in mine]
             resolved = [d for d in resolved if d.id in mine]
-        ids = [d.id for d in resolved]
-        pauses: dict[int, list[ClockPause]] = {}
+        ids = {d.id for d in resolved}
+        pauses: dict[int, list[tuple[datetime, datetime | None]]] = {}
         ratings: dict[int, int] = {}
         if ids:
-            for pause in session.exec(select(ClockPause).where(col(ClockPause.dossier_id).in_(ids))).all():
-                pauses.setdefault(pause.dossier_id, []).append(pause)
-            ratings = dict(
-                session.exec(
-                    select(ServiceRating.dossier_id, ServiceRating.score).where(
-                        col(ServiceRating.dossier_id).in_(ids)
+            # Joined on the period's condition, not an IN list of every id (a year holds more
+            # dossiers than SQLite takes parameters).
+            resolved_ids = resolved_q.with_only_columns(Dossier.id).subquery()
+            for dossier_id, started, ended in session.exec(
+                select(ClockPause.dossier_id, ClockPause.started_at, ClockPause.ended_at).join(
+                    resolved_ids, resolved_ids.c.id == ClockPause.dossier_id
+                )
+            ).all():
+                if dossier_id in ids:
+                    pauses.setdefault(dossier_id, []).append((started, ended))
+            ratings = {
+                dossier_id: score
+                for dossier_id, score in session.exec(
+                    select(ServiceRating.dossier_id, ServiceRating.score).join(
+                        resolved_ids, resolved_ids.c.id == ServiceRating.dossier_id
                     )
                 ).all()
-            )
+                if dossier_id in ids
+            }
     cells: dict[tuple[str, str], Figures] = {}
 
-    def cell(dossier: Dossier, instant: datetime) -> Figures:
+    def cell(dossier: Row[Any], instant: datetime) -> Figures:
         key = (dossier.procedure_code, _month(instant))
         return cells.setdefault(key, Figures(*key))
 
@@ -240,6 +265,7 @@ def compute(
         row.received += 1
         row.online += 1  # every dossier in the system came through the portal (module docstring)
     day = sla.working_day_length(rt.calendar)
+    meter = _OfficeTime(rt.calendar)
     for dossier in resolved:
         done = as_utc(dossier.completed_at)  # type: ignore[arg-type]
         row = cell(dossier, done)
@@ -247,14 +273,10 @@ def compute(
         if dossier.timeliness_committed in TIMELINESS:
             setattr(row, dossier.timeliness_committed, getattr(row, dossier.timeliness_committed) + 1)
         row.legal_late += dossier.timeliness_legal == "late"
-        worked = rt.calendar.working_time_between(as_utc(dossier.received_at), done)  # type: ignore[arg-type]
-        paused = sla.paused_working_time(
-            rt.calendar,
-            [
-                sla.Pause(as_utc(p.started_at), as_utc(p.ended_at) if p.ended_at else None)
-                for p in pauses.get(dossier.id, [])
-            ],  # type: ignore[arg-type]
-            done,
+        worked = meter.between(as_utc(dossier.received_at), done)  # type: ignore[arg-type]
+        paused = sum(
+            (meter.between(as_utc(a), as_utc(b) if b else done) for a, b in pauses.get(dossier.id, [])),
+            timedelta(),
         )
         row.processing_days += max(worked - paused, timedelta()) / day
         row.processing_count += 1
@@ -263,6 +285,57 @@ def compute(
             row.rating_sum += ratings[dossier.id]
     rows = sorted(cells.values(), key=lambda r: (r.procedure_code, r.month))
     return Statistics(date_from, date_to, rows)
+
+
+class _OfficeTime:
+    """``calendar.working_time_between`` for many spans at once: the office time before an instant
+    is the office time of the whole days before its day (a running sum, each day computed once)
+    plus its own day's periods before it; a span is the difference of its two ends. A month of a
+    busy department is tens of thousands of spans."""
+
+    def __init__(self, calendar: WorkingCalendar) -> None:
+        self.calendar = calendar
+        self.zone = calendar.zone
+        self.periods = [(_micros(start), _micros(end)) for start, end in calendar.periods]
+        self.day_length = sum(end - start for start, end in self.periods)
+        self.days: dict[date, int] = {}
+        self.first: date | None = None
+        self.running: list[int] = []  # office microseconds of the days from ``first`` before each
+
+    def _start_at(self, day: date) -> None:
+        """Count the running sum from ``day`` at the latest (both ends of a span share it)."""
+        if self.first is None or day < self.first:
+            self.first, self.running = day - timedelta(days=31), []
+
+    def _days_before(self, day: date) -> int:
+        assert self.first is not None
+        while len(self.running) <= (day - self.first).days:
+            last = len(self.running) - 1
+            previous = 0 if last < 0 else self.running[last] + self._day(self.first + timedelta(days=last))
+            self.running.append(previous)
+        return self.running[(day - self.first).days]
+
+    def _day(self, day: date) -> int:
+        if day not in self.days:
+            self.days[day] = self.day_length if self.calendar.is_working_day(day) else 0
+        return self.days[day]
+
+    def _before(self, local: datetime) -> int:
+        day = local.date()
+        total = self._days_before(day)
+        if self._day(day):
+            now_ = _micros(local.time())
+            total += sum(max(0, min(now_, end) - start) for start, end in self.periods)
+        return total
+
+    def between(self, a: datetime, b: datetime) -> timedelta:
+        start, end = a.astimezone(self.zone), b.astimezone(self.zone)
+        self._start_at(min(start.date(), end.date()))
+        return timedelta(microseconds=max(0, self._before(end) - self._before(start)))
+
+
+def _micros(moment: time) -> int:
+    return ((moment.hour * 60 + moment.minute) * 60 + moment.second) * 1_000_000 + moment.microsecond
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,7 @@ def list_dossiers(
         total=result.total,
         page=result.page,
         page_size=result.page_size,
+        more=result.more,
     )
 
 

@@ -42,7 +42,9 @@ def inbox(
                 dossier_status=dossier.status,
             )
         )
-    return InboxPageOut(items=items, total=result.total, page=result.page, page_size=result.page_size)
+    return InboxPageOut(
+        items=items, total=result.total, page=result.page, page_size=result.page_size, more=result.more
+    )
 
 
 @router.get("/{task_id}", response_model=TaskDetailOut)

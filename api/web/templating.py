@@ -131,8 +131,15 @@ def _pager_query(params: Any, page: int) -> str:
     return urlencode([*items, ("page", str(page))])
 
 
+def _thousands(n: int) -> str:
+    """A count as the language writes it: 1.000 in Vietnamese, 1,000 in English."""
+    grouped = f"{n:,}"
+    return grouped.replace(",", ".") if i18n.current_language.get() == "vi" else grouped
+
+
 templates.env.filters.update(
     pager_query=_pager_query,
+    thousands=_thousands,
     date=format_date,
     datetime=format_datetime,
     time=lambda instant: to_local(instant).strftime("%H:%M") if instant else "",

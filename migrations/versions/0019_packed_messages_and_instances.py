@@ -10,7 +10,7 @@ up by their event; ``ix_outbox_pending`` holds only the events not dispatched ye
 queue, in its order), not every event ever emitted.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-03
 """
 
@@ -25,7 +25,7 @@ from notifications.models import MESSAGE_DICTIONARIES, MESSAGE_DICTIONARY
 from workflows.packed import PLAIN, pack, unpack
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

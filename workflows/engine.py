@@ -22,7 +22,6 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
 from typing import Any
 from uuid import UUID
 
@@ -423,10 +422,7 @@ class RunningProcess:
         return cls(model, workflow, engine)
 
     def serialize(self) -> str:
-        """The instance's state, without the repeated history of its loops (``_pruned``)."""
-        state = _SERIALIZER.serialize_json(self._workflow)
-        dct = json.loads(state)
-        return json.dumps(dct) if _pruned(dct) else state
+        return _SERIALIZER.serialize_json(self._workflow)
 
     def run(self) -> None:
         """Advance every automatic step until the process waits for people or timers (or ends).
@@ -657,46 +653,6 @@ class RunningProcess:
         if task is None or not task.task_spec.manual or task.state != TaskState.READY:
             raise TaskNotReady(task_id)
         return task
-
-
-def _pruned(dct: dict[str, Any]) -> int:
-    """Take out of the serialized workflow the completed passes of its loops but the last; the
-    number of tasks taken out.
-
-    SpiffWorkflow keeps every completed task in its tree: each pass of a loop hangs a few more
-    tasks below the last, so a long instance (a supplement asked again and again) grows with its
-    history, costs more per command, and past about 250 passes breaks (SpiffWorkflow walks the
-    ancestors recursively: Python's recursion limit). Nothing reads those tasks (the audit trail
-    records each step), so in every chain of completed single-child tasks, a task whose element
-    comes again further down the chain is cut out and its parent linked to its child. What stays:
-    every element reached (its last pass), every branching task, every waiting task, the last
-    completed task and the tasks that own a subprocess.
-    """
-    tasks: dict[str, dict[str, Any]] = dct["tasks"]
-    kept = {dct["root"], dct.get("last_task"), *dct.get("subprocesses", {})}
-    completed = TaskState.COMPLETED
-    before = len(tasks)
-    starts = [dct["root"]]
-    while starts:
-        chain = [starts.pop()]
-        while tasks[chain[-1]]["state"] == completed and len(tasks[chain[-1]]["children"]) == 1:
-            chain.append(tasks[chain[-1]]["children"][0])
-        starts.extend(tasks[chain[-1]]["children"])
-        seen_below: set[str] = set()
-        survivors: list[str] = []
-        for position in range(len(chain) - 1, -1, -1):
-            task_id = chain[position]
-            spec = tasks[task_id]["task_spec"]
-            if 0 < position < len(chain) - 1 and spec in seen_below and task_id not in kept:
-                del tasks[task_id]
-            else:
-                survivors.append(task_id)
-            seen_below.add(spec)
-        survivors.reverse()
-        for parent, child in pairwise(survivors):
-            tasks[parent]["children"] = [child]
-            tasks[child]["parent"] = parent
-    return before - len(tasks)
 
 
 def _public_data(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Login throttling across processes, on PostgreSQL: the app served as in production by
-``uvicorn --workers 2`` (two OS processes, each with its own connection pool), one connection per
-request so that both processes answer. The counters live in the database, so the two processes
+``uvicorn --workers 2`` (two OS processes, each with its own connection pool), with a connection held
+open to each process so that both answer (which process accepts a new connection is the kernel's
+choice: under load one process could take them all). The counters live in the database, so the two processes
 lock a login out at the same count as one process would, wrong passwords sent one after another or
 all at once. (Without the database's counters, each process kept its own count, or none: 30 wrong
 passwords were all answered 401 and the 31st, right one logged in.)
@@ -18,6 +19,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import httpx2 as httpx
@@ -99,9 +101,48 @@ def processes_that_counted(server: Server, login: str) -> set[str]:
     return set(pattern.findall(server.log_text()))
 
 
+@contextmanager
+def one_connection_per_process(server: Server) -> Iterator[list[httpx.Client]]:
+    """Two keep-alive clients, each connected to another of the two processes: new connections are
+    opened (and kept) until a probe on one is logged by a process no other connection reached. A
+    probe is a wrong password for a login of its own from an address of its own, so that it counts
+    toward no tested login or address."""
+    opened: list[httpx.Client] = []
+    by_process: dict[str, httpx.Client] = {}
+    try:
+        for n in range(60):
+            client = httpx.Client(base_url=server.url, timeout=60)
+            opened.append(client)
+            probe = f"tham-do-{n}-{id(client)}@so-khcn.gov.vn"
+            client.post(
+                "/api/auth/token",
+                data={"username": probe, "password": WRONG},
+                headers={"X-Forwarded-For": f"198.51.100.{n + 1}"},
+            )
+            for pid in processes_that_counted(server, probe):
+                by_process.setdefault(pid, client)
+            if len(by_process) == 2:
+                break
+        assert len(by_process) == 2, "60 connections reached only one process"
+        yield list(by_process.values())
+    finally:
+        for client in opened:
+            client.close()
+
+
 def test_two_processes_lock_out_at_the_count_of_one(pg, server):
     login = officer(pg, "motcua-mot@so-khcn.gov.vn")
-    answers = [outcome(attempt(server, login, WRONG, "203.0.113.1")) for _ in range(LOCK_AFTER)]
+    with one_connection_per_process(server) as connections:
+        answers = [
+            outcome(
+                connections[n % 2].post(
+                    "/api/auth/token",
+                    data={"username": login, "password": WRONG},
+                    headers={"X-Forwarded-For": "203.0.113.1"},
+                )
+            )
+            for n in range(LOCK_AFTER)
+        ]
     assert answers == ["401 invalid_credentials"] * LOCK_AFTER
     # The next attempt, with the right password, is refused before the password is checked.
     locked = attempt(server, login, PASSWORD, "203.0.113.1")

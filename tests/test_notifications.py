@@ -99,7 +99,7 @@ def event_of(rt: Runtime, event_type: str) -> OutboxEvent:
 def emit_event(rt: Runtime, event_type: str, **payload: object) -> str:
     """An event as a command writes it (committed), without a dossier behind it."""
     with transaction(rt.engine) as session:
-        return emit(session, event_type, None, {"code": "000.00.15.H50-260302-0042", **payload}).id
+        return emit(session, event_type, None, {"code": "000.00.15.H50-260302-0042", **payload})
 
 
 def an_admin(rt: Runtime) -> User:

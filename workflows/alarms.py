@@ -13,8 +13,9 @@ deleted when it is done.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlmodel import Session
 
 from workflows import audit
@@ -34,29 +35,40 @@ def share_of(calendar: WorkingCalendar, start: datetime, end: datetime, share: f
     return calendar.add_working_time(start, span * share)
 
 
+_ALARM = Alarm.__table__  # type: ignore[attr-defined]
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """New alarms, written at once in one statement: nothing in a command reads an alarm back as
+    an object, and the rows are in the database for the deletes that may follow in the same
+    command (a task closed by the run that opened it)."""
+    if rows:
+        session.execute(insert(_ALARM), [{**_EMPTY, **row} for row in rows])
+
+
+_EMPTY = {"task_id": None, "recipient_role": None, "recipient_user_id": None, "fired_at": None}
+
+
 def schedule_task_alarms(ctx: CommandContext, task: WorkTask) -> None:
     if task.due_at is None:
         return
     created, due = as_utc(task.created_at), as_utc(task.due_at)
-    ctx.session.add(
-        Alarm(
-            dossier_id=ctx.dossier.id,
-            task_id=task.id,
-            kind="task_reminder",
-            due_at=share_of(ctx.rt.calendar, created, due, REMINDER_SHARE),
-            recipient_role=task.candidate_role,
-            recipient_user_id=task.assignee_id,
-        )
-    )
-    ctx.session.add(
-        Alarm(
-            dossier_id=ctx.dossier.id,
-            task_id=task.id,
-            kind="task_escalation",
-            due_at=due,
-            recipient_role="leader",
-        )
-    )
+    reminder = {
+        "dossier_id": ctx.dossier.id,
+        "task_id": task.id,
+        "kind": "task_reminder",
+        "due_at": share_of(ctx.rt.calendar, created, due, REMINDER_SHARE),
+        "recipient_role": task.candidate_role,
+        "recipient_user_id": task.assignee_id,
+    }
+    escalation = {
+        "dossier_id": ctx.dossier.id,
+        "task_id": task.id,
+        "kind": "task_escalation",
+        "due_at": due,
+        "recipient_role": "leader",
+    }
+    _insert(ctx.session, [reminder, escalation])
 
 
 def drop_task_alarms(session: Session, task_id: str) -> None:
@@ -82,22 +94,31 @@ def schedule_dossier_alarms(ctx: CommandContext) -> None:
     }
     legal = as_utc(dossier.legal_due_at) if dossier.legal_due_at else None
     plan = dossier_alarm_plan(ctx.rt.calendar, received, appointment, legal)
-    for kind, due in plan.items():
-        # A warning already given is not given again for the same deadline, unless it moved later.
-        if due is None or (kind in fired and due <= ctx.at):
-            continue
-        ctx.session.add(dossier_alarm(dossier.id, kind, due))  # type: ignore[arg-type]
+    # A warning already given is not given again for the same deadline, unless it moved later.
+    _insert(
+        ctx.session,
+        [
+            dossier_alarm_row(dossier.id, kind, due)
+            for kind, due in plan.items()
+            if due is not None and not (kind in fired and due <= ctx.at)
+        ],
+    )
+
+
+def dossier_alarm_row(dossier_id: int, kind: str, due: datetime) -> dict[str, Any]:
+    """A dossier's deadline alarm of ``kind`` due at ``due``: the specialist hears of the risk,
+    the leader of a missed deadline."""
+    return {
+        "dossier_id": dossier_id,
+        "kind": kind,
+        "due_at": due,
+        "recipient_role": "leader" if kind != "appointment_at_risk" else "specialist",
+    }
 
 
 def dossier_alarm(dossier_id: int, kind: str, due: datetime) -> Alarm:
-    """A dossier's deadline alarm of ``kind`` due at ``due``: the specialist hears of the risk,
-    the leader of a missed deadline."""
-    return Alarm(
-        dossier_id=dossier_id,
-        kind=kind,
-        due_at=due,
-        recipient_role="leader" if kind != "appointment_at_risk" else "specialist",
-    )
+    """:func:`dossier_alarm_row` as an object, for a caller that adds it to its session."""
+    return Alarm(**dossier_alarm_row(dossier_id, kind, due))
 
 
 def dossier_alarm_plan(

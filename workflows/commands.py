@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -34,7 +34,7 @@ from workflows.engine import EngineError, RunningProcess, TaskNotReady
 from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
 from workflows.locking import lock_dossier_by_code, lock_task
 from workflows.models import Attachment, Dossier, ProcessInstance, User, WorkTask
-from workflows.outbox import dossier_event
+from workflows.outbox import dossier_event, retract
 from workflows.pauses import close_open_pause
 from workflows.projection import cancel_open_tasks, mark_completed, sync_after_run
 from workflows.runtime import Runtime
@@ -307,10 +307,7 @@ def _start(
     _after_engine(ctx, process)
     if dossier.received_at is not None:
         # The model received it on submission (a TBT question): "received, due …" says it all.
-        if inspect(submitted).persistent:
-            session.delete(submitted)
-        else:
-            session.expunge(submitted)
+        retract(session, submitted)
     return dossier
 
 

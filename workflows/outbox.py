@@ -12,7 +12,8 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, text
+from sqlalchemy import JSON, Column, DateTime, Index, event, insert, text
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, Session, SQLModel
 
 from workflows.clock import now
@@ -97,21 +98,40 @@ def emit(
     dossier_id: int | None,
     payload: dict[str, Any],
     at: datetime | None = None,
-) -> OutboxEvent:
+) -> str:
+    """Add the event to the caller's transaction; its id, which :func:`retract` takes. The events
+    of a transaction are written together just before it commits (one statement): nothing reads
+    an event back before then, and a transaction rolled back writes none."""
     if event_type not in event_types():
         raise ValueError(f"unknown event type {event_type}")
     at = at or now()
-    event = OutboxEvent(
-        id=_event_id(at),
-        type=event_type,
-        dossier_id=dossier_id,
-        payload=payload,
-        created_at=at,
-    )
-    session.add(event)
-    return event
+    event_id = _event_id(at)
+    row = {"id": event_id, "type": event_type, "dossier_id": dossier_id, "payload": payload, "created_at": at}
+    session.info.setdefault(_PENDING, []).append(row)
+    return event_id
 
 
+def retract(session: Session, event_id: str) -> None:
+    """Take back an event emitted earlier in the same transaction (it was never written)."""
+    session.info[_PENDING] = [row for row in session.info.get(_PENDING, []) if row["id"] != event_id]
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _write_pending(session: Session) -> None:
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        session.flush()  # the rows the events refer to (a dossier written in this transaction)
+        session.execute(insert(_OUTBOX), rows)
+
+
+@event.listens_for(OrmSession, "after_commit")
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+_OUTBOX = OutboxEvent.__table__  # type: ignore[attr-defined]
+_PENDING = "outbox_pending"  # session.info: the transaction's events, written before it commits
 _SEQUENCE = itertools.count()
 
 
@@ -125,8 +145,10 @@ def _event_id(at: datetime) -> str:
 
 def dossier_event(
     session: Session, event_type: str, dossier: Any, at: datetime | None = None, **details: Any
-) -> OutboxEvent:
+) -> str:
     """An event about a dossier, carrying what a message about it needs (code, applicant, subject)."""
+    if dossier.id is None:
+        session.flush()  # a dossier added in this transaction: its id
     payload = {
         "code": dossier.code,
         "procedure_code": dossier.procedure_code,

@@ -35,8 +35,8 @@ def sync_after_run(
     known = set()
     for row in open_rows:
         known.add(row.id)
-        if row.id in ready:
-            continue
+        if row.id in ready or (row.id == completed_task_id and row.status == "completed"):
+            continue  # still open, or marked completed (and its alarms dropped) before the run
         drop_task_alarms(session, row.id)
         if row.id == completed_task_id:
             row.status = "completed"

@@ -22,16 +22,18 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import Session, select
 
-from workflows.audit_anchor import HEADS, PENDING
+from workflows.audit_anchor import HEADS, PENDING, StreamHead
 from workflows.clock import as_utc, now
 from workflows.models import AuditEvent, User
 
 GENESIS = "0" * 64
+_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
 
 
 def event_hash(event: Any) -> str:
@@ -65,7 +67,8 @@ def record(
     details: dict[str, Any] | None = None,
     dossier_id: int | None = None,
     at: datetime | None = None,
-) -> AuditEvent:
+) -> int:
+    """Append an event to ``stream`` in the caller's transaction; its id."""
     # The chain's head is read once per transaction and stream, then carried in the session until
     # the transaction ends (workflows.audit_anchor forgets it at commit or rollback).
     heads: dict[str, tuple[int, str]] = session.info.setdefault(HEADS, {})
@@ -79,23 +82,24 @@ def record(
         ).first()
         heads[stream] = (last[0], last[1]) if last else (0, GENESIS)
     last_seq, last_hash = heads[stream]
-    event = AuditEvent(
-        stream=stream,
-        seq=last_seq + 1,
-        dossier_id=dossier_id,
-        actor_id=actor.id if actor else None,
-        actor_label=actor_label(actor),
-        action=action,
-        at=at or now(),
-        details=json.loads(json.dumps(details or {}, ensure_ascii=False, default=str)),
-        prev_hash=last_hash,
-        hash="",
-    )
-    event.hash = event_hash(event)
-    session.add(event)
-    heads[stream] = (event.seq, event.hash)
-    session.info.setdefault(PENDING, {})[stream] = event  # anchored at commit
-    return event
+    row = {
+        "stream": stream,
+        "seq": last_seq + 1,
+        "dossier_id": dossier_id,
+        "actor_id": actor.id if actor else None,
+        "actor_label": actor_label(actor),
+        "action": action,
+        "at": at or now(),
+        "details": json.loads(json.dumps(details or {}, ensure_ascii=False, default=str)),
+        "prev_hash": last_hash,
+    }
+    row["hash"] = event_hash(SimpleNamespace(**row))
+    # Written at once (one statement, no object in the session): the head's id is what the
+    # stream's checkpoint names at commit.
+    event_id = session.execute(insert(_EVENTS).values(**row).returning(_EVENTS.c.id)).scalar_one()
+    heads[stream] = (row["seq"], row["hash"])
+    session.info.setdefault(PENDING, {})[stream] = StreamHead(row["seq"], event_id, row["hash"])
+    return event_id
 
 
 def _take_stream_lock(session: Session, stream: str) -> None:

@@ -21,7 +21,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import event, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from workflows.clock import now
 from workflows.db import transaction
-from workflows.models import AuditCheckpoint, AuditEvent, AuditRoot
+from workflows.models import AuditCheckpoint, AuditRoot
 
 # session.info keys: the last event appended to each stream in the transaction (to anchor at
 # commit), and each stream's head as read once per transaction (``workflows.audit.record``).
@@ -39,6 +39,14 @@ PENDING = "audit_pending"
 HEADS = "audit_heads"
 _KEY_OPTION = "tdcflow_audit_key"
 _CHECKPOINT = AuditCheckpoint.__table__  # type: ignore[attr-defined]
+
+
+class StreamHead(NamedTuple):
+    """The last event a transaction appended to a stream."""
+
+    seq: int
+    id: int
+    hash: str
 
 
 class AuditKeyMissing(RuntimeError):
@@ -86,10 +94,9 @@ def checkpoint_signed(key: bytes, checkpoint: Any) -> bool:
 @event.listens_for(Session, "before_commit")
 def _anchor_heads(session: Session) -> None:
     """Write the checkpoint of every stream this transaction appended to: one statement."""
-    pending: dict[str, AuditEvent] = session.info.pop(PENDING, None) or {}
+    pending: dict[str, StreamHead] = session.info.pop(PENDING, None) or {}
     if not pending:
         return
-    session.flush()  # the events' ids
     key = key_of(session)
     instant = now()
     rows = [

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from workflows import dossier_search, permissions
 from workflows.catalogue import office_day
@@ -24,7 +24,6 @@ from workflows.models import (
     AuditEvent,
     ClockPause,
     Document,
-    DocumentRendering,
     DocumentSigning,
     Dossier,
     ProcessInstance,
@@ -131,14 +130,16 @@ TECHNICAL_ACTIONS = frozenset({"document_rendered"})
 
 
 def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
-    with reading(rt.engine) as session:
-        pending = session.exec(
-            select(DocumentRendering.document_id)
-            .join(Document, col(Document.id) == col(DocumentRendering.document_id))
-            .where(Document.dossier_id == visible_dossier(session, actor, code).id)
-        ).all()
-    for document_id in pending:  # issued by the last command: its file is made now, not mid-read
+    detail, pending = _read_detail(rt, actor, code)
+    if not pending:
+        return detail
+    for document_id in pending:  # issued by the last command: their files are made now
         render_pending(rt, document_id)
+    return _read_detail(rt, actor, code)[0]
+
+
+def _read_detail(rt: Runtime, actor: User, code: str) -> tuple[DossierDetail, list[str]]:
+    """The dossier as ``actor`` sees it, and the ids of its documents not rendered yet."""
     with reading(rt.engine) as session:
         dossier = visible_dossier(session, actor, code)
         instance = session.exec(
@@ -156,11 +157,13 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
         history = [event for event in history if event.action not in TECHNICAL_ACTIONS]
         if not actor.is_officer:
             history = [event for event in history if event.action not in INTERNAL_ACTIONS]
+        every_document = session.exec(
+            select(Document).where(Document.dossier_id == dossier.id).order_by(Document.issued_at)
+        ).all()
+        pending = [d.id for d in every_document if not d.sha256]
         documents = [
             d
-            for d in session.exec(
-                select(Document).where(Document.dossier_id == dossier.id).order_by(Document.issued_at)
-            ).all()
+            for d in every_document
             if permissions.may_read_document(actor, privacy_of(rt, dossier).applicant_may_read(d.kind))
         ]
         attachments = session.exec(
@@ -179,7 +182,7 @@ def dossier_detail(rt: Runtime, actor: User, code: str) -> DossierDetail:
             list(attachments),
             list(pauses),
         )
-    return detail
+    return detail, pending
 
 
 def inbox(rt: Runtime, actor: User, mine_only: bool = False, page: int = 1, page_size: int = 50) -> Page:

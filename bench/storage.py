@@ -5,8 +5,8 @@
 Each round starts from an empty database (a fresh SQLite file unless --database-url is given), sets
 up the bench's people (``bench/engine.py``), measures the database, then runs N declarations end to
 end through the commands (submit → receive → examine → approve, the notice issued) and the
-scheduler's notification dispatch after every command (fan-out and sending, to a real SMTP server
-on loopback), and measures again. Prints, as the median over rounds (with the range), the growth
+scheduler's work after every command (the notifications' fan-out and sending, to a real SMTP
+server on loopback; the issued documents rendered), and measures again. Prints, as the median over rounds (with the range), the growth
 per finished dossier by table (indexes counted with their table): SQLite pages from the ``dbstat``
 virtual table, PostgreSQL ``pg_total_relation_size``.
 """
@@ -32,6 +32,7 @@ from tests.notifications_support import start_smtp
 from workflows import commands
 from workflows.db import drop_schema
 from workflows.demo import DEMO_PDF
+from workflows.document_rendering import render_due
 from workflows.runtime import Runtime, build_runtime
 
 STEPS = [
@@ -63,21 +64,28 @@ def table_bytes(rt: Runtime) -> dict[str, int]:
     return {name: int(size) for name, size in rows}
 
 
+def after_command(rt: Runtime) -> None:
+    """What the scheduler does after a command: the notifications sent, the issued documents
+    rendered (their ``document_rendering`` rows, which hold what a document says until then, go)."""
+    dispatch(rt)
+    render_due(rt)
+
+
 def run_declarations(rt: Runtime, dossiers: int) -> None:
-    """N declarations end to end, the dispatcher run after each command as the scheduler would."""
+    """N declarations end to end, the scheduler's work done after each command."""
     people = setup_people(rt)
     firm = people["business"]
-    dispatch(rt)
+    after_command(rt)
     for n in range(dossiers):
         ids = {
             field: commands.upload_attachment(rt, firm, f"{field}.pdf", DEMO_PDF).id
             for field in ("declaration_form", "business_registration", "certificate_copy")
         }
         dossier, _ = commands.submit_dossier(rt, firm, PROCEDURE, declaration(n, firm.tax_code, ids))
-        dispatch(rt)
+        after_command(rt)
         for role, step_data in STEPS:
             commands.complete_task(rt, people[role], open_task(rt, dossier.code), step_data)
-            dispatch(rt)
+            after_command(rt)
 
 
 def run_round(database_url: str | None, dossiers: int) -> dict[str, float]:

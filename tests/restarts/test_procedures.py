@@ -8,6 +8,13 @@ state a process keeps between commands; ``test_server_restart.py`` checks the sa
 processes.) The walks choose among every waiting task, with every distinct payload its form
 allows (enums, booleans, numbers at both ends), and the next timer firing; they go on until
 every element of the model was reached.
+
+On PostgreSQL the replays with restarts are those of a few walks that together reach every element
+the walks reach (``covering``); SQLite replays every walk. What a restart reads back from the
+database (the instance's packed state, the dossier's rows and their instants) is then read back
+from PostgreSQL at every element too; the many orders in which the walks reach the same elements
+are the engine's and the commands' concern, the same code on either database, and SQLite replays
+them all.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import pytest
 import time_machine
 
 from tests.restarts.drivers import START, CommandDriver, make_world
-from tests.restarts.explorer import explore, first_difference, replay
+from tests.restarts.explorer import covering, explore, first_difference, replay
 from tests.support import local
 from workflows.runtime import Runtime
 
@@ -60,6 +67,7 @@ def test_every_path_survives_a_restart_before_every_command(
     # (the ceiling itself): a walk rarely lets three timers in a row fire before the reply comes.
     settings = ["11", "4"] if procedure_code == "hoi-dap-tbt" else ["20"]
     covered: frozenset[str] = frozenset()
+    replay_all = rt.engine.dialect.name == "sqlite"
     with time_machine.travel(start, tick=False) as traveller:
         world = make_world(rt, traveller)
         driver = lambda: CommandDriver(world, procedure_code, start)  # noqa: E731
@@ -68,7 +76,7 @@ def test_every_path_survives_a_restart_before_every_command(
             monkeypatch.setenv("TDCFLOW_TBT_PAUSE_CEILING_DAYS", ceiling)
             walks, reached = explore(driver, elements - covered, max_walks=80)
             covered |= reached
-            for walk in walks:
+            for walk in walks if replay_all else covering(walks):
                 again = replay(driver, walk.choices, restart=True)
                 difference = first_difference(walk, again)
                 assert difference is None, f"walk {[str(c) for c in walk.choices]} differs {difference}"

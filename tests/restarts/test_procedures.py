@@ -41,6 +41,9 @@ def test_every_procedure_of_the_catalogue_is_walked(rt: Runtime):
     assert sorted(rt.catalogue.procedures) == sorted(PROCEDURES)
 
 
+# The TBT inquiry's elements reached only when the pause's ceiling comes before the first reminder.
+TBT_CEILING_ONLY = frozenset({"pause_ceiling", "escalate_ceiling", "end_escalated"})
+
 # Each procedure's versions of its rules, by a Monday 09:00 on which each is in force.
 VERSIONS = [
     ("cong-bo-hop-chuan-hop-quy", START),
@@ -65,16 +68,24 @@ def test_every_path_survives_a_restart_before_every_command(
     # The TBT inquiry's timers on a forwarded question, walked in two settings: a ceiling after two
     # reminders (5, 10 working days: the repeated reminder), and one before the first reminder
     # (the ceiling itself): a walk rarely lets three timers in a row fire before the reply comes.
-    settings = ["11", "4"] if procedure_code == "hoi-dap-tbt" else ["20"]
+    # The first setting's walks go on until they reached every element but the ceiling's own,
+    # which it cannot reach (asked for them, it would walk on to its limit of walks, reaching
+    # nothing new); the second's until they reached what is left.
+    settings = (
+        [("11", TBT_CEILING_ONLY), ("4", frozenset())]
+        if procedure_code == "hoi-dap-tbt"
+        else [("20", frozenset())]
+    )
     covered: frozenset[str] = frozenset()
     replay_all = rt.engine.dialect.name == "sqlite"
     with time_machine.travel(start, tick=False) as traveller:
         world = make_world(rt, traveller)
         driver = lambda: CommandDriver(world, procedure_code, start)  # noqa: E731
         elements = driver().procedure.model.element_ids()
-        for ceiling in settings:
+        for ceiling, left_for_later in settings:
+            assert left_for_later <= elements, sorted(left_for_later - elements)
             monkeypatch.setenv("TDCFLOW_TBT_PAUSE_CEILING_DAYS", ceiling)
-            walks, reached = explore(driver, elements - covered, max_walks=80)
+            walks, reached = explore(driver, elements - covered - left_for_later, max_walks=80)
             covered |= reached
             for walk in walks if replay_all else covering(walks):
                 again = replay(driver, walk.choices, restart=True)

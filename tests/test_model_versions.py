@@ -357,28 +357,36 @@ print(json.dumps([chosen.version_key, rt.forms.file_of("cross_check.schema.json"
 """
 
 
-def test_a_version_deployed_by_one_process_is_used_by_another_already_running(tmp_path: Path):
-    """Two app processes on one database, each with its own data folder: one deploys a version in
-    force today, the other, started before, starts new dossiers on it and has its forms."""
+def test_a_version_deployed_by_one_process_is_used_by_another_already_running(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+):
+    """Two app processes on one database, each with its own data folder: one (this test's) deploys
+    a version in force today, the other, started before, starts new dossiers on it and has its
+    forms. (``tdcflow deploy`` itself is the test above; the database is the migrated one every
+    SQLite test starts from.)"""
     import json
+    import shutil
     import subprocess
     import sys
 
-    from tests.deployment_support import TDCFLOW, clean_environment
+    from tests.conftest import sqlite_template
+    from tests.deployment_support import clean_environment
     from workflows.catalogue import office_day
 
-    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    common = {
-        "TDCFLOW_DATABASE_URL": url,
-        "TDCFLOW_SECRET_KEY": "test-secret-key-not-for-production-0123456789",
-        "TDCFLOW_SCHEDULER": "0",
-        "TDCFLOW_ARGON2_TIME_COST": "1",
-        "TDCFLOW_ARGON2_MEMORY_KIB": "1024",
-    }
-    first = clean_environment({**common, "TDCFLOW_DATA_DIR": str(tmp_path / "node-1")})
-    second = clean_environment({**common, "TDCFLOW_DATA_DIR": str(tmp_path / "node-2")})
-    subprocess.run([TDCFLOW, "migrate"], env=first, check=True, capture_output=True)
-    rt = build_runtime(make_settings(tmp_path / "admin", url), create_tables=False)
+    shared = tmp_path / "shared.sqlite3"
+    shutil.copyfile(sqlite_template(tmp_path_factory), shared)
+    url = f"sqlite:///{shared}"
+    second = clean_environment(
+        {
+            "TDCFLOW_DATABASE_URL": url,
+            "TDCFLOW_SECRET_KEY": "test-secret-key-not-for-production-0123456789",
+            "TDCFLOW_SCHEDULER": "0",
+            "TDCFLOW_ARGON2_TIME_COST": "1",
+            "TDCFLOW_ARGON2_MEMORY_KIB": "1024",
+            "TDCFLOW_DATA_DIR": str(tmp_path / "node-2"),
+        }
+    )
+    rt = build_runtime(make_settings(tmp_path / "node-1", url), create_tables=False)
     from workflows import accounts
 
     admin = accounts.create_officer(
@@ -389,12 +397,10 @@ def test_a_version_deployed_by_one_process_is_used_by_another_already_running(tm
         full_name="Quản trị",
         roles=["admin"],
     )
-    bundle = tmp_path / "bundle"
-    for name, text in deployments.read_folder(BUNDLE).items():
-        (bundle / name).parent.mkdir(parents=True, exist_ok=True)
-        (bundle / name).write_text(
-            text.replace("2027-01-01", office_day(now()).isoformat()), encoding="utf-8"
-        )
+    bundle = {
+        name: text.replace("2027-01-01", office_day(now()).isoformat())
+        for name, text in deployments.read_folder(BUNDLE).items()
+    }
     watcher = subprocess.Popen(
         [sys.executable, "-c", WATCHER, DECLARATION],
         env=second,
@@ -405,13 +411,11 @@ def test_a_version_deployed_by_one_process_is_used_by_another_already_running(tm
     )
     try:
         assert json.loads(watcher.stdout.readline()) == [""]
-        deployed = subprocess.run(
-            [TDCFLOW, "deploy", str(bundle), "--by", admin.email], env=first, capture_output=True, text=True
-        )
-        assert deployed.returncode == 0, deployed.stderr
+        assert deployments.deploy(rt, admin, bundle).id == 1
         watcher.stdin.write("\n")
         watcher.stdin.flush()
         assert json.loads(watcher.stdout.readline()) == ["d1", True]
     finally:
         watcher.kill()
         watcher.wait()
+        rt.engine.dispose()

@@ -142,3 +142,16 @@ def first_difference(expected: Walk, actual: Walk) -> str | None:
     if expected.reached != actual.reached:
         return f"reached {sorted(expected.reached)} without restarts, {sorted(actual.reached)} with"
     return None
+
+
+def covering(walks: list[Walk]) -> list[Walk]:
+    """Few of ``walks`` that together reach every element any of them reaches (greedy: the walk
+    reaching most elements not yet reached first; ties go to the earlier walk), in walk order."""
+    wanted = frozenset().union(*(walk.reached for walk in walks))
+    chosen: list[int] = []
+    covered: frozenset[str] = frozenset()
+    while covered != wanted:
+        best = max(range(len(walks)), key=lambda i: (len(walks[i].reached - covered), -i))
+        chosen.append(best)
+        covered |= walks[best].reached
+    return [walks[i] for i in sorted(chosen)]

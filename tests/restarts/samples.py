@@ -10,6 +10,7 @@ a new pattern without one fails loudly, naming it.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -58,9 +59,19 @@ def payload(form: Form, context: SampleContext, index: int) -> dict[str, Any]:
 
 _Recipe = tuple[str, dict[tuple[Any, ...], Any]]
 
+# The recipes depend on the form's schema alone, and a walk asks for them at every step (``count``
+# for the options, ``payload`` for the choice): made once per form object, not once per call.
+_made_recipes: weakref.WeakKeyDictionary[Form, list[_Recipe]] = weakref.WeakKeyDictionary()
+
 
 def _recipes(form: Form) -> list[_Recipe]:
     """(number mode, values forced at paths) of each distinct payload, attachments aside."""
+    if form not in _made_recipes:
+        _made_recipes[form] = _make_recipes(form)
+    return _made_recipes[form]
+
+
+def _make_recipes(form: Form) -> list[_Recipe]:
     blank = SampleContext("0000000000", "mau@example.vn", date(2026, 1, 1), lambda: "-")
     root = form._root  # the schema walker's nodes for the whole form
     choices: list[tuple[tuple[Any, ...], Any]] = []

@@ -129,15 +129,23 @@ def test_the_administrator_finds_and_resumes_stuck_dossiers_from_the_command_lin
     assert listed.returncode == 1, listed.stderr
     assert f"STUCK  {code}  {AWARD}  status=processing  [resumable]" in listed.stdout
 
-    refused = _tdcflow(rt, "resume", "--by", world.officers["clerk"].email)
-    assert refused.returncode == 2
-    assert "not an active administrator" in refused.stderr
+    # Each call is a new process (most of its cost the start); the command's refusals and its
+    # empty listing are the same code on either database and are run on SQLite only: on
+    # PostgreSQL, the listing and the resumption (what reads and writes the dossiers) are run.
+    on_sqlite = rt.engine.dialect.name == "sqlite"
+    if on_sqlite:
+        refused = _tdcflow(rt, "resume", "--by", world.officers["clerk"].email)
+        assert refused.returncode == 2
+        assert "not an active administrator" in refused.stderr
 
     resumed = _tdcflow(rt, "resume", "--by", world.officers["admin"].email)
     assert resumed.returncode == 0, resumed.stderr
     assert f"resumed  {code}" in resumed.stdout
     assert _open_steps(rt, driver.dossier_id) == ["site_visit"]
 
-    again = _tdcflow(rt, "check", "--instances")
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "no stuck dossier" in again.stdout
+    if on_sqlite:
+        again = _tdcflow(rt, "check", "--instances")
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "no stuck dossier" in again.stdout
+    else:
+        assert find_stuck(rt) == []

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import bindparam, delete, insert, select
 from sqlmodel import Session
 
 from workflows import audit
@@ -71,6 +71,14 @@ def schedule_task_alarms(ctx: CommandContext, task: WorkTask) -> None:
     _insert(ctx.session, [reminder, escalation])
 
 
+# Built once: commands run it on every step (building a statement costs more than running it). The
+# deletes stay ORM statements built per call: they flush the session first, so an alarm being
+# fired in it is not taken for a pending one.
+_FIRED_DOSSIER_ALARMS = select(_ALARM.c.kind).where(
+    _ALARM.c.dossier_id == bindparam("dossier"), _ALARM.c.task_id.is_(None), _ALARM.c.fired_at.is_not(None)
+)
+
+
 def drop_task_alarms(session: Session, task_id: str) -> None:
     session.execute(delete(Alarm).where(Alarm.task_id == task_id, Alarm.fired_at.is_(None)))
 
@@ -84,14 +92,7 @@ def schedule_dossier_alarms(ctx: CommandContext) -> None:
     if dossier.received_at is None or dossier.completed_at is not None or dossier.appointment_at is None:
         return
     received, appointment = as_utc(dossier.received_at), as_utc(dossier.appointment_at)
-    fired = {
-        kind
-        for (kind,) in ctx.session.execute(
-            Alarm.__table__.select()
-            .with_only_columns(Alarm.kind)
-            .where(Alarm.dossier_id == dossier.id, Alarm.task_id.is_(None), Alarm.fired_at.is_not(None))
-        )
-    }
+    fired = {kind for (kind,) in ctx.session.execute(_FIRED_DOSSIER_ALARMS, {"dossier": dossier.id})}
     legal = as_utc(dossier.legal_due_at) if dossier.legal_due_at else None
     plan = dossier_alarm_plan(ctx.rt.calendar, received, appointment, legal)
     # A warning already given is not given again for the same deadline, unless it moved later.

@@ -25,7 +25,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import bindparam, insert, text
 from sqlmodel import Session, select
 
 from workflows.audit_anchor import HEADS, PENDING, StreamHead
@@ -34,6 +34,13 @@ from workflows.models import AuditEvent, User
 
 GENESIS = "0" * 64
 _EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
+# Built once: every command reads a stream's head (building a statement costs more than running it).
+_HEAD = (
+    select(AuditEvent.seq, AuditEvent.hash)
+    .where(AuditEvent.stream == bindparam("stream"))
+    .order_by(AuditEvent.seq.desc())
+    .limit(1)
+)
 
 
 def event_hash(event: Any) -> str:
@@ -74,12 +81,7 @@ def record(
     heads: dict[str, tuple[int, str]] = session.info.setdefault(HEADS, {})
     if stream not in heads:
         _take_stream_lock(session, stream)
-        last = session.exec(
-            select(AuditEvent.seq, AuditEvent.hash)
-            .where(AuditEvent.stream == stream)
-            .order_by(AuditEvent.seq.desc())
-            .limit(1)
-        ).first()
+        last = session.exec(_HEAD, params={"stream": stream}).first()
         heads[stream] = (last[0], last[1]) if last else (0, GENESIS)
     last_seq, last_hash = heads[stream]
     row = {

@@ -52,9 +52,12 @@ class Overrides:
     revision: int | None
 
 
+_REVISION = select(Counter.value).where(Counter.key == REVISION_KEY)  # read by every command: built once
+
+
 def current_revision(session: Session) -> int | None:
     """The calendar revision in the database; None before the first import."""
-    return session.exec(select(Counter.value).where(Counter.key == REVISION_KEY)).first()
+    return session.exec(_REVISION).first()
 
 
 def entries_in_force(session: Session) -> list[CalendarEntry]:

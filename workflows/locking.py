@@ -19,21 +19,26 @@ write lock from ``BEGIN IMMEDIATE`` (``workflows.db``), which is stronger.
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from workflows.command_log import note_dossier
 from workflows.errors import not_found
 from workflows.models import Dossier, ProcessInstance, WorkTask
 
+# Built once (every command runs them; building a statement costs more than running it here).
+_LOCK = (
+    select(ProcessInstance)
+    .where(ProcessInstance.dossier_id == bindparam("dossier_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_DOSSIER_OF_TASK = select(WorkTask.dossier_id).where(WorkTask.id == bindparam("task_id"))
+
 
 def lock_dossier(session: Session, dossier_id: int) -> ProcessInstance:
     """Lock the dossier; returns its process instance as the previous lock holder committed it."""
-    return session.exec(
-        select(ProcessInstance)
-        .where(ProcessInstance.dossier_id == dossier_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return session.exec(_LOCK, params={"dossier_id": dossier_id}).one()
 
 
 def lock_dossier_by_code(session: Session, code: str) -> tuple[Dossier, ProcessInstance] | None:
@@ -48,7 +53,7 @@ def lock_dossier_by_code(session: Session, code: str) -> tuple[Dossier, ProcessI
 
 def lock_task(session: Session, task_id: str) -> tuple[WorkTask, Dossier, ProcessInstance]:
     """A task, its dossier and the dossier's instance, read after locking the dossier."""
-    dossier_id = session.exec(select(WorkTask.dossier_id).where(WorkTask.id == task_id)).first()
+    dossier_id = session.exec(_DOSSIER_OF_TASK, params={"task_id": task_id}).first()
     if dossier_id is None:
         raise not_found("công việc", "Task")
     instance = lock_dossier(session, dossier_id)

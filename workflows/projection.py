@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import select
 
 from workflows import audit, permissions
@@ -21,6 +22,10 @@ from workflows.outbox import dossier_event
 from workflows.sla import add_budget
 
 STATUS_WHEN_NO_TASK_SAYS = "processing"
+# Built once: every command reads them (building a statement costs more than running it here).
+_OPEN_TASKS = select(WorkTask).where(
+    WorkTask.dossier_id == bindparam("dossier_id"), WorkTask.status == "open"
+)
 
 
 def sync_after_run(
@@ -29,9 +34,7 @@ def sync_after_run(
     session = ctx.session
     dossier = ctx.dossier
     ready = {task.id: task for task in process.ready_user_tasks()}
-    open_rows = session.exec(
-        select(WorkTask).where(WorkTask.dossier_id == dossier.id, WorkTask.status == "open")
-    ).all()
+    open_rows = session.exec(_OPEN_TASKS, params={"dossier_id": dossier.id}).all()
     known = set()
     for row in open_rows:
         known.add(row.id)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, col, select
 
 from workflows import audit
@@ -66,16 +66,30 @@ def upload_in_force(
 ) -> DocumentTemplate | None:
     """The newest upload not withdrawn for ``kind`` and ``procedure_code`` (or every procedure)
     in force on ``day``."""
-    scope = DocumentTemplate.procedure_code.is_(None)  # type: ignore[union-attr]
     if procedure_code:
-        scope = or_(scope, DocumentTemplate.procedure_code == procedure_code)
-    return session.exec(
+        return session.exec(
+            _UPLOAD_FOR_PROCEDURE, params={"kind": kind, "day": day, "procedure": procedure_code}
+        ).first()
+    return session.exec(_UPLOAD_FOR_EVERY_PROCEDURE, params={"kind": kind, "day": day}).first()
+
+
+def _upload_in_force(scope: Any) -> Any:
+    """The statement of :func:`upload_in_force` for a scope of procedures, built once (a document
+    issued in a command reads it; building a statement costs more than running it)."""
+    return (
         select(DocumentTemplate)
-        .where(DocumentTemplate.kind == kind, col(DocumentTemplate.withdrawn_at).is_(None))
-        .where(DocumentTemplate.effective_from <= day, scope)
+        .where(DocumentTemplate.kind == bindparam("kind"), col(DocumentTemplate.withdrawn_at).is_(None))
+        .where(DocumentTemplate.effective_from <= bindparam("day"), scope)
         .order_by(col(DocumentTemplate.effective_from).desc(), col(DocumentTemplate.id).desc())
         .limit(1)
-    ).first()
+    )
+
+
+_EVERY_PROCEDURE = DocumentTemplate.procedure_code.is_(None)  # type: ignore[union-attr]
+_UPLOAD_FOR_EVERY_PROCEDURE = _upload_in_force(_EVERY_PROCEDURE)
+_UPLOAD_FOR_PROCEDURE = _upload_in_force(
+    or_(_EVERY_PROCEDURE, DocumentTemplate.procedure_code == bindparam("procedure"))
+)
 
 
 def template_in_force(

@@ -309,8 +309,8 @@ def apply(session: Session, body: BodyPrincipal, report: Report) -> tuple[str, V
             [
                 _problem(
                     name,
-                    f"Khác với giấy chứng nhận số {number} đã báo cáo ({existing.content.get(name) or 'trống'}).",
-                    f"Differs from certificate {number} as reported ({existing.content.get(name) or 'empty'}).",
+                    f"Khác với giấy chứng nhận số {number} đã báo cáo ({_shown(name, existing.content) or 'trống'}).",
+                    f"Differs from certificate {number} as reported ({_shown(name, existing.content) or 'empty'}).",
                     "differs",
                 )
                 for name in differing
@@ -421,6 +421,14 @@ def apply(session: Session, body: BodyPrincipal, report: Report) -> tuple[str, V
         },
     )
     return CREATED, record
+
+
+def _shown(name: str, content: dict[str, str]) -> str:
+    """A stored value as a person reads it (dates dd/mm/yyyy)."""
+    value = content.get(name) or ""
+    if value and name in ("verified_on", "valid_until"):
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    return value
 
 
 def _instrument_fields(instrument: Instrument) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from forms.text import normalise, text_problem
 from workflows import audit, permissions
 from workflows.catalogue import office_day
 from workflows.clock import now
@@ -162,6 +163,12 @@ def validate(raw: dict[str, Any], today: date) -> Report | list[FieldProblem]:
             values[name] = ""
             continue
         text_value = "" if value is None else " ".join(str(value).split())
+        # A file's cells reach here unchecked (the request's text guard reads JSON, not uploads).
+        if refused := text_problem(text_value, multiline=False):
+            problems.append(_problem(name, refused.message, refused.message_en, refused.code))
+            values[name] = ""
+            continue
+        text_value = normalise(text_value)
         if len(text_value) > LIMITS[name]:
             problems.append(
                 _problem(

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from hypothesis import HealthCheck, given, settings
 from openpyxl import Workbook
+from sqlmodel import select
 
 from tests.support import Person, business, error_of, fields_of, local, officer
 from workflows.audit import verify_stream
@@ -520,3 +521,63 @@ def test_no_report_and_no_file_is_a_server_error(client, fuzz_key, data):
                 ["unchanged"],
                 ["rejected"],
             )
+
+
+def test_reports_arriving_together_register_one_instrument_and_each_certificate_once(client, rt, at_noon):
+    """Four reports at the same instant (a barrier releases them; each runs its own transaction on
+    its own connection): two new certificates of one new instrument, and one certificate sent twice.
+    Every trial: no error, one instrument, three records, the duplicate says ``unchanged``."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from workflows.metrology import bodies, reports
+    from workflows.metrology.models import Instrument, VerificationRecord
+
+    admin = officer(client, rt, "admin")
+    principal = bodies.body_of_key(rt, body_key(client, admin))
+    assert principal is not None
+    for trial in range(8):
+        serial = f"RACE-{trial}"
+        sends = [
+            taxi(
+                owner_tax_code="3200765001",
+                serial_number=serial,
+                certificate_number=f"R{trial}-A",
+                stamp_number=f"RS{trial}-A",
+            ),
+            taxi(
+                owner_tax_code="3200765001",
+                serial_number=serial,
+                certificate_number=f"R{trial}-B",
+                stamp_number=f"RS{trial}-B",
+            ),
+            taxi(
+                owner_tax_code="3200765001",
+                serial_number=serial,
+                certificate_number=f"R{trial}-C",
+                stamp_number=f"RS{trial}-C",
+            ),
+            taxi(
+                owner_tax_code="3200765001",
+                serial_number=serial,
+                certificate_number=f"R{trial}-C",
+                stamp_number=f"RS{trial}-C",
+            ),
+        ]
+        barrier = Barrier(len(sends))
+
+        def one(report: dict[str, Any], barrier: Barrier = barrier) -> str:
+            barrier.wait()
+            return reports.report_one(rt, principal, report)[0]
+
+        with ThreadPoolExecutor(len(sends)) as pool:
+            outcomes = list(pool.map(one, sends))
+        assert sorted(outcomes) == ["created", "created", "created", "unchanged"], trial
+        with reading(rt.engine) as session:
+            found = session.exec(select(Instrument).where(Instrument.serial_number == serial)).all()
+            assert len(found) == 1
+            records = session.exec(
+                select(VerificationRecord).where(VerificationRecord.instrument_id == found[0].id)
+            ).all()
+            assert len(records) == 3
+            assert verify_stream(session, f"instrument:{found[0].id}") is None

@@ -43,7 +43,7 @@ def upgrade() -> None:
         sa.Column("current_result", sa.String(length=8), nullable=True),
         sa.Column("current_valid_until", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("kind", "model", "serial_number", name="uq_metrology_instrument_identity"),
+        sa.UniqueConstraint("serial_number", "kind", "model", name="uq_metrology_instrument_identity"),
     )
     with op.batch_alter_table("metrology_instrument", schema=None) as batch_op:
         batch_op.create_index("ix_metrology_instrument_owner", ["owner_tax_code", "id"], unique=False)

@@ -59,7 +59,8 @@ class Instrument(SQLModel, table=True):
 
     __tablename__ = "metrology_instrument"
     __table_args__ = (
-        UniqueConstraint("kind", "model", "serial_number", name="uq_metrology_instrument_identity"),
+        # Serial number first: a file's rows look their instruments up by serial number.
+        UniqueConstraint("serial_number", "kind", "model", name="uq_metrology_instrument_identity"),
         Index("ix_metrology_instrument_owner", "owner_tax_code", "id"),
         Index("ix_metrology_instrument_valid_until", "current_valid_until"),
     )

@@ -581,3 +581,29 @@ def test_reports_arriving_together_register_one_instrument_and_each_certificate_
             ).all()
             assert len(records) == 3
             assert verify_stream(session, f"instrument:{found[0].id}") is None
+
+
+def test_the_status_at_its_edges():
+    """The last valid day is still valid (expiring soon); 30 days ahead is soon, 31 is not; an
+    instrument no body has reported yet (registered by the coming officers' and owners' pages)
+    is never verified."""
+    from datetime import date, timedelta
+
+    from workflows.metrology.models import Instrument
+    from workflows.metrology.registry import status_of
+
+    today = date(2026, 6, 1)
+
+    def until(days: int | None, result: str = "pass") -> Instrument:
+        return Instrument(
+            current_verification_id=1,
+            current_result=result,
+            current_valid_until=None if days is None else today + timedelta(days=days),
+        )
+
+    assert status_of(until(0), today) == "expiring_soon"
+    assert status_of(until(30), today) == "expiring_soon"
+    assert status_of(until(31), today) == "verified"
+    assert status_of(until(-1), today) == "overdue"
+    assert status_of(until(None, "fail"), today) == "failed"
+    assert status_of(Instrument(), today) == "never_verified"

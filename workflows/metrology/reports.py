@@ -80,6 +80,8 @@ LIMITS = {
     "valid_until": 10,
 }
 MAX_ROWS = 10_000
+# A sheet's columns read at most (a file's header names the columns, the rest is not read).
+MAX_COLUMNS = 40
 OWNER_TYPES = {
     "business": "business",
     "doanh nghiệp": "business",
@@ -619,7 +621,9 @@ def read_xlsx(content: bytes) -> list[tuple[int, dict[str, Any]]]:
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         sheet = book.worksheets[0]
-        lines = [list(row) for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
+        lines = [
+            list(row) for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS)
+        ]
         book.close()
     except Exception:  # a damaged or foreign file is the sender's to fix, never a 500
         raise _bad_file("Tệp .xlsx không đọc được.", "The .xlsx file cannot be read.", "bad_file") from None

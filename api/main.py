@@ -34,6 +34,7 @@ from api.routes import (
     reports,
     tasks,
 )
+from api.routes import metrology as metrology_routes
 from api.routes import notifications as notification_routes
 from api.routes import sessions as sessions_routes
 from api.routes import signer_certificates as signer_certificate_routes
@@ -174,6 +175,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         calendar,
     ):
         app.include_router(module.router)
+    # The metrology database (issue 18): its API and the public stamp lookup.
+    app.include_router(metrology_routes.router)
+    app.include_router(metrology_routes.public_router)
     for module in (
         public_pages,
         account_pages,

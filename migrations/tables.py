@@ -30,6 +30,7 @@ VERSION_TABLE = "alembic_version"
 def target_metadata() -> MetaData:
     """The metadata holding every table of this version of tdcflow."""
     import notifications.models  # noqa: F401
+    import workflows.metrology.models
     import workflows.models
     import workflows.outbox
     import workflows.procedures

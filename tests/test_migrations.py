@@ -100,6 +100,11 @@ SINCE_RELEASE = {
     "calendar_entry",
     "service_rating",
     "document_rendering",
+    # 0021: the metrology database
+    "metrology_body",
+    "metrology_api_key",
+    "metrology_instrument",
+    "metrology_verification",
 }
 # Of those, the ones a migration fills from the release's rows (0010: each stream's checkpoint).
 FILLED_SINCE_RELEASE = {"audit_checkpoint", "document_signing"}

@@ -67,6 +67,11 @@ PUBLIC = {
     "GET /api/public/documents/{verification_code}",
     # the public statistics (Decision 766/QĐ-TTg): counts only, no personal data
     "GET /api/public/statistics",
+    # the metrology database: the list of instrument kinds (data of the law), and anyone checks a
+    # verification stamp by its number or its QR code (no personal data)
+    "GET /api/metrology/kinds",
+    "GET /api/public/stamps/{stamp_number}",
+    "GET /api/public/stamps/qr/{token}",
     "GET /thong-ke",
     "GET /thong-ke.xlsx",
     # a TBT visitor's rating through its follow link (the secret link stands for its sign-in)
@@ -184,6 +189,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     "award.round.manage": frozenset({"admin"}),
     "award.recommendations.issue": frozenset({"leader"}),
     "award.results.read": frozenset({"clerk", "specialist", "leader", "admin", "council"}),
+    "metrology.bodies.manage": frozenset({"admin"}),
+    # a verification body's API key, no account's role
+    "metrology.report": frozenset(),
+    "metrology.my_instruments": frozenset({"business"}),
+    "metrology.read": frozenset({"clerk", "specialist", "leader", "admin"}),
 }
 
 

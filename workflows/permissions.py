@@ -253,6 +253,44 @@ RATINGS_READ = Action(
     "Only the department's staff read the applicants' ratings.",
 )
 
+# --- the metrology database (workflows.metrology) --------------------------------------------------
+# The administrator registers the verification bodies and gives them API keys; a body reports its
+# results with a key (it holds no account: ``verification_body`` is the role its key stands for);
+# a business reads its own instruments (by its verified tax code); the department's staff read
+# any instrument and its history.
+METROLOGY_BODIES_MANAGE = Action(
+    "metrology.bodies.manage",
+    ("admin",),
+    "Quản lý tổ chức kiểm định và khóa API",
+    "Manage verification bodies and their API keys",
+    "Chỉ quản trị viên được quản lý tổ chức kiểm định và khóa API.",
+    "Only an administrator can manage verification bodies and their API keys.",
+)
+METROLOGY_REPORT = Action(
+    "metrology.report",
+    ("verification_body",),
+    "Báo cáo kết quả kiểm định",
+    "Report verification results",
+    "Chỉ tổ chức kiểm định (bằng khóa API của mình) được báo cáo kết quả kiểm định.",
+    "Only a verification body (with its API key) can report verification results.",
+)
+METROLOGY_MY_INSTRUMENTS = Action(
+    "metrology.my_instruments",
+    ("business",),
+    "Phương tiện đo của tôi",
+    "My measuring instruments",
+    "Chỉ tài khoản doanh nghiệp xem phương tiện đo của mình.",
+    "Only a business account sees its own measuring instruments.",
+)
+METROLOGY_READ = Action(
+    "metrology.read",
+    DEPARTMENT_ROLES,
+    "Xem cơ sở dữ liệu đo lường",
+    "Read the metrology database",
+    "Chỉ cán bộ của Sở xem cơ sở dữ liệu đo lường.",
+    "Only the department's staff read the metrology database.",
+)
+
 CORE_ACTIONS: tuple[Action, ...] = (
     SIGNED_IN_ACTION,
     DOSSIER_SUBMIT,
@@ -276,6 +314,10 @@ CORE_ACTIONS: tuple[Action, ...] = (
     PROCEDURE_VERSIONS_MANAGE,
     DOSSIER_RATE,
     RATINGS_READ,
+    METROLOGY_BODIES_MANAGE,
+    METROLOGY_REPORT,
+    METROLOGY_MY_INSTRUMENTS,
+    METROLOGY_READ,
 )
 
 

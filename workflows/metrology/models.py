@@ -1,0 +1,108 @@
+"""The metrology database's tables. Instants are aware UTC; calendar dates (a verification's day,
+its validity) are plain dates, as the certificate prints them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from workflows.clock import now
+
+
+def _instant(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+
+
+def _created() -> Any:
+    return Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class VerificationBody(SQLModel, table=True):
+    """A verification body designated to verify group 2 instruments (tổ chức kiểm định được chỉ
+    định), which reports its results through the API with its keys."""
+
+    __tablename__ = "metrology_body"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=300)
+    designation: str = Field(default="", max_length=200)  # the designation decision's number
+    created_at: datetime = _created()
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class BodyApiKey(SQLModel, table=True):
+    """An API key of a verification body. Only the key's SHA-256 is kept (the key is 32 random
+    bytes, shown once: a fast hash suffices where a password needs a slow one); ``prefix`` is the
+    key's first characters, so a body and the administrator can tell keys apart."""
+
+    __tablename__ = "metrology_api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    body_id: int = Field(foreign_key="metrology_body.id", index=True)
+    label: str = Field(default="", max_length=200)
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _created()
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    revoked_at: datetime | None = _instant()
+    revoked_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class Instrument(SQLModel, table=True):
+    """A measuring instrument in use. Identified by its kind, model and serial number. The
+    ``current_*`` columns repeat its latest verification (by date), so that its status, an owner's
+    list and the public counts need no search through the records."""
+
+    __tablename__ = "metrology_instrument"
+    __table_args__ = (
+        # Serial number first: a file's rows look their instruments up by serial number.
+        UniqueConstraint("serial_number", "kind", "model", name="uq_metrology_instrument_identity"),
+        Index("ix_metrology_instrument_owner", "owner_tax_code", "id"),
+        Index("ix_metrology_instrument_valid_until", "current_valid_until"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    model: str = Field(max_length=100)
+    approval_mark: str = Field(default="", max_length=60)  # dấu phê duyệt mẫu
+    serial_number: str = Field(max_length=60)
+    measuring_range: str = Field(default="", max_length=100)
+    accuracy_class: str = Field(default="", max_length=30)
+    # "business" (by tax code: a business's name is public) or "household" (a name never published).
+    owner_type: str = Field(max_length=12)
+    owner_tax_code: str | None = Field(default=None, max_length=14)
+    owner_name: str = Field(max_length=300)
+    commune: str = Field(max_length=120)  # xã, phường, đặc khu (two-level government, 01/07/2025)
+    address: str = Field(default="", max_length=300)
+    purpose: str = Field(default="", max_length=300)
+    registered_at: datetime = _created()
+    current_verification_id: int | None = Field(default=None)
+    current_verified_on: date | None = Field(default=None)
+    current_result: str | None = Field(default=None, max_length=8)
+    current_valid_until: date | None = Field(default=None)
+
+
+class VerificationRecord(SQLModel, table=True):
+    """One verification of an instrument, as its verification body reported it: one per
+    certificate number. ``stamp_token`` is what a QR code on the stamp carries."""
+
+    __tablename__ = "metrology_verification"
+    __table_args__ = (Index("ix_metrology_verification_instrument", "instrument_id", "verified_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    instrument_id: int = Field(foreign_key="metrology_instrument.id")
+    body_id: int = Field(foreign_key="metrology_body.id", index=True)
+    certificate_number: str = Field(max_length=60, unique=True)
+    stamp_number: str | None = Field(default=None, max_length=60, unique=True)
+    stamp_token: str = Field(max_length=32, unique=True)
+    verified_on: date
+    result: str = Field(max_length=8)  # "pass" / "fail"
+    valid_until: date | None = Field(default=None)
+    reported_at: datetime = _created()
+    api_key_id: int | None = Field(default=None, foreign_key="metrology_api_key.id")
+    # The report as received, normalised: what a second report of the certificate is compared with.
+    content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

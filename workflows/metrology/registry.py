@@ -1,0 +1,197 @@
+"""Reading the metrology database: an instrument's status, a business's own instruments, the
+public stamp lookup and an officer's view of one instrument with its history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlmodel import Session, col, func, select
+
+from workflows import permissions
+from workflows.catalogue import office_day
+from workflows.clock import now
+from workflows.db import reading
+from workflows.errors import Forbidden, not_found
+from workflows.metrology.models import Instrument, VerificationBody, VerificationRecord
+from workflows.models import AuditEvent, User
+from workflows.runtime import Runtime
+from workflows.tax_codes import VERIFIED
+
+# A verification ending within this many days is "expiring soon" (the owner's list; reminders in
+# working days come with the alerts).
+EXPIRING_SOON_DAYS = 30
+VERIFIED_STATUS, EXPIRING, OVERDUE, FAILED, NEVER = (
+    "verified",
+    "expiring_soon",
+    "overdue",
+    "failed",
+    "never_verified",
+)
+STATUSES = (VERIFIED_STATUS, EXPIRING, OVERDUE, FAILED, NEVER)
+
+
+def status_of(instrument: Instrument, today: date) -> str:
+    """verified / expiring_soon / overdue / failed (the latest verification failed: no valid
+    verification) / never_verified."""
+    if instrument.current_verification_id is None:
+        return NEVER
+    if instrument.current_result != "pass" or instrument.current_valid_until is None:
+        return FAILED
+    if instrument.current_valid_until < today:
+        return OVERDUE
+    if instrument.current_valid_until <= today + timedelta(days=EXPIRING_SOON_DAYS):
+        return EXPIRING
+    return VERIFIED_STATUS
+
+
+def status_label(status: str, valid_until: date | None) -> tuple[str, str]:
+    """What a person reads: "Còn hiệu lực đến 31/12/2026" / "Verified until 31/12/2026"."""
+    until = valid_until.strftime("%d/%m/%Y") if valid_until else ""
+    if status == VERIFIED_STATUS:
+        return (f"Còn hiệu lực kiểm định đến {until}", f"Verified until {until}")
+    if status == EXPIRING:
+        return (f"Sắp hết hạn kiểm định: {until}", f"Verification expiring soon: {until}")
+    if status == OVERDUE:
+        return (f"Quá hạn kiểm định từ {until}", f"Verification overdue since {until}")
+    if status == FAILED:
+        return ("Không đạt ở lần kiểm định gần nhất", "Failed its latest verification")
+    return ("Chưa được kiểm định", "Never verified")
+
+
+def _status_filter(status: str, today: date):  # type: ignore[no-untyped-def]
+    soon = today + timedelta(days=EXPIRING_SOON_DAYS)
+    valid = col(Instrument.current_valid_until)
+    passed = col(Instrument.current_result) == "pass"
+    return {
+        NEVER: col(Instrument.current_verification_id).is_(None),
+        FAILED: col(Instrument.current_verification_id).is_not(None)
+        & ((col(Instrument.current_result) != "pass") | valid.is_(None)),
+        OVERDUE: passed & (valid < today),
+        EXPIRING: passed & (valid >= today) & (valid <= soon),
+        VERIFIED_STATUS: passed & (valid > soon),
+    }[status]
+
+
+@dataclass(frozen=True)
+class OwnerPage:
+    items: list[Instrument]
+    total: int
+    today: date
+
+
+def own_instruments(
+    rt: Runtime, actor: User, status: str | None = None, limit: int = 50, offset: int = 0
+) -> OwnerPage:
+    """A business's instruments (those reported under its tax code), once the department has
+    verified that the account holds that tax code: before, anyone could register with another's."""
+    permissions.require(actor, permissions.METROLOGY_MY_INSTRUMENTS)
+    if not actor.tax_code or actor.tax_code_status != VERIFIED:
+        raise Forbidden(
+            "Mã số thuế của tài khoản chưa được Sở xác minh: chưa xem được phương tiện đo đăng ký theo mã số thuế.",
+            "The account's tax code is not verified by the department yet: its instruments cannot be shown.",
+            "tax_code_unverified",
+        )
+    today = office_day(now())
+    mine = col(Instrument.owner_tax_code) == actor.tax_code
+    where = mine if status is None else mine & _status_filter(status, today)
+    with reading(rt.engine) as session:
+        total = session.exec(select(func.count()).select_from(Instrument).where(where)).one()
+        items = session.exec(
+            select(Instrument).where(where).order_by(col(Instrument.id)).limit(limit).offset(offset)
+        ).all()
+    return OwnerPage(list(items), int(total), today)
+
+
+@dataclass(frozen=True)
+class StampAnswer:
+    """What anyone reads of a stamp: valid or not, until when, the instrument's kind and serial
+    number, its commune, and its owner's name only when the owner is a business."""
+
+    stamp_number: str
+    valid: bool
+    valid_until: date | None
+    verified_on: date
+    kind: str
+    model: str
+    serial_number: str
+    commune: str
+    owner_name: str | None
+    body_name: str
+    today: date
+
+
+def _stamp_answer(session: Session, record: VerificationRecord, today: date) -> StampAnswer:
+    instrument = session.get(Instrument, record.instrument_id)
+    body = session.get(VerificationBody, record.body_id)
+    assert instrument is not None and body is not None
+    # Valid: this stamp's verification passed, is the instrument's latest, and has not ended.
+    valid = (
+        record.result == "pass"
+        and instrument.current_verification_id == record.id
+        and record.valid_until is not None
+        and record.valid_until >= today
+    )
+    return StampAnswer(
+        stamp_number=record.stamp_number or "",
+        valid=valid,
+        valid_until=record.valid_until if valid else None,
+        verified_on=record.verified_on,
+        kind=instrument.kind,
+        model=instrument.model,
+        serial_number=instrument.serial_number,
+        commune=instrument.commune,
+        owner_name=instrument.owner_name if instrument.owner_type == "business" else None,
+        body_name=body.name,
+        today=today,
+    )
+
+
+def lookup_stamp(rt: Runtime, stamp_number: str) -> StampAnswer:
+    typed = " ".join(stamp_number.split()).upper()
+    with reading(rt.engine) as session:
+        record = session.exec(
+            select(VerificationRecord).where(VerificationRecord.stamp_number == typed)
+        ).first()
+        if record is None:
+            raise not_found("tem kiểm định với số này", "Verification stamp with this number")
+        return _stamp_answer(session, record, office_day(now()))
+
+
+def lookup_stamp_token(rt: Runtime, token: str) -> StampAnswer:
+    with reading(rt.engine) as session:
+        record = session.exec(
+            select(VerificationRecord).where(VerificationRecord.stamp_token == token.strip())
+        ).first()
+        if record is None or record.stamp_number is None:
+            raise not_found("tem kiểm định", "Verification stamp")
+        return _stamp_answer(session, record, office_day(now()))
+
+
+@dataclass(frozen=True)
+class InstrumentFile:
+    instrument: Instrument
+    records: list[tuple[VerificationRecord, str]]  # each with its body's name
+    history: list[AuditEvent]
+    today: date
+
+
+def instrument_file(rt: Runtime, actor: User, instrument_id: int) -> InstrumentFile:
+    """An instrument, its verifications (newest first) and its history, for the department."""
+    permissions.require(actor, permissions.METROLOGY_READ)
+    with reading(rt.engine) as session:
+        instrument = session.get(Instrument, instrument_id)
+        if instrument is None:
+            raise not_found("phương tiện đo", "Instrument")
+        rows = session.exec(
+            select(VerificationRecord, VerificationBody.name)
+            .join(VerificationBody, col(VerificationBody.id) == VerificationRecord.body_id)
+            .where(VerificationRecord.instrument_id == instrument_id)
+            .order_by(col(VerificationRecord.verified_on).desc(), col(VerificationRecord.id).desc())
+        ).all()
+        history = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.stream == f"instrument:{instrument_id}")
+            .order_by(col(AuditEvent.seq))
+        ).all()
+    return InstrumentFile(instrument, [(r, n) for r, n in rows], list(history), office_day(now()))

@@ -31,6 +31,12 @@ Owner = Annotated[User, Depends(Permitted(permissions.METROLOGY_MY_INSTRUMENTS))
 Staff = Annotated[User, Depends(Permitted(permissions.METROLOGY_READ))]
 
 
+def kind_label(code: str) -> Label:
+    """An instrument kind's name in both languages (its code, for a kind no longer listed)."""
+    found = kind(code)
+    return Label(vi=found.name_vi, en=found.name_en) if found else Label(vi=code, en=code)
+
+
 def _dmy(day: date | None) -> str | None:
     return day.strftime("%d/%m/%Y") if day else None
 
@@ -338,15 +344,12 @@ class InstrumentOut(BaseModel):
     @classmethod
     def of(cls, instrument: Instrument, today: date) -> InstrumentOut:
         assert instrument.id is not None
-        found = kind(instrument.kind)
         state = registry.status_of(instrument, today)
         vi, en = registry.status_label(state, instrument.current_valid_until)
         return cls(
             id=instrument.id,
             kind=instrument.kind,
-            kind_name=Label(vi=found.name_vi, en=found.name_en)
-            if found
-            else Label(vi=instrument.kind, en=instrument.kind),
+            kind_name=kind_label(instrument.kind),
             model=instrument.model,
             approval_mark=instrument.approval_mark,
             serial_number=instrument.serial_number,
@@ -472,7 +475,6 @@ class StampOut(BaseModel):
 
     @classmethod
     def of(cls, answer: registry.StampAnswer) -> StampOut:
-        found = kind(answer.kind)
         until = _dmy(answer.valid_until)
         message = (
             Label(vi=f"Còn hiệu lực kiểm định đến {until}", en=f"Verified until {until}")
@@ -485,9 +487,7 @@ class StampOut(BaseModel):
             message=message,
             valid_until=until,
             verified_on=_dmy(answer.verified_on) or "",
-            kind=Label(vi=found.name_vi, en=found.name_en)
-            if found
-            else Label(vi=answer.kind, en=answer.kind),
+            kind=kind_label(answer.kind),
             model=answer.model,
             serial_number=answer.serial_number,
             commune=answer.commune,

@@ -72,7 +72,12 @@ def test_the_worker_renders_what_nobody_asked_for_then_signs_it(client, rt):
         clerk.done(code, {"completeness_decision": "receive"})
     assert all(_receipt(rt, code).sha256 == "" for code in codes)
 
-    sign_documents(rt)  # the scheduler's job
+    # The scheduler's job, tick after tick: each run stops at its time budget (a loaded machine
+    # may sign fewer than three in one), the next goes on.
+    for _ in range(10):
+        sign_documents(rt)
+        if all(_receipt(rt, code).pdf_sha256 for code in codes):
+            break
 
     for code in codes:
         document = _receipt(rt, code)

@@ -14,6 +14,7 @@ import time_machine
 from sqlmodel import select
 
 from notifications import admin_commands
+from notifications.digest import send_digest
 from notifications.dispatcher import fan_out
 from notifications.models import Delivery
 from tests.support import Person, error_of, local, officer
@@ -276,6 +277,35 @@ def test_a_stamp_is_reported_lost_by_its_owner_or_an_officer_once(client, rt, at
     error_of(specialist.post("/api/metrology/stamps/T-NONE/lost", json={}), 404, "not_found")
     listed = specialist.get("/api/metrology/warnings", params={"cause": "stamp_lost"}).json()
     assert sorted(w["serial_number"] for w in listed["items"]) == ["SN-OK", "SN-OLD"]
+
+
+def test_the_digest_of_those_who_handle_warnings_carries_the_metrology_figures(client, rt, at_monday):
+    fleet = _fleet(client, rt)
+    reported(client, fleet["key"], serial_number="SN-SOON", certificate_number="GCN-SOON", stamp_number="T-SOON",
+             valid_until="12/06/2026", owner_tax_code=fleet["firm"].tax_code)  # fmt: skip
+    specialist = officer(client, rt, "specialist")
+    clerk = fleet["clerk"]
+    alerts.sweep(rt)
+    at_monday.move_to(local(2026, 6, 2, 7, 0))  # the next day's digest, before that day's sweep
+    # Neither has a task: the specialist hears of the figures, the clerk (who does not handle
+    # warnings) gets no digest.
+    assert send_digest(rt) == 1
+    (digest,) = [
+        d for d in deliveries(rt, channel="email", recipient=specialist.email) if d.subject.startswith("Việc")
+    ]
+    assert digest.subject == "Việc cần xử lý ngày 02/06/2026: 0 việc; đo lường: 2 cảnh báo | Daily digest"
+    assert (
+        "Đo lường: 1 phương tiện đo sắp hết hạn kiểm định, 1 quá hạn kiểm định, 2 cảnh báo vi phạm chưa xử lý xong."
+        in digest.body_text
+    )
+    assert (
+        "Metrology: 1 instruments' verifications ending soon, 1 overdue, 2 violation warnings"
+        in digest.body_text
+    )
+    assert not [
+        d for d in deliveries(rt, channel="email", recipient=clerk.email) if d.subject.startswith("Việc")
+    ]
+    assert send_digest(rt) == 0  # once a day
 
 
 @pytest.mark.parametrize("role", ["clerk", "admin", "business"])

@@ -7,11 +7,13 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 import time_machine
-from sqlmodel import select
+from sqlmodel import func, select
 
 from notifications import admin_commands
 from notifications.digest import send_digest
@@ -23,6 +25,7 @@ from workflows.audit import verify_stream
 from workflows.db import reading
 from workflows.metrology import alerts
 from workflows.models import AuditEvent, User
+from workflows.outbox import OutboxEvent
 
 # A Monday. Ten working days after it (the default reminder) is Monday 15/06/2026; ten calendar
 # days would be Thursday 11/06.
@@ -277,6 +280,29 @@ def test_a_stamp_is_reported_lost_by_its_owner_or_an_officer_once(client, rt, at
     error_of(specialist.post("/api/metrology/stamps/T-NONE/lost", json={}), 404, "not_found")
     listed = specialist.get("/api/metrology/warnings", params={"cause": "stamp_lost"}).json()
     assert sorted(w["serial_number"] for w in listed["items"]) == ["SN-OK", "SN-OLD"]
+
+
+def test_two_sweeps_at_once_remind_and_warn_once(client, rt, at_monday):
+    """Two schedulers sweeping side by side (the scheduler lock lets one lead; this is the guard
+    beneath it): one reminder, one warning each, one event each, whichever commits first."""
+    fleet = _fleet(client, rt)
+    reported(client, fleet["key"], serial_number="SN-SOON", certificate_number="GCN-SOON", stamp_number="T-SOON",
+             valid_until="12/06/2026", owner_tax_code=fleet["firm"].tax_code)  # fmt: skip
+    start = threading.Barrier(2)
+
+    def sweep() -> alerts.SweepReport:
+        start.wait()
+        return alerts.sweep(rt)
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: sweep(), range(2)))
+    assert sum(r.reminded for r in reports) == 1
+    assert sum(r.opened for r in reports) == 2
+    with reading(rt.engine) as session:
+        events = session.exec(select(OutboxEvent.type, func.count()).group_by(OutboxEvent.type)).all()
+        assert {"metrology_expiry_reminder": 1, "metrology_warning_opened": 2}.items() <= dict(events).items()
+        opened = session.exec(select(func.count()).where(AuditEvent.action == "warning_opened")).one()
+        assert opened == 2
 
 
 def test_the_digest_of_those_who_handle_warnings_carries_the_metrology_figures(client, rt, at_monday):

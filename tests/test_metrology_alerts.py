@@ -275,6 +275,14 @@ def test_a_stamp_is_reported_lost_by_its_owner_or_an_officer_once(client, rt, at
         "01/06/2026",
         "SN-OK",
     )
+    # Anyone checking the stamp now reads that it proves nothing.
+    checked = client.get("/api/public/stamps/T-OK").json()
+    assert checked["valid"] is False and checked["lost"] is True and checked["valid_until"] is None
+    assert (
+        checked["message"]["en"]
+        == "This verification stamp was reported lost: it proves no valid verification"
+    )
+    assert client.get("/api/public/stamps/T-OLD").json()["lost"] is False
     error_of(specialist.post("/api/metrology/stamps/T-OK/lost", json={}), 409, "stamp_already_reported_lost")
     assert specialist.post("/api/metrology/stamps/T-OLD/lost", json={}).status_code == 201
     error_of(specialist.post("/api/metrology/stamps/T-NONE/lost", json={}), 404, "not_found")

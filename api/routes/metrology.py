@@ -575,15 +575,20 @@ class StampOut(BaseModel):
         description="Tên doanh nghiệp; không hiện với hộ, cá nhân / A business's name only"
     )
     verification_body: str
+    lost: bool = Field(default=False, description="Tem đã được báo mất / The stamp was reported lost")
 
     @classmethod
     def of(cls, answer: registry.StampAnswer) -> StampOut:
         until = _dmy(answer.valid_until)
-        message = (
-            Label(vi=f"Còn hiệu lực kiểm định đến {until}", en=f"Verified until {until}")
-            if answer.valid
-            else Label(vi="Không có kiểm định còn hiệu lực", en="No valid verification")
-        )
+        if answer.lost:
+            message = Label(
+                vi="Tem kiểm định này đã được báo mất: không chứng minh kiểm định còn hiệu lực",
+                en="This verification stamp was reported lost: it proves no valid verification",
+            )
+        elif answer.valid:
+            message = Label(vi=f"Còn hiệu lực kiểm định đến {until}", en=f"Verified until {until}")
+        else:
+            message = Label(vi="Không có kiểm định còn hiệu lực", en="No valid verification")
         return cls(
             stamp_number=answer.stamp_number,
             valid=answer.valid,
@@ -596,6 +601,7 @@ class StampOut(BaseModel):
             commune=answer.commune,
             owner_name=answer.owner_name,
             verification_body=answer.body_name,
+            lost=answer.lost,
         )
 
 

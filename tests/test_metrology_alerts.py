@@ -19,7 +19,7 @@ from notifications import admin_commands
 from notifications.digest import send_digest
 from notifications.dispatcher import fan_out
 from notifications.models import Delivery
-from tests.support import Person, error_of, local, officer
+from tests.support import Person, business, error_of, local, officer
 from tests.test_metrology import body_key, send, taxi, verified_business
 from workflows.audit import verify_stream
 from workflows.db import reading
@@ -344,16 +344,10 @@ def test_the_digest_of_those_who_handle_warnings_carries_the_metrology_figures(c
 
 @pytest.mark.parametrize("role", ["clerk", "admin", "business"])
 def test_only_specialists_and_leaders_read_and_handle_warnings(client, rt, role):
-    person = officer(client, rt, role) if role != "business" else _business(client, rt)
+    person = officer(client, rt, role) if role != "business" else business(client, "Công ty TNHH Chỉ Đọc", rt)
     error_of(person.get("/api/metrology/warnings"), 403, "forbidden")
     error_of(person.post("/api/metrology/warnings/1/actions", json={"action": "close", "version": 1}), 403)
     error_of(client.get("/api/metrology/warnings"), 401)
-
-
-def _business(client: Any, rt: Any) -> Person:
-    from tests.support import business
-
-    return business(client, "Công ty TNHH Chỉ Đọc", rt)
 
 
 ODD_FILTERS = [

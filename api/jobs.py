@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 import time
+from zoneinfo import ZoneInfo
 
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from notifications import jobs as notification_jobs
 from workflows import account_tokens, audit_root, document_rendering, document_signing, sessions
 from workflows.db import transaction
+from workflows.metrology import alerts as metrology_alerts
 from workflows.runtime import Runtime
 from workflows.scheduler import Job
 
@@ -48,6 +51,18 @@ def sign_documents(rt: Runtime) -> None:
         log.info("signed %s documents, %s failed (retried later)", report.signed, report.failed)
 
 
+def metrology_sweep(rt: Runtime) -> None:
+    """The metrology database's expiry sweep: reminders to owners, new violation warnings."""
+    report = metrology_alerts.sweep(rt)
+    if report.reminded or report.opened or report.settled:
+        log.info(
+            "metrology sweep: %s reminders, %s warnings opened, %s settled",
+            report.reminded,
+            report.opened,
+            report.settled,
+        )
+
+
 def scheduler_jobs(rt: Runtime) -> list[Job]:
     """Every periodic job besides the tick the scheduler always runs (BPMN timers, SLA alarms):
     the notifications room's dispatcher and daily digest, the signing of issued documents, the hourly purge of expired sessions, and
@@ -57,4 +72,8 @@ def scheduler_jobs(rt: Runtime) -> list[Job]:
         (sign_documents, IntervalTrigger(seconds=rt.settings.tick_seconds), "documents-sign"),
         (purge_expired_sessions, IntervalTrigger(minutes=PURGE_EVERY_MINUTES), "sessions-purge"),
         *audit_root.jobs(rt),
+        # Every hour at :25: the first run of a day does the day's work, the others find it done
+        # (one reminder per verification, one warning per cause and verification), so a scheduler
+        # that was down at the hour still sweeps that day.
+        (metrology_sweep, CronTrigger(minute=25, timezone=ZoneInfo(rt.settings.timezone)), "metrology-sweep"),
     ]

@@ -7,7 +7,10 @@ restart) sends it once; the dispatcher sends it like any other e-mail. Nothing i
 officer with nothing to do, nor on a day off (weekends, public holidays, official day swaps:
 the working-time calendar decides, so a make-up Saturday gets its digest too). Each digest carries
 the audit trail's latest daily root hash (``workflows.audit_root``), so copies of it live in
-mailboxes no database write can reach.
+mailboxes no database write can reach. The officers who handle the metrology warnings read there
+how many instruments' verifications end within the reminder window, how many are overdue and how
+many warnings are still open (``workflows.metrology.alerts.counts``): a digest goes to them for
+those figures even on a day without tasks.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from sqlmodel import Session, select
 
 from notifications.models import ChannelPreference, Delivery
 from notifications.render import Renderer
-from workflows import audit_root
+from workflows import audit_root, permissions
 from workflows.calendar import WorkingCalendar
 from workflows.clock import as_utc, now
 from workflows.db import transaction
+from workflows.metrology import alerts as metrology_alerts
 from workflows.models import Dossier, User, WorkTask, officer_roles
 from workflows.runtime import Runtime
 
@@ -82,6 +86,8 @@ def send_digest(rt: Runtime, today: date | None = None) -> int:
     )
     renderer = Renderer(rt)
     written = 0
+    figures = metrology_alerts.counts(rt, today)
+    metrology = figures if any(figures.values()) else None
     with transaction(rt.engine) as session:
         officers = _officers(session)
         # The audit trail's latest daily root travels in every digest: a copy outside the database.
@@ -110,7 +116,8 @@ def send_digest(rt: Runtime, today: date | None = None) -> int:
                 for task, code in tasks
                 if task.assignee_id == user.id or (task.assignee_id is None and task.candidate_role in roles)
             ]
-            if not mine:
+            theirs = metrology if permissions.may(user, permissions.METROLOGY_WARNINGS) else None
+            if not mine and theirs is None:
                 continue
             sections: dict[str, list[DigestRow]] = {"overdue": [], "due_today": [], "due_next": []}
             for task, code in mine:
@@ -128,6 +135,7 @@ def send_digest(rt: Runtime, today: date | None = None) -> int:
                 "total": len(mine),
                 "link_url": renderer.url("/work/inbox"),
                 "audit_root": latest_root,
+                "metrology": theirs,
             }
             message = renderer.render("digest", context, "/work/inbox")
             written += _insert_once(

@@ -105,6 +105,9 @@ SINCE_RELEASE = {
     "metrology_api_key",
     "metrology_instrument",
     "metrology_verification",
+    # 0022: its alerts and warnings
+    "metrology_reminder",
+    "metrology_warning",
 }
 # Of those, the ones a migration fills from the release's rows (0010: each stream's checkpoint).
 FILLED_SINCE_RELEASE = {"audit_checkpoint", "document_signing"}

@@ -601,7 +601,10 @@ def test_every_event_type_renders_in_both_languages_with_escaped_html(rt):
     }
     # A WTO notification alert is about no dossier: tests/test_tbt_wto.py renders it; nor are the
     # tax codes' events (tests/test_tax_codes.py) and the messages about an account, below.
-    about_no_dossier = {"wto_notification_alert"} | {e for e in event_types() if e.startswith("tax_code_")}
+    # The metrology database's events are about instruments: tests/test_metrology_alerts.py.
+    about_no_dossier = {"wto_notification_alert"} | {
+        e for e in event_types() if e.startswith(("tax_code_", "metrology_"))
+    }
     about_dossiers = {name for name, kind in event_types().items() if not kind.account_mail}
     for event_type in sorted(about_dossiers - about_no_dossier):
         event = OutboxEvent(id="e" * 32, type=event_type, payload=payload, created_at=local(2026, 3, 2, 9, 0))

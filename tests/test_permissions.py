@@ -194,6 +194,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "metrology.report": frozenset(),
     "metrology.my_instruments": frozenset({"business"}),
     "metrology.read": frozenset({"clerk", "specialist", "leader", "admin"}),
+    # violation warnings: the officers who inspect and their leaders (least privilege)
+    "metrology.warnings": frozenset({"specialist", "leader"}),
+    # its owner (a business, its own instruments' stamps only: a data rule) or such an officer
+    "metrology.stamp_lost": frozenset({"business", "specialist", "leader"}),
 }
 
 

@@ -287,6 +287,7 @@ def test_the_app_starts_and_stops_its_scheduler(tmp_path):
             "sessions-purge",
             "audit-daily-root",
             "documents-sign",
+            "metrology-sweep",
         }
     assert not scheduler.running
     rt.engine.dispose()

@@ -148,6 +148,12 @@ class Settings(BaseSettings):
     digest_time: str = Field(
         default="07:00", description="Officers' daily digest, HH:MM local, on working days"
     )
+    metrology_reminder_working_days: int = Field(
+        default=10,
+        ge=1,
+        le=60,
+        description="Remind an instrument's owner this many working days before its verification ends",
+    )
     # Retrying a failed message: backoff from 30 s doubling up to delivery_backoff_max_minutes; it
     # is given up (dead letter) once delivery_max_age_hours have passed since it was queued (or put
     # back by an administrator) or after delivery_max_attempts tries, whichever comes first.

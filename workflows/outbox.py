@@ -53,6 +53,11 @@ CORE_EVENT_TYPES = (
     EventType("tax_code_contest_decided", email_key="contact_email"),
     # A result waits for its leader's own signature (workflows.personal_signing).
     EventType("personal_signature_requested", users_key="user_ids"),
+    # The metrology database (workflows.metrology.alerts): an owner's business accounts hear that a
+    # verification ends soon; a new violation warning goes to the partner systems subscribed
+    # (market surveillance), while officers read the warning list rather than one message each.
+    EventType("metrology_expiry_reminder", users_key="user_ids"),
+    EventType("metrology_warning_opened"),
 )
 
 

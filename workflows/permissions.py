@@ -291,6 +291,27 @@ METROLOGY_READ = Action(
     "Only the department's staff read the metrology database.",
 )
 
+# The violation warnings are handled by the officers who verify and inspect (the specialists) and
+# their leaders; a clerk or an administrator reads the database but does not handle them. A lost
+# stamp is reported by its instrument's owner (a business, for its own: a data rule below) or by
+# such an officer.
+METROLOGY_WARNINGS = Action(
+    "metrology.warnings",
+    ("specialist", "leader"),
+    "Xử lý cảnh báo vi phạm đo lường",
+    "Handle metrology violation warnings",
+    "Chỉ chuyên viên và lãnh đạo xem và xử lý cảnh báo vi phạm đo lường.",
+    "Only specialists and leaders read and handle metrology violation warnings.",
+)
+METROLOGY_STAMP_LOST = Action(
+    "metrology.stamp_lost",
+    ("business", "specialist", "leader"),
+    "Báo mất tem kiểm định",
+    "Report a verification stamp lost",
+    "Chỉ chủ phương tiện đo (doanh nghiệp), chuyên viên hoặc lãnh đạo được báo mất tem kiểm định.",
+    "Only the instrument's owner (a business), a specialist or a leader can report a stamp lost.",
+)
+
 CORE_ACTIONS: tuple[Action, ...] = (
     SIGNED_IN_ACTION,
     DOSSIER_SUBMIT,
@@ -318,6 +339,8 @@ CORE_ACTIONS: tuple[Action, ...] = (
     METROLOGY_REPORT,
     METROLOGY_MY_INSTRUMENTS,
     METROLOGY_READ,
+    METROLOGY_WARNINGS,
+    METROLOGY_STAMP_LOST,
 )
 
 

@@ -17,8 +17,9 @@ from api.errors import ERROR_RESPONSES, NotAuthenticated
 from api.schemas import Label
 from api.uploads import read_limited
 from workflows import permissions
-from workflows.clock import as_utc
-from workflows.metrology import bodies, registry, reports
+from workflows.catalogue import office_day
+from workflows.clock import as_utc, now
+from workflows.metrology import alerts, bodies, registry, reports
 from workflows.metrology.kinds import KINDS, kind
 from workflows.metrology.models import BodyApiKey, Instrument, VerificationBody, VerificationRecord
 from workflows.models import User
@@ -29,6 +30,8 @@ public_router = APIRouter(prefix="/api/public/stamps", tags=["public"], response
 Admin = Annotated[User, Depends(Permitted(permissions.METROLOGY_BODIES_MANAGE))]
 Owner = Annotated[User, Depends(Permitted(permissions.METROLOGY_MY_INSTRUMENTS))]
 Staff = Annotated[User, Depends(Permitted(permissions.METROLOGY_READ))]
+Inspector = Annotated[User, Depends(Permitted(permissions.METROLOGY_WARNINGS))]
+StampReporter = Annotated[User, Depends(Permitted(permissions.METROLOGY_STAMP_LOST))]
 
 
 def kind_label(code: str) -> Label:
@@ -453,6 +456,106 @@ def instrument_file(instrument_id: RowId, rt: RuntimeDep, actor: Staff) -> Instr
     )
 
 
+# --- violation warnings (specialists and leaders) and lost stamps ----------------------------------
+
+
+class WarningOut(BaseModel):
+    id: int
+    cause: str = Field(description="overdue / failed / stamp_lost")
+    cause_label: Label
+    state: str = Field(description="open / inspection_planned / owner_contacted / closed")
+    state_label: Label
+    version: int = Field(description="Send it back with an action: a stale one is refused (409)")
+    since: str = Field(description="The day the violation began, dd/mm/yyyy")
+    days: int = Field(description="Days since then")
+    note: str
+    closed_reason: str
+    instrument_id: int
+    kind: str
+    kind_label: Label
+    model: str
+    serial_number: str
+    owner_name: str
+    commune: str
+    address: str
+
+    @classmethod
+    def of(cls, warning: Any, instrument: Instrument, today: date) -> WarningOut:
+        cause_vi, cause_en = alerts.CAUSE_LABELS[warning.cause]
+        state_vi, state_en = alerts.STATE_LABELS[warning.state]
+        return cls(
+            id=warning.id or 0,
+            cause=warning.cause,
+            cause_label=Label(vi=cause_vi, en=cause_en),
+            state=warning.state,
+            state_label=Label(vi=state_vi, en=state_en),
+            version=warning.version,
+            since=_dmy(warning.since) or "",
+            days=(today - warning.since).days,
+            note=warning.note,
+            closed_reason=warning.closed_reason,
+            instrument_id=instrument.id or 0,
+            kind=instrument.kind,
+            kind_label=kind_label(instrument.kind),
+            model=instrument.model,
+            serial_number=instrument.serial_number,
+            owner_name=instrument.owner_name,
+            commune=instrument.commune,
+            address=instrument.address,
+        )
+
+
+class WarningPageOut(BaseModel):
+    items: list[WarningOut]
+    total: int
+
+
+@router.get("/warnings", response_model=WarningPageOut)
+def warnings(
+    rt: RuntimeDep,
+    actor: Inspector,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+    commune: Annotated[str | None, Query(max_length=120)] = None,
+    cause: Annotated[str | None, Query(pattern="^(overdue|failed|stamp_lost)$")] = None,
+    closed: bool = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> WarningPageOut:
+    """Cảnh báo vi phạm, lâu nhất trước / Violation warnings, longest-standing first."""
+    page = alerts.warnings(
+        rt, actor, kind=kind, commune=commune, cause=cause, closed=closed, limit=limit, offset=offset
+    )
+    return WarningPageOut(
+        items=[WarningOut.of(row.warning, row.instrument, page.today) for row in page.items], total=page.total
+    )
+
+
+class WarningActionIn(BaseModel):
+    action: str = Field(pattern="^(plan_inspection|contact_owner|close)$")
+    version: int = Field(ge=1, le=1_000_000_000, description="The version the officer saw")
+    note: str = Field(default="", max_length=1000, description="Required to close: the reason")
+
+
+@router.post("/warnings/{warning_id}/actions", response_model=WarningOut)
+def handle_warning(warning_id: RowId, body: WarningActionIn, rt: RuntimeDep, actor: Inspector) -> WarningOut:
+    """Xử lý cảnh báo: lên kế hoạch kiểm tra, đã liên hệ chủ, đóng kèm lý do / Handle a warning."""
+    warning = alerts.handle(rt, actor, warning_id, body.action, body.version, body.note)
+    return WarningOut.of(warning, alerts.warning_instrument(rt, warning), office_day(now()))
+
+
+class StampLostIn(BaseModel):
+    note: str = Field(default="", max_length=1000, description="When and how it was lost")
+
+
+@router.post("/stamps/{stamp_number}/lost", status_code=status.HTTP_201_CREATED, response_model=WarningOut)
+def report_stamp_lost(
+    stamp_number: Annotated[str, Path(max_length=60)], body: StampLostIn, rt: RuntimeDep, actor: StampReporter
+) -> WarningOut:
+    """Báo mất tem kiểm định (chủ phương tiện đo hoặc cán bộ) / Report a verification stamp lost."""
+    warning = alerts.report_stamp_lost(rt, actor, stamp_number, body.note)
+    return WarningOut.of(warning, alerts.warning_instrument(rt, warning), office_day(now()))
+
+
 # --- the public stamp lookup ----------------------------------------------------------------------
 
 
@@ -472,15 +575,20 @@ class StampOut(BaseModel):
         description="Tên doanh nghiệp; không hiện với hộ, cá nhân / A business's name only"
     )
     verification_body: str
+    lost: bool = Field(default=False, description="Tem đã được báo mất / The stamp was reported lost")
 
     @classmethod
     def of(cls, answer: registry.StampAnswer) -> StampOut:
         until = _dmy(answer.valid_until)
-        message = (
-            Label(vi=f"Còn hiệu lực kiểm định đến {until}", en=f"Verified until {until}")
-            if answer.valid
-            else Label(vi="Không có kiểm định còn hiệu lực", en="No valid verification")
-        )
+        if answer.lost:
+            message = Label(
+                vi="Tem kiểm định này đã được báo mất: không chứng minh kiểm định còn hiệu lực",
+                en="This verification stamp was reported lost: it proves no valid verification",
+            )
+        elif answer.valid:
+            message = Label(vi=f"Còn hiệu lực kiểm định đến {until}", en=f"Verified until {until}")
+        else:
+            message = Label(vi="Không có kiểm định còn hiệu lực", en="No valid verification")
         return cls(
             stamp_number=answer.stamp_number,
             valid=answer.valid,
@@ -493,6 +601,7 @@ class StampOut(BaseModel):
             commune=answer.commune,
             owner_name=answer.owner_name,
             verification_body=answer.body_name,
+            lost=answer.lost,
         )
 
 

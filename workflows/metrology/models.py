@@ -106,3 +106,43 @@ class VerificationRecord(SQLModel, table=True):
     api_key_id: int | None = Field(default=None, foreign_key="metrology_api_key.id")
     # The report as received, normalised: what a second report of the certificate is compared with.
     content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ExpiryReminder(SQLModel, table=True):
+    """An owner reminded that a verification ends soon: one row per verification, written with the
+    reminder's outbox event, so a second sweep (the same day, after a restart, on another worker)
+    finds it and sends nothing."""
+
+    __tablename__ = "metrology_reminder"
+
+    verification_id: int = Field(primary_key=True, foreign_key="metrology_verification.id")
+    instrument_id: int = Field(foreign_key="metrology_instrument.id", index=True)
+    valid_until: date
+    sent_at: datetime = _created()
+
+
+class ViolationWarning(SQLModel, table=True):
+    """A violation warning the department's officers handle: an instrument used past the end of its
+    verification (``overdue``), one whose latest verification failed (``failed``), a stamp
+    reported lost (``stamp_lost``). One per cause and verification: the sweep and a second report
+    of a lost stamp find it. ``since`` is the day the violation began, which orders the list;
+    ``version`` grows with each change, so a command made on a stale view is refused."""
+
+    __tablename__ = "metrology_warning"
+    __table_args__ = (
+        UniqueConstraint("cause", "verification_id", name="uq_metrology_warning_cause"),
+        Index("ix_metrology_warning_state", "state", "since", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    instrument_id: int = Field(foreign_key="metrology_instrument.id", index=True)
+    cause: str = Field(max_length=12)  # overdue / failed / stamp_lost
+    verification_id: int = Field(foreign_key="metrology_verification.id")
+    since: date
+    state: str = Field(default="open", max_length=20)  # open / inspection_planned / owner_contacted / closed
+    version: int = Field(default=1)
+    note: str = Field(default="", max_length=1000)
+    closed_reason: str = Field(default="", max_length=1000)
+    opened_at: datetime = _created()
+    updated_at: datetime = _created()
+    updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")

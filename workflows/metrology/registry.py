@@ -13,7 +13,7 @@ from workflows.catalogue import office_day
 from workflows.clock import now
 from workflows.db import reading
 from workflows.errors import Forbidden, not_found
-from workflows.metrology.models import Instrument, VerificationBody, VerificationRecord
+from workflows.metrology.models import Instrument, VerificationBody, VerificationRecord, ViolationWarning
 from workflows.models import AuditEvent, User
 from workflows.runtime import Runtime
 from workflows.tax_codes import VERIFIED
@@ -119,15 +119,27 @@ class StampAnswer:
     owner_name: str | None
     body_name: str
     today: date
+    # Reported lost (workflows.metrology.alerts): whoever shows this stamp now, it proves nothing.
+    lost: bool = False
 
 
 def _stamp_answer(session: Session, record: VerificationRecord, today: date) -> StampAnswer:
     instrument = session.get(Instrument, record.instrument_id)
     body = session.get(VerificationBody, record.body_id)
     assert instrument is not None and body is not None
-    # Valid: this stamp's verification passed, is the instrument's latest, and has not ended.
+    lost = (
+        session.exec(
+            select(ViolationWarning.id).where(
+                ViolationWarning.cause == "stamp_lost", ViolationWarning.verification_id == record.id
+            )
+        ).first()
+        is not None
+    )
+    # Valid: this stamp's verification passed, is the instrument's latest, has not ended, and the
+    # stamp was not reported lost.
     valid = (
-        record.result == "pass"
+        not lost
+        and record.result == "pass"
         and instrument.current_verification_id == record.id
         and record.valid_until is not None
         and record.valid_until >= today
@@ -144,6 +156,7 @@ def _stamp_answer(session: Session, record: VerificationRecord, today: date) -> 
         owner_name=instrument.owner_name if instrument.owner_type == "business" else None,
         body_name=body.name,
         today=today,
+        lost=lost,
     )
 
 

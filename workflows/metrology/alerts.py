@@ -1,0 +1,501 @@
+"""The metrology database's alerts and violation warnings (issue 18).
+
+The daily sweep (:func:`sweep`, a scheduler job run by the scheduler lock's holder):
+
+- reminds an instrument's owner — the business accounts whose verified tax code the instrument is
+  registered under — when its verification ends within ``metrology_reminder_working_days``
+  working days (the runtime's working-time calendar counts them). One ``metrology_reminder`` row
+  per verification is written with the reminder's outbox event, so a second sweep the same day,
+  after a restart or on another worker sends nothing new;
+- opens a warning for each instrument past the end of its verification and each whose latest
+  verification failed, once per verification (a unique key: the sweep never opens one twice);
+- closes the open warnings whose instrument has a newer verification since.
+
+A lost stamp is reported by its owner or an officer (:func:`report_stamp_lost`). Officers list the
+warnings (:func:`warnings`) and handle them (:func:`handle`): inspection planned, owner contacted,
+closed with a reason. Every change is audited in the instrument's stream ``instrument:<id>`` and
+each new warning emits ``metrology_warning_opened``, which a partner's webhook (market
+surveillance) subscribes to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, func, select
+
+from workflows import audit, calendar_entries, outbox, permissions
+from workflows.calendar import WorkingCalendar
+from workflows.catalogue import office_day
+from workflows.clock import now
+from workflows.db import reading, transaction
+from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
+from workflows.metrology.kinds import kind as kind_of
+from workflows.metrology.models import ExpiryReminder, Instrument, VerificationRecord, ViolationWarning
+from workflows.models import User
+from workflows.runtime import Runtime
+from workflows.tax_codes import VERIFIED
+
+REMINDER_EVENT = "metrology_expiry_reminder"
+WARNING_EVENT = "metrology_warning_opened"
+
+OVERDUE, FAILED, STAMP_LOST = "overdue", "failed", "stamp_lost"
+CAUSES = (OVERDUE, FAILED, STAMP_LOST)
+OPEN, INSPECTION_PLANNED, OWNER_CONTACTED, CLOSED = "open", "inspection_planned", "owner_contacted", "closed"
+STATES = (OPEN, INSPECTION_PLANNED, OWNER_CONTACTED, CLOSED)
+# What an officer does to a warning, and the state it leaves the warning in.
+ACTIONS = {"plan_inspection": INSPECTION_PLANNED, "contact_owner": OWNER_CONTACTED, "close": CLOSED}
+
+CAUSE_LABELS = {
+    OVERDUE: ("Quá hạn kiểm định", "Used past the end of its verification"),
+    FAILED: ("Không đạt kiểm định", "Failed its latest verification"),
+    STAMP_LOST: ("Báo mất tem kiểm định", "Verification stamp reported lost"),
+}
+STATE_LABELS = {
+    OPEN: ("Mới", "Open"),
+    INSPECTION_PLANNED: ("Đã lên kế hoạch kiểm tra", "Inspection planned"),
+    OWNER_CONTACTED: ("Đã liên hệ chủ phương tiện", "Owner contacted"),
+    CLOSED: ("Đã đóng", "Closed"),
+}
+# What the sweep writes when a newer verification settles a warning.
+SETTLED_REASON = "Đã có kết quả kiểm định mới / A newer verification was reported"
+
+
+def _dmy(day: date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def reminder_horizon(calendar: WorkingCalendar, today: date, working_days: int) -> date:
+    """The ``working_days``-th working day after ``today``: a verification ending on or before it
+    ends within that many working days (one ending on a day off counts from the working day
+    before it)."""
+    day, counted = today, 0
+    for _ in range(working_days * 7 + 60):  # bounded: Tết is the longest run of days off
+        day += timedelta(days=1)
+        if calendar.is_working_day(day):
+            counted += 1
+            if counted == working_days:
+                return day
+    return today + timedelta(days=working_days)
+
+
+def _insert_once(session: Session, table: Any, values: dict[str, Any], key: list[str]) -> Any:
+    """Insert unless the unique ``key`` is taken (another sweep, another report came first): the
+    inserted row's first column, or None."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=key)
+    primary = next(iter(table.__table__.primary_key.columns))
+    return session.execute(statement.returning(primary)).scalar_one_or_none()
+
+
+def _instrument_facts(instrument: Instrument) -> dict[str, Any]:
+    found = kind_of(instrument.kind)
+    return {
+        "instrument_id": instrument.id,
+        "kind": instrument.kind,
+        "kind_vi": found.name_vi if found else instrument.kind,
+        "kind_en": found.name_en if found else instrument.kind,
+        "model": instrument.model,
+        "serial_number": instrument.serial_number,
+        "commune": instrument.commune,
+    }
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    reminded: int
+    opened: int
+    settled: int
+
+
+def sweep(rt: Runtime, today: date | None = None) -> SweepReport:
+    """Today's reminders and warnings, in one transaction: all of them or, after a crash, none."""
+    calendar_entries.refresh(rt)  # an administrator may have changed the calendar in another process
+    today = today or office_day(now())
+    horizon = reminder_horizon(rt.calendar, today, rt.settings.metrology_reminder_working_days)
+    with transaction(rt.engine) as session:
+        reminded = _remind(session, today, horizon, rt.settings.metrology_reminder_working_days)
+        settled = _settle(session)
+        opened = _open_warnings(session, today)
+    return SweepReport(reminded, opened, settled)
+
+
+def _owners(session: Session, tax_codes: set[str]) -> dict[str, list[int]]:
+    """The active business accounts of each tax code the department verified."""
+    if not tax_codes:
+        return {}
+    rows = session.exec(
+        select(User.id, User.tax_code).where(
+            col(User.tax_code).in_(tax_codes), User.tax_code_status == VERIFIED, User.is_active.is_(True)
+        )
+    ).all()
+    found: dict[str, list[int]] = {}
+    for user_id, tax_code in rows:
+        found.setdefault(tax_code, []).append(user_id)
+    return found
+
+
+def _remind(session: Session, today: date, horizon: date, working_days: int) -> int:
+    reminded = exists().where(ExpiryReminder.verification_id == Instrument.current_verification_id)
+    due = session.exec(
+        select(Instrument, VerificationRecord.stamp_number)
+        .join(VerificationRecord, col(VerificationRecord.id) == Instrument.current_verification_id)
+        .where(
+            Instrument.current_result == "pass",
+            col(Instrument.current_valid_until) >= today,
+            col(Instrument.current_valid_until) <= horizon,
+            col(Instrument.owner_tax_code).is_not(None),
+            ~reminded,
+        )
+        .order_by(col(Instrument.current_valid_until), col(Instrument.id))
+    ).all()
+    owners = _owners(session, {i.owner_tax_code for i, _ in due if i.owner_tax_code})
+    sent = 0
+    for instrument, stamp_number in due:
+        user_ids = owners.get(instrument.owner_tax_code or "")
+        if not user_ids:
+            continue  # nobody to tell yet: a later sweep reminds an owner who registers meanwhile
+        written = _insert_once(
+            session,
+            ExpiryReminder,
+            {
+                "verification_id": instrument.current_verification_id,
+                "instrument_id": instrument.id,
+                "valid_until": instrument.current_valid_until,
+                "sent_at": now(),
+            },
+            ["verification_id"],
+        )
+        if written is None:
+            continue
+        outbox.emit(
+            session,
+            REMINDER_EVENT,
+            None,
+            {
+                **_instrument_facts(instrument),
+                "user_ids": user_ids,
+                "stamp_number": stamp_number or "",
+                "valid_until": _dmy(instrument.current_valid_until),
+                "working_days": working_days,
+            },
+        )
+        sent += 1
+    return sent
+
+
+def _open_warning(
+    session: Session,
+    instrument: Instrument,
+    cause: str,
+    verification_id: int,
+    since: date,
+    actor: User | None,
+    details: dict[str, Any],
+) -> int | None:
+    """Open a warning unless one of this cause and verification exists; its id, or None."""
+    instant = now()
+    warning_id = _insert_once(
+        session,
+        ViolationWarning,
+        {
+            "instrument_id": instrument.id,
+            "cause": cause,
+            "verification_id": verification_id,
+            "since": since,
+            "state": OPEN,
+            "version": 1,
+            "note": details.get("note", ""),
+            "closed_reason": "",
+            "opened_at": instant,
+            "updated_at": instant,
+            "updated_by_id": actor.id if actor else None,
+        },
+        ["cause", "verification_id"],
+    )
+    if warning_id is None:
+        return None
+    audit.record(
+        session,
+        f"instrument:{instrument.id}",
+        "warning_opened",
+        actor,
+        {"warning_id": warning_id, "cause": cause, "since": since.isoformat(), **details},
+        at=instant,
+    )
+    vi, en = CAUSE_LABELS[cause]
+    outbox.emit(
+        session,
+        WARNING_EVENT,
+        None,
+        {
+            **_instrument_facts(instrument),
+            "warning_id": warning_id,
+            "cause": cause,
+            "cause_vi": vi,
+            "cause_en": en,
+            "since": _dmy(since),
+            # A household's name is personal data: a partner reads a business's name only.
+            "owner_name": instrument.owner_name if instrument.owner_type == "business" else None,
+            "owner_tax_code": instrument.owner_tax_code,
+        },
+        instant,
+    )
+    return warning_id
+
+
+def _open_warnings(session: Session, today: date) -> int:
+    passed = Instrument.current_result == "pass"
+    valid = col(Instrument.current_valid_until)
+    cases = (
+        (OVERDUE, passed & valid.is_not(None) & (valid < today)),
+        (
+            FAILED,
+            col(Instrument.current_verification_id).is_not(None)
+            & ((col(Instrument.current_result) != "pass") | valid.is_(None)),
+        ),
+    )
+    opened = 0
+    for cause, condition in cases:
+        known = exists().where(
+            ViolationWarning.cause == cause,
+            ViolationWarning.verification_id == Instrument.current_verification_id,
+        )
+        for instrument in session.exec(
+            select(Instrument).where(condition, ~known).order_by(col(Instrument.id))
+        ).all():
+            assert instrument.current_verification_id is not None
+            if cause == OVERDUE:
+                assert instrument.current_valid_until is not None
+                since = instrument.current_valid_until + timedelta(days=1)
+            else:
+                since = instrument.current_verified_on or today
+            if _open_warning(session, instrument, cause, instrument.current_verification_id, since, None, {}):
+                opened += 1
+    return opened
+
+
+def _settle(session: Session) -> int:
+    """Close the open overdue and failed warnings whose instrument was verified again since."""
+    stale = session.exec(
+        select(ViolationWarning)
+        .join(Instrument, col(Instrument.id) == ViolationWarning.instrument_id)
+        .where(
+            col(ViolationWarning.cause).in_((OVERDUE, FAILED)),
+            ViolationWarning.state != CLOSED,
+            col(Instrument.current_verification_id) != ViolationWarning.verification_id,
+        )
+        .order_by(col(ViolationWarning.id))
+        .with_for_update(of=ViolationWarning)
+    ).all()
+    instant = now()
+    for warning in stale:
+        before = warning.state
+        warning.state, warning.closed_reason = CLOSED, SETTLED_REASON
+        warning.version += 1
+        warning.updated_at, warning.updated_by_id = instant, None
+        session.add(warning)
+        audit.record(
+            session,
+            f"instrument:{warning.instrument_id}",
+            "warning_closed",
+            None,
+            {"warning_id": warning.id, "from": before, "reason": SETTLED_REASON},
+            at=instant,
+        )
+    return len(stale)
+
+
+# --- a lost stamp ---------------------------------------------------------------------------------
+
+
+def report_stamp_lost(rt: Runtime, actor: User, stamp_number: str, note: str) -> ViolationWarning:
+    """Open a ``stamp_lost`` warning for the stamp. A business reports only its own instruments'
+    stamps (any other answers "not found": whether a stamp exists is no secret, whose it is is);
+    a second report of the same stamp is refused (409)."""
+    permissions.require(actor, permissions.METROLOGY_STAMP_LOST)
+    typed = " ".join(stamp_number.split()).upper()
+    note = note.strip()
+    today = office_day(now())
+    with transaction(rt.engine) as session:
+        record = session.exec(
+            select(VerificationRecord).where(VerificationRecord.stamp_number == typed)
+        ).first()
+        instrument = session.get(Instrument, record.instrument_id) if record is not None else None
+        if record is None or instrument is None or not _may_report(actor, instrument):
+            raise not_found("tem kiểm định với số này", "Verification stamp with this number")
+        assert record.id is not None
+        warning_id = _open_warning(
+            session,
+            instrument,
+            STAMP_LOST,
+            record.id,
+            today,
+            actor,
+            {"stamp_number": typed, "note": note},
+        )
+        if warning_id is None:
+            raise Conflict(
+                "Tem kiểm định này đã được báo mất.",
+                "This verification stamp has already been reported lost.",
+                "stamp_already_reported_lost",
+            )
+        warning = session.get(ViolationWarning, warning_id)
+        assert warning is not None
+        session.expunge(warning)
+    return warning
+
+
+def _may_report(actor: User, instrument: Instrument) -> bool:
+    if actor.is_officer:
+        return True
+    return bool(
+        actor.tax_code and actor.tax_code_status == VERIFIED and instrument.owner_tax_code == actor.tax_code
+    )
+
+
+# --- the officers' list and commands --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WarningRow:
+    warning: ViolationWarning
+    instrument: Instrument
+    days: int  # since the violation began
+
+
+@dataclass(frozen=True)
+class WarningPage:
+    items: list[WarningRow]
+    total: int
+    today: date
+
+
+def warnings(
+    rt: Runtime,
+    actor: User,
+    *,
+    kind: str | None = None,
+    commune: str | None = None,
+    cause: str | None = None,
+    closed: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> WarningPage:
+    """The warnings still to handle (or, ``closed``, the closed ones), longest-standing first."""
+    permissions.require(actor, permissions.METROLOGY_WARNINGS)
+    today = office_day(now())
+    conditions = [(ViolationWarning.state == CLOSED) if closed else (ViolationWarning.state != CLOSED)]
+    if kind:
+        conditions.append(Instrument.kind == kind)
+    if commune:
+        # Exactly as registered, spaces aside: SQLite's lower() knows no Vietnamese capitals.
+        conditions.append(Instrument.commune == " ".join(commune.split()))
+    if cause:
+        conditions.append(ViolationWarning.cause == cause)
+    joined = (
+        select(ViolationWarning, Instrument)
+        .join(Instrument, col(Instrument.id) == ViolationWarning.instrument_id)
+        .where(and_(*conditions))
+    )
+    with reading(rt.engine) as session:
+        total = session.exec(
+            select(func.count())
+            .select_from(ViolationWarning)
+            .join(Instrument, col(Instrument.id) == ViolationWarning.instrument_id)
+            .where(and_(*conditions))
+        ).one()
+        rows = session.exec(
+            joined.order_by(col(ViolationWarning.since), col(ViolationWarning.id)).limit(limit).offset(offset)
+        ).all()
+    items = [WarningRow(w, i, (today - w.since).days) for w, i in rows]
+    return WarningPage(items, int(total), today)
+
+
+def handle(
+    rt: Runtime, actor: User, warning_id: int, action: str, version: int, note: str
+) -> ViolationWarning:
+    """Plan an inspection, record that the owner was contacted, or close the warning (a reason is
+    required). ``version`` is the one the officer saw: another officer's change since, or a
+    closed warning, is refused (409) rather than overwritten."""
+    permissions.require(actor, permissions.METROLOGY_WARNINGS)
+    note = note.strip()
+    if action == "close" and not note:
+        raise InvalidInput(
+            "Cần ghi lý do đóng cảnh báo.",
+            "A reason is required to close a warning.",
+            "validation_error",
+            [
+                FieldProblem(
+                    "note", "Cần ghi lý do đóng cảnh báo.", "A reason is required to close a warning."
+                )
+            ],
+        )
+    with transaction(rt.engine) as session:
+        warning = session.exec(
+            select(ViolationWarning).where(ViolationWarning.id == warning_id).with_for_update()
+        ).first()
+        if warning is None:
+            raise not_found("cảnh báo", "Warning")
+        if warning.state == CLOSED:
+            raise Conflict("Cảnh báo đã được đóng.", "The warning has been closed.", "warning_closed")
+        if warning.version != version:
+            raise Conflict(
+                "Cảnh báo đã được người khác cập nhật; hãy tải lại.",
+                "Someone else updated the warning; reload it.",
+                "stale_warning",
+            )
+        instant = now()
+        before = warning.state
+        warning.state = ACTIONS[action]
+        if action == "close":
+            warning.closed_reason = note
+        else:
+            warning.note = note
+        warning.version += 1
+        warning.updated_at, warning.updated_by_id = instant, actor.id
+        session.add(warning)
+        audit.record(
+            session,
+            f"instrument:{warning.instrument_id}",
+            f"warning_{warning.state}",
+            actor,
+            {"warning_id": warning.id, "from": before, "note": note},
+            at=instant,
+        )
+        session.flush()
+        session.refresh(warning)
+        session.expunge(warning)
+    return warning
+
+
+def warning_instrument(rt: Runtime, warning: ViolationWarning) -> Instrument:
+    with reading(rt.engine) as session:
+        instrument = session.get(Instrument, warning.instrument_id)
+        assert instrument is not None
+        return instrument
+
+
+def counts(rt: Runtime, today: date | None = None) -> dict[str, int]:
+    """How many instruments end their verification within the reminder window, how many are
+    overdue, how many warnings are open: figures for a summary."""
+    today = today or office_day(now())
+    horizon = reminder_horizon(rt.calendar, today, rt.settings.metrology_reminder_working_days)
+    valid = col(Instrument.current_valid_until)
+    passed = Instrument.current_result == "pass"
+    with reading(rt.engine) as session:
+        soon = session.exec(
+            select(func.count()).select_from(Instrument).where(passed, valid >= today, valid <= horizon)
+        ).one()
+        overdue = session.exec(
+            select(func.count()).select_from(Instrument).where(passed, valid < today)
+        ).one()
+        open_ = session.exec(
+            select(func.count()).select_from(ViolationWarning).where(ViolationWarning.state != CLOSED)
+        ).one()
+    return {"expiring_soon": int(soon), "overdue": int(overdue), "open_warnings": int(open_)}

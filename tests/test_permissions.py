@@ -72,6 +72,8 @@ PUBLIC = {
     "GET /api/metrology/kinds",
     "GET /api/public/stamps/{stamp_number}",
     "GET /api/public/stamps/qr/{token}",
+    "GET /stamps",
+    "GET /stamps/qr/{token}",
     "GET /thong-ke",
     "GET /thong-ke.xlsx",
     # a TBT visitor's rating through its follow link (the secret link stands for its sign-in)

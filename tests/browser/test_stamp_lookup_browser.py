@@ -51,7 +51,7 @@ def test_a_stamp_is_checked_by_its_number_and_by_its_qr_code(live_server, new_pa
         "link", name="Tra cứu phương tiện đo"
     ).click()
     page.get_by_label("Số tem kiểm định").fill("c-000100")
-    page.get_by_role("button", name="Tra cứu").click()
+    page.get_by_role("button", name="Tra cứu", exact=True).click()
     answer = page.get_by_test_id("stamp-answer")
     expect(answer).to_have_text(valid)
     main = page.locator("main")

@@ -175,6 +175,9 @@ def test_an_officer_finds_an_instrument_and_reads_its_verifications_and_history(
     assert "Trần Thị Bé" in every  # the department knows a household owner
     found = client.get("/work/instruments", params={"q": "hoà bình"}).text
     assert "SN-0001" in shown(found) and "A-77" not in shown(found)
+    assert "A-77" not in shown(
+        client.get("/work/instruments", params={"q": "a_77"}).text
+    )  # text, not a pattern
     overdue = shown(client.get("/work/instruments", params={"status": "overdue"}).text)
     assert "A-77" in overdue and "SN-0001" not in overdue
 

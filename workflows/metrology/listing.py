@@ -79,11 +79,13 @@ def search(
     today = office_day(now())
     where = []
     for word in q.split()[:6]:
-        like = f"%{word.lower()}%"
+        # The typed word is text, never a pattern: its % and _ match themselves.
+        escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
         where.append(
             or_(
                 *[
-                    func.lower(c).like(like)
+                    func.lower(c).like(like, escape="\\")
                     for c in (
                         col(Instrument.serial_number),
                         col(Instrument.model),

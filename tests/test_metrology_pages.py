@@ -14,8 +14,16 @@ import pytest
 import time_machine
 
 from tests.support import business, local, officer
-from tests.test_metrology import EVIDENCE_FOR_TAX_CODE, body_key, send, taxi, verified_business
-from tests.test_pages import page_login
+from tests.test_metrology import (
+    CSV_HEADER,
+    EVIDENCE_FOR_TAX_CODE,
+    body_key,
+    csv_row,
+    send,
+    taxi,
+    verified_business,
+)
+from tests.test_pages import csrf, page_login
 
 NOW = local(2026, 6, 1, 9, 0)
 
@@ -193,3 +201,50 @@ def test_an_officer_finds_an_instrument_and_reads_its_verifications_and_history(
     english = shown(client.get(f"/work/instruments/{first['instrument_id']}", params={"lang": "en"}).text)
     assert "Verification reported, certificate GCN-2026-0001" in english
     assert client.get("/work/instruments/999999").status_code == 404
+
+
+def test_a_verification_body_sends_a_file_with_its_key_and_reads_each_refused_row(client, rt, at_nine):
+    key = body_key(client, officer(client, rt, "admin"), name="Trung tâm Kỹ thuật TĐC Quảng Trị")
+    lines = [
+        CSV_HEADER,
+        csv_row(
+            owner_tax_code="3200765001", serial_number="P-1", certificate_number="F-1", stamp_number="S-1"
+        ),
+        csv_row(
+            owner_tax_code="3200765001",
+            serial_number="P-2",
+            certificate_number="F-2",
+            stamp_number="S-2",
+            verified_on="2026-13-01",
+        ),
+    ]
+    content = "\n".join(lines).encode("utf-8-sig")
+    form = client.get("/stamps").text  # linked from the public lookup
+    assert 'href="/metrology/report"' in form
+    token = csrf(client.get("/metrology/report").text)
+
+    def send_file(api_key: str, lang: str = "vi") -> Any:
+        return client.post(
+            f"/metrology/report?lang={lang}",
+            data={"csrf_token": token, "api_key": api_key},
+            files={"file": ("ket-qua.csv", content, "text/csv")},
+        )
+
+    wrong = send_file("not-a-key")
+    assert wrong.status_code == 401 and "Khóa API không đúng hoặc đã bị thu hồi." in shown(wrong.text)
+    assert client.get("/stamps", params={"number": "S-1"}).status_code == 404  # nothing recorded
+
+    sent = send_file(key)
+    assert sent.status_code == 200
+    text = shown(sent.text)
+    assert (
+        "Trung tâm Kỹ thuật TĐC Quảng Trị, tệp ket-qua.csv: 1 dòng mới, 0 dòng không đổi, 1 dòng bị từ chối."
+        in text
+    )
+    assert re.search(r"3 F-2 verified_on Ngày không hợp lệ", text), text
+    assert "Còn hiệu lực kiểm định đến 19/11/2027" in shown(
+        client.get("/stamps", params={"number": "S-1"}).text
+    )
+    again = shown(send_file(key, "en").text)  # the same file again records nothing twice
+    assert "file ket-qua.csv: 0 rows recorded, 1 unchanged, 1 rejected." in again
+    assert re.search(r"3 F-2 verified_on Not a valid date", again), again

@@ -8,16 +8,19 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.bounds import PageNumber
 from api.deps import RowId, RuntimeDep
+from api.uploads import read_limited
 from api.web import i18n
+from api.web.csrf import verify_csrf
 from api.web.session import MaybeUser, PagePermitted
 from api.web.templating import render
 from workflows import permissions
-from workflows.errors import Forbidden, NotFound
-from workflows.metrology import listing, registry
+from workflows.errors import Forbidden, InvalidInput, NotFound, UploadRejected
+from workflows.metrology import bodies, listing, registry, reports
 from workflows.metrology.kinds import kind
 from workflows.metrology.models import Instrument
 from workflows.models import AuditEvent, User
@@ -168,3 +171,54 @@ def instrument(instrument_id: RowId, request: Request, rt: RuntimeDep, user: Met
     """An instrument, its verifications (newest first) and its history."""
     found = registry.instrument_file(rt, user, instrument_id)
     return render(request, "instrument.html", user, {"file": found, **_helpers(found.today)})
+
+
+# --- a verification body's file of results --------------------------------------------------------
+
+
+def _report_page(request: Request, user: User | None, status_code: int = 200, **values: object) -> Response:
+    context = {"columns": reports.COLUMNS, "error": None, "outcome": None, **values}
+    return render(request, "metrology_report.html", user, context, status_code=status_code)
+
+
+@router.get("/metrology/report")
+def report_form(request: Request, user: MaybeUser) -> Response:
+    """Where a verification body's staff send a file of results without a program of their own."""
+    return _report_page(request, user)
+
+
+@router.post("/metrology/report", dependencies=[Depends(verify_csrf)])
+async def report_file(request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
+    """A file of results, sent with the body's API key typed in the form (the key stands for the
+    body's sign-in, as in the API's header; the policy is asked of the body it names): the good
+    rows are recorded, each bad one is listed with its row number, field and reason."""
+    form = await request.form()
+    key, upload = form.get("api_key"), form.get("file")
+    body = await run_in_threadpool(bodies.body_of_key, rt, key if isinstance(key, str) else None)
+    if body is None:
+        message = i18n._("Khóa API không đúng hoặc đã bị thu hồi.")
+        return _report_page(request, user, 401, error=message)
+    permissions.require(body, permissions.METROLOGY_REPORT)
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return _report_page(
+            request, user, 422, error=i18n._("Hãy chọn tệp kết quả kiểm định (.csv hoặc .xlsx).")
+        )
+    try:
+        content = await read_limited(upload, rt.settings.max_upload_bytes)
+        rows = await run_in_threadpool(reports.read_file, upload.filename, content)
+    except (UploadRejected, InvalidInput) as refused:
+        return _report_page(request, user, 422, error=i18n.pick(refused.message, refused.message_en))
+    outcomes = await run_in_threadpool(reports.report_rows, rt, body, rows)
+    counts = {
+        name: sum(1 for o in outcomes if o.outcome == name)
+        for name in (reports.CREATED, reports.UNCHANGED, reports.REJECTED)
+    }
+    rejected = [o for o in outcomes if o.outcome == reports.REJECTED]
+    return _report_page(
+        request,
+        user,
+        body_name=body.body_name,
+        file_name=upload.filename,
+        outcome=counts,
+        rejected=rejected,
+    )

@@ -46,6 +46,7 @@ from api.web import (
     admin_pages,
     dossier_pages,
     form_pages,
+    metrology_pages,
     notification_pages,
     personal_signing_pages,
     rating_pages,
@@ -193,6 +194,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         version_pages,
         statistics_pages,
         rating_pages,
+        metrology_pages,
     ):
         app.include_router(module.router)
     # Each procedure's own pages and JSON routes (its plug-in's web module).

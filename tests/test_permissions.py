@@ -72,6 +72,12 @@ PUBLIC = {
     "GET /api/metrology/kinds",
     "GET /api/public/stamps/{stamp_number}",
     "GET /api/public/stamps/qr/{token}",
+    "GET /stamps",
+    "GET /stamps/qr/{token}",
+    # a verification body's file of results: the API key typed in the form stands for its sign-in
+    # (as the API's X-API-Key header does); the policy is asked of the body the key names
+    "GET /metrology/report",
+    "POST /metrology/report",
     "GET /thong-ke",
     "GET /thong-ke.xlsx",
     # a TBT visitor's rating through its follow link (the secret link stands for its sign-in)

@@ -141,6 +141,8 @@ templates.env.filters.update(
     pager_query=_pager_query,
     thousands=_thousands,
     date=format_date,
+    # A calendar date (a certificate's day, its validity), not an instant: no time zone to convert.
+    day=lambda d: d.strftime("%d/%m/%Y") if d else "",
     datetime=format_datetime,
     time=lambda instant: to_local(instant).strftime("%H:%M") if instant else "",
     status=_status,

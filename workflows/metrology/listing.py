@@ -1,0 +1,112 @@
+"""Lists of instruments for the pages: a business's own, the most urgent first, and the
+department's search. The status rules are the registry's (:mod:`workflows.metrology.registry`);
+here they only order and filter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import case, or_
+from sqlmodel import col, func, select
+
+from workflows import permissions
+from workflows.catalogue import office_day
+from workflows.clock import now
+from workflows.db import reading
+from workflows.metrology import registry
+from workflows.metrology.models import Instrument
+from workflows.models import User
+from workflows.runtime import Runtime
+
+# The order of urgency: no valid verification first (overdue, failed, never verified), then the
+# ones ending soon, then the rest. Within a rank, the earliest end first.
+URGENCY = (registry.OVERDUE, registry.FAILED, registry.NEVER, registry.EXPIRING, registry.VERIFIED_STATUS)
+
+
+@dataclass(frozen=True)
+class InstrumentList:
+    items: list[Instrument]
+    total: int
+    page: int
+    page_size: int
+    today: date
+    counts: dict[str, int]
+
+
+def _urgency(today: date):  # type: ignore[no-untyped-def]
+    return case(
+        *[(registry._status_filter(s, today), rank) for rank, s in enumerate(URGENCY)],
+        else_=len(URGENCY),
+    )
+
+
+def own_by_urgency(rt: Runtime, actor: User, page: int = 1, page_size: int = 50) -> InstrumentList:
+    """A business's instruments, the most urgent first, with a count per status. Who may see them
+    (a business whose tax code the department verified) is the registry's rule: it is asked first
+    and raises ``Forbidden`` (code ``tax_code_unverified``) as the API does."""
+    registry.own_instruments(rt, actor, limit=1)
+    assert actor.tax_code is not None
+    today = office_day(now())
+    mine = col(Instrument.owner_tax_code) == actor.tax_code
+    rank = _urgency(today)
+    with reading(rt.engine) as session:
+        by_rank = dict(
+            session.exec(select(rank, func.count()).where(mine).group_by(rank)).all()  # type: ignore[call-overload]
+        )
+        items = session.exec(
+            select(Instrument)
+            .where(mine)
+            .order_by(rank, col(Instrument.current_valid_until), col(Instrument.id))
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        ).all()
+    counts = {s: int(by_rank.get(i, 0)) for i, s in enumerate(URGENCY)}
+    return InstrumentList(list(items), sum(counts.values()), page, page_size, today, counts)
+
+
+def search(
+    rt: Runtime,
+    actor: User,
+    q: str = "",
+    status: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> InstrumentList:
+    """The department's search: by serial number, model, owner (name or tax code), commune or
+    address (words anywhere, case-insensitive); optionally one status; the most urgent first."""
+    permissions.require(actor, permissions.METROLOGY_READ)
+    today = office_day(now())
+    where = []
+    for word in q.split()[:6]:
+        # The typed word is text, never a pattern: its % and _ match themselves.
+        escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+        where.append(
+            or_(
+                *[
+                    func.lower(c).like(like, escape="\\")
+                    for c in (
+                        col(Instrument.serial_number),
+                        col(Instrument.model),
+                        col(Instrument.owner_name),
+                        col(Instrument.owner_tax_code),
+                        col(Instrument.commune),
+                        col(Instrument.address),
+                    )
+                ]
+            )
+        )
+    if status in registry.STATUSES:
+        where.append(registry._status_filter(status, today))
+    rank = _urgency(today)
+    with reading(rt.engine) as session:
+        total = session.exec(select(func.count()).select_from(Instrument).where(*where)).one()
+        items = session.exec(
+            select(Instrument)
+            .where(*where)
+            .order_by(rank, col(Instrument.current_valid_until), col(Instrument.id))
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        ).all()
+    return InstrumentList(list(items), int(total), page, page_size, today, {})

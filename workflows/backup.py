@@ -28,152 +28,58 @@ a PostgreSQL database without tables). Starting tdcflow afterwards upgrades an o
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import logging
 import os
 import re
 import shutil
-import sqlite3
-import subprocess
-import tempfile
-from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib import metadata
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path, PurePosixPath
-from typing import Any
 
-import psycopg
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 
-from workflows.clock import now, to_local
+from workflows.backup_database import (
+    check_database,
+    pg_restore,
+    pg_snapshot,
+    require_empty_pg,
+    sqlite_path,
+    sqlite_snapshot,
+)
+from workflows.backup_files import (
+    MANIFEST,
+    PG_FILE,
+    SECRET_KEY,
+    SQLITE_FILE,
+    STORAGE,
+    BackupError,
+    BackupInvalid,
+    FileEntry,
+    Manifest,
+    Refused,
+    copy_file,
+    file_entry,
+    file_errors,
+    fsync,
+    hash_file,
+    read_manifest,
+    remove_contents,
+    safe_relative,
+    tdcflow_version,
+    walk_files,
+    write_manifest,
+)
+from workflows.clock import now
 from workflows.config import Settings
+
+__all__ = ["BackupError", "BackupInvalid", "Manifest", "Refused", "Restored", "backup", "restore", "verify"]
 
 log = logging.getLogger("tdcflow.backup")
 
-FORMAT = "tdcflow-backup"
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-SQLITE_FILE = "database.sqlite3"
-PG_FILE = "database.pgdump"
-STORAGE = "storage"
-SECRET_KEY = "secret_key"
 # The files BlobStore.put writes before renaming them into place: a copy in flight, not a blob.
 _INCOMING = ".incoming-"
-_VERSION_TABLE = "alembic_version"
-_COUNTED = {
-    "dossiers": "dossier",
-    "documents": "document",
-    "audit_events": "audit_event",
-    "outbox_events": "outbox_event",
-}
-_CHUNK = 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-class BackupError(Exception):
-    """A backup or restore that cannot be done; the message in Vietnamese and in English.
-
-    ``exit_code``: 1 the backup is damaged or incomplete, 2 refused (a destination or target that
-    is not empty, a database newer than this software, a backup of another kind of database),
-    3 a step failed (a database or tool error, a file that could not be written)."""
-
-    exit_code = 3
-
-    def __init__(self, message_vi: str, message_en: str, problems: Collection[str] = ()) -> None:
-        super().__init__(f"{message_vi} / {message_en}")
-        self.message_vi = message_vi
-        self.message_en = message_en
-        self.problems = list(problems)
-
-
-class BackupInvalid(BackupError):
-    """The backup is damaged or incomplete: a restore would lose or invent data."""
-
-    exit_code = 1
-
-
-class Refused(BackupError):
-    exit_code = 2
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    path: str  # relative, with '/'
-    size: int
-    sha256: str
-
-
-@dataclass
-class Manifest:
-    tdcflow_version: str
-    created_at: str  # UTC, ISO 8601
-    database_kind: str  # sqlite | postgresql
-    database_file: str
-    alembic_revision: str | None
-    counts: dict[str, int | None]
-    secret_key_included: bool
-    files: list[FileEntry] = field(default_factory=list)
-    damaged_blobs: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "tdcflow_version": self.tdcflow_version,
-            "created_at": self.created_at,
-            "database": {
-                "kind": self.database_kind,
-                "file": self.database_file,
-                "alembic_revision": self.alembic_revision,
-            },
-            "counts": self.counts,
-            "secret_key_included": self.secret_key_included,
-            "damaged_blobs": self.damaged_blobs,
-            "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in self.files],
-        }
-
-    @classmethod
-    def from_json(cls, data: Any) -> Manifest:
-        """The manifest of ``data`` (parsed JSON); ValueError/KeyError/TypeError when malformed."""
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ValueError("not a tdcflow backup manifest")
-        if data.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"format version {data.get('format_version')!r} is not {FORMAT_VERSION}")
-        database = data["database"]
-        files = [FileEntry(str(f["path"]), int(f["size"]), str(f["sha256"])) for f in data["files"]]
-        manifest = cls(
-            tdcflow_version=str(data["tdcflow_version"]),
-            created_at=str(data["created_at"]),
-            database_kind=str(database["kind"]),
-            database_file=str(database["file"]),
-            alembic_revision=database["alembic_revision"],
-            counts=dict(data["counts"]),
-            secret_key_included=bool(data["secret_key_included"]),
-            files=files,
-            damaged_blobs=list(data.get("damaged_blobs", [])),
-        )
-        datetime.fromisoformat(manifest.created_at)  # ValueError when it is no instant
-        if manifest.database_kind not in ("sqlite", "postgresql"):
-            raise ValueError(f"unknown database kind {manifest.database_kind!r}")
-        return manifest
-
-    @property
-    def created_local(self) -> str:
-        """When it was made, dd/mm/yyyy HH:MM in the office's time zone."""
-        return f"{to_local(datetime.fromisoformat(self.created_at)):%d/%m/%Y %H:%M}"
-
-
-def tdcflow_version() -> str:
-    try:
-        return metadata.version("tdcflow")
-    except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
-        return "unknown"
-
-
-# --- making a backup -------------------------------------------------------------------------------
 
 
 def backup(settings: Settings, dest: Path) -> Manifest:
@@ -181,18 +87,8 @@ def backup(settings: Settings, dest: Path) -> Manifest:
 
     On any failure what was written is removed again (a backup killed outright has no manifest,
     which is what ``verify`` looks for first)."""
-    with _file_errors("Sao lưu", "The backup"):
+    with file_errors("Sao lưu", "The backup"):
         return _backup(settings, dest)
-
-
-@contextlib.contextmanager
-def _file_errors(what_vi: str, what_en: str) -> Iterator[None]:
-    """A file that cannot be read or written (no permission, a full disk) as a BackupError."""
-    try:
-        yield
-    except OSError as exc:
-        log.error("%s failed: %s", what_en, exc)
-        raise BackupError(f"{what_vi} thất bại: {exc}", f"{what_en} failed: {exc}") from exc
 
 
 def _backup(settings: Settings, dest: Path) -> Manifest:
@@ -214,7 +110,7 @@ def _backup(settings: Settings, dest: Path) -> Manifest:
     try:
         manifest = _write_backup(settings, dest, storage)
     except BaseException:
-        _remove_contents(dest, remove_root=created)
+        remove_contents(dest, remove_root=created)
         raise
     log.info(
         "backup written to %s: %s database at revision %s, %s files (%s)",
@@ -232,14 +128,14 @@ def _write_backup(settings: Settings, dest: Path, storage: Path) -> Manifest:
     url = make_url(settings.database_url)
     kind = url.get_backend_name()
     if kind == "sqlite":
-        revision, counts = _sqlite_snapshot(url, dest / SQLITE_FILE)
+        revision, counts = sqlite_snapshot(url, dest / SQLITE_FILE)
         database_file = SQLITE_FILE
     elif kind == "postgresql":
-        revision, counts = _pg_snapshot(url, dest / PG_FILE)
+        revision, counts = pg_snapshot(url, dest / PG_FILE)
         database_file = PG_FILE
     else:
         raise Refused(f"Không sao lưu được loại cơ sở dữ liệu {kind}.", f"Cannot back up a {kind} database.")
-    files = [_entry(dest, dest / database_file)]
+    files = [file_entry(dest, dest / database_file)]
     # After the snapshot: every blob it references was written before its commit.
     blobs, damaged = _copy_storage(storage, dest / STORAGE)
     files += blobs
@@ -248,7 +144,7 @@ def _write_backup(settings: Settings, dest: Path, storage: Path) -> Manifest:
     key_file = settings.data_dir / SECRET_KEY
     if not settings.secret_key and key_file.is_file():
         target = dest / SECRET_KEY
-        files.append(_copy_file(key_file, target, dest))
+        files.append(copy_file(key_file, target, dest))
         target.chmod(0o600)
         key_included = True
     manifest = Manifest(
@@ -262,161 +158,8 @@ def _write_backup(settings: Settings, dest: Path, storage: Path) -> Manifest:
         files=sorted(files, key=lambda f: f.path),
         damaged_blobs=damaged,
     )
-    _write_manifest(dest, manifest)
+    write_manifest(dest, manifest)
     return manifest
-
-
-def _sqlite_path(url: URL) -> Path:
-    if not url.database or url.database == ":memory:":
-        raise Refused(
-            "Cơ sở dữ liệu SQLite trong bộ nhớ không sao lưu hay phục hồi được.",
-            "An in-memory SQLite database cannot be backed up or restored.",
-        )
-    return Path(url.database)
-
-
-def _sqlite_snapshot(url: URL, target: Path) -> tuple[str | None, dict[str, int | None]]:
-    """Copy the database from one read transaction; its revision and counts from the same one."""
-    source_path = _sqlite_path(url)
-    if not source_path.is_file():
-        raise BackupError(
-            f"Không có tệp cơ sở dữ liệu {source_path}.", f"The database file {source_path} does not exist."
-        )
-    try:
-        source = sqlite3.connect(source_path, isolation_level=None, timeout=30)
-        try:
-            source.execute("PRAGMA busy_timeout=30000")
-            source.execute("BEGIN")  # the read transaction: one snapshot for the counts and the copy
-            revision, counts = _read_facts(source.execute)
-            copy = sqlite3.connect(target, isolation_level=None)
-            try:
-                source.backup(copy)  # every page in one step, from this transaction's snapshot
-                copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-                check = copy.execute("PRAGMA quick_check").fetchone()[0]
-            finally:
-                copy.close()
-            source.execute("COMMIT")
-        finally:
-            source.close()
-    except sqlite3.Error as exc:
-        raise BackupError(
-            f"Sao chép cơ sở dữ liệu SQLite thất bại: {exc}", f"Copying the SQLite database failed: {exc}"
-        ) from exc
-    if check != "ok":
-        raise BackupError(
-            f"Bản sao cơ sở dữ liệu bị lỗi (quick_check: {check}).",
-            f"The copy of the database is damaged (quick_check: {check}).",
-        )
-    _fsync(target)
-    return revision, counts
-
-
-def _read_facts(execute: Callable[[str], sqlite3.Cursor]) -> tuple[str | None, dict[str, int | None]]:
-    """The Alembic revision and the counts of a SQLite database (None: no such table)."""
-
-    def scalar(sql: str) -> Any:
-        try:
-            row = execute(sql).fetchone()
-        except sqlite3.OperationalError:
-            return None
-        return row[0] if row else None
-
-    counts = {name: scalar(f"SELECT count(*) FROM {table}") for name, table in _COUNTED.items()}
-    return scalar(f"SELECT version_num FROM {_VERSION_TABLE}"), counts
-
-
-def _libpq(url: URL) -> tuple[str, dict[str, str]]:
-    """``url`` as a libpq connection URI without its password, and the environment carrying it
-    (a password on a command line is visible to every user of the machine)."""
-    env = dict(os.environ)
-    if url.password is not None:
-        env["PGPASSWORD"] = str(url.password)
-    plain = url.set(drivername="postgresql", password=None)
-    return plain.render_as_string(hide_password=False), env
-
-
-def pg_tool(name: str) -> Path:
-    """A PostgreSQL client program: the newest in Debian's /usr/lib/postgresql/*/bin (a newer
-    pg_dump reads an older server; the reverse fails), else the one on PATH."""
-
-    def version(path: Path) -> tuple[int, ...]:
-        return tuple(int(part) for part in re.findall(r"\d+", path.parent.parent.name)) or (0,)
-
-    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=version)
-    candidates = [c for c in candidates if os.access(c, os.X_OK)]
-    if candidates:
-        return candidates[-1]
-    found = shutil.which(name)
-    if found:
-        return Path(found)
-    raise Refused(
-        f"Không tìm thấy chương trình {name} của PostgreSQL (trong /usr/lib/postgresql/*/bin hoặc PATH); "
-        "hãy cài gói postgresql-client.",
-        f"PostgreSQL's {name} was not found (in /usr/lib/postgresql/*/bin or on PATH); "
-        "install the postgresql-client package.",
-    )
-
-
-def _run_tool(args: list[str], env: dict[str, str], what_vi: str, what_en: str) -> None:
-    result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip()
-        log.error("%s failed (exit %s): %s", args[0], result.returncode, detail)
-        raise BackupError(f"{what_vi} thất bại: {detail}", f"{what_en} failed: {detail}")
-
-
-def _pg_snapshot(url: URL, target: Path) -> tuple[str | None, dict[str, int | None]]:
-    """``pg_dump`` of the snapshot a REPEATABLE READ transaction exported, the counts read in it."""
-    pg_dump = pg_tool("pg_dump")
-    uri, env = _libpq(url)
-    try:
-        with psycopg.connect(uri, password=env.get("PGPASSWORD")) as conn:
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()
-            assert snapshot is not None
-            tables = {
-                r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-            }
-            counts: dict[str, int | None] = {}
-            for name, table in _COUNTED.items():
-                row = conn.execute(f"SELECT count(*) FROM {table}").fetchone() if table in tables else None
-                counts[name] = row[0] if row else None
-            row = (
-                conn.execute(f"SELECT version_num FROM {_VERSION_TABLE}").fetchone()
-                if _VERSION_TABLE in tables
-                else None
-            )
-            revision = row[0] if row else None
-            # The snapshot lives while this transaction is open: pg_dump runs inside it.
-            _run_tool(
-                [
-                    str(pg_dump),
-                    "--format=custom",
-                    f"--snapshot={snapshot[0]}",
-                    f"--file={target}",
-                    f"--dbname={uri}",
-                ],
-                env,
-                "pg_dump",
-                "pg_dump",
-            )
-            conn.execute("COMMIT")
-    except psycopg.Error as exc:
-        raise BackupError(
-            f"Không đọc được cơ sở dữ liệu PostgreSQL: {exc}", f"Cannot read the PostgreSQL database: {exc}"
-        ) from exc
-    _fsync(target)
-    return revision, counts
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    """Every regular file under ``root``, in a stable order."""
-    if not root.is_dir():
-        return
-    for folder, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in sorted(files):
-            yield Path(folder) / name
 
 
 def _copy_storage(source: Path, target: Path) -> tuple[list[FileEntry], list[str]]:
@@ -425,12 +168,12 @@ def _copy_storage(source: Path, target: Path) -> tuple[list[FileEntry], list[str
     entries: list[FileEntry] = []
     damaged: list[str] = []
     backup_root = target.parent
-    for path in _walk(source):
+    for path in walk_files(source):
         if path.name.startswith(_INCOMING):
             continue
         relative = path.relative_to(source)
         try:
-            entry = _copy_file(path, target / relative, backup_root)
+            entry = copy_file(path, target / relative, backup_root)
         except FileNotFoundError:  # gone since it was listed: no snapshot references it
             continue
         entries.append(entry)
@@ -440,102 +183,10 @@ def _copy_storage(source: Path, target: Path) -> tuple[list[FileEntry], list[str
     return entries, damaged
 
 
-def _copy_file(source: Path, target: Path, root: Path) -> FileEntry:
-    """Copy ``source`` to ``target`` (fsynced), hashing it on the way; its entry relative to ``root``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    with source.open("rb") as reader, target.open("wb") as writer:
-        while chunk := reader.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            writer.write(chunk)
-        writer.flush()
-        os.fsync(writer.fileno())
-    return FileEntry(str(PurePosixPath(target.relative_to(root))), size, digest.hexdigest())
-
-
-def _entry(root: Path, path: Path) -> FileEntry:
-    size, digest = _hash(path)
-    return FileEntry(str(PurePosixPath(path.relative_to(root))), size, digest)
-
-
-def _hash(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as reader:
-        while chunk := reader.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_manifest(dest: Path, manifest: Manifest) -> None:
-    """The manifest, last and atomically: a temporary file, fsynced, renamed, the folder fsynced."""
-    fd, tmp = tempfile.mkstemp(dir=dest, prefix=".manifest-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(manifest.to_json(), handle, ensure_ascii=False, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, dest / MANIFEST)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync(dest)
-
-
-def _remove_contents(folder: Path, remove_root: bool) -> None:
-    if remove_root:
-        shutil.rmtree(folder, ignore_errors=True)
-        return
-    for child in folder.iterdir() if folder.exists() else ():
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
-        else:
-            child.unlink(missing_ok=True)
-
-
-# --- checking a backup -----------------------------------------------------------------------------
-
-
-def read_manifest(source: Path) -> Manifest:
-    path = source / MANIFEST
-    if not source.is_dir():
-        raise BackupInvalid(f"Không có thư mục sao lưu {source}.", f"There is no backup folder {source}.")
-    if not path.is_file():
-        raise BackupInvalid(
-            f"Bản sao lưu {source} không có {MANIFEST}: nó chưa hoàn tất (bị ngắt giữa chừng) hoặc không "
-            "phải bản sao lưu của tdcflow.",
-            f"The backup {source} has no {MANIFEST}: it is incomplete (interrupted) or not a tdcflow backup.",
-        )
-    try:
-        manifest = Manifest.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise BackupInvalid(
-            f"Tệp {MANIFEST} của bản sao lưu {source} bị hỏng: {exc}",
-            f"The {MANIFEST} of the backup {source} is damaged: {exc}",
-        ) from exc
-    return manifest
-
-
-def _safe_relative(path: str) -> bool:
-    parts = PurePosixPath(path).parts
-    return bool(parts) and not PurePosixPath(path).is_absolute() and ".." not in parts and "\\" not in path
-
-
 def verify(source: Path) -> Manifest:
     """Check a backup without restoring it: the manifest, every file's size and SHA-256, no file
     missing or extra, the database file readable. BackupInvalid lists every problem found."""
-    with _file_errors("Kiểm tra bản sao lưu", "Checking the backup"):
+    with file_errors("Kiểm tra bản sao lưu", "Checking the backup"):
         return _verify(source)
 
 
@@ -545,18 +196,18 @@ def _verify(source: Path) -> Manifest:
     problems: list[str] = []
     listed = {}
     for entry in manifest.files:
-        if not _safe_relative(entry.path) or entry.path == MANIFEST:
+        if not safe_relative(entry.path) or entry.path == MANIFEST:
             problems.append(f"{entry.path}: not a file a backup holds")
             continue
         listed[entry.path] = entry
-    present = {str(PurePosixPath(p.relative_to(source))) for p in _walk(source) if p.name != MANIFEST}
+    present = {str(PurePosixPath(p.relative_to(source))) for p in walk_files(source) if p.name != MANIFEST}
     for path in sorted(set(listed) - present):
         problems.append(f"{path}: missing")
     for path in sorted(present - set(listed)):
         problems.append(f"{path}: not in the manifest")
     for path in sorted(set(listed) & present):
         entry = listed[path]
-        size, digest = _hash(source / path)
+        size, digest = hash_file(source / path)
         if size != entry.size:
             problems.append(f"{path}: {size} bytes, the manifest says {entry.size}")
         elif digest != entry.sha256:
@@ -564,7 +215,7 @@ def _verify(source: Path) -> Manifest:
     if manifest.database_file not in listed:
         problems.append(f"{manifest.database_file}: the database is not in the manifest")
     elif not problems:
-        problems += _check_database(source / manifest.database_file, manifest)
+        problems += check_database(source / manifest.database_file, manifest)
     if problems:
         for problem in problems:
             log.error("backup %s: %s", source, problem)
@@ -575,38 +226,6 @@ def _verify(source: Path) -> Manifest:
             problems,
         )
     return manifest
-
-
-def _check_database(path: Path, manifest: Manifest) -> list[str]:
-    if manifest.database_kind == "sqlite":
-        try:
-            # immutable: nothing is written beside the file (no -wal, no -shm), the folder stays as made
-            with contextlib.closing(
-                sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
-            ) as conn:
-                check = conn.execute("PRAGMA quick_check").fetchone()[0]
-                revision, _ = _read_facts(conn.execute)
-        except sqlite3.Error as exc:
-            return [f"{path.name}: not a readable SQLite database ({exc})"]
-        if check != "ok":
-            return [f"{path.name}: quick_check says {check}"]
-        if revision != manifest.alembic_revision:
-            return [f"{path.name}: at revision {revision}, the manifest says {manifest.alembic_revision}"]
-        return []
-    try:
-        pg_restore = pg_tool("pg_restore")
-    except Refused:
-        log.warning("pg_restore not found: %s checked by its hash only", path)
-        return []
-    result = subprocess.run(
-        [str(pg_restore), "--list", str(path)], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        return [f"{path.name}: pg_restore cannot read it ({result.stderr.strip()})"]
-    return []
-
-
-# --- restoring -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -642,7 +261,7 @@ def restore(settings: Settings, source: Path, known_revisions: Collection[str], 
     _require_empty_folder(data_dir, "thư mục dữ liệu", "data folder")
     _require_empty_folder(storage, "thư mục lưu trữ", "storage folder")
     if kind == "sqlite":
-        db_path = _sqlite_path(url).resolve()
+        db_path = sqlite_path(url).resolve()
         for path in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-journal")):
             if path.exists():
                 raise Refused(
@@ -650,7 +269,7 @@ def restore(settings: Settings, source: Path, known_revisions: Collection[str], 
                     f"The database file {path} already exists; a restore only writes where nothing is.",
                 )
     else:
-        _require_empty_pg(url)
+        require_empty_pg(url)
 
     made: list[Path] = []  # what this restore created, removed again when it fails
     try:
@@ -667,16 +286,16 @@ def restore(settings: Settings, source: Path, known_revisions: Collection[str], 
             _restore_file(source / SECRET_KEY, key, entries[SECRET_KEY])
             key.chmod(0o600)
         if kind == "sqlite":
-            db_path = _sqlite_path(url).resolve()
+            db_path = sqlite_path(url).resolve()
             db_path.parent.mkdir(parents=True, exist_ok=True)
             partial = db_path.with_name(f".{db_path.name}.restoring")
             made.append(partial)
             _restore_file(source / SQLITE_FILE, partial, entries[SQLITE_FILE])
             os.replace(partial, db_path)
             made.append(db_path)
-            _fsync(db_path.parent)
+            fsync(db_path.parent)
         else:
-            _pg_restore(url, source / PG_FILE)
+            pg_restore(url, source / PG_FILE)
     except BaseException:
         for path in reversed(made):
             if path.is_dir():
@@ -686,7 +305,7 @@ def restore(settings: Settings, source: Path, known_revisions: Collection[str], 
         # Folders that existed (empty) are emptied again.
         for folder in (data_dir, storage):
             if folder.exists():
-                _remove_contents(folder, remove_root=False)
+                remove_contents(folder, remove_root=False)
         raise
     if manifest.secret_key_included and settings.secret_key:
         log.warning(
@@ -716,48 +335,9 @@ def _require_empty_folder(folder: Path, name_vi: str, name_en: str) -> None:
         )
 
 
-def _require_empty_pg(url: URL) -> None:
-    uri, env = _libpq(url)
-    try:
-        with psycopg.connect(uri, password=env.get("PGPASSWORD")) as conn:
-            row = conn.execute(
-                "SELECT count(*) FROM information_schema.tables "
-                "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
-            ).fetchone()
-    except psycopg.Error as exc:
-        raise BackupError(
-            f"Không kết nối được cơ sở dữ liệu đích: {exc}", f"Cannot connect to the target database: {exc}"
-        ) from exc
-    if row and row[0]:
-        where = url.render_as_string(hide_password=True)
-        raise Refused(
-            f"Cơ sở dữ liệu {where} đã có {row[0]} bảng; phục hồi chỉ ghi vào cơ sở dữ liệu trống.",
-            f"The database {where} already has {row[0]} tables; a restore only writes into an empty database.",
-        )
-
-
-def _pg_restore(url: URL, dump: Path) -> None:
-    """Everything in one transaction: a failed restore leaves the target database empty."""
-    uri, env = _libpq(url)
-    _run_tool(
-        [
-            str(pg_tool("pg_restore")),
-            "--no-owner",
-            "--no-privileges",
-            "--exit-on-error",
-            "--single-transaction",
-            f"--dbname={uri}",
-            str(dump),
-        ],
-        env,
-        "pg_restore",
-        "pg_restore",
-    )
-
-
 def _restore_file(source: Path, target: Path, entry: FileEntry) -> None:
     """Copy one file of the backup, refusing it if it changed since ``verify`` read it."""
-    copied = _copy_file(source, target, target.parent)
+    copied = copy_file(source, target, target.parent)
     if (copied.size, copied.sha256) != (entry.size, entry.sha256):
         raise BackupInvalid(
             f"Tệp {entry.path} của bản sao lưu đã thay đổi trong khi phục hồi.",

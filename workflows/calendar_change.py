@@ -8,6 +8,7 @@ the receipt, the limits, the extension and the pauses; ``sla.add_budget`` from a
 and its step budget; a timer's own expression, e.g. ``working_days(15)``, evaluated as of when it
 started waiting; ``alarms`` for the warnings). ``apply`` writes the entry and all of those in one
 transaction, after checking that the preview the administrator saw still holds (its ``token``).
+The moves themselves are computed in ``workflows.calendar_moves``.
 
 What is not recomputed: a task's due time a model set itself (``dueVariable``, evaluated once when
 the task was created; its reminder is), and a timer on a multiple-event gateway.
@@ -22,12 +23,12 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
-from workflows import audit, permissions, sla
-from workflows.alarms import REMINDER_SHARE, dossier_alarm, dossier_alarm_plan, share_of
+from workflows import audit, permissions
+from workflows.alarms import dossier_alarm
 from workflows.calendar import WorkingCalendar
 from workflows.calendar_entries import (
     AUDIT_STREAM,
@@ -37,10 +38,9 @@ from workflows.calendar_entries import (
     entries_in_force,
     install,
     load,
-    overrides_of,
 )
-from workflows.catalogue import Procedure
-from workflows.clock import as_utc, now, to_local
+from workflows.calendar_moves import DEADLINE_KINDS, Change, Move, calendar_of, moves_of
+from workflows.clock import now, to_local
 from workflows.commands import script_functions
 from workflows.db import next_in_sequence, reading, transaction
 from workflows.engine import RunningProcess
@@ -49,7 +49,6 @@ from workflows.models import (
     CALENDAR_ENTRY_KINDS,
     Alarm,
     CalendarEntry,
-    ClockPause,
     Dossier,
     ProcessInstance,
     User,
@@ -63,37 +62,6 @@ log = logging.getLogger("tdcflow.calendar")
 
 MAX_TEXT = 300
 YEARS_AHEAD = 2  # an entry may be entered for this year and the next two
-MoveKind = Literal["appointment", "legal_due", "task_due", "timer", "alarm"]
-DEADLINE_KINDS = ("appointment", "legal_due", "task_due", "timer")
-
-
-@dataclass(frozen=True)
-class Change:
-    """Add an entry (``entry_id`` None) or remove the entry ``entry_id``; ``decided_by`` is the
-    deciding document of the change (for a removal: the document that cancels the day)."""
-
-    action: Literal["add", "remove"]
-    day: date
-    kind: str
-    name: str
-    decided_by: str
-    entry_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Move:
-    """One instant the change moves: a dossier's deadline, a task's due time or a pending alarm."""
-
-    kind: MoveKind
-    dossier_id: int
-    dossier_code: str
-    old: datetime | None
-    new: datetime
-    task_id: str | None = None
-    task_name: str | None = None
-    task_name_en: str | None = None
-    alarm_id: int | None = None
-    alarm_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -231,7 +199,7 @@ def addition(
             f"Ngày {day:%d/%m/%Y} đã có trong lịch ({existing.name}); hãy xóa mục đó trước.",
             f"{day:%d/%m/%Y} already has an entry ({existing.name}); remove it first.",
         )
-    current = _calendar_of(calendar, entries_in_force(session))
+    current = calendar_of(calendar, entries_in_force(session))
     if kind == "day_off" and not current.is_working_day(day):
         raise _invalid(
             "day",
@@ -255,224 +223,11 @@ def removal(session: Session, entry_id: int, decided_by: str) -> Change:
     return Change("remove", entry.day, entry.kind, entry.name, _check_document(decided_by), entry.id)
 
 
-# --- what a change moves ------------------------------------------------------------------------
-
-
-def _calendar_of(base: WorkingCalendar, entries: list[CalendarEntry]) -> WorkingCalendar:
-    return base.with_overrides(*overrides_of(entries))
-
-
-def _changed_entries(entries: list[CalendarEntry], change: Change) -> list[CalendarEntry]:
-    if change.action == "remove":
-        return [e for e in entries if e.id != change.entry_id]
-    return [
-        *entries,
-        CalendarEntry(day=change.day, kind=change.kind, name=change.name, decided_by=change.decided_by),
-    ]
-
-
-def _moves(rt: Runtime, session: Session, change: Change) -> list[Move]:
-    entries = entries_in_force(session)
-    before = _calendar_of(rt.calendar, entries)
-    after = _calendar_of(rt.calendar, _changed_entries(entries, change))
-    at = now()
-    moves: list[Move] = []
-    rows = session.exec(
-        select(Dossier, ProcessInstance)
-        .join(ProcessInstance, ProcessInstance.dossier_id == Dossier.id)
-        .where(Dossier.completed_at.is_(None))
-        .order_by(Dossier.id)
-    ).all()
-    for dossier, instance in rows:
-        procedure = rt.catalogue.for_dossier(dossier)
-        if procedure is None:
-            continue
-        alarms = list(
-            session.exec(
-                select(Alarm)
-                .where(Alarm.dossier_id == dossier.id, Alarm.fired_at.is_(None))
-                .order_by(Alarm.id)
-            )
-        )
-        if dossier.received_at is not None:
-            moves += _deadline_moves(session, dossier, procedure, alarms, before, after, at)
-        moves += _task_moves(session, dossier, procedure, alarms, before, after)
-        if instance.next_timer_at is not None and not instance.completed:
-            moves += _timer_moves(rt, dossier, procedure, instance, before, after)
-    return moves
-
-
-def _deadline_moves(
-    session: Session,
-    dossier: Dossier,
-    procedure: Procedure,
-    alarms: list[Alarm],
-    before: WorkingCalendar,
-    after: WorkingCalendar,
-    at: datetime,
-) -> list[Move]:
-    """The appointment and legal deadline (``sla.dossier_deadlines``, as ``effects.refresh_deadlines``
-    computes them) and the dossier's pending deadline alarms."""
-    pauses = session.exec(select(ClockPause).where(ClockPause.dossier_id == dossier.id)).all()
-    # A paused dossier keeps the deadlines computed when its clock last ran (its pause's length is
-    # added when it resumes): both computations stop at the open pause's start.
-    open_since = next((as_utc(p.started_at) for p in pauses if p.ended_at is None), None)
-    until = open_since or at
-    sla_pauses = [sla.Pause(as_utc(p.started_at), as_utc(p.ended_at) if p.ended_at else None) for p in pauses]
-    received = as_utc(dossier.received_at)  # type: ignore[arg-type]
-
-    def deadlines(calendar: WorkingCalendar) -> sla.Deadlines:
-        return sla.dossier_deadlines(
-            calendar,
-            received,
-            procedure.committed_days + dossier.extension_days,
-            procedure.legal_days,
-            sla_pauses,
-            until,
-        )
-
-    old, new = deadlines(before), deadlines(after)
-    code, moves = dossier.code, []
-    assert dossier.id is not None
-    if old.appointment_at != new.appointment_at:
-        moves.append(
-            Move("appointment", dossier.id, code, _aware(dossier.appointment_at), new.appointment_at)
-        )
-    if old.legal_due_at != new.legal_due_at:
-        moves.append(Move("legal_due", dossier.id, code, _aware(dossier.legal_due_at), new.legal_due_at))
-    plan = dossier_alarm_plan(after, received, new.appointment_at, new.legal_due_at)
-    pending = set()
-    for alarm in alarms:
-        due = plan.get(alarm.kind)
-        if alarm.task_id is None:
-            pending.add(alarm.kind)
-        if alarm.task_id is None and due is not None and due != as_utc(alarm.due_at):
-            moves.append(
-                Move(
-                    "alarm",
-                    dossier.id,
-                    code,
-                    as_utc(alarm.due_at),
-                    due,
-                    alarm_id=alarm.id,
-                    alarm_kind=alarm.kind,
-                )
-            )
-    # As ``alarms.schedule_dossier_alarms`` does: a warning already given is given again when its
-    # deadline moved later than now (the dossier is no longer at risk until then).
-    fired = set(
-        session.exec(
-            select(Alarm.kind).where(
-                Alarm.dossier_id == dossier.id, Alarm.task_id.is_(None), Alarm.fired_at.is_not(None)
-            )
-        )
-    )
-    for kind, due in plan.items():
-        if due is not None and kind in fired - pending and due > at:
-            moves.append(Move("alarm", dossier.id, code, None, due, alarm_kind=kind))
-    return moves
-
-
-def _task_moves(
-    session: Session,
-    dossier: Dossier,
-    procedure: Procedure,
-    alarms: list[Alarm],
-    before: WorkingCalendar,
-    after: WorkingCalendar,
-) -> list[Move]:
-    """Open tasks' due times (creation + step budget, ``sla.add_budget``) and their alarms."""
-    assert dossier.id is not None
-    moves: list[Move] = []
-    tasks = session.exec(
-        select(WorkTask)
-        .where(WorkTask.dossier_id == dossier.id, WorkTask.status == "open")
-        .order_by(WorkTask.id)
-    ).all()
-    for task in tasks:
-        budget = procedure.step_budgets.get(task.spec_name)
-        created = as_utc(task.created_at)
-        if budget:
-            old_due, new_due = sla.add_budget(before, created, budget), sla.add_budget(after, created, budget)
-        elif task.due_at is not None:  # a due time the model set: it stays; its reminder may move
-            old_due = new_due = as_utc(task.due_at)
-        else:
-            continue
-        names = {"task_id": task.id, "task_name": task.name, "task_name_en": task.name_en}
-        if old_due != new_due:
-            moves.append(Move("task_due", dossier.id, dossier.code, _aware(task.due_at), new_due, **names))
-        plan = {
-            "task_reminder": share_of(after, created, new_due, REMINDER_SHARE),
-            "task_escalation": new_due,
-        }
-        for alarm in alarms:
-            due = plan.get(alarm.kind)
-            if alarm.task_id == task.id and due is not None and due != as_utc(alarm.due_at):
-                moves.append(
-                    Move(
-                        "alarm",
-                        dossier.id,
-                        dossier.code,
-                        as_utc(alarm.due_at),
-                        due,
-                        alarm_id=alarm.id,
-                        alarm_kind=alarm.kind,
-                        **names,
-                    )
-                )
-    return moves
-
-
-def _timer_moves(
-    rt: Runtime,
-    dossier: Dossier,
-    procedure: Procedure,
-    instance: ProcessInstance,
-    before: WorkingCalendar,
-    after: WorkingCalendar,
-) -> list[Move]:
-    """The waiting BPMN timers whose expression (``working_days(15)``…) gives another instant on
-    the changed calendar, evaluated as of when each started waiting. The timer moves by the
-    difference, so it keeps the exact instant it was given otherwise."""
-    assert dossier.id is not None
-    since: list[datetime] = [now()]
-    model = rt.models.get(instance.model_version_id)
-    on = {
-        name: RunningProcess.restore(
-            model, instance.state, script_functions(rt, procedure, calendar, clock=lambda: since[0])
-        )
-        for name, calendar in (("before", before), ("after", after))
-    }
-    moves = []
-    for timer in on["before"].date_timers():
-        since[0] = timer.waiting_since
-        old, new = on["before"].evaluate_timer(timer.task_id), on["after"].evaluate_timer(timer.task_id)
-        if old is None or new is None or old == new:
-            continue
-        moves.append(
-            Move(
-                "timer",
-                dossier.id,
-                dossier.code,
-                timer.instant,
-                timer.instant + (new - old),
-                task_id=timer.task_id,
-                task_name=timer.name or timer.element,
-                task_name_en=timer.name or timer.element,
-            )
-        )
-    return moves
-
-
-def _aware(instant: datetime | None) -> datetime | None:
-    return as_utc(instant) if instant is not None else None
-
-
 def preview(rt: Runtime, actor: User, change: Change) -> Preview:
     """What ``change`` would move, computed on the database's calendar entries (not saved)."""
     permissions.require(actor, permissions.CALENDAR_MANAGE)
     with reading(rt.engine) as session:
-        return Preview(change, current_revision(session), _moves(rt, session, change))
+        return Preview(change, current_revision(session), moves_of(rt, session, change))
 
 
 def apply(rt: Runtime, actor: User, change: Change, token: str) -> Preview:
@@ -485,7 +240,7 @@ def apply(rt: Runtime, actor: User, change: Change, token: str) -> Preview:
         # Then every open dossier, in one order (workflows.locking): a command in flight commits
         # first and is recomputed here; one that starts now waits, then reads the new revision.
         _lock_open_dossiers(session)
-        done = Preview(change, revision - 1, _moves(rt, session, change))
+        done = Preview(change, revision - 1, moves_of(rt, session, change))
         if done.token != token or not _still_valid(session, change):
             raise Conflict(
                 "Bản xem trước đã cũ: lịch hoặc hồ sơ vừa thay đổi. Hãy xem lại thay đổi trước khi lưu.",

@@ -1,4 +1,6 @@
-"""Response and request bodies of the JSON API. Instants are ISO 8601 in Asia/Ho_Chi_Minh (+07:00)."""
+"""Response and request bodies of the JSON API shared by its routes (accounts: ``api.account_schemas``;
+the public lookup and verification: ``api.verification_schemas``). Instants are ISO 8601 in
+Asia/Ho_Chi_Minh (+07:00)."""
 
 from __future__ import annotations
 
@@ -9,12 +11,10 @@ from pydantic import AfterValidator, BaseModel, Field, field_serializer
 from pydantic_core import PydanticCustomError
 
 from forms.text import text_problem
-from workflows import tax_codes
 from workflows.calendar import get_calendar
-from workflows.clock import as_utc, format_date, now, to_local
-from workflows.models import Attachment, AuditEvent, Document, Dossier, User, WorkTask
+from workflows.clock import as_utc, now, to_local
+from workflows.models import Attachment, AuditEvent, Document, Dossier, WorkTask
 from workflows.statuses import status_label
-from workflows.verification import FileCheck, VerifiedDocument
 
 
 class LocalTimes(BaseModel):
@@ -35,128 +35,9 @@ def _single_line(value: str) -> str:
 SingleLine = Annotated[str, AfterValidator(_single_line)]
 
 
-class RegisterBusiness(BaseModel):
-    email: SingleLine = Field(max_length=254, examples=["lienhe@congtyabc.vn"])
-    password: str = Field(max_length=200)
-    full_name: SingleLine = Field(max_length=200, description="Người đăng ký / Registrant")
-    tax_code: SingleLine = Field(max_length=14, examples=["0101234567"])
-    organisation_name: SingleLine = Field(max_length=300)
-    address: SingleLine = Field(default="", max_length=500)
-    phone: SingleLine = Field(default="", max_length=30)
-
-
-class ChangePassword(BaseModel):
-    current_password: str = Field(max_length=200)
-    new_password: str = Field(max_length=200)
-
-
-class EmailIn(BaseModel):
-    email: str = Field(max_length=254, examples=["lienhe@congtyabc.vn"])
-
-
-class TokenIn(BaseModel):
-    token: str = Field(max_length=128, description="Mã trong liên kết đã gửi qua thư / The link's token")
-
-
-class ResetPassword(BaseModel):
-    token: str = Field(max_length=128, description="Mã trong liên kết đã gửi qua thư / The link's token")
-    new_password: str = Field(max_length=200)
-
-
-class Accepted(BaseModel):
-    """The same answer whatever the address: nothing here tells whether it has an account."""
-
-    message: str
-    message_en: str
-
-
-class SessionOut(LocalTimes):
-    id: str
-    created_at: datetime
-    last_seen_at: datetime
-    expires_at: datetime
-    client_address: str | None
-    client_summary: str
-    current: bool = Field(description="Phiên của chính yêu cầu này / The session of this very request")
-
-
-class SessionsOut(BaseModel):
-    items: list[SessionOut]
-
-
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_in: int
-
-
 class Label(BaseModel):
     vi: str
     en: str
-
-
-class TaxCodeVerificationOut(LocalTimes):
-    """Where a business account's tax code stands: checked by the Department against the business
-    registration (verified), not yet (unverified), or found not to be the account's (rejected)."""
-
-    status: str = Field(description="unverified | verified | rejected")
-    label: Label
-    decided_at: datetime | None = None
-    evidence: str | None = Field(default=None, description="Verified: what the Department checked")
-    reason: str | None = Field(default=None, description="Rejected: why")
-    message: Label = Field(description="What it means for the business")
-
-    @classmethod
-    def of(cls, user: User) -> TaxCodeVerificationOut | None:
-        if user.tax_code_status is None:
-            return None
-        vi, en = tax_codes.state_label(user.tax_code_status)
-        status = user.tax_code_status
-        return cls(
-            status=status,
-            label=Label(vi=vi, en=en),
-            decided_at=user.tax_code_decided_at,
-            evidence=user.tax_code_note if status == tax_codes.VERIFIED else None,
-            reason=user.tax_code_note if status == tax_codes.REJECTED else None,
-            message=Label(vi=TAX_CODE_MESSAGES[status][0], en=TAX_CODE_MESSAGES[status][1]),
-        )
-
-
-TAX_CODE_MESSAGES = {
-    "unverified": (
-        "Mã số thuế sẽ được Sở đối chiếu với đăng ký doanh nghiệp khi tiếp nhận hồ sơ đầu tiên.",
-        "The Department will check the tax code against the business registration at the receipt "
-        "of the first dossier.",
-    ),
-    "verified": (
-        "Mã số thuế đã được Sở đối chiếu với đăng ký doanh nghiệp.",
-        "The Department checked the tax code against the business registration.",
-    ),
-    "rejected": (
-        "Mã số thuế không được xác minh: hồ sơ đã nộp vẫn được giải quyết, nhưng chưa nộp được hồ sơ "
-        "mới cho đến khi sửa mã số thuế (/account/tax-code) hoặc khiếu nại (/tax-code-contests/new).",
-        "The tax code was rejected: dossiers already filed go on, but no new one can be filed until "
-        "the tax code is corrected (/account/tax-code) or contested (/tax-code-contests/new).",
-    ),
-}
-
-
-class UserOut(LocalTimes):
-    id: int
-    email: str
-    full_name: str
-    roles: list[str]
-    tax_code: str | None
-    organisation_name: str | None
-    job_title: str | None
-    created_at: datetime
-    tax_code_verification: TaxCodeVerificationOut | None = None
-
-    @classmethod
-    def of(cls, user: User) -> UserOut:
-        out = cls.model_validate(user, from_attributes=True)
-        out.tax_code_verification = TaxCodeVerificationOut.of(user)
-        return out
 
 
 class RulesVersionOut(BaseModel):
@@ -434,145 +315,6 @@ class DossierOut(DossierSummaryOut):
     supplement_requests: list[SupplementRequestOut]
 
 
-class PublicDossierOut(BaseModel):
-    code: str
-    procedure: Label
-    status: str
-    status_label: Label
-    appointment_date: str | None = Field(description="dd/mm/yyyy, Asia/Ho_Chi_Minh")
-
-
-class VerifiedDocumentOut(LocalTimes):
-    verification_code: str
-    kind: str
-    title: str
-    number: str
-    reference: str = Field(description="What it was issued for: a dossier code, a WTO symbol, an award round")
-    reference_label: Label
-    dossier_code: str | None = Field(description="The dossier, for a document issued on one")
-    applicant_name: str
-    issued_at: datetime
-    issued_date: str
-    sha256: str
-    valid_until: date | None = Field(
-        default=None, description="The last day the result is valid (a declaration's notice), if it has one"
-    )
-    subject: str = Field(default="", description="What the dossier is about: its product, goods or question")
-    signed: bool = Field(default=False, description="The official copy, a PDF signed by the agency, exists")
-    pdf_sha256: str | None = Field(default=None, description="SHA-256 of the signed PDF (the official copy)")
-    signed_at: datetime | None = None
-    signer: str | None = Field(default=None, description="Whose certificate signed it")
-    certificate_serial: str | None = None
-    timestamp_at: datetime | None = Field(default=None, description="The RFC 3161 timestamp's time, if any")
-
-    @classmethod
-    def of(cls, document: VerifiedDocument) -> VerifiedDocumentOut:
-        signature = document.signature or {}
-        return cls(
-            subject=document.subject,
-            signed=document.signed,
-            pdf_sha256=document.pdf_sha256,
-            signed_at=document.signed_at,
-            signer=signature.get("signer"),
-            certificate_serial=signature.get("certificate_serial"),
-            timestamp_at=signature.get("timestamp_at"),
-            verification_code=document.verification_code,
-            kind=document.kind,
-            title=document.title,
-            number=document.number,
-            reference=document.reference,
-            reference_label=Label(vi=document.reference_label_vi, en=document.reference_label_en),
-            dossier_code=document.dossier_code,
-            applicant_name=document.holder_name,
-            issued_at=document.issued_at,
-            issued_date=format_date(document.issued_at),
-            valid_until=document.valid_until,
-            sha256=document.sha256,
-        )
-
-
-class SignatureOut(LocalTimes):
-    """One signature of a checked PDF."""
-
-    intact: bool = Field(description="The signed bytes are unchanged")
-    valid: bool = Field(description="The cryptographic signature is correct")
-    trusted: bool = Field(description="The certificate chains to a trusted root")
-    whole_document: bool = Field(description="Nothing was added to the file after signing")
-    signer: str = Field(description="The certificate's holder (common name, organisation)")
-    certificate_serial: str | None = None
-    signing_time: datetime | None = None
-    timestamp_at: datetime | None = None
-    problems: list[str] = Field(default_factory=list, description="Vietnamese / English")
-
-
-class FileCheckOut(LocalTimes):
-    """What an uploaded file is: an issued document's official or editable copy, or neither."""
-
-    sha256: str
-    size: int
-    issued: bool = Field(description="The file is, byte for byte, a document this agency issued")
-    copy_kind: str | None = Field(
-        default=None, description='"pdf": the official signed copy; "docx": the editable copy'
-    )
-    message: Label
-    document: VerifiedDocumentOut | None = None
-    signatures: list[SignatureOut] = Field(default_factory=list, description="For a PDF: its signatures")
-    problems: list[str] = Field(default_factory=list, description="Problems of the file itself")
-
-    @classmethod
-    def of(cls, check: FileCheck) -> FileCheckOut:
-        report = check.signature
-        signatures = [
-            SignatureOut(
-                intact=info.intact,
-                valid=info.valid,
-                trusted=info.trusted,
-                whole_document=info.whole_document,
-                signer=", ".join(p for p in (info.signer_common_name, info.signer_organisation) if p),
-                certificate_serial=info.certificate_serial,
-                signing_time=info.signing_time,
-                timestamp_at=info.timestamp_time,
-                problems=list(info.problems),
-            )
-            for info in (report.signatures if report else [])
-        ]
-        return cls(
-            sha256=check.sha256,
-            size=check.size,
-            issued=check.is_issued_document,
-            copy_kind=check.copy,
-            message=Label(vi=file_check_message(check)[0], en=file_check_message(check)[1]),
-            document=VerifiedDocumentOut.of(check.document) if check.document else None,
-            signatures=signatures,
-            problems=list(report.problems) if report else [],
-        )
-
-
-def file_check_message(check: FileCheck) -> tuple[str, str]:
-    """The one sentence the verify page and API answer with, Vietnamese and English."""
-    report = check.signature
-    signature_ok = bool(report and report.signatures and all(i.ok for i in report.signatures))
-    if check.copy == "pdf" and signature_ok:
-        return (
-            "Đây là văn bản đã phát hành, chữ ký số hợp lệ.",
-            "This is the issued document; its signature is valid.",
-        )
-    if check.copy == "pdf":
-        return (
-            "Đây là văn bản đã phát hành, nhưng chữ ký số không kiểm tra được (xem chi tiết).",
-            "This is the issued document, but its signature could not be verified (see details).",
-        )
-    if check.copy == "docx":
-        return (
-            "Tệp trùng với bản .docx (bản chỉnh sửa) của văn bản đã phát hành; bản chính thức là PDF có chữ ký số.",
-            "The file is the editable .docx of an issued document; the official copy is the signed PDF.",
-        )
-    return (
-        "Không phải văn bản đã phát hành: tệp không trùng với văn bản nào của cơ quan.",
-        "Not the issued document: the file matches no document this agency issued.",
-    )
-
-
 class WithdrawIn(BaseModel):
     reason: str = Field(default="", max_length=2000)
 
@@ -589,16 +331,3 @@ class TimelinessOut(BaseModel):
     on_time: int
     late: int
     legal_late: int
-
-
-class LoginLockOut(LocalTimes):
-    """A login counter whose wait runs: a lock-out, or a shorter delay (login throttling)."""
-
-    id: int
-    kind: str = Field(description="account: a login text (e-mail or tax code) / address: a client address")
-    key: str = Field(description="The login, normalised, or the address (IPv6: its /64)")
-    failures: int
-    first_failure_at: datetime
-    last_failure_at: datetime
-    locked_until: datetime
-    lockout: bool = Field(description="true: locked out after too many failures; false: a delay")

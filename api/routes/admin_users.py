@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
 
+from api.account_schemas import Accepted, UserOut
 from api.bounds import PageNumber
 from api.deps import Permitted, RowId, RuntimeDep
 from api.errors import ERROR_RESPONSES
-from api.schemas import Accepted, SingleLine, UserOut
+from api.schemas import SingleLine
 from workflows import account_lists, accounts, password_reset, permissions
 from workflows.models import User
 

@@ -12,10 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.client_address import client_address
-from api.deps import CurrentUser, RuntimeDep, current_session_id
-from api.errors import ERROR_RESPONSES, TOO_MANY_RESPONSE, NotAuthenticated
-from api.schemas import (
+from api.account_schemas import (
     Accepted,
     ChangePassword,
     EmailIn,
@@ -25,6 +22,9 @@ from api.schemas import (
     TokenOut,
     UserOut,
 )
+from api.client_address import client_address
+from api.deps import CurrentUser, RuntimeDep, current_session_id
+from api.errors import ERROR_RESPONSES, TOO_MANY_RESPONSE, NotAuthenticated
 from api.security import open_session
 from workflows import accounts, login_throttle, password_reset, registration, sessions
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
+from api.account_schemas import LoginLockOut
 from api.deps import Permitted, RowId, RuntimeDep
 from api.errors import ERROR_RESPONSES
-from api.schemas import LoginLockOut
 from workflows import login_throttle, permissions
 from workflows.models import User
 

@@ -11,8 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from api.bounds import Day
 from api.deps import RuntimeDep
 from api.errors import ERROR_RESPONSES
-from api.schemas import FileCheckOut, Label, PublicDossierOut, VerifiedDocumentOut
+from api.schemas import Label
 from api.uploads import read_limited
+from api.verification_schemas import FileCheckOut, PublicDossierOut, VerifiedDocumentOut
 from workflows import queries, statistics, verification
 from workflows.catalogue import office_day
 from workflows.clock import format_date, now

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 
+from api.account_schemas import SessionOut, SessionsOut
 from api.deps import CurrentUser, RuntimeDep, current_session_id
 from api.errors import ERROR_RESPONSES
-from api.schemas import SessionOut, SessionsOut
 from workflows import sessions
 
 router = APIRouter(prefix="/api/me/sessions", tags=["auth"], responses=ERROR_RESPONSES)

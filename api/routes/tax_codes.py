@@ -9,10 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
+from api.account_schemas import UserOut
 from api.deps import CurrentUser, Permitted, RowId, RuntimeDep, oauth2_scheme, user_from_token
 from api.errors import ERROR_RESPONSES
 from api.files import file_response
-from api.schemas import Label, LocalTimes, UserOut
+from api.schemas import Label, LocalTimes
 from api.uploads import read_limited
 from workflows import permissions, tax_code_contests, tax_codes
 from workflows.models import TaxCodeContest, User

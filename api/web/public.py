@@ -9,8 +9,8 @@ from starlette.responses import Response
 
 from api.deps import RuntimeDep
 from api.files import DOCX, file_response
-from api.schemas import file_check_message
 from api.uploads import read_limited
+from api.verification_schemas import file_check_message
 from api.web import i18n
 from api.web.csrf import verify_csrf
 from api.web.session import MaybeUser

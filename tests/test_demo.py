@@ -4,7 +4,10 @@ states, and work waiting in the inbox of every kind of officer."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
+import pytest
+import time_machine
 from sqlmodel import select
 
 from workflows import queries
@@ -13,8 +16,21 @@ from workflows.db import transaction
 from workflows.demo import create_demo_accounts, create_demo_dossiers, demo_accounts
 from workflows.models import Dossier, User
 
+# The demo is loaded whenever someone runs it: in the office's first hour (its dossier due next was
+# missed from 07:30 to 08:30), at night, on a Sunday.
+LOAD_MOMENTS = {
+    "monday-07:45": "2026-12-07T07:45:00+07:00",
+    "sunday-22:00": "2026-12-06T22:00:00+07:00",
+}
 
-def test_every_procedure_has_dossiers_in_several_states_and_every_officer_has_work(rt):
+
+@pytest.mark.parametrize("moment", LOAD_MOMENTS.values(), ids=LOAD_MOMENTS.keys())
+def test_every_procedure_has_dossiers_in_several_states_and_every_officer_has_work(rt, moment):
+    with time_machine.travel(datetime.fromisoformat(moment), tick=True):
+        _check_the_demo(rt)
+
+
+def _check_the_demo(rt) -> None:
     create_demo_accounts(rt)
     create_demo_dossiers(rt)
     with transaction(rt.engine) as session:

@@ -193,7 +193,10 @@ def _late_and_at_risk(rt: Runtime) -> list[str]:
     codes = []
     for product, age, steps in plans:
         received = _working_days_ago(rt, age)
-        with as_of(_at(rt, received, 8, 30)):
+        # Submitted as the office opens: its appointment is then at opening time too, so the one due
+        # next is within a working day of any moment of today's office hours (08:30 missed 07:30–08:30).
+        opening = rt.calendar.periods[0][0]
+        with as_of(_at(rt, received, opening.hour, opening.minute)):
             ids = {
                 field: commands.upload_attachment(rt, business, f"{field}.pdf", DEMO_PDF).id
                 for field in ("declaration_form", "business_registration", "certificate_copy")

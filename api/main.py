@@ -12,7 +12,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import Response
 
 import notifications.models  # noqa: F401  (registers the room's tables before the schema is created)
-from api import openapi
+from api import openapi, stamp_throttle
 from api.body_limit import BodyLimit
 from api.error_handlers import install_error_handlers
 from api.jobs import scheduler_jobs
@@ -35,6 +35,7 @@ from api.routes import (
     tasks,
 )
 from api.routes import metrology as metrology_routes
+from api.routes import metrology_public as metrology_public_routes
 from api.routes import notifications as notification_routes
 from api.routes import sessions as sessions_routes
 from api.routes import signer_certificates as signer_certificate_routes
@@ -46,7 +47,9 @@ from api.web import (
     admin_pages,
     dossier_pages,
     form_pages,
+    metrology_count_pages,
     metrology_pages,
+    metrology_warning_pages,
     notification_pages,
     personal_signing_pages,
     rating_pages,
@@ -148,6 +151,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     openapi.install(app)
     app.state.runtime = runtime
+    stamp_throttle.install(app.state, runtime.settings.stamp_lookups_per_minute)
     app.add_middleware(TextGuard)
     app.add_middleware(PageContext)
     app.add_middleware(BodyLimit)
@@ -179,6 +183,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     # The metrology database (issue 18): its API and the public stamp lookup.
     app.include_router(metrology_routes.router)
     app.include_router(metrology_routes.public_router)
+    app.include_router(metrology_public_routes.router)
     for module in (
         public_pages,
         account_pages,
@@ -195,6 +200,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         statistics_pages,
         rating_pages,
         metrology_pages,
+        metrology_count_pages,
+        metrology_warning_pages,
     ):
         app.include_router(module.router)
     # Each procedure's own pages and JSON routes (its plug-in's web module).

@@ -184,9 +184,13 @@ def test_a_client_that_looks_up_too_many_stamps_waits_for_the_next_minute(limite
     assert "Quá nhiều lượt tra cứu từ địa chỉ này" in shown(page.text)
     assert limited.get(f"/api/public/stamps/qr/{token}").status_code == 429
 
-    # Another client is counted on its own; the refused one is served again the next minute.
-    with TestClient(limited.app, client=("203.0.113.7", 5000)) as other:
-        assert other.get("/api/public/stamps/T-000001").status_code == 200
+    # Another client is counted on its own (an IPv6 client by its /64, one subscriber's line); the
+    # refused one is served again the next minute.
+    for host in ("2001:db8:7::1", "2001:db8:7::2", "2001:db8:7::3"):
+        with TestClient(limited.app, client=(host, 5000)) as other:
+            assert other.get("/api/public/stamps/T-000001").status_code == 200
+    with TestClient(limited.app, client=("2001:db8:7::ffff", 5000)) as same_line:
+        assert same_line.get("/api/public/stamps/T-000001").status_code == 429
     at_nine.move_to(local(2026, 6, 1, 9, 1, 0))
     assert limited.get("/api/public/stamps/T-000001").json()["valid"] is True
 
@@ -264,6 +268,8 @@ def test_a_specialist_filters_the_warnings_and_plans_contacts_and_closes_them_wi
     assert no_reason.status_code == 422 and "Cần ghi lý do đóng cảnh báo." in shown(no_reason.text)
     forged = act("delete", 2)
     assert forged.status_code == 422 and "Thao tác không hợp lệ." in shown(forged.text)
+    too_long = act("contact_owner", 2, "x" * 1001)
+    assert too_long.status_code == 422 and "Ghi chú tối đa 1000 ký tự." in shown(too_long.text)
     closed = act("close", 2, "Chủ đã ngừng sử dụng taximet")
     assert closed.status_code == 303
     assert "Đã đóng cảnh báo." in shown(client.get(closed.headers["location"]).text)

@@ -124,9 +124,22 @@ def warnings(
     return _page(request, rt, user, filters, page)
 
 
-def _checked(action: str, version: str) -> tuple[str, int]:
-    """The action and version of a form, or InvalidInput naming the field (a forged or stale form)."""
+NOTE_LIMIT = 1000  # the column's (metrology_warning.note, closed_reason)
+
+
+def _checked(action: str, version: str, note: str) -> tuple[str, int]:
+    """The action and version of a form, or InvalidInput naming the field (a forged or stale form,
+    a note longer than the page's field allows)."""
     problems = []
+    if len(note.strip()) > NOTE_LIMIT:
+        problems.append(
+            FieldProblem(
+                "note",
+                f"Ghi chú tối đa {NOTE_LIMIT} ký tự.",
+                f"The note is at most {NOTE_LIMIT} characters.",
+                "maxLength",
+            )
+        )
     if action not in alerts.ACTIONS:
         problems.append(FieldProblem("action", "Thao tác không hợp lệ.", "Not a valid action.", "enum"))
     number = int(version) if version.isdigit() and len(version) <= 9 else 0
@@ -152,11 +165,12 @@ def handle(
     user: Inspector,
     action: Annotated[str, Form(max_length=20)] = "",
     version: Annotated[str, Form(max_length=12)] = "",
-    note: Annotated[str, Form(max_length=1000)] = "",
+    # Longer than the column, so that a longer note is told why (422) rather than a bare 400.
+    note: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     """One action on one warning; back to the list with what was done, or the list with why not."""
     try:
-        chosen, number = _checked(action, version)
+        chosen, number = _checked(action, version, note)
         alerts.handle(rt, user, warning_id, chosen, number, note)
     except (InvalidInput, Conflict, NotFound) as refused:
         status_code = (

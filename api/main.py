@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
@@ -15,6 +15,7 @@ import notifications.models  # noqa: F401  (registers the room's tables before t
 from api import openapi, stamp_throttle
 from api.body_limit import BodyLimit
 from api.error_handlers import install_error_handlers
+from api.errors import TOO_MANY_RESPONSE
 from api.jobs import scheduler_jobs
 from api.procedure_web import routers_of
 from api.routes import (
@@ -180,9 +181,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         calendar,
     ):
         app.include_router(module.router)
-    # The metrology database (issue 18): its API and the public stamp lookup.
+    # The metrology database (issue 18): its API and the public stamp lookup, each lookup counted
+    # against its client's address (api.stamp_throttle: 429 with Retry-After past the limit).
     app.include_router(metrology_routes.router)
-    app.include_router(metrology_routes.public_router)
+    app.include_router(
+        metrology_routes.public_router,
+        dependencies=[Depends(stamp_throttle.admit_stamp_lookup)],
+        responses=TOO_MANY_RESPONSE,
+    )
     app.include_router(metrology_public_routes.router)
     for module in (
         public_pages,

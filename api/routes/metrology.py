@@ -13,9 +13,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PERMISSION_ATTRIBUTE, Permitted, RowId, RuntimeDep
-from api.errors import ERROR_RESPONSES, TOO_MANY_RESPONSE, NotAuthenticated
+from api.errors import ERROR_RESPONSES, NotAuthenticated
 from api.schemas import Label
-from api.stamp_throttle import admit_stamp_lookup
 from api.uploads import read_limited
 from workflows import permissions
 from workflows.catalogue import office_day
@@ -26,13 +25,7 @@ from workflows.metrology.models import BodyApiKey, Instrument, VerificationBody,
 from workflows.models import User
 
 router = APIRouter(prefix="/api/metrology", tags=["metrology"], responses=ERROR_RESPONSES)
-# Every lookup is counted against its client's address (api.stamp_throttle: 429 past the limit).
-public_router = APIRouter(
-    prefix="/api/public/stamps",
-    tags=["public"],
-    responses={**ERROR_RESPONSES, **TOO_MANY_RESPONSE},
-    dependencies=[Depends(admit_stamp_lookup)],
-)
+public_router = APIRouter(prefix="/api/public/stamps", tags=["public"], responses=ERROR_RESPONSES)
 
 Admin = Annotated[User, Depends(Permitted(permissions.METROLOGY_BODIES_MANAGE))]
 Owner = Annotated[User, Depends(Permitted(permissions.METROLOGY_MY_INSTRUMENTS))]

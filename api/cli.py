@@ -234,6 +234,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if created:
         codes = create_demo_dossiers(rt)
         print(f"Demo dossiers: {', '.join(codes)}")
+    from workflows.metrology.demo import DEMO_API_KEY, create_metrology_demo
+
+    create_metrology_demo(rt)  # once: instruments, a body and its key, warnings (issue 18)
     # The demo's documents are signed now, so the first page shown has their official copies.
     from workflows import document_signing
 
@@ -247,6 +250,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     for account in demo_accounts(rt):
         print(f"  {account.email:32} {account.password:24} {', '.join(account.roles)}")
+    print(f"Khóa API demo của tổ chức kiểm định / demo verification body's API key: {DEMO_API_KEY}")
     print(f"Database: {settings.database_url}")
     return 0
 

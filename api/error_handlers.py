@@ -36,7 +36,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if is_page_request(request):
-            return page_error(request, status_of(exc), exc)
+            page = page_error(request, status_of(exc), exc)
+            if isinstance(exc, RateLimited):
+                page.headers["Retry-After"] = str(exc.retry_after)
+            return page
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
         if isinstance(exc, RateLimited):
             headers = {"Retry-After": str(exc.retry_after)}

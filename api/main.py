@@ -6,15 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
 import notifications.models  # noqa: F401  (registers the room's tables before the schema is created)
-from api import openapi
+from api import openapi, stamp_throttle
 from api.body_limit import BodyLimit
 from api.error_handlers import install_error_handlers
+from api.errors import TOO_MANY_RESPONSE
 from api.jobs import scheduler_jobs
 from api.procedure_web import routers_of
 from api.routes import (
@@ -35,6 +36,7 @@ from api.routes import (
     tasks,
 )
 from api.routes import metrology as metrology_routes
+from api.routes import metrology_public as metrology_public_routes
 from api.routes import notifications as notification_routes
 from api.routes import sessions as sessions_routes
 from api.routes import signer_certificates as signer_certificate_routes
@@ -46,7 +48,9 @@ from api.web import (
     admin_pages,
     dossier_pages,
     form_pages,
+    metrology_count_pages,
     metrology_pages,
+    metrology_warning_pages,
     notification_pages,
     personal_signing_pages,
     rating_pages,
@@ -148,6 +152,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     openapi.install(app)
     app.state.runtime = runtime
+    stamp_throttle.install(app.state, runtime.settings.stamp_lookups_per_minute)
     app.add_middleware(TextGuard)
     app.add_middleware(PageContext)
     app.add_middleware(BodyLimit)
@@ -176,9 +181,15 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         calendar,
     ):
         app.include_router(module.router)
-    # The metrology database (issue 18): its API and the public stamp lookup.
+    # The metrology database (issue 18): its API and the public stamp lookup, each lookup counted
+    # against its client's address (api.stamp_throttle: 429 with Retry-After past the limit).
     app.include_router(metrology_routes.router)
-    app.include_router(metrology_routes.public_router)
+    app.include_router(
+        metrology_routes.public_router,
+        dependencies=[Depends(stamp_throttle.admit_stamp_lookup)],
+        responses=TOO_MANY_RESPONSE,
+    )
+    app.include_router(metrology_public_routes.router)
     for module in (
         public_pages,
         account_pages,
@@ -195,6 +206,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         statistics_pages,
         rating_pages,
         metrology_pages,
+        metrology_count_pages,
+        metrology_warning_pages,
     ):
         app.include_router(module.router)
     # Each procedure's own pages and JSON routes (its plug-in's web module).

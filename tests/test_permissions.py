@@ -74,6 +74,9 @@ PUBLIC = {
     "GET /api/public/stamps/qr/{token}",
     "GET /stamps",
     "GET /stamps/qr/{token}",
+    # the metrology database's counts per kind and commune (counts only, no personal data)
+    "GET /api/public/metrology/counts",
+    "GET /metrology/counts",
     # a verification body's file of results: the API key typed in the form stands for its sign-in
     # (as the API's X-API-Key header does); the policy is asked of the body the key names
     "GET /metrology/report",

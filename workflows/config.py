@@ -131,6 +131,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Failures are forgotten once this long has passed since the last one (the count restarts)",
     )
+    stamp_lookups_per_minute: int = Field(
+        default=60,
+        ge=1,
+        description="Public stamp lookups (API and page) allowed per client address and minute, counted "
+        "per process (workflows.lookup_throttle); more are answered 429 with Retry-After",
+    )
     trusted_proxies: str = Field(
         default="127.0.0.1,::1",
         description="Comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For "

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from api.bounds import PageNumber
 from api.deps import RowId, RuntimeDep
+from api.stamp_throttle import admit_stamp_lookup
 from api.uploads import read_limited
 from api.web import i18n
 from api.web.csrf import verify_csrf
@@ -90,6 +91,7 @@ def stamp_lookup(
     """Check a measuring instrument by its verification stamp's number."""
     if not number.strip():
         return _stamp_page(request, user, "", None, asked=False)
+    admit_stamp_lookup(request)
     try:
         answer = registry.lookup_stamp(rt, number)
     except NotFound:
@@ -97,7 +99,7 @@ def stamp_lookup(
     return _stamp_page(request, user, number, answer, asked=True)
 
 
-@router.get("/stamps/qr/{token}")
+@router.get("/stamps/qr/{token}", dependencies=[Depends(admit_stamp_lookup)])
 def stamp_by_qr(
     token: Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")],
     request: Request,

@@ -46,6 +46,7 @@ from api.web import (
     admin_pages,
     dossier_pages,
     form_pages,
+    instrument_registration_pages,
     metrology_pages,
     notification_pages,
     personal_signing_pages,
@@ -195,6 +196,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         statistics_pages,
         rating_pages,
         metrology_pages,
+        instrument_registration_pages,
     ):
         app.include_router(module.router)
     # Each procedure's own pages and JSON routes (its plug-in's web module).

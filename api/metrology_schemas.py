@@ -118,6 +118,10 @@ class ReportOut(BaseModel):
     certificate_number: str
     stamp_number: str | None
     stamp_token: str = Field(description="Mã cho mã QR trên tem / What a QR code on the stamp carries")
+    stamp_url: str | None = Field(
+        description="Địa chỉ tra cứu tem để in thành mã QR (không có tem: None) / "
+        "The stamp check's public URL, to print as the stamp's QR code (None without a stamp)"
+    )
     valid_until: str | None
 
 
@@ -161,6 +165,7 @@ class InstrumentOut(BaseModel):
     status_label: Label
     verified_on: str | None
     valid_until: str | None
+    version: int = Field(description="Send it back with a correction: a stale one is refused (409)")
 
     @classmethod
     def of(cls, instrument: Instrument, today: date) -> InstrumentOut:
@@ -183,6 +188,7 @@ class InstrumentOut(BaseModel):
             status_label=Label(vi=vi, en=en),
             verified_on=dmy(instrument.current_verified_on),
             valid_until=dmy(instrument.current_valid_until),
+            version=instrument.version,
         )
 
 
@@ -220,7 +226,7 @@ class InstrumentFileOut(BaseModel):
 
 class WarningOut(BaseModel):
     id: int
-    cause: str = Field(description="overdue / failed / stamp_lost")
+    cause: str = Field(description="overdue / failed / stamp_lost / unverified")
     cause_label: Label
     state: str = Field(description="open / inspection_planned / owner_contacted / closed")
     state_label: Label
@@ -323,3 +329,40 @@ class StampOut(BaseModel):
             verification_body=answer.body_name,
             lost=answer.lost,
         )
+
+
+class InstrumentIn(BaseModel):
+    """An instrument in use. A business registers its own (leave the owner's fields out: the owner
+    is the account's business); an officer gives the owner: a business by its tax code, a
+    household by its name and address."""
+
+    kind: str = Field(max_length=40, description="Mã loại phương tiện đo (GET /api/metrology/kinds)")
+    model: str = Field(max_length=100)
+    approval_mark: str = Field(default="", max_length=60, description="Dấu phê duyệt mẫu")
+    serial_number: str = Field(max_length=60)
+    measuring_range: str = Field(default="", max_length=100)
+    accuracy_class: str = Field(default="", max_length=30)
+    commune: str = Field(max_length=120, description="Xã, phường, đặc khu (từ 01/07/2025)")
+    address: str = Field(default="", max_length=300)
+    purpose: str = Field(default="", max_length=300)
+    owner_type: str = Field(default="", max_length=12, description="business | household (officers only)")
+    owner_tax_code: str = Field(default="", max_length=14, description="officers only")
+    owner_name: str = Field(default="", max_length=300, description="officers only")
+
+
+class InstrumentPatchIn(BaseModel):
+    """A correction: the fields to change, and the version the person saw."""
+
+    version: int = Field(ge=1, le=1_000_000_000, description="The instrument's version as read")
+    kind: str | None = Field(default=None, max_length=40)
+    model: str | None = Field(default=None, max_length=100)
+    approval_mark: str | None = Field(default=None, max_length=60)
+    serial_number: str | None = Field(default=None, max_length=60)
+    measuring_range: str | None = Field(default=None, max_length=100)
+    accuracy_class: str | None = Field(default=None, max_length=30)
+    commune: str | None = Field(default=None, max_length=120)
+    address: str | None = Field(default=None, max_length=300)
+    purpose: str | None = Field(default=None, max_length=300)
+    owner_type: str | None = Field(default=None, max_length=12)
+    owner_tax_code: str | None = Field(default=None, max_length=14)
+    owner_name: str | None = Field(default=None, max_length=300)

@@ -10,15 +10,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Header, Path, Query, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import PERMISSION_ATTRIBUTE, Permitted, RowId, RuntimeDep
+from api.deps import PERMISSION_ATTRIBUTE, CurrentUser, Permitted, RowId, RuntimeDep
 from api.errors import ERROR_RESPONSES, NotAuthenticated
 from api.metrology_schemas import (
     BodyIn,
     BodyOut,
     HistoryOut,
     InstrumentFileOut,
+    InstrumentIn,
     InstrumentOut,
     InstrumentPageOut,
+    InstrumentPatchIn,
     KeyIn,
     KeyOut,
     KindOut,
@@ -41,7 +43,7 @@ from api.uploads import read_limited
 from workflows import permissions
 from workflows.catalogue import office_day
 from workflows.clock import as_utc, now
-from workflows.metrology import alerts, bodies, registry, reports
+from workflows.metrology import alerts, bodies, registration, registry, reports
 from workflows.metrology.kinds import KINDS
 from workflows.metrology.models import VerificationRecord
 from workflows.models import User
@@ -150,10 +152,10 @@ def report(payload: ReportIn, rt: RuntimeDep, body: Body, response: Response) ->
     outcome, record = reports.report_one(rt, body, payload.model_dump())
     if outcome == reports.UNCHANGED:
         response.status_code = status.HTTP_200_OK
-    return _report_out(outcome, record)
+    return _report_out(outcome, record, rt.settings.base_url)
 
 
-def _report_out(outcome: str, record: VerificationRecord) -> ReportOut:
+def _report_out(outcome: str, record: VerificationRecord, base_url: str) -> ReportOut:
     assert record.id is not None
     return ReportOut(
         outcome=outcome,
@@ -163,6 +165,8 @@ def _report_out(outcome: str, record: VerificationRecord) -> ReportOut:
         certificate_number=record.certificate_number,
         stamp_number=record.stamp_number,
         stamp_token=record.stamp_token,
+        # The page anyone opens from the stamp's QR code (a failed verification has no stamp).
+        stamp_url=f"{base_url.rstrip('/')}/stamps/qr/{record.stamp_token}" if record.stamp_number else None,
         valid_until=dmy(record.valid_until),
     )
 
@@ -238,6 +242,28 @@ def my_instruments(
     return InstrumentPageOut(items=[InstrumentOut.of(i, page.today) for i in page.items], total=page.total)
 
 
+# --- registering an instrument (its owner, or an officer for any owner) --------------------------
+
+
+@router.post("/instruments", status_code=status.HTTP_201_CREATED, response_model=InstrumentOut)
+def register_instrument(payload: InstrumentIn, rt: RuntimeDep, actor: CurrentUser) -> InstrumentOut:
+    """Đăng ký phương tiện đo đang sử dụng / Register an instrument in use: a business its own
+    (metrology.register_own), a specialist or leader anyone's (metrology.register)."""
+    instrument = registration.register(rt, actor, payload.model_dump())
+    return InstrumentOut.of(instrument, office_day(now()))
+
+
+@router.patch("/instruments/{instrument_id}", response_model=InstrumentOut)
+def correct_instrument(
+    instrument_id: RowId, payload: InstrumentPatchIn, rt: RuntimeDep, actor: CurrentUser
+) -> InstrumentOut:
+    """Sửa thông tin đăng ký / Correct a registration: the owner until the first verification,
+    an officer at any time; a stale version is refused (409)."""
+    changes = payload.model_dump(exclude_unset=True, exclude={"version"})
+    instrument = registration.correct(rt, actor, instrument_id, payload.version, changes)
+    return InstrumentOut.of(instrument, office_day(now()))
+
+
 # --- an instrument's file (the department) --------------------------------------------------------
 
 
@@ -285,7 +311,7 @@ def warnings(
     actor: Inspector,
     kind: Annotated[str | None, Query(max_length=40)] = None,
     commune: Annotated[str | None, Query(max_length=120)] = None,
-    cause: Annotated[str | None, Query(pattern="^(overdue|failed|stamp_lost)$")] = None,
+    cause: Annotated[str | None, Query(pattern="^(overdue|failed|stamp_lost|unverified)$")] = None,
     closed: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

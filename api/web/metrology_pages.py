@@ -21,7 +21,7 @@ from api.web.templating import render
 from workflows import permissions
 from workflows.errors import Forbidden, InvalidInput, NotFound, UploadRejected
 from workflows.metrology import bodies, listing, registry, reports
-from workflows.metrology.kinds import kind
+from workflows.metrology.kinds import KINDS, kind
 from workflows.metrology.models import Instrument
 from workflows.models import AuditEvent, User
 
@@ -37,7 +37,7 @@ def kind_name(code: str) -> str:
     return i18n.pick(found.name_vi, found.name_en) if found else code
 
 
-def _helpers(today: date) -> dict[str, object]:
+def helpers(today: date) -> dict[str, object]:
     def status(instrument: Instrument) -> str:
         return registry.status_of(instrument, today)
 
@@ -50,6 +50,7 @@ def _helpers(today: date) -> dict[str, object]:
         "status_text": status_text,
         "history_text": history_text,
         "today": today,
+        "kind_choices": [(k.code, kind_name(k.code)) for k in KINDS if k.in_force(today)],
     }
 
 
@@ -58,7 +59,12 @@ def history_text(event: AuditEvent) -> str:
     details = event.details or {}
     body = details.get("body") or ""
     if event.action == "instrument_registered":
+        if not body:  # by its owner or an officer (workflows.metrology.registration)
+            return i18n._("Đăng ký phương tiện đo (%(actor)s)", actor=event.actor_label)
         return i18n._("Đăng ký phương tiện đo (tổ chức kiểm định %(body)s)", body=body)
+    if event.action == "instrument_corrected":
+        fields = ", ".join(sorted(details.get("after", {})))
+        return i18n._("Sửa thông tin đăng ký: %(fields)s (%(actor)s)", fields=fields, actor=event.actor_label)
     if event.action == "instrument_updated":
         fields = ", ".join(sorted(details.get("after", {})))
         return i18n._("Cập nhật thông tin: %(fields)s (tổ chức kiểm định %(body)s)", fields=fields, body=body)
@@ -131,7 +137,7 @@ def my_instruments(request: Request, rt: RuntimeDep, user: OwnerUser, page: Page
         request,
         "my_instruments.html",
         user,
-        {"result": result, "refused": None, **_helpers(result.today)},
+        {"result": result, "refused": None, **helpers(result.today)},
     )
 
 
@@ -147,17 +153,17 @@ def instruments(
     """The department's list of instruments, searched by serial number, owner, commune."""
     chosen = status if status in registry.STATUSES else ""
     result = listing.search(rt, user, q, chosen or None, page, PAGE_SIZE)
-    statuses = [(s, i18n.pick(*_STATUS_NAMES[s])) for s in registry.STATUSES]
+    statuses = [(s, i18n.pick(*STATUS_NAMES[s])) for s in registry.STATUSES]
     return render(
         request,
         "instruments.html",
         user,
-        {"result": result, "q": q, "status": chosen, "statuses": statuses, **_helpers(result.today)},
+        {"result": result, "q": q, "status": chosen, "statuses": statuses, **helpers(result.today)},
     )
 
 
 # A status's name in the search form's choice (the list's own labels carry the dates).
-_STATUS_NAMES = {
+STATUS_NAMES = {
     registry.VERIFIED_STATUS: ("Còn hiệu lực", "Verified"),
     registry.EXPIRING: ("Sắp hết hạn", "Expiring soon"),
     registry.OVERDUE: ("Quá hạn", "Overdue"),
@@ -170,7 +176,7 @@ _STATUS_NAMES = {
 def instrument(instrument_id: RowId, request: Request, rt: RuntimeDep, user: MetrologyStaff) -> Response:
     """An instrument, its verifications (newest first) and its history."""
     found = registry.instrument_file(rt, user, instrument_id)
-    return render(request, "instrument.html", user, {"file": found, **_helpers(found.today)})
+    return render(request, "instrument.html", user, {"file": found, **helpers(found.today)})
 
 
 # --- a verification body's file of results --------------------------------------------------------

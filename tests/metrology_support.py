@@ -8,6 +8,7 @@ from html import unescape
 from typing import Any
 
 from tests.support import Person, business
+from tests.test_pages import page_login
 
 EVIDENCE_FOR_TAX_CODE = "GCN ĐKDN số 3200765001, đăng ký lần đầu ngày 05/03/2015"
 
@@ -72,6 +73,12 @@ def verified_business(client: Any, rt: Any, clerk: Person, name: str) -> Person:
     firm = business(client, name)
     verify_tax_code(clerk, firm)
     return firm
+
+
+def sign_in(client: Any, person: Person) -> None:
+    """``person`` signed in on the pages (the client's session cookie replaces any other's)."""
+    answer = page_login(client, person.email)
+    assert answer.status_code == 303, answer.text
 
 
 def shown(html: str) -> str:

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import time_machine
 
-from tests.metrology_support import body_key, reported, shown, verified_business, verify_tax_code
+from tests.metrology_support import body_key, reported, shown, sign_in, verified_business, verify_tax_code
 from tests.support import business, local, officer
 from tests.test_metrology import CSV_HEADER, csv_row
-from tests.test_pages import csrf, page_login
+from tests.test_pages import csrf
 
 NOW = local(2026, 6, 1, 9, 0)
 
@@ -74,7 +74,7 @@ def test_a_business_sees_its_instruments_most_urgent_first_once_its_tax_code_is_
     clerk = officer(client, rt, "clerk")
     key = body_key(client, officer(client, rt, "admin"))
     firm = business(client, "Công ty Xăng dầu Quảng Trị")
-    page_login(client, firm.email)
+    sign_in(client, firm)
     refused = client.get("/my/instruments")
     assert refused.status_code == 403
     assert "Mã số thuế của tài khoản chưa được Sở xác minh" in shown(refused.text)
@@ -103,7 +103,7 @@ def test_a_business_sees_its_instruments_most_urgent_first_once_its_tax_code_is_
         )
     reported(client, key, owner_tax_code=other.tax_code, serial_number="SN-THEIRS", certificate_number="C-Z")
 
-    page_login(client, firm.email)
+    sign_in(client, firm)
     listed = client.get("/my/instruments")
     assert listed.status_code == 200
     text = shown(listed.text)
@@ -153,7 +153,7 @@ def test_an_officer_finds_an_instrument_and_reads_its_verifications_and_history(
     anonymous = client.get("/work/instruments", follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
 
-    page_login(client, officer(client, rt, "specialist").email)
+    sign_in(client, officer(client, rt, "specialist"))
     every = shown(client.get("/work/instruments").text)
     assert every.index("A-77") < every.index("SN-0001")  # the overdue scale first
     assert "Trần Thị Bé" in every  # the department knows a household owner

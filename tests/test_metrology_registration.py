@@ -14,9 +14,9 @@ import pytest
 import time_machine
 from sqlmodel import select
 
-from tests.metrology_support import body_key, reported, send, shown, taxi, verified_business
+from tests.metrology_support import body_key, reported, send, shown, sign_in, taxi, verified_business
 from tests.support import Person, business, error_of, fields_of, local, officer
-from tests.test_pages import csrf, page_login
+from tests.test_pages import csrf
 from workflows.audit import verify_stream
 from workflows.db import reading
 from workflows.metrology import alerts
@@ -127,7 +127,7 @@ def test_an_officer_registers_a_households_scale_on_the_page_and_finds_it_typed_
     client, rt, at_monday
 ):
     specialist = officer(client, rt, "specialist")
-    page_login(client, specialist.email)
+    sign_in(client, specialist)
     form = client.get("/work/instruments")
     assert "Đăng ký phương tiện đo đang sử dụng" in shown(form.text)
     scale = {
@@ -157,7 +157,7 @@ def test_an_officer_registers_a_households_scale_on_the_page_and_finds_it_typed_
     assert "A-77" not in shown(client.get("/work/instruments", params={"q": "dong ha"}).text)
 
     clerk = officer(client, rt, "clerk")
-    page_login(client, clerk.email)  # reads the list, registers nothing
+    sign_in(client, clerk)  # reads the list, registers nothing
     listed = client.get("/work/instruments")
     assert listed.status_code == 200 and "Đăng ký phương tiện đo đang sử dụng" not in shown(listed.text)
     assert (
@@ -167,7 +167,7 @@ def test_an_officer_registers_a_households_scale_on_the_page_and_finds_it_typed_
     firm = verified_business(
         client, rt, officer(client, rt, "clerk", name="Cán bộ hai"), "Công ty Cân Đông Hà"
     )
-    page_login(client, firm.email)
+    sign_in(client, firm)
     own = client.get("/my/instruments")
     registered = client.post(
         "/my/instruments",

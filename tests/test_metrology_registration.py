@@ -150,6 +150,18 @@ def test_an_officer_registers_a_households_scale_on_the_page_and_finds_it_typed_
     page = shown(client.get(done.headers["location"]).text)
     assert "NHƠN HOÀ 30KG" in page and "Chưa được kiểm định" in page
     assert "Đăng ký phương tiện đo (" in page  # by whom, in its history
+    form = client.get(done.headers["location"]).text
+    corrected = {**scale, "address": "Sạp 15 chợ Cam Lộ", "version": "1", "csrf_token": csrf(form)}
+    saved = client.post(done.headers["location"], data=corrected, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    page = shown(client.get(saved.headers["location"]).text)
+    assert "Đã lưu thông tin đăng ký." in page and "Sạp 15 chợ Cam Lộ" in page
+    assert "Sửa thông tin đăng ký: address (" in page
+    stale = client.post(
+        done.headers["location"], data={**corrected, "address": "Nơi khác"}, follow_redirects=False
+    )
+    assert stale.status_code == 409
+    assert "Thông tin phương tiện đo đã được người khác cập nhật; hãy tải lại." in shown(stale.text)
 
     for typed in ("tran thi be", "NHON HOA", "cam lo"):
         found = shown(client.get("/work/instruments", params={"q": typed}).text)

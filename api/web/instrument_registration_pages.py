@@ -1,6 +1,6 @@
 """Registering an instrument on the pages (issue 18): a business registers its own on its list
 (``/my/instruments``), a specialist or a leader one for any owner on the department's list
-(``/work/instruments``). The rules are the registration's (``workflows.metrology.registration``);
+(``/work/instruments``) and corrects one on its page (``/work/instruments/{id}``). The rules are the registration's (``workflows.metrology.registration``);
 a refused form comes back with each field's reason and what was typed."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from api.deps import RuntimeDep
+from api.deps import RowId, RuntimeDep
 from api.web import i18n
 from api.web.csrf import verify_csrf
 from api.web.metrology_pages import PAGE_SIZE, STATUS_NAMES, helpers
@@ -87,3 +87,29 @@ async def register_for_owner(request: Request, rt: RuntimeDep, user: OfficerRegi
         }
         return render(request, "instruments.html", user, context, status_code=_status(refused))
     return RedirectResponse(f"/work/instruments/{instrument.id}", status_code=303)
+
+
+@router.post("/work/instruments/{instrument_id}", dependencies=[Depends(verify_csrf)])
+async def correct(
+    instrument_id: RowId, request: Request, rt: RuntimeDep, user: OfficerRegistrant
+) -> Response:
+    """An officer corrects a registration (the version it read is in the form: a change made
+    since is refused, not overwritten); back to the instrument's page."""
+    values = await _typed(request, officer=True)
+    form = await request.form()
+    version = form.get("version")
+    try:
+        registration.correct(
+            rt,
+            user,
+            instrument_id,
+            int(version) if isinstance(version, str) and version.isdigit() else 0,
+            values,
+        )
+    except DomainError as refused:
+        found = registry.instrument_file(rt, user, instrument_id)
+        context = {"file": found, **helpers(found.today), **_refused(refused, values)}
+        if refused.code == "stale_instrument":  # show what is there now, to correct again from it
+            context["register_values"] = None
+        return render(request, "instrument.html", user, context, status_code=_status(refused))
+    return RedirectResponse(f"/work/instruments/{instrument_id}?corrected=1", status_code=303)

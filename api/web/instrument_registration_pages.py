@@ -14,7 +14,9 @@ from starlette.responses import Response
 from api.deps import RowId, RuntimeDep
 from api.web import i18n
 from api.web.csrf import verify_csrf
-from api.web.metrology_pages import PAGE_SIZE, STATUS_NAMES, helpers
+from api.web.metrology_pages import _STATUS_NAMES as STATUS_NAMES  # the list page's own
+from api.web.metrology_pages import PAGE_SIZE
+from api.web.metrology_pages import _helpers as helpers
 from api.web.session import PagePermitted
 from api.web.templating import render
 from workflows import permissions

@@ -37,7 +37,7 @@ def kind_name(code: str) -> str:
     return i18n.pick(found.name_vi, found.name_en) if found else code
 
 
-def helpers(today: date) -> dict[str, object]:
+def _helpers(today: date) -> dict[str, object]:
     def status(instrument: Instrument) -> str:
         return registry.status_of(instrument, today)
 
@@ -137,7 +137,7 @@ def my_instruments(request: Request, rt: RuntimeDep, user: OwnerUser, page: Page
         request,
         "my_instruments.html",
         user,
-        {"result": result, "refused": None, **helpers(result.today)},
+        {"result": result, "refused": None, **_helpers(result.today)},
     )
 
 
@@ -153,17 +153,17 @@ def instruments(
     """The department's list of instruments, searched by serial number, owner, commune."""
     chosen = status if status in registry.STATUSES else ""
     result = listing.search(rt, user, q, chosen or None, page, PAGE_SIZE)
-    statuses = [(s, i18n.pick(*STATUS_NAMES[s])) for s in registry.STATUSES]
+    statuses = [(s, i18n.pick(*_STATUS_NAMES[s])) for s in registry.STATUSES]
     return render(
         request,
         "instruments.html",
         user,
-        {"result": result, "q": q, "status": chosen, "statuses": statuses, **helpers(result.today)},
+        {"result": result, "q": q, "status": chosen, "statuses": statuses, **_helpers(result.today)},
     )
 
 
 # A status's name in the search form's choice (the list's own labels carry the dates).
-STATUS_NAMES = {
+_STATUS_NAMES = {
     registry.VERIFIED_STATUS: ("Còn hiệu lực", "Verified"),
     registry.EXPIRING: ("Sắp hết hạn", "Expiring soon"),
     registry.OVERDUE: ("Quá hạn", "Overdue"),
@@ -176,7 +176,7 @@ STATUS_NAMES = {
 def instrument(instrument_id: RowId, request: Request, rt: RuntimeDep, user: MetrologyStaff) -> Response:
     """An instrument, its verifications (newest first) and its history."""
     found = registry.instrument_file(rt, user, instrument_id)
-    return render(request, "instrument.html", user, {"file": found, **helpers(found.today)})
+    return render(request, "instrument.html", user, {"file": found, **_helpers(found.today)})
 
 
 # --- a verification body's file of results --------------------------------------------------------

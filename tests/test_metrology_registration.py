@@ -7,6 +7,7 @@ closes once a verification is reported. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,8 +19,10 @@ from tests.metrology_support import body_key, reported, send, shown, sign_in, ta
 from tests.support import Person, business, error_of, fields_of, local, officer
 from tests.test_pages import csrf
 from workflows.audit import verify_stream
+from workflows.calendar import get_calendar
 from workflows.db import reading
 from workflows.metrology import alerts
+from workflows.metrology.unverified import grace_end, last_day_due
 from workflows.outbox import OutboxEvent
 
 # A Monday with no holiday in the next five weeks: 20 working days after it is Monday 29/06/2026.
@@ -247,3 +250,13 @@ def test_an_instrument_never_verified_is_warned_of_once_after_its_grace_and_sett
     closed = specialist.get("/api/metrology/warnings", params={"closed": True, "cause": "unverified"}).json()
     assert closed["items"][0]["closed_reason"] == "Đã có kết quả kiểm định / A verification was reported"
     assert specialist.get("/api/metrology/warnings", params={"cause": "unverified"}).json()["total"] == 0
+
+
+def test_the_grace_counts_working_days_only():
+    calendar = get_calendar()
+    assert grace_end(calendar, date(2026, 6, 26), 1) == date(2026, 6, 29)  # a Friday: the Monday
+    # 30/04 and 01/05 are public holidays, then a weekend: one working day after 29/04 is 04/05.
+    assert grace_end(calendar, date(2026, 4, 29), 1) == date(2026, 5, 4)
+    # On 05/05 every instrument registered up to 03/05 (grace ended 04/05) is due, none later.
+    assert last_day_due(calendar, date(2026, 5, 5), 1) == date(2026, 5, 3)
+    assert grace_end(calendar, date(2026, 5, 4), 1) == date(2026, 5, 5)

@@ -41,6 +41,33 @@ instrument = sa.table(
 )
 
 
+# ``metrology_warning`` as 0022 made it: SQLite changes a column's nullability by copying the table,
+# and ``tdcflow migrate --sql`` (offline: nothing to reflect) copies it from this.
+warning_0022 = sa.Table(
+    "metrology_warning",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer(), nullable=False),
+    sa.Column("instrument_id", sa.Integer(), nullable=False),
+    sa.Column("cause", sa.String(length=12), nullable=False),
+    sa.Column("verification_id", sa.Integer(), nullable=False),
+    sa.Column("since", sa.Date(), nullable=False),
+    sa.Column("state", sa.String(length=20), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("note", sa.String(length=1000), nullable=False),
+    sa.Column("closed_reason", sa.String(length=1000), nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_by_id", sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(["instrument_id"], ["metrology_instrument.id"]),
+    sa.ForeignKeyConstraint(["updated_by_id"], ["app_user.id"]),
+    sa.ForeignKeyConstraint(["verification_id"], ["metrology_verification.id"]),
+    sa.PrimaryKeyConstraint("id"),
+    sa.UniqueConstraint("cause", "verification_id", name="uq_metrology_warning_cause"),
+    sa.Index("ix_metrology_warning_instrument_id", "instrument_id"),
+    sa.Index("ix_metrology_warning_state", "state", "since", "id"),
+)
+
+
 def _fold_char(ch: str) -> str:
     if ch in "đĐ":
         return "d"
@@ -86,11 +113,16 @@ def _fill() -> None:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("metrology_instrument", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False))
-        batch_op.add_column(sa.Column("search_text", sa.Text(), server_default=sa.text("''"), nullable=False))
+    op.add_column(
+        "metrology_instrument",
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+    )
+    op.add_column(
+        "metrology_instrument",
+        sa.Column("search_text", sa.Text(), server_default=sa.text("''"), nullable=False),
+    )
     _fill()
-    with op.batch_alter_table("metrology_warning", schema=None) as batch_op:
+    with op.batch_alter_table("metrology_warning", schema=None, copy_from=warning_0022) as batch_op:
         batch_op.alter_column("verification_id", existing_type=sa.Integer(), nullable=True)
         batch_op.create_index(
             UNVERIFIED_INDEX,

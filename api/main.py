@@ -48,6 +48,7 @@ from api.web import (
     admin_pages,
     dossier_pages,
     form_pages,
+    instrument_registration_pages,
     metrology_count_pages,
     metrology_pages,
     metrology_warning_pages,
@@ -208,6 +209,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         metrology_pages,
         metrology_count_pages,
         metrology_warning_pages,
+        instrument_registration_pages,
     ):
         app.include_router(module.router)
     # Each procedure's own pages and JSON routes (its plug-in's web module).

@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from openpyxl import Workbook
 from sqlmodel import select
 
-from tests.support import Person, business, error_of, fields_of, local, officer
+from tests.metrology_support import body_key, send, taxi, verified_business, verify_tax_code
+from tests.support import business, error_of, fields_of, local, officer
 from workflows.audit import verify_stream
 from workflows.db import reading
 
 NOW = local(2026, 6, 1, 9, 0)
-EVIDENCE_FOR_TAX_CODE = "GCN ĐKDN số 3200765001, đăng ký lần đầu ngày 05/03/2015"
 
 
 @pytest.fixture
@@ -29,58 +29,10 @@ def at_noon():  # type: ignore[no-untyped-def]
         yield travel
 
 
-def body_key(client: Any, admin: Person, code: str = "QTEST-QT", name: str = "Trung tâm Kỹ thuật TĐC") -> str:
-    created = admin.post(
-        "/api/metrology/bodies", json={"code": code, "name": name, "designation": "QĐ 123/QĐ-TĐC"}
-    )
-    assert created.status_code == 201, created.text
-    key = admin.post(f"/api/metrology/bodies/{created.json()['id']}/keys", json={"label": "máy chủ báo cáo"})
-    assert key.status_code == 201, key.text
-    return key.json()["key"]
-
-
-def taxi(**changes: Any) -> dict[str, Any]:
-    report = {
-        "kind": "taximeter",
-        "model": "TX-200",
-        "approval_mark": "PDM 123-2022",
-        "serial_number": "SN-0001",
-        "measuring_range": "0–9999,9 km",
-        "accuracy_class": "±1 %",
-        "owner_type": "business",
-        "owner_tax_code": "",
-        "owner_name": "Công ty TNHH Taxi Hoà Bình",
-        "commune": "Phường Đông Hà",
-        "address": "12 Lê Duẩn",
-        "purpose": "Tính tiền cước taxi",
-        "certificate_number": "GCN-2026-0001",
-        "stamp_number": "T-000001",
-        "verified_on": "20/05/2026",
-        "result": "pass",
-        "valid_until": "19/11/2027",
-    }
-    report.update(changes)
-    return report
-
-
-def send(client: Any, key: str, report: dict[str, Any]) -> Any:
-    return client.post("/api/metrology/reports", json=report, headers={"X-API-Key": key})
-
-
 def stamp(client: Any, number: str) -> dict[str, Any]:
     response = client.get(f"/api/public/stamps/{number}")
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def verified_business(client: Any, rt: Any, clerk: Person, name: str) -> Person:
-    firm = business(client, name)
-    me = firm.get("/api/me").json()
-    verified = clerk.post(
-        f"/api/accounts/{me['id']}/tax-code/verify", json={"evidence": EVIDENCE_FOR_TAX_CODE}
-    )
-    assert verified.status_code == 200, verified.text
-    return firm
 
 
 def test_a_body_reports_a_verification_and_anyone_reads_the_stamp_until_it_ends(client, rt, at_noon):
@@ -352,13 +304,7 @@ def test_a_business_sees_its_own_instruments_and_their_status_once_its_tax_code_
     key = body_key(client, admin)
     firm = business(client, "Công ty Xăng dầu Quảng Trị")
     error_of(firm.get("/api/metrology/my-instruments"), 403, "tax_code_unverified")
-    me = firm.get("/api/me").json()
-    assert (
-        clerk.post(
-            f"/api/accounts/{me['id']}/tax-code/verify", json={"evidence": EVIDENCE_FOR_TAX_CODE}
-        ).status_code
-        == 200
-    )
+    verify_tax_code(clerk, firm)
     other = verified_business(client, rt, clerk, "Công ty Vận tải Khác")
     mine = {"owner_tax_code": firm.tax_code, "owner_name": "Công ty Xăng dầu Quảng Trị"}
     for serial, verified_on, until, result in (

@@ -19,8 +19,8 @@ from notifications import admin_commands
 from notifications.digest import send_digest
 from notifications.dispatcher import fan_out
 from notifications.models import Delivery
+from tests.metrology_support import body_key, reported, send, taxi, verified_business
 from tests.support import Person, business, error_of, local, officer
-from tests.test_metrology import body_key, send, taxi, verified_business
 from workflows.audit import verify_stream
 from workflows.db import reading
 from workflows.metrology import alerts
@@ -52,12 +52,6 @@ def deliveries(rt: Any, **where: Any) -> list[Delivery]:
         for name, value in where.items():
             query = query.where(getattr(Delivery, name) == value)
         return list(session.exec(query).all())
-
-
-def reported(client: Any, key: str, **changes: Any) -> dict[str, Any]:
-    response = send(client, key, taxi(**changes))
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def test_the_owner_is_reminded_ten_working_days_before_the_end_once(client, rt, at_monday):

@@ -7,23 +7,15 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
-from html import unescape
 from typing import Any
 
 import pytest
 import time_machine
 
+from tests.metrology_support import body_key, reported, shown, sign_in, verified_business, verify_tax_code
 from tests.support import business, local, officer
-from tests.test_metrology import (
-    CSV_HEADER,
-    EVIDENCE_FOR_TAX_CODE,
-    body_key,
-    csv_row,
-    send,
-    taxi,
-    verified_business,
-)
-from tests.test_pages import csrf, page_login
+from tests.test_metrology import CSV_HEADER, csv_row
+from tests.test_pages import csrf
 
 NOW = local(2026, 6, 1, 9, 0)
 
@@ -34,22 +26,10 @@ def at_nine():  # type: ignore[no-untyped-def]
         yield travel
 
 
-def shown(html: str) -> str:
-    """The page's text as read on screen: tags out, entities decoded, spaces collapsed."""
-    body = html.split('id="main"', 1)[-1]
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
-
-
-def report(client: Any, key: str, **changes: Any) -> dict[str, Any]:
-    sent = send(client, key, taxi(**changes))
-    assert sent.status_code == 201, sent.text
-    return sent.json()
-
-
 def test_anyone_checks_a_stamp_by_number_or_qr_and_never_reads_a_households_name(client, rt, at_nine):
     key = body_key(client, officer(client, rt, "admin"), name="Trung tâm Kỹ thuật TĐC Quảng Trị")
-    taxi_stamp = report(client, key, owner_tax_code="3200765001")
-    report(
+    taxi_stamp = reported(client, key, owner_tax_code="3200765001")
+    reported(
         client,
         key,
         kind="spring_scale",
@@ -94,17 +74,13 @@ def test_a_business_sees_its_instruments_most_urgent_first_once_its_tax_code_is_
     clerk = officer(client, rt, "clerk")
     key = body_key(client, officer(client, rt, "admin"))
     firm = business(client, "Công ty Xăng dầu Quảng Trị")
-    page_login(client, firm.email)
+    sign_in(client, firm)
     refused = client.get("/my/instruments")
     assert refused.status_code == 403
     assert "Mã số thuế của tài khoản chưa được Sở xác minh" in shown(refused.text)
     assert 'href="/account/tax-code"' in refused.text
 
-    me = firm.get("/api/me").json()
-    verified = clerk.post(
-        f"/api/accounts/{me['id']}/tax-code/verify", json={"evidence": EVIDENCE_FOR_TAX_CODE}
-    )
-    assert verified.status_code == 200, verified.text
+    verify_tax_code(clerk, firm)
     other = verified_business(client, rt, clerk, "Công ty Vận tải Khác")
     mine = {"owner_tax_code": firm.tax_code, "owner_name": "Công ty Xăng dầu Quảng Trị"}
     # Reported in an order that is not the urgency's.
@@ -114,7 +90,7 @@ def test_a_business_sees_its_instruments_most_urgent_first_once_its_tax_code_is_
         ("SN-LATE", "10/05/2025", "10/05/2026", "pass"),  # ended three weeks ago
         ("SN-FAIL", "20/05/2026", "", "fail"),
     ):
-        report(
+        reported(
             client,
             key,
             **mine,
@@ -125,9 +101,9 @@ def test_a_business_sees_its_instruments_most_urgent_first_once_its_tax_code_is_
             valid_until=until,
             result=result,
         )
-    report(client, key, owner_tax_code=other.tax_code, serial_number="SN-THEIRS", certificate_number="C-Z")
+    reported(client, key, owner_tax_code=other.tax_code, serial_number="SN-THEIRS", certificate_number="C-Z")
 
-    page_login(client, firm.email)
+    sign_in(client, firm)
     listed = client.get("/my/instruments")
     assert listed.status_code == 200
     text = shown(listed.text)
@@ -150,7 +126,7 @@ def test_a_business_sees_its_instruments_most_urgent_first_once_its_tax_code_is_
 
 def test_an_officer_finds_an_instrument_and_reads_its_verifications_and_history(client, rt, at_nine):
     key = body_key(client, officer(client, rt, "admin"), name="Trung tâm Kỹ thuật TĐC Quảng Trị")
-    first = report(
+    first = reported(
         client,
         key,
         owner_tax_code="3200765001",
@@ -159,8 +135,8 @@ def test_an_officer_finds_an_instrument_and_reads_its_verifications_and_history(
         certificate_number="GCN-2025-0001",
         stamp_number="T-2025",
     )
-    report(client, key, owner_tax_code="3200765001", verified_on="20/05/2026", valid_until="19/11/2027")
-    report(
+    reported(client, key, owner_tax_code="3200765001", verified_on="20/05/2026", valid_until="19/11/2027")
+    reported(
         client,
         key,
         kind="spring_scale",
@@ -177,7 +153,7 @@ def test_an_officer_finds_an_instrument_and_reads_its_verifications_and_history(
     anonymous = client.get("/work/instruments", follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
 
-    page_login(client, officer(client, rt, "specialist").email)
+    sign_in(client, officer(client, rt, "specialist"))
     every = shown(client.get("/work/instruments").text)
     assert every.index("A-77") < every.index("SN-0001")  # the overdue scale first
     assert "Trần Thị Bé" in every  # the department knows a household owner

@@ -809,3 +809,50 @@ def test_processes_starting_together_migrate_once(empty_url):
     assert not errors, errors
     assert sorted(len(r.applied) for r in results) == [0, 0, every]
     assert version_of(empty_url) == migrations.head()
+
+
+def test_instruments_already_reported_are_found_without_tones_and_warnings_may_have_no_verification(
+    empty_url,
+):
+    """Migration 0023: the instruments of 0022 get their folded search text and version 1; their
+    warnings keep their verification, and an ``unverified`` warning needs none (one per instrument)."""
+    to_revision(empty_url, "0022")
+    at = datetime(2026, 5, 20, 2, 0, tzinfo=UTC)
+    instrument = {
+        "id": 1, "kind": "spring_scale", "model": "NHƠN HOÀ 30KG", "approval_mark": "", "serial_number": "A-77",
+        "measuring_range": "", "accuracy_class": "", "owner_type": "household", "owner_tax_code": None,
+        "owner_name": "Trần Thị Bé", "commune": "Xã Cam Lộ", "address": "Sạp 14 chợ Đông Hà", "purpose": "",
+        "registered_at": at,
+    }  # fmt: skip
+    warning = {
+        "id": 1, "instrument_id": 1, "cause": "failed", "verification_id": None, "since": date(2026, 5, 20),
+        "state": "open", "version": 1, "note": "", "closed_reason": "", "opened_at": at, "updated_at": at,
+    }  # fmt: skip
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.table("metrology_instrument", *(sa.column(name) for name in instrument)).insert(),
+                instrument,
+            )
+    finally:
+        engine.dispose()
+    to_revision(empty_url, "0023")
+    [upgraded] = _records(dump(empty_url)["metrology_instrument"])
+    assert upgraded["search_text"] == "a-77 nhon hoa 30kg tran thi be xa cam lo sap 14 cho dong ha"
+    assert upgraded["version"] == 1 and upgraded["owner_name"] == "Trần Thị Bé"
+    table = sa.table("metrology_warning", *(sa.column(name) for name in warning))
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(table.insert(), {**warning, "cause": "unverified"})
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+            connection.execute(table.insert(), {**warning, "id": 2, "cause": "unverified"})
+        with engine.begin() as connection:  # another cause is no "unverified" twice
+            connection.execute(table.insert(), {**warning, "id": 3, "cause": "stamp_lost"})
+    finally:
+        engine.dispose()
+    assert [w["cause"] for w in _records(dump(empty_url)["metrology_warning"])] == [
+        "unverified",
+        "stamp_lost",
+    ]

@@ -207,6 +207,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     "metrology.warnings": frozenset({"specialist", "leader"}),
     # its owner (a business, its own instruments' stamps only: a data rule) or such an officer
     "metrology.stamp_lost": frozenset({"business", "specialist", "leader"}),
+    # a business registers its own instruments; an inspecting officer or a leader, anyone's
+    "metrology.register_own": frozenset({"business"}),
+    "metrology.register": frozenset({"specialist", "leader"}),
 }
 
 

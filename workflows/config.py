@@ -160,6 +160,12 @@ class Settings(BaseSettings):
         le=60,
         description="Remind an instrument's owner this many working days before its verification ends",
     )
+    metrology_unverified_grace_working_days: int = Field(
+        default=20,
+        ge=1,
+        le=250,
+        description="Warn of a registered instrument still never verified this many working days after registration",
+    )
     # Retrying a failed message: backoff from 30 s doubling up to delivery_backoff_max_minutes; it
     # is given up (dead letter) once delivery_max_age_hours have passed since it was queued (or put
     # back by an administrator) or after delivery_max_attempts tries, whichever comes first.

@@ -311,6 +311,25 @@ METROLOGY_STAMP_LOST = Action(
     "Chỉ chủ phương tiện đo (doanh nghiệp), chuyên viên hoặc lãnh đạo được báo mất tem kiểm định.",
     "Only the instrument's owner (a business), a specialist or a leader can report a stamp lost.",
 )
+# An instrument in use is registered by its owner (a business, under its verified tax code: a data
+# rule in workflows.metrology.registration, which also lets it correct the registration only until
+# the first verification) or, for any owner (a household too), by a specialist or a leader.
+METROLOGY_REGISTER_OWN = Action(
+    "metrology.register_own",
+    ("business",),
+    "Đăng ký phương tiện đo của mình",
+    "Register one's own measuring instruments",
+    "Chỉ tài khoản doanh nghiệp được đăng ký phương tiện đo của mình.",
+    "Only a business account registers its own measuring instruments.",
+)
+METROLOGY_REGISTER = Action(
+    "metrology.register",
+    ("specialist", "leader"),
+    "Đăng ký phương tiện đo cho chủ sở hữu",
+    "Register measuring instruments for any owner",
+    "Chỉ chuyên viên và lãnh đạo được đăng ký, sửa phương tiện đo cho chủ sở hữu.",
+    "Only specialists and leaders register and correct instruments for any owner.",
+)
 
 CORE_ACTIONS: tuple[Action, ...] = (
     SIGNED_IN_ACTION,
@@ -341,6 +360,8 @@ CORE_ACTIONS: tuple[Action, ...] = (
     METROLOGY_READ,
     METROLOGY_WARNINGS,
     METROLOGY_STAMP_LOST,
+    METROLOGY_REGISTER_OWN,
+    METROLOGY_REGISTER,
 )
 
 

@@ -5,23 +5,47 @@ staff) and the public stamp lookup (by stamp number or the token a stamp's QR co
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Header, Path, Query, Response, UploadFile, status
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import PERMISSION_ATTRIBUTE, Permitted, RowId, RuntimeDep
+from api.deps import PERMISSION_ATTRIBUTE, CurrentUser, Permitted, RowId, RuntimeDep
 from api.errors import ERROR_RESPONSES, NotAuthenticated
+from api.metrology_schemas import (
+    BodyIn,
+    BodyOut,
+    HistoryOut,
+    InstrumentFileOut,
+    InstrumentIn,
+    InstrumentOut,
+    InstrumentPageOut,
+    InstrumentPatchIn,
+    KeyIn,
+    KeyOut,
+    KindOut,
+    NewKeyOut,
+    RecordOut,
+    ReportIn,
+    ReportOut,
+    RowOut,
+    RowProblemOut,
+    StampLostIn,
+    StampOut,
+    UploadOut,
+    WarningActionIn,
+    WarningOut,
+    WarningPageOut,
+    dmy,
+)
 from api.schemas import Label
 from api.uploads import read_limited
 from workflows import permissions
 from workflows.catalogue import office_day
 from workflows.clock import as_utc, now
-from workflows.metrology import alerts, bodies, registry, reports
-from workflows.metrology.kinds import KINDS, kind
-from workflows.metrology.models import BodyApiKey, Instrument, VerificationBody, VerificationRecord
+from workflows.metrology import alerts, bodies, registration, registry, reports
+from workflows.metrology.kinds import KINDS
+from workflows.metrology.models import VerificationRecord
 from workflows.models import User
 
 router = APIRouter(prefix="/api/metrology", tags=["metrology"], responses=ERROR_RESPONSES)
@@ -32,16 +56,6 @@ Owner = Annotated[User, Depends(Permitted(permissions.METROLOGY_MY_INSTRUMENTS))
 Staff = Annotated[User, Depends(Permitted(permissions.METROLOGY_READ))]
 Inspector = Annotated[User, Depends(Permitted(permissions.METROLOGY_WARNINGS))]
 StampReporter = Annotated[User, Depends(Permitted(permissions.METROLOGY_STAMP_LOST))]
-
-
-def kind_label(code: str) -> Label:
-    """An instrument kind's name in both languages (its code, for a kind no longer listed)."""
-    found = kind(code)
-    return Label(vi=found.name_vi, en=found.name_en) if found else Label(vi=code, en=code)
-
-
-def _dmy(day: date | None) -> str | None:
-    return day.strftime("%d/%m/%Y") if day else None
 
 
 def verification_body(
@@ -70,16 +84,6 @@ Body = Annotated[bodies.BodyPrincipal, Depends(verification_body)]
 # --- the list of kinds ----------------------------------------------------------------------------
 
 
-class KindOut(BaseModel):
-    code: str
-    name: Label
-    interval_months: int | None = Field(description="None: no figure recorded here")
-    interval: Label
-    confirmed: bool = Field(description="false: the interval is to be checked against the legal text")
-    source: str
-    effective_from: str
-
-
 @router.get("/kinds", response_model=list[KindOut])
 def kinds() -> list[KindOut]:
     """Danh mục phương tiện đo nhóm 2 và chu kỳ kiểm định / Group 2 instrument kinds and intervals."""
@@ -91,65 +95,13 @@ def kinds() -> list[KindOut]:
             interval=Label(vi=k.interval_label()[0], en=k.interval_label()[1]),
             confirmed=k.confirmed,
             source=k.source,
-            effective_from=_dmy(k.effective_from) or "",
+            effective_from=dmy(k.effective_from) or "",
         )
         for k in KINDS
     ]
 
 
 # --- verification bodies and keys (the administrator) ---------------------------------------------
-
-
-class BodyIn(BaseModel):
-    code: str = Field(max_length=40)
-    name: str = Field(max_length=300)
-    designation: str = Field(default="", max_length=200)
-
-
-class KeyOut(BaseModel):
-    id: int
-    prefix: str
-    label: str
-    created_at: str
-    revoked_at: str | None
-
-    @classmethod
-    def of(cls, row: BodyApiKey) -> KeyOut:
-        assert row.id is not None
-        return cls(
-            id=row.id,
-            prefix=row.prefix,
-            label=row.label,
-            created_at=as_utc(row.created_at).isoformat(),
-            revoked_at=as_utc(row.revoked_at).isoformat() if row.revoked_at else None,
-        )
-
-
-class BodyOut(BaseModel):
-    id: int
-    code: str
-    name: str
-    designation: str
-    keys: list[KeyOut] = []
-
-    @classmethod
-    def of(cls, body: VerificationBody, keys: list[BodyApiKey] | None = None) -> BodyOut:
-        assert body.id is not None
-        return cls(
-            id=body.id,
-            code=body.code,
-            name=body.name,
-            designation=body.designation,
-            keys=[KeyOut.of(k) for k in keys or []],
-        )
-
-
-class KeyIn(BaseModel):
-    label: str = Field(default="", max_length=200)
-
-
-class NewKeyOut(KeyOut):
-    key: str = Field(description="Khóa API, chỉ hiện một lần / The API key, shown this once")
 
 
 @router.post("/bodies", status_code=status.HTTP_201_CREATED, response_model=BodyOut)
@@ -180,39 +132,6 @@ def revoke_key(key_id: RowId, rt: RuntimeDep, actor: Admin) -> KeyOut:
 # --- reports (a verification body) ----------------------------------------------------------------
 
 
-class ReportIn(BaseModel):
-    """One verification, as its certificate says. Dates dd/mm/yyyy (or yyyy-mm-dd)."""
-
-    kind: str = Field(max_length=40, description="Mã loại phương tiện đo (GET /api/metrology/kinds)")
-    model: str = Field(max_length=100)
-    approval_mark: str = Field(default="", max_length=60)
-    serial_number: str = Field(max_length=60)
-    measuring_range: str = Field(default="", max_length=100)
-    accuracy_class: str = Field(default="", max_length=30)
-    owner_type: str = Field(max_length=12, description="business | household")
-    owner_tax_code: str = Field(default="", max_length=14)
-    owner_name: str = Field(max_length=300)
-    commune: str = Field(max_length=120, description="Xã, phường, đặc khu (từ 01/07/2025)")
-    address: str = Field(default="", max_length=300)
-    purpose: str = Field(default="", max_length=300)
-    certificate_number: str = Field(max_length=60)
-    stamp_number: str = Field(default="", max_length=60)
-    verified_on: str = Field(max_length=10)
-    result: str = Field(max_length=12, description="pass | fail")
-    valid_until: str = Field(default="", max_length=10)
-
-
-class ReportOut(BaseModel):
-    outcome: str = Field(description="created | unchanged")
-    message: Label
-    record_id: int
-    instrument_id: int
-    certificate_number: str
-    stamp_number: str | None
-    stamp_token: str = Field(description="Mã cho mã QR trên tem / What a QR code on the stamp carries")
-    valid_until: str | None
-
-
 def _outcome_label(outcome: str, number: str) -> Label:
     if outcome == reports.UNCHANGED:
         return Label(
@@ -233,10 +152,10 @@ def report(payload: ReportIn, rt: RuntimeDep, body: Body, response: Response) ->
     outcome, record = reports.report_one(rt, body, payload.model_dump())
     if outcome == reports.UNCHANGED:
         response.status_code = status.HTTP_200_OK
-    return _report_out(outcome, record)
+    return _report_out(outcome, record, rt.settings.base_url)
 
 
-def _report_out(outcome: str, record: VerificationRecord) -> ReportOut:
+def _report_out(outcome: str, record: VerificationRecord, base_url: str) -> ReportOut:
     assert record.id is not None
     return ReportOut(
         outcome=outcome,
@@ -246,32 +165,10 @@ def _report_out(outcome: str, record: VerificationRecord) -> ReportOut:
         certificate_number=record.certificate_number,
         stamp_number=record.stamp_number,
         stamp_token=record.stamp_token,
-        valid_until=_dmy(record.valid_until),
+        # The page anyone opens from the stamp's QR code (a failed verification has no stamp).
+        stamp_url=f"{base_url.rstrip('/')}/stamps/qr/{record.stamp_token}" if record.stamp_number else None,
+        valid_until=dmy(record.valid_until),
     )
-
-
-class RowProblemOut(BaseModel):
-    field: str
-    message: str
-    message_en: str
-    code: str
-
-
-class RowOut(BaseModel):
-    row: int = Field(description="Số dòng trong tệp (dòng 1 là tiêu đề) / Row number in the file (1: header)")
-    certificate_number: str
-    outcome: str = Field(description="created | unchanged | rejected")
-    record_id: int | None
-    stamp_token: str | None
-    errors: list[RowProblemOut]
-
-
-class UploadOut(BaseModel):
-    created: int
-    unchanged: int
-    rejected: int
-    message: Label
-    rows: list[RowOut]
 
 
 @router.post("/reports/upload", response_model=UploadOut)
@@ -327,52 +224,6 @@ def template(body: Body) -> Response:
 # --- a business's own instruments -----------------------------------------------------------------
 
 
-class InstrumentOut(BaseModel):
-    id: int
-    kind: str
-    kind_name: Label
-    model: str
-    approval_mark: str
-    serial_number: str
-    measuring_range: str
-    accuracy_class: str
-    commune: str
-    address: str
-    purpose: str
-    status: str = Field(description="verified | expiring_soon | overdue | failed | never_verified")
-    status_label: Label
-    verified_on: str | None
-    valid_until: str | None
-
-    @classmethod
-    def of(cls, instrument: Instrument, today: date) -> InstrumentOut:
-        assert instrument.id is not None
-        state = registry.status_of(instrument, today)
-        vi, en = registry.status_label(state, instrument.current_valid_until)
-        return cls(
-            id=instrument.id,
-            kind=instrument.kind,
-            kind_name=kind_label(instrument.kind),
-            model=instrument.model,
-            approval_mark=instrument.approval_mark,
-            serial_number=instrument.serial_number,
-            measuring_range=instrument.measuring_range,
-            accuracy_class=instrument.accuracy_class,
-            commune=instrument.commune,
-            address=instrument.address,
-            purpose=instrument.purpose,
-            status=state,
-            status_label=Label(vi=vi, en=en),
-            verified_on=_dmy(instrument.current_verified_on),
-            valid_until=_dmy(instrument.current_valid_until),
-        )
-
-
-class InstrumentPageOut(BaseModel):
-    items: list[InstrumentOut]
-    total: int
-
-
 StatusFilter = Annotated[
     str | None, Query(pattern="^(verified|expiring_soon|overdue|failed|never_verified)$")
 ]
@@ -391,34 +242,29 @@ def my_instruments(
     return InstrumentPageOut(items=[InstrumentOut.of(i, page.today) for i in page.items], total=page.total)
 
 
+# --- registering an instrument (its owner, or an officer for any owner) --------------------------
+
+
+@router.post("/instruments", status_code=status.HTTP_201_CREATED, response_model=InstrumentOut)
+def register_instrument(payload: InstrumentIn, rt: RuntimeDep, actor: CurrentUser) -> InstrumentOut:
+    """Đăng ký phương tiện đo đang sử dụng / Register an instrument in use: a business its own
+    (metrology.register_own), a specialist or leader anyone's (metrology.register)."""
+    instrument = registration.register(rt, actor, payload.model_dump())
+    return InstrumentOut.of(instrument, office_day(now()))
+
+
+@router.patch("/instruments/{instrument_id}", response_model=InstrumentOut)
+def correct_instrument(
+    instrument_id: RowId, payload: InstrumentPatchIn, rt: RuntimeDep, actor: CurrentUser
+) -> InstrumentOut:
+    """Sửa thông tin đăng ký / Correct a registration: the owner until the first verification,
+    an officer at any time; a stale version is refused (409)."""
+    changes = payload.model_dump(exclude_unset=True, exclude={"version"})
+    instrument = registration.correct(rt, actor, instrument_id, payload.version, changes)
+    return InstrumentOut.of(instrument, office_day(now()))
+
+
 # --- an instrument's file (the department) --------------------------------------------------------
-
-
-class RecordOut(BaseModel):
-    id: int
-    body: str
-    certificate_number: str
-    stamp_number: str | None
-    verified_on: str
-    result: str
-    valid_until: str | None
-
-
-class HistoryOut(BaseModel):
-    seq: int
-    action: str
-    at: str
-    actor: str
-    details: dict[str, Any]
-
-
-class InstrumentFileOut(BaseModel):
-    instrument: InstrumentOut
-    owner_type: str
-    owner_name: str
-    owner_tax_code: str | None
-    records: list[RecordOut]
-    history: list[HistoryOut]
 
 
 @router.get("/instruments/{instrument_id}", response_model=InstrumentFileOut)
@@ -437,9 +283,9 @@ def instrument_file(instrument_id: RowId, rt: RuntimeDep, actor: Staff) -> Instr
                 body=name,
                 certificate_number=r.certificate_number,
                 stamp_number=r.stamp_number,
-                verified_on=_dmy(r.verified_on) or "",
+                verified_on=dmy(r.verified_on) or "",
                 result=r.result,
-                valid_until=_dmy(r.valid_until),
+                valid_until=dmy(r.valid_until),
             )
             for r, name in found.records
         ],
@@ -459,64 +305,13 @@ def instrument_file(instrument_id: RowId, rt: RuntimeDep, actor: Staff) -> Instr
 # --- violation warnings (specialists and leaders) and lost stamps ----------------------------------
 
 
-class WarningOut(BaseModel):
-    id: int
-    cause: str = Field(description="overdue / failed / stamp_lost")
-    cause_label: Label
-    state: str = Field(description="open / inspection_planned / owner_contacted / closed")
-    state_label: Label
-    version: int = Field(description="Send it back with an action: a stale one is refused (409)")
-    since: str = Field(description="The day the violation began, dd/mm/yyyy")
-    days: int = Field(description="Days since then")
-    note: str
-    closed_reason: str
-    instrument_id: int
-    kind: str
-    kind_label: Label
-    model: str
-    serial_number: str
-    owner_name: str
-    commune: str
-    address: str
-
-    @classmethod
-    def of(cls, warning: Any, instrument: Instrument, today: date) -> WarningOut:
-        cause_vi, cause_en = alerts.CAUSE_LABELS[warning.cause]
-        state_vi, state_en = alerts.STATE_LABELS[warning.state]
-        return cls(
-            id=warning.id or 0,
-            cause=warning.cause,
-            cause_label=Label(vi=cause_vi, en=cause_en),
-            state=warning.state,
-            state_label=Label(vi=state_vi, en=state_en),
-            version=warning.version,
-            since=_dmy(warning.since) or "",
-            days=(today - warning.since).days,
-            note=warning.note,
-            closed_reason=warning.closed_reason,
-            instrument_id=instrument.id or 0,
-            kind=instrument.kind,
-            kind_label=kind_label(instrument.kind),
-            model=instrument.model,
-            serial_number=instrument.serial_number,
-            owner_name=instrument.owner_name,
-            commune=instrument.commune,
-            address=instrument.address,
-        )
-
-
-class WarningPageOut(BaseModel):
-    items: list[WarningOut]
-    total: int
-
-
 @router.get("/warnings", response_model=WarningPageOut)
 def warnings(
     rt: RuntimeDep,
     actor: Inspector,
     kind: Annotated[str | None, Query(max_length=40)] = None,
     commune: Annotated[str | None, Query(max_length=120)] = None,
-    cause: Annotated[str | None, Query(pattern="^(overdue|failed|stamp_lost)$")] = None,
+    cause: Annotated[str | None, Query(pattern="^(overdue|failed|stamp_lost|unverified)$")] = None,
     closed: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -530,21 +325,11 @@ def warnings(
     )
 
 
-class WarningActionIn(BaseModel):
-    action: str = Field(pattern="^(plan_inspection|contact_owner|close)$")
-    version: int = Field(ge=1, le=1_000_000_000, description="The version the officer saw")
-    note: str = Field(default="", max_length=1000, description="Required to close: the reason")
-
-
 @router.post("/warnings/{warning_id}/actions", response_model=WarningOut)
 def handle_warning(warning_id: RowId, body: WarningActionIn, rt: RuntimeDep, actor: Inspector) -> WarningOut:
     """Xử lý cảnh báo: lên kế hoạch kiểm tra, đã liên hệ chủ, đóng kèm lý do / Handle a warning."""
     warning = alerts.handle(rt, actor, warning_id, body.action, body.version, body.note)
     return WarningOut.of(warning, alerts.warning_instrument(rt, warning), office_day(now()))
-
-
-class StampLostIn(BaseModel):
-    note: str = Field(default="", max_length=1000, description="When and how it was lost")
 
 
 @router.post("/stamps/{stamp_number}/lost", status_code=status.HTTP_201_CREATED, response_model=WarningOut)
@@ -557,52 +342,6 @@ def report_stamp_lost(
 
 
 # --- the public stamp lookup ----------------------------------------------------------------------
-
-
-class StampOut(BaseModel):
-    """What anyone may read of a stamp: no personal data (a household owner's name is never shown)."""
-
-    stamp_number: str
-    valid: bool
-    message: Label
-    valid_until: str | None
-    verified_on: str
-    kind: Label
-    model: str
-    serial_number: str
-    commune: str
-    owner_name: str | None = Field(
-        description="Tên doanh nghiệp; không hiện với hộ, cá nhân / A business's name only"
-    )
-    verification_body: str
-    lost: bool = Field(default=False, description="Tem đã được báo mất / The stamp was reported lost")
-
-    @classmethod
-    def of(cls, answer: registry.StampAnswer) -> StampOut:
-        until = _dmy(answer.valid_until)
-        if answer.lost:
-            message = Label(
-                vi="Tem kiểm định này đã được báo mất: không chứng minh kiểm định còn hiệu lực",
-                en="This verification stamp was reported lost: it proves no valid verification",
-            )
-        elif answer.valid:
-            message = Label(vi=f"Còn hiệu lực kiểm định đến {until}", en=f"Verified until {until}")
-        else:
-            message = Label(vi="Không có kiểm định còn hiệu lực", en="No valid verification")
-        return cls(
-            stamp_number=answer.stamp_number,
-            valid=answer.valid,
-            message=message,
-            valid_until=until,
-            verified_on=_dmy(answer.verified_on) or "",
-            kind=kind_label(answer.kind),
-            model=answer.model,
-            serial_number=answer.serial_number,
-            commune=answer.commune,
-            owner_name=answer.owner_name,
-            verification_body=answer.body_name,
-            lost=answer.lost,
-        )
 
 
 @public_router.get("/qr/{token}", response_model=StampOut)

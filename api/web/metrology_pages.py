@@ -22,7 +22,7 @@ from api.web.templating import render
 from workflows import permissions
 from workflows.errors import Forbidden, InvalidInput, NotFound, UploadRejected
 from workflows.metrology import bodies, listing, registry, reports
-from workflows.metrology.kinds import kind
+from workflows.metrology.kinds import KINDS, kind
 from workflows.metrology.models import Instrument
 from workflows.models import AuditEvent, User
 
@@ -51,6 +51,7 @@ def _helpers(today: date) -> dict[str, object]:
         "status_text": status_text,
         "history_text": history_text,
         "today": today,
+        "kind_choices": [(k.code, kind_name(k.code)) for k in KINDS if k.in_force(today)],
     }
 
 
@@ -59,7 +60,12 @@ def history_text(event: AuditEvent) -> str:
     details = event.details or {}
     body = details.get("body") or ""
     if event.action == "instrument_registered":
+        if not body:  # by its owner or an officer (workflows.metrology.registration)
+            return i18n._("Đăng ký phương tiện đo (%(actor)s)", actor=event.actor_label)
         return i18n._("Đăng ký phương tiện đo (tổ chức kiểm định %(body)s)", body=body)
+    if event.action == "instrument_corrected":
+        fields = ", ".join(sorted(details.get("after", {})))
+        return i18n._("Sửa thông tin đăng ký: %(fields)s (%(actor)s)", fields=fields, actor=event.actor_label)
     if event.action == "instrument_updated":
         fields = ", ".join(sorted(details.get("after", {})))
         return i18n._("Cập nhật thông tin: %(fields)s (tổ chức kiểm định %(body)s)", fields=fields, body=body)

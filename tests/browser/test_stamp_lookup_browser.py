@@ -12,8 +12,8 @@ import httpx2 as httpx
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
+from tests.metrology_support import body_key, send, taxi
 from tests.support import officer
-from tests.test_metrology import body_key, send, taxi
 from workflows.catalogue import office_day
 from workflows.clock import now
 

@@ -35,6 +35,7 @@ from workflows.catalogue import office_day
 from workflows.clock import now
 from workflows.db import reading, transaction
 from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
+from workflows.metrology import unverified
 from workflows.metrology.kinds import kind as kind_of
 from workflows.metrology.models import ExpiryReminder, Instrument, VerificationRecord, ViolationWarning
 from workflows.models import User
@@ -45,7 +46,7 @@ REMINDER_EVENT = "metrology_expiry_reminder"
 WARNING_EVENT = "metrology_warning_opened"
 
 OVERDUE, FAILED, STAMP_LOST = "overdue", "failed", "stamp_lost"
-CAUSES = (OVERDUE, FAILED, STAMP_LOST)
+CAUSES = (OVERDUE, FAILED, STAMP_LOST, unverified.UNVERIFIED)
 OPEN, INSPECTION_PLANNED, OWNER_CONTACTED, CLOSED = "open", "inspection_planned", "owner_contacted", "closed"
 STATES = (OPEN, INSPECTION_PLANNED, OWNER_CONTACTED, CLOSED)
 # What an officer does to a warning, and the state it leaves the warning in.
@@ -55,6 +56,7 @@ CAUSE_LABELS = {
     OVERDUE: ("Quá hạn kiểm định", "Used past the end of its verification"),
     FAILED: ("Không đạt kiểm định", "Failed its latest verification"),
     STAMP_LOST: ("Báo mất tem kiểm định", "Verification stamp reported lost"),
+    unverified.UNVERIFIED: unverified.LABEL,
 }
 STATE_LABELS = {
     OPEN: ("Mới", "Open"),
@@ -84,7 +86,7 @@ def reminder_horizon(calendar: WorkingCalendar, today: date, working_days: int) 
     return today + timedelta(days=working_days)
 
 
-def _insert_once(session: Session, table: Any, values: dict[str, Any], key: list[str]) -> Any:
+def _insert_once(session: Session, table: Any, values: dict[str, Any], key: list[str] | None) -> Any:
     """Insert unless the unique ``key`` is taken (another sweep, another report came first): the
     inserted row's first column, or None."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -120,8 +122,10 @@ def sweep(rt: Runtime, today: date | None = None) -> SweepReport:
     horizon = reminder_horizon(rt.calendar, today, rt.settings.metrology_reminder_working_days)
     with transaction(rt.engine) as session:
         reminded = _remind(session, today, horizon, rt.settings.metrology_reminder_working_days)
-        settled = _settle(session)
+        settled = _settle(session) + unverified.settle(session)
         opened = _open_warnings(session, today)
+        grace = rt.settings.metrology_unverified_grace_working_days
+        opened += unverified.open_due(session, today, rt.calendar, grace, _open_warning)
     return SweepReport(reminded, opened, settled)
 
 
@@ -193,7 +197,7 @@ def _open_warning(
     session: Session,
     instrument: Instrument,
     cause: str,
-    verification_id: int,
+    verification_id: int | None,
     since: date,
     actor: User | None,
     details: dict[str, Any],
@@ -216,7 +220,8 @@ def _open_warning(
             "updated_at": instant,
             "updated_by_id": actor.id if actor else None,
         },
-        ["cause", "verification_id"],
+        # ``unverified`` has no verification: its own unique index (one per instrument) decides.
+        ["cause", "verification_id"] if verification_id is not None else None,
     )
     if warning_id is None:
         return None

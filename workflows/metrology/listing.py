@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, or_
+from sqlalchemy import case
 from sqlmodel import col, func, select
 
 from workflows import permissions
 from workflows.catalogue import office_day
 from workflows.clock import now
 from workflows.db import reading
+from workflows.folding import search_key
 from workflows.metrology import registry
 from workflows.metrology.models import Instrument
 from workflows.models import User
@@ -73,30 +74,17 @@ def search(
     page: int = 1,
     page_size: int = 50,
 ) -> InstrumentList:
-    """The department's search: by serial number, model, owner (name or tax code), commune or
-    address (words anywhere, case-insensitive); optionally one status; the most urgent first."""
+    """The department's search: by serial number, model, approval mark, owner (name or tax code),
+    commune or address (words anywhere, case and tones ignored); optionally one status; the most
+    urgent first."""
     permissions.require(actor, permissions.METROLOGY_READ)
     today = office_day(now())
     where = []
-    for word in q.split()[:6]:
-        # The typed word is text, never a pattern: its % and _ match themselves.
-        escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{escaped}%"
-        where.append(
-            or_(
-                *[
-                    func.lower(c).like(like, escape="\\")
-                    for c in (
-                        col(Instrument.serial_number),
-                        col(Instrument.model),
-                        col(Instrument.owner_name),
-                        col(Instrument.owner_tax_code),
-                        col(Instrument.commune),
-                        col(Instrument.address),
-                    )
-                ]
-            )
-        )
+    for word in search_key(q).split()[:6]:
+        # The folded column (migration 0023): "dong ha" finds "Đông Hà" on every database. The
+        # typed word is text, never a pattern: its % and _ match themselves.
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(col(Instrument.search_text).like(f"%{escaped}%", escape="\\"))
     if status in registry.STATUSES:
         where.append(registry._status_filter(status, today))
     rank = _urgency(today)

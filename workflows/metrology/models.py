@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, Text, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
 from workflows.clock import now
+from workflows.folding import search_key
 
 
 def _instant(nullable: bool = True) -> Any:
@@ -53,7 +54,9 @@ class BodyApiKey(SQLModel, table=True):
 
 
 class Instrument(SQLModel, table=True):
-    """A measuring instrument in use. Identified by its kind, model and serial number. The
+    """A measuring instrument in use, registered by its owner or an officer
+    (``workflows.metrology.registration``) or by the first report of a verification body.
+    Identified by its kind, model and serial number. The
     ``current_*`` columns repeat its latest verification (by date), so that its status, an owner's
     list and the public counts need no search through the records."""
 
@@ -84,6 +87,27 @@ class Instrument(SQLModel, table=True):
     current_verified_on: date | None = Field(default=None)
     current_result: str | None = Field(default=None, max_length=8)
     current_valid_until: date | None = Field(default=None)
+    # Grows with each correction of a registration: a correction made on a stale view is refused.
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default=text("1")))
+    # Serial number, model, approval mark, owner, tax code, commune and address folded
+    # (workflows.folding.search_key): what the officers' search finds "Đông Hà" in as "dong ha".
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=text("''")))
+
+
+# What the officers' search reads of an instrument (migration 0023 keeps a frozen copy).
+SEARCHED = ("serial_number", "model", "approval_mark", "owner_name", "owner_tax_code", "commune", "address")
+
+
+def instrument_search_text(instrument: Instrument) -> str:
+    return search_key(" ".join(str(v) for v in (getattr(instrument, n) for n in SEARCHED) if v))
+
+
+@event.listens_for(Instrument, "before_insert")
+@event.listens_for(Instrument, "before_update")
+def _fold_search_text(_mapper: Any, _connection: Any, instrument: Instrument) -> None:
+    # Whoever writes the instrument (a registration, a correction, a body's report), the folded
+    # copy follows in the same flush.
+    instrument.search_text = instrument_search_text(instrument)
 
 
 class VerificationRecord(SQLModel, table=True):
@@ -124,20 +148,30 @@ class ExpiryReminder(SQLModel, table=True):
 class ViolationWarning(SQLModel, table=True):
     """A violation warning the department's officers handle: an instrument used past the end of its
     verification (``overdue``), one whose latest verification failed (``failed``), a stamp
-    reported lost (``stamp_lost``). One per cause and verification: the sweep and a second report
+    reported lost (``stamp_lost``), one registered but never verified past its grace period
+    (``unverified``, :mod:`workflows.metrology.unverified`). One per cause and verification: the sweep and a second report
     of a lost stamp find it. ``since`` is the day the violation began, which orders the list;
     ``version`` grows with each change, so a command made on a stale view is refused."""
 
     __tablename__ = "metrology_warning"
     __table_args__ = (
         UniqueConstraint("cause", "verification_id", name="uq_metrology_warning_cause"),
+        # An instrument never verified has one ``unverified`` warning at most (it has no verification).
+        Index(
+            "uq_metrology_warning_unverified",
+            "instrument_id",
+            unique=True,
+            sqlite_where=text("cause = 'unverified'"),
+            postgresql_where=text("cause = 'unverified'"),
+        ),
         Index("ix_metrology_warning_state", "state", "since", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     instrument_id: int = Field(foreign_key="metrology_instrument.id", index=True)
-    cause: str = Field(max_length=12)  # overdue / failed / stamp_lost
-    verification_id: int = Field(foreign_key="metrology_verification.id")
+    cause: str = Field(max_length=12)  # overdue / failed / stamp_lost / unverified
+    # None for ``unverified``: a registered instrument of a kind to verify with no verification.
+    verification_id: int | None = Field(default=None, foreign_key="metrology_verification.id")
     since: date
     state: str = Field(default="open", max_length=20)  # open / inspection_planned / owner_contacted / closed
     version: int = Field(default=1)

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import RuntimeDep
 from api.errors import ERROR_RESPONSES
-from api.routes.metrology import kind_label
+from api.metrology_schemas import kind_label
 from api.schemas import Label
 from workflows.clock import as_utc
 from workflows.metrology import public_counts

@@ -15,7 +15,7 @@ from tests.browser.test_journeys import login
 from tests.support import business, officer
 from workflows.clock import as_utc, format_datetime, to_local
 from workflows.db import reading
-from workflows.models import Dossier
+from workflows.models import Dossier, WorkTask
 
 expect.set_options(timeout=10_000)
 
@@ -34,15 +34,20 @@ def test_admin_adds_a_day_off_sees_the_count_confirms_and_the_dossier_moves(
         clerk.done(code, {"completeness_decision": "receive"})
     with reading(rt.engine) as session:
         dossier = session.exec(select(Dossier).where(Dossier.code == code)).one()
-    received, appointment = as_utc(dossier.received_at), as_utc(dossier.appointment_at)
-    # The second working day after the receipt's (whatever today is): after the examination's due
-    # time (1.5 working days), before the appointment (3): a day off there moves the appointment
-    # and the legal deadline to the next working day, at the same time of day.
-    day = to_local(received).date()
-    for _ in range(2):
+        examination_due = max(
+            as_utc(task.due_at)
+            for task in session.exec(
+                select(WorkTask).where(WorkTask.dossier_id == dossier.id, WorkTask.status == "open")
+            ).all()
+            if task.due_at is not None
+        )
+    appointment = as_utc(dossier.appointment_at)
+    # The working day after the examination's due day (1.5 working days from the receipt, so which
+    # day depends on the time of day), on or before the appointment's (3): a day off there moves only
+    # the appointment and the legal deadline, to the next working day at the same time of day.
+    day = to_local(examination_due).date() + timedelta(days=1)
+    while not rt.calendar.is_working_day(day):
         day += timedelta(days=1)
-        while not rt.calendar.is_working_day(day):
-            day += timedelta(days=1)
     assert day <= to_local(appointment).date()
     moved = rt.calendar.add_working_days(appointment, 1)
 

@@ -204,6 +204,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     "metrology.warnings": frozenset({"specialist", "leader"}),
     # its owner (a business, its own instruments' stamps only: a data rule) or such an officer
     "metrology.stamp_lost": frozenset({"business", "specialist", "leader"}),
+    # The inspection campaign: specialists open it; leaders approve (its model's lane) and read.
+    "metrology.campaign.open": frozenset({"specialist"}),
+    "metrology.campaign.read": frozenset({"specialist", "leader"}),
 }
 
 

@@ -6,6 +6,7 @@ report. Internal: started by a specialist (``started_by``), never by a business.
 from workflows.plugins import NavLink, ProcedurePlugin
 from workflows.procedures.metrology_campaign import models  # noqa: F401  (its table)
 from workflows.procedures.metrology_campaign.actions import ACTIONS, OPEN, READ
+from workflows.procedures.metrology_campaign.demo import make_demo
 from workflows.procedures.metrology_campaign.documents import REPORT, issue_report
 from workflows.procedures.metrology_campaign.findings import handle_violations, record_site
 from workflows.procedures.metrology_campaign.rules import check_parameters, check_plan, script_functions
@@ -36,6 +37,7 @@ PLUGIN = ProcedurePlugin(
     script_functions=script_functions,
     check_parameters=check_parameters,
     check_start=check_plan,
+    demo=make_demo,
     web_module="api.procedures.metrology_campaign",
     nav=(
         NavLink(

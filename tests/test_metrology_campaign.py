@@ -225,3 +225,6 @@ def test_bad_input_is_refused_naming_the_field_and_only_officers_see_campaigns(c
     error_of(client.get(f"/api/procedures/{CAMPAIGN}"), 404)
     assert client.get(f"/procedures/{CAMPAIGN}").status_code == 404
     assert "Kiểm tra nhà nước về đo lường" not in client.get("/").text
+    error_of(client.get(f"/api/public/dossiers/{code}"), 404)
+    statistics = client.get("/thong-ke").text
+    assert "Kiểm tra nhà nước về đo lường" not in statistics

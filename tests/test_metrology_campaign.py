@@ -14,6 +14,7 @@ import time_machine
 
 from tests.support import Person, business, docx_text, error_of, fields_of, local, officer
 from tests.test_metrology import body_key, send, taxi
+from tests.test_pages import page_login
 
 NOW = local(2026, 6, 1, 9, 0)  # a Monday
 CAMPAIGN = "kiem-tra-do-luong"
@@ -219,6 +220,18 @@ def test_bad_input_is_refused_naming_the_field_and_only_officers_see_campaigns(c
     found = leader.get(f"/api/metrology-campaigns/{code}").json()
     assert found["findings"] == [] and [s["step"] for s in found["open_steps"]] == ["record_site"]
     assert [c["code"] for c in leader.get("/api/metrology-campaigns").json()["items"]] == [code]
+
+    # The officers' work area does the steps with the generic task page, in its diagram.
+    page_login(client, specialist.email)
+    page = client.get(f"/work/tasks/{found['open_steps'][0]['task_id']}")
+    assert page.status_code == 200 and 'class="schema-form"' in page.text
+    assert "Số tem kiểm định" in page.text and "Phương tiện đo chưa có trong cơ sở dữ liệu" in page.text
+    assert client.get(f"/dossiers/{code}/diagram.json").json()["current"] == ["record_site"]
+    assert "Kiểm tra đo lường" in client.get("/work").text  # the menu's link to the campaigns
+    page_login(client, firm.email)
+    assert "Kiểm tra đo lường" not in client.get("/my/dossiers").text
+    assert client.get(f"/my/dossiers/new/{CAMPAIGN}").status_code == 404
+    client.cookies.clear()
 
     # The public catalogue and the business pages know no campaign.
     assert CAMPAIGN not in [p["code"] for p in client.get("/api/procedures").json()]

@@ -135,6 +135,13 @@ def test_a_campaign_from_plan_to_report_updates_the_warning_list(client, rt, at_
     warnings = leader.get("/api/metrology/warnings").json()["items"]
     assert [(w["id"], w["cause"], w["state"]) for w in warnings] == [(ended["warning_id"], "overdue", "open")]
 
+    # The handling step's page lists the findings with the ids the handling names.
+    page_login(client, specialist.email)
+    page = client.get(f"/work/tasks/{step(specialist, code, 'handle')['task_id']}?lang=en").text
+    assert "Finding id" in page and "Instruments inspected" in page
+    assert f"<td>{ended['id']}</td>" in page and "not in the registry" in page
+    client.cookies.clear()
+
     handlings = [
         {
             "finding_id": ended["id"],

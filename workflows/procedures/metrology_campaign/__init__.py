@@ -3,6 +3,8 @@ leader approves it, the team records each site visited and its findings per inst
 how each violation is handled (the metrology warning list follows), and the leader issues the
 report. Internal: started by a specialist (``started_by``), never by a business."""
 
+from pathlib import Path
+
 from workflows.plugins import NavLink, ProcedurePlugin
 from workflows.procedures.metrology_campaign import models  # noqa: F401  (its table)
 from workflows.procedures.metrology_campaign.actions import ACTIONS, OPEN, READ
@@ -38,6 +40,7 @@ PLUGIN = ProcedurePlugin(
     check_parameters=check_parameters,
     check_start=check_plan,
     demo=make_demo,
+    templates=Path(__file__).resolve().parent / "templates",
     web_module="api.procedures.metrology_campaign",
     nav=(
         NavLink(

@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 import time_machine
 
+from forms.registry import default_registry
 from tests.support import Person, business, docx_text, error_of, fields_of, local, officer
 from tests.test_metrology import body_key, send, taxi
 from tests.test_pages import page_login
+from workflows.metrology.kinds import KINDS
 
 NOW = local(2026, 6, 1, 9, 0)  # a Monday
 CAMPAIGN = "kiem-tra-do-luong"
@@ -248,3 +250,14 @@ def test_bad_input_is_refused_naming_the_field_and_only_officers_see_campaigns(c
     error_of(client.get(f"/api/public/dossiers/{code}"), 404)
     statistics = client.get("/thong-ke").text
     assert "Kiểm tra nhà nước về đo lường" not in statistics
+
+
+def test_the_forms_offer_exactly_the_registrys_kinds():
+    """The plan and an unregistered instrument name kinds of the registry's list (its data), not a
+    copy that drifts from it."""
+    codes = [k.code for k in KINDS]
+    plan_kinds = default_registry().get("metrology_campaign_plan.schema.json").schema
+    site = default_registry().get("metrology_campaign_site.schema.json").schema
+    assert plan_kinds["properties"]["plan"]["properties"]["instrument_kinds"]["items"]["enum"] == codes
+    finding = site["properties"]["site"]["properties"]["findings"]["items"]
+    assert finding["properties"]["unregistered"]["properties"]["kind"]["enum"] == codes

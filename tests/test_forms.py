@@ -49,6 +49,11 @@ FORM_NAMES = [
     "award_unscored.schema.json",
     "award_site_visit.schema.json",
     "award_approve.schema.json",
+    "metrology_campaign_plan.schema.json",
+    "metrology_campaign_approve_plan.schema.json",
+    "metrology_campaign_site.schema.json",
+    "metrology_campaign_handling.schema.json",
+    "metrology_campaign_report.schema.json",
 ]
 
 

@@ -108,6 +108,8 @@ SINCE_RELEASE = {
     # 0022: its alerts and warnings
     "metrology_reminder",
     "metrology_warning",
+    # 0024: the inspection campaigns' findings
+    "metrology_campaign_finding",
 }
 # Of those, the ones a migration fills from the release's rows (0010: each stream's checkpoint).
 FILLED_SINCE_RELEASE = {"audit_checkpoint", "document_signing"}
@@ -686,6 +688,37 @@ def test_violations_flagged_before_the_list_existed_are_put_on_it_open(empty_url
         (6, "certificate_overdue", None, "")
     ]
     assert violations[0]["flagged_at"] == flagged_at.isoformat()
+
+
+def test_0024_adds_the_campaign_findings_table_and_takes_it_away_again(empty_url):
+    """Migration 0024 on a database at 0023 (instrument registration): the findings table comes,
+    with its indexes, and its downgrade leaves the database as 0023 made it."""
+
+    def tables() -> dict[str, set[str]]:
+        engine = make_engine(empty_url)
+        try:
+            with engine.connect() as connection:
+                inspector = sa.inspect(connection)
+                return {
+                    name: {index["name"] for index in inspector.get_indexes(name)}
+                    for name in inspector.get_table_names()
+                    if name.startswith("metrology_")
+                }
+        finally:
+            engine.dispose()
+
+    to_revision(empty_url, "0023")
+    before = tables()
+    assert "metrology_campaign_finding" not in before
+    to_revision(empty_url, "0024")
+    assert tables()["metrology_campaign_finding"] >= {
+        "ix_metrology_campaign_finding_dossier_id",
+        "ix_metrology_campaign_finding_instrument_id",
+        "ix_metrology_campaign_finding_result",
+    }
+    with migrating(empty_url) as connection:
+        command.downgrade(alembic_config(connection), "0023")
+    assert tables() == before
 
 
 def test_the_migrations_make_exactly_the_models_tables(empty_url):

@@ -210,6 +210,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     # a business registers its own instruments; an inspecting officer or a leader, anyone's
     "metrology.register_own": frozenset({"business"}),
     "metrology.register": frozenset({"specialist", "leader"}),
+    # The inspection campaign: specialists open it; leaders approve (its model's lane) and read.
+    "metrology.campaign.open": frozenset({"specialist"}),
+    "metrology.campaign.read": frozenset({"specialist", "leader"}),
 }
 
 

@@ -23,6 +23,8 @@ PROCEDURE = "cong-bo-hop-chuan-hop-quy"
 IMPORT_PROCEDURE = "kiem-tra-chat-luong-hang-nhap-khau"
 TBT_PROCEDURE = "hoi-dap-tbt"
 AWARD_PROCEDURE = "giai-thuong-chat-luong-quoc-gia"
+# Internal: the department's inspection campaign, started by its staff, not in the public list.
+CAMPAIGN_PROCEDURE = "kiem-tra-do-luong"
 MODEL = "declaration_of_conformity.bpmn"
 CATALOGUE = "catalogue.toml"
 
@@ -220,7 +222,14 @@ def test_check_command_passes_the_real_catalogue(tmp_path, environment, capsys):
 
 
 def test_the_real_catalogue_loads_once_per_model_version(rt):
-    assert list(rt.catalogue.procedures) == [PROCEDURE, IMPORT_PROCEDURE, AWARD_PROCEDURE, TBT_PROCEDURE]
+    assert list(rt.catalogue.procedures) == [
+        PROCEDURE,
+        IMPORT_PROCEDURE,
+        AWARD_PROCEDURE,
+        TBT_PROCEDURE,
+        CAMPAIGN_PROCEDURE,
+    ]
+    assert list(rt.catalogue.public) == [PROCEDURE, IMPORT_PROCEDURE, AWARD_PROCEDURE, TBT_PROCEDURE]
     procedure = rt.catalogue.procedures[PROCEDURE]
     assert procedure.process_id == "declaration_of_conformity"
     assert {"check_completeness", "examine", "approve"} <= set(procedure.model.user_tasks)
@@ -261,7 +270,7 @@ def test_the_start_form_schema_lists_its_fields(client):
 def test_health_check_answers(client, rt):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": rt.engine.dialect.name, "procedures": 4}
+    assert response.json() == {"status": "ok", "database": rt.engine.dialect.name, "procedures": 5}
 
 
 def test_the_app_starts_and_stops_its_scheduler(tmp_path):

@@ -113,6 +113,12 @@ class Procedure:
         return self.plugin.start_window
 
     @property
+    def internal(self) -> bool:
+        """Started by the department's staff (``ProcedurePlugin.started_by``), not by a business:
+        not in the public catalogue."""
+        return self.plugin.started_by is not None
+
+    @property
     def start_url(self) -> str:
         return self.start_page or f"/my/dossiers/new/{self.code}"
 
@@ -184,6 +190,11 @@ class Catalogue:
         else the last one): what lists, pages and the API describe."""
         today = office_day(now())
         return {code: self._nearest(code, today) for code in self.versions}
+
+    @property
+    def public(self) -> dict[str, Procedure]:
+        """The procedures businesses and the public see (the internal ones left out)."""
+        return {code: p for code, p in self.procedures.items() if not p.internal}
 
     def get(self, code: str, on: date | None = None) -> Procedure | None:
         """The version of procedure ``code`` in force on ``on`` (today by default), or None when

@@ -130,6 +130,11 @@ class ProcedurePlugin:
     # What its pages, routes and commands ask the permissions policy (workflows.permissions): its
     # actions, each naming the roles that may do it.
     permissions: Sequence[Action] = ()
+    # An internal procedure, started by the department's own staff rather than submitted by a
+    # business (e.g. an inspection campaign): the action the policy asks of who starts it. Such a
+    # procedure is kept out of the public catalogue and the business-facing pages, and the generic
+    # submission asks this action instead of the business's ``dossier.submit``.
+    started_by: Action | None = None
     # -- acts on its own dossiers ----------------------------------------------------------------
     operators: Mapping[str, Operator] = field(default_factory=dict)
     parameter_checks: Mapping[str, ParameterCheck] = field(default_factory=dict)

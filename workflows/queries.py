@@ -308,9 +308,12 @@ def public_lookup(rt: Runtime, code: str) -> Dossier:
     typed = code.strip()
     with reading(rt.engine) as session:
         dossier = session.exec(select(Dossier).where(Dossier.code.in_({typed, typed.upper()}))).first()
-        if dossier is None:
-            raise not_found("hồ sơ", "Dossier")
-        return dossier
+    procedure = rt.catalogue.for_dossier(dossier) if dossier is not None else None
+    # An internal procedure's dossier (an inspection campaign, planned before the visits) is none
+    # of the public's business.
+    if dossier is None or (procedure is not None and procedure.internal):
+        raise not_found("hồ sơ", "Dossier")
+    return dossier
 
 
 def verify_document(rt: Runtime, verification_code: str) -> VerifiedDocument:

@@ -98,6 +98,14 @@ class Runtime:
             raise not_found("thủ tục", "Procedure")
         return procedure
 
+    def public_procedure(self, code: str) -> Procedure:
+        """As :meth:`procedure`, for the public and the businesses: an internal procedure (started
+        by the staff, e.g. an inspection campaign) is not found."""
+        procedure = self.procedure(code)
+        if procedure.internal:
+            raise not_found("thủ tục", "Procedure")
+        return procedure
+
     def procedure_for_new_dossier(self, code: str, at: datetime) -> Procedure | None:
         """The version a dossier submitted at ``at`` follows: the one in force on the day it
         counts as received (a submission out of office hours counts from the next working

@@ -45,13 +45,13 @@ def _rules(p: Procedure) -> RulesVersionOut:
 @router.get("", response_model=list[ProcedureOut])
 def list_procedures(rt: RuntimeDep) -> list[ProcedureOut]:
     """Danh mục thủ tục / The procedure catalogue (no login needed)."""
-    return [ProcedureOut(**_summary(rt, p)) for p in rt.catalogue.procedures.values()]
+    return [ProcedureOut(**_summary(rt, p)) for p in rt.catalogue.public.values()]
 
 
 @router.get("/{code}", response_model=ProcedureDetailOut)
 def get_procedure(code: str, rt: RuntimeDep) -> ProcedureDetailOut:
     """Một thủ tục với biểu mẫu nộp hồ sơ / One procedure with its start form's JSON Schema."""
-    procedure = rt.procedure(code)
+    procedure = rt.public_procedure(code)
     form = procedure.form(rt.forms, procedure.start_form)
     return ProcedureDetailOut(
         **_summary(rt, procedure),

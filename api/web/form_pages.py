@@ -33,7 +33,7 @@ from forms.validation import FieldError
 from workflows import commands, document_drafts, official_copy, permissions, queries, tax_codes
 from workflows.catalogue import Procedure
 from workflows.clock import now
-from workflows.errors import Conflict, DomainError, Forbidden, InvalidInput, UploadRejected
+from workflows.errors import Conflict, DomainError, Forbidden, InvalidInput, UploadRejected, not_found
 from workflows.models import User
 from workflows.runtime import Runtime
 from workflows.start_windows import notice_for
@@ -158,7 +158,10 @@ def _prefill(user: User, section: str = "applicant") -> dict[str, Any]:
 def _starting(rt: Runtime, procedure_code: str) -> Procedure:
     """The version a dossier submitted now would follow (its form), else the procedure as it
     stands today (submitting then says why it cannot start)."""
-    return rt.procedure_for_new_dossier(procedure_code, now()) or rt.procedure(procedure_code)
+    procedure = rt.procedure_for_new_dossier(procedure_code, now()) or rt.procedure(procedure_code)
+    if procedure.internal:  # started by the staff (an inspection campaign), not on this page
+        raise not_found("thủ tục", "Procedure")
+    return procedure
 
 
 @router.get("/my/dossiers/new/{procedure_code}")

@@ -32,7 +32,7 @@ def favicon() -> Response:
 
 @router.get("/")
 def home(request: Request, rt: RuntimeDep, user: MaybeUser) -> Response:
-    return render(request, "home.html", user, {"procedures": list(rt.catalogue.procedures.values())})
+    return render(request, "home.html", user, {"procedures": list(rt.catalogue.public.values())})
 
 
 @router.get("/procedures/{code}")
@@ -41,7 +41,7 @@ def procedure_page(
 ) -> Response:
     """The procedure as it stands today (its rules in force), announcing the next version of its
     rules when one is known; ``?version=`` shows another version (its key: the date it took effect)."""
-    procedure = rt.procedure(code)
+    procedure = rt.public_procedure(code)
     chosen = rt.catalogue.version(code, version) if version is not None else None
     shown = chosen or procedure
     upcoming = rt.catalogue.upcoming(code) if chosen is None else None

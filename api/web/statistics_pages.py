@@ -82,9 +82,11 @@ def public_statistics(
             "stats": stats,
             "total": stats.total,
             "procedure": code or "",
-            "procedures": list(rt.catalogue.procedures.values()),
+            # The public service's procedures (an internal one, e.g. an inspection campaign, is
+            # never received from anyone: the figures count none of it).
+            "procedures": list(rt.catalogue.public.values()),
             "catalogue": rt.catalogue,
-            "published": len(rt.catalogue.procedures),
+            "published": len(rt.catalogue.public),
         },
     )
 

@@ -21,6 +21,7 @@ from workflows.errors import Conflict
 from workflows.models import Document, Dossier, OutcomeRecord, ProcessInstance, User, WorkTask
 from workflows.procedures.award import rounds as award_rounds
 from workflows.procedures.award.rounds import RoundInput
+from workflows.procedures.metrology_campaign.models import COMPLIANT, REQUEST_VERIFICATION, CampaignFinding
 from workflows.runtime import ModelCache, Runtime
 
 START = local(2026, 3, 2, 9, 0)  # a Monday
@@ -105,7 +106,8 @@ class CommandDriver:
         assert procedure is not None, f"no version of {procedure_code} is in force on {start:%d/%m/%Y}"
         self.procedure = procedure
         world.traveller.move_to(start)
-        self.applicant = world.new_business()
+        # An internal procedure (the inspection campaign) is started by a specialist.
+        self.applicant = world.officers["specialist"] if procedure.internal else world.new_business()
         self.dossier_id: int | None = None
 
     @classmethod
@@ -277,7 +279,42 @@ class CommandDriver:
             today=to_local(now()).date(),
             attachment=lambda: self._upload(actor),
         )
-        return payload(self.rt.forms.get(form_name), context, variant)
+        made = payload(self.rt.forms.get(form_name), context, variant)
+        fit = _FITTED.get(form_name)
+        return fit(self, made) if fit is not None else made
+
+    # The inspection campaign's forms name rows of the database: the walks' world has no registry
+    # instruments (a site's findings are instruments not in it), and a handling names each of the
+    # campaign's violations once (with the action of the payload's variant).
+    def _unregistered_only(self, made: dict[str, Any]) -> dict[str, Any]:
+        for finding in made["site"]["findings"]:
+            finding.pop("instrument_id", None)
+            finding.pop("stamp_number", None)
+            finding.setdefault("unregistered", {"kind": "taximeter", "serial_number": "SN-1"})
+        return made
+
+    def _every_violation(self, made: dict[str, Any]) -> dict[str, Any]:
+        chosen = made["handlings"][0]
+        with reading(self.rt.engine) as session:
+            violations = session.exec(
+                select(CampaignFinding.id).where(
+                    CampaignFinding.dossier_id == self.dossier_id, CampaignFinding.result != COMPLIANT
+                )
+            ).all()
+        made["handlings"] = [
+            {
+                **chosen,
+                "finding_id": finding_id,
+                "note": chosen.get("note") or "Đã khắc phục",
+                **(
+                    {"within_days": chosen.get("within_days") or 5}
+                    if chosen["action"] == REQUEST_VERIFICATION
+                    else {}
+                ),
+            }
+            for finding_id in violations
+        ]
+        return made
 
     def _upload(self, actor: User) -> str:
         # Each upload is an attachment of its own (its own id and owner); the bytes are the same
@@ -285,6 +322,12 @@ class CommandDriver:
         # once for each of the thousands of uploads the walks make.
         attachment = commands.upload_attachment(self.rt, actor, "tai-lieu.pdf", _PDF)
         return attachment.id
+
+
+_FITTED = {
+    "metrology_campaign_site.schema.json": CommandDriver._unregistered_only,
+    "metrology_campaign_handling.schema.json": CommandDriver._every_violation,
+}
 
 
 def _when(instant: datetime | None) -> str | None:

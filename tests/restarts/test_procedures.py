@@ -34,6 +34,7 @@ PROCEDURES = [
     "kiem-tra-chat-luong-hang-nhap-khau",
     "giai-thuong-chat-luong-quoc-gia",
     "hoi-dap-tbt",
+    "kiem-tra-do-luong",
 ]
 
 
@@ -51,6 +52,7 @@ VERSIONS = [
     ("kiem-tra-chat-luong-hang-nhap-khau", local(2026, 7, 6, 9, 0)),  # by the goods' risk level
     ("giai-thuong-chat-luong-quoc-gia", START),
     ("hoi-dap-tbt", START),
+    ("kiem-tra-do-luong", START),
 ]
 
 

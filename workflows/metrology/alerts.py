@@ -455,28 +455,64 @@ def handle(
                 "Someone else updated the warning; reload it.",
                 "stale_warning",
             )
-        instant = now()
-        before = warning.state
-        warning.state = ACTIONS[action]
-        if action == "close":
-            warning.closed_reason = note
-        else:
-            warning.note = note
-        warning.version += 1
-        warning.updated_at, warning.updated_by_id = instant, actor.id
-        session.add(warning)
-        audit.record(
-            session,
-            f"instrument:{warning.instrument_id}",
-            f"warning_{warning.state}",
-            actor,
-            {"warning_id": warning.id, "from": before, "note": note},
-            at=instant,
-        )
-        session.flush()
+        apply_action(session, actor, warning, action, note)
         session.refresh(warning)
         session.expunge(warning)
     return warning
+
+
+def apply_action(session: Session, actor: User, warning: ViolationWarning, action: str, note: str) -> None:
+    """Move ``warning`` by ``action`` (one of ACTIONS) in the caller's transaction, audited: what
+    :func:`handle` does once it has checked the officer's view, and what an inspection campaign's
+    handling of a violation does to the warning it found."""
+    instant = now()
+    before = warning.state
+    warning.state = ACTIONS[action]
+    if action == "close":
+        warning.closed_reason = note
+    else:
+        warning.note = note
+    warning.version += 1
+    warning.updated_at, warning.updated_by_id = instant, actor.id
+    session.add(warning)
+    audit.record(
+        session,
+        f"instrument:{warning.instrument_id}",
+        f"warning_{warning.state}",
+        actor,
+        {"warning_id": warning.id, "from": before, "note": note},
+        at=instant,
+    )
+    session.flush()
+
+
+def open_or_link_warning(
+    session: Session, instrument: Instrument, cause: str, since: date, actor: User, note: str
+) -> int | None:
+    """The warning of ``cause`` on the instrument's current verification, in the caller's
+    transaction: opened now (audited, announced to market surveillance) or the one already open
+    (the sweep's, a lost stamp's report). None when the instrument has no verification to hang a
+    warning on. For a violation found in the field (an inspection campaign's finding)."""
+    verification_id = instrument.current_verification_id
+    if verification_id is None:
+        return None
+    opened = _open_warning(session, instrument, cause, verification_id, since, actor, {"note": note})
+    if opened is not None:
+        return opened
+    return session.exec(
+        select(ViolationWarning.id).where(
+            ViolationWarning.cause == cause, ViolationWarning.verification_id == verification_id
+        )
+    ).first()
+
+
+def open_warning_of(session: Session, instrument_id: int) -> int | None:
+    """The instrument's longest-standing warning not yet closed, if any."""
+    return session.exec(
+        select(ViolationWarning.id)
+        .where(ViolationWarning.instrument_id == instrument_id, ViolationWarning.state != CLOSED)
+        .order_by(col(ViolationWarning.since), col(ViolationWarning.id))
+    ).first()
 
 
 def warning_instrument(rt: Runtime, warning: ViolationWarning) -> Instrument:

@@ -530,7 +530,7 @@ def test_reports_arriving_together_register_one_instrument_and_each_certificate_
     from concurrent.futures import ThreadPoolExecutor
     from threading import Barrier
 
-    from workflows.metrology import bodies, reports
+    from workflows.metrology import bodies, bulk
     from workflows.metrology.models import Instrument, VerificationRecord
 
     admin = officer(client, rt, "admin")
@@ -568,7 +568,7 @@ def test_reports_arriving_together_register_one_instrument_and_each_certificate_
 
         def one(report: dict[str, Any], barrier: Barrier = barrier) -> str:
             barrier.wait()
-            return reports.report_one(rt, principal, report)[0]
+            return bulk.report_one(rt, principal, report)[0]
 
         with ThreadPoolExecutor(len(sends)) as pool:
             outcomes = list(pool.map(one, sends))

@@ -233,5 +233,5 @@ def among(session: Session, statement: Any, column: Any, values: list[str]) -> A
     knows. SQLite always uses the index for ``IN``."""
     if session.get_bind().dialect.name != "postgresql":
         return statement.where(column.in_(values))
-    keys = func.unnest(bindparam(None, values, type_=ARRAY(String))).table_valued("key")
+    keys = func.unnest(bindparam(None, values, type_=ARRAY(String))).table_valued("key").render_derived()
     return statement.join(keys, column == keys.c.key)

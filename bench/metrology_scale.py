@@ -54,6 +54,7 @@ from bench.metrology_import import csv_file
 from tests.conftest import make_settings
 from tests.support import business, local, officer
 from tests.test_metrology import body_key
+from tests.test_permissions import page_login
 from workflows.clock import now
 from workflows.db import drop_schema, reading
 from workflows.metrology import alerts, bodies, bulk, registry, reports
@@ -478,9 +479,14 @@ def run(args: argparse.Namespace) -> None:
                     response = owner.get("/api/metrology/my-instruments", params={"offset": (n % 5) * 50})
                     assert response.status_code == 200, response.text
 
+                pages = TestClient(create_app(rt))
+                page_login(pages, owner.email)  # the pages know a session cookie, not a bearer token
+
                 def html_page(n: int) -> None:
-                    response = owner.get("/my/instruments", params={"page": 1 + n % 5})
-                    assert response.status_code == 200, response.text
+                    response = pages.get(
+                        "/my/instruments", params={"page": 1 + n % 5}, follow_redirects=False
+                    )
+                    assert response.status_code == 200 and "SN-" in response.text, response.text[:300]
 
                 def stamp_function(n: int) -> None:
                     registry.lookup_stamp(rt, stamps[n % len(stamps)])
@@ -513,7 +519,7 @@ def run(args: argparse.Namespace) -> None:
                 assert all(o.outcome == reports.UNCHANGED for o in outcomes)
             print(f"load after: {os.getloadavg()[0]:.2f}", flush=True)
         finally:
-            if args.database_url:
+            if args.database_url and not args.keep:
                 drop_schema(rt.engine)
             rt.engine.dispose()
 
@@ -528,6 +534,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--import-runs", type=int, default=2)
     parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--keep", action="store_true", help="keep --database-url's tables (to study plans)")
     run(parser.parse_args())
 
 

@@ -218,10 +218,13 @@ class Writer:
             self.connection.commit()
 
     def finish(self) -> None:
-        """Statistics for the planner, as a database in use has them."""
-        if not self.sqlite:
+        """Statistics for the planner and (PostgreSQL) the visibility map, as a database in use has
+        them from autovacuum: an index-only scan reads the table for rows not yet vacuumed."""
+        if self.sqlite:
+            self.connection.execute("ANALYZE")
+        else:
             self.connection.autocommit = True
-        self.connection.execute("ANALYZE")
+            self.connection.execute("VACUUM ANALYZE")
         self.connection.close()
 
 

@@ -80,11 +80,9 @@ class OwnerPage:
     today: date
 
 
-def own_instruments(
-    rt: Runtime, actor: User, status: str | None = None, limit: int = 50, offset: int = 0
-) -> OwnerPage:
-    """A business's instruments (those reported under its tax code), once the department has
-    verified that the account holds that tax code: before, anyone could register with another's."""
+def may_see_own(actor: User) -> None:
+    """Who may see the instruments registered under a tax code: a business whose tax code the
+    department verified (before, anyone could register with another's); else ``Forbidden``."""
     permissions.require(actor, permissions.METROLOGY_MY_INSTRUMENTS)
     if not actor.tax_code or actor.tax_code_status != VERIFIED:
         raise Forbidden(
@@ -92,6 +90,14 @@ def own_instruments(
             "The account's tax code is not verified by the department yet: its instruments cannot be shown.",
             "tax_code_unverified",
         )
+
+
+def own_instruments(
+    rt: Runtime, actor: User, status: str | None = None, limit: int = 50, offset: int = 0
+) -> OwnerPage:
+    """A business's instruments (those reported under its tax code), once the department has
+    verified that the account holds that tax code: before, anyone could register with another's."""
+    may_see_own(actor)
     today = office_day(now())
     mine = col(Instrument.owner_tax_code) == actor.tax_code
     where = mine if status is None else mine & _status_filter(status, today)

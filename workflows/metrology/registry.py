@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
+from sqlalchemy import exists
 from sqlmodel import Session, col, func, select
 
 from workflows import permissions
@@ -129,18 +131,25 @@ class StampAnswer:
     lost: bool = False
 
 
-def _stamp_answer(session: Session, record: VerificationRecord, today: date) -> StampAnswer:
-    instrument = session.get(Instrument, record.instrument_id)
-    body = session.get(VerificationBody, record.body_id)
-    assert instrument is not None and body is not None
+def _stamp_answer(session: Session, where: Any, today: date) -> StampAnswer | None:
+    """The answer for the record ``where`` finds: its record, instrument, body and whether the
+    stamp was reported lost, read in one query (the public lookup's whole cost)."""
     lost = (
-        session.exec(
-            select(ViolationWarning.id).where(
-                ViolationWarning.cause == "stamp_lost", ViolationWarning.verification_id == record.id
-            )
-        ).first()
-        is not None
+        exists()
+        .where(
+            ViolationWarning.cause == "stamp_lost", ViolationWarning.verification_id == VerificationRecord.id
+        )
+        .label("lost")
     )
+    found = session.exec(
+        select(VerificationRecord, Instrument, VerificationBody.name, lost)
+        .join(Instrument, col(Instrument.id) == VerificationRecord.instrument_id)
+        .join(VerificationBody, col(VerificationBody.id) == VerificationRecord.body_id)
+        .where(where)
+    ).first()
+    if found is None or found[0].stamp_number is None:
+        return None
+    record, instrument, body_name, lost = found
     # Valid: this stamp's verification passed, is the instrument's latest, has not ended, and the
     # stamp was not reported lost.
     valid = (
@@ -160,31 +169,27 @@ def _stamp_answer(session: Session, record: VerificationRecord, today: date) -> 
         serial_number=instrument.serial_number,
         commune=instrument.commune,
         owner_name=instrument.owner_name if instrument.owner_type == "business" else None,
-        body_name=body.name,
+        body_name=body_name,
         today=today,
-        lost=lost,
+        lost=bool(lost),
     )
 
 
 def lookup_stamp(rt: Runtime, stamp_number: str) -> StampAnswer:
     typed = " ".join(stamp_number.split()).upper()
     with reading(rt.engine) as session:
-        record = session.exec(
-            select(VerificationRecord).where(VerificationRecord.stamp_number == typed)
-        ).first()
-        if record is None:
-            raise not_found("tem kiểm định với số này", "Verification stamp with this number")
-        return _stamp_answer(session, record, office_day(now()))
+        answer = _stamp_answer(session, VerificationRecord.stamp_number == typed, office_day(now()))
+    if answer is None:
+        raise not_found("tem kiểm định với số này", "Verification stamp with this number")
+    return answer
 
 
 def lookup_stamp_token(rt: Runtime, token: str) -> StampAnswer:
     with reading(rt.engine) as session:
-        record = session.exec(
-            select(VerificationRecord).where(VerificationRecord.stamp_token == token.strip())
-        ).first()
-        if record is None or record.stamp_number is None:
-            raise not_found("tem kiểm định", "Verification stamp")
-        return _stamp_answer(session, record, office_day(now()))
+        answer = _stamp_answer(session, VerificationRecord.stamp_token == token.strip(), office_day(now()))
+    if answer is None:
+        raise not_found("tem kiểm định", "Verification stamp")
+    return answer
 
 
 @dataclass(frozen=True)

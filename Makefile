@@ -18,7 +18,7 @@ CHROMIUM ?= /usr/bin/chromium
 # Debian's SoftHSM: the PKCS#11 module (a software token) of the PKCS#11 signing tests.
 SOFTHSM_MODULE ?= /usr/lib/softhsm/libsofthsm2.so
 
-.PHONY: help install lock run lint test test-fast test-browser browser debian-packages messages bench bench-http bench-pdf bench-scale bench-storage clean
+.PHONY: help install lock run lint test test-fast test-browser browser debian-packages messages bench bench-http bench-pdf bench-scale bench-metrology bench-storage clean
 
 help:
 	@echo "make install    create $(VENV) and install tdcflow with its test extras (pinned by $(LOCK))"
@@ -32,6 +32,7 @@ help:
 	@echo "make bench      engine benchmark"
 	@echo "make bench-http over HTTP: a real tdcflow serve, 1 and 4 keep-alive API clients"
 	@echo "make bench-scale  queries and pages over 1,000,000 dossiers (SCALE_ARGS='--dossiers 100000 --database-url URL')"
+	@echo "make bench-metrology  the metrology database at 100,000 instruments (METROLOGY_ARGS='--database-url URL')"
 	@echo "make bench-pdf  PDF copy: rendering time per document kind"
 	@echo "make bench-storage  bytes of database per finished declaration; a 300-step loop vs a 5-step one"
 	@echo "make lock       rewrite $(LOCK) from what $(VENV) holds"
@@ -155,6 +156,9 @@ bench-http: install
 SCALE_ARGS ?=
 bench-scale: install
 	$(BIN)/python bench/scale.py $(SCALE_ARGS)
+
+bench-metrology: install
+	$(BIN)/python bench/metrology_scale.py $(METROLOGY_ARGS)
 
 bench-pdf: install
 	$(BIN)/python bench/documents.py

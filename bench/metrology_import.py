@@ -4,7 +4,7 @@
 
 Times what a body waits for on ``POST /api/metrology/reports/upload`` without the HTTP part:
 reading the CSV (``reports.read_file``) and applying its rows in one transaction
-(``reports.report_rows``: each row validated, its instrument found or registered, its record and
+(``bulk.report_rows``: each row validated, its instrument found or registered, its record and
 audit events written). Every run sends a new file (new instruments, new certificates) to the same
 database, then sends the first file again (every row ``unchanged``: the cost of an idempotent
 resend). The issue's target: 10,000 rows < 30 s with a per-row report. Default database: a fresh
@@ -28,7 +28,7 @@ from tests.conftest import make_settings
 from tests.support import local
 from workflows import accounts
 from workflows.db import drop_schema
-from workflows.metrology import bodies, reports
+from workflows.metrology import bodies, bulk, reports
 from workflows.runtime import build_runtime
 
 HEADER = ",".join(reports.COLUMNS)
@@ -83,11 +83,11 @@ def run(database_url: str | None, rows: int, runs: int) -> None:
             for n in range(runs):
                 content = first if n == 0 else csv_file(n, rows)
                 t0 = time.perf_counter()
-                outcomes = reports.report_rows(rt, body, reports.read_file("a.csv", content))
+                outcomes = bulk.report_rows(rt, body, reports.read_file("a.csv", content))
                 fresh.append(time.perf_counter() - t0)
                 assert all(o.outcome == reports.CREATED for o in outcomes), outcomes[:3]
             t0 = time.perf_counter()
-            outcomes = reports.report_rows(rt, body, reports.read_file("a.csv", first))
+            outcomes = bulk.report_rows(rt, body, reports.read_file("a.csv", first))
             again.append(time.perf_counter() - t0)
             assert all(o.outcome == reports.UNCHANGED for o in outcomes)
             print(f"database: {rt.engine.dialect.name}; {rows} rows per file")

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import time_machine
 from sqlalchemy import event, text
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from api.cli import main as tdcflow
 from notifications import dispatch, send_digest
@@ -331,6 +331,50 @@ def test_the_checkpoint_costs_one_statement_per_transaction_that_appends(client,
         one, two = session.get(AuditCheckpoint, "test:one"), session.get(AuditCheckpoint, "test:two")
     assert (one.events, two.events) == (4, 1)  # type: ignore[union-attr]
     assert audit_verify.verify(rt.engine).ok
+
+
+def test_events_written_together_chain_exactly_as_written_one_by_one(rt):
+    """``record_many`` (a file of verification reports) gives each stream the seq, prev_hash and
+    hash that as many ``record`` calls would, after a head already stored and before a ``record``
+    in the same transaction, and the checkpoint at commit names the last one."""
+
+    class Undo(Exception):
+        pass
+
+    events = [
+        audit.Event("many:old", "tested", None, {"n": 1, "text": "Tiếng Việt"}),
+        audit.Event("many:new", "tested", None, {"n": 2}),
+        audit.Event("many:old", "tested", None, {"n": 3, "day": date(2026, 6, 1)}),
+    ]
+
+    def written(session: Any) -> list[tuple[Any, ...]]:
+        found = session.exec(
+            select(AuditEvent).where(AuditEvent.stream.like("many:%")).order_by(AuditEvent.id)
+        )
+        return [(e.stream, e.seq, e.action, e.details, e.prev_hash, e.hash) for e in found]
+
+    with time_machine.travel(local(2026, 6, 1, 9, 0), tick=False):
+        with transaction(rt.engine) as session:
+            audit.record(session, "many:old", "tested", None, {"n": 0})
+        with pytest.raises(Undo), transaction(rt.engine) as session:
+            for event in events:
+                audit.record(session, *event)
+            audit.record(session, "many:new", "after", None)
+            one_by_one = written(session)
+            raise Undo
+        with transaction(rt.engine) as session:
+            ids = audit.record_many(session, events)
+            audit.record(session, "many:new", "after", None)
+            together = written(session)
+    assert together == one_by_one and len(together) == 5
+    assert [seq for stream, seq, *_ in together] == [1, 2, 1, 3, 2]
+    with reading(rt.engine) as session:
+        old = session.get(AuditCheckpoint, "many:old")
+        new = session.get(AuditCheckpoint, "many:new")
+    assert old is not None and (old.events, old.head_event_id) == (3, ids[2])
+    assert new is not None and (new.events, new.head_hash) == (2, together[-1][-1])
+    assert audit_verify.verify(rt.engine).ok
+    assert audit.record_many(Session(rt.engine), []) == []
 
 
 # --- the daily root: once, on the admin page, in the digest ---------------------------------------

@@ -256,6 +256,45 @@ def test_a_file_applies_the_good_rows_and_reports_each_bad_one_by_row_and_field(
     assert stamp(client, "S-2")["valid"] is True
 
 
+def test_one_file_registers_an_instrument_and_its_older_and_newer_verifications_in_order(client, rt, at_noon):
+    """A file's rows are written together (workflows.metrology.bulk) but read as if applied one by
+    one: the newest verification is the current one whatever the rows' order, the owner's move is
+    in the history between the reports, and the instrument's audit chain is whole."""
+    from workflows.metrology.models import Instrument
+    from workflows.models import AuditEvent
+
+    admin = officer(client, rt, "admin")
+    key = body_key(client, admin)
+    rows = [
+        dict(certificate_number="B-2", stamp_number="BS-2", verified_on="20/05/2026", valid_until="19/05/2027"),
+        dict(certificate_number="B-1", stamp_number="BS-1", verified_on="20/05/2025", valid_until="19/11/2026"),
+        dict(certificate_number="B-3", stamp_number="BS-3", verified_on="25/05/2026", valid_until="24/05/2027",
+             commune="Phường Nam Đông Hà"),
+    ]  # fmt: skip
+    lines = [CSV_HEADER, *(csv_row(owner_tax_code="3200765001", serial_number="BATCH-1", **r) for r in rows)]
+    response = upload(client, key, "ket-qua.csv", "\n".join(lines).encode())
+    assert response.status_code == 200, response.text
+    assert [r["outcome"] for r in response.json()["rows"]] == ["created"] * 3
+    assert [stamp(client, n)["valid"] for n in ("BS-1", "BS-2", "BS-3")] == [False, False, True]
+    assert stamp(client, "BS-3")["commune"] == "Phường Nam Đông Hà"
+    with reading(rt.engine) as session:
+        (instrument,) = session.exec(select(Instrument).where(Instrument.serial_number == "BATCH-1")).all()
+        stream = f"instrument:{instrument.id}"
+        history = session.exec(
+            select(AuditEvent).where(AuditEvent.stream == stream).order_by(AuditEvent.seq)
+        ).all()
+        assert [
+            (e.action, e.details.get("certificate_number"), e.details.get("current")) for e in history
+        ] == [
+            ("instrument_registered", None, None),
+            ("verification_reported", "B-2", True),
+            ("verification_reported", "B-1", False),
+            ("instrument_updated", None, None),
+            ("verification_reported", "B-3", True),
+        ]
+        assert verify_stream(session, stream) is None
+
+
 def test_an_xlsx_file_is_read_like_a_csv_and_a_file_that_cannot_be_read_says_why(client, rt, at_noon):
     from datetime import date
 
@@ -476,7 +515,7 @@ def test_reports_arriving_together_register_one_instrument_and_each_certificate_
     from concurrent.futures import ThreadPoolExecutor
     from threading import Barrier
 
-    from workflows.metrology import bodies, reports
+    from workflows.metrology import bodies, bulk
     from workflows.metrology.models import Instrument, VerificationRecord
 
     admin = officer(client, rt, "admin")
@@ -514,7 +553,7 @@ def test_reports_arriving_together_register_one_instrument_and_each_certificate_
 
         def one(report: dict[str, Any], barrier: Barrier = barrier) -> str:
             barrier.wait()
-            return reports.report_one(rt, principal, report)[0]
+            return bulk.report_one(rt, principal, report)[0]
 
         with ThreadPoolExecutor(len(sends)) as pool:
             outcomes = list(pool.map(one, sends))

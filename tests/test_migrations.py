@@ -721,6 +721,50 @@ def test_0024_adds_the_campaign_findings_table_and_takes_it_away_again(empty_url
     assert tables() == before
 
 
+def test_an_owner_s_instruments_are_kept_and_indexed_by_status(empty_url):
+    """Migration 0025: the instruments registered before are untouched, and an owner's are found
+    by status through ``ix_metrology_instrument_owner_status`` (the owner's page at scale)."""
+    to_revision(empty_url, "0022")
+    instruments = sa.table(
+        "metrology_instrument",
+        *map(sa.column, ("kind", "model", "serial_number", "owner_type", "owner_tax_code", "owner_name")),
+        *map(sa.column, ("commune", "approval_mark", "measuring_range", "accuracy_class", "address")),
+        sa.column("purpose"),
+        sa.column("registered_at", sa.DateTime(timezone=True)),
+        sa.column("current_result"),
+        sa.column("current_valid_until", sa.Date()),
+    )
+    row = {
+        "kind": "taximeter", "model": "TX-200", "serial_number": "SN-1", "owner_type": "business",
+        "owner_tax_code": "3200765001", "owner_name": "Công ty TNHH Taxi", "commune": "Phường Đông Hà",
+        "approval_mark": "", "measuring_range": "", "accuracy_class": "", "address": "", "purpose": "",
+        "registered_at": datetime(2026, 5, 4, 2, 0, tzinfo=UTC), "current_result": "pass",
+        "current_valid_until": date(2027, 5, 3),
+    }  # fmt: skip
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(instruments.insert(), row)
+        to_revision(empty_url, "0025")
+        indexes = {
+            i["name"]: i["column_names"] for i in sa.inspect(engine).get_indexes("metrology_instrument")
+        }
+        assert indexes["ix_metrology_instrument_owner_status"] == [
+            "owner_tax_code", "current_result", "current_valid_until", "current_verification_id", "id",
+        ]  # fmt: skip
+        with engine.connect() as connection:
+            found = connection.execute(
+                sa.text(
+                    "SELECT serial_number, current_valid_until FROM metrology_instrument"
+                    " WHERE owner_tax_code = '3200765001' AND current_result = 'pass'"
+                    " ORDER BY current_valid_until, id"
+                )
+            ).all()
+        assert [(serial, str(until)) for serial, until in found] == [("SN-1", "2027-05-03")]
+    finally:
+        engine.dispose()
+
+
 def test_the_migrations_make_exactly_the_models_tables(empty_url):
     """What ``make lint`` checks with ``alembic check`` on SQLite, here on both databases."""
     assert migrations.upgrade(empty_url).applied[0] == RELEASE

@@ -21,15 +21,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, text
-from sqlmodel import Session, select
+from sqlalchemy import String, bindparam, func, insert, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import Session, col, select
 
 from workflows.audit_anchor import HEADS, PENDING, StreamHead
 from workflows.clock import as_utc, now
+from workflows.db import among
 from workflows.models import AuditEvent, User
 
 GENESIS = "0" * 64
@@ -102,6 +105,81 @@ def record(
     heads[stream] = (row["seq"], row["hash"])
     session.info.setdefault(PENDING, {})[stream] = StreamHead(row["seq"], event_id, row["hash"])
     return event_id
+
+
+class Event(NamedTuple):
+    """One event of :func:`record_many`: the arguments :func:`record` takes."""
+
+    stream: str
+    action: str
+    actor: User | None = None
+    details: dict[str, Any] | None = None
+    dossier_id: int | None = None
+    at: datetime | None = None
+
+
+def record_many(session: Session, events: Sequence[Event]) -> list[int]:
+    """Append ``events`` in the caller's transaction, in their order, exactly as as many calls of
+    :func:`record` would (the same seq, prev_hash and hash in each stream, the same checkpoints at
+    commit), in a few statements whatever their number: the streams' locks taken at once (in the
+    order of their names), their heads read in one query per 500 streams, the events written by
+    one INSERT. Their ids, in order."""
+    if not events:
+        return []
+    heads: dict[str, tuple[int, str]] = session.info.setdefault(HEADS, {})
+    unread = sorted({event.stream for event in events} - heads.keys())
+    _take_stream_locks(session, unread)
+    for start in range(0, len(unread), 500):
+        chunk = unread[start : start + 500]
+        latest = among(
+            session,
+            select(AuditEvent.stream, func.max(AuditEvent.seq).label("seq")),
+            col(AuditEvent.stream),
+            chunk,
+        ).group_by(col(AuditEvent.stream))
+        latest = latest.subquery()
+        found = session.exec(
+            select(AuditEvent.stream, AuditEvent.seq, AuditEvent.hash).join(
+                latest, (col(AuditEvent.stream) == latest.c.stream) & (col(AuditEvent.seq) == latest.c.seq)
+            )
+        ).all()
+        heads.update({stream: (0, GENESIS) for stream in chunk})
+        heads.update({stream: (seq, hash_) for stream, seq, hash_ in found})
+    rows = []
+    for event in events:
+        last_seq, last_hash = heads[event.stream]
+        row = {
+            "stream": event.stream,
+            "seq": last_seq + 1,
+            "dossier_id": event.dossier_id,
+            "actor_id": event.actor.id if event.actor else None,
+            "actor_label": actor_label(event.actor),
+            "action": event.action,
+            "at": event.at or now(),
+            "details": json.loads(json.dumps(event.details or {}, ensure_ascii=False, default=str)),
+            "prev_hash": last_hash,
+        }
+        row["hash"] = event_hash(SimpleNamespace(**row))
+        heads[event.stream] = (row["seq"], row["hash"])
+        rows.append(row)
+    ids = list(
+        session.execute(insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True), rows).scalars()
+    )
+    pending = session.info.setdefault(PENDING, {})
+    for row, event_id in zip(rows, ids, strict=True):
+        pending[row["stream"]] = StreamHead(row["seq"], event_id, row["hash"])
+    return ids
+
+
+def _take_stream_locks(session: Session, streams: list[str]) -> None:
+    """:func:`_take_stream_lock` for many streams in one statement, in the order given."""
+    if streams and session.get_bind().dialect.name == "postgresql":
+        keys = bindparam("keys", [f"audit:{stream}" for stream in streams], type_=ARRAY(String))
+        session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(:keys) AS t(k)"
+            ).bindparams(keys)
+        )
 
 
 def _take_stream_lock(session: Session, stream: str) -> None:

@@ -43,7 +43,7 @@ from api.uploads import read_limited
 from workflows import permissions
 from workflows.catalogue import office_day
 from workflows.clock import as_utc, now
-from workflows.metrology import alerts, bodies, registration, registry, reports
+from workflows.metrology import alerts, bodies, bulk, registration, registry, reports
 from workflows.metrology.kinds import KINDS
 from workflows.metrology.models import VerificationRecord
 from workflows.models import User
@@ -149,7 +149,7 @@ def _outcome_label(outcome: str, number: str) -> Label:
 )
 def report(payload: ReportIn, rt: RuntimeDep, body: Body, response: Response) -> ReportOut:
     """Báo cáo một kết quả kiểm định / Report one verification (idempotent by certificate number)."""
-    outcome, record = reports.report_one(rt, body, payload.model_dump())
+    outcome, record = bulk.report_one(rt, body, payload.model_dump())
     if outcome == reports.UNCHANGED:
         response.status_code = status.HTTP_200_OK
     return _report_out(outcome, record, rt.settings.base_url)
@@ -181,7 +181,7 @@ async def upload(
     rows are recorded, each bad row is reported with its row number and fields."""
     content = await read_limited(file, rt.settings.max_upload_bytes)
     rows = await run_in_threadpool(reports.read_file, file.filename or "", content)
-    outcomes = await run_in_threadpool(reports.report_rows, rt, body, rows)
+    outcomes = await run_in_threadpool(bulk.report_rows, rt, body, rows)
     counts = {k: sum(1 for o in outcomes if o.outcome == k) for k in (reports.CREATED, reports.UNCHANGED)}
     rejected = sum(1 for o in outcomes if o.outcome == reports.REJECTED)
     return UploadOut(

@@ -21,7 +21,7 @@ from api.web.session import MaybeUser, PagePermitted
 from api.web.templating import render
 from workflows import permissions
 from workflows.errors import Forbidden, InvalidInput, NotFound, UploadRejected
-from workflows.metrology import bodies, listing, registry, reports
+from workflows.metrology import bodies, bulk, listing, registry, reports
 from workflows.metrology.kinds import KINDS, kind
 from workflows.metrology.models import Instrument
 from workflows.models import AuditEvent, User
@@ -216,7 +216,7 @@ async def report_file(request: Request, rt: RuntimeDep, user: MaybeUser) -> Resp
         rows = await run_in_threadpool(reports.read_file, upload.filename, content)
     except (UploadRejected, InvalidInput) as refused:
         return _report_page(request, user, 422, error=i18n.pick(refused.message, refused.message_en))
-    outcomes = await run_in_threadpool(reports.report_rows, rt, body, rows)
+    outcomes = await run_in_threadpool(bulk.report_rows, rt, body, rows)
     counts = {
         name: sum(1 for o in outcomes if o.outcome == name)
         for name in (reports.CREATED, reports.UNCHANGED, reports.REJECTED)

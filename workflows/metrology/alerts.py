@@ -21,7 +21,7 @@ surveillance) subscribes to.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists
@@ -95,6 +95,21 @@ def _insert_once(session: Session, table: Any, values: dict[str, Any], key: list
     return session.execute(statement.returning(primary)).scalar_one_or_none()
 
 
+def _insert_many(
+    session: Session, table: Any, rows: list[dict[str, Any]], key: list[str]
+) -> dict[tuple[Any, ...], Any]:
+    """:func:`_insert_once` for many rows, in a few statements: the inserted rows' first column by
+    their ``key``'s values (a row whose key was taken is not among them)."""
+    if not rows:
+        return {}
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    primary = next(iter(table.__table__.primary_key.columns))
+    columns = [table.__table__.c[name] for name in key]
+    statement = insert(table).on_conflict_do_nothing(index_elements=key).returning(primary, *columns)
+    found = session.execute(statement, rows).all()
+    return {tuple(row[1:]): row[0] for row in found}
+
+
 def _instrument_facts(instrument: Instrument) -> dict[str, Any]:
     found = kind_of(instrument.kind)
     return {
@@ -159,31 +174,34 @@ def _remind(session: Session, today: date, horizon: date, working_days: int) -> 
         .order_by(col(Instrument.current_valid_until), col(Instrument.id))
     ).all()
     owners = _owners(session, {i.owner_tax_code for i, _ in due if i.owner_tax_code})
-    sent = 0
-    for instrument, stamp_number in due:
-        user_ids = owners.get(instrument.owner_tax_code or "")
-        if not user_ids:
-            continue  # nobody to tell yet: a later sweep reminds an owner who registers meanwhile
-        written = _insert_once(
-            session,
-            ExpiryReminder,
+    # Nobody to tell yet: a later sweep reminds an owner who registers meanwhile.
+    due = [(i, stamp) for i, stamp in due if owners.get(i.owner_tax_code or "")]
+    instant = now()
+    written = _insert_many(
+        session,
+        ExpiryReminder,
+        [
             {
                 "verification_id": instrument.current_verification_id,
                 "instrument_id": instrument.id,
                 "valid_until": instrument.current_valid_until,
-                "sent_at": now(),
-            },
-            ["verification_id"],
-        )
-        if written is None:
-            continue
+                "sent_at": instant,
+            }
+            for instrument, _ in due
+        ],
+        ["verification_id"],
+    )
+    sent = 0
+    for instrument, stamp_number in due:
+        if (instrument.current_verification_id,) not in written:
+            continue  # another sweep reminded first
         outbox.emit(
             session,
             REMINDER_EVENT,
             None,
             {
                 **_instrument_facts(instrument),
-                "user_ids": user_ids,
+                "user_ids": owners[instrument.owner_tax_code or ""],
                 "stamp_number": stamp_number or "",
                 "valid_until": _dmy(instrument.current_valid_until),
                 "working_days": working_days,
@@ -233,6 +251,14 @@ def _open_warning(
         {"warning_id": warning_id, "cause": cause, "since": since.isoformat(), **details},
         at=instant,
     )
+    _tell_partner(session, instrument, cause, since, warning_id, instant)
+    return warning_id
+
+
+def _tell_partner(
+    session: Session, instrument: Instrument, cause: str, since: date, warning_id: int, instant: datetime
+) -> None:
+    """The new warning's outbox event, which a partner's webhook (market surveillance) receives."""
     vi, en = CAUSE_LABELS[cause]
     outbox.emit(
         session,
@@ -251,7 +277,6 @@ def _open_warning(
         },
         instant,
     )
-    return warning_id
 
 
 def _open_warnings(session: Session, today: date) -> int:
@@ -265,7 +290,7 @@ def _open_warnings(session: Session, today: date) -> int:
             & ((col(Instrument.current_result) != "pass") | valid.is_(None)),
         ),
     )
-    opened = 0
+    found: list[tuple[Instrument, str, date]] = []
     for cause, condition in cases:
         known = exists().where(
             ViolationWarning.cause == cause,
@@ -280,9 +305,51 @@ def _open_warnings(session: Session, today: date) -> int:
                 since = instrument.current_valid_until + timedelta(days=1)
             else:
                 since = instrument.current_verified_on or today
-            if _open_warning(session, instrument, cause, instrument.current_verification_id, since, None, {}):
-                opened += 1
-    return opened
+            found.append((instrument, cause, since))
+    return _open_many(session, found)
+
+
+def _open_many(session: Session, found: list[tuple[Instrument, str, date]]) -> int:
+    """:func:`_open_warning` (by the sweep, no actor, no details) for many, in a few statements."""
+    instant = now()
+    rows = [
+        {
+            "instrument_id": instrument.id,
+            "cause": cause,
+            "verification_id": instrument.current_verification_id,
+            "since": since,
+            "state": OPEN,
+            "version": 1,
+            "note": "",
+            "closed_reason": "",
+            "opened_at": instant,
+            "updated_at": instant,
+            "updated_by_id": None,
+        }
+        for instrument, cause, since in found
+    ]
+    written = _insert_many(session, ViolationWarning, rows, ["cause", "verification_id"])
+    opened = [
+        (instrument, cause, since, written[(cause, instrument.current_verification_id)])
+        for instrument, cause, since in found
+        if (cause, instrument.current_verification_id) in written  # else another sweep opened it
+    ]
+    audit.record_many(
+        session,
+        [
+            audit.Event(
+                f"instrument:{instrument.id}",
+                "warning_opened",
+                None,
+                {"warning_id": warning_id, "cause": cause, "since": since.isoformat()},
+                at=instant,
+            )
+            for instrument, cause, since, warning_id in opened
+        ],
+    )
+    for instrument, cause, since, warning_id in opened:
+        _tell_partner(session, instrument, cause, since, warning_id, instant)
+    return len(opened)
 
 
 def _settle(session: Session) -> int:
@@ -299,20 +366,23 @@ def _settle(session: Session) -> int:
         .with_for_update(of=ViolationWarning)
     ).all()
     instant = now()
+    events = []
     for warning in stale:
         before = warning.state
         warning.state, warning.closed_reason = CLOSED, SETTLED_REASON
         warning.version += 1
         warning.updated_at, warning.updated_by_id = instant, None
         session.add(warning)
-        audit.record(
-            session,
-            f"instrument:{warning.instrument_id}",
-            "warning_closed",
-            None,
-            {"warning_id": warning.id, "from": before, "reason": SETTLED_REASON},
-            at=instant,
+        events.append(
+            audit.Event(
+                f"instrument:{warning.instrument_id}",
+                "warning_closed",
+                None,
+                {"warning_id": warning.id, "from": before, "reason": SETTLED_REASON},
+                at=instant,
+            )
         )
+    audit.record_many(session, events)
     return len(stale)
 
 

@@ -46,22 +46,26 @@ def own_by_urgency(rt: Runtime, actor: User, page: int = 1, page_size: int = 50)
     """A business's instruments, the most urgent first, with a count per status. Who may see them
     (a business whose tax code the department verified) is the registry's rule: it is asked first
     and raises ``Forbidden`` (code ``tax_code_unverified``) as the API does."""
-    registry.own_instruments(rt, actor, limit=1)
+    registry.may_see_own(actor)
     assert actor.tax_code is not None
     today = office_day(now())
     mine = col(Instrument.owner_tax_code) == actor.tax_code
     rank = _urgency(today)
+    # Counted and ordered from ix_metrology_instrument_owner_status alone (the page's ids), then
+    # only the page's rows read: an owner's instruments are spread over the table.
     with reading(rt.engine) as session:
         by_rank = dict(
             session.exec(select(rank, func.count()).where(mine).group_by(rank)).all()  # type: ignore[call-overload]
         )
-        items = session.exec(
-            select(Instrument)
+        ids = session.exec(
+            select(Instrument.id)
             .where(mine)
             .order_by(rank, col(Instrument.current_valid_until), col(Instrument.id))
             .limit(page_size)
             .offset((page - 1) * page_size)
         ).all()
+        found = {i.id: i for i in session.exec(select(Instrument).where(col(Instrument.id).in_(ids)))}
+    items = [found[i] for i in ids]
     counts = {s: int(by_rank.get(i, 0)) for i, s in enumerate(URGENCY)}
     return InstrumentList(list(items), sum(counts.values()), page, page_size, today, counts)
 

@@ -65,6 +65,16 @@ class Instrument(SQLModel, table=True):
         # Serial number first: a file's rows look their instruments up by serial number.
         UniqueConstraint("serial_number", "kind", "model", name="uq_metrology_instrument_identity"),
         Index("ix_metrology_instrument_owner", "owner_tax_code", "id"),
+        # An owner's page orders and counts by status (result, end of validity) from this index
+        # alone: an owner's instruments are spread over the table (migration 0025).
+        Index(
+            "ix_metrology_instrument_owner_status",
+            "owner_tax_code",
+            "current_result",
+            "current_valid_until",
+            "current_verification_id",
+            "id",
+        ),
         Index("ix_metrology_instrument_valid_until", "current_valid_until"),
     )
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
+from sqlalchemy import exists
 from sqlmodel import Session, col, func, select
 
 from workflows import permissions
@@ -80,11 +82,9 @@ class OwnerPage:
     today: date
 
 
-def own_instruments(
-    rt: Runtime, actor: User, status: str | None = None, limit: int = 50, offset: int = 0
-) -> OwnerPage:
-    """A business's instruments (those reported under its tax code), once the department has
-    verified that the account holds that tax code: before, anyone could register with another's."""
+def may_see_own(actor: User) -> None:
+    """Who may see the instruments registered under a tax code: a business whose tax code the
+    department verified (before, anyone could register with another's); else ``Forbidden``."""
     permissions.require(actor, permissions.METROLOGY_MY_INSTRUMENTS)
     if not actor.tax_code or actor.tax_code_status != VERIFIED:
         raise Forbidden(
@@ -92,6 +92,14 @@ def own_instruments(
             "The account's tax code is not verified by the department yet: its instruments cannot be shown.",
             "tax_code_unverified",
         )
+
+
+def own_instruments(
+    rt: Runtime, actor: User, status: str | None = None, limit: int = 50, offset: int = 0
+) -> OwnerPage:
+    """A business's instruments (those reported under its tax code), once the department has
+    verified that the account holds that tax code: before, anyone could register with another's."""
+    may_see_own(actor)
     today = office_day(now())
     mine = col(Instrument.owner_tax_code) == actor.tax_code
     where = mine if status is None else mine & _status_filter(status, today)
@@ -123,18 +131,25 @@ class StampAnswer:
     lost: bool = False
 
 
-def _stamp_answer(session: Session, record: VerificationRecord, today: date) -> StampAnswer:
-    instrument = session.get(Instrument, record.instrument_id)
-    body = session.get(VerificationBody, record.body_id)
-    assert instrument is not None and body is not None
+def _stamp_answer(session: Session, where: Any, today: date) -> StampAnswer | None:
+    """The answer for the record ``where`` finds: its record, instrument, body and whether the
+    stamp was reported lost, read in one query (the public lookup's whole cost)."""
     lost = (
-        session.exec(
-            select(ViolationWarning.id).where(
-                ViolationWarning.cause == "stamp_lost", ViolationWarning.verification_id == record.id
-            )
-        ).first()
-        is not None
+        exists()
+        .where(
+            ViolationWarning.cause == "stamp_lost", ViolationWarning.verification_id == VerificationRecord.id
+        )
+        .label("lost")
     )
+    found = session.exec(
+        select(VerificationRecord, Instrument, VerificationBody.name, lost)
+        .join(Instrument, col(Instrument.id) == VerificationRecord.instrument_id)
+        .join(VerificationBody, col(VerificationBody.id) == VerificationRecord.body_id)
+        .where(where)
+    ).first()
+    if found is None or found[0].stamp_number is None:
+        return None
+    record, instrument, body_name, lost = found
     # Valid: this stamp's verification passed, is the instrument's latest, has not ended, and the
     # stamp was not reported lost.
     valid = (
@@ -154,31 +169,27 @@ def _stamp_answer(session: Session, record: VerificationRecord, today: date) -> 
         serial_number=instrument.serial_number,
         commune=instrument.commune,
         owner_name=instrument.owner_name if instrument.owner_type == "business" else None,
-        body_name=body.name,
+        body_name=body_name,
         today=today,
-        lost=lost,
+        lost=bool(lost),
     )
 
 
 def lookup_stamp(rt: Runtime, stamp_number: str) -> StampAnswer:
     typed = " ".join(stamp_number.split()).upper()
     with reading(rt.engine) as session:
-        record = session.exec(
-            select(VerificationRecord).where(VerificationRecord.stamp_number == typed)
-        ).first()
-        if record is None:
-            raise not_found("tem kiểm định với số này", "Verification stamp with this number")
-        return _stamp_answer(session, record, office_day(now()))
+        answer = _stamp_answer(session, VerificationRecord.stamp_number == typed, office_day(now()))
+    if answer is None:
+        raise not_found("tem kiểm định với số này", "Verification stamp with this number")
+    return answer
 
 
 def lookup_stamp_token(rt: Runtime, token: str) -> StampAnswer:
     with reading(rt.engine) as session:
-        record = session.exec(
-            select(VerificationRecord).where(VerificationRecord.stamp_token == token.strip())
-        ).first()
-        if record is None or record.stamp_number is None:
-            raise not_found("tem kiểm định", "Verification stamp")
-        return _stamp_answer(session, record, office_day(now()))
+        answer = _stamp_answer(session, VerificationRecord.stamp_token == token.strip(), office_day(now()))
+    if answer is None:
+        raise not_found("tem kiểm định", "Verification stamp")
+    return answer
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ its owner and place updated by a newer report) and the verification (certificate
 result). A certificate number is reported once: the same content again changes nothing and says
 so (``unchanged``); another content under the same number is refused with the fields that differ.
 
-A file is one transaction in which the good rows are applied and the bad ones reported (row,
+Here: what a report is (its columns, :func:`validate`) and how a file is read; applying reports,
+one or a file's rows, is :mod:`workflows.metrology.bulk`. A file is one transaction in which the good rows are applied and the bad ones reported (row,
 field, message in Vietnamese and English), not all-or-nothing: the rows are independent facts
 from a day's work at many sites, a typo in one must not hold back the others' stamps from the
 public lookup, and since every row is idempotent, sending the corrected file again applies the
@@ -16,24 +17,13 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import text
-from sqlmodel import Session, col, select
-
 from forms.text import normalise, text_problem
-from workflows import audit, permissions
-from workflows.catalogue import office_day
-from workflows.clock import now
-from workflows.db import transaction
-from workflows.errors import Conflict, DomainError, FieldProblem, InvalidInput
-from workflows.metrology.bodies import BodyPrincipal
+from workflows.errors import FieldProblem, InvalidInput
 from workflows.metrology.kinds import BY_CODE
-from workflows.metrology.models import Instrument, VerificationRecord
-from workflows.runtime import Runtime
 from workflows.tax_codes import tax_code_problem
 
 # The columns of a report (a JSON object's keys; a file's header row), in the template's order.
@@ -124,7 +114,7 @@ class RowOutcome:
     problems: list[FieldProblem] = field(default_factory=list)
 
 
-def _problem(name: str, vi: str, en: str, code: str = "invalid") -> FieldProblem:
+def problem(name: str, vi: str, en: str, code: str = "invalid") -> FieldProblem:
     return FieldProblem(name, vi, en, code)
 
 
@@ -141,7 +131,7 @@ def _date(value: Any, name: str, problems: list[FieldProblem]) -> str:
         except ValueError:
             continue
     problems.append(
-        _problem(
+        problem(
             name,
             "Ngày không hợp lệ: viết dd/mm/yyyy (hoặc yyyy-mm-dd).",
             "Not a valid date: write dd/mm/yyyy (or yyyy-mm-dd).",
@@ -161,19 +151,19 @@ def validate(raw: dict[str, Any], today: date) -> Report | list[FieldProblem]:
             values[name] = _date(value, name, problems)
             continue
         if value is not None and not isinstance(value, str | int | float):
-            problems.append(_problem(name, "Giá trị phải là chữ.", "The value must be text.", "type"))
+            problems.append(problem(name, "Giá trị phải là chữ.", "The value must be text.", "type"))
             values[name] = ""
             continue
         text_value = "" if value is None else " ".join(str(value).split())
         # A file's cells reach here unchecked (the request's text guard reads JSON, not uploads).
         if refused := text_problem(text_value, multiline=False):
-            problems.append(_problem(name, refused.message, refused.message_en, refused.code))
+            problems.append(problem(name, refused.message, refused.message_en, refused.code))
             values[name] = ""
             continue
         text_value = normalise(text_value)
         if len(text_value) > LIMITS[name]:
             problems.append(
-                _problem(
+                problem(
                     name,
                     f"Tối đa {LIMITS[name]} ký tự.",
                     f"At most {LIMITS[name]} characters.",
@@ -182,11 +172,11 @@ def validate(raw: dict[str, Any], today: date) -> Report | list[FieldProblem]:
             )
             text_value = ""
         elif not text_value and name in REQUIRED_COLUMNS:
-            problems.append(_problem(name, "Trường này là bắt buộc.", "This field is required.", "required"))
+            problems.append(problem(name, "Trường này là bắt buộc.", "This field is required.", "required"))
         values[name] = text_value
     if values["kind"] and values["kind"] not in BY_CODE:
         problems.append(
-            _problem(
+            problem(
                 "kind",
                 "Loại phương tiện đo không có trong danh mục (xem /api/metrology/kinds).",
                 "Not a kind of the list (see /api/metrology/kinds).",
@@ -198,7 +188,7 @@ def validate(raw: dict[str, Any], today: date) -> Report | list[FieldProblem]:
     owner_type = OWNER_TYPES.get(values["owner_type"].lower()) if values["owner_type"] else None
     if values["owner_type"] and owner_type is None:
         problems.append(
-            _problem(
+            problem(
                 "owner_type",
                 "Chủ sở hữu là 'business' (doanh nghiệp) hoặc 'household' (hộ kinh doanh, cá nhân).",
                 "The owner is 'business' or 'household'.",
@@ -209,7 +199,7 @@ def validate(raw: dict[str, Any], today: date) -> Report | list[FieldProblem]:
     if owner_type == "business":
         if not values["owner_tax_code"]:
             problems.append(
-                _problem(
+                problem(
                     "owner_tax_code",
                     "Doanh nghiệp cần có mã số thuế.",
                     "A business owner needs its tax code.",
@@ -220,7 +210,7 @@ def validate(raw: dict[str, Any], today: date) -> Report | list[FieldProblem]:
             problems.append(found)
     elif owner_type == "household" and values["owner_tax_code"]:
         problems.append(
-            _problem(
+            problem(
                 "owner_tax_code",
                 "Hộ, cá nhân không ghi mã số thuế ở đây (tên không được công khai).",
                 "A household gives no tax code here (its name is never published).",
@@ -230,7 +220,7 @@ def validate(raw: dict[str, Any], today: date) -> Report | list[FieldProblem]:
     result = RESULTS.get(values["result"].lower()) if values["result"] else None
     if values["result"] and result is None:
         problems.append(
-            _problem(
+            problem(
                 "result",
                 "Kết quả là 'pass' (đạt) hoặc 'fail' (không đạt).",
                 "The result is 'pass' or 'fail'.",
@@ -243,7 +233,7 @@ def validate(raw: dict[str, Any], today: date) -> Report | list[FieldProblem]:
             values[name] = _date(values[name], name, problems)
     if values["verified_on"] and date.fromisoformat(values["verified_on"]) > today:
         problems.append(
-            _problem(
+            problem(
                 "verified_on",
                 "Ngày kiểm định không thể ở tương lai.",
                 "The verification date cannot be in the future.",
@@ -253,7 +243,7 @@ def validate(raw: dict[str, Any], today: date) -> Report | list[FieldProblem]:
     if result == "pass":
         if not values["stamp_number"]:
             problems.append(
-                _problem(
+                problem(
                     "stamp_number",
                     "Phương tiện đo đạt yêu cầu phải có số tem kiểm định.",
                     "A passed verification needs its stamp number.",
@@ -263,7 +253,7 @@ def validate(raw: dict[str, Any], today: date) -> Report | list[FieldProblem]:
         if not values["valid_until"]:
             if not any(p.field == "valid_until" for p in problems):
                 problems.append(
-                    _problem(
+                    problem(
                         "valid_until",
                         "Phương tiện đo đạt yêu cầu phải có ngày hết hiệu lực.",
                         "A passed verification needs its validity end date.",
@@ -272,7 +262,7 @@ def validate(raw: dict[str, Any], today: date) -> Report | list[FieldProblem]:
                 )
         elif values["verified_on"] and values["valid_until"] <= values["verified_on"]:
             problems.append(
-                _problem(
+                problem(
                     "valid_until",
                     "Ngày hết hiệu lực phải sau ngày kiểm định.",
                     "The validity must end after the verification date.",
@@ -281,7 +271,7 @@ def validate(raw: dict[str, Any], today: date) -> Report | list[FieldProblem]:
             )
     elif result == "fail" and values["valid_until"]:
         problems.append(
-            _problem(
+            problem(
                 "valid_until",
                 "Phương tiện đo không đạt thì không có ngày hết hiệu lực.",
                 "A failed verification has no validity end date.",
@@ -289,272 +279,6 @@ def validate(raw: dict[str, Any], today: date) -> Report | list[FieldProblem]:
             )
         )
     return problems or Report(values)
-
-
-def _lock_reports(session: Session) -> None:
-    """Reports take turns (held until commit): two reports of one new instrument, certificate or
-    stamp must not both find it absent. SQLite's writers already take turns."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('metrology:reports', 0))"))
-
-
-def _conflict(fields: list[FieldProblem], vi: str, en: str, code: str) -> Conflict:
-    return Conflict(vi, en, code, fields)
-
-
-Identity = tuple[str, str, str]  # kind, model, serial number
-
-
-@dataclass
-class Known:
-    """What a file's rows find in the database, read in a few queries before the rows are applied
-    (one query per row and lookup made a 10,000-row file several times slower), and kept up to
-    date as the rows are applied."""
-
-    records: dict[str, VerificationRecord]
-    stamps: set[str]
-    instruments: dict[Identity, Instrument]
-
-    @classmethod
-    def of(cls, session: Session, reports_: list[Report]) -> Known:
-        numbers = sorted({r["certificate_number"] for r in reports_})
-        stamps = sorted({r["stamp_number"] for r in reports_ if r["stamp_number"]})
-        serials = sorted({r["serial_number"] for r in reports_})
-        known = cls({}, set(), {})
-        for chunk in _chunks(numbers):
-            for record in session.exec(
-                select(VerificationRecord).where(col(VerificationRecord.certificate_number).in_(chunk))
-            ):
-                known.records[record.certificate_number] = record
-        for chunk in _chunks(stamps):
-            known.stamps.update(
-                session.exec(
-                    select(VerificationRecord.stamp_number).where(
-                        col(VerificationRecord.stamp_number).in_(chunk)
-                    )
-                ).all()
-            )
-        for chunk in _chunks(serials):
-            for instrument in session.exec(
-                select(Instrument).where(col(Instrument.serial_number).in_(chunk))
-            ):
-                known.instruments[(instrument.kind, instrument.model, instrument.serial_number)] = instrument
-        return known
-
-
-def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
-
-
-def apply(
-    session: Session, body: BodyPrincipal, report: Report, known: Known | None = None
-) -> tuple[str, VerificationRecord]:
-    """Record one report in ``session`` (the reports' turn taken): ``created`` or ``unchanged``;
-    Conflict (with the fields) for another content under a known certificate or a stamp in use.
-    ``known``: a file's prefetched rows (else each is looked up)."""
-    number = report["certificate_number"]
-    if known is not None:
-        existing = known.records.get(number)
-    else:
-        existing = session.exec(
-            select(VerificationRecord).where(VerificationRecord.certificate_number == number)
-        ).first()
-    mine = {**report.content, "body": body.body_code}
-    if existing is not None:
-        differing = [name for name in (*COLUMNS, "body") if existing.content.get(name) != mine.get(name)]
-        if not differing:
-            return UNCHANGED, existing
-        raise _conflict(
-            [
-                _problem(
-                    name,
-                    f"Khác với giấy chứng nhận số {number} đã báo cáo ({_shown(name, existing.content) or 'trống'}).",
-                    f"Differs from certificate {number} as reported ({_shown(name, existing.content) or 'empty'}).",
-                    "differs",
-                )
-                for name in differing
-            ],
-            f"Giấy chứng nhận số {number} đã được báo cáo với nội dung khác.",
-            f"Certificate {number} was already reported with a different content.",
-            "certificate_differs",
-        )
-    stamp = report["stamp_number"] or None
-    if known is not None:
-        stamp_taken = stamp is not None and stamp in known.stamps
-    else:
-        stamp_taken = stamp is not None and (
-            session.exec(
-                select(VerificationRecord.id).where(VerificationRecord.stamp_number == stamp)
-            ).first()
-            is not None
-        )
-    if stamp_taken:
-        raise _conflict(
-            [
-                _problem(
-                    "stamp_number",
-                    "Số tem đã được dùng cho giấy chứng nhận khác.",
-                    "This stamp number is on another certificate.",
-                    "unique",
-                )
-            ],
-            f"Tem số {stamp} đã được báo cáo cho một giấy chứng nhận khác.",
-            f"Stamp {stamp} was reported for another certificate.",
-            "stamp_taken",
-        )
-    identity = (report["kind"], report["model"], report["serial_number"])
-    if known is not None:
-        instrument = known.instruments.get(identity)
-    else:
-        instrument = session.exec(
-            select(Instrument).where(
-                Instrument.kind == identity[0],
-                Instrument.model == identity[1],
-                Instrument.serial_number == identity[2],
-            )
-        ).first()
-    actor_details = {"body": body.body_code, "key": body.key_prefix}
-    newest = instrument is None or (
-        instrument.current_verified_on is None or report.verified_on >= instrument.current_verified_on
-    )
-    if instrument is None:
-        instrument = Instrument(
-            kind=report["kind"],
-            model=report["model"],
-            serial_number=report["serial_number"],
-            **{name: report[name] or ("" if name != "owner_tax_code" else None) for name in MUTABLE},
-        )
-        session.add(instrument)
-        session.flush()
-        if known is not None:
-            known.instruments[identity] = instrument
-        audit.record(
-            session,
-            f"instrument:{instrument.id}",
-            "instrument_registered",
-            None,
-            {**actor_details, "instrument": _instrument_fields(instrument)},
-        )
-    elif newest:
-        before = _instrument_fields(instrument)
-        for name in MUTABLE:
-            setattr(instrument, name, report[name] or ("" if name != "owner_tax_code" else None))
-        after = _instrument_fields(instrument)
-        if after != before:
-            changed = sorted(k for k in after if after[k] != before[k])
-            audit.record(
-                session,
-                f"instrument:{instrument.id}",
-                "instrument_updated",
-                None,
-                {
-                    **actor_details,
-                    "before": {k: before[k] for k in changed},
-                    "after": {k: after[k] for k in changed},
-                },
-            )
-    assert instrument.id is not None
-    record = VerificationRecord(
-        instrument_id=instrument.id,
-        body_id=body.body_id,
-        certificate_number=number,
-        stamp_number=stamp,
-        stamp_token=secrets.token_urlsafe(18),
-        verified_on=report.verified_on,
-        result=report["result"],
-        valid_until=report.valid_until,
-        api_key_id=body.key_id,
-        content=mine,
-    )
-    session.add(record)
-    session.flush()
-    if known is not None:
-        known.records[number] = record
-        if stamp:
-            known.stamps.add(stamp)
-    if newest:
-        instrument.current_verification_id = record.id
-        instrument.current_verified_on = record.verified_on
-        instrument.current_result = record.result
-        instrument.current_valid_until = record.valid_until
-    session.add(instrument)
-    audit.record(
-        session,
-        f"instrument:{instrument.id}",
-        "verification_reported",
-        None,
-        {
-            **actor_details,
-            "certificate_number": number,
-            "stamp_number": stamp,
-            "verified_on": report["verified_on"],
-            "result": report["result"],
-            "valid_until": report["valid_until"] or None,
-            "current": newest,
-        },
-    )
-    return CREATED, record
-
-
-def _shown(name: str, content: dict[str, str]) -> str:
-    """A stored value as a person reads it (dates dd/mm/yyyy)."""
-    value = content.get(name) or ""
-    if value and name in ("verified_on", "valid_until"):
-        return date.fromisoformat(value).strftime("%d/%m/%Y")
-    return value
-
-
-def _instrument_fields(instrument: Instrument) -> dict[str, Any]:
-    return {name: getattr(instrument, name) for name in ("kind", "model", "serial_number", *MUTABLE)}
-
-
-def report_one(rt: Runtime, body: BodyPrincipal, raw: dict[str, Any]) -> tuple[str, VerificationRecord]:
-    """One record (the JSON route): InvalidInput with every field at fault, Conflict as
-    :func:`apply` says, else ``created`` or ``unchanged``."""
-    permissions.require(body, permissions.METROLOGY_REPORT)
-    checked = validate(raw, office_day(now()))
-    if isinstance(checked, list):
-        raise InvalidInput(
-            "Kết quả kiểm định chưa hợp lệ.",
-            "The verification report is not valid.",
-            "validation_error",
-            checked,
-        )
-    with transaction(rt.engine) as session:
-        _lock_reports(session)
-        return apply(session, body, checked)
-
-
-def report_rows(rt: Runtime, body: BodyPrincipal, rows: list[tuple[int, dict[str, Any]]]) -> list[RowOutcome]:
-    """Many records (a file's rows with their numbers in it) in one transaction: the good ones
-    applied, each bad one reported with its row number and fields."""
-    permissions.require(body, permissions.METROLOGY_REPORT)
-    today = office_day(now())
-    outcomes: dict[int, RowOutcome] = {}
-    good: list[tuple[int, Report]] = []
-    for number, raw in rows:
-        checked = validate(raw, today)
-        if isinstance(checked, list):
-            certificate = " ".join(str(raw.get("certificate_number") or "").split()).upper()[:60]
-            outcomes[number] = RowOutcome(number, certificate, REJECTED, problems=checked)
-        else:
-            good.append((number, checked))
-    with transaction(rt.engine) as session:
-        _lock_reports(session)
-        known = Known.of(session, [report for _, report in good])
-        # The rows' own lookups are in ``known``: nothing needs flushing before a query.
-        with session.no_autoflush:
-            for number, report in good:
-                certificate = report["certificate_number"]
-                try:
-                    outcome, record = apply(session, body, report, known)
-                except DomainError as refused:
-                    outcomes[number] = RowOutcome(
-                        number, certificate, REJECTED, problems=list(refused.fields)
-                    )
-                    continue
-                outcomes[number] = RowOutcome(number, certificate, outcome, record.id, record.stamp_token)
-    return [outcomes[number] for number, _ in rows]
 
 
 # --- reading a file -------------------------------------------------------------------------------

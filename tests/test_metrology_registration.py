@@ -109,9 +109,11 @@ def test_a_business_registers_its_instrument_a_report_attaches_to_it_and_then_on
     mine = firm.get("/api/metrology/my-instruments").json()
     assert mine["total"] == 2 and mine["items"][0]["status"] == "verified"
 
-    # Verified now: the owner may no longer correct it, an officer may.
-    error_of(patch(firm, path, {"version": 2, "purpose": "Khác"}), 403, "instrument_verified")
-    fixed = patch(specialist, path, {"version": 2, "accuracy_class": "±0,5 %"})
+    # Verified now: the owner may no longer correct it, an officer may, on the report's version
+    # (the report changed its owner's fields: a correction made on the view before it is stale).
+    error_of(patch(firm, path, {"version": 3, "purpose": "Khác"}), 403, "instrument_verified")
+    error_of(patch(specialist, path, {"version": 2, "accuracy_class": "±0,5 %"}), 409, "stale_instrument")
+    fixed = patch(specialist, path, {"version": 3, "accuracy_class": "±0,5 %"})
     assert fixed.status_code == 200, fixed.text
     history = specialist.get(path).json()["history"]
     assert [(e["action"], e["details"].get("by")) for e in history] == [

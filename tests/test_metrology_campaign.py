@@ -261,3 +261,38 @@ def test_the_forms_offer_exactly_the_registrys_kinds():
     assert plan_kinds["properties"]["plan"]["properties"]["instrument_kinds"]["items"]["enum"] == codes
     finding = site["properties"]["site"]["properties"]["findings"]["items"]
     assert finding["properties"]["unregistered"]["properties"]["kind"]["enum"] == codes
+
+
+def test_an_instrument_registered_but_never_verified_found_in_use_is_warned_of_at_once(client, rt, at_monday):
+    """A registered instrument with no verification, found in use, is on the warning list as
+    ``unverified`` at once (the sweep would wait for the end of its grace)."""
+    specialist = officer(client, rt, "specialist")
+    leader = officer(client, rt, "leader")
+    scale = specialist.post(
+        "/api/metrology/instruments",
+        json={
+            "kind": "platform_scale",
+            "model": "TCS-300",
+            "serial_number": "C-301",
+            "commune": "Phường Đông Hà",
+            "address": "Chợ Đông Hà, ki-ốt 3",
+            "purpose": "Mua bán hàng hoá",
+            "owner_type": "household",
+            "owner_name": "Hộ kinh doanh Trần Văn Bình",
+        },
+    )
+    assert scale.status_code == 201, scale.text
+    code = specialist.post("/api/metrology-campaigns", json={"data": plan()}).json()["code"]
+    assert complete(leader, code, "approve_plan", {"plan_decision": "approve"}).status_code == 200
+    site = {
+        "owner_name": "Hộ kinh doanh Trần Văn Bình",
+        "address": "Chợ Đông Hà, ki-ốt 3",
+        "commune": "Phường Đông Hà",
+        "visited_on": "2026-06-01",
+        "findings": [{"instrument_id": scale.json()["id"], "result": "no_valid_verification"}],
+    }
+    done = complete(specialist, code, "record_site", {"site": site, "more_sites": False})
+    assert done.status_code == 200, done.text
+    (finding,) = specialist.get(f"/api/metrology-campaigns/{code}").json()["findings"]
+    warnings = leader.get("/api/metrology/warnings").json()["items"]
+    assert [(w["id"], w["cause"]) for w in warnings] == [(finding["warning_id"], "unverified")]

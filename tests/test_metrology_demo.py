@@ -14,7 +14,7 @@ from tests.support import local
 from tests.test_metrology import send, taxi
 from workflows.db import reading
 from workflows.demo import BUSINESS, SPECIALIST, create_demo_accounts, demo_user
-from workflows.metrology import alerts, listing, registry
+from workflows.metrology import alerts, listing, registry, warning_list
 from workflows.metrology.demo import DEMO_API_KEY, HOUSEHOLD_NAME, LOST_STAMP, create_metrology_demo
 from workflows.metrology.models import Instrument
 from workflows.outbox import OutboxEvent
@@ -50,7 +50,7 @@ def test_the_demo_holds_instruments_in_every_state_warnings_and_a_body_key(clien
         ).all()
     # The technical balance ends in a week: its owner (the demo business's account) was reminded.
     assert "KB-7781" in {p["serial_number"] for p in reminded}
-    warnings = alerts.warnings(rt, demo_user(rt, SPECIALIST)).items
+    warnings = warning_list.warnings(rt, demo_user(rt, SPECIALIST)).items
     causes = sorted(row.warning.cause for row in warnings)
     assert causes == ["failed", "overdue", "overdue", "stamp_lost"]
 
@@ -66,4 +66,4 @@ def test_the_demo_holds_instruments_in_every_state_warnings_and_a_body_key(clien
     assert sent.status_code == 201, sent.text
 
     assert create_metrology_demo(rt) is False  # loaded once: a second run adds nothing
-    assert len(alerts.warnings(rt, demo_user(rt, SPECIALIST)).items) == 4
+    assert len(warning_list.warnings(rt, demo_user(rt, SPECIALIST)).items) == 4

@@ -43,7 +43,7 @@ from api.uploads import read_limited
 from workflows import permissions
 from workflows.catalogue import office_day
 from workflows.clock import as_utc, now
-from workflows.metrology import alerts, bodies, bulk, registration, registry, reports
+from workflows.metrology import alerts, bodies, bulk, registration, registry, reports, warning_list
 from workflows.metrology.kinds import KINDS
 from workflows.metrology.models import VerificationRecord
 from workflows.models import User
@@ -317,7 +317,7 @@ def warnings(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> WarningPageOut:
     """Cảnh báo vi phạm, lâu nhất trước / Violation warnings, longest-standing first."""
-    page = alerts.warnings(
+    page = warning_list.warnings(
         rt, actor, kind=kind, commune=commune, cause=cause, closed=closed, limit=limit, offset=offset
     )
     return WarningPageOut(
@@ -328,8 +328,8 @@ def warnings(
 @router.post("/warnings/{warning_id}/actions", response_model=WarningOut)
 def handle_warning(warning_id: RowId, body: WarningActionIn, rt: RuntimeDep, actor: Inspector) -> WarningOut:
     """Xử lý cảnh báo: lên kế hoạch kiểm tra, đã liên hệ chủ, đóng kèm lý do / Handle a warning."""
-    warning = alerts.handle(rt, actor, warning_id, body.action, body.version, body.note)
-    return WarningOut.of(warning, alerts.warning_instrument(rt, warning), office_day(now()))
+    warning = warning_list.handle(rt, actor, warning_id, body.action, body.version, body.note)
+    return WarningOut.of(warning, warning_list.warning_instrument(rt, warning), office_day(now()))
 
 
 @router.post("/stamps/{stamp_number}/lost", status_code=status.HTTP_201_CREATED, response_model=WarningOut)
@@ -338,7 +338,7 @@ def report_stamp_lost(
 ) -> WarningOut:
     """Báo mất tem kiểm định (chủ phương tiện đo hoặc cán bộ) / Report a verification stamp lost."""
     warning = alerts.report_stamp_lost(rt, actor, stamp_number, body.note)
-    return WarningOut.of(warning, alerts.warning_instrument(rt, warning), office_day(now()))
+    return WarningOut.of(warning, warning_list.warning_instrument(rt, warning), office_day(now()))
 
 
 # --- the public stamp lookup ----------------------------------------------------------------------

@@ -21,7 +21,7 @@ from api.web.session import PagePermitted
 from api.web.templating import render
 from workflows import permissions
 from workflows.errors import Conflict, DomainError, FieldProblem, InvalidInput, NotFound
-from workflows.metrology import alerts
+from workflows.metrology import alerts, warning_list
 from workflows.metrology.kinds import KINDS
 from workflows.models import User
 from workflows.runtime import Runtime
@@ -49,7 +49,7 @@ class Filters:
 class Paged:
     """What the pager reads."""
 
-    items: list[alerts.WarningRow]
+    items: list[warning_list.WarningRow]
     total: int
     page: int
     page_size: int
@@ -64,7 +64,7 @@ def _page(
     error: DomainError | None = None,
     status_code: int = 200,
 ) -> Response:
-    found = alerts.warnings(
+    found = warning_list.warnings(
         rt,
         user,
         kind=filters.kind or None,
@@ -171,7 +171,7 @@ def handle(
     """One action on one warning; back to the list with what was done, or the list with why not."""
     try:
         chosen, number = _checked(action, version, note)
-        alerts.handle(rt, user, warning_id, chosen, number, note)
+        warning_list.handle(rt, user, warning_id, chosen, number, note)
     except (InvalidInput, Conflict, NotFound) as refused:
         status_code = (
             422 if isinstance(refused, InvalidInput) else 404 if isinstance(refused, NotFound) else 409

@@ -12,8 +12,8 @@ The daily sweep (:func:`sweep`, a scheduler job run by the scheduler lock's hold
 - closes the open warnings whose instrument has a newer verification since.
 
 A lost stamp is reported by its owner or an officer (:func:`report_stamp_lost`). Officers list the
-warnings (:func:`warnings`) and handle them (:func:`handle`): inspection planned, owner contacted,
-closed with a reason. Every change is audited in the instrument's stream ``instrument:<id>`` and
+warnings and handle them (:mod:`workflows.metrology.warning_list`): inspection planned, owner
+contacted, closed with a reason. Every change is audited in the instrument's stream ``instrument:<id>`` and
 each new warning emits ``metrology_warning_opened``, which a partner's webhook (market
 surveillance) subscribes to.
 """
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists
+from sqlalchemy import exists
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
@@ -34,7 +34,7 @@ from workflows.calendar import WorkingCalendar
 from workflows.catalogue import office_day
 from workflows.clock import now
 from workflows.db import reading, transaction
-from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
+from workflows.errors import Conflict, not_found
 from workflows.metrology import unverified
 from workflows.metrology.kinds import kind as kind_of
 from workflows.metrology.models import ExpiryReminder, Instrument, VerificationRecord, ViolationWarning
@@ -434,162 +434,28 @@ def _may_report(actor: User, instrument: Instrument) -> bool:
     )
 
 
-# --- the officers' list and commands --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WarningRow:
-    warning: ViolationWarning
-    instrument: Instrument
-    days: int  # since the violation began
-
-
-@dataclass(frozen=True)
-class WarningPage:
-    items: list[WarningRow]
-    total: int
-    today: date
-
-
-def warnings(
-    rt: Runtime,
-    actor: User,
-    *,
-    kind: str | None = None,
-    commune: str | None = None,
-    cause: str | None = None,
-    closed: bool = False,
-    limit: int = 50,
-    offset: int = 0,
-) -> WarningPage:
-    """The warnings still to handle (or, ``closed``, the closed ones), longest-standing first."""
-    permissions.require(actor, permissions.METROLOGY_WARNINGS)
-    today = office_day(now())
-    conditions = [(ViolationWarning.state == CLOSED) if closed else (ViolationWarning.state != CLOSED)]
-    if kind:
-        conditions.append(Instrument.kind == kind)
-    if commune:
-        # Exactly as registered, spaces aside: SQLite's lower() knows no Vietnamese capitals.
-        conditions.append(Instrument.commune == " ".join(commune.split()))
-    if cause:
-        conditions.append(ViolationWarning.cause == cause)
-    joined = (
-        select(ViolationWarning, Instrument)
-        .join(Instrument, col(Instrument.id) == ViolationWarning.instrument_id)
-        .where(and_(*conditions))
-    )
-    with reading(rt.engine) as session:
-        total = session.exec(
-            select(func.count())
-            .select_from(ViolationWarning)
-            .join(Instrument, col(Instrument.id) == ViolationWarning.instrument_id)
-            .where(and_(*conditions))
-        ).one()
-        rows = session.exec(
-            joined.order_by(col(ViolationWarning.since), col(ViolationWarning.id)).limit(limit).offset(offset)
-        ).all()
-    items = [WarningRow(w, i, (today - w.since).days) for w, i in rows]
-    return WarningPage(items, int(total), today)
-
-
-def handle(
-    rt: Runtime, actor: User, warning_id: int, action: str, version: int, note: str
-) -> ViolationWarning:
-    """Plan an inspection, record that the owner was contacted, or close the warning (a reason is
-    required). ``version`` is the one the officer saw: another officer's change since, or a
-    closed warning, is refused (409) rather than overwritten."""
-    permissions.require(actor, permissions.METROLOGY_WARNINGS)
-    note = note.strip()
-    if action == "close" and not note:
-        raise InvalidInput(
-            "Cần ghi lý do đóng cảnh báo.",
-            "A reason is required to close a warning.",
-            "validation_error",
-            [
-                FieldProblem(
-                    "note", "Cần ghi lý do đóng cảnh báo.", "A reason is required to close a warning."
-                )
-            ],
-        )
-    with transaction(rt.engine) as session:
-        warning = session.exec(
-            select(ViolationWarning).where(ViolationWarning.id == warning_id).with_for_update()
-        ).first()
-        if warning is None:
-            raise not_found("cảnh báo", "Warning")
-        if warning.state == CLOSED:
-            raise Conflict("Cảnh báo đã được đóng.", "The warning has been closed.", "warning_closed")
-        if warning.version != version:
-            raise Conflict(
-                "Cảnh báo đã được người khác cập nhật; hãy tải lại.",
-                "Someone else updated the warning; reload it.",
-                "stale_warning",
-            )
-        apply_action(session, actor, warning, action, note)
-        session.refresh(warning)
-        session.expunge(warning)
-    return warning
-
-
-def apply_action(session: Session, actor: User, warning: ViolationWarning, action: str, note: str) -> None:
-    """Move ``warning`` by ``action`` (one of ACTIONS) in the caller's transaction, audited: what
-    :func:`handle` does once it has checked the officer's view, and what an inspection campaign's
-    handling of a violation does to the warning it found."""
-    instant = now()
-    before = warning.state
-    warning.state = ACTIONS[action]
-    if action == "close":
-        warning.closed_reason = note
-    else:
-        warning.note = note
-    warning.version += 1
-    warning.updated_at, warning.updated_by_id = instant, actor.id
-    session.add(warning)
-    audit.record(
-        session,
-        f"instrument:{warning.instrument_id}",
-        f"warning_{warning.state}",
-        actor,
-        {"warning_id": warning.id, "from": before, "note": note},
-        at=instant,
-    )
-    session.flush()
-
-
 def open_or_link_warning(
     session: Session, instrument: Instrument, cause: str, since: date, actor: User, note: str
 ) -> int | None:
-    """The warning of ``cause`` on the instrument's current verification, in the caller's
-    transaction: opened now (audited, announced to market surveillance) or the one already open
-    (the sweep's, a lost stamp's report). None when the instrument has no verification to hang a
-    warning on. For a violation found in the field (an inspection campaign's finding)."""
+    """The warning of ``cause`` on the instrument, in the caller's transaction: opened now (audited,
+    announced to market surveillance) or the one already there (the sweep's, a lost stamp's
+    report). ``unverified`` hangs on the instrument (one each), the other causes on its current
+    verification: None when it has none. For a violation found in the field (an inspection
+    campaign's finding)."""
     verification_id = instrument.current_verification_id
-    if verification_id is None:
+    if cause == unverified.UNVERIFIED:
+        verification_id = None
+    elif verification_id is None:
         return None
     opened = _open_warning(session, instrument, cause, verification_id, since, actor, {"note": note})
     if opened is not None:
         return opened
-    return session.exec(
-        select(ViolationWarning.id).where(
-            ViolationWarning.cause == cause, ViolationWarning.verification_id == verification_id
-        )
-    ).first()
-
-
-def open_warning_of(session: Session, instrument_id: int) -> int | None:
-    """The instrument's longest-standing warning not yet closed, if any."""
-    return session.exec(
-        select(ViolationWarning.id)
-        .where(ViolationWarning.instrument_id == instrument_id, ViolationWarning.state != CLOSED)
-        .order_by(col(ViolationWarning.since), col(ViolationWarning.id))
-    ).first()
-
-
-def warning_instrument(rt: Runtime, warning: ViolationWarning) -> Instrument:
-    with reading(rt.engine) as session:
-        instrument = session.get(Instrument, warning.instrument_id)
-        assert instrument is not None
-        return instrument
+    same = (
+        ViolationWarning.verification_id == verification_id
+        if verification_id is not None
+        else ViolationWarning.instrument_id == instrument.id
+    )
+    return session.exec(select(ViolationWarning.id).where(ViolationWarning.cause == cause, same)).first()
 
 
 def counts(rt: Runtime, today: date | None = None) -> dict[str, int]:

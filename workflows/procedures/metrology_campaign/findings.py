@@ -23,7 +23,7 @@ from workflows import audit
 from workflows.catalogue import office_day
 from workflows.context import CommandContext
 from workflows.errors import FieldProblem, InvalidInput
-from workflows.metrology import alerts
+from workflows.metrology import alerts, unverified, warning_list
 from workflows.metrology.models import Instrument, VerificationRecord, ViolationWarning
 from workflows.procedures.metrology_campaign.models import (
     CLOSED,
@@ -197,7 +197,9 @@ def _warning_for(
     note = f"Kiểm tra {ctx.dossier.code}, cơ sở {row.site_no}: {row.note}".strip(": ")[:1000]
     cause: str | None = None
     since = row.visited_on
-    if row.result == NO_VALID_VERIFICATION and instrument.current_verification_id is not None:
+    if row.result == NO_VALID_VERIFICATION and instrument.current_verification_id is None:
+        cause = unverified.UNVERIFIED  # registered, never verified, and found in use
+    elif row.result == NO_VALID_VERIFICATION:
         if instrument.current_result != "pass" or instrument.current_valid_until is None:
             cause = alerts.FAILED
         elif instrument.current_valid_until < row.visited_on:
@@ -208,7 +210,7 @@ def _warning_for(
         found = alerts.open_or_link_warning(session, instrument, cause, since, ctx.actor, note)
         if found is not None:
             return found
-    return alerts.open_warning_of(session, instrument.id)
+    return warning_list.open_warning_of(session, instrument.id)
 
 
 # --- the handling of the violations ---------------------------------------------------------------
@@ -294,7 +296,7 @@ def _update_warning(session: Session, ctx: CommandContext, finding: CampaignFind
     vi, _ = ACTION_LABELS[finding.action]
     due = f" trước {finding.action_due:%d/%m/%Y}" if finding.action_due else ""
     note = f"Kiểm tra {ctx.dossier.code}: {vi}{due}. {finding.action_note}".strip()[:1000]
-    alerts.apply_action(session, ctx.actor, warning, _WARNING_ACTION[finding.action], note)
+    warning_list.apply_action(session, ctx.actor, warning, _WARNING_ACTION[finding.action], note)
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -46,7 +46,8 @@ from sqlmodel import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.engine import declaration, setup_people
+from bench import baseline
+from bench.engine import setup_people
 from tests.conftest import make_settings
 from workflows import accounts, commands, queries, scheduler
 from workflows import statistics as service_statistics
@@ -184,7 +185,9 @@ def real_dossiers(rt: Runtime) -> None:
             field: commands.upload_attachment(rt, firm, f"{field}.pdf", DEMO_PDF).id
             for field in ("declaration_form", "business_registration", "certificate_copy")
         }
-        dossier, _ = commands.submit_dossier(rt, firm, "cong-bo-hop-chuan-hop-quy", declaration(firm, ids, n))
+        dossier, _ = commands.submit_dossier(
+            rt, firm, "cong-bo-hop-chuan-hop-quy", baseline.declaration(n, firm.tax_code, ids)
+        )
         for role, data in steps[: n % 4]:
             with reading(rt.engine) as session:
                 task_id = session.exec(

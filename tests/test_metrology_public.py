@@ -249,17 +249,25 @@ def test_a_specialist_filters_the_warnings_and_plans_contacts_and_closes_them_wi
     token = csrf(page.text)
     url = f"/work/instrument-warnings/{warning['id']}"
 
-    def act(action: str, version: int, note: str = "", with_csrf: bool = True) -> Any:
+    def act(action: str, version: int, note: str = "", with_csrf: bool = True, query: str = "") -> Any:
         data = {"action": action, "version": str(version), "note": note}
         if with_csrf:
             data["csrf_token"] = token
-        return client.post(url, data=data, follow_redirects=False)
+        return client.post(url + query, data=data, follow_redirects=False)
 
     assert act("plan_inspection", 1, "Kiểm tra ngày 05/06", with_csrf=False).status_code == 403
-    planned = act("plan_inspection", 1, "Kiểm tra ngày 05/06")
-    assert planned.status_code == 303
+    # Acted on from the list of taxi meters: the form keeps that list, and so does the answer.
+    assert (
+        f'action="{url}?kind=taximeter"'
+        in client.get(url.rsplit("/", 1)[0], params={"kind": "taximeter"}).text
+    )
+    planned = act("plan_inspection", 1, "Kiểm tra ngày 05/06", query="?kind=taximeter")
+    assert planned.status_code == 303 and planned.headers["location"].endswith("&kind=taximeter")
     after = shown(client.get(planned.headers["location"]).text)
-    assert "Đã ghi nhận: lên kế hoạch kiểm tra." in after
+    assert "Đã ghi nhận: lên kế hoạch kiểm tra." in after and "A-78" not in after
+    refused = act("close", 2, " ", query="?kind=taximeter")
+    assert refused.status_code == 422 and "SN-LATE" in shown(refused.text)
+    assert "A-78" not in shown(refused.text)
     assert "Đã lên kế hoạch kiểm tra Kiểm tra ngày 05/06" in after
 
     stale = act("contact_owner", 1, "Đã gọi điện")  # the version read before the plan

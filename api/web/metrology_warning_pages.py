@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
@@ -43,6 +44,24 @@ class Filters:
     commune: str = ""
     cause: str = ""
     closed: bool = False
+
+    @classmethod
+    def read(cls, kind: str, commune: str, cause: str, show: str) -> Filters:
+        """The filters as typed, what is not a known kind or cause dropped."""
+        return cls(
+            kind=kind if any(k.code == kind for k in KINDS) else "",
+            commune=" ".join(commune.split()),
+            cause=cause if cause in alerts.CAUSES else "",
+            closed=show == "closed",
+        )
+
+    def query(self) -> str:
+        """The filters as a query string: an action's form keeps the list the officer was reading."""
+        pairs = {"kind": self.kind, "commune": self.commune, "cause": self.cause}
+        chosen = {name: value for name, value in pairs.items() if value}
+        if self.closed:
+            chosen["show"] = "closed"
+        return urlencode(chosen)
 
 
 @dataclass(frozen=True)
@@ -83,6 +102,7 @@ def _page(
             "result": Paged(found.items, found.total, page, PAGE_SIZE),
             "today": found.today,
             "filters": filters,
+            "filter_query": filters.query(),
             "kinds": [(k.code, i18n.pick(k.name_vi, k.name_en)) for k in KINDS],
             "causes": [(c, i18n.pick(*alerts.CAUSE_LABELS[c])) for c in alerts.CAUSES],
             "cause_text": lambda c: i18n.pick(*alerts.CAUSE_LABELS[c]),
@@ -115,13 +135,7 @@ def warnings(
     page: PageNumber = 1,
 ) -> Response:
     """The warnings still to handle (``show=closed``: the closed ones), longest-standing first."""
-    filters = Filters(
-        kind=kind if any(k.code == kind for k in KINDS) else "",
-        commune=" ".join(commune.split()),
-        cause=cause if cause in alerts.CAUSES else "",
-        closed=show == "closed",
-    )
-    return _page(request, rt, user, filters, page)
+    return _page(request, rt, user, Filters.read(kind, commune, cause, show), page)
 
 
 NOTE_LIMIT = 1000  # the column's (metrology_warning.note, closed_reason)
@@ -167,8 +181,14 @@ def handle(
     version: Annotated[str, Form(max_length=12)] = "",
     # Longer than the column, so that a longer note is told why (422) rather than a bare 400.
     note: Annotated[str, Form(max_length=20_000)] = "",
+    kind: Annotated[str, Query(max_length=40)] = "",
+    commune: Annotated[str, Query(max_length=120)] = "",
+    cause: Annotated[str, Query(max_length=20)] = "",
+    show: Annotated[str, Query(max_length=10)] = "open",
 ) -> Response:
-    """One action on one warning; back to the list with what was done, or the list with why not."""
+    """One action on one warning; back to the list the officer was reading (its filters) with what
+    was done, or that list with why not."""
+    filters = Filters.read(kind, commune, cause, show)
     try:
         chosen, number = _checked(action, version, note)
         warning_list.handle(rt, user, warning_id, chosen, number, note)
@@ -176,5 +196,6 @@ def handle(
         status_code = (
             422 if isinstance(refused, InvalidInput) else 404 if isinstance(refused, NotFound) else 409
         )
-        return _page(request, rt, user, Filters(), error=refused, status_code=status_code)
-    return RedirectResponse(f"{PATH}?done={chosen}", status_code=303)
+        return _page(request, rt, user, filters, error=refused, status_code=status_code)
+    kept = filters.query()
+    return RedirectResponse(f"{PATH}?done={chosen}" + (f"&{kept}" if kept else ""), status_code=303)

@@ -100,11 +100,15 @@ def list_bodies(rt: Runtime, actor: User) -> list[tuple[VerificationBody, list[B
     return [(b, [k for k in keys if k.body_id == b.id]) for b in bodies]
 
 
-def create_key(rt: Runtime, actor: User, body_id: int, label: str = "") -> tuple[BodyApiKey, str]:
-    """A new key of the body: the row, and the key itself (shown this once, never stored)."""
+def create_key(
+    rt: Runtime, actor: User, body_id: int, label: str = "", *, fixed_key: str | None = None
+) -> tuple[BodyApiKey, str]:
+    """A new key of the body: the row, and the key itself (shown this once, never stored).
+    ``fixed_key`` is for the demo, whose documented key must be the same on every install; the API
+    never passes one."""
     permissions.require(actor, permissions.METROLOGY_BODIES_MANAGE)
     label = _text(label, "label", 200, False, "ghi chú của khóa", "key's label")
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = fixed_key or KEY_PREFIX + secrets.token_urlsafe(32)
     with transaction(rt.engine) as session:
         if session.get(VerificationBody, body_id) is None:
             raise not_found("tổ chức kiểm định", "Verification body")

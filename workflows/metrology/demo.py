@@ -13,19 +13,17 @@ demo (``tdcflow demo`` refuses to run outside demo mode).
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import select
 
-from workflows import audit
 from workflows.catalogue import office_day
 from workflows.clock import now
-from workflows.db import reading, transaction
+from workflows.db import reading
 from workflows.demo import ADMIN, SPECIALIST, demo_user
 from workflows.metrology import alerts, bodies, bulk, reports
-from workflows.metrology.models import BodyApiKey, VerificationBody
+from workflows.metrology.models import VerificationBody
 from workflows.runtime import Runtime
 
 DEMO_BODY_CODE = "TTKT-QT"
@@ -101,10 +99,6 @@ def demo_rows(today: date) -> list[dict[str, Any]]:
     ]
 
 
-def _key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def create_metrology_demo(rt: Runtime) -> bool:
     """Load the demo once (the demo accounts must exist); False when it was loaded before."""
     with reading(rt.engine) as session:
@@ -112,23 +106,8 @@ def create_metrology_demo(rt: Runtime) -> bool:
             return False
     admin = demo_user(rt, ADMIN)
     body = bodies.create_body(rt, admin, DEMO_BODY_CODE, DEMO_BODY_NAME, "QĐ số 01/QĐ-TĐC (demo)")
-    with transaction(rt.engine) as session:
-        row = BodyApiKey(
-            body_id=body.id or 0,
-            label="Khóa demo (cố định, chỉ dùng cho bản demo)",
-            prefix=DEMO_API_KEY[:12],
-            key_hash=_key_hash(DEMO_API_KEY),
-            created_by_id=admin.id,
-        )
-        session.add(row)
-        session.flush()
-        audit.record(
-            session,
-            f"metrology_body:{body.id}",
-            "api_key_created",
-            admin,
-            {"key_id": row.id, "prefix": row.prefix, "label": row.label},
-        )
+    label = "Khóa demo (cố định, chỉ dùng cho bản demo)"
+    bodies.create_key(rt, admin, body.id or 0, label, fixed_key=DEMO_API_KEY)
     principal = bodies.body_of_key(rt, DEMO_API_KEY)
     assert principal is not None
     today = office_day(now())

@@ -103,6 +103,20 @@ def _truncate(url: str) -> None:
         )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A module marked ``sqlite_only`` runs on SQLite alone: what it checks (a page's markup, headers,
+    form errors) does not depend on the database, and what its queries do on PostgreSQL is tested
+    elsewhere. The suite's time goes to the tests where the database matters."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("db_url") == "postgresql"
+        (dropped if on_postgres and item.get_closest_marker("sqlite_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(params=DATABASES)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":

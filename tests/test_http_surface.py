@@ -11,6 +11,9 @@ import pytest
 from api.main import NODE_MODULES
 from tests.support import PDF, business, error_of, officer
 
+# Markup, headers and form errors: the same on either database (see tests/conftest.py).
+pytestmark = pytest.mark.sqlite_only
+
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 STATIC = "/static/css/app.css"
 

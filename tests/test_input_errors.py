@@ -9,9 +9,13 @@ from __future__ import annotations
 import hashlib
 import io
 
+import pytest
 from PIL import Image
 
 from tests.support import PDF, Person, business, error_of, fields_of, officer, stored_files
+
+# Markup, headers and form errors: the same on either database (see tests/conftest.py).
+pytestmark = pytest.mark.sqlite_only
 
 LIMIT = 256 * 1024  # the test settings' max_upload_bytes
 

@@ -8,6 +8,9 @@ import pytest
 
 from tests.support import PASSWORD, PDF, business, error_of, officer
 
+# Markup, headers and form errors: the same on either database (see tests/conftest.py).
+pytestmark = pytest.mark.sqlite_only
+
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -42,6 +42,9 @@ from workflows.signing import validate_pdf
 from workflows.signing.demo_pki import make_certificate, make_key
 from workflows.signing.sync import run_blocking
 
+# Markup, headers and form errors: the same on either database (see tests/conftest.py).
+pytestmark = pytest.mark.sqlite_only
+
 
 @dataclass(frozen=True)
 class Token:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import jwt
+import pytest
 import time_machine
 from sqlmodel import select
 
@@ -16,6 +17,9 @@ from tests.support import business, error_of, local, login
 from tests.test_pages import csrf, page_login
 from workflows.db import reading
 from workflows.models import AuditEvent, User, UserSession
+
+# Markup, headers and form errors: the same on either database (see tests/conftest.py).
+pytestmark = pytest.mark.sqlite_only
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 IPHONE = (

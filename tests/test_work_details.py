@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import time_machine
 from fastapi.testclient import TestClient
 from sqlmodel import select
@@ -22,6 +23,9 @@ from workflows.db import transaction
 from workflows.models import User
 from workflows.procedures.import_inspection.decision import decision_facts
 from workflows.runtime import build_runtime
+
+# Markup, headers and form errors: the same on either database (see tests/conftest.py).
+pytestmark = pytest.mark.sqlite_only
 
 SUPPLEMENT = {"completeness_decision": "supplement", "missing_items": ["Nhãn hàng hóa"]}
 

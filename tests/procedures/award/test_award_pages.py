@@ -3,6 +3,7 @@ new-dossier pages, the round page with its downloads, the aggregated scores on t
 
 from __future__ import annotations
 
+import pytest
 import time_machine
 
 from tests.procedures.award.test_award import (  # noqa: F401
@@ -18,6 +19,9 @@ from tests.procedures.award.test_award import (  # noqa: F401
 )
 from tests.support import local
 from tests.test_pages import csrf, page_login
+
+# Markup, headers and form errors: the same on either database (see tests/conftest.py).
+pytestmark = pytest.mark.sqlite_only
 
 
 def test_the_admin_opens_a_round_on_its_page(client, cast):  # noqa: F811

@@ -233,13 +233,17 @@ class WorkingCalendar:
         day = next(islice(self._working_days_from(start.date()), n, None))
         return datetime.combine(day, start.time(), self.zone).astimezone(UTC)
 
+    def working_day_after(self, day: date, n: int) -> date:
+        """The ``n``-th working day after ``day`` (the day itself not counted), ``n`` ≥ 1."""
+        if n < 1:
+            raise ValueError(f"n must be at least 1: {n}")
+        return next(islice(self._working_days_from(day + _ONE_DAY), n - 1, None))
+
     def end_of_working_days_after(self, day: date, n: int) -> datetime:
         """The close of office on the ``n``-th working day after ``day``: the last moment of a
         period "within n working days from ``day``" (the day itself not counted), e.g. the
         certificate due 15 working days from the customs clearance date."""
-        if n < 1:
-            raise ValueError(f"n must be at least 1: {n}")
-        last = next(islice(self._working_days_from(day + _ONE_DAY), n - 1, None))
+        last = self.working_day_after(day, n)
         return datetime.combine(last, self.periods[-1][1], self.zone).astimezone(UTC)
 
     def add_working_time(self, instant: datetime, delta: timedelta) -> datetime:

@@ -76,14 +76,7 @@ def reminder_horizon(calendar: WorkingCalendar, today: date, working_days: int) 
     """The ``working_days``-th working day after ``today``: a verification ending on or before it
     ends within that many working days (one ending on a day off counts from the working day
     before it)."""
-    day, counted = today, 0
-    for _ in range(working_days * 7 + 60):  # bounded: Tết is the longest run of days off
-        day += timedelta(days=1)
-        if calendar.is_working_day(day):
-            counted += 1
-            if counted == working_days:
-                return day
-    return today + timedelta(days=working_days)
+    return calendar.working_day_after(today, working_days)
 
 
 def _insert_once(session: Session, table: Any, values: dict[str, Any], key: list[str] | None) -> Any:

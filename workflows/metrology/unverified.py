@@ -39,14 +39,7 @@ OpenWarning = Callable[..., Any]
 
 def grace_end(calendar: WorkingCalendar, registered_on: date, working_days: int) -> date:
     """The ``working_days``-th working day after the day of registration: the last day of grace."""
-    day, counted = registered_on, 0
-    for _ in range(working_days * 7 + 60):  # bounded: Tết is the longest run of days off
-        day += timedelta(days=1)
-        if calendar.is_working_day(day):
-            counted += 1
-            if counted == working_days:
-                return day
-    return registered_on + timedelta(days=working_days)
+    return calendar.working_day_after(registered_on, working_days)
 
 
 def last_day_due(calendar: WorkingCalendar, today: date, working_days: int) -> date:

@@ -25,6 +25,7 @@ from forms.text import normalise, text_problem
 from workflows import audit, permissions
 from workflows.db import transaction
 from workflows.errors import Conflict, FieldProblem, Forbidden, InvalidInput, not_found
+from workflows.metrology import reports
 from workflows.metrology.kinds import BY_CODE
 from workflows.metrology.models import Instrument
 from workflows.models import User
@@ -36,20 +37,8 @@ INSTRUMENT_FIELDS = ("kind", "model", "approval_mark", "serial_number", "measuri
 PLACE_FIELDS = ("commune", "address", "purpose")
 OWNER_FIELDS = ("owner_type", "owner_tax_code", "owner_name")
 FIELDS = (*INSTRUMENT_FIELDS, *PLACE_FIELDS, *OWNER_FIELDS)
-LIMITS = {
-    "kind": 40,
-    "model": 100,
-    "approval_mark": 60,
-    "serial_number": 60,
-    "measuring_range": 100,
-    "accuracy_class": 30,
-    "commune": 120,
-    "address": 300,
-    "purpose": 300,
-    "owner_type": 12,
-    "owner_tax_code": 14,
-    "owner_name": 300,
-}
+# The column widths, as a report's (one instrument, whoever wrote it).
+LIMITS = {name: reports.LIMITS[name] for name in FIELDS}
 REQUIRED = ("kind", "model", "serial_number", "commune", "owner_type", "owner_name")
 # Written as a report writes them, so that the same instrument has the same identity.
 UPPER = ("model", "serial_number", "approval_mark")

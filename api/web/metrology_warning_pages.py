@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api.bounds import PageNumber
 from api.deps import RowId, RuntimeDep
+from api.errors import status_of
 from api.web import i18n
 from api.web.csrf import verify_csrf
 from api.web.metrology_pages import kind_name
@@ -193,9 +194,6 @@ def handle(
         chosen, number = _checked(action, version, note)
         warning_list.handle(rt, user, warning_id, chosen, number, note)
     except (InvalidInput, Conflict, NotFound) as refused:
-        status_code = (
-            422 if isinstance(refused, InvalidInput) else 404 if isinstance(refused, NotFound) else 409
-        )
-        return _page(request, rt, user, filters, error=refused, status_code=status_code)
+        return _page(request, rt, user, filters, error=refused, status_code=status_of(refused))
     kept = filters.query()
     return RedirectResponse(f"{PATH}?done={chosen}" + (f"&{kept}" if kept else ""), status_code=303)

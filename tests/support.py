@@ -242,6 +242,14 @@ def fields_of(error: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {problem["field"]: problem for problem in error["fields"]}
 
 
+def tampered(secret: str) -> str:
+    """The secret with its last character changed, always to a different one of the same alphabet
+    (hex, base64url and path tokens all allow '0' and '1'). Overwriting a fixed tail instead
+    ("...[:-2] + '00'") leaves the secret as it was whenever it already ended so: 1 in 256 for a
+    hex signature, a flaky test."""
+    return secret[:-1] + ("1" if secret[-1] == "0" else "0")
+
+
 def stored_files(rt: Runtime) -> list[str]:
     """The files in the content-addressed store."""
     root = rt.settings.storage_path

@@ -15,7 +15,7 @@ import time_machine
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from tests.support import business, cast_of, local, relogin
+from tests.support import business, cast_of, local, relogin, tampered
 from tests.test_pages import csrf, page_login
 from workflows.db import reading
 from workflows.models import Dossier
@@ -260,7 +260,7 @@ def test_a_tbt_visitor_rates_the_answer_through_its_follow_link(client, rt):
         assert 'name="score"' in page.text
         assert (
             client.post(
-                path[:-3] + "abc/rating", data={"score": "4", "csrf_token": csrf(page.text)}
+                tampered(path) + "/rating", data={"score": "4", "csrf_token": csrf(page.text)}
             ).status_code
             == 404
         )

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import time_machine
+from sqlalchemy import event
 from sqlmodel import select
 
 from tests.metrology_support import body_key, reported, send, shown, sign_in, taxi, verified_business
@@ -22,7 +23,9 @@ from workflows.audit import verify_stream
 from workflows.calendar import get_calendar
 from workflows.db import reading
 from workflows.metrology import alerts
+from workflows.metrology.models import ViolationWarning
 from workflows.metrology.unverified import grace_end, last_day_due
+from workflows.models import AuditEvent
 from workflows.outbox import OutboxEvent
 
 # A Monday with no holiday in the next five weeks: 20 working days after it is Monday 29/06/2026.
@@ -262,3 +265,43 @@ def test_the_grace_counts_working_days_only():
     # On 05/05 every instrument registered up to 03/05 (grace ended 04/05) is due, none later.
     assert last_day_due(calendar, date(2026, 5, 5), 1) == date(2026, 5, 3)
     assert grace_end(calendar, date(2026, 5, 4), 1) == date(2026, 5, 5)
+
+
+def test_a_first_sweep_over_many_never_verified_instruments_opens_their_warnings_in_sets(
+    client, rt, at_monday
+):
+    """A registry filled at once (a bulk registration) must not cost the sweep one statement per
+    instrument: the warnings, their audit events and their announcements are written in sets,
+    each audited with its grace as before."""
+    clerk = officer(client, rt, "clerk")
+    firm = verified_business(client, rt, clerk, "Công ty TNHH Taxi Đông Hà")
+    registered = [
+        firm.post("/api/metrology/instruments", json={**OWN, "serial_number": f"SN-{n}"}).json()["id"]
+        for n in range(12)
+    ]
+    at_monday.move_to(local(2026, 6, 30, 7, 25))
+    inserts: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO METROLOGY_WARNING"):
+            inserts.append(statement)
+
+    event.listen(rt.engine, "before_cursor_execute", count)
+    try:
+        assert alerts.sweep(rt).opened == 12
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", count)
+    assert len(inserts) == 1, inserts
+    assert alerts.sweep(rt).opened == 0  # once
+    with reading(rt.engine) as session:
+        warned = session.exec(
+            select(ViolationWarning.instrument_id, ViolationWarning.since).where(
+                ViolationWarning.cause == "unverified"
+            )
+        ).all()
+        assert sorted(warned) == [(i, date(2026, 6, 30)) for i in registered]
+        stream = f"instrument:{registered[0]}"
+        [opened] = [e for e in session.exec(select(AuditEvent).where(AuditEvent.stream == stream)).all()
+                    if e.action == "warning_opened"]  # fmt: skip
+        assert opened.details["grace_ended"] == "2026-06-29" and opened.details["grace_working_days"] == 20
+        assert verify_stream(session, stream) is None

@@ -20,11 +20,11 @@ surveillance) subscribes to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import exists, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
@@ -89,16 +89,18 @@ def _insert_once(session: Session, table: Any, values: dict[str, Any], key: list
 
 
 def _insert_many(
-    session: Session, table: Any, rows: list[dict[str, Any]], key: list[str]
+    session: Session, table: Any, rows: list[dict[str, Any]], key: list[str], where: Any = None
 ) -> dict[tuple[Any, ...], Any]:
     """:func:`_insert_once` for many rows, in a few statements: the inserted rows' first column by
-    their ``key``'s values (a row whose key was taken is not among them)."""
+    their ``key``'s values (a row whose key was taken is not among them). ``where`` names a partial
+    unique index's condition when the key is one."""
     if not rows:
         return {}
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     primary = next(iter(table.__table__.primary_key.columns))
     columns = [table.__table__.c[name] for name in key]
-    statement = insert(table).on_conflict_do_nothing(index_elements=key).returning(primary, *columns)
+    conflict = insert(table).on_conflict_do_nothing(index_elements=key, index_where=where)
+    statement = conflict.returning(primary, *columns)
     found = session.execute(statement, rows).all()
     return {tuple(row[1:]): row[0] for row in found}
 
@@ -128,12 +130,17 @@ def sweep(rt: Runtime, today: date | None = None) -> SweepReport:
     calendar_entries.refresh(rt)  # an administrator may have changed the calendar in another process
     today = today or office_day(now())
     horizon = reminder_horizon(rt.calendar, today, rt.settings.metrology_reminder_working_days)
+    grace = rt.settings.metrology_unverified_grace_working_days
     with transaction(rt.engine) as session:
         reminded = _remind(session, today, horizon, rt.settings.metrology_reminder_working_days)
-        settled = _settle(session) + unverified.settle(session)
-        opened = _open_warnings(session, today)
-        grace = rt.settings.metrology_unverified_grace_working_days
-        opened += unverified.open_due(session, today, rt.calendar, grace, _open_warning)
+        settled = _close(session, _reverified(session), SETTLED_REASON) + _close(
+            session, unverified.to_settle(session, CLOSED), unverified.SETTLED_REASON
+        )
+        never_verified = [
+            Opening(instrument, unverified.UNVERIFIED, since, details)
+            for instrument, since, details in unverified.due(session, today, rt.calendar, grace)
+        ]
+        opened = _open_many(session, _lapsed(session, today) + never_verified)
     return SweepReport(reminded, opened, settled)
 
 
@@ -272,7 +279,27 @@ def _tell_partner(
     )
 
 
-def _open_warnings(session: Session, today: date) -> int:
+@dataclass(frozen=True)
+class Opening:
+    """A warning the sweep opens: on ``instrument`` for ``cause``, running from ``since``, with
+    ``details`` for its audit event."""
+
+    instrument: Instrument
+    cause: str
+    since: date
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """What makes it once only: the instrument for ``unverified`` (it has no verification),
+        the cause and verification otherwise."""
+        if self.cause == unverified.UNVERIFIED:
+            return (self.instrument.id,)
+        return (self.cause, self.instrument.current_verification_id)
+
+
+def _lapsed(session: Session, today: date) -> list[Opening]:
+    """The instruments whose current verification ended or failed, with no warning of it yet."""
     passed = Instrument.current_result == "pass"
     valid = col(Instrument.current_valid_until)
     cases = (
@@ -283,7 +310,7 @@ def _open_warnings(session: Session, today: date) -> int:
             & ((col(Instrument.current_result) != "pass") | valid.is_(None)),
         ),
     )
-    found: list[tuple[Instrument, str, date]] = []
+    found: list[Opening] = []
     for cause, condition in cases:
         known = exists().where(
             ViolationWarning.cause == cause,
@@ -298,19 +325,21 @@ def _open_warnings(session: Session, today: date) -> int:
                 since = instrument.current_valid_until + timedelta(days=1)
             else:
                 since = instrument.current_verified_on or today
-            found.append((instrument, cause, since))
-    return _open_many(session, found)
+            found.append(Opening(instrument, cause, since))
+    return found
 
 
-def _open_many(session: Session, found: list[tuple[Instrument, str, date]]) -> int:
-    """:func:`_open_warning` (by the sweep, no actor, no details) for many, in a few statements."""
+def _open_many(session: Session, openings: list[Opening]) -> int:
+    """:func:`_open_warning` (by the sweep, no actor) for many, in a few statements: how many were
+    opened (one another sweep opened first is not)."""
     instant = now()
-    rows = [
-        {
-            "instrument_id": instrument.id,
-            "cause": cause,
-            "verification_id": instrument.current_verification_id,
-            "since": since,
+
+    def row(opening: Opening) -> dict[str, Any]:
+        return {
+            "instrument_id": opening.instrument.id,
+            "cause": opening.cause,
+            "verification_id": opening.key[1] if len(opening.key) == 2 else None,
+            "since": opening.since,
             "state": OPEN,
             "version": 1,
             "note": "",
@@ -319,50 +348,60 @@ def _open_many(session: Session, found: list[tuple[Instrument, str, date]]) -> i
             "updated_at": instant,
             "updated_by_id": None,
         }
-        for instrument, cause, since in found
-    ]
-    written = _insert_many(session, ViolationWarning, rows, ["cause", "verification_id"])
-    opened = [
-        (instrument, cause, since, written[(cause, instrument.current_verification_id)])
-        for instrument, cause, since in found
-        if (cause, instrument.current_verification_id) in written  # else another sweep opened it
-    ]
+
+    never_verified = [o for o in openings if o.cause == unverified.UNVERIFIED]
+    lapsed = [o for o in openings if o.cause != unverified.UNVERIFIED]
+    written = _insert_many(session, ViolationWarning, [row(o) for o in lapsed], ["cause", "verification_id"])
+    written |= _insert_many(
+        session,
+        ViolationWarning,
+        [row(o) for o in never_verified],
+        ["instrument_id"],
+        where=text(f"cause = '{unverified.UNVERIFIED}'"),  # the partial unique index's condition
+    )
+    opened = [(o, written[o.key]) for o in openings if o.key in written]  # else another sweep opened it
     audit.record_many(
         session,
         [
             audit.Event(
-                f"instrument:{instrument.id}",
+                f"instrument:{o.instrument.id}",
                 "warning_opened",
                 None,
-                {"warning_id": warning_id, "cause": cause, "since": since.isoformat()},
+                {"warning_id": warning_id, "cause": o.cause, "since": o.since.isoformat(), **o.details},
                 at=instant,
             )
-            for instrument, cause, since, warning_id in opened
+            for o, warning_id in opened
         ],
     )
-    for instrument, cause, since, warning_id in opened:
-        _tell_partner(session, instrument, cause, since, warning_id, instant)
+    for o, warning_id in opened:
+        _tell_partner(session, o.instrument, o.cause, o.since, warning_id, instant)
     return len(opened)
 
 
-def _settle(session: Session) -> int:
-    """Close the open overdue and failed warnings whose instrument was verified again since."""
-    stale = session.exec(
-        select(ViolationWarning)
-        .join(Instrument, col(Instrument.id) == ViolationWarning.instrument_id)
-        .where(
-            col(ViolationWarning.cause).in_((OVERDUE, FAILED)),
-            ViolationWarning.state != CLOSED,
-            col(Instrument.current_verification_id) != ViolationWarning.verification_id,
-        )
-        .order_by(col(ViolationWarning.id))
-        .with_for_update(of=ViolationWarning)
-    ).all()
+def _reverified(session: Session) -> list[ViolationWarning]:
+    """The open overdue and failed warnings whose instrument was verified again since, locked."""
+    return list(
+        session.exec(
+            select(ViolationWarning)
+            .join(Instrument, col(Instrument.id) == ViolationWarning.instrument_id)
+            .where(
+                col(ViolationWarning.cause).in_((OVERDUE, FAILED)),
+                ViolationWarning.state != CLOSED,
+                col(Instrument.current_verification_id) != ViolationWarning.verification_id,
+            )
+            .order_by(col(ViolationWarning.id))
+            .with_for_update(of=ViolationWarning)
+        ).all()
+    )
+
+
+def _close(session: Session, warnings: list[ViolationWarning], reason: str) -> int:
+    """Close the warnings for ``reason`` (by the sweep, no actor), audited in a few statements."""
     instant = now()
     events = []
-    for warning in stale:
+    for warning in warnings:
         before = warning.state
-        warning.state, warning.closed_reason = CLOSED, SETTLED_REASON
+        warning.state, warning.closed_reason = CLOSED, reason
         warning.version += 1
         warning.updated_at, warning.updated_by_id = instant, None
         session.add(warning)
@@ -371,12 +410,12 @@ def _settle(session: Session) -> int:
                 f"instrument:{warning.instrument_id}",
                 "warning_closed",
                 None,
-                {"warning_id": warning.id, "from": before, "reason": SETTLED_REASON},
+                {"warning_id": warning.id, "from": before, "reason": reason},
                 at=instant,
             )
         )
     audit.record_many(session, events)
-    return len(stale)
+    return len(warnings)
 
 
 # --- a lost stamp ---------------------------------------------------------------------------------

@@ -9,32 +9,27 @@ counts them, the day itself not counted) with still no verification, the daily s
 (a partial unique index, migration 0023) — dated from the day after the grace period ended. The
 same sweep closes it once a verification has been reported.
 
-Opening goes through the alerts' own function (passed in, so this module does not import the
-alerts): the warning is audited and announced to the partners like the other causes.
+This module finds what is due; the alerts open and close the warnings, in sets, with the other
+causes' (so each is audited and announced to the partners the same way).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
-from workflows import audit
 from workflows.calendar import WorkingCalendar
 from workflows.catalogue import office_day
-from workflows.clock import local_zone, now
+from workflows.clock import local_zone
 from workflows.metrology.kinds import KINDS
 from workflows.metrology.models import Instrument, ViolationWarning
 
 UNVERIFIED = "unverified"
 LABEL = ("Đã đăng ký nhưng chưa kiểm định", "Registered but never verified")
 SETTLED_REASON = "Đã có kết quả kiểm định / A verification was reported"
-CLOSED = "closed"  # alerts.CLOSED
-
-OpenWarning = Callable[..., Any]
 
 
 def grace_end(calendar: WorkingCalendar, registered_on: date, working_days: int) -> date:
@@ -55,17 +50,17 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), local_zone()).astimezone(UTC)
 
 
-def open_due(
-    session: Session, today: date, calendar: WorkingCalendar, working_days: int, open_warning: OpenWarning
-) -> int:
-    """Open an ``unverified`` warning for each instrument past its grace with no verification and
-    none yet: how many were opened."""
+def due(
+    session: Session, today: date, calendar: WorkingCalendar, working_days: int
+) -> list[tuple[Instrument, date, dict[str, Any]]]:
+    """Each instrument past its grace with no verification and no ``unverified`` warning yet, with
+    the day its warning runs from and the facts the warning's audit event records."""
     cutoff = _start_of(last_day_due(calendar, today, working_days) + timedelta(days=1))
     to_verify = [k.code for k in KINDS if k.in_force(today)]
     warned = exists().where(
         ViolationWarning.cause == UNVERIFIED, ViolationWarning.instrument_id == Instrument.id
     )
-    due = session.exec(
+    instruments = session.exec(
         select(Instrument)
         .where(
             col(Instrument.current_verification_id).is_(None),
@@ -75,41 +70,27 @@ def open_due(
         )
         .order_by(col(Instrument.id))
     ).all()
-    opened = 0
-    for instrument in due:
+    found = []
+    for instrument in instruments:
         ended = grace_end(calendar, office_day(instrument.registered_at), working_days)
         details = {"grace_working_days": working_days, "grace_ended": ended.isoformat()}
-        if open_warning(session, instrument, UNVERIFIED, None, ended + timedelta(days=1), None, details):
-            opened += 1
-    return opened
+        found.append((instrument, ended + timedelta(days=1), details))
+    return found
 
 
-def settle(session: Session) -> int:
-    """Close the open ``unverified`` warnings whose instrument has been verified since."""
-    stale = session.exec(
-        select(ViolationWarning)
-        .join(Instrument, col(Instrument.id) == ViolationWarning.instrument_id)
-        .where(
-            ViolationWarning.cause == UNVERIFIED,
-            ViolationWarning.state != CLOSED,
-            col(Instrument.current_verification_id).is_not(None),
-        )
-        .order_by(col(ViolationWarning.id))
-        .with_for_update(of=ViolationWarning)
-    ).all()
-    instant = now()
-    for warning in stale:
-        before = warning.state
-        warning.state, warning.closed_reason = CLOSED, SETTLED_REASON
-        warning.version += 1
-        warning.updated_at, warning.updated_by_id = instant, None
-        session.add(warning)
-        audit.record(
-            session,
-            f"instrument:{warning.instrument_id}",
-            "warning_closed",
-            None,
-            {"warning_id": warning.id, "from": before, "reason": SETTLED_REASON},
-            at=instant,
-        )
-    return len(stale)
+def to_settle(session: Session, closed: str) -> list[ViolationWarning]:
+    """The ``unverified`` warnings not yet in state ``closed`` whose instrument has been verified
+    since, locked for closing."""
+    return list(
+        session.exec(
+            select(ViolationWarning)
+            .join(Instrument, col(Instrument.id) == ViolationWarning.instrument_id)
+            .where(
+                ViolationWarning.cause == UNVERIFIED,
+                ViolationWarning.state != closed,
+                col(Instrument.current_verification_id).is_not(None),
+            )
+            .order_by(col(ViolationWarning.id))
+            .with_for_update(of=ViolationWarning)
+        ).all()
+    )

@@ -109,6 +109,12 @@ class Directory:
         procedure = self.catalogue.get(str(procedure_code)) if self.catalogue and procedure_code else None
         return procedure.plugin.processing_role if procedure is not None else "specialist"
 
+    def started_by_staff(self, procedure_code: str | None) -> bool:
+        """Whether the procedure's dossiers are opened by the department's own staff (an internal
+        procedure): its starter is an officer, not an applicant to tell of each step."""
+        procedure = self.catalogue.get(str(procedure_code)) if self.catalogue and procedure_code else None
+        return procedure is not None and procedure.internal
+
 
 def people(directory: Directory, event: OutboxEvent) -> list[User]:
     """The users who hear of the event, each once, in a stable order."""
@@ -145,7 +151,9 @@ def _declared_people(directory: Directory, event: OutboxEvent, applicant: User |
         found.extend(directory.with_role(role))
     if declared.users_key:
         found.extend(directory.user(int(uid)) for uid in event.payload.get(declared.users_key) or [])
-    if declared.applicant_hears:
+    # The applicant's messages are written to a business ("your dossier was submitted, the officers
+    # will check it"); the officer who opened an internal dossier follows it from the work list.
+    if declared.applicant_hears and not directory.started_by_staff(event.payload.get("procedure_code")):
         found.append(applicant)
     return found
 

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 
 from forms.registry import default_registry
+from notifications.dispatcher import fan_out
 from tests.support import Person, business, docx_text, error_of, fields_of, local, officer
 from tests.test_metrology import body_key, send, taxi
 from tests.test_pages import page_login
@@ -296,3 +297,19 @@ def test_an_instrument_registered_but_never_verified_found_in_use_is_warned_of_a
     (finding,) = specialist.get(f"/api/metrology-campaigns/{code}").json()["findings"]
     warnings = leader.get("/api/metrology/warnings").json()["items"]
     assert [(w["id"], w["cause"]) for w in warnings] == [(finding["warning_id"], "unverified")]
+
+
+def test_the_officer_who_opens_a_campaign_is_not_told_as_a_business_would_be(client, rt, at_monday):
+    """A business that submits hears "your dossier was submitted, the officers will check it"; the
+    specialist who plans a campaign does not (it is their own work), while the leader still hears
+    that the plan waits for approval."""
+    registry(client, rt)
+    specialist = officer(client, rt, "specialist", "CHUYÊN VIÊN", "Trần Văn Nam")
+    leader = officer(client, rt, "leader", "PHÓ GIÁM ĐỐC", "Nguyễn Minh Đức")
+    code = specialist.post("/api/metrology-campaigns", json={"data": plan()}).json()["code"]
+    fan_out(rt)
+
+    told = specialist.get("/api/notifications").json()["items"]
+    assert [item["title"]["vi"] for item in told if code in item["title"]["vi"]] == []
+    waiting = [item["title"]["vi"] for item in leader.get("/api/notifications").json()["items"]]
+    assert any(code in title for title in waiting), waiting

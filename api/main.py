@@ -53,6 +53,7 @@ from api.web import (
     metrology_pages,
     metrology_warning_pages,
     notification_pages,
+    own_instrument_pages,
     personal_signing_pages,
     rating_pages,
     statistics_pages,
@@ -210,6 +211,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         metrology_count_pages,
         metrology_warning_pages,
         instrument_registration_pages,
+        own_instrument_pages,
     ):
         app.include_router(module.router)
     # Each procedure's own pages and JSON routes (its plug-in's web module).

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import pkgutil
 import re
 from typing import Any
 
@@ -19,7 +20,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from api.deps import asks_policy
 from api.main import create_app
 from tests.support import PASSWORD, business, error_of, local, officer
-from workflows import permissions, plugins
+from workflows import permissions, plugins, procedures
 from workflows.errors import Forbidden, NotFound
 from workflows.models import Dossier, User, WorkTask
 from workflows.runtime import Runtime
@@ -218,9 +219,12 @@ EXPECTED: dict[str, frozenset[str]] = {
 
 @pytest.fixture(scope="module")
 def procedures_loaded() -> None:
-    """The procedures' actions, registered as loading the catalogue registers them."""
-    for module in ("workflows.procedures.tbt", "workflows.procedures.award"):
-        plugins.load(module)
+    """The procedures' actions, registered as loading the catalogue registers them: every
+    procedure's plug-in, so that a test run alone (not after one that loaded the catalogue) knows
+    them all."""
+    for found in pkgutil.iter_modules(procedures.__path__, f"{procedures.__name__}."):
+        if found.ispkg:
+            plugins.load(found.name)
 
 
 def person(role: str, user_id: int = 7) -> User:

@@ -34,7 +34,7 @@ from workflows.calendar import WorkingCalendar
 from workflows.catalogue import office_day
 from workflows.clock import now
 from workflows.db import reading, transaction
-from workflows.errors import Conflict, not_found
+from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
 from workflows.metrology import unverified
 from workflows.metrology.kinds import kind as kind_of
 from workflows.metrology.models import ExpiryReminder, Instrument, VerificationRecord, ViolationWarning
@@ -64,6 +64,7 @@ STATE_LABELS = {
     OWNER_CONTACTED: ("Đã liên hệ chủ phương tiện", "Owner contacted"),
     CLOSED: ("Đã đóng", "Closed"),
 }
+NOTE_LENGTH = 1000  # ViolationWarning.note's column
 # What the sweep writes when a newer verification settles a warning.
 SETTLED_REASON = "Đã có kết quả kiểm định mới / A newer verification was reported"
 
@@ -428,6 +429,20 @@ def report_stamp_lost(rt: Runtime, actor: User, stamp_number: str, note: str) ->
     permissions.require(actor, permissions.METROLOGY_STAMP_LOST)
     typed = " ".join(stamp_number.split()).upper()
     note = note.strip()
+    if len(note) > NOTE_LENGTH:
+        raise InvalidInput(
+            "Ghi chú quá dài.",
+            "The note is too long.",
+            "invalid",
+            [
+                FieldProblem(
+                    "note",
+                    f"Tối đa {NOTE_LENGTH} ký tự.",
+                    f"At most {NOTE_LENGTH} characters.",
+                    "too_long",
+                )
+            ],
+        )
     today = office_day(now())
     with transaction(rt.engine) as session:
         record = session.exec(

@@ -198,6 +198,7 @@ class InstrumentFile:
     records: list[tuple[VerificationRecord, str]]  # each with its body's name
     history: list[AuditEvent]
     today: date
+    lost_stamps: frozenset[int] = frozenset()  # the verifications whose stamp was reported lost
 
 
 def instrument_file(rt: Runtime, actor: User, instrument_id: int) -> InstrumentFile:
@@ -207,15 +208,41 @@ def instrument_file(rt: Runtime, actor: User, instrument_id: int) -> InstrumentF
         instrument = session.get(Instrument, instrument_id)
         if instrument is None:
             raise not_found("phương tiện đo", "Instrument")
-        rows = session.exec(
-            select(VerificationRecord, VerificationBody.name)
-            .join(VerificationBody, col(VerificationBody.id) == VerificationRecord.body_id)
-            .where(VerificationRecord.instrument_id == instrument_id)
-            .order_by(col(VerificationRecord.verified_on).desc(), col(VerificationRecord.id).desc())
-        ).all()
         history = session.exec(
             select(AuditEvent)
             .where(AuditEvent.stream == f"instrument:{instrument_id}")
             .order_by(col(AuditEvent.seq))
         ).all()
-    return InstrumentFile(instrument, [(r, n) for r, n in rows], list(history), office_day(now()))
+        records = _records(session, instrument_id)
+    return InstrumentFile(instrument, records, list(history), office_day(now()))
+
+
+def own_instrument_file(rt: Runtime, actor: User, instrument_id: int) -> InstrumentFile:
+    """One of a business's own instruments and its verifications, for its owner; another's
+    answers "not found" (whose an instrument is, is not the asker's to learn). The history stays
+    the department's: its events name the officers who acted."""
+    may_see_own(actor)
+    with reading(rt.engine) as session:
+        instrument = session.get(Instrument, instrument_id)
+        if instrument is None or instrument.owner_tax_code != actor.tax_code:
+            raise not_found("phương tiện đo", "Instrument")
+        records = _records(session, instrument_id)
+        lost = session.exec(
+            select(ViolationWarning.verification_id).where(
+                ViolationWarning.instrument_id == instrument_id, ViolationWarning.cause == "stamp_lost"
+            )
+        ).all()
+    return InstrumentFile(
+        instrument, records, [], office_day(now()), frozenset(v for v in lost if v is not None)
+    )
+
+
+def _records(session: Session, instrument_id: int) -> list[tuple[VerificationRecord, str]]:
+    """The instrument's verifications, newest first, each with its body's name."""
+    rows = session.exec(
+        select(VerificationRecord, VerificationBody.name)
+        .join(VerificationBody, col(VerificationBody.id) == VerificationRecord.body_id)
+        .where(VerificationRecord.instrument_id == instrument_id)
+        .order_by(col(VerificationRecord.verified_on).desc(), col(VerificationRecord.id).desc())
+    ).all()
+    return [(record, name) for record, name in rows]

@@ -303,6 +303,10 @@ def test_the_main_journey_from_round_to_recommendation(cast, rt):
         assert issued["listed_count"] == 1 and issued["recommended_count"] == 1
         assert issued["issued_by"] == "Nguyễn Minh Đức"
         assert [x["id"] for x in specialist.get(lists).json()] == [issued["id"]]
+        # Issued again with nothing changed (a second click): refused, still one numbered list.
+        again = error_of(leader.post(lists), 409, "list_already_issued")
+        assert issued["number"] in again["message"] and issued["number"] in again["message_en"]
+        assert [x["id"] for x in specialist.get(lists).json()] == [issued["id"]]
         issued_docx = leader.get(f"{lists}/{issued['id']}.docx")
         assert hashlib.sha256(issued_docx.content).hexdigest() == issued["docx_sha256"]
         issued_text = docx_text(issued_docx.content)

@@ -5,17 +5,22 @@ unnumbered). A leader then issues it: one command numbers it, stamps a verificat
 code on the .docx, renders the .xlsx with the same number and code, stores both with their
 SHA-256 and writes an audit event. The issued list verifies on the public verify page like any
 dossier's document. Issuing again later (say, after a leader reopened an application) makes a new
-numbered list; the earlier ones stay on record.
+numbered list; the earlier ones stay on record. Issuing the very list that was last issued (the
+same applications, scores and decisions: a second click, or two leaders at once) is refused: an
+official list is numbered once. The round's row is locked while a list is issued, so two leaders
+issuing together are taken one after the other and the second hears that it is issued already.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from workflows import permissions
-from workflows.clock import now
+from workflows.clock import format_datetime, now
 from workflows.command_log import command
 from workflows.db import reading, transaction
 from workflows.documents.issuing import IssuedFor, issue_document, rendition_of
@@ -44,11 +49,36 @@ ENDED_WITHOUT_DECISION = frozenset({"withdrawn", "refused", "rejected", "expired
 REFERENCE_LABELS = ("Đợt xét giải", "Award round")
 
 
-def _round(session: Session, year: int) -> AwardRound:
-    row = session.exec(select(AwardRound).where(AwardRound.year == year)).first()
+def _round(session: Session, year: int, for_update: bool = False) -> AwardRound:
+    query = select(AwardRound).where(AwardRound.year == year)
+    row = session.exec(query.with_for_update() if for_update else query).first()
     if row is None:
         raise not_found(f"đợt xét giải năm {year}", f"Award round {year}")
     return row
+
+
+def content_key(listed: list[RoundEntry]) -> str:
+    """What a list says (its applications, their scores and decisions, in order), as a digest: two
+    lists with the same key are the same list."""
+    rows = [{**entry.as_row(), "criteria_means": entry.criteria_means} for entry in listed]
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _refuse_if_issued_already(session: Session, award_round: AwardRound, key: str) -> None:
+    """409 when the round's latest issued list says exactly this (lists issued before the digest
+    was kept carry none: the next one is issued)."""
+    latest = session.exec(
+        select(Document)
+        .where(Document.issued_for == "award_round", Document.issued_for_id == award_round.id)
+        .order_by(col(Document.issued_at).desc(), col(Document.id).desc())
+    ).first()
+    if latest is not None and latest.details.get("content_key") == key:
+        when = format_datetime(latest.issued_at)
+        raise Conflict(
+            f"Danh sách đề xuất số {latest.number} đã được ban hành lúc {when} và từ đó chưa có gì thay đổi.",
+            f"Recommendation list {latest.number} was issued at {when} and nothing has changed since.",
+            "list_already_issued",
+        )
 
 
 def _undecided(entries: list[RoundEntry]) -> list[RoundEntry]:
@@ -61,7 +91,7 @@ def issue_recommendation_list(rt: Runtime, actor: User, year: int) -> Document:
     permissions.require(actor, actions.RECOMMENDATIONS_ISSUE)
     settings = rt.settings
     with transaction(rt.engine) as session:
-        award_round = _round(session, year)
+        award_round = _round(session, year, for_update=True)
         entries = round_entries(session, award_round)
         pending = _undecided(entries)
         if pending:
@@ -80,6 +110,8 @@ def issue_recommendation_list(rt: Runtime, actor: User, year: int) -> Document:
                 "No application of the round has been scored and decided yet.",
                 "nothing_to_list",
             )
+        key = content_key(listed)
+        _refuse_if_issued_already(session, award_round, key)
         at = now()
         recommended = sum(1 for e in listed if (e.recommendation or "not_recommended") != "not_recommended")
         serial_name = f"danh-sach-de-xuat-{year}"
@@ -121,7 +153,7 @@ def issue_recommendation_list(rt: Runtime, actor: User, year: int) -> Document:
             stream=f"award_round:{award_round.id}",
             audit_action="recommendation_list_issued",
             audit_details={"listed": [e.code for e in listed]},
-            details={"listed_count": len(listed), "recommended_count": recommended},
+            details={"listed_count": len(listed), "recommended_count": recommended, "content_key": key},
         )
         session.flush()
         session.expunge(document)

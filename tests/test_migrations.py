@@ -765,6 +765,41 @@ def test_an_owner_s_instruments_are_kept_and_indexed_by_status(empty_url):
         engine.dispose()
 
 
+def test_0026_keeps_the_inquiry_counts_under_the_general_request_limits(empty_url):
+    """Migration 0026: the TBT inquiry point's counts of the hour carry over into ``request_event``
+    with their purpose in the key (an inquirer limited before the upgrade is still limited after),
+    and the downgrade gives them back as they were, dropping the other purposes' counts."""
+    to_revision(empty_url, "0025")
+    at = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
+    old = sa.table("tbt_rate_event", sa.column("key"), sa.column("at", sa.DateTime(timezone=True)))
+    new = sa.table("request_event", sa.column("key"), sa.column("at", sa.DateTime(timezone=True)))
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                old.insert(), [{"key": "ip:203.0.113.5", "at": at}, {"key": "email:a@b.vn", "at": at}]
+            )
+        to_revision(empty_url, "0026")
+        with engine.begin() as connection:
+            assert sorted(connection.execute(sa.select(new.c.key)).scalars()) == [
+                "tbt_inquiry:address:203.0.113.5",
+                "tbt_inquiry:email:a@b.vn",
+            ]
+            connection.execute(new.insert(), {"key": "password_reset:email:a@b.vn", "at": at})
+        assert "ix_request_event_key_at" in {
+            i["name"] for i in sa.inspect(engine).get_indexes("request_event")
+        }
+        with migrating(empty_url) as connection:
+            command.downgrade(alembic_config(connection), "0025")
+        with engine.connect() as connection:
+            assert sorted(connection.execute(sa.select(old.c.key)).scalars()) == [
+                "email:a@b.vn",
+                "ip:203.0.113.5",
+            ]
+    finally:
+        engine.dispose()
+
+
 def test_the_migrations_make_exactly_the_models_tables(empty_url):
     """What ``make lint`` checks with ``alembic check`` on SQLite, here on both databases."""
     assert migrations.upgrade(empty_url).applied[0] == RELEASE

@@ -598,6 +598,20 @@ class SchedulerHeartbeat(SQLModel, table=True):
 LOGIN_COUNTER_KEY = "login_counter_kind_key_key"
 
 
+class RequestEvent(SQLModel, table=True):
+    """One counted public request (a reset link asked for, a contest filed, ...) under one key
+    (``purpose:kind:value``, e.g. ``password_reset:email:a@b.vn``): the limits of
+    ``workflows.request_limits`` count these, so every app process sees the same count. Rows older
+    than their purpose's window are deleted as new ones come."""
+
+    __tablename__ = "request_event"
+    __table_args__ = (Index("ix_request_event_key_at", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300)
+    at: datetime = _created()
+
+
 class LoginCounter(SQLModel, table=True):
     """Failed logins of one login text (``kind`` "account": the e-mail or tax code typed,
     normalised, whether or not an account has it) or of one client address (``kind`` "address"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from workflows import account_tokens, accounts, audit, sessions
+from workflows import account_tokens, accounts, audit, request_limits, sessions
 from workflows.clock import now
 from workflows.command_log import command
 from workflows.db import transaction
@@ -52,10 +52,14 @@ def _send_link_in(rt: Runtime, session: Session, user: User, admin: User | None)
 
 
 @command("request_password_reset")
-def request_reset(rt: Runtime, actor: User | None, email: str) -> None:
+def request_reset(rt: Runtime, actor: User | None, email: str, client_address: str | None = None) -> None:
     """E-mail a reset link to the account of ``email`` when there is one that may be reset; the
-    answer is the same either way."""
+    answer is the same either way (the request is counted either way: at most
+    ``request_limits.PASSWORD_RESET`` an hour for one address, or from one client)."""
     with transaction(rt.engine) as session:
+        request_limits.admit(
+            session, request_limits.PASSWORD_RESET, {"address": client_address, "email": email}
+        )
         user = accounts.user_by_email(session, email)
         if user is not None and _may_reset(user):
             _send_link_in(rt, session, user, None)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from workflows import account_tokens, accounts, audit, tax_codes
+from workflows import account_tokens, accounts, audit, request_limits, tax_codes
 from workflows.clock import now
 from workflows.command_log import command
 from workflows.db import transaction
@@ -158,10 +158,16 @@ def verify_email(rt: Runtime, actor: User | None, token: str) -> User:
 
 
 @command("resend_verification")
-def resend_verification(rt: Runtime, actor: User | None, email: str) -> None:
+def resend_verification(
+    rt: Runtime, actor: User | None, email: str, client_address: str | None = None
+) -> None:
     """E-mail a new verification link to an address waiting for one; nothing otherwise (the
-    answer is the same either way)."""
+    answer is the same either way; the request is counted either way: at most
+    ``request_limits.VERIFICATION_RESEND`` an hour for one address, or from one client)."""
     with transaction(rt.engine) as session:
+        request_limits.admit(
+            session, request_limits.VERIFICATION_RESEND, {"address": client_address, "email": email}
+        )
         user = accounts.user_by_email(session, email)
         if user is None or not user.is_active:
             return

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
-from workflows import audit, permissions, tax_codes
+from workflows import audit, permissions, request_limits, tax_codes
 from workflows.accounts import EMAIL, normalise_email
 from workflows.attachments import detect_type, safe_filename, too_large
 from workflows.clock import now
@@ -62,8 +62,10 @@ def file_contest(
     statement: str = "",
     certificate_name: str = "",
     certificate: bytes = b"",
+    client_address: str | None = None,
 ) -> TaxCodeContest:
-    """File a contest (``actor``: the account it is filed from, None without one)."""
+    """File a contest (``actor``: the account it is filed from, None without one; at most
+    ``request_limits.TAX_CODE_CONTEST`` a day from one client address or for one contact address)."""
     tax_code = tax_code.strip()
     problems: list[FieldProblem] = []
     if (problem := tax_codes.tax_code_problem(tax_code)) is not None:
@@ -106,8 +108,12 @@ def file_contest(
             "validation_error",
             [FieldProblem("certificate", exc.message, exc.message_en, exc.code)],
         ) from exc
-    digest = rt.store.put(certificate)
     with transaction(rt.engine) as session:
+        # Counted before the file is stored: a refused contest leaves nothing behind.
+        request_limits.admit(
+            session, request_limits.TAX_CODE_CONTEST, {"address": client_address, "email": email}
+        )
+        digest = rt.store.put(certificate)
         contest = TaxCodeContest(
             tax_code=tax_code,
             organisation_name=organisation,

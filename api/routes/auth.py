@@ -71,9 +71,11 @@ def verify_email(body: TokenIn, rt: RuntimeDep) -> Accepted:
 
 
 @router.post("/auth/verify-email/resend", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
-def resend_verification(body: EmailIn, rt: RuntimeDep) -> Accepted:
-    """Gửi lại thư xác nhận / Send the verification link again (the older links stop working)."""
-    registration.resend_verification(rt, None, body.email)
+def resend_verification(body: EmailIn, request: Request, rt: RuntimeDep) -> Accepted:
+    """Gửi lại thư xác nhận / Send the verification link again (the older links stop working).
+    Tối đa 3 lần một giờ cho một địa chỉ thư, 10 từ một máy: quá thì 429 / At most 3 an hour for
+    one address, 10 from one client: past that, 429 with Retry-After."""
+    registration.resend_verification(rt, None, body.email, client_address(request, rt.settings))
     return VERIFICATION_SENT
 
 
@@ -108,11 +110,12 @@ def logout(user: CurrentUser, request: Request, rt: RuntimeDep) -> None:
 
 
 @router.post("/auth/password-reset", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
-def request_password_reset(body: EmailIn, rt: RuntimeDep) -> Accepted:
+def request_password_reset(body: EmailIn, request: Request, rt: RuntimeDep) -> Accepted:
     """Quên mật khẩu: gửi liên kết đặt lại qua thư / Forgotten password: e-mail a reset link
     (single use, valid ``TDCFLOW_PASSWORD_RESET_MINUTES``). The answer is the same whether or not
-    the address has an account."""
-    password_reset.request_reset(rt, None, body.email)
+    the address has an account. Tối đa 3 lần một giờ cho một địa chỉ thư, 10 từ một máy: quá thì
+    429 / At most 3 an hour for one address, 10 from one client: past that, 429 with Retry-After."""
+    password_reset.request_reset(rt, None, body.email, client_address(request, rt.settings))
     return RESET_SENT
 
 

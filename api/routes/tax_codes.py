@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from api.account_schemas import UserOut
+from api.client_address import client_address
 from api.deps import CurrentUser, Permitted, RowId, RuntimeDep, oauth2_scheme, user_from_token
 from api.errors import ERROR_RESPONSES
 from api.files import file_response
@@ -164,6 +165,7 @@ def correct(body: TaxCodeIn, user: CurrentUser, rt: RuntimeDep) -> UserOut:
 
 @router.post("/tax-code-contests", status_code=status.HTTP_201_CREATED, response_model=ContestFiledOut)
 async def file_contest(
+    request: Request,
     rt: RuntimeDep,
     tax_code: Annotated[str, Form(max_length=14)],
     organisation_name: Annotated[str, Form(max_length=300)],
@@ -176,7 +178,9 @@ async def file_contest(
 ) -> ContestFiledOut:
     """Khiếu nại mã số thuế đã được xác minh cho tài khoản khác, kèm Giấy chứng nhận đăng ký doanh
     nghiệp / Contest a tax code verified for another account, with the business registration
-    certificate. No account needed; the answer comes by e-mail."""
+    certificate. No account needed; the answer comes by e-mail. Từ một địa chỉ, hoặc cho một địa
+    chỉ thư, tối đa 3–5 khiếu nại một ngày: quá thì 429 / At most 5 a day from one client, 3 for one
+    contact address: past that, 429 with Retry-After."""
     actor = user_from_token(rt, token) if token else None
     content = await read_limited(certificate, rt.settings.max_upload_bytes)
     contest = tax_code_contests.file_contest(
@@ -190,6 +194,7 @@ async def file_contest(
         statement=statement,
         certificate_name=certificate.filename or "",
         certificate=content,
+        client_address=client_address(request, rt.settings),
     )
     return ContestFiledOut(
         id=contest.id or 0,

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
+from api.client_address import client_address
 from api.deps import RuntimeDep
 from api.web import i18n
 from api.web.account import field_errors
@@ -48,7 +49,7 @@ def forgot_form(request: Request, user: MaybeUser) -> Response:
 def forgot(
     request: Request, rt: RuntimeDep, user: MaybeUser, email: Annotated[str, Form(max_length=254)]
 ) -> Response:
-    password_reset.request_reset(rt, None, email)
+    password_reset.request_reset(rt, None, email, client_address(request, rt.settings))
     return _notice(
         request,
         user,
@@ -156,7 +157,7 @@ def resend_form(request: Request, user: MaybeUser, email: str = "") -> Response:
 def resend(
     request: Request, rt: RuntimeDep, user: MaybeUser, email: Annotated[str, Form(max_length=254)]
 ) -> Response:
-    registration.resend_verification(rt, None, email)
+    registration.resend_verification(rt, None, email, client_address(request, rt.settings))
     return _notice(
         request,
         user,

@@ -11,7 +11,9 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from api.bounds import PageNumber
+from api.client_address import client_address
 from api.deps import RowId, RuntimeDep
+from api.errors import status_of
 from api.files import file_response
 from api.uploads import read_limited
 from api.web import i18n
@@ -19,7 +21,7 @@ from api.web.csrf import verify_csrf
 from api.web.session import MaybeUser, PagePermitted, PageUser
 from api.web.templating import render
 from workflows import permissions, tax_code_contests, tax_codes
-from workflows.errors import DomainError, UploadRejected
+from workflows.errors import DomainError, RateLimited, UploadRejected
 from workflows.models import User
 from workflows.paging import Page
 from workflows.runtime import Runtime
@@ -168,6 +170,7 @@ async def file_contest(request: Request, rt: RuntimeDep, user: MaybeUser) -> Res
             statement=values["statement"],
             certificate_name=filename,
             certificate=content,
+            client_address=client_address(request, rt.settings),
         )
     except UploadRejected as exc:
         return render(
@@ -178,7 +181,7 @@ async def file_contest(request: Request, rt: RuntimeDep, user: MaybeUser) -> Res
             status_code=413 if exc.too_large else 422,
         )
     except DomainError as exc:
-        return render(
+        refused = render(
             request,
             "tax_code_contest.html",
             user,
@@ -187,8 +190,11 @@ async def file_contest(request: Request, rt: RuntimeDep, user: MaybeUser) -> Res
                 "errors": {f.field: i18n.pick(f.message, f.message_en) for f in exc.fields},
                 "error": i18n.pick(exc.message, exc.message_en),
             },
-            status_code=422,
+            status_code=status_of(exc),
         )
+        if isinstance(exc, RateLimited):
+            refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     return render(request, "tax_code_contest.html", user, {"filed": contest, "values": {}, "errors": {}})
 
 

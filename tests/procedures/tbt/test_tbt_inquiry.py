@@ -295,15 +295,15 @@ def test_rate_limit_per_email_and_ip(client):
 
 
 def test_rate_counts_older_than_the_window_are_dropped(client, rt):
-    from workflows.procedures.tbt.models import RateEvent
+    from workflows.models import RequestEvent
 
     with time_machine.travel(local(2026, 11, 26, 9, 0), tick=False):
         ask_as_visitor(client, email="mot@example.vn")
     with time_machine.travel(local(2026, 11, 26, 10, 1), tick=False):
         ask_as_visitor(client, email="hai@example.vn")
     with reading(rt.engine) as session:
-        keys = sorted(e.key for e in session.exec(select(RateEvent)).all())
-    assert keys == ["email:hai@example.vn", "ip:testclient"]
+        keys = sorted(e.key for e in session.exec(select(RequestEvent)).all())
+    assert keys == ["tbt_inquiry:address:testclient", "tbt_inquiry:email:hai@example.vn"]
 
 
 def test_the_demo_has_inquiries_in_three_states_answers_and_notifications(rt, client):

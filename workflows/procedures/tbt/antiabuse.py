@@ -3,8 +3,9 @@
 * a honeypot field (``website``) hidden from people, which robots fill in;
 * a signed form token carrying a small sum ("3 + 4 = ?") whose answer the asker types, valid for
   two hours (no image, readable by screen readers);
-* a rate limit per client IP and per e-mail address, counted in the database so that every app
-  process sees the same count; the refusal says when to try again.
+* a rate limit per client address and per e-mail address (``workflows.request_limits``, counted
+  in the database so that every app process sees the same count); the refusal says when to try
+  again.
 """
 
 from __future__ import annotations
@@ -13,22 +14,25 @@ import base64
 import hashlib
 import hmac
 import json
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from workflows.clock import as_utc, format_datetime, now
-from workflows.errors import FieldProblem, InvalidInput, RateLimited
-from workflows.procedures.tbt.models import RateEvent
+from workflows import request_limits
+from workflows.clock import now
+from workflows.errors import FieldProblem, InvalidInput
 from workflows.tokens import same_token
 
 TOKEN_LIFETIME = timedelta(hours=2)
-RATE_WINDOW = timedelta(hours=1)
-LIMITS = {"ip": 5, "email": 3}  # inquiries per RATE_WINDOW
+INQUIRY_LIMIT = request_limits.Limit(
+    "tbt_inquiry",
+    {"address": 5, "email": 3},  # inquiries an hour
+    timedelta(hours=1),
+    "Bạn đã gửi quá nhiều câu hỏi. Vui lòng thử lại sau {when}.",
+    "Too many questions sent. Please try again after {when}.",
+)
 
 
 @dataclass(frozen=True)
@@ -92,25 +96,7 @@ def check_challenge(secret_key: str, token: str | None, answer: str | None, hone
         )
 
 
-def check_rate(session: Session, keys: dict[str, str]) -> None:
-    """Refuse when any key (``{"ip": "203.0.113.5", "email": "a@b.vn"}``) reached its limit in
-    the window; otherwise count this request (in the caller's transaction)."""
-    since = now() - RATE_WINDOW
-    for kind, value in keys.items():
-        key = f"{kind}:{value}"
-        count, oldest = session.exec(
-            select(func.count(), func.min(RateEvent.at)).where(RateEvent.key == key, RateEvent.at > since)
-        ).one()
-        if count >= LIMITS[kind]:
-            retry_at = as_utc(oldest) + RATE_WINDOW
-            seconds = max(1, math.ceil((retry_at - now()).total_seconds()))
-            raise RateLimited(
-                f"Bạn đã gửi quá nhiều câu hỏi. Vui lòng thử lại sau {format_datetime(retry_at)}.",
-                f"Too many questions sent. Please try again after {format_datetime(retry_at)}.",
-                "rate_limited",
-                retry_after=seconds,
-            )
-    for kind, value in keys.items():
-        session.add(RateEvent(key=f"{kind}:{value}", at=now()))
-    # What no window can count any more is of no use: keep the table small.
-    session.execute(delete(RateEvent).where(RateEvent.at <= since))
+def check_rate(session: Session, client_address: str, email: str) -> None:
+    """Refuse when the client's address or the asker's e-mail address reached its limit in the
+    hour; otherwise count this inquiry (in the caller's transaction)."""
+    request_limits.admit(session, INQUIRY_LIMIT, {"address": client_address, "email": email})

@@ -107,7 +107,7 @@ def ask(
             ],
         )
     with transaction(rt.engine) as session:
-        antiabuse.check_rate(session, {"ip": client_ip, "email": str(asker["email"]).strip().lower()})
+        antiabuse.check_rate(session, client_ip, str(asker["email"]))
         visitor = visitor_for(
             session,
             str(asker["email"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import DDL, JSON, Column, Date, DateTime, Index, Text, UniqueConstraint, event
+from sqlalchemy import DDL, JSON, Column, Date, DateTime, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from workflows.clock import now
@@ -56,18 +56,6 @@ event.listen(
         "USING GIN (to_tsvector('simple', search_text))"
     ).execute_if(dialect="postgresql"),
 )
-
-
-class RateEvent(SQLModel, table=True):
-    """One counted request (an inquiry from a client IP or an e-mail address): the rate limit
-    lives in the database so that every app process sees the same count."""
-
-    __tablename__ = "tbt_rate_event"
-    __table_args__ = (Index("ix_tbt_rate_event_key_at", "key", "at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=300)
-    at: datetime = _created()
 
 
 class WtoNotification(SQLModel, table=True):

@@ -1,5 +1,7 @@
 """How the app answers an error: the JSON error shape for the API, the HTML error page (or the
-login page) for a page, and never a 5xx for a lost race (api.errors holds the shapes)."""
+login page) for a page, and never a 5xx for a lost race (api.errors holds the shapes). A database
+that cannot take the request (unreachable, restarting, or held by another writer past the busy
+timeout) is a 503 with ``Retry-After``, not a 500: the program did nothing wrong."""
 
 from __future__ import annotations
 
@@ -22,10 +24,11 @@ from api.errors import (
 )
 from api.web.errors import is_page_request, page_error
 from api.web.session import LoginRequired, login_redirect
-from workflows.db import concurrent_change, lost_race
+from workflows.db import concurrent_change, database_unavailable, lost_race
 from workflows.errors import DomainError, FieldProblem, InvalidInput, RateLimited
 
 log = logging.getLogger("tdcflow.api")
+RETRY_AFTER_UNAVAILABLE = 30  # seconds: a busy SQLite file or a database restarting
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -105,6 +108,25 @@ def install_error_handlers(app: FastAPI) -> None:
                 if is_page_request(request)
                 else error_response(409, conflict)
             )
+        if database_unavailable(exc):
+            # Not the request's fault and not a bug of the program: the database cannot take it now.
+            log.error("The database could not take a request", exc_info=exc)
+            busy = DomainError(
+                "Hệ thống đang bận hoặc tạm thời không kết nối được cơ sở dữ liệu, thao tác chưa thực "
+                "hiện được. Vui lòng thử lại sau ít phút.",
+                "The system is busy or cannot reach its database right now; the action was not "
+                "carried out. Please try again in a few minutes.",
+                "database_unavailable",
+            )
+            headers = {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
+            if is_page_request(request):
+                try:
+                    page = page_error(request, 503, busy)
+                    page.headers.update(headers)
+                    return page
+                except Exception:  # the page needs no database, but must not hide the first error
+                    log.exception("The error page failed too")
+            return error_response(503, busy, headers=headers)
         log.exception("Unhandled error", exc_info=exc)
         error = DomainError(
             "Đã xảy ra lỗi hệ thống; không có thay đổi nào được lưu.",

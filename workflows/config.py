@@ -131,6 +131,13 @@ class Settings(BaseSettings):
         gt=0,
         description="Failures are forgotten once this long has passed since the last one (the count restarts)",
     )
+    sqlite_busy_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="SQLite only: how long a request waits for another process's write (a backup, a "
+        "migration, another worker) before it is answered 503 with Retry-After",
+    )
     stamp_lookups_per_minute: int = Field(
         default=60,
         ge=1,

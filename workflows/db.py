@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, SQLModel, create_engine
 
 from workflows import models, outbox  # noqa: F401  (registers the tables)
@@ -30,18 +32,27 @@ _WRITE_OPTION = "tdcflow_writes"
 # deadlock detected (PostgreSQL aborted this transaction to break a cycle of lock waits), lock not
 # available (a lock_timeout or NOWAIT ran out).
 _LOST_RACE_STATES = frozenset({"40001", "40P01", "55P03"})
+# PostgreSQL's SQLSTATEs for a server that cannot take the request now: the connection's class
+# (08…), an administrator's or a crash's shutdown (57P01, 57P02), a server starting (57P03), too
+# many connections (53300).
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, sqlite_busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT_SECONDS) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout (how long a
+    statement waits for another process's write lock before it gives up)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_json_text
+            url,
+            connect_args={"check_same_thread": False, "timeout": sqlite_busy_timeout_seconds},
+            json_serializer=_json_text,
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        milliseconds = round(sqlite_busy_timeout_seconds * 1000)
+        event.listen(engine, "connect", lambda connection, record: _sqlite_pragmas(connection, milliseconds))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, json_serializer=_json_text)
@@ -53,13 +64,13 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection, busy_timeout_ms: int) -> None:  # type: ignore[no-untyped-def]
     # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -151,6 +162,23 @@ def lost_race(exc: BaseException) -> bool:
         return getattr(getattr(original, "diag", None), "constraint_name", None) == AUDIT_CHAIN_KEY
     # SQLite names the columns, not the constraint.
     return isinstance(exc, IntegrityError) and "audit_event.stream, audit_event.seq" in str(original)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether a database error means the database cannot take the request now, whatever the
+    request: the PostgreSQL server cannot be reached or is shutting down, the connection pool stayed
+    full, or another process held SQLite's write lock for longer than the busy timeout. (Not an
+    error of the schema or of a statement: those are the program's, and stay 500s.)"""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    original = exc.orig
+    if isinstance(original, sqlite3.OperationalError):
+        text = str(original)
+        return "database is locked" in text or "database is busy" in text
+    state = getattr(original, "sqlstate", None)
+    return state is None or state.startswith("08") or state in _UNAVAILABLE_STATES
 
 
 def concurrent_change() -> Conflict:

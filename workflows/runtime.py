@@ -160,7 +160,7 @@ def build_runtime(settings: Settings | None = None, create_tables: bool = True) 
     configure_password_hashing(settings.argon2_time_cost, settings.argon2_memory_kib)
     forms = FormLibrary(default_registry())
     catalogue = load_catalogue(settings.bpmn_dir, forms)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.sqlite_busy_timeout_seconds)
     audit_anchor.install_key(engine, audit_anchor.derive_key(settings.signing_key()))
     if create_tables:
         create_schema(engine)

@@ -16,11 +16,15 @@ from typing import Any
 from fastapi import APIRouter
 
 from workflows.catalogue import Catalogue, Procedure
-from workflows.models import Dossier, User
+from workflows.models import Dossier, User, WorkTask
 from workflows.runtime import Runtime
 
 # (runtime, the person looking, the dossier, the data they may read) -> values for the fragments
 PageValues = Callable[[Runtime, User, Dossier, dict[str, Any]], dict[str, Any]]
+
+
+# (runtime, the officer, the dossier, the task, what its form starts from) -> what it starts from
+FormStart = Callable[[Runtime, User, Dossier, WorkTask, dict[str, Any]], dict[str, Any]]
 
 
 # Where the dossier and task pages include a procedure's fragments.
@@ -33,6 +37,9 @@ class ProcedureWeb:
     # Templates (in the plug-in's ``templates/pages``) included in the pages' slots (SLOTS).
     fragments: Mapping[str, Sequence[str]] = field(default_factory=dict)
     page_values: PageValues | None = None
+    # What a task's form starts from beyond the dossier's values of its fields (a row to fill for
+    # each item the step decides on, say).
+    form_start: FormStart | None = None
 
 
 NO_WEB = ProcedureWeb()
@@ -56,6 +63,15 @@ def routers_of(catalogue: Catalogue) -> list[APIRouter]:
         if procedure.plugin.web_module:
             seen.setdefault(procedure.plugin.web_module, web_of(procedure))
     return [router for web in seen.values() for router in web.routers]
+
+
+def form_start(
+    rt: Runtime, user: User, dossier: Dossier, task: WorkTask, start: dict[str, Any]
+) -> dict[str, Any]:
+    """What the task's form starts from: ``start`` (the dossier's values of the form's fields),
+    as the dossier's procedure completes it."""
+    web = web_of(rt.catalogue.for_dossier(dossier))
+    return web.form_start(rt, user, dossier, task, start) if web.form_start else start
 
 
 def fragments(rt: Runtime, user: User, dossier: Dossier, data: dict[str, Any]) -> dict[str, Any]:

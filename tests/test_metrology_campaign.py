@@ -7,6 +7,7 @@ businesses and the public never see it. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -143,6 +144,9 @@ def test_a_campaign_from_plan_to_report_updates_the_warning_list(client, rt, at_
     page = client.get(f"/work/tasks/{step(specialist, code, 'handle')['task_id']}?lang=en").text
     assert "Finding id" in page and "Instruments inspected" in page
     assert f"<td>{ended['id']}</td>" in page and "not in the registry" in page
+    # Its form starts with a row for each violation, naming its finding: only the action is chosen.
+    rows = re.findall(r'name="(handlings[^"]*finding_id[^"]*)"[^>]*value="(\d+)"', page)
+    assert [int(value) for _, value in rows] == [ended["id"], unregistered["id"]], rows
     client.cookies.clear()
 
     handlings = [

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from api.deps import RuntimeDep
 from api.files import PDF, file_response
-from api.procedure_web import fragments
+from api.procedure_web import form_start, fragments
 from api.uploads import read_limited
 from api.web import i18n
 from api.web.csrf import verify_csrf_token
@@ -229,7 +229,7 @@ def _task_context(
     # The form starts from the dossier's current values of its own fields (e.g. the declaration
     # for a supplement, the earlier findings after a send-back).
     own = set(form.field_names())
-    start = {k: v for k, v in data.items() if k in own}
+    start = form_start(rt, user, dossier, task, {k: v for k, v in data.items() if k in own})
     detail = queries.dossier_detail(rt, user, dossier.code)
     start_form = rt.forms.get(procedure.start_form) if procedure else None
     visible = queries.data_for(rt, user, dossier)

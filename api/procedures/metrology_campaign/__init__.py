@@ -9,4 +9,5 @@ WEB = ProcedureWeb(
     routers=(routes.router,),
     fragments={"dossier_top": _FINDINGS, "task_top": _FINDINGS},
     page_values=pages.findings_values,
+    form_start=pages.handling_rows,
 )

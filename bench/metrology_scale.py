@@ -3,6 +3,7 @@
     .venv/bin/python bench/metrology_scale.py [--instruments 100000] [--records-each 5]
                                               [--database-url URL] [--rounds 3] [--samples 50]
                                               [--days 5] [--import-runs 2] [--import-rows 10000]
+                                              [--parts pages,sweeps,import]
 
 A fresh database (a SQLite file, or ``--database-url``'s PostgreSQL, dropped afterwards) gets a
 handful of real accounts through the API (an administrator, a clerk, ten businesses whose tax
@@ -14,7 +15,8 @@ two months past to a year ahead), the reminders and warnings the sweeps of the d
 
 Measured, in ``--rounds`` rounds of ``--samples`` calls, as p50/p95 (median over rounds and
 range): the owner page of the business with the most instruments (``GET
-/api/metrology/my-instruments`` and the HTML page ``/my/instruments``), the stamp lookup
+/api/metrology/my-instruments`` and the HTML page ``/my/instruments``), the officers' search
+(``/work/instruments``: no words, a word many instruments hold, one serial number), the stamp lookup
 (``registry.lookup_stamp`` and ``GET /api/public/stamps/{number}``), over a TestClient (the app
 in process, real HTTP semantics without a socket). Then the daily sweep (``alerts.sweep``) on
 ``--days`` new days in a row, and again on each the same day; two sweeps at once in two processes
@@ -57,6 +59,7 @@ from tests.test_metrology import body_key
 from tests.test_permissions import page_login
 from workflows.clock import now
 from workflows.db import drop_schema, reading
+from workflows.folding import search_key
 from workflows.metrology import alerts, bodies, bulk, registry, reports
 from workflows.metrology.kinds import BY_CODE
 from workflows.metrology.models import ExpiryReminder, ViolationWarning
@@ -112,6 +115,7 @@ def _seconds(label: str, values: list[float]) -> None:
 def people(client: TestClient, rt: Runtime) -> dict[str, Any]:
     admin = officer(client, rt, "admin")
     clerk = officer(client, rt, "clerk")
+    specialist = officer(client, rt, "specialist")
     firms = []
     for n in range(10):
         firm = business(client, f"Công ty TNHH Đo lường {n}")
@@ -122,7 +126,7 @@ def people(client: TestClient, rt: Runtime) -> dict[str, Any]:
     key = body_key(client, admin, "BENCH-QT", "Trung tâm Kỹ thuật Bench")
     body = bodies.body_of_key(rt, key)
     assert body is not None
-    return {"admin": admin, "firms": firms, "key": key, "body": body}
+    return {"admin": admin, "specialist": specialist, "firms": firms, "key": key, "body": body}
 
 
 # --- the bulk fill -----------------------------------------------------------------------------------
@@ -146,6 +150,7 @@ INSTRUMENT_COLUMNS = (
     "current_verified_on",
     "current_result",
     "current_valid_until",
+    "search_text",
 )
 RECORD_COLUMNS = (
     "id",
@@ -322,6 +327,10 @@ def fill(rt: Runtime, url: str, cast: dict[str, Any], instruments: int, each: in
                 current[1],
                 current[2],
                 current[3],
+                # What the model's write hook folds (workflows.metrology.models.SEARCHED), in order.
+                search_key(
+                    f"SN-{i:07d} M-{i % 300} PDM 1-2024 {name} {tax_code or ''} Phường {i % 145} {i % 300} Lê Duẩn"
+                ),
             )
         )
         # The sweeps before TODAY: a warning for the latest one if it was overdue or failed by then
@@ -502,11 +511,32 @@ def run(args: argparse.Namespace) -> None:
 
                 _rounds("owner page, API (my-instruments)", args.rounds, args.samples, api_page)
                 _rounds("owner page, HTML (/my/instruments)", args.rounds, args.samples, html_page)
+                staff = TestClient(create_app(rt))
+                page_login(staff, cast["specialist"].email)
+
+                def search(q: str) -> Callable[[int], None]:
+                    def call(n: int) -> None:
+                        response = staff.get("/work/instruments", params={"q": q, "page": 1 + n % 3})
+                        assert response.status_code == 200 and "SN-" in response.text, response.text[:300]
+
+                    return call
+
+                _rounds("officer search, no words (/work/instruments)", args.rounds, args.samples, search(""))
+                _rounds(
+                    "officer search, a common word ('phuong 7')",
+                    args.rounds,
+                    args.samples,
+                    search("phuong 7"),
+                )
+                _rounds("officer search, one serial number", args.rounds, args.samples, search("SN-0054321"))
                 _rounds("stamp lookup, function", args.rounds, args.samples, stamp_function)
                 _rounds("stamp lookup, HTTP", args.rounds, args.samples, stamp_http)
                 client.__exit__(None, None, None)
-            with time_machine.travel(local(2026, 6, 1, 1, 25), tick=True):
-                sweeps(rt, url, tmp, args.days)
+            if "sweeps" in args.parts:
+                with time_machine.travel(local(2026, 6, 1, 1, 25), tick=True):
+                    sweeps(rt, url, tmp, args.days)
+            if "import" not in args.parts:
+                return
             with time_machine.travel(local(2026, 6, 8, 9, 0), tick=True):
                 body = cast["body"]
                 fresh = []
@@ -539,6 +569,11 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--import-runs", type=int, default=2)
     parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument(
+        "--parts",
+        default="pages,sweeps,import",
+        help="which measures after the pages: sweeps, import (comma list)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep --database-url's tables (to study plans)")
     run(parser.parse_args())
 

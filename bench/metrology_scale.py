@@ -40,7 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,7 @@ from workflows.db import drop_schema, reading
 from workflows.folding import search_key
 from workflows.metrology import alerts, bodies, bulk, registry, reports
 from workflows.metrology.kinds import BY_CODE
-from workflows.metrology.models import ExpiryReminder, ViolationWarning
+from workflows.metrology.models import ExpiryReminder, Instrument, ViolationWarning
 from workflows.models import AuditEvent
 from workflows.outbox import OutboxEvent
 from workflows.runtime import Runtime, build_runtime
@@ -459,6 +459,32 @@ def sweeps(rt: Runtime, url: str, data: str, days: int) -> None:
     assert written["warnings"] == sum(r[1] for r in reports_)
 
 
+def never_verified(rt: Runtime, url: str, count: int) -> None:
+    """``count`` instruments registered together (a bulk registration) 60 days before and never
+    verified: the first sweep after opens an ``unverified`` warning for each, the next none."""
+    writer = Writer(url)
+    registered = writer.instant(datetime(2026, 4, 1, 2, 0, tzinfo=UTC))
+    with reading(rt.engine) as session:
+        first = (session.exec(select(func.max(Instrument.id))).one() or 0) + 1
+    rows = [
+        (first + n, "taximeter", "TX-NV", "", f"NV-{n:07d}", "", "", "business", None, "Công ty Chưa Kiểm",
+         "Phường Đông Hà", "", "", registered, None, None, None, None, f"nv-{n:07d} tx-nv")
+        for n in range(count)
+    ]  # fmt: skip
+    writer.write("metrology_instrument", INSTRUMENT_COLUMNS, rows)
+    writer.finish()
+    writer.connection.close()
+    t0 = time.perf_counter()
+    report = alerts.sweep(rt, TODAY)
+    first_sweep = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    again = alerts.sweep(rt, TODAY)
+    _seconds(f"first sweep after {count} never-verified instruments", [first_sweep])
+    _seconds("the same sweep again", [time.perf_counter() - t0])
+    print(f"    opened: {report.opened} (then {again.opened})", flush=True)
+    assert report.opened >= count and again.opened == 0
+
+
 # --- the run ----------------------------------------------------------------------------------------
 
 
@@ -532,6 +558,9 @@ def run(args: argparse.Namespace) -> None:
                 _rounds("stamp lookup, function", args.rounds, args.samples, stamp_function)
                 _rounds("stamp lookup, HTTP", args.rounds, args.samples, stamp_http)
                 client.__exit__(None, None, None)
+            if "unverified" in args.parts:
+                with time_machine.travel(local(2026, 6, 1, 1, 25), tick=True):
+                    never_verified(rt, url, args.never_verified)
             if "sweeps" in args.parts:
                 with time_machine.travel(local(2026, 6, 1, 1, 25), tick=True):
                     sweeps(rt, url, tmp, args.days)

@@ -67,7 +67,7 @@ from tests.deployment_support import fresh_pg_database, pg_server_url
 from workflows import audit_verify, commands
 from workflows.audit import verify_stream
 from workflows.config import get_settings
-from workflows.db import make_engine, reading
+from workflows.db import create_schema, make_engine, reading
 from workflows.models import AuditCheckpoint, AuditEvent, Dossier, User, WorkTask, dossier_search_text
 from workflows.packed import unpack
 from workflows.procedures.award import recommendations
@@ -835,6 +835,36 @@ def test_0027_indexes_the_instrument_search_on_postgresql_only(empty_url):
         assert indexes() == before
     finally:
         engine.dispose()
+
+
+def test_a_database_made_from_the_models_has_the_search_indexes_a_migrated_one_has(empty_url, tmp_path):
+    """The trigram indexes PostgreSQL searches dossiers and instruments with (0016, 0027) come
+    with ``create_all`` too: a database made from the models (a benchmark's, a throw-away one)
+    searches as a migrated one does. SQLite's trigram FTS5 table of the dossiers likewise."""
+    migrated_url = empty_url
+    migrations.upgrade(migrated_url)
+    models_url = f"sqlite:///{tmp_path / 'models.sqlite3'}" if empty_url.startswith("sqlite") else None
+    if models_url is None:  # a second PostgreSQL database of the test's own
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        with fresh_pg_database(pg_server_url(), f"tdcflow_models_{worker}") as url:
+            _compare_search_indexes(migrated_url, url)
+    else:
+        _compare_search_indexes(migrated_url, models_url)
+
+
+def _compare_search_indexes(migrated_url: str, models_url: str) -> None:
+    made = make_engine(models_url)
+    migrated = make_engine(migrated_url)
+    try:
+        create_schema(made)
+        for table in ("dossier", "metrology_instrument"):
+            names = [{i["name"] for i in sa.inspect(e).get_indexes(table)} for e in (migrated, made)]
+            assert names[0] == names[1], table
+        if made.dialect.name == "postgresql":
+            assert "ix_metrology_instrument_search_trgm" in names[1]
+    finally:
+        made.dispose()
+        migrated.dispose()
 
 
 def test_the_migrations_make_exactly_the_models_tables(empty_url):

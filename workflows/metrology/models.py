@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from workflows.clock import now
 from workflows.folding import search_key
+from workflows.models import pg_trigram_index
 
 
 def _instant(nullable: bool = True) -> Any:
@@ -118,6 +119,10 @@ def _fold_search_text(_mapper: Any, _connection: Any, instrument: Instrument) ->
     # Whoever writes the instrument (a registration, a correction, a body's report), the folded
     # copy follows in the same flush.
     instrument.search_text = instrument_search_text(instrument)
+
+
+# PostgreSQL serves the officers' "words anywhere" search from a trigram index (migration 0027).
+pg_trigram_index(Instrument.__table__, "ix_metrology_instrument_search_trgm", "search_text")
 
 
 class VerificationRecord(SQLModel, table=True):

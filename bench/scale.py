@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import baseline
 from bench.engine import setup_people
 from tests.conftest import make_settings
-from workflows import accounts, commands, queries, scheduler
+from workflows import accounts, commands, queries, scheduler, submission
 from workflows import statistics as service_statistics
 from workflows.clock import now
 from workflows.db import reading
@@ -185,7 +185,7 @@ def real_dossiers(rt: Runtime) -> None:
             field: commands.upload_attachment(rt, firm, f"{field}.pdf", DEMO_PDF).id
             for field in ("declaration_form", "business_registration", "certificate_copy")
         }
-        dossier, _ = commands.submit_dossier(
+        dossier, _ = submission.submit_dossier(
             rt, firm, "cong-bo-hop-chuan-hop-quy", baseline.declaration(n, firm.tax_code, ids)
         )
         for role, data in steps[: n % 4]:

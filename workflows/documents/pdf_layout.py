@@ -18,23 +18,19 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
 from workflows.documents.fonts import document_fonts
-from workflows.documents.ooxml import (
-    DEFAULT_TAB,
-    TWIP,
+from workflows.documents.ooxml_blocks import (
     Block,
-    Border,
     Cell,
     Field,
     Inline,
     LineBreak,
     Paragraph,
-    ParaStyle,
     Picture,
-    RunStyle,
     Tab,
     Table,
     Text,
 )
+from workflows.documents.ooxml_styles import DEFAULT_TAB, TWIP, Border, ParaStyle, RunStyle
 
 log = logging.getLogger("tdcflow.documents")
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import baseline
 from tests.conftest import make_settings
-from workflows import accounts, commands
+from workflows import accounts, commands, submission
 from workflows.db import drop_schema, reading
 from workflows.demo import DEMO_PDF
 from workflows.document_rendering import render_due
@@ -99,7 +99,7 @@ def drive(rt: Runtime, people: dict[str, User], payloads: list[dict]) -> dict[st
     latencies: dict[str, list[float]] = defaultdict(list)
     for data in payloads:
         t0 = time.perf_counter()
-        dossier, _ = commands.submit_dossier(rt, people["business"], PROCEDURE, data)
+        dossier, _ = submission.submit_dossier(rt, people["business"], PROCEDURE, data)
         latencies["submit"].append(time.perf_counter() - t0)
         for role, step_data in STEPS:
             task_id = open_task(rt, dossier.code)  # the inbox read a person would make

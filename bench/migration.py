@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.baseline import declaration
 from bench.engine import PROCEDURE, open_task, setup_people
 from tests.conftest import make_settings
-from workflows import accounts, commands, deployments, instance_migration
+from workflows import accounts, commands, deployments, instance_migration, submission
 from workflows.db import drop_schema
 from workflows.demo import DEMO_PDF
 from workflows.instance_migration import Selection
@@ -56,7 +56,9 @@ def run_round(database_url: str | None, dossiers: int) -> dict[str, float]:
                     field: commands.upload_attachment(rt, firm, f"{field}.pdf", DEMO_PDF).id
                     for field in ("declaration_form", "business_registration", "certificate_copy")
                 }
-                dossier, _ = commands.submit_dossier(rt, firm, PROCEDURE, declaration(n, firm.tax_code, ids))
+                dossier, _ = submission.submit_dossier(
+                    rt, firm, PROCEDURE, declaration(n, firm.tax_code, ids)
+                )
                 commands.complete_task(
                     rt, people["clerk"], open_task(rt, dossier.code), {"completeness_decision": "receive"}
                 )

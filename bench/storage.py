@@ -29,7 +29,7 @@ from bench.engine import PROCEDURE, open_task, setup_people
 from notifications import dispatch
 from tests.conftest import make_settings
 from tests.notifications_support import start_smtp
-from workflows import commands
+from workflows import commands, submission
 from workflows.db import drop_schema
 from workflows.demo import DEMO_PDF
 from workflows.document_rendering import render_due
@@ -81,7 +81,7 @@ def run_declarations(rt: Runtime, dossiers: int) -> None:
             field: commands.upload_attachment(rt, firm, f"{field}.pdf", DEMO_PDF).id
             for field in ("declaration_form", "business_registration", "certificate_copy")
         }
-        dossier, _ = commands.submit_dossier(rt, firm, PROCEDURE, declaration(n, firm.tax_code, ids))
+        dossier, _ = submission.submit_dossier(rt, firm, PROCEDURE, declaration(n, firm.tax_code, ids))
         after_command(rt)
         for role, step_data in STEPS:
             commands.complete_task(rt, people[role], open_task(rt, dossier.code), step_data)

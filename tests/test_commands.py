@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from tests.support import business, officer
-from workflows import audit, commands
+from workflows import audit, commands, engine_runs, submission
 from workflows.db import reading, transaction
 from workflows.errors import Conflict
 from workflows.models import AuditEvent, Counter, Document, Dossier, ProcessInstance, User, WorkTask
@@ -71,7 +71,7 @@ def test_exception_in_the_middle_of_a_command_leaves_no_partial_state(cast, rt, 
     def crash(*args, **kwargs):
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(commands, "sync_after_run", crash)
+    monkeypatch.setattr(engine_runs, "sync_after_run", crash)
     with pytest.raises(RuntimeError, match="injected failure"):
         commands.complete_task(rt, user(rt, leader.email), task_id, {"approval_decision": "approve"})
     assert snapshot(rt, code) == before
@@ -90,9 +90,9 @@ def test_a_failed_submission_leaves_no_dossier_and_no_code(cast, rt, monkeypatch
     def crash(*args, **kwargs):
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(commands, "_after_engine", crash)
+    monkeypatch.setattr(submission, "after_engine", crash)
     with pytest.raises(RuntimeError):
-        commands.submit_dossier(rt, user(rt, firm.email), "cong-bo-hop-chuan-hop-quy", data)
+        submission.submit_dossier(rt, user(rt, firm.email), "cong-bo-hop-chuan-hop-quy", data)
     with reading(rt.engine) as session:
         assert session.exec(select(func.count()).select_from(Dossier)).one() == 0
         assert session.exec(select(func.count()).select_from(ProcessInstance)).one() == 0
@@ -190,7 +190,7 @@ def test_dossier_codes_are_unique_under_concurrent_submissions(cast, rt):
 
     def submit(data):
         barrier.wait()
-        dossier, _ = commands.submit_dossier(rt, applicant, "cong-bo-hop-chuan-hop-quy", data)
+        dossier, _ = submission.submit_dossier(rt, applicant, "cong-bo-hop-chuan-hop-quy", data)
         return dossier.code
 
     with ThreadPoolExecutor(len(payloads)) as pool:

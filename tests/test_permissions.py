@@ -163,7 +163,7 @@ OFFICERS = frozenset(ROLES) - {"business"}
 EVERYONE_SIGNED_IN = frozenset(ROLES) | {"visitor"}
 
 # Who may, as the checks said before the policy: e.g. ``has_role("business")`` in
-# commands.submit_dossier, ``is_officer`` in deps.require_officer, ``has_role("tbt_officer")`` in
+# submission.submit_dossier, ``is_officer`` in deps.require_officer, ``has_role("tbt_officer")`` in
 # tbt/wto.py. ("visitor": a TBT asker's account without a role; nobody signed in may do none.)
 EXPECTED: dict[str, frozenset[str]] = {
     "account.use": EVERYONE_SIGNED_IN,

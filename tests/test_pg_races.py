@@ -45,7 +45,7 @@ from sqlmodel import select
 from api.security import create_access_token
 from tests.conftest import make_settings, postgres_database
 from tests.support import PDF, PROCEDURE, Person, valid_tax_code
-from workflows import accounts, audit_verify, commands, scheduler, sessions
+from workflows import accounts, audit_verify, commands, scheduler, sessions, submission
 from workflows.config import PROJECT_ROOT, Settings
 from workflows.db import reading, transaction
 from workflows.errors import Conflict
@@ -268,7 +268,7 @@ def no_failures(problems: list[str], what: str, tally: Counter[str]) -> None:
 
 
 def submitted(rt: Runtime, firm: Racer) -> Dossier:
-    dossier, _ = commands.submit_dossier(rt, firm.user, PROCEDURE, firm.declaration())
+    dossier, _ = submission.submit_dossier(rt, firm.user, PROCEDURE, firm.declaration())
     return dossier
 
 

@@ -41,9 +41,9 @@ from workflows.calendar_entries import (
 )
 from workflows.calendar_moves import DEADLINE_KINDS, Change, Move, calendar_of, moves_of
 from workflows.clock import now, to_local
-from workflows.commands import script_functions
 from workflows.db import next_in_sequence, reading, transaction
 from workflows.engine import RunningProcess
+from workflows.engine_runs import script_functions
 from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
 from workflows.models import (
     CALENDAR_ENTRY_KINDS,

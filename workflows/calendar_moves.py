@@ -21,8 +21,8 @@ from workflows.calendar import WorkingCalendar
 from workflows.calendar_entries import entries_in_force, overrides_of
 from workflows.catalogue import Procedure
 from workflows.clock import as_utc, now
-from workflows.commands import script_functions
 from workflows.engine import RunningProcess
+from workflows.engine_runs import script_functions
 from workflows.models import Alarm, CalendarEntry, ClockPause, Dossier, ProcessInstance, WorkTask
 
 if TYPE_CHECKING:

@@ -42,7 +42,8 @@ from sqlmodel import select
 
 from forms.registry import FormLibrary, FormSchemaError
 from workflows import audit
-from workflows.catalogue import Catalogue, CatalogueError, Procedure, load_deployed_version, office_day
+from workflows.catalogue import Catalogue, CatalogueError, Procedure, office_day
+from workflows.catalogue_loading import load_deployed_version
 from workflows.clock import now
 from workflows.db import reading, transaction
 from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found

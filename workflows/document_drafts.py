@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from workflows import permissions
-from workflows.commands import script_functions
 from workflows.context import CommandContext
 from workflows.db import reading
 from workflows.dossier_documents import draft_document
 from workflows.engine import EngineError, RunningProcess, TaskNotReady
+from workflows.engine_runs import script_functions
 from workflows.errors import not_found
 from workflows.models import Dossier, ProcessInstance, User, WorkTask
 from workflows.runtime import Runtime

@@ -30,12 +30,13 @@ from workflows import audit, calendar_entries
 from workflows.alarms import drop_task_alarms, schedule_task_alarms
 from workflows.catalogue import Procedure
 from workflows.clock import as_utc, now
-from workflows.commands import project_run, script_functions, stale
+from workflows.commands import stale
 from workflows.context import CommandContext
 from workflows.db import reading, transaction
 from workflows.effects import refresh_deadlines
 from workflows.engine import EngineError, RunningProcess, UserTaskView
 from workflows.engine_migration import MigrationCheck, MigrationImpossible, check_migration, migrate
+from workflows.engine_runs import project_run, script_functions
 from workflows.errors import Conflict, FieldProblem, InvalidInput, not_found
 from workflows.locking import lock_dossier
 from workflows.models import Dossier, InstanceMigration, ProcessInstance, User, WorkTask

@@ -18,7 +18,8 @@ from forms.registry import FormLibrary, default_registry
 from workflows import audit_anchor, calendar_entries
 from workflows.accounts import configure_password_hashing
 from workflows.calendar import WorkingCalendar, calendar_for, get_calendar
-from workflows.catalogue import Catalogue, Procedure, load_catalogue, office_day
+from workflows.catalogue import Catalogue, Procedure, office_day
+from workflows.catalogue_loading import load_catalogue
 from workflows.config import Settings, get_settings
 from workflows.db import check_schema, create_schema, make_engine, reading, transaction
 from workflows.deployments import DeploymentWatch

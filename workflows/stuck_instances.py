@@ -17,10 +17,11 @@ from sqlmodel import select
 
 from workflows import audit, permissions
 from workflows.command_log import command
-from workflows.commands import _after_engine, _restore, _save_instance
+from workflows.commands import _restore, _save_instance
 from workflows.context import CommandContext
 from workflows.db import reading, transaction
 from workflows.engine import EngineError, LostJoin
+from workflows.engine_runs import after_engine
 from workflows.errors import Conflict, Forbidden, not_found
 from workflows.locking import lock_dossier_by_code
 from workflows.models import Dossier, ProcessInstance, User
@@ -123,7 +124,7 @@ def resume(rt: Runtime, actor: User, code: str) -> list[LostJoin]:
             dossier_id=dossier.id,
             at=ctx.at,
         )
-        _after_engine(ctx, process)
+        after_engine(ctx, process)
         return counted
 
 

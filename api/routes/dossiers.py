@@ -26,7 +26,7 @@ from api.schemas import (
     WithdrawIn,
 )
 from api.uploads import read_limited
-from workflows import commands, extension, permissions, queries
+from workflows import commands, extension, permissions, queries, submission
 from workflows.clock import local_zone
 from workflows.models import User
 from workflows.queries import DossierDetail, DossierFilter
@@ -70,7 +70,7 @@ def submit(
     idempotency_key: Annotated[str | None, Header(max_length=120)] = None,
 ) -> Any:
     """Nộp hồ sơ / Submit a dossier. Repeating the same ``Idempotency-Key`` returns the first dossier (200)."""
-    dossier, created = commands.submit_dossier(rt, user, body.procedure, body.data, idempotency_key)
+    dossier, created = submission.submit_dossier(rt, user, body.procedure, body.data, idempotency_key)
     out = dossier_out(rt, user, queries.dossier_detail(rt, user, dossier.code))
     if not created:
         return JSONResponse(out.model_dump(mode="json"), status_code=status.HTTP_200_OK)

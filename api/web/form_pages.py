@@ -31,6 +31,7 @@ from forms.registry import Form
 from forms.rendering import AttachmentInfo, build_view
 from forms.validation import FieldError
 from workflows import commands, document_drafts, official_copy, permissions, queries, tax_codes
+from workflows import submission as dossier_submission
 from workflows.catalogue import Procedure
 from workflows.clock import now
 from workflows.errors import Conflict, DomainError, Forbidden, InvalidInput, UploadRejected, not_found
@@ -204,7 +205,7 @@ async def submit_dossier(procedure_code: str, request: Request, rt: RuntimeDep, 
     if upload_problems:
         return _form_page(request, rt, user, "dossier_new.html", form, data, context, errors=upload_problems)
     try:
-        dossier, _ = commands.submit_dossier(
+        dossier, _ = dossier_submission.submit_dossier(
             rt, user, procedure.code, data, idempotency_key=f"web-{submission}"
         )
     except InvalidInput as exc:

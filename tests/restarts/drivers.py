@@ -13,7 +13,7 @@ from sqlmodel import select
 from tests.restarts.explorer import TIMER, Choice, Option
 from tests.restarts.samples import SampleContext, count, payload
 from tests.support import local, valid_tax_code
-from workflows import accounts, commands, scheduler
+from workflows import accounts, commands, scheduler, submission
 from workflows.clock import now, to_local
 from workflows.db import reading, transaction
 from workflows.engine import RunningProcess
@@ -147,7 +147,7 @@ class CommandDriver:
             history, variant = divmod(choice.variant, count(self.rt.forms.get(self.procedure.start_form)))
             self._record_history(self._histories()[history])
             data = self._payload(self.procedure.start_form, self.applicant, variant)
-            dossier, _ = commands.submit_dossier(self.rt, self.applicant, self.procedure.code, data)
+            dossier, _ = submission.submit_dossier(self.rt, self.applicant, self.procedure.code, data)
             self.dossier_id = dossier.id
             return True
         if choice.spec_name.startswith(TIMER):

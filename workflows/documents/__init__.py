@@ -1,8 +1,8 @@
 """Official documents in the layout of Decree 30/2020/NĐ-CP.
 
 ``model`` says what a document is (a kind's builder turns a context into a body), ``docx_writer``
-(with ``docx_package``) lays a body out as .docx, ``pdf_writer`` (with ``ooxml``, ``pdf_layout``
-and ``fonts``) renders a .docx as its PDF/A copy (imported where it is used: fpdf2 takes 0.3 s to
+(with ``docx_package``) lays a body out as .docx, ``pdf_writer`` (with ``ooxml`` and its
+``ooxml_*`` parts, ``pdf_layout``, ``pdf_lines`` and ``fonts``) renders a .docx as its PDF/A copy (imported where it is used: fpdf2 takes 0.3 s to
 import), ``codes`` and ``qr`` make what lets anyone verify it, ``text`` helps builders write dates
 and phrases, ``slips`` holds the one-stop slips every procedure issues. A procedure's own kinds live in its package (``workflows.procedures.<name>``).
 

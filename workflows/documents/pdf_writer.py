@@ -79,8 +79,10 @@ from fpdf import FPDF
 from fpdf import __version__ as FPDF_VERSION
 
 from workflows.documents.fonts import cut_fonts, document_fonts
-from workflows.documents.ooxml import Block, Parsed, Table, Text, read_docx
-from workflows.documents.pdf_layout import Canvas, block_units, metrics, paginate, stack
+from workflows.documents.ooxml import read_docx
+from workflows.documents.ooxml_blocks import Block, Parsed, Table, Text
+from workflows.documents.pdf_layout import Canvas, block_units, paginate, stack
+from workflows.documents.pdf_lines import metrics
 
 log = logging.getLogger("tdcflow.documents")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from workflows import commands
+from workflows import commands, submission
 from workflows.db import transaction
 from workflows.demo import ADMIN, BUSINESS, CLERK, DEMO_PDF, LEADER, SPECIALIST, open_task
 from workflows.models import User
@@ -129,7 +129,7 @@ def make_demo(rt: Runtime) -> list[str]:
             field: commands.upload_attachment(rt, applicant, f"{field}.pdf", DEMO_PDF).id
             for field in ("registration_form", "self_assessment_report")
         }
-        dossier, _ = commands.submit_dossier(
+        dossier, _ = submission.submit_dossier(
             rt,
             applicant,
             AWARD_PROCEDURE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from workflows import commands, extension
+from workflows import commands, extension, submission
 from workflows.catalogue import office_day
 from workflows.clock import as_of, now, to_local
 from workflows.demo import BUSINESS, CLERK, DEMO_PDF, LEADER, SPECIALIST, demo_user, open_task
@@ -127,7 +127,7 @@ def make_demo(rt: Runtime) -> list[str]:
         )
         for field in ("declaration_form", "business_registration", *basis_files):
             ids[field] = commands.upload_attachment(rt, business, f"{field}.pdf", DEMO_PDF).id
-        dossier, _ = commands.submit_dossier(
+        dossier, _ = submission.submit_dossier(
             rt,
             business,
             PROCEDURE,
@@ -201,7 +201,7 @@ def _late_and_at_risk(rt: Runtime) -> list[str]:
                 field: commands.upload_attachment(rt, business, f"{field}.pdf", DEMO_PDF).id
                 for field in ("declaration_form", "business_registration", "certificate_copy")
             }
-            dossier, _ = commands.submit_dossier(
+            dossier, _ = submission.submit_dossier(
                 rt,
                 business,
                 PROCEDURE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from workflows import commands
+from workflows import commands, submission
 from workflows.catalogue import office_day
 from workflows.clock import as_of, now
 from workflows.demo import BUSINESS, CLERK, DEMO_PDF, demo_user, open_task
@@ -78,7 +78,7 @@ def make_demo(rt: Runtime) -> list[str]:
             field: commands.upload_attachment(rt, business, f"{field}.pdf", DEMO_PDF).id
             for field in ("contract", "invoice", "packing_list", "bill_of_lading")
         }
-        dossier, _ = commands.submit_dossier(
+        dossier, _ = submission.submit_dossier(
             rt,
             business,
             PROCEDURE,
@@ -120,7 +120,7 @@ def _under_earlier_rules(rt: Runtime, business: User, clerk: User) -> list[str]:
             line.pop("risk_level", None)
             line["regulation_measure"] = "b"  # a certificate of a registered body (Decree 74/2018)
         data.pop("has_conformity_certificate", None)
-        dossier, _ = commands.submit_dossier(
+        dossier, _ = submission.submit_dossier(
             rt, business, PROCEDURE, data, idempotency_key="demo-earlier-rules"
         )
     with as_of(datetime.combine(registered, time(14, 0), zone)):

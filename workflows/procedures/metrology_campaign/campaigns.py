@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from workflows import commands, permissions
+from workflows import permissions, submission
 from workflows.db import reading
 from workflows.errors import not_found
 from workflows.models import Document, Dossier, User, WorkTask
@@ -28,7 +28,7 @@ def open_campaign(
 ) -> tuple[Dossier, bool]:
     """Start a campaign with its plan (the policy's ``metrology.campaign.open``, asked by the
     generic submission through the plug-in's ``started_by``)."""
-    return commands.submit_dossier(rt, actor, CODE, data, idempotency_key)
+    return submission.submit_dossier(rt, actor, CODE, data, idempotency_key)
 
 
 @dataclass(frozen=True)

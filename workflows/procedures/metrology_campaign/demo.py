@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from workflows import commands
+from workflows import commands, submission
 from workflows.catalogue import office_day
 from workflows.clock import now
 from workflows.demo import LEADER, SPECIALIST, demo_user, open_task
@@ -32,10 +32,10 @@ def _plan(title: str, kinds: list[str]) -> dict[str, Any]:
 
 def make_demo(rt: Runtime) -> list[str]:
     specialist, leader = demo_user(rt, SPECIALIST), demo_user(rt, LEADER)
-    waiting, _ = commands.submit_dossier(
+    waiting, _ = submission.submit_dossier(
         rt, specialist, PROCEDURE, _plan("Kiểm tra cột đo xăng dầu quý IV", ["fuel_dispenser"])
     )
-    in_field, _ = commands.submit_dossier(
+    in_field, _ = submission.submit_dossier(
         rt, specialist, PROCEDURE, _plan("Kiểm tra cân tại chợ, taximet", ["platform_scale", "taximeter"])
     )
     commands.complete_task(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from workflows import commands
+from workflows import commands, submission
 from workflows.clock import now, to_local
 from workflows.db import transaction
 from workflows.demo import BUSINESS, demo_user, open_task
@@ -57,7 +57,7 @@ PUBLISHED = [
 def _visitor_inquiry(rt: Runtime, name: str, email: str, data: dict[str, Any]) -> Dossier:
     with transaction(rt.engine) as session:
         visitor = visitor_for(session, email, name)
-        return commands.start_in_transaction(
+        return submission.start_in_transaction(
             rt,
             session,
             visitor,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
-from workflows import commands, permissions, ratings
+from workflows import permissions, ratings, submission
 from workflows.attachments import store_upload
 from workflows.clock import now
 from workflows.command_log import command
@@ -82,7 +82,7 @@ def ask(
         _check_file_count(files)
         with transaction(rt.engine) as session:
             _attach(rt, session, actor, data, files)
-            dossier = commands.start_in_transaction(rt, session, actor, procedure, data)
+            dossier = submission.start_in_transaction(rt, session, actor, procedure, data)
         return Asked(dossier, None)
 
     antiabuse.check_challenge(rt.settings.signing_key(), form_token, captcha_answer, honeypot)
@@ -116,7 +116,7 @@ def ask(
             str(asker.get("phone") or ""),
         )
         _attach(rt, session, visitor, data, files)
-        dossier = commands.start_in_transaction(rt, session, visitor, procedure, data)
+        dossier = submission.start_in_transaction(rt, session, visitor, procedure, data)
     return Asked(dossier, follow_path(rt.settings.signing_key(), dossier.code))
 
 

@@ -23,7 +23,9 @@ from sqlmodel.sql.sqltypes import AutoString
 AUXILIARY_TABLE_PREFIX = "tbt_kb_fts"
 # SQLite's trigram FTS5 index of ``dossier.search_text`` (0018, ``workflows.models``).
 DOSSIER_SEARCH_FTS = "dossier_search_fts"
-AUXILIARY_INDEXES = frozenset({"ix_tbt_kb_fulltext", "ix_dossier_search_trgm", "ix_metrology_instrument_search_trgm"})
+AUXILIARY_INDEXES = frozenset(
+    {"ix_tbt_kb_fulltext", "ix_dossier_search_trgm", "ix_metrology_instrument_search_trgm"}
+)
 VERSION_TABLE = "alembic_version"
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from api.deps import RowId, RuntimeDep
+from api.errors import status_of
 from api.web import i18n
 from api.web.csrf import verify_csrf
 from api.web.metrology_pages import _STATUS_NAMES as STATUS_NAMES  # the list page's own
@@ -20,7 +21,7 @@ from api.web.metrology_pages import _helpers as helpers
 from api.web.session import PagePermitted
 from api.web.templating import render
 from workflows import permissions
-from workflows.errors import Conflict, DomainError, Forbidden
+from workflows.errors import DomainError, Forbidden
 from workflows.metrology import listing, registration, registry
 from workflows.models import User
 
@@ -29,17 +30,13 @@ Registrant = Annotated[User, Depends(PagePermitted(permissions.METROLOGY_REGISTE
 OfficerRegistrant = Annotated[User, Depends(PagePermitted(permissions.METROLOGY_REGISTER))]
 
 
-def _status(error: DomainError) -> int:
-    if isinstance(error, Conflict):
-        return 409
-    return 403 if isinstance(error, Forbidden) else 422
-
-
-def _refused(error: DomainError, values: dict[str, Any]) -> dict[str, Any]:
+def refused_form(error: DomainError, values: dict[str, Any]) -> dict[str, Any]:
+    """A refused registration form's context: why, each field's reason, and what was typed (a
+    correction made on a stale version shows what is there now instead, to correct again)."""
     return {
         "register_error": i18n.pick(error.message, error.message_en),
         "register_fields": {f.field: i18n.pick(f.message, f.message_en) for f in error.fields},
-        "register_values": values,
+        "register_values": None if error.code == "stale_instrument" else values,
     }
 
 
@@ -65,8 +62,13 @@ async def register_own(request: Request, rt: RuntimeDep, user: Registrant) -> Re
                 status_code=403,
             )
         result = listing.own_by_urgency(rt, user, 1, PAGE_SIZE)
-        context = {"result": result, "refused": None, **helpers(result.today), **_refused(refused, values)}
-        return render(request, "my_instruments.html", user, context, status_code=_status(refused))
+        context = {
+            "result": result,
+            "refused": None,
+            **helpers(result.today),
+            **refused_form(refused, values),
+        }
+        return render(request, "my_instruments.html", user, context, status_code=status_of(refused))
     return RedirectResponse("/my/instruments?registered=1", status_code=303)
 
 
@@ -85,9 +87,9 @@ async def register_for_owner(request: Request, rt: RuntimeDep, user: OfficerRegi
             "status": "",
             "statuses": statuses,
             **helpers(result.today),
-            **_refused(refused, values),
+            **refused_form(refused, values),
         }
-        return render(request, "instruments.html", user, context, status_code=_status(refused))
+        return render(request, "instruments.html", user, context, status_code=status_of(refused))
     return RedirectResponse(f"/work/instruments/{instrument.id}", status_code=303)
 
 
@@ -110,8 +112,6 @@ async def correct(
         )
     except DomainError as refused:
         found = registry.instrument_file(rt, user, instrument_id)
-        context = {"file": found, **helpers(found.today), **_refused(refused, values)}
-        if refused.code == "stale_instrument":  # show what is there now, to correct again from it
-            context["register_values"] = None
-        return render(request, "instrument.html", user, context, status_code=_status(refused))
+        context = {"file": found, **helpers(found.today), **refused_form(refused, values)}
+        return render(request, "instrument.html", user, context, status_code=status_of(refused))
     return RedirectResponse(f"/work/instruments/{instrument_id}?corrected=1", status_code=303)

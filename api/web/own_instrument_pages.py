@@ -16,6 +16,7 @@ from api.deps import RowId, RuntimeDep
 from api.errors import status_of
 from api.web import i18n
 from api.web.csrf import verify_csrf
+from api.web.instrument_registration_pages import refused_form
 from api.web.metrology_pages import OwnerUser
 from api.web.metrology_pages import _helpers as helpers
 from api.web.session import PagePermitted
@@ -80,13 +81,7 @@ async def correct_own(instrument_id: RowId, request: Request, rt: RuntimeDep, us
             values,
         )
     except DomainError as refused:
-        shown = {
-            "register_error": i18n.pick(refused.message, refused.message_en),
-            "register_fields": {f.field: i18n.pick(f.message, f.message_en) for f in refused.fields},
-            # A stale form shows what is there now, to correct again from it.
-            "register_values": None if refused.code == "stale_instrument" else values,
-        }
-        return _page(request, rt, user, instrument_id, status_of(refused), **shown)
+        return _page(request, rt, user, instrument_id, status_of(refused), **refused_form(refused, values))
     return RedirectResponse(f"/my/instruments/{instrument_id}?corrected=1", status_code=303)
 
 

@@ -3,7 +3,8 @@
     .venv/bin/python bench/metrology_scale.py [--instruments 100000] [--records-each 5]
                                               [--database-url URL] [--rounds 3] [--samples 50]
                                               [--days 5] [--import-runs 2] [--import-rows 10000]
-                                              [--parts pages,sweeps,import]
+                                              [--parts pages,unverified,sweeps,import]
+                                              [--never-verified 10000]
 
 A fresh database (a SQLite file, or ``--database-url``'s PostgreSQL, dropped afterwards) gets a
 handful of real accounts through the API (an administrator, a clerk, ten businesses whose tax
@@ -601,7 +602,10 @@ def main() -> None:
     parser.add_argument(
         "--parts",
         default="pages,sweeps,import",
-        help="which measures after the pages: sweeps, import (comma list)",
+        help="which measures after the pages: unverified, sweeps, import (comma list)",
+    )
+    parser.add_argument(
+        "--never-verified", type=int, default=10_000, help="instruments for the 'unverified' part"
     )
     parser.add_argument("--keep", action="store_true", help="keep --database-url's tables (to study plans)")
     run(parser.parse_args())

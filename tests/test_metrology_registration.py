@@ -305,3 +305,26 @@ def test_a_first_sweep_over_many_never_verified_instruments_opens_their_warnings
                     if e.action == "warning_opened"]  # fmt: skip
         assert opened.details["grace_ended"] == "2026-06-29" and opened.details["grace_working_days"] == 20
         assert verify_stream(session, stream) is None
+
+
+def test_the_officers_search_takes_quotes_backslashes_and_wildcards_as_text(client, rt, at_monday):
+    """The search words are written into the statement (so each search is planned for its own
+    words): a quote, a backslash, % or _ typed must match themselves, never break the query."""
+    specialist = officer(client, rt, "specialist")
+    firm = verified_business(client, rt, officer(client, rt, "clerk"), "Công ty TNHH O'Hara")
+    odd = {**OWN, "serial_number": "AB_1%", "address": "Kho 5\\6 'Lê Lợi'"}
+    created = firm.post("/api/metrology/instruments", json=odd)
+    assert created.status_code == 201, created.text
+    firm.post("/api/metrology/instruments", json={**OWN, "serial_number": "ABX1Z"})
+    sign_in(client, specialist)
+    for typed, found in (
+        ("ab_1%", True),
+        ("o'hara", True),
+        ("5\\6", True),
+        ("'le loi'", True),
+        ("ab%1", False),
+    ):
+        page = client.get("/work/instruments", params={"q": typed})
+        assert page.status_code == 200, typed
+        assert ("AB_1%" in shown(page.text)) is found, typed
+        assert "ABX1Z" not in shown(page.text) or typed == "o'hara", typed

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case
+from sqlalchemy import String, bindparam, case
 from sqlmodel import col, func, select
 
 from workflows import permissions
@@ -88,7 +88,11 @@ def search(
         # The folded column (migration 0023): "dong ha" finds "Đông Hà" on every database. The
         # typed word is text, never a pattern: its % and _ match themselves.
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(col(Instrument.search_text).like(f"%{escaped}%", escape="\\"))
+        # The pattern is written into the statement (safely quoted), not bound: a prepared
+        # statement's generic plan cannot tell a rare word (the trigram index, migration 0027)
+        # from one most instruments hold (a scan of the table), and took the index for both.
+        pattern = bindparam(None, f"%{escaped}%", type_=String, literal_execute=True)
+        where.append(col(Instrument.search_text).like(pattern, escape="\\"))
     if status in registry.STATUSES:
         where.append(registry._status_filter(status, today))
     rank = _urgency(today)

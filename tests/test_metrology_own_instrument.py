@@ -109,6 +109,9 @@ def test_the_owner_corrects_its_instrument_until_verified_then_reports_its_stamp
         assert "Đã báo mất tem kiểm định." in shown(marked.text) and "đã báo mất" in shown(marked.text)
         assert f'action="{page_path}/stamp-lost' not in marked.text  # reported once
 
+        # The department's page of the instrument marks the stamp too.
+        sign_in(client, specialist)
+        assert "T-0001 đã báo mất" in shown(client.get(f"/work/instruments/{instrument['id']}").text)
         warnings = specialist.get("/api/metrology/warnings", params={"cause": "stamp_lost"}).json()
         assert [(w["instrument_id"], w["note"]) for w in warnings["items"]] == [
             (instrument["id"], "Bong tem khi rửa xe")

@@ -214,7 +214,8 @@ def instrument_file(rt: Runtime, actor: User, instrument_id: int) -> InstrumentF
             .order_by(col(AuditEvent.seq))
         ).all()
         records = _records(session, instrument_id)
-    return InstrumentFile(instrument, records, list(history), office_day(now()))
+        lost = _lost_stamps(session, instrument_id)
+    return InstrumentFile(instrument, records, list(history), office_day(now()), lost)
 
 
 def own_instrument_file(rt: Runtime, actor: User, instrument_id: int) -> InstrumentFile:
@@ -227,14 +228,18 @@ def own_instrument_file(rt: Runtime, actor: User, instrument_id: int) -> Instrum
         if instrument is None or instrument.owner_tax_code != actor.tax_code:
             raise not_found("phương tiện đo", "Instrument")
         records = _records(session, instrument_id)
-        lost = session.exec(
-            select(ViolationWarning.verification_id).where(
-                ViolationWarning.instrument_id == instrument_id, ViolationWarning.cause == "stamp_lost"
-            )
-        ).all()
-    return InstrumentFile(
-        instrument, records, [], office_day(now()), frozenset(v for v in lost if v is not None)
-    )
+        lost = _lost_stamps(session, instrument_id)
+    return InstrumentFile(instrument, records, [], office_day(now()), lost)
+
+
+def _lost_stamps(session: Session, instrument_id: int) -> frozenset[int]:
+    """The instrument's verifications whose stamp was reported lost."""
+    lost = session.exec(
+        select(ViolationWarning.verification_id).where(
+            ViolationWarning.instrument_id == instrument_id, ViolationWarning.cause == "stamp_lost"
+        )
+    ).all()
+    return frozenset(v for v in lost if v is not None)
 
 
 def _records(session: Session, instrument_id: int) -> list[tuple[VerificationRecord, str]]:

@@ -25,7 +25,7 @@ from workflows.config import Settings
 from workflows.db import reading
 from workflows.models import Document, User
 
-LEADERS = 3
+LEADERS = 2
 
 
 def _issue_in_child(settings: Settings, leader_email: str, start: Any, out: Any) -> None:

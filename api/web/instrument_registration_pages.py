@@ -46,6 +46,14 @@ async def _typed(request: Request, officer: bool) -> dict[str, Any]:
     return {name: value for name in names if isinstance(value := form.get(name), str)}
 
 
+async def typed_correction(request: Request, officer: bool) -> tuple[dict[str, Any], int]:
+    """What a correction form sent: its fields, and the version of the instrument it was read at
+    (0, never a version, when missing or not a number)."""
+    values = await _typed(request, officer)
+    version = (await request.form()).get("version")
+    return values, int(version) if isinstance(version, str) and version.isdigit() else 0
+
+
 @router.post("/my/instruments", dependencies=[Depends(verify_csrf)])
 async def register_own(request: Request, rt: RuntimeDep, user: Registrant) -> Response:
     """A business registers one of its instruments; back to its list, which shows it."""
@@ -99,17 +107,9 @@ async def correct(
 ) -> Response:
     """An officer corrects a registration (the version it read is in the form: a change made
     since is refused, not overwritten); back to the instrument's page."""
-    values = await _typed(request, officer=True)
-    form = await request.form()
-    version = form.get("version")
+    values, version = await typed_correction(request, officer=True)
     try:
-        registration.correct(
-            rt,
-            user,
-            instrument_id,
-            int(version) if isinstance(version, str) and version.isdigit() else 0,
-            values,
-        )
+        registration.correct(rt, user, instrument_id, version, values)
     except DomainError as refused:
         found = registry.instrument_file(rt, user, instrument_id)
         context = {"file": found, **helpers(found.today), **refused_form(refused, values)}

@@ -16,7 +16,7 @@ from api.deps import RowId, RuntimeDep
 from api.errors import status_of
 from api.web import i18n
 from api.web.csrf import verify_csrf
-from api.web.instrument_registration_pages import refused_form
+from api.web.instrument_registration_pages import refused_form, typed_correction
 from api.web.metrology_pages import OwnerUser
 from api.web.metrology_pages import _helpers as helpers
 from api.web.session import PagePermitted
@@ -68,18 +68,9 @@ def own_instrument(instrument_id: RowId, request: Request, rt: RuntimeDep, user:
 async def correct_own(instrument_id: RowId, request: Request, rt: RuntimeDep, user: Registrant) -> Response:
     """The owner corrects its registration (the version it read is in the form: a change made
     since, by a body's report or an officer, is refused, not overwritten)."""
-    form = await request.form()
-    names = (*registration.INSTRUMENT_FIELDS, *registration.PLACE_FIELDS)
-    values = {name: value for name in names if isinstance(value := form.get(name), str)}
-    version = form.get("version")
+    values, version = await typed_correction(request, officer=False)
     try:
-        registration.correct(
-            rt,
-            user,
-            instrument_id,
-            int(version) if isinstance(version, str) and version.isdigit() else 0,
-            values,
-        )
+        registration.correct(rt, user, instrument_id, version, values)
     except DomainError as refused:
         return _page(request, rt, user, instrument_id, status_of(refused), **refused_form(refused, values))
     return RedirectResponse(f"/my/instruments/{instrument_id}?corrected=1", status_code=303)
